@@ -1,0 +1,32 @@
+"""Application factory: settings, database, routers and error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from forecourt import __version__
+from forecourt.catalog.api import router as catalog_router
+from forecourt.core.db import make_engine, make_session_factory
+from forecourt.core.http import install_error_handlers
+from forecourt.core.settings import Settings, get_settings
+
+DESCRIPTION = """Forecourt's REST API. Errors are RFC 9457 `application/problem+json` documents with a stable
+`code` and, for invalid fields, an `errors` list naming each field and what is wrong with it.
+Money amounts are decimal strings in the currency given beside them."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(catalog_router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,87 @@
+"""REST API of the catalog context: thin handlers over catalog.service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from forecourt.catalog import service
+from forecourt.catalog.facets import FacetValue
+from forecourt.catalog.schemas import (
+    ModelOut,
+    StatusChange,
+    StoreOut,
+    VehicleOut,
+    VehicleSearchPage,
+    VehicleSearchQuery,
+)
+from forecourt.core.http import DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+VinPath = Annotated[str, Path(min_length=1, max_length=40, examples=["LVSHCAMB9JZ000123"])]
+CodePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+
+
+def _facet_out(value: FacetValue) -> dict:
+    return {
+        "value": value.value,
+        "label_en": value.label.en,
+        "label_zh": value.label.zh,
+        "count": value.count,
+        "selected": value.selected,
+    }
+
+
+@router.get(
+    "/vehicles",
+    response_model=VehicleSearchPage,
+    summary="Search vehicles with filters, facets, sorting and pagination",
+    openapi_extra={
+        "x-examples": {
+            "SUVs in Guangzhou under CNY 300,000": "/api/v1/vehicles?body_type=suv&city=guangzhou&price_max=300000",
+            "Chinese text search": "/api/v1/vehicles?q=蒙迪欧&sort=-year",
+        }
+    },
+)
+def search_vehicles(session: DbSession, query: Annotated[VehicleSearchQuery, Query()]) -> VehicleSearchPage:
+    outcome = service.search_vehicles(session, query)
+    return VehicleSearchPage(
+        items=[VehicleOut.model_validate(v) for v in outcome.vehicles],
+        total=outcome.total,
+        page=outcome.page,
+        page_size=outcome.page_size,
+        pages=outcome.pages,
+        sort=query.sort,
+        facets={dim: [_facet_out(v) for v in values] for dim, values in outcome.facets.facets.items()},
+    )
+
+
+@router.get("/vehicles/{vin}", response_model=VehicleOut, summary="One vehicle by VIN")
+def get_vehicle(session: DbSession, vin: VinPath) -> VehicleOut:
+    return VehicleOut.model_validate(service.get_vehicle(session, vin))
+
+
+@router.post("/vehicles/{vin}/status", response_model=VehicleOut, summary="Move a vehicle along its status lifecycle")
+def change_status(session: DbSession, vin: VinPath, change: StatusChange) -> VehicleOut:
+    return VehicleOut.model_validate(service.change_vehicle_status(session, vin, change.status))
+
+
+@router.get("/models", response_model=list[ModelOut], summary="All models with trims, colours and options")
+def list_models(session: DbSession) -> list[ModelOut]:
+    return [ModelOut.model_validate(m) for m in service.list_models(session)]
+
+
+@router.get("/models/{code}", response_model=ModelOut, summary="One model by code")
+def get_model(session: DbSession, code: CodePath) -> ModelOut:
+    return ModelOut.model_validate(service.get_model(session, code))
+
+
+@router.get("/stores", response_model=list[StoreOut], summary="All stores")
+def list_stores(session: DbSession) -> list[StoreOut]:
+    return [StoreOut.model_validate(s) for s in service.list_stores(session)]
+
+
+@router.get("/stores/{code}", response_model=StoreOut, summary="One store by code")
+def get_store(session: DbSession, code: CodePath) -> StoreOut:
+    return StoreOut.model_validate(service.get_store(session, code))

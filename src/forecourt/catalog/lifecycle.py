@@ -1,0 +1,37 @@
+"""Vehicle status lifecycle: which status changes are legal. Pure; no web or ORM imports."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class VehicleStatus(StrEnum):
+    IN_TRANSIT = "in_transit"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    SOLD = "sold"
+
+
+# available -> in_transit covers transfers between stores; reserved -> available releases a reservation.
+# sold is final: a returned car comes back as a new stock entry, never by reopening the sale.
+ALLOWED_TRANSITIONS: dict[VehicleStatus, frozenset[VehicleStatus]] = {
+    VehicleStatus.IN_TRANSIT: frozenset({VehicleStatus.AVAILABLE}),
+    VehicleStatus.AVAILABLE: frozenset({VehicleStatus.RESERVED, VehicleStatus.IN_TRANSIT}),
+    VehicleStatus.RESERVED: frozenset({VehicleStatus.AVAILABLE, VehicleStatus.SOLD}),
+    VehicleStatus.SOLD: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, current: VehicleStatus, target: VehicleStatus) -> None:
+        allowed = sorted(s.value for s in ALLOWED_TRANSITIONS[current])
+        hint = f"allowed next: {', '.join(allowed)}" if allowed else f"{current.value} is final"
+        super().__init__(f"a vehicle cannot go from {current.value} to {target.value} ({hint})")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: VehicleStatus, target: VehicleStatus) -> None:
+    """Raise IllegalTransition unless current -> target is allowed; staying in place is always allowed."""
+    if current != target and target not in ALLOWED_TRANSITIONS[current]:
+        raise IllegalTransition(current, target)

@@ -1,0 +1,163 @@
+"""Every query of the catalog context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from forecourt.catalog.criteria import SortKey, VehicleCriteria
+from forecourt.catalog.models import Brand, City, Colour, Option, Store, Trim, Vehicle, VehicleModel
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """The small tables, loaded whole: a few hundred rows that every search resolves names against."""
+
+    brands: Sequence[Brand]
+    models: Sequence[VehicleModel]
+    trims: Sequence[Trim]
+    colours: Sequence[Colour]
+    cities: Sequence[City]
+    stores: Sequence[Store]
+
+
+def load_catalog_snapshot(session: Session) -> CatalogSnapshot:
+    return CatalogSnapshot(
+        brands=session.scalars(select(Brand).order_by(Brand.code)).all(),
+        models=session.scalars(select(VehicleModel).order_by(VehicleModel.code)).all(),
+        trims=session.scalars(select(Trim).order_by(Trim.code)).all(),
+        colours=session.scalars(select(Colour).order_by(Colour.model_id, Colour.code)).all(),
+        cities=session.scalars(select(City).order_by(City.code)).all(),
+        stores=session.scalars(select(Store).order_by(Store.code)).all(),
+    )
+
+
+def _where(statement: Select, criteria: VehicleCriteria) -> Select:
+    conditions = []
+    if criteria.trim_ids is not None:
+        conditions.append(Vehicle.trim_id.in_(sorted(criteria.trim_ids)))
+    if criteria.colour_ids is not None:
+        conditions.append(Vehicle.colour_id.in_(sorted(criteria.colour_ids)))
+    if criteria.store_ids is not None:
+        conditions.append(Vehicle.store_id.in_(sorted(criteria.store_ids)))
+    if criteria.statuses is not None:
+        conditions.append(Vehicle.status.in_(sorted(criteria.statuses)))
+    if criteria.model_years is not None:
+        conditions.append(Vehicle.model_year.in_(sorted(criteria.model_years)))
+    if criteria.price_min is not None:
+        conditions.append(Vehicle.price >= criteria.price_min)
+    if criteria.price_max is not None:
+        conditions.append(Vehicle.price <= criteria.price_max)
+    if criteria.year_min is not None:
+        conditions.append(Vehicle.model_year >= criteria.year_min)
+    if criteria.year_max is not None:
+        conditions.append(Vehicle.model_year <= criteria.year_max)
+    if criteria.mileage_max is not None:
+        conditions.append(Vehicle.mileage_km <= criteria.mileage_max)
+    if criteria.test_drive_fleet is not None:
+        conditions.append(Vehicle.is_test_drive_fleet.is_(criteria.test_drive_fleet))
+    return statement.where(*conditions)
+
+
+_ORDER = {
+    SortKey.PRICE_ASC: (Vehicle.price.asc(),),
+    SortKey.PRICE_DESC: (Vehicle.price.desc(),),
+    SortKey.YEAR_DESC: (Vehicle.model_year.desc(), Vehicle.price.asc()),
+    SortKey.YEAR_ASC: (Vehicle.model_year.asc(), Vehicle.price.asc()),
+    SortKey.MILEAGE_ASC: (Vehicle.mileage_km.asc(), Vehicle.price.asc()),
+    SortKey.MILEAGE_DESC: (Vehicle.mileage_km.desc(), Vehicle.price.asc()),
+    SortKey.NEWEST: (Vehicle.created_at.desc(),),
+}
+
+
+def vehicle_search_statement(criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int) -> Select:
+    # The id tie-breaker makes every order total, so pages never repeat or skip a vehicle.
+    return _where(select(Vehicle), criteria).order_by(*_ORDER[sort], Vehicle.id.asc()).limit(limit).offset(offset)
+
+
+def search_vehicles(
+    session: Session, criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int
+) -> Sequence[Vehicle]:
+    statement = vehicle_search_statement(criteria, sort, limit, offset).options(*_vehicle_load_options())
+    return session.scalars(statement).unique().all()
+
+
+def facet_rows_statement(criteria: VehicleCriteria) -> Select:
+    columns = (Vehicle.trim_id, Vehicle.colour_id, Vehicle.store_id, Vehicle.model_year, Vehicle.status)
+    return _where(select(*columns, func.count()), criteria).group_by(*columns)
+
+
+def facet_rows(session: Session, criteria: VehicleCriteria) -> Sequence[tuple[int, int | None, int, int, str, int]]:
+    """One row per distinct (trim, colour, store, year, status) among the vehicles matching `criteria`."""
+    return [tuple(row) for row in session.execute(facet_rows_statement(criteria))]
+
+
+def _vehicle_load_options() -> tuple:
+    return (
+        joinedload(Vehicle.trim).joinedload(Trim.model).joinedload(VehicleModel.brand),
+        joinedload(Vehicle.colour),
+        joinedload(Vehicle.store).joinedload(Store.city),
+    )
+
+
+def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) -> Vehicle | None:
+    statement = select(Vehicle).where(Vehicle.vin == vin).options(*_vehicle_load_options())
+    if for_update:
+        statement = statement.with_for_update(of=Vehicle)
+    return session.scalars(statement).unique().one_or_none()
+
+
+def vehicles_by_vin(session: Session, vins: Iterable[str]) -> dict[str, Vehicle]:
+    vin_list = list(vins)
+    found: dict[str, Vehicle] = {}
+    for start in range(0, len(vin_list), 900):  # stay under SQLite's bound-parameter limit
+        chunk = vin_list[start : start + 900]
+        found.update((v.vin, v) for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_(chunk))))
+    return found
+
+
+def list_models_with_details(session: Session) -> Sequence[VehicleModel]:
+    statement = (
+        select(VehicleModel)
+        .options(
+            joinedload(VehicleModel.brand),
+            selectinload(VehicleModel.trims),
+            selectinload(VehicleModel.colours),
+            selectinload(VehicleModel.options),
+        )
+        .order_by(VehicleModel.code)
+    )
+    return session.scalars(statement).unique().all()
+
+
+def get_model_by_code(session: Session, code: str) -> VehicleModel | None:
+    statement = (
+        select(VehicleModel)
+        .where(VehicleModel.code == code)
+        .options(
+            joinedload(VehicleModel.brand),
+            selectinload(VehicleModel.trims),
+            selectinload(VehicleModel.colours),
+            selectinload(VehicleModel.options),
+        )
+    )
+    return session.scalars(statement).unique().one_or_none()
+
+
+def list_stores(session: Session) -> Sequence[Store]:
+    return session.scalars(select(Store).options(joinedload(Store.city)).order_by(Store.code)).all()
+
+
+def get_store_by_code(session: Session, code: str) -> Store | None:
+    return session.scalars(select(Store).where(Store.code == code).options(joinedload(Store.city))).one_or_none()
+
+
+def count_vehicles(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Vehicle)) or 0
+
+
+def list_options_for_model(session: Session, model_id: int) -> Sequence[Option]:
+    return session.scalars(select(Option).where(Option.model_id == model_id)).all()

@@ -1,0 +1,103 @@
+"""HTTP plumbing shared by every context: the per-request transaction and RFC 9457 problem responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from forecourt.core.errors import DomainError, FieldError
+
+log = logging.getLogger("forecourt.http")
+PROBLEM_TYPE_BASE = "https://forecourt.dev/problems/"
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit when the handler returns, roll back on any exception."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function" runs the commit before the response is sent, so a failed commit becomes an error answer.
+DbSession = Annotated[Session, Depends(_session, scope="function")]
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, errors: list[FieldError] | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    body.update(extra)
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type="application/problem+json")
+
+
+_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Too large",
+           415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests"}
+
+
+def _validation_field(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    message = error.get("msg", "invalid value")
+    if error.get("type") == "extra_forbidden":
+        return "unknown parameter; check the spelling against the API documentation"
+    return message.removeprefix("Value error, ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.code, _TITLES.get(exc.status, "Error"), exc.message, exc.errors, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(_validation_field(tuple(e.get("loc", ()))), _field_message(e))
+            for e in exc.errors()
+        ]
+        return problem(422, "validation_error", "Invalid input", "The request has invalid fields; see errors.", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(exc.status_code, code, _TITLES.get(exc.status_code, "Error"), str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return problem(409, "conflict", "Conflict", "The change conflicts with existing data; reload and retry.")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable or busy: %s", exc.orig)
+        return problem(503, "database_busy", "Service busy", "The database is busy; retry in a moment.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")

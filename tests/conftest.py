@@ -1,0 +1,109 @@
+"""Test fixtures: the same suite runs on SQLite and PostgreSQL.
+
+The schema is built once per backend per test session by the Alembic migrations; each test runs inside
+a transaction that is rolled back afterwards. PostgreSQL gets a fresh database per test session, so
+parallel runs on one server never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from forecourt.app import create_app
+from forecourt.core.db import make_engine
+from forecourt.core.migrate import upgrade
+from forecourt.core.settings import Settings
+
+POSTGRES_URL = os.environ.get("FORECOURT_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("FORECOURT_TEST_REQUIRE_POSTGRES") == "1"
+BACKENDS = [b for b in os.environ.get("FORECOURT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def _create_postgres_database() -> str:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"forecourt_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (FORECOURT_TEST_REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}; set FORECOURT_TEST_REQUIRE_POSTGRES=1 to fail instead")
+    finally:
+        admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'forecourt-test.db'}"
+        return
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_connection(db_engine: Engine) -> Iterator[Connection]:
+    connection = db_engine.connect()
+    outer = connection.begin()
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+def _joined_session(connection: Connection) -> Session:
+    # Commits inside the code under test release savepoints; the outer transaction is rolled back.
+    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False)
+
+
+@pytest.fixture
+def db_session(db_connection: Connection) -> Iterator[Session]:
+    session = _joined_session(db_connection)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def test_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(environment="test", database_url=database_url)
+
+
+@pytest.fixture
+def client(db_connection: Connection, db_session: Session, test_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(test_settings)
+    app.state.session_factory = lambda: _joined_session(db_connection)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
