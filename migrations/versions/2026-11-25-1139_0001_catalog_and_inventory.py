@@ -163,9 +163,14 @@ def upgrade() -> None:
     sa.UniqueConstraint('vin', name=op.f('uq_vehicles_vin'))
     )
     with op.batch_alter_table('vehicles', schema=None) as batch_op:
-        batch_op.create_index('ix_vehicles_status_price', ['status', 'price'], unique=False)
+        batch_op.create_index(
+            'ix_vehicles_facets', ['trim_id', 'colour_id', 'store_id', 'model_year', 'status', 'price'], unique=False
+        )
         batch_op.create_index('ix_vehicles_store_status', ['store_id', 'status'], unique=False)
-        batch_op.create_index('ix_vehicles_trim_status', ['trim_id', 'status'], unique=False)
+        batch_op.create_index('ix_vehicles_price', ['price'], unique=False)
+        batch_op.create_index('ix_vehicles_year_price', ['model_year', 'price'], unique=False)
+        batch_op.create_index('ix_vehicles_mileage_price', ['mileage_km', 'price'], unique=False)
+        batch_op.create_index('ix_vehicles_created_at', ['created_at'], unique=False)
 
 
 
@@ -173,9 +178,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     
     with op.batch_alter_table('vehicles', schema=None) as batch_op:
-        batch_op.drop_index('ix_vehicles_trim_status')
+        batch_op.drop_index('ix_vehicles_created_at')
+        batch_op.drop_index('ix_vehicles_mileage_price')
+        batch_op.drop_index('ix_vehicles_year_price')
+        batch_op.drop_index('ix_vehicles_price')
         batch_op.drop_index('ix_vehicles_store_status')
-        batch_op.drop_index('ix_vehicles_status_price')
+        batch_op.drop_index('ix_vehicles_facets')
 
     op.drop_table('vehicles')
     with op.batch_alter_table('trims', schema=None) as batch_op:

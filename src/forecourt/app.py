@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from forecourt import __version__
 from forecourt.catalog.api import router as catalog_router
+from forecourt.catalog.import_api import router as import_router
+from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.settings import Settings, get_settings
+from forecourt.web.errors import install_page_error_handlers
+from forecourt.web.templating import STATIC_DIR
 
 DESCRIPTION = """Forecourt's REST API. Errors are RFC 9457 `application/problem+json` documents with a stable
 `code` and, for invalid fields, an `errors` list naming each field and what is wrong with it.
@@ -23,7 +28,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(catalog_router)
+    app.include_router(import_router)
+    app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

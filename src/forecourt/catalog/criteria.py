@@ -22,7 +22,7 @@ class VehicleCriteria:
     """Filters on vehicle columns. None means "no restriction"; an empty set means "nothing matches"."""
 
     trim_ids: frozenset[int] | None = None
-    colour_ids: frozenset[int] | None = None
+    colour_ids: frozenset[int | None] | None = None  # None inside the set: vehicles without a colour
     store_ids: frozenset[int] | None = None
     statuses: frozenset[str] | None = None
     model_years: frozenset[int] | None = None

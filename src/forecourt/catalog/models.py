@@ -173,9 +173,14 @@ class Vehicle(Base):
         CheckConstraint("list_price > 0", name="list_price_positive"),
         CheckConstraint("offer_price IS NULL OR offer_price > 0", name="offer_price_positive"),
         CheckConstraint("model_year BETWEEN 1980 AND 2100", name="model_year_range"),
-        Index("ix_vehicles_status_price", "status", "price"),
+        # Covers the facet query (GROUP BY these columns, optional price range) as an index-only scan.
+        Index("ix_vehicles_facets", "trim_id", "colour_id", "store_id", "model_year", "status", "price"),
         Index("ix_vehicles_store_status", "store_id", "status"),
-        Index("ix_vehicles_trim_status", "trim_id", "status"),
+        # One index per sort order, so a page of the cheapest/newest/... stops after page_size rows.
+        Index("ix_vehicles_price", "price"),
+        Index("ix_vehicles_year_price", "model_year", "price"),
+        Index("ix_vehicles_mileage_price", "mileage_km", "price"),
+        Index("ix_vehicles_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forecourt.catalog.criteria import SortKey, VehicleCriteria
@@ -40,7 +40,9 @@ def _where(statement: Select, criteria: VehicleCriteria) -> Select:
     if criteria.trim_ids is not None:
         conditions.append(Vehicle.trim_id.in_(sorted(criteria.trim_ids)))
     if criteria.colour_ids is not None:
-        conditions.append(Vehicle.colour_id.in_(sorted(criteria.colour_ids)))
+        ids = sorted(i for i in criteria.colour_ids if i is not None)
+        in_ids = Vehicle.colour_id.in_(ids)
+        conditions.append(or_(in_ids, Vehicle.colour_id.is_(None)) if None in criteria.colour_ids else in_ids)
     if criteria.store_ids is not None:
         conditions.append(Vehicle.store_id.in_(sorted(criteria.store_ids)))
     if criteria.statuses is not None:
@@ -161,3 +163,13 @@ def count_vehicles(session: Session) -> int:
 
 def list_options_for_model(session: Session, model_id: int) -> Sequence[Option]:
     return session.scalars(select(Option).where(Option.model_id == model_id)).all()
+
+
+def all_rows(session: Session, entity: type) -> Sequence:
+    return session.scalars(select(entity)).all()
+
+
+def vin_serials_with_prefixes(session: Session, prefixes: Sequence[str]) -> Sequence[str]:
+    """VIN positions 12-17 (the serial) of vehicles whose first 8 characters are one of `prefixes`."""
+    statement = select(func.substr(Vehicle.vin, 12, 6)).where(func.substr(Vehicle.vin, 1, 8).in_(prefixes))
+    return session.scalars(statement).all()

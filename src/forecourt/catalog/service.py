@@ -20,6 +20,7 @@ from forecourt.catalog.vin import VinError, validate_vin
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
 
+NO_COLOUR = "unspecified"  # the colour facet value of vehicles recorded without a colour
 SHOPPER_VISIBLE_STATUSES = frozenset({VehicleStatus.AVAILABLE.value, VehicleStatus.IN_TRANSIT.value})
 
 
@@ -60,7 +61,7 @@ def _resolve(snapshot: CatalogSnapshot, query: VehicleSearchQuery) -> _Resolved:
     errors: list[FieldError] = []
     _check_codes(errors, "brand", query.brand, {b.code for b in snapshot.brands})
     _check_codes(errors, "model", query.model, {m.code for m in snapshot.models})
-    _check_codes(errors, "colour", query.colour, {c.code for c in snapshot.colours})
+    _check_codes(errors, "colour", query.colour, {c.code for c in snapshot.colours} | {NO_COLOUR})
     _check_codes(errors, "city", query.city, {c.code for c in snapshot.cities})
     _check_codes(errors, "store", query.store, {s.code for s in snapshot.stores})
     if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
@@ -109,7 +110,8 @@ def _trims_matching_text(snapshot: CatalogSnapshot, text: str) -> frozenset[int]
         model = models[trim.model_id]
         brand = brands[model.brand_id]
         documents[trim.id] = build_document(
-            brand.name_en, brand.name_zh, model.name_en, model.name_zh, trim.name_en, trim.name_zh, model.code, trim.code
+            (brand.name_en, model.name_en, trim.name_en, model.code, trim.code),
+            (brand.name_zh, model.name_zh, trim.name_zh),
         )
     return matching_ids(text, documents)
 
@@ -137,9 +139,11 @@ def _full_criteria(
             if (not selected["city"] or city_codes[s.city_id] in selected["city"])
             and (not selected["store"] or s.code in selected["store"])
         )
-    colour_ids = (
-        frozenset(c.id for c in snapshot.colours if c.code in selected["colour"]) if selected["colour"] else None
-    )
+    colour_ids: frozenset[int | None] | None = None
+    if selected["colour"]:
+        colour_ids = frozenset(c.id for c in snapshot.colours if c.code in selected["colour"])
+        if NO_COLOUR in selected["colour"]:
+            colour_ids |= {None}
     years = frozenset(int(y) for y in selected["model_year"]) if selected["model_year"] else None
     return VehicleCriteria(
         trim_ids=trim_ids,
@@ -183,7 +187,7 @@ def _facet_dimension_rows(snapshot: CatalogSnapshot, rows: Sequence[tuple]) -> l
             "model": model.code,
             "body_type": model.body_type,
             "powertrain": trim.powertrain,
-            "colour": colour_codes.get(colour_id, "unspecified"),
+            "colour": colour_codes.get(colour_id, NO_COLOUR),
             "model_year": str(model_year),
             "city": city_codes[store.city_id],
             "store": store.code,
@@ -220,7 +224,7 @@ _ENUM_LABELS = {
 
 
 def _facet_labels(snapshot: CatalogSnapshot) -> dict[str, dict[str, Label]]:
-    colours: dict[str, Label] = {}
+    colours: dict[str, Label] = {NO_COLOUR: Label("Not specified", "未指定")}
     for colour in snapshot.colours:
         colours.setdefault(colour.code, Label(colour.name_en, colour.name_zh))
     return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 _TOKEN_SPLIT = re.compile(r"[\s,，、/]+")
 
@@ -23,9 +23,15 @@ def tokens(query: str) -> list[str]:
     return [token for token in _TOKEN_SPLIT.split(normalize(query)) if token]
 
 
-def build_document(*parts: str) -> tuple[str, str]:
-    spaced = normalize(" ".join(parts))
-    return spaced, re.sub(r"[\s\-_]+", "", spaced)
+def build_document(english: Sequence[str], chinese: Sequence[str]) -> tuple[str, str]:
+    """(spaced text of every name, each language's names run together without spaces).
+
+    Running each language together separately lets an unspaced query span a model and a trim name
+    ("蒙迪欧混动" = model 蒙迪欧 + trim 混动…) without matching across languages.
+    """
+    spaced = normalize(" ".join([*english, *chinese]))
+    compact = "\x00".join(re.sub(r"[\s\-_]+", "", normalize("".join(parts))) for parts in (english, chinese))
+    return spaced, compact
 
 
 def matching_ids(query: str, documents: Mapping[int, tuple[str, str]]) -> frozenset[int]:

@@ -85,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(exc.status_code, code, _TITLES.get(exc.status_code, "Error"), str(exc.detail))
+        response = problem(exc.status_code, code, _TITLES.get(exc.status_code, "Error"), str(exc.detail))
+        response.headers.update(exc.headers or {})  # keeps e.g. the Allow header of a 405
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

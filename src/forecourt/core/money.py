@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor-unit exponents of the currencies Forecourt prices in.
 MINOR_UNIT_EXPONENT: dict[str, int] = {"CNY": 2, "USD": 2}
 STORAGE_EXPONENT = 2
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")  # thousands separators, every group of three
 
 
 class MoneyError(ValueError):
@@ -27,8 +29,13 @@ def round_money(amount: Decimal, currency: str = "CNY") -> Decimal:
 
 def parse_amount(text: str | int | Decimal, currency: str = "CNY") -> Decimal:
     """Parse a human or file-supplied amount; refuse floats' cousins (NaN, inf) and sub-minor-unit precision."""
+    cleaned = str(text).strip()
+    if "," in cleaned:
+        if not _GROUPED.fullmatch(cleaned):
+            raise MoneyError(f"{text!r} has a misplaced comma; write 1,234.50 or 1234.50 (the decimal mark is '.')")
+        cleaned = cleaned.replace(",", "")
     try:
-        amount = Decimal(str(text).strip().replace(",", ""))
+        amount = Decimal(cleaned)
     except InvalidOperation as exc:
         raise MoneyError(f"{text!r} is not a number") from exc
     if not amount.is_finite():

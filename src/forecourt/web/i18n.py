@@ -1,0 +1,166 @@
+"""Language negotiation and locale-aware formatting for the storefront pages (en and zh-Hans).
+
+The page language is chosen, in order, by an explicit `?lang=` parameter (which the page then remembers
+in a `lang` cookie), the `lang` cookie, the browser's Accept-Language header, and finally
+`settings.default_language`. Message catalogs are Babel gettext catalogs under `translations/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_day_names, get_timezone_name
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+from babel.units import format_unit
+
+from forecourt.core.money import round_money
+
+SUPPORTED_LANGUAGES = ("en", "zh-Hans")
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+DOMAIN = "messages"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# zh_Hans_CN rather than bare zh_Hans: the shoppers are in mainland China, and the territory decides
+# details such as the currency symbol (¥ rather than CN¥).
+_BABEL_LOCALES = {"en": "en", "zh-Hans": "zh_Hans_CN"}
+_CATALOG_DIRS = {"en": "en", "zh-Hans": "zh_Hans"}
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "中文"}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name, known to pybabel
+    """Mark a message for extraction; it is translated where it is shown, in the page's language."""
+    return message
+
+
+def normalize_language(tag: str | None) -> str | None:
+    """Map a BCP 47 tag (any case, `-` or `_`) to a supported language, or None.
+
+    Every Chinese tag maps to zh-Hans, including zh-TW and zh-Hant: a reader of Traditional Chinese
+    reads Simplified far more easily than English, and zh-Hans is the only Chinese we have.
+    """
+    if not tag:
+        return None
+    primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    if primary == "en":
+        return "en"
+    if primary == "zh":
+        return "zh-Hans"
+    return None
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """The header's language tags, most preferred first; q=0 ("not acceptable") and junk are dropped."""
+    if not header:
+        return []
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")[:32]):  # cap the work a hostile header can cause
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate_language(
+    query: str | None, cookie: str | None, accept_language: str | None, default: str
+) -> str:
+    for candidate in (query, cookie):
+        language = normalize_language(candidate)
+        if language:
+            return language
+    for tag in parse_accept_language(accept_language):
+        if tag == "*":
+            break
+        language = normalize_language(tag)
+        if language:
+            return language
+    return normalize_language(default) or SUPPORTED_LANGUAGES[0]
+
+
+def babel_locale(lang: str) -> Locale:
+    return Locale.parse(_BABEL_LOCALES[lang])
+
+
+@lru_cache(maxsize=None)
+def get_translations(lang: str) -> Translations:
+    """The compiled catalog for `lang`; msgids are English, so `en` needs no translation to work."""
+    return Translations.load(str(TRANSLATIONS_DIR), [_CATALOG_DIRS[lang]], DOMAIN)
+
+
+def other_language(lang: str) -> str:
+    return "en" if lang == "zh-Hans" else "zh-Hans"
+
+
+def localized(obj: Any, attribute: str, lang: str) -> str:
+    """`obj.name_zh` in Chinese, `obj.name_en` in English; works for ORM rows and dicts alike."""
+    suffix = "zh" if lang == "zh-Hans" else "en"
+    if isinstance(obj, Mapping):
+        return obj[f"{attribute}_{suffix}"]
+    return getattr(obj, f"{attribute}_{suffix}")
+
+
+def format_money(amount: Decimal, currency: str, lang: str) -> str:
+    """Round half up to the minor unit (the rule wherever a figure is shown), then format per locale."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be a Decimal, got {type(amount).__name__}")
+    return format_currency(round_money(amount, currency), currency, locale=babel_locale(lang))
+
+
+def format_number(value: int | Decimal, lang: str) -> str:
+    return format_decimal(value, locale=babel_locale(lang))
+
+
+def format_km(value: int, lang: str) -> str:
+    return format_unit(value, "length-kilometer", length="short", locale=babel_locale(lang))
+
+
+def format_fuel(litres_per_100km: Decimal, lang: str) -> str:
+    return format_unit(litres_per_100km, "consumption-liter-per-100-kilometer", length="short", locale=babel_locale(lang))
+
+
+def format_day(value: date | datetime, lang: str, time_zone: str | None = None, format: str = "long") -> str:
+    """A calendar date; datetimes (stored in UTC) are shown in `time_zone` so the day is the local one."""
+    if isinstance(value, datetime):
+        if time_zone:
+            value = value.astimezone(ZoneInfo(time_zone))
+        value = value.date()
+    return babel_format_date(value, format=format, locale=babel_locale(lang))
+
+
+def format_clock(hh_mm: str, lang: str) -> str:
+    """"09:00" as the locale writes a time of day ("9:00 AM", "09:00"); "24:00" stays as given."""
+    try:
+        hours, minutes = (int(part) for part in hh_mm.split(":"))
+        return babel_format_time(time(hours, minutes), format="short", locale=babel_locale(lang))
+    except ValueError:
+        return hh_mm
+
+
+def weekday_names(lang: str) -> dict[str, str]:
+    """{"mon": "Monday", ...} or {"mon": "星期一", ...}; Babel numbers the days from Monday = 0."""
+    names = get_day_names("wide", locale=babel_locale(lang))
+    return {key: names[index] for index, key in enumerate(WEEKDAYS)}
+
+
+def format_zone(time_zone: str, lang: str) -> str:
+    """A time zone's everyday name: "China Time", "中国时间"."""
+    return get_timezone_name(ZoneInfo(time_zone), "long", locale=babel_locale(lang))

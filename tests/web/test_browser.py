@@ -1,0 +1,176 @@
+"""The storefront in a real browser: Playwright drives Debian's Chromium against a live uvicorn server.
+
+Skipped when Playwright or /usr/bin/chromium is missing, unless FORECOURT_TEST_REQUIRE_BROWSER=1 (CI),
+which turns that into a failure. Screenshots go to artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from forecourt.app import create_app
+from forecourt.catalog.demo import load_demo
+from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.migrate import upgrade
+from forecourt.core.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+REQUIRE_BROWSER = os.environ.get("FORECOURT_TEST_REQUIRE_BROWSER") == "1"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 800}
+BROWSER_LOCALES = {"en": "en-US", "zh-Hans": "zh-CN"}
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (required because FORECOURT_TEST_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install -e '.[dev]'")
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server on a free port, over a migrated SQLite database holding a few hundred demo cars."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'forecourt.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(make_session_factory(engine)) as session:
+        load_demo(session, vehicles=300, seed=2018)
+    engine.dispose()
+
+    app = create_app(Settings(environment="test", database_url=url))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))  # the OS picks a free port; uvicorn serves on this very socket
+    port = listener.getsockname()[1]
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uvicorn_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+    listener.close()
+
+
+def _new_page(browser: Any, lang: str, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(locale=BROWSER_LOCALES[lang], viewport=viewport)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    return context, page, problems
+
+
+def _wait_for_htmx(page: Any) -> None:
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+
+def test_shopper_searches_filters_opens_a_car_and_switches_to_chinese(browser: Any, server: str) -> None:
+    from playwright.sync_api import expect
+
+    context, page, problems = _new_page(browser, "en", DESKTOP)
+    page.goto(f"{server}/")
+    expect(page.locator("h1")).to_have_text("Find your next car")
+
+    page.get_by_label("Search by model or trim").fill("Mondeo")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url(re.compile(r"/vehicles\?q=Mondeo$"))
+    expect(page.locator("#filters")).to_have_attribute("open", "")  # opened beside the results on a wide screen
+    before = page.locator("#result-status").inner_text()
+
+    # Ticking a facet re-runs the search in place (htmx): the URL follows, the page is not reloaded.
+    page.evaluate("window.stillTheSamePage = true")
+    checkbox = page.locator("#facets input[name=powertrain]").last
+    value = checkbox.get_attribute("value")
+    with page.expect_response(lambda response: f"powertrain={value}" in response.url):
+        checkbox.check()
+    _wait_for_htmx(page)
+    page.wait_for_url(re.compile(rf"[?&]powertrain={value}(&|$)"))
+    expect(page.locator(f"#f-powertrain-{value}")).to_be_checked()
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.evaluate("document.activeElement.id") == f"f-powertrain-{value}"  # keyboard focus kept
+    after = page.locator("#result-status").inner_text()
+    assert after != before and re.match(r"[\d,]+ cars? found", after)
+    expect(page.locator("#lang-switch")).to_have_attribute("href", re.compile(rf"powertrain={value}.*lang=zh-Hans"))
+
+    page.locator("#results .card-title a").first.click()
+    page.wait_for_url(re.compile(r"/vehicles/[A-HJ-NPR-Z0-9]{17}$"))
+    expect(page.locator(".prices .price").first).to_contain_text("CN¥")
+
+    page.get_by_role("link", name=re.compile("中文")).click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#specs-heading")).to_have_text("规格参数")
+    price = page.locator(".prices .price").first.inner_text()
+    assert price.startswith("¥"), price
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="门店").click()  # a link without ?lang=
+    page.wait_for_url(f"{server}/stores")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")  # remembered by the cookie
+    expect(page.locator("h1")).to_have_text("我们的门店")
+    assert not problems, problems
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_pages_fit_a_phone_and_are_photographed(browser: Any, server: str, lang: str) -> None:
+    """No horizontal scrolling at 375 px; screenshots at phone and desktop widths for a person to check."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, problems = _new_page(browser, lang, PHONE)
+    cars = page.request.get(f"{server}/api/v1/vehicles?sort=-price&page_size=1&q=Navigator").json()["items"]
+    pages = {
+        "home": "/",
+        "search": "/vehicles?body_type=suv&page_size=6",
+        "vehicle": f"/vehicles/{cars[0]['vin']}",
+        "store": "/stores/gz-tianhe",
+    }
+    for size_name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        for name, path in pages.items():
+            page.goto(f"{server}{path}")
+            expect_lang = page.evaluate("document.documentElement.lang")
+            assert expect_lang == lang
+            if size_name == "phone":
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], f"{name} page scrolls sideways on a phone: {width}px"
+            if name == "search":
+                is_open = page.evaluate("document.getElementById('filters').open")
+                assert is_open is (size_name == "desktop"), "filters: folded on phones, open on desktops"
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-{size_name}.png"), full_page=True)
+    assert not problems, problems
+    context.close()
