@@ -270,7 +270,7 @@ def import_vehicles(
             errors.extend(row_errors)
             if row is not None:
                 rows.append((line, row))
-        existing = repository.vehicles_by_vin(session, [row.vin for _, row in rows])
+        existing = repository.vehicle_states_by_vin(session, [row.vin for _, row in rows], lock=True)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for line, row in rows:

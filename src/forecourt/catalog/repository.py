@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forecourt.catalog.criteria import SortKey, VehicleCriteria
@@ -112,12 +112,25 @@ def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) 
     return session.scalars(statement).unique().one_or_none()
 
 
-def vehicles_by_vin(session: Session, vins: Iterable[str]) -> dict[str, Vehicle]:
-    vin_list = list(vins)
-    found: dict[str, Vehicle] = {}
-    for start in range(0, len(vin_list), 900):  # stay under SQLite's bound-parameter limit
-        chunk = vin_list[start : start + 900]
-        found.update((v.vin, v) for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_(chunk))))
+VEHICLE_STATE_COLUMNS = (
+    "trim_id", "colour_id", "store_id", "model_year", "mileage_km", "list_price", "offer_price", "price",
+    "currency", "status", "is_test_drive_fleet", "photo_urls", "option_codes", "status_changed_at",
+)  # fmt: skip
+
+
+def vehicle_states_by_vin(session: Session, vins: Sequence[str], *, lock: bool = False) -> dict[str, Row]:
+    """Plain rows (id, vin and the importable columns) of the given VINs: no ORM objects, for bulk upserts.
+
+    With lock=True the rows are locked (FOR UPDATE on PostgreSQL) until the transaction ends, so a status
+    checked here cannot be changed by a concurrent writer before this transaction writes.
+    """
+    columns = [Vehicle.id, Vehicle.vin, *(getattr(Vehicle, name) for name in VEHICLE_STATE_COLUMNS)]
+    found: dict[str, Row] = {}
+    for start in range(0, len(vins), 900):  # stay under SQLite's bound-parameter limit
+        statement = select(*columns).where(Vehicle.vin.in_(vins[start : start + 900]))
+        if lock:
+            statement = statement.with_for_update()
+        found.update((row.vin, row) for row in session.execute(statement))
     return found
 
 
