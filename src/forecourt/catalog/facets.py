@@ -8,7 +8,7 @@ that fails exactly one facet counts only toward that facet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,34 +36,66 @@ class FacetResult:
     facets: dict[str, tuple[FacetValue, ...]]
 
 
+@dataclass(frozen=True)
+class FacetColumn:
+    """One facet dimension over the grouped rows: a code per row indexing into `vocab`."""
+
+    codes: np.ndarray
+    vocab: Sequence[str]
+
+
+def encode(values: Sequence[Hashable]) -> tuple[np.ndarray, list[Hashable]]:
+    """Codes per row into the list of distinct values (in first-seen order)."""
+    distinct = list(dict.fromkeys(values))
+    position = {key: index for index, key in enumerate(distinct)}
+    return np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values)), distinct
+
+
+def project(codes: np.ndarray, value_of_code: Sequence[str]) -> FacetColumn:
+    """Map base codes (e.g. one per trim) to a coarser facet (e.g. the trim's model) without touching rows."""
+    vocab = list(dict.fromkeys(value_of_code))
+    position = {value: index for index, value in enumerate(vocab)}
+    lookup = np.array([position[v] for v in value_of_code], dtype=np.int64)
+    return FacetColumn(lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64), vocab)
+
+
 def compute_facets(
     rows: Sequence[tuple[Mapping[str, str], int]],
     selected: Mapping[str, frozenset[str]],
     labels: Mapping[str, Mapping[str, Label]],
 ) -> FacetResult:
-    """rows: (value per dimension, vehicle count). selected: chosen values per dimension (absent = any)."""
+    """Facets from rows given as (value per dimension, vehicle count); see compute_facet_columns."""
+    columns = {}
+    for dim in FACET_DIMENSIONS:
+        codes, distinct = encode([values[dim] for values, _ in rows])
+        columns[dim] = FacetColumn(codes, [str(v) for v in distinct])
     counts = np.fromiter((count for _, count in rows), dtype=np.int64, count=len(rows))
-    codes: dict[str, np.ndarray] = {}
-    vocab: dict[str, list[str]] = {}
+    return compute_facet_columns(columns, counts, selected, labels)
+
+
+def compute_facet_columns(
+    columns: Mapping[str, FacetColumn],
+    counts: np.ndarray,
+    selected: Mapping[str, frozenset[str]],
+    labels: Mapping[str, Mapping[str, Label]],
+) -> FacetResult:
+    """counts: vehicles per grouped row. selected: chosen values per dimension (absent or empty = any)."""
     passes: dict[str, np.ndarray] = {}
     for dim in FACET_DIMENSIONS:
-        index: dict[str, int] = {}
-        codes[dim] = np.fromiter(
-            (index.setdefault(values[dim], len(index)) for values, _ in rows), dtype=np.int64, count=len(rows)
-        )
-        vocab[dim] = list(index)
         chosen = selected.get(dim)
-        allowed = np.array([not chosen or value in chosen for value in vocab[dim]] + [False], dtype=bool)
-        passes[dim] = allowed[codes[dim]]
-    failures = np.zeros(len(rows), dtype=np.int64)
+        column = columns[dim]
+        allowed = np.array([not chosen or value in chosen for value in column.vocab] + [False], dtype=bool)
+        passes[dim] = allowed[column.codes]
+    failures = np.zeros(len(counts), dtype=np.int64)
     for mask in passes.values():
         failures += ~mask
     matches_all = failures == 0
     facets: dict[str, tuple[FacetValue, ...]] = {}
     for dim in FACET_DIMENSIONS:
+        column = columns[dim]
         counted = matches_all | ((failures == 1) & ~passes[dim])
-        per_value = np.bincount(codes[dim][counted], weights=counts[counted], minlength=len(vocab[dim]))
-        facets[dim] = _facet_values(dim, vocab[dim], per_value, selected.get(dim) or frozenset(), labels)
+        per_value = np.bincount(column.codes[counted], weights=counts[counted], minlength=len(column.vocab))
+        facets[dim] = _facet_values(dim, list(column.vocab), per_value, selected.get(dim) or frozenset(), labels)
     return FacetResult(total=int(counts[matches_all].sum()), facets=facets)
 
 

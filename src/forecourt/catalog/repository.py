@@ -94,7 +94,8 @@ def facet_rows_statement(criteria: VehicleCriteria) -> Select:
 
 def facet_rows(session: Session, criteria: VehicleCriteria) -> Sequence[tuple[int, int | None, int, int, str, int]]:
     """One row per distinct (trim, colour, store, year, status) among the vehicles matching `criteria`."""
-    return [tuple(row) for row in session.execute(facet_rows_statement(criteria))]
+    # Through the connection: plain Core rows, without the ORM result machinery (thousands of rows).
+    return session.connection().execute(facet_rows_statement(criteria)).all()
 
 
 def _vehicle_load_options() -> tuple:

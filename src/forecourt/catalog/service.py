@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from forecourt.audit import service as audit
 from forecourt.catalog import repository
 from forecourt.catalog.criteria import VehicleCriteria
-from forecourt.catalog.facets import FacetResult, Label, compute_facets
+from forecourt.catalog.facets import FacetColumn, FacetResult, Label, compute_facet_columns, encode, project
 from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition
 from forecourt.catalog.models import Store, Vehicle, VehicleModel
 from forecourt.catalog.repository import CatalogSnapshot
@@ -18,7 +20,7 @@ from forecourt.catalog.schemas import VehicleSearchQuery
 from forecourt.catalog.text_search import build_document, matching_ids
 from forecourt.catalog.vin import VinError, validate_vin
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 
 NO_COLOUR = "unspecified"  # the colour facet value of vehicles recorded without a colour
 SHOPPER_VISIBLE_STATUSES = frozenset({VehicleStatus.AVAILABLE.value, VehicleStatus.IN_TRANSIT.value})
@@ -48,7 +50,8 @@ def search_vehicles(session: Session, query: VehicleSearchQuery) -> SearchOutcom
     snapshot = repository.load_catalog_snapshot(session)
     resolved = _resolve(snapshot, query)
     rows = [] if resolved.rows_criteria.matches_nothing() else repository.facet_rows(session, resolved.rows_criteria)
-    facets = compute_facets(_facet_dimension_rows(snapshot, rows), resolved.selected, _facet_labels(snapshot))
+    columns, counts = _facet_columns(snapshot, rows)
+    facets = compute_facet_columns(columns, counts, resolved.selected, _facet_labels(snapshot))
     offset = (query.page - 1) * query.page_size
     vehicles: Sequence[Vehicle] = []
     if facets.total > offset and not resolved.criteria.matches_nothing():
@@ -170,31 +173,38 @@ def _trim_value(trim, model: VehicleModel, brand_codes: dict[int, str], dim: str
     return trim.powertrain
 
 
-def _facet_dimension_rows(snapshot: CatalogSnapshot, rows: Sequence[tuple]) -> list[tuple[dict[str, str], int]]:
+def _facet_columns(snapshot: CatalogSnapshot, rows: Sequence[tuple]) -> tuple[dict[str, FacetColumn], np.ndarray]:
+    """Facet columns from the grouped (trim, colour, store, year, status, count) rows.
+
+    Each id column is encoded once; brand, model, body type and powertrain are projections of the trim
+    codes and city of the store codes, so per-row work stays in numpy however many rows there are.
+    """
+    trim_ids, colour_ids, store_ids, years, statuses, counts = zip(*rows, strict=True) if rows else ((),) * 6
     models = {m.id: m for m in snapshot.models}
     brand_codes = {b.id: b.code for b in snapshot.brands}
     trims = {t.id: t for t in snapshot.trims}
     colour_codes = {c.id: c.code for c in snapshot.colours}
     city_codes = {c.id: c.code for c in snapshot.cities}
     stores = {s.id: s for s in snapshot.stores}
-    out = []
-    for trim_id, colour_id, store_id, model_year, status, count in rows:
-        trim = trims[trim_id]
-        model = models[trim.model_id]
-        store = stores[store_id]
-        values = {
-            "brand": brand_codes[model.brand_id],
-            "model": model.code,
-            "body_type": model.body_type,
-            "powertrain": trim.powertrain,
-            "colour": colour_codes.get(colour_id, NO_COLOUR),
-            "model_year": str(model_year),
-            "city": city_codes[store.city_id],
-            "store": store.code,
-            "status": status,
-        }
-        out.append((values, count))
-    return out
+
+    trim_codes, trim_keys = encode(trim_ids)
+    trim_models = [models[trims[key].model_id] for key in trim_keys]
+    store_codes, store_keys = encode(store_ids)
+    colour_col, colour_keys = encode(colour_ids)
+    year_col, year_keys = encode(years)
+    status_col, status_keys = encode(statuses)
+    columns = {
+        "brand": project(trim_codes, [brand_codes[m.brand_id] for m in trim_models]),
+        "model": project(trim_codes, [m.code for m in trim_models]),
+        "body_type": project(trim_codes, [m.body_type for m in trim_models]),
+        "powertrain": project(trim_codes, [trims[key].powertrain for key in trim_keys]),
+        "colour": project(colour_col, [colour_codes.get(key, NO_COLOUR) for key in colour_keys]),
+        "model_year": project(year_col, [str(key) for key in year_keys]),
+        "city": project(store_codes, [city_codes[stores[key].city_id] for key in store_keys]),
+        "store": project(store_codes, [stores[key].code for key in store_keys]),
+        "status": project(status_col, [str(key) for key in status_keys]),
+    }
+    return columns, np.asarray(counts, dtype=np.int64)
 
 
 _ENUM_LABELS = {
@@ -248,17 +258,33 @@ def get_vehicle(session: Session, vin: str) -> Vehicle:
     return vehicle
 
 
-def change_vehicle_status(session: Session, vin: str, target: VehicleStatus) -> Vehicle:
+def change_vehicle_status(
+    session: Session,
+    vin: str,
+    target: VehicleStatus,
+    *,
+    allowed_store_ids: Collection[int] | None = None,
+    actor: int | None = None,
+) -> Vehicle:
+    """`allowed_store_ids`: the stores the caller may change (None: every store). Plain ids, so the catalog
+    knows nothing of accounts; the caller decides who may act where. `actor` is recorded in the audit trail."""
     vehicle = get_vehicle(session, vin)
+    if allowed_store_ids is not None and vehicle.store_id not in allowed_store_ids:
+        # Vehicles are public, so saying that it exists leaks nothing: a 403, not a 404.
+        raise Forbidden(f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
+                        code="store_forbidden")  # fmt: skip
     vehicle = repository.get_vehicle_by_vin(session, vehicle.vin, for_update=True) or vehicle
     try:
         check_transition(VehicleStatus(vehicle.status), target)
     except IllegalTransition as exc:
         raise Conflict(str(exc), code="illegal_status_transition", extra={"current": vehicle.status}) from exc
     if vehicle.status != target.value:
+        previous = vehicle.status
         vehicle.status = target.value
         vehicle.status_changed_at = utcnow()
         session.flush()
+        audit.record(session, actor, "vehicle.status_changed", "vehicle", vehicle.vin, vehicle.store_id,
+                     **{"from": previous, "to": target.value})  # fmt: skip
     return vehicle
 
 
