@@ -92,7 +92,7 @@ def db_session(db_connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def test_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(environment="test", database_url=database_url)
+    return Settings(environment="test", database_url=database_url, outbox_dir=tmp_path / "outbox")
 
 
 @pytest.fixture
@@ -102,6 +102,23 @@ def client(db_connection: Connection, db_session: Session, test_settings: Settin
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def admin_token(db_session: Session) -> str:
+    """A Bearer token of an admin (committed to the test's savepoint so the app sees it)."""
+    from tests.factories import make_token, make_user
+
+    token = make_token(db_session, make_user(db_session, roles=[("admin", None)]))
+    db_session.commit()
+    return token
+
+
+@pytest.fixture
+def admin_client(client: TestClient, admin_token: str) -> TestClient:
+    """`client` authenticated as an admin through a Bearer token (no CSRF needed)."""
+    client.headers["Authorization"] = f"Bearer {admin_token}"
+    return client
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
-"""Small factories for catalog rows. Each returns flushed ORM objects."""
+"""Small factories for catalog and accounts rows. Each returns flushed ORM objects."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from forecourt.accounts.models import User, UserRole
+from forecourt.accounts.passwords import hash_password
 from forecourt.catalog.models import Brand, City, Colour, Store, Trim, Vehicle, VehicleModel
 from forecourt.catalog.vin import build_vin
 
@@ -146,3 +149,41 @@ def make_small_catalog(session: Session) -> dict:
     }
     return {"brands": (ford, lincoln), "models": (mondeo, kuga, navigator), "trims": trims, "colours": colours,
             "stores": stores, "cities": (guangzhou, shanghai)}
+
+
+# --- accounts ------------------------------------------------------------------------------------------------
+
+PASSWORD = "correct-horse-battery"
+_user_serials = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose; hash the shared test password once
+
+
+def make_user(
+    session: Session, roles: list[tuple[str, int | None]] = (), *, email: str | None = None, mobile: str | None = None,
+    password: str | None = None, active: bool = True,
+) -> User:
+    """A user with role grants, e.g. make_user(session, roles=[("store_staff", store.id)])."""
+    if email is None and mobile is None:
+        email = f"user{next(_user_serials)}@example.test"
+    user = User(email=email, mobile=mobile, display_name=(email or mobile or "").split("@")[0],
+                password_hash=hash_password(password) if password else _password_hash(), is_active=active,
+                failed_logins=0)  # fmt: skip
+    user.roles = [UserRole(role=role, store_id=store_id) for role, store_id in roles]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_token(session: Session, user: User, name: str = "test") -> str:
+    """A personal API token of `user`; returns the secret."""
+    from forecourt.accounts.service import create_api_token
+
+    return create_api_token(session, user.id, name)[1]
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -33,7 +33,7 @@ from forecourt.app import create_app
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
-from tests.factories import make_small_catalog, make_vehicle
+from tests.factories import auth_headers, make_small_catalog, make_token, make_user, make_vehicle
 
 MAX_EXAMPLES = 40
 
@@ -43,7 +43,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.phases.coverage.enabled = False
 
 
-def _seed(url: str) -> None:
+def _seed(url: str) -> str:
+    """Build and seed the database; return an admin's API token, so protected writes are fuzzed past the
+    authentication check (anonymous 401s are covered in tests/accounts)."""
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session:
@@ -54,27 +56,30 @@ def _seed(url: str) -> None:
         make_vehicle(session, trims["kuga-ecoboost245"], stores["gz-self"], colours["black"], test_drive_fleet=True)
         make_vehicle(session, trims["navigator-reserve"], stores["sh-pudong"], status="reserved", model_year=2021)
         make_vehicle(session, trims["kuga-ecoboost245"], stores["gz-tianhe"], status="sold", mileage_km=12000)
+        token = make_token(session, make_user(session, roles=[("admin", None)]))
         session.commit()
     engine.dispose()
+    return token
 
 
 @pytest.fixture(scope="module", autouse=True)
 def seeded_database(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'forecourt.db'}"
-    _seed(url)
+    token = _seed(url)
     placeholder = app.state.engine
     engine = make_engine(url)
     app.state.engine, app.state.session_factory = engine, make_session_factory(engine)
-    app.state.settings = Settings(environment="test", database_url=url)
-    yield url
+    outbox = tmp_path_factory.mktemp("fuzz-outbox")
+    app.state.settings = Settings(environment="test", database_url=url, outbox_dir=outbox)
+    yield token
     engine.dispose()
     placeholder.dispose()
 
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case):
-    response = case.call()
+def test_no_server_errors(case, seeded_database):
+    response = case.call(headers=auth_headers(seeded_database))
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
     if response.status_code >= 400:
         assert response.headers["content-type"][0].startswith("application/problem+json"), case.as_curl_command()

@@ -6,11 +6,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from forecourt import __version__
+from forecourt.accounts.api import router as accounts_router
 from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
+from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.web.errors import install_page_error_handlers
 from forecourt.web.templating import STATIC_DIR
@@ -27,8 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
+    app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(import_router)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself

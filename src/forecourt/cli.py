@@ -1,4 +1,5 @@
-"""Command line: `forecourt serve`, `forecourt db upgrade`, `forecourt demo load`, `forecourt inventory import`."""
+"""Command line: `forecourt serve`, `db upgrade`, `demo load`, `inventory import`, `users ...`, `tokens create`,
+`outbox relay`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from forecourt.accounts.cli import tokens_app, users_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
 
@@ -16,7 +18,11 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 inventory_app = typer.Typer(help="Vehicle inventory.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+outbox_app = typer.Typer(help="Outgoing email and SMS.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
@@ -56,17 +62,27 @@ def demo_load(
     vehicles: Annotated[int, typer.Option(min=0, max=200_000, help="How many vehicles to generate")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2018,
 ) -> None:
-    """Load the deterministic Ford China 2018 demo: catalog, stores and vehicles."""
+    """Load the deterministic Ford China 2018 demo: catalog, stores, vehicles and two demo accounts."""
+    from forecourt.accounts.demo import ensure_demo_users
     from forecourt.catalog.demo import load_demo
     from forecourt.catalog.repository import count_vehicles
 
-    factory = make_session_factory(make_engine(get_settings().database_url))
+    settings = get_settings()
+    if settings.environment == "production":
+        typer.echo("refusing to load demo data (with published passwords) when FORECOURT_ENVIRONMENT=production",
+                   err=True)  # fmt: skip
+        raise typer.Exit(1)
+    factory = make_session_factory(make_engine(settings.database_url))
     with transaction(factory) as session:
         if if_empty and count_vehicles(session) > 0:
-            typer.echo("demo data already present; nothing loaded")
-            return
-        summary = load_demo(session, vehicles=vehicles, seed=seed)
+            summary = "demo data already present; catalog and vehicles not loaded"
+        else:
+            summary = load_demo(session, vehicles=vehicles, seed=seed)
+        accounts = ensure_demo_users(session, settings.environment)  # idempotent, so also on --if-empty
     typer.echo(summary)
+    typer.echo("demo accounts (development only):")
+    for line in accounts:
+        typer.echo(f"  {line}")
 
 
 @inventory_app.command("import")
@@ -79,6 +95,19 @@ def inventory_import(
     from forecourt.catalog.import_cli import run_import
 
     raise typer.Exit(run_import(file, file_format, report))
+
+
+
+@outbox_app.command("relay")
+def outbox_relay() -> None:
+    """Send unsent outbox messages (development adapter: append to FORECOURT_OUTBOX_DIR/{email,sms}.log)."""
+    from forecourt.core.outbox import file_adapters, relay_outbox
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    sent = relay_outbox(make_session_factory(engine), file_adapters(settings.outbox_dir))
+    engine.dispose()
+    typer.echo(f"{sent} message(s) sent to {settings.outbox_dir}")
 
 
 if __name__ == "__main__":

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
+    import forecourt.accounts.models  # noqa: F401
+    import forecourt.audit.models  # noqa: F401
     import forecourt.catalog.models  # noqa: F401
+    import forecourt.core.outbox  # noqa: F401

@@ -227,27 +227,27 @@ def _status_url(vehicle) -> str:
         ({"content": "<status>sold</status>", "headers": {"content-type": "application/xml"}}, None),
     ],
 )
-def test_status_body_problems(client, seeded, kwargs, field_pattern):
-    body = assert_problem(client.post(_status_url(seeded), **kwargs), 422, "validation_error")
+def test_status_body_problems(admin_client, seeded, kwargs, field_pattern):
+    body = assert_problem(admin_client.post(_status_url(seeded), **kwargs), 422, "validation_error")
     if field_pattern:
         assert any(re.match(field_pattern, f) for f in field_messages(body)), body
-    assert client.get(f"{V}/{seeded.vin}").json()["status"] == "available"  # nothing changed
+    assert admin_client.get(f"{V}/{seeded.vin}").json()["status"] == "available"  # nothing changed
 
 
-def test_undecodable_body_is_a_400_problem(client, seeded):
-    body = assert_problem(client.post(_status_url(seeded), content=b"\xff\xfe\x00",
+def test_undecodable_body_is_a_400_problem(admin_client, seeded):
+    body = assert_problem(admin_client.post(_status_url(seeded), content=b"\xff\xfe\x00",
                                       headers={"content-type": "application/json"}), 400)
     assert "pars" in body["detail"]
 
 
-def test_malformed_json_says_so(client, seeded):
-    response = client.post(_status_url(seeded), content="{bad", headers={"content-type": "application/json"})
+def test_malformed_json_says_so(admin_client, seeded):
+    response = admin_client.post(_status_url(seeded), content="{bad", headers={"content-type": "application/json"})
     body = assert_problem(response, 422, "validation_error")
     assert any("JSON" in m for m in field_messages(body).values()), body
 
 
-def test_extra_field_names_it(client, seeded):
-    body = assert_problem(client.post(_status_url(seeded), json={"status": "sold", "note": "x"}), 422)
+def test_extra_field_names_it(admin_client, seeded):
+    body = assert_problem(admin_client.post(_status_url(seeded), json={"status": "sold", "note": "x"}), 422)
     assert field_messages(body)["note"].startswith("unknown parameter")
 
 

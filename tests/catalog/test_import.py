@@ -241,9 +241,9 @@ def test_progress_reports_rows_processed(db_session, catalog, monkeypatch):
     assert seen == [2, 4, 5]
 
 
-def test_api_upload_reports_rows_and_lands_good_ones(client, db_session, catalog):
+def test_api_upload_reports_rows_and_lands_good_ones(admin_client, db_session, catalog):
     data = to_csv([row(1), row(2, offer_price="200000.00", list_price="180000.00"), row(3)])
-    response = client.post("/api/v1/inventory/imports", files={"file": ("stock.csv", data, "text/csv")})
+    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("stock.csv", data, "text/csv")})
     assert response.status_code == 200, response.text
     body = response.json()
     assert {k: body[k] for k in ("created", "updated", "unchanged", "rejected", "total")} == {
@@ -251,32 +251,32 @@ def test_api_upload_reports_rows_and_lands_good_ones(client, db_session, catalog
     assert body["errors"] == [{"line": 3, "column": "offer_price", "vin": vin(2),
                                "reason": "offer_price 200000.00 is above list_price 180000.00"}]  # fmt: skip
     assert stored(db_session, vin(1)) is not None and stored(db_session, vin(2)) is None
-    again = client.post("/api/v1/inventory/imports", params={"format": "csv"}, files={"file": ("stock", data, "application/octet-stream")})
+    again = admin_client.post("/api/v1/inventory/imports", params={"format": "csv"}, files={"file": ("stock", data, "application/octet-stream")})
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 2)
 
 
-def test_api_json_by_content_type(client, catalog):
+def test_api_json_by_content_type(admin_client, catalog):
     items = [{"vin": vin(1), "trim": "mondeo-hybrid", "store": "sh-pudong", "model_year": 2019, "list_price": "252800"}]
-    response = client.post("/api/v1/inventory/imports", files={"file": ("upload", json.dumps(items), "application/json")})
+    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("upload", json.dumps(items), "application/json")})
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 1
 
 
-def test_api_malformed_json_is_a_422_problem(client, catalog):
-    response = client.post("/api/v1/inventory/imports", files={"file": ("stock.json", b"[{", "application/json")})
+def test_api_malformed_json_is_a_422_problem(admin_client, catalog):
+    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("stock.json", b"[{", "application/json")})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "malformed_json" and "Not valid JSON" in response.json()["detail"]
 
 
-def test_api_unknown_format_is_a_422_problem(client, catalog):
-    response = client.post("/api/v1/inventory/imports", files={"file": ("stock.xml", b"<x/>", "application/xml")})
+def test_api_unknown_format_is_a_422_problem(admin_client, catalog):
+    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("stock.xml", b"<x/>", "application/xml")})
     assert (response.status_code, response.json()["code"]) == (422, "unknown_format")
 
 
-def test_api_oversize_file_is_a_413_problem(client, catalog):
-    client.app.state.settings.max_import_bytes = 100
-    response = client.post("/api/v1/inventory/imports", files={"file": ("stock.csv", to_csv([row(1), row(2)]), "text/csv")})
+def test_api_oversize_file_is_a_413_problem(admin_client, catalog):
+    admin_client.app.state.settings.max_import_bytes = 100
+    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("stock.csv", to_csv([row(1), row(2)]), "text/csv")})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "file_too_large" and response.json()["max_bytes"] == 100

@@ -78,11 +78,11 @@ def _assert_problem(response, status, code):
     return body
 
 
-def test_api_every_pair(client, vehicle_in):
+def test_api_every_pair(admin_client, vehicle_in):
     """All 16 (current, target) pairs through the API, one fresh vehicle each, on one catalog."""
     for current, target in ALL_PAIRS:
         vehicle = vehicle_in(current.value)
-        response = _post(client, vehicle.vin, target.value)
+        response = _post(admin_client, vehicle.vin, target.value)
         if (current, target) in LEGAL:
             assert response.status_code == 200, (current, target, response.text)
             assert response.json()["status"] == target.value and response.json()["vin"] == vehicle.vin
@@ -91,28 +91,28 @@ def test_api_every_pair(client, vehicle_in):
             assert f"from {current.value} to {target.value}" in body["detail"]
             assert body["current"] == current.value
         expected = target if (current, target) in LEGAL else current
-        assert client.get(f"{V}/{vehicle.vin}").json()["status"] == expected.value, (current, target)
+        assert admin_client.get(f"{V}/{vehicle.vin}").json()["status"] == expected.value, (current, target)
 
 
-def test_api_walks_the_whole_lifecycle(client, vehicle_in):
+def test_api_walks_the_whole_lifecycle(admin_client, vehicle_in):
     vin = vehicle_in("in_transit").vin
     for target in ("available", "reserved", "available", "reserved", "sold"):
-        response = _post(client, vin, target)
+        response = _post(admin_client, vin, target)
         assert response.status_code == 200, response.text
-    _assert_problem(_post(client, vin, "available"), 409, "illegal_status_transition")
+    _assert_problem(_post(admin_client, vin, "available"), 409, "illegal_status_transition")
 
 
-def test_api_accepts_lowercase_vin(client, vehicle_in):
+def test_api_accepts_lowercase_vin(admin_client, vehicle_in):
     vehicle = vehicle_in("available")
-    response = _post(client, vehicle.vin.lower(), "reserved")
+    response = _post(admin_client, vehicle.vin.lower(), "reserved")
     assert response.status_code == 200, response.text
     assert response.json()["vin"] == vehicle.vin
 
 
-def test_api_unknown_vin_is_404(client, vehicle_in):
+def test_api_unknown_vin_is_404(admin_client, vehicle_in):
     vehicle_in("available")
     unknown = build_vin("LVS", "HCAMB", 2018, "Z", 999_999)
-    body = _assert_problem(_post(client, unknown, "reserved"), 404, "vehicle_not_found")
+    body = _assert_problem(_post(admin_client, unknown, "reserved"), 404, "vehicle_not_found")
     assert unknown in body["detail"]
 
 
@@ -125,17 +125,17 @@ def test_api_unknown_vin_is_404(client, vehicle_in):
         ("LVSHCAMB9JZ00012%2A", "'*'"),
     ],
 )
-def test_api_malformed_vin_is_422_naming_the_problem(client, vehicle_in, vin, fragment):
+def test_api_malformed_vin_is_422_naming_the_problem(admin_client, vehicle_in, vin, fragment):
     vehicle_in("available")
-    body = _assert_problem(_post(client, vin, "reserved"), 422, "invalid_vin")
+    body = _assert_problem(_post(admin_client, vin, "reserved"), 422, "invalid_vin")
     assert fragment in body["detail"]
     assert body["errors"][0]["field"] == "vin"
     assert fragment in body["errors"][0]["message"]
 
 
-def test_api_unknown_status_lists_allowed_values(client, vehicle_in):
+def test_api_unknown_status_lists_allowed_values(admin_client, vehicle_in):
     vehicle = vehicle_in("available")
-    body = _assert_problem(_post(client, vehicle.vin, "scrapped"), 422, "validation_error")
+    body = _assert_problem(_post(admin_client, vehicle.vin, "scrapped"), 422, "validation_error")
     message = body["errors"][0]["message"]
     assert body["errors"][0]["field"] == "status"
     for status in VehicleStatus:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from forecourt.accounts.principal import Principal, managed_store_ids
+from forecourt.accounts.security import require_roles
 from forecourt.catalog import service
 from forecourt.catalog.facets import FacetValue
 from forecourt.catalog.schemas import (
@@ -19,6 +21,8 @@ from forecourt.catalog.schemas import (
 from forecourt.core.http import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+_PROBLEM = {"content": {"application/problem+json": {}}}
+StoreStaff = Annotated[Principal, Depends(require_roles("store_staff"))]
 VinPath = Annotated[str, Path(min_length=1, max_length=40, examples=["LVSHCAMB9JZ000123"])]
 CodePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
 
@@ -62,9 +66,18 @@ def get_vehicle(session: DbSession, vin: VinPath) -> VehicleOut:
     return VehicleOut.model_validate(service.get_vehicle(session, vin))
 
 
-@router.post("/vehicles/{vin}/status", response_model=VehicleOut, summary="Move a vehicle along its status lifecycle")
-def change_status(session: DbSession, vin: VinPath, change: StatusChange) -> VehicleOut:
-    return VehicleOut.model_validate(service.change_vehicle_status(session, vin, change.status))
+@router.post(
+    "/vehicles/{vin}/status",
+    response_model=VehicleOut,
+    summary="Move a vehicle along its status lifecycle (staff of the vehicle's store, or admin)",
+    responses={401: {"description": "Not signed in", **_PROBLEM},
+               403: {"description": "Not staff of this vehicle's store", **_PROBLEM}},  # fmt: skip
+)
+def change_status(session: DbSession, user: StoreStaff, vin: VinPath, change: StatusChange) -> VehicleOut:
+    vehicle = service.change_vehicle_status(
+        session, vin, change.status, allowed_store_ids=managed_store_ids(user), actor=user.user_id
+    )
+    return VehicleOut.model_validate(vehicle)
 
 
 @router.get("/models", response_model=list[ModelOut], summary="All models with trims, colours and options")

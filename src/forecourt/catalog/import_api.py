@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
 
+from forecourt.accounts.principal import Principal, managed_store_ids
+from forecourt.accounts.security import require_roles
 from forecourt.catalog.inventory_import import FileTooLarge, detect_format, import_file
 from forecourt.core.http import DbSession
 
@@ -68,14 +70,19 @@ class ImportReport(BaseModel):
         "test_drive_fleet, photo_urls and options ('|'-separated in CSV, lists in JSON), currency (CNY). "
         "Rows with a problem change nothing and are listed in `errors` (CSV: line in the file, header = 1; "
         "JSON: position in the list); every other row is created, updated or left unchanged. "
-        "A malformed file (bad JSON, unknown or missing columns, unreadable encoding) is a 422 and imports nothing."
+        "A malformed file (bad JSON, unknown or missing columns, unreadable encoding) is a 422 and imports nothing. "
+        "Store staff may only create or update vehicles of their own stores (other rows become row errors); "
+        "admins may import into any store."
     ),
-    responses={413: {"description": "The file is above the import size limit", **_PROBLEM},
+    responses={401: {"description": "Not signed in", **_PROBLEM},
+               403: {"description": "Neither store staff nor admin", **_PROBLEM},
+               413: {"description": "The file is above the import size limit", **_PROBLEM},
                422: {"description": "The file is malformed; nothing was imported", **_PROBLEM}},  # fmt: skip
 )
 def import_inventory(
     request: Request,
     session: DbSession,
+    user: Annotated[Principal, Depends(require_roles("store_staff"))],
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or JSON file")],
     file_format: Annotated[
         Literal["csv", "json"] | None, Query(alias="format", description="Default: from the file name or content type")
@@ -87,7 +94,8 @@ def import_inventory(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise FileTooLarge(limit)
-    result = import_file(session, data, detect_format(file_format, file.filename, file.content_type))
+    result = import_file(session, data, detect_format(file_format, file.filename, file.content_type),
+                         allowed_store_ids=managed_store_ids(user), actor=user.user_id)  # fmt: skip
     return ImportReport(
         created=result.created,
         updated=result.updated,

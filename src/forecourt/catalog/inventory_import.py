@@ -13,7 +13,7 @@ import csv
 import difflib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from forecourt.audit import service as audit
 from forecourt.catalog import repository
 from forecourt.catalog.inventory_rows import (
     COLUMNS,
@@ -237,27 +238,52 @@ def parse_json(data: bytes) -> ParsedFile:
 
 
 def import_file(
-    session: Session, data: bytes, file_format: str, progress: Callable[[int], None] | None = None
+    session: Session,
+    data: bytes,
+    file_format: str,
+    progress: Callable[[int], None] | None = None,
+    *,
+    allowed_store_ids: Collection[int] | None = None,
+    actor: int | None = None,
 ) -> ImportResult:
     """Parse and import a whole file. Raises InvalidInput (nothing lands) when the file itself is malformed."""
-    return import_parsed(session, parse_file(data, file_format), progress)
+    return import_parsed(session, parse_file(data, file_format), progress,
+                         allowed_store_ids=allowed_store_ids, actor=actor)  # fmt: skip
 
 
-def import_parsed(session: Session, parsed: ParsedFile, progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import the readable records; rows that could not be read count as rejected."""
-    result = import_vehicles(session, parsed.records, progress)
+def import_parsed(
+    session: Session,
+    parsed: ParsedFile,
+    progress: Callable[[int], None] | None = None,
+    *,
+    allowed_store_ids: Collection[int] | None = None,
+    actor: int | None = None,
+) -> ImportResult:
+    """Import the readable records; rows that could not be read count as rejected. The import is audited."""
+    result = import_vehicles(session, parsed.records, progress, allowed_store_ids=allowed_store_ids)
     errors = sorted([*parsed.errors, *result.errors], key=lambda e: e.line)
     unreadable = len({e.line for e in parsed.errors})
-    return ImportResult(result.created, result.updated, result.unchanged, errors, result.total + unreadable)
+    outcome = ImportResult(result.created, result.updated, result.unchanged, errors, result.total + unreadable)
+    audit.record(session, actor, "inventory.imported", "inventory_import", None, created=outcome.created,
+                 updated=outcome.updated, unchanged=outcome.unchanged, rejected=outcome.rejected, total=outcome.total)  # fmt: skip
+    return outcome
 
 
 def import_vehicles(
-    session: Session, records: Iterable[Record], progress: Callable[[int], None] | None = None
+    session: Session,
+    records: Iterable[Record],
+    progress: Callable[[int], None] | None = None,
+    *,
+    allowed_store_ids: Collection[int] | None = None,
 ) -> ImportResult:
-    """Upsert vehicles by VIN. `records` are (line, {column: value}); `progress` gets the rows processed so far."""
+    """Upsert vehicles by VIN. `records` are (line, {column: value}); `progress` gets the rows processed so far.
+    With `allowed_store_ids` (None: every store), a row may only create or update vehicles in those stores:
+    a row naming another store, or an existing VIN held by another store, is a row error."""
     _begin_for_write(session)
     session.flush()
     index = _catalog_index(session)
+    allowed = None if allowed_store_ids is None else frozenset(allowed_store_ids)
+    store_codes = {store_id: code for code, store_id in index.stores.items()}
     seen: dict[str, int] = {}
     errors: list[RowError] = []
     created = updated = unchanged = processed = 0
@@ -275,6 +301,13 @@ def import_vehicles(
         updates: list[dict[str, Any]] = []
         for line, row in rows:
             current = existing.get(row.vin)
+            if allowed is not None:
+                foreign = [s for s in (row.store_id, current.store_id if current else None)
+                           if s is not None and s not in allowed]  # fmt: skip
+                if foreign:
+                    reason = f"store {store_codes.get(foreign[0], foreign[0])} is not one of your stores"
+                    errors.append(RowError(line, "store", reason, row.vin))
+                    continue
             if current is None:
                 inserts.append({**new_state(row), "created_at": now, "updated_at": now, "status_changed_at": now})
                 continue

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from forecourt.catalog.criteria import SortKey
 from forecourt.catalog.lifecycle import VehicleStatus
 from forecourt.catalog.models import BodyType, Powertrain, StoreKind
+from forecourt.catalog.openapi_examples import SEARCH_PAGE_EXAMPLE, VEHICLE_EXAMPLE
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
@@ -77,7 +78,7 @@ class ModelOut(ModelSummary):
 
 
 class VehicleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [VEHICLE_EXAMPLE]})
 
     vin: str
     status: VehicleStatus
@@ -111,14 +112,17 @@ class VehicleSearchQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(None, max_length=200, description="Words from brand, model or trim names, English or Chinese")
-    brand: CodeList = Field(default_factory=list, description="Brand codes, e.g. ford, lincoln")
-    model: CodeList = Field(default_factory=list, description="Model codes, e.g. mondeo, kuga")
+    q: str | None = Field(
+        None, max_length=200, description="Words from brand, model or trim names, English or Chinese",
+        examples=["蒙迪欧 混动", "kuga 4wd"],
+    )
+    brand: CodeList = Field(default_factory=list, description="Brand codes, e.g. ford, lincoln", examples=[["ford"]])
+    model: CodeList = Field(default_factory=list, description="Model codes, e.g. mondeo, kuga", examples=[["mondeo", "kuga"]])
     body_type: list[BodyType] = Field(default_factory=list, max_length=10)
     powertrain: list[Powertrain] = Field(default_factory=list, max_length=10)
     colour: CodeList = Field(default_factory=list, description="Colour codes, e.g. agate-black")
     model_year: list[Annotated[int, Field(ge=1980, le=2100)]] = Field(default_factory=list, max_length=30)
-    city: CodeList = Field(default_factory=list, description="City codes, e.g. guangzhou")
+    city: CodeList = Field(default_factory=list, description="City codes, e.g. guangzhou", examples=[["guangzhou"]])
     store: CodeList = Field(default_factory=list, description="Store codes")
     status: list[VehicleStatus] = Field(
         default_factory=list, max_length=4, description="Default: available and in_transit"
@@ -135,6 +139,8 @@ class VehicleSearchQuery(BaseModel):
 
 
 class VehicleSearchPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_PAGE_EXAMPLE]})
+
     items: list[VehicleOut]
     total: int
     page: int

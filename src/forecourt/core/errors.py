@@ -28,6 +28,7 @@ class DomainError(Exception):
     status: int = 400
     errors: list[FieldError] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. WWW-Authenticate, Retry-After
 
     def __str__(self) -> str:
         return self.message
@@ -46,3 +47,23 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     def __init__(self, message: str, code: str = "invalid_input", **kwargs: Any) -> None:
         super().__init__(message, code=code, status=422, **kwargs)
+
+
+class Unauthenticated(DomainError):
+    """No (valid) credentials: 401 with a WWW-Authenticate challenge, as RFC 9110 requires."""
+
+    def __init__(self, message: str = "Sign in or send an API token to use this endpoint",
+                 code: str = "not_authenticated", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(message, code=code, status=401, **kwargs)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str, code: str = "forbidden", **kwargs: Any) -> None:
+        super().__init__(message, code=code, status=403, **kwargs)
+
+
+class TooManyRequests(DomainError):
+    def __init__(self, message: str, retry_after: int, code: str = "too_many_requests", **kwargs: Any) -> None:
+        super().__init__(message, code=code, status=429, headers={"Retry-After": str(max(1, retry_after))},
+                         extra={"retry_after": max(1, retry_after)}, **kwargs)

@@ -53,8 +53,16 @@ def problem(
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type="application/problem+json")
 
 
-_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Too large",
+_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Too large",
            415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests"}
+
+
+def domain_problem(exc: DomainError) -> JSONResponse:
+    """The problem answer of a domain error. Handlers return it (instead of raising) when the request's
+    writes must still be committed, e.g. the failed-attempt counters of a refused sign-in."""
+    response = problem(exc.status, exc.code, _TITLES.get(exc.status, "Error"), exc.message, exc.errors, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _validation_field(location: tuple[Any, ...]) -> str:
@@ -72,7 +80,7 @@ def _field_message(error: dict[str, Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, _TITLES.get(exc.status, "Error"), exc.message, exc.errors, **exc.extra)
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

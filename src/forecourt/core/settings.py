@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_import_bytes: int = 64 * 1024 * 1024
+    # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
+    outbox_dir: Path = Path("var/outbox")
 
     @field_validator("time_zone")
     @classmethod

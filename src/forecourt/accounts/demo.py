@@ -1,0 +1,43 @@
+"""Demo accounts: a store manager for gz-tianhe and an admin, with a published password.
+
+Never in production: the caller (cli.py's `demo load`) refuses to run there, and so does this module.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from forecourt.accounts import repository, service
+from forecourt.accounts.principal import Role, RoleGrant
+from forecourt.catalog import service as catalog
+from forecourt.core.errors import NotFound
+
+DEMO_PASSWORD = "forecourt-demo-2018"
+DEMO_STORE = "gz-tianhe"
+MANAGER_EMAIL = "manager@demo.forecourt.dev"
+ADMIN_EMAIL = "admin@demo.forecourt.dev"
+
+
+def ensure_demo_users(session: Session, environment: str) -> list[str]:
+    """Create (or leave as they are) the demo users; return lines describing their credentials."""
+    if environment == "production":
+        raise RuntimeError("demo accounts are never created in production")
+    lines = []
+    try:
+        store_id: int | None = catalog.get_store(session, DEMO_STORE).id
+    except NotFound:
+        store_id = None
+    if store_id is not None:
+        _ensure(session, MANAGER_EMAIL, "Demo store manager", RoleGrant(Role.STORE_STAFF, store_id))
+        lines.append(f"store manager ({DEMO_STORE}): {MANAGER_EMAIL} / {DEMO_PASSWORD}")
+    _ensure(session, ADMIN_EMAIL, "Demo admin", RoleGrant(Role.ADMIN))
+    lines.append(f"admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}")
+    return lines
+
+
+def _ensure(session: Session, email: str, name: str, grant: RoleGrant) -> None:
+    user = repository.get_user_by_email(session, email)
+    if user is None:
+        service.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name, grants=[grant])
+    else:
+        service.grant_role(session, user, grant.role, grant.store_id, actor=None)

@@ -1,0 +1,73 @@
+"""Every query of the accounts context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, PasswordResetToken, User
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.scalars(select(User).where(User.id == user_id).options(selectinload(User.roles))).one_or_none()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email).options(selectinload(User.roles))).one_or_none()
+
+
+def get_user_by_mobile(session: Session, mobile: str) -> User | None:
+    return session.scalars(select(User).where(User.mobile == mobile).options(selectinload(User.roles))).one_or_none()
+
+
+def get_session_by_hash(session: Session, token_hash: str) -> LoginSession | None:
+    return session.scalars(select(LoginSession).where(LoginSession.token_hash == token_hash)).one_or_none()
+
+
+def get_api_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).one_or_none()
+
+
+def get_api_token(session: Session, user_id: int, token_id: int) -> ApiToken | None:
+    statement = select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    return session.scalars(statement).one_or_none()
+
+
+def list_api_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:
+    statement = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    return session.scalars(statement).all()
+
+
+def get_reset_token_by_hash(session: Session, token_hash: str) -> PasswordResetToken | None:
+    statement = select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash).with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def revoke_user_sessions(session: Session, user_id: int, at: datetime) -> int:
+    statement = (
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return session.execute(statement).rowcount or 0
+
+
+def expire_reset_tokens(session: Session, user_id: int, at: datetime) -> None:
+    statement = (
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=at)
+    )
+    session.execute(statement)
+
+
+def failed_attempts_since(session: Session, ip: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many failed sign-ins came from `ip` since `since`, and when the oldest of them was."""
+    statement = select(func.count(), func.min(LoginAttempt.at)).where(
+        LoginAttempt.ip == ip, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
+    )
+    count, oldest = session.execute(statement).one()  # min() keeps the column's UTCDateTime type
+    return int(count), oldest

@@ -1,0 +1,288 @@
+"""Accounts use cases: sign-up, sign-in (with lock-out and per-IP limits), sessions, API tokens, roles.
+
+Takes the session first, may flush, never commits. A refused sign-in is *returned* (SignInOutcome.error),
+not raised, because its counters and audit event must be committed with the refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from forecourt.accounts import repository
+from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, User, UserRole
+from forecourt.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
+from forecourt.accounts.principal import Principal, Role, RoleGrant
+from forecourt.accounts.tokens import API_TOKEN_PREFIX, digest, display_prefix, new_api_token, new_secret
+from forecourt.audit import service as audit
+from forecourt.core import clock
+from forecourt.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound, TooManyRequests
+
+SESSION_LIFETIME = timedelta(days=14)
+LOCK_AFTER_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=15)
+IP_FAILURE_LIMIT = 20
+IP_WINDOW = timedelta(minutes=15)
+TOKEN_LAST_USED_GRANULARITY = timedelta(minutes=1)  # avoid a write on every API call
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MOBILE_PATTERN = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+# --- identifiers --------------------------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    value = email.strip().lower()
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+        raise InvalidInput("Not a valid email address", code="invalid_email",
+                           errors=[FieldError("email", "not a valid email address")])  # fmt: skip
+    return value
+
+
+def normalise_mobile(mobile: str) -> str:
+    compact = re.sub(r"[\s\-]", "", mobile)
+    match = MOBILE_PATTERN.match(compact)
+    if not match:
+        raise InvalidInput("Not a mainland China mobile number (11 digits starting 13-19, +86 optional)",
+                           code="invalid_mobile", errors=[FieldError("mobile", "not a mainland mobile number")])  # fmt: skip
+    return match.group(1)
+
+
+def find_user(session: Session, identifier: str) -> User | None:
+    """The user an email address or mobile number names, or None (also for malformed identifiers)."""
+    try:
+        if "@" in identifier:
+            return repository.get_user_by_email(session, normalise_email(identifier))
+        return repository.get_user_by_mobile(session, normalise_mobile(identifier))
+    except InvalidInput:
+        return None
+
+
+# --- users and roles ----------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    password: str,
+    email: str | None = None,
+    mobile: str | None = None,
+    display_name: str = "",
+    grants: Iterable[RoleGrant] = (),
+    actor: int | None = None,
+) -> User:
+    if not email and not mobile:
+        raise InvalidInput("Give an email address or a mobile number", code="identifier_required",
+                           errors=[FieldError("email", "an email address or a mobile number is required")])  # fmt: skip
+    email_n = normalise_email(email) if email else None
+    mobile_n = normalise_mobile(mobile) if mobile else None
+    problem = password_problem(password, [email_n, mobile_n, email, mobile])
+    if problem:
+        raise InvalidInput(f"Password {problem}", code="weak_password", errors=[FieldError("password", problem)])
+    if (email_n and repository.get_user_by_email(session, email_n)) or (
+        mobile_n and repository.get_user_by_mobile(session, mobile_n)
+    ):
+        # Sign-up necessarily reveals that an identifier is taken; the reset flow does not.
+        raise Conflict("An account with this email address or mobile number already exists", code="account_exists")
+    user = User(email=email_n, mobile=mobile_n, password_hash=hash_password(password),
+                display_name=display_name.strip() or (email_n or mobile_n or "").split("@")[0],
+                is_active=True, failed_logins=0, created_at=clock.utcnow())  # fmt: skip
+    session.add(user)
+    session.flush()
+    for grant in grants:
+        grant_role(session, user, grant.role, grant.store_id, actor=actor)
+    return user
+
+
+def grant_role(session: Session, user: User, role: str, store_id: int | None = None, *, actor: int | None) -> bool:
+    """Give a role (idempotent); True when it was new."""
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role {role!r}", code="unknown_role")
+    if role == Role.STORE_STAFF and store_id is None:
+        raise InvalidInput("store_staff needs a store", code="store_required")
+    if any(r.role == role and r.store_id == store_id for r in user.roles):
+        return False
+    user.roles.append(UserRole(role=role, store_id=store_id))
+    session.flush()
+    audit.record(session, actor, "role.granted", "user", user.id, store_id, role=role)
+    return True
+
+
+def revoke_role(session: Session, user: User, role: str, store_id: int | None = None, *, actor: int | None) -> bool:
+    kept = [r for r in user.roles if not (r.role == role and r.store_id == store_id)]
+    if len(kept) == len(user.roles):
+        return False
+    user.roles[:] = kept
+    session.flush()
+    audit.record(session, actor, "role.revoked", "user", user.id, store_id, role=role)
+    return True
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = repository.get_user(session, user_id)
+    if user is None:
+        raise NotFound("No such user", code="user_not_found")
+    return user
+
+
+def principal_for(user: User, via: str, login: LoginSession | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        display_name=user.display_name,
+        email=user.email,
+        mobile=user.mobile,
+        grants=frozenset(RoleGrant(r.role, r.store_id) for r in user.roles),
+        via="session" if via == "session" else "token",
+        session_id=login.id if login else None,
+        csrf_token=login.csrf_token if login else None,
+    )
+
+
+# --- sign-in and sessions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    principal: Principal | None = None
+    session_secret: str | None = None  # the cookie value; shown once, stored only as a digest
+    error: DomainError | None = None
+
+
+def _locked_error(until_text: str, seconds: int) -> TooManyRequests:
+    return TooManyRequests(
+        f"Too many failed sign-ins for this account; try again after {until_text} UTC", seconds, code="account_locked"
+    )
+
+
+def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignInOutcome:
+    now = clock.utcnow()
+    failures, oldest = repository.failed_attempts_since(session, ip, now - IP_WINDOW)
+    if failures >= IP_FAILURE_LIMIT and oldest is not None:
+        wait = int((oldest + IP_WINDOW - now).total_seconds()) + 1
+        error = TooManyRequests("Too many failed sign-ins from your network; wait and try again", wait,
+                                code="rate_limited")  # fmt: skip
+        audit.record(session, None, "auth.sign_in_rate_limited", "ip", ip)
+        return SignInOutcome(error=error)
+
+    user = find_user(session, identifier)
+    attempt = LoginAttempt(ip=ip, identifier=identifier.strip().lower()[:254], at=now, succeeded=False)
+    session.add(attempt)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        # Locked accounts are not even checked: that is what stops the guessing.
+        seconds = int((user.locked_until - now).total_seconds()) + 1
+        audit.record(session, user.id, "auth.sign_in_failed", "user", user.id, reason="locked")
+        return SignInOutcome(error=_locked_error(f"{user.locked_until:%Y-%m-%d %H:%M}", seconds))
+
+    if user is None:
+        burn_verification_time(password)
+        ok, new_hash = False, None
+    else:
+        ok, new_hash = verify_password(user.password_hash, password)
+    if not ok or user is None or not user.is_active:
+        error: DomainError = DomainError("The identifier or the password is wrong", code="invalid_credentials",
+                                         status=401)  # fmt: skip
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= LOCK_AFTER_FAILURES:
+                user.failed_logins, user.locked_until = 0, now + LOCK_DURATION
+                error = _locked_error(f"{user.locked_until:%Y-%m-%d %H:%M}", int(LOCK_DURATION.total_seconds()))
+        audit.record(session, user.id if user else None, "auth.sign_in_failed", "user", user.id if user else None,
+                     reason="bad_credentials")  # fmt: skip
+        session.flush()
+        return SignInOutcome(error=error)
+
+    attempt.succeeded = True
+    if new_hash:
+        user.password_hash = new_hash
+    principal, secret = start_session(session, user)
+    return SignInOutcome(principal=principal, session_secret=secret)
+
+
+def start_session(session: Session, user: User) -> tuple[Principal, str]:
+    """Open a server-side session for a user whose credentials were just checked; returns the cookie secret."""
+    now = clock.utcnow()
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    secret = new_secret()
+    login = LoginSession(token_hash=digest(secret), user_id=user.id, csrf_token=new_secret(), created_at=now,
+                         expires_at=now + SESSION_LIFETIME)  # fmt: skip
+    session.add(login)
+    session.flush()
+    audit.record(session, user.id, "auth.signed_in", "user", user.id, session_id=login.id)
+    return principal_for(user, "session", login), secret
+
+
+def sign_out(session: Session, principal: Principal) -> None:
+    if principal.session_id is not None:
+        login = session.get(LoginSession, principal.session_id)
+        if login is not None and login.revoked_at is None:
+            login.revoked_at = clock.utcnow()
+    audit.record(session, principal.user_id, "auth.signed_out", "user", principal.user_id)
+    session.flush()
+
+
+def authenticate_session(session: Session, secret: str) -> Principal | None:
+    login = repository.get_session_by_hash(session, digest(secret))
+    if login is None or login.revoked_at is not None or login.expires_at <= clock.utcnow():
+        return None
+    user = repository.get_user(session, login.user_id)
+    if user is None or not user.is_active:
+        return None
+    return principal_for(user, "session", login)
+
+
+def authenticate_api_token(session: Session, secret: str) -> Principal | None:
+    if not secret.startswith(API_TOKEN_PREFIX):
+        return None
+    token = repository.get_api_token_by_hash(session, digest(secret))
+    if token is None or token.revoked_at is not None:
+        return None
+    user = repository.get_user(session, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = clock.utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_GRANULARITY:
+        token.last_used_at = now
+        session.flush()
+    return principal_for(user, "token")
+
+
+# --- personal API tokens ------------------------------------------------------------------------------------
+
+
+def create_api_token(session: Session, user_id: int, name: str) -> tuple[ApiToken, str]:
+    """The stored token and its secret; the secret is not kept and cannot be shown again."""
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput("A token needs a name of 1 to 80 characters", code="invalid_token_name",
+                           errors=[FieldError("name", "1 to 80 characters")])  # fmt: skip
+    secret = new_api_token()
+    token = ApiToken(user_id=user_id, name=name, prefix=display_prefix(secret), token_hash=digest(secret),
+                     created_at=clock.utcnow())  # fmt: skip
+    session.add(token)
+    session.flush()
+    audit.record(session, user_id, "token.created", "api_token", token.id, name=name)
+    return token, secret
+
+
+def list_api_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:
+    return repository.list_api_tokens(session, user_id)
+
+
+def revoke_api_token(session: Session, user_id: int, token_id: int) -> ApiToken:
+    token = repository.get_api_token(session, user_id, token_id)
+    if token is None:  # someone else's token answers the same as a missing one
+        raise NotFound("No such token", code="token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = clock.utcnow()
+        session.flush()
+        audit.record(session, user_id, "token.revoked", "api_token", token.id, name=token.name)
+    return token
+
+
+def revoke_all_sessions(session: Session, user_id: int) -> int:
+    return repository.revoke_user_sessions(session, user_id, clock.utcnow())
