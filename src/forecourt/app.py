@@ -7,6 +7,9 @@ from fastapi.staticfiles import StaticFiles
 
 from forecourt import __version__
 from forecourt.accounts.api import router as accounts_router
+from forecourt.accounts.pages import router as account_pages
+from forecourt.backoffice import access as backoffice_access
+from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
@@ -35,6 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(import_router)
+    app.include_router(backoffice_pages)
+    backoffice_access.install(app)  # its sign-in redirect and 403 page
+    app.include_router(account_pages)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

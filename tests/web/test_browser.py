@@ -158,6 +158,7 @@ def test_pages_fit_a_phone_and_are_photographed(browser: Any, server: str, lang:
         "search": "/vehicles?body_type=suv&page_size=6",
         "vehicle": f"/vehicles/{cars[0]['vin']}",
         "store": "/stores/gz-tianhe",
+        "account-sign-in": "/account/sign-in",
     }
     for size_name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(viewport)
@@ -172,5 +173,47 @@ def test_pages_fit_a_phone_and_are_photographed(browser: Any, server: str, lang:
                 is_open = page.evaluate("document.getElementById('filters').open")
                 assert is_open is (size_name == "desktop"), "filters: folded on phones, open on desktops"
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-{size_name}.png"), full_page=True)
+    assert not problems, problems
+    context.close()
+
+
+def test_shopper_signs_up_in_chinese_and_signs_out(browser: Any, server: str) -> None:
+    """Through the plain HTML forms: a field error first, then the account, signed in, then signed out."""
+    from playwright.sync_api import expect
+
+    context, page, problems = _new_page(browser, "zh-Hans", PHONE)
+    page.goto(f"{server}/stores")
+    page.get_by_role("banner").get_by_role("link", name="注册").click()
+    page.wait_for_url(f"{server}/account/sign-up")
+    expect(page.locator("h1")).to_have_text("创建账户")
+
+    page.get_by_label("电子邮箱或手机号").fill("139 1234 5678")
+    page.get_by_label("您的名字").fill("韩梅梅")
+    page.get_by_label("密码", exact=True).fill("a-good-password")
+    page.get_by_label("再次输入密码").fill("a-different-one")
+    page.get_by_role("button", name="创建账户").click()
+    expect(page.locator(".error-summary")).to_contain_text("两次输入的密码不一致")
+    expect(page.get_by_label("再次输入密码")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("您的名字")).to_have_value("韩梅梅")  # kept
+    expect(page.get_by_label("密码", exact=True)).to_have_value("")  # passwords are not sent back
+    assert all("422" in problem for problem in problems), problems  # the form's answer, and Chromium's note of it
+    problems.clear()
+
+    page.get_by_label("密码", exact=True).fill("a-good-password")
+    page.get_by_label("再次输入密码").fill("a-good-password")
+    page.get_by_role("button", name="创建账户").click()
+    page.wait_for_url(f"{server}/")
+    header = page.get_by_role("banner")
+    expect(header.locator(".who")).to_have_text("当前登录： 韩梅梅")
+    header.get_by_role("link", name="我的账户").click()
+    page.wait_for_url(f"{server}/account")
+    expect(page.locator("main")).to_contain_text("13912345678")
+    expect(page.locator("main")).to_contain_text("购车用户")
+
+    header.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{server}/")
+    expect(header.get_by_role("link", name="登录")).to_be_visible()
+    page.goto(f"{server}/account")
+    page.wait_for_url(f"{server}/account/sign-in?next=%2Faccount")
     assert not problems, problems
     context.close()

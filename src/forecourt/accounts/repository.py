@@ -71,3 +71,8 @@ def failed_attempts_since(session: Session, ip: str, since: datetime) -> tuple[i
     )
     count, oldest = session.execute(statement).one()  # min() keeps the column's UTCDateTime type
     return int(count), oldest
+
+
+def list_users(session: Session, limit: int, offset: int = 0) -> Sequence[User]:
+    statement = select(User).options(selectinload(User.roles)).order_by(User.id).limit(limit).offset(offset)
+    return session.scalars(statement).all()

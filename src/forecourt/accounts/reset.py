@@ -21,7 +21,7 @@ from forecourt.core.errors import FieldError, InvalidInput
 from forecourt.core.outbox import Channel, enqueue
 
 RESET_LIFETIME = timedelta(minutes=30)
-RESET_PATH = "/account/password-reset"  # the page that will take the token (storefront, later)
+RESET_PATH = "/account/password-reset/confirm"  # the page that takes the token (accounts/pages.py)
 
 
 def request_password_reset(session: Session, identifier: str, base_url: str = "") -> None:

@@ -286,3 +286,8 @@ def revoke_api_token(session: Session, user_id: int, token_id: int) -> ApiToken:
 
 def revoke_all_sessions(session: Session, user_id: int) -> int:
     return repository.revoke_user_sessions(session, user_id, clock.utcnow())
+
+
+def list_users(session: Session, *, limit: int = 50, offset: int = 0) -> Sequence[User]:
+    """Users with their roles, oldest account first (for the admin's user list)."""
+    return repository.list_users(session, limit, offset)

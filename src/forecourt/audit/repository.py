@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +17,11 @@ def list_events(
     object_type: str | None = None,
     object_id: str | None = None,
     actor_user_id: int | None = None,
+    store_ids: Collection[int] | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> Sequence[AuditEvent]:
-    """Newest first."""
+    """Newest first. `store_ids`: only events about these stores (None: every event)."""
     statement = select(AuditEvent)
     if action is not None:
         statement = statement.where(AuditEvent.action == action)
@@ -29,4 +31,6 @@ def list_events(
         statement = statement.where(AuditEvent.object_id == object_id)
     if actor_user_id is not None:
         statement = statement.where(AuditEvent.actor_user_id == actor_user_id)
-    return session.scalars(statement.order_by(AuditEvent.id.desc()).limit(limit)).all()
+    if store_ids is not None:
+        statement = statement.where(AuditEvent.store_id.in_(sorted(store_ids)))
+    return session.scalars(statement.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()

@@ -15,6 +15,7 @@ from forecourt.catalog.schemas import (
     StatusChange,
     StoreOut,
     VehicleOut,
+    VehiclePatch,
     VehicleSearchPage,
     VehicleSearchQuery,
 )
@@ -77,6 +78,25 @@ def change_status(session: DbSession, user: StoreStaff, vin: VinPath, change: St
     vehicle = service.change_vehicle_status(
         session, vin, change.status, allowed_store_ids=managed_store_ids(user), actor=user.user_id
     )
+    return VehicleOut.model_validate(vehicle)
+
+
+@router.patch(
+    "/vehicles/{vin}",
+    response_model=VehicleOut,
+    summary="Edit a vehicle: offer price, mileage, colour, photos, test-drive flag, status (staff of its store, or admin)",
+    responses={401: {"description": "Not signed in", **_PROBLEM},
+               403: {"description": "Not staff of this vehicle's store", **_PROBLEM},
+               409: {"description": "Illegal status change", **_PROBLEM},
+               422: {"description": "Invalid fields; nothing changed", **_PROBLEM}},  # fmt: skip
+)
+def update_vehicle(session: DbSession, user: StoreStaff, vin: VinPath, patch: VehiclePatch) -> VehicleOut:
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    for name in ("mileage_km", "photo_urls", "is_test_drive_fleet", "status"):
+        if name in changes and changes[name] is None:
+            changes.pop(name)  # null means "no change" where the column cannot be empty
+    vehicle = service.update_vehicle(session, vin, changes, allowed_store_ids=managed_store_ids(user),
+                                     actor=user.user_id)  # fmt: skip
     return VehicleOut.model_validate(vehicle)
 
 

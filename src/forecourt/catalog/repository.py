@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import BigInteger, Row, Select, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forecourt.catalog.criteria import SortKey, VehicleCriteria
@@ -75,16 +75,42 @@ _ORDER = {
 }
 
 
-def vehicle_search_statement(criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int) -> Select:
+# The same orders as expressions no index provides ("+ 0"), for few matches: see search_vehicles.
+_ORDER_BY_SORTING_MATCHES = {
+    SortKey.PRICE_ASC: ((type_coerce(Vehicle.price, BigInteger) + 0).asc(),),
+    SortKey.PRICE_DESC: ((type_coerce(Vehicle.price, BigInteger) + 0).desc(),),
+    SortKey.YEAR_DESC: ((Vehicle.model_year + 0).desc(), Vehicle.price.asc()),
+    SortKey.YEAR_ASC: ((Vehicle.model_year + 0).asc(), Vehicle.price.asc()),
+    SortKey.MILEAGE_ASC: ((Vehicle.mileage_km + 0).asc(), Vehicle.price.asc()),
+    SortKey.MILEAGE_DESC: ((Vehicle.mileage_km + 0).desc(), Vehicle.price.asc()),
+    SortKey.NEWEST: _ORDER[SortKey.NEWEST],  # arrival order hardly correlates with filters
+}
+
+
+def vehicle_page_ids_statement(
+    criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int, *, few_matches: bool = False
+) -> Select:
     # The id tie-breaker makes every order total, so pages never repeat or skip a vehicle.
-    return _where(select(Vehicle), criteria).order_by(*_ORDER[sort], Vehicle.id.asc()).limit(limit).offset(offset)
+    order = (_ORDER_BY_SORTING_MATCHES if few_matches else _ORDER)[sort]
+    return _where(select(Vehicle.id), criteria).order_by(*order, Vehicle.id.asc()).limit(limit).offset(offset)
 
 
 def search_vehicles(
-    session: Session, criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int
+    session: Session, criteria: VehicleCriteria, sort: SortKey, limit: int, offset: int, *, few_matches: bool = False
 ) -> Sequence[Vehicle]:
-    statement = vehicle_search_statement(criteria, sort, limit, offset).options(*_vehicle_load_options())
-    return session.scalars(statement).unique().all()
+    """A page of vehicles: first the page's ids (narrow rows, so sorting is cheap), then those vehicles
+    with their trim, model, colour and store.
+
+    `few_matches` (the caller knows the exact count) picks the plan: with few matches, fetch them through
+    the filter's index and sort them; with many, walk the sort key's index and stop after a page. Left to
+    itself the planner walks the sort index even when the filter correlates with the sort key (Lincolns
+    by price sit at the far end) and scans most of the table for one page."""
+    ids = session.scalars(vehicle_page_ids_statement(criteria, sort, limit, offset, few_matches=few_matches)).all()
+    if not ids:
+        return []
+    loaded = session.scalars(select(Vehicle).where(Vehicle.id.in_(ids)).options(*_vehicle_load_options()))
+    by_id = {vehicle.id: vehicle for vehicle in loaded.unique()}
+    return [by_id[vehicle_id] for vehicle_id in ids]
 
 
 def facet_rows_statement(criteria: VehicleCriteria) -> Select:

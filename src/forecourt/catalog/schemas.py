@@ -155,3 +155,17 @@ class StatusChange(BaseModel):
 
     status: VehicleStatus
 
+
+
+class VehiclePatch(BaseModel):
+    """A partial hand edit of one vehicle; only the fields sent change. `offer_price: null` removes the offer,
+    `colour: null` clears the colour."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offer_price: MoneyAmount | None = None
+    mileage_km: Annotated[int, Field(ge=0, le=2_000_000)] | None = None
+    colour: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(None, description="A colour code of the vehicle's model")
+    photo_urls: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=20)] | None = None
+    is_test_drive_fleet: bool | None = None
+    status: VehicleStatus | None = None

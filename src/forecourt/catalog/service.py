@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.catalog import repository
+from forecourt.catalog import edits
 from forecourt.catalog.criteria import VehicleCriteria
 from forecourt.catalog.facets import FacetColumn, FacetResult, Label, compute_facet_columns, encode, project
 from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition
@@ -22,6 +24,7 @@ from forecourt.catalog.vin import VinError, validate_vin
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 
+FEW_MATCHES = 20_000  # up to this many matches, sorting them beats walking a sort index (see repository)
 NO_COLOUR = "unspecified"  # the colour facet value of vehicles recorded without a colour
 SHOPPER_VISIBLE_STATUSES = frozenset({VehicleStatus.AVAILABLE.value, VehicleStatus.IN_TRANSIT.value})
 
@@ -46,20 +49,30 @@ class _Resolved:
     rows_criteria: VehicleCriteria
 
 
-def search_vehicles(session: Session, query: VehicleSearchQuery) -> SearchOutcome:
+def search_vehicles(
+    session: Session, query: VehicleSearchQuery, *, store_ids: Collection[int] | None = None
+) -> SearchOutcome:
+    """`store_ids`: restrict the search (results and facet counts) to these stores (None: every store).
+    Plain ids, so the back office can scope a search to the caller's stores without the catalog knowing
+    of accounts."""
     snapshot = repository.load_catalog_snapshot(session)
-    resolved = _resolve(snapshot, query)
+    resolved = _resolve(snapshot, query, None if store_ids is None else frozenset(store_ids))
     rows = [] if resolved.rows_criteria.matches_nothing() else repository.facet_rows(session, resolved.rows_criteria)
     columns, counts = _facet_columns(snapshot, rows)
     facets = compute_facet_columns(columns, counts, resolved.selected, _facet_labels(snapshot))
     offset = (query.page - 1) * query.page_size
     vehicles: Sequence[Vehicle] = []
     if facets.total > offset and not resolved.criteria.matches_nothing():
-        vehicles = repository.search_vehicles(session, resolved.criteria, query.sort, query.page_size, offset)
+        few_matches = facets.total <= FEW_MATCHES
+        vehicles = repository.search_vehicles(
+            session, resolved.criteria, query.sort, query.page_size, offset, few_matches=few_matches
+        )
     return SearchOutcome(vehicles, facets.total, query.page, query.page_size, facets)
 
 
-def _resolve(snapshot: CatalogSnapshot, query: VehicleSearchQuery) -> _Resolved:
+def _resolve(
+    snapshot: CatalogSnapshot, query: VehicleSearchQuery, restriction: frozenset[int] | None = None
+) -> _Resolved:
     """Check every code against the catalog and turn the query into id-level criteria."""
     errors: list[FieldError] = []
     _check_codes(errors, "brand", query.brand, {b.code for b in snapshot.brands})
@@ -88,6 +101,7 @@ def _resolve(snapshot: CatalogSnapshot, query: VehicleSearchQuery) -> _Resolved:
     }
     rows_criteria = VehicleCriteria(
         trim_ids=text_trims,
+        store_ids=restriction,
         price_min=query.price_min,
         price_max=query.price_max,
         year_min=query.year_min,
@@ -133,15 +147,16 @@ def _full_criteria(
             t.id for t in snapshot.trims if _trim_value(t, models[t.model_id], brand_codes, dim) in selected[dim]
         )
         trim_ids = matching if trim_ids is None else trim_ids & matching
-    store_ids = None
+    store_ids = base.store_ids
     if selected["city"] or selected["store"]:
         city_codes = {c.id: c.code for c in snapshot.cities}
-        store_ids = frozenset(
+        chosen = frozenset(
             s.id
             for s in snapshot.stores
             if (not selected["city"] or city_codes[s.city_id] in selected["city"])
             and (not selected["store"] or s.code in selected["store"])
         )
+        store_ids = chosen if store_ids is None else store_ids & chosen
     colour_ids: frozenset[int | None] | None = None
     if selected["colour"]:
         colour_ids = frozenset(c.id for c in snapshot.colours if c.code in selected["colour"])
@@ -286,6 +301,144 @@ def change_vehicle_status(
         audit.record(session, actor, "vehicle.status_changed", "vehicle", vehicle.vin, vehicle.store_id,
                      **{"from": previous, "to": target.value})  # fmt: skip
     return vehicle
+
+
+EDITABLE_VEHICLE_FIELDS = frozenset({"offer_price", "mileage_km", "colour", "photo_urls", "is_test_drive_fleet", "status"})
+
+
+def _check_store(vehicle: Vehicle, allowed_store_ids: Collection[int] | None) -> None:
+    if allowed_store_ids is not None and vehicle.store_id not in allowed_store_ids:
+        raise Forbidden(f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
+                        code="store_forbidden")  # fmt: skip
+
+
+def get_vehicle_for_staff(session: Session, vin: str, *, allowed_store_ids: Collection[int] | None) -> Vehicle:
+    """A vehicle the caller may edit (Forbidden when it belongs to another store)."""
+    vehicle = get_vehicle(session, vin)
+    _check_store(vehicle, allowed_store_ids)
+    return vehicle
+
+
+def _jsonable(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def update_vehicle(
+    session: Session,
+    vin: str,
+    changes: dict[str, object],
+    *,
+    allowed_store_ids: Collection[int] | None,
+    actor: int | None,
+) -> Vehicle:
+    """Apply a hand edit: offer_price (blank/None removes it), mileage_km, colour (a code of the vehicle's
+    model, None/blank for none), photo_urls (a list or one URL per line), is_test_drive_fleet, status.
+
+    Every field is checked before anything changes; problems are one InvalidInput (422) naming each field,
+    or a Conflict (409) when the only problem is an illegal status change. The changed fields are audited
+    with their values before and after."""
+    unknown = sorted(set(changes) - EDITABLE_VEHICLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}", code="unknown_field",
+                           errors=[FieldError(name, "unknown field") for name in unknown])  # fmt: skip
+    vehicle = get_vehicle_for_staff(session, vin, allowed_store_ids=allowed_store_ids)
+    vehicle = repository.get_vehicle_by_vin(session, vehicle.vin, for_update=True) or vehicle
+    problems: list[edits.Problem] = []
+    new: dict[str, object] = {}
+    if "offer_price" in changes:
+        new["offer_price"] = edits.parse_offer(changes["offer_price"], vehicle.list_price, vehicle.currency, problems)
+    if "mileage_km" in changes:
+        new["mileage_km"] = edits.parse_mileage(changes["mileage_km"], problems)
+    if "colour" in changes:
+        code = changes["colour"]
+        new["colour_id"] = None
+        if code is not None and str(code).strip():
+            colour = next((c for c in vehicle.model.colours if c.code == str(code).strip()), None)
+            if colour is None:
+                problems.append(("colour", edits.MSG_COLOUR))
+            else:
+                new["colour_id"] = colour.id
+    if "photo_urls" in changes:
+        new["photo_urls"] = edits.parse_photos(changes["photo_urls"], problems)
+    if "is_test_drive_fleet" in changes:
+        new["is_test_drive_fleet"] = bool(changes["is_test_drive_fleet"])
+    status_problem: str | None = None
+    if "status" in changes:
+        try:
+            target = VehicleStatus(str(changes["status"]))
+            check_transition(VehicleStatus(vehicle.status), target)
+            new["status"] = target.value
+        except ValueError as exc:  # IllegalTransition is a ValueError too
+            status_problem = str(exc) if isinstance(exc, IllegalTransition) else f"unknown status {changes['status']!r}"
+    errors = [FieldError(name, message) for name, message in problems]
+    if status_problem:
+        errors.append(FieldError("status", status_problem))
+        if not problems:
+            raise Conflict(status_problem, code="illegal_status_transition", errors=errors,
+                           extra={"current": vehicle.status})  # fmt: skip
+    if errors:
+        raise InvalidInput("Some fields are not valid", code="invalid_vehicle_change", errors=errors)
+
+    changed: dict[str, dict[str, object]] = {}
+    for name, value in new.items():
+        before = getattr(vehicle, name)
+        if before != value:
+            changed[name] = {"before": _jsonable(before), "after": _jsonable(value)}
+            setattr(vehicle, name, value)
+    if "offer_price" in changed:
+        vehicle.price = vehicle.offer_price if vehicle.offer_price is not None else vehicle.list_price
+    if "status" in changed:
+        vehicle.status_changed_at = utcnow()
+    if changed:
+        session.flush()
+        audit.record(session, actor, "vehicle.updated", "vehicle", vehicle.vin, vehicle.store_id, changes=changed)
+        if "status" in changed:
+            audit.record(session, actor, "vehicle.status_changed", "vehicle", vehicle.vin, vehicle.store_id,
+                         **{"from": changed["status"]["before"], "to": changed["status"]["after"]})  # fmt: skip
+        session.refresh(vehicle)
+    return vehicle
+
+
+def list_managed_stores(session: Session, store_ids: Collection[int] | None) -> Sequence[Store]:
+    """The stores among `store_ids` (None: every store), in code order."""
+    return [s for s in repository.list_stores(session) if store_ids is None or s.id in store_ids]
+
+
+def get_store_for_staff(session: Session, code: str, *, allowed_store_ids: Collection[int] | None) -> Store:
+    store = get_store(session, code)
+    if allowed_store_ids is not None and store.id not in allowed_store_ids:
+        raise Forbidden(f"Store {store.code} is not one of your stores", code="store_forbidden")
+    return store
+
+
+def update_store_settings(
+    session: Session,
+    code: str,
+    *,
+    opening_hours: dict[str, list[tuple[str | None, str | None]]],
+    phone: str | None,
+    allowed_store_ids: Collection[int] | None,
+    actor: int | None,
+) -> Store:
+    """Replace a store's weekly opening hours (per weekday up to two periods; none: closed) and phone."""
+    store = get_store_for_staff(session, code, allowed_store_ids=allowed_store_ids)
+    problems: list[edits.Problem] = []
+    hours = edits.parse_opening_hours(opening_hours, problems)
+    phone_n = edits.parse_phone(phone, problems)
+    if problems:
+        raise InvalidInput("Some fields are not valid", code="invalid_store_settings",
+                           errors=[FieldError(name, message) for name, message in problems])  # fmt: skip
+    changed: dict[str, dict[str, object]] = {}
+    if store.opening_hours != hours:
+        changed["opening_hours"] = {"before": store.opening_hours, "after": hours}
+        store.opening_hours = hours
+    if store.phone != phone_n:
+        changed["phone"] = {"before": store.phone, "after": phone_n}
+        store.phone = phone_n
+    if changed:
+        session.flush()
+        audit.record(session, actor, "store.updated", "store", store.code, store.id, changes=changed)
+    return store
 
 
 def list_models(session: Session) -> Sequence[VehicleModel]:

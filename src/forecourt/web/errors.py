@@ -30,13 +30,16 @@ _MESSAGES_BY_CODE = {
     "invalid_vin": N_("“%(vin)s” is not a valid VIN. A VIN has 17 letters and digits (no I, O or Q)."),
     "store_not_found": N_("We couldn't find a store called “%(code)s”."),
     "model_not_found": N_("We couldn't find a model called “%(code)s”."),
+    "csrf_failed": N_("This form has expired or did not come from this site. Go back, reload the page and try again."),
 }
 _TITLES_BY_STATUS = {
+    403: N_("Not allowed"),
     404: N_("Page not found"),
     405: N_("Not allowed"),
     422: N_("That doesn't look right"),
 }
 _MESSAGES_BY_STATUS = {
+    403: N_("You can't do that here."),
     404: N_("We couldn't find that page."),
     405: N_("This page can't be used that way."),
     422: N_("Something in the address isn't valid."),
@@ -55,7 +58,7 @@ def is_page_request(request: Request) -> bool:
 
 
 def render_error(request: Request, status: int, code: str | None = None) -> Response:
-    page = get_page(request)
+    page = get_page(request, getattr(request.state, "page_user", None))
     params = {"vin": request.path_params.get("vin", ""), "code": request.path_params.get("code", "")}
     message_id = _MESSAGES_BY_CODE.get(code or "") or _MESSAGES_BY_STATUS.get(status, _INTERNAL_MESSAGE)
     title_id = _TITLES_BY_STATUS.get(status, _INTERNAL_TITLE)

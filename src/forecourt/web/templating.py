@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from forecourt import __version__
+from forecourt.accounts.principal import Principal, Role
+from forecourt.accounts.security import CurrentUser
 from forecourt.web import i18n
 from forecourt.web.labels import LABELS
 from forecourt.web.maps import amap_url, osm_url
@@ -76,6 +78,12 @@ class Page:
     request: Request
     lang: str
     remember_language: bool  # `?lang=` chose a language the cookie does not hold yet
+    user: Principal | None = None  # the signed-in shopper or staff member (the header shows who)
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the header offers the back office."""
+        return self.user is not None and self.user.has_role(Role.STORE_STAFF, Role.ADMIN)
 
     def gettext(self, message: str, **variables: Any) -> str:
         text = i18n.get_translations(self.lang).gettext(message)
@@ -104,13 +112,19 @@ class Page:
         return response
 
 
-def get_page(request: Request) -> Page:
+def get_page(request: Request, user: Principal | None = None) -> Page:
     asked = request.query_params.get("lang")
     cookie = request.cookies.get(i18n.LANG_COOKIE)
     lang = i18n.negotiate_language(
         asked, cookie, request.headers.get("accept-language"), request.app.state.settings.default_language
     )
-    return Page(request, lang, remember_language=i18n.normalize_language(asked) is not None and cookie != lang)
+    return Page(request, lang, remember_language=i18n.normalize_language(asked) is not None and cookie != lang,
+                user=user)  # fmt: skip
 
 
-PageContext = Annotated[Page, Depends(get_page)]
+def _page_dependency(request: Request, user: CurrentUser) -> Page:
+    request.state.page_user = user  # so an error page rendered for this request still knows who is signed in
+    return get_page(request, user)
+
+
+PageContext = Annotated[Page, Depends(_page_dependency)]

@@ -1,0 +1,147 @@
+"""Access matrix generated from the route table.
+
+Every route under /backoffice and /api/v1 whose path names an object by a path parameter is requested as an
+anonymous visitor, a shopper and staff of *another* store, and must be refused: anonymous → redirect to the
+sign-in page (pages) or 401 (API); the others → 403 or 404. Every state-changing page route must refuse a
+form post without the CSRF token. A new route with a path parameter that `ROUTES` does not describe fails
+`test_every_parameterised_route_is_in_the_matrix`, so each future route gets exercised (or is consciously
+declared public).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from forecourt.app import create_app
+from forecourt.core.settings import Settings
+from tests.backoffice.helpers import World, make_world, sign_in
+from tests.factories import auth_headers, make_token
+
+PREFIXES = ("/backoffice", "/api/v1")
+# How to exercise each route. Kinds:
+#   "store"  — an object of a store; refused to anonymous, shoppers and staff of another store
+#   "admin"  — admins only; refused to anonymous, shoppers and any staff
+#   "owner"  — the caller's own object (e.g. their API token); others' ids answer 404
+#   "public" — readable by anyone on purpose (the storefront's catalog API); not exercised here
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/backoffice/vehicles/{vin}"): "store",
+    ("POST", "/backoffice/vehicles/{vin}"): "store",
+    ("GET", "/backoffice/stores/{code}"): "store",
+    ("POST", "/backoffice/stores/{code}"): "store",
+    ("POST", "/backoffice/users/{user_id}/roles"): "admin",
+    ("POST", "/api/v1/vehicles/{vin}/status"): "store",
+    ("PATCH", "/api/v1/vehicles/{vin}"): "store",
+    ("GET", "/api/v1/vehicles/{vin}"): "public",
+    ("GET", "/api/v1/stores/{code}"): "public",
+    ("GET", "/api/v1/models/{code}"): "public",
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",
+}
+BODIES = {
+    "/api/v1/vehicles/{vin}/status": {"status": "reserved"},
+    "/api/v1/vehicles/{vin}": {"mileage_km": 1},
+}
+
+
+def iter_routes(routes: list[Any], prefix: str = "") -> Iterator[APIRoute]:
+    """Flatten the app's routes (FastAPI keeps included routers as nested entries)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # fastapi's included-router entry
+            yield from iter_routes(route.original_router.routes, prefix + route.include_context.prefix)
+
+
+def _route_table() -> dict[tuple[str, str], APIRoute]:
+    """(method, path) of every route under PREFIXES."""
+    app = create_app(Settings(environment="test", database_url="sqlite://"))
+    table = {}
+    for route in iter_routes(app.routes):
+        if route.path.startswith(PREFIXES):
+            for method in route.methods - {"HEAD", "OPTIONS"}:
+                table[(method, route.path)] = route
+    return table
+
+
+ALL_ROUTES = _route_table()
+TABLE = {key: route for key, route in ALL_ROUTES.items() if route.param_convertors}
+EXERCISED = sorted(key for key in TABLE if ROUTES.get(key) in ("store", "admin", "owner"))
+STATE_CHANGING_PAGES = sorted(k for k in ALL_ROUTES if k[1].startswith("/backoffice") and k[0] != "GET")
+
+
+def test_every_parameterised_route_is_in_the_matrix():
+    unknown = sorted(set(TABLE) - set(ROUTES))
+    assert not unknown, (f"New routes with path parameters: {unknown}. Add each to ROUTES in {__name__} "
+                         "(and teach the matrix how to fill its parameters) so its access rules are tested.")
+    stale = sorted(set(ROUTES) - set(TABLE))
+    assert not stale, f"ROUTES lists routes that no longer exist: {stale}"
+
+
+def test_every_backoffice_route_with_an_object_is_exercised():
+    assert all(ROUTES[k] != "public" for k in TABLE if k[1].startswith("/backoffice"))
+
+
+def _fill(path: str, world: World, other_token_id: int) -> str:
+    values = {"vin": world.vehicles["a"].vin, "code": world.store_a.code, "user_id": str(world.users["shopper"].id),
+              "token_id": str(other_token_id)}
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise AssertionError(f"the access matrix cannot fill the path parameter {{{name}}} of {path}")
+        return values[name]
+    return re.sub(r"\{(\w+)(?::\w+)?\}", replace, path)
+
+
+def _request(client, method: str, path: str, url: str, *, csrf: str | None, bearer: str | None = None):
+    headers = auth_headers(bearer) if bearer else {}
+    if path.startswith("/api/"):
+        if csrf:
+            headers["X-CSRF-Token"] = csrf
+        body = BODIES.get(path) if method in ("POST", "PATCH", "PUT") else None
+        return client.request(method, url, json=body, headers=headers, follow_redirects=False)
+    data = {"csrf_token": csrf} if (csrf and method != "GET") else None
+    return client.request(method, url, data=data, headers=headers, follow_redirects=False)
+
+
+@pytest.fixture
+def world(db_session) -> World:
+    return make_world(db_session)
+
+
+@pytest.mark.parametrize(("method", "path"), EXERCISED)
+@pytest.mark.parametrize("who", ["anonymous", "shopper", "staff_b"])
+def test_refused(client, db_session, world, method, path, who):
+    """Objects of store A (gz-tianhe) asked for by people who must not reach them."""
+    kind = ROUTES[(method, path)]
+    # A token that belongs to staff_a: nobody else may revoke it.
+    from forecourt.accounts.service import list_api_tokens
+
+    make_token(db_session, world.users["staff_a"])
+    db_session.commit()
+    token_id = list_api_tokens(db_session, world.users["staff_a"].id)[-1].id
+    url = _fill(path, world, token_id)
+    csrf = None if who == "anonymous" else sign_in(client, world.users[who])
+    response = _request(client, method, path, url, csrf=csrf)
+    if who == "anonymous":
+        if path.startswith("/backoffice"):
+            assert response.status_code == 303, response.text
+            assert response.headers["location"].startswith("/account/sign-in?next=/backoffice/")
+        else:
+            assert response.status_code == 401, response.text
+        return
+    expected = {404} if kind == "owner" else {403, 404}
+    assert response.status_code in expected, (who, method, url, response.status_code, response.text[:300])
+
+
+@pytest.mark.parametrize(("method", "path"), STATE_CHANGING_PAGES)
+def test_state_changing_pages_refuse_a_form_post_without_csrf(client, world, method, path):
+    """Even the rightful user (admin: every store) is refused without the token."""
+    sign_in(client, world.users["admin"])
+    url = _fill(path, world, 0)
+    response = client.request(method, url, data={"role": "admin", "action": "grant"},
+                              files={"file": ("a.csv", b"vin\n", "text/csv")}, follow_redirects=False)
+    assert response.status_code == 403, response.text[:300]
