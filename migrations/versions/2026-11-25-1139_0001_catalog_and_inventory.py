@@ -167,7 +167,6 @@ def upgrade() -> None:
             'ix_vehicles_facets', ['trim_id', 'colour_id', 'store_id', 'model_year', 'status', 'price'], unique=False
         )
         batch_op.create_index('ix_vehicles_store_status', ['store_id', 'status'], unique=False)
-        batch_op.create_index('ix_vehicles_trim_price', ['trim_id', 'price'], unique=False)
         batch_op.create_index('ix_vehicles_price', ['price'], unique=False)
         batch_op.create_index('ix_vehicles_year_price', ['model_year', 'price'], unique=False)
         batch_op.create_index('ix_vehicles_mileage_price', ['mileage_km', 'price'], unique=False)
@@ -183,7 +182,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_vehicles_mileage_price')
         batch_op.drop_index('ix_vehicles_year_price')
         batch_op.drop_index('ix_vehicles_price')
-        batch_op.drop_index('ix_vehicles_trim_price')
         batch_op.drop_index('ix_vehicles_store_status')
         batch_op.drop_index('ix_vehicles_facets')
 

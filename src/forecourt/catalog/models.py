@@ -176,7 +176,6 @@ class Vehicle(Base):
         # Covers the facet query (GROUP BY these columns, optional price range) as an index-only scan.
         Index("ix_vehicles_facets", "trim_id", "colour_id", "store_id", "model_year", "status", "price"),
         Index("ix_vehicles_store_status", "store_id", "status"),
-        Index("ix_vehicles_trim_price", "trim_id", "price"),
         # One index per sort order, so a page of the cheapest/newest/... stops after page_size rows.
         Index("ix_vehicles_price", "price"),
         Index("ix_vehicles_year_price", "model_year", "price"),
