@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -138,7 +138,7 @@ def _full_criteria(
     models = {m.id: m for m in snapshot.models}
     brand_codes = {b.id: b.code for b in snapshot.brands}
     trim_ids = base.trim_ids
-    for dim, attribute in (("brand", None), ("model", "code"), ("body_type", "body_type"), ("powertrain", None)):
+    for dim in ("brand", "model", "body_type", "powertrain"):
         if not selected[dim]:
             continue
         matching = frozenset(
@@ -161,19 +161,10 @@ def _full_criteria(
         if NO_COLOUR in selected["colour"]:
             colour_ids |= {None}
     years = frozenset(int(y) for y in selected["model_year"]) if selected["model_year"] else None
-    return VehicleCriteria(
-        trim_ids=trim_ids,
-        colour_ids=colour_ids,
-        store_ids=store_ids,
-        statuses=selected["status"],
+    return replace(
+        base, trim_ids=trim_ids, colour_ids=colour_ids, store_ids=store_ids, statuses=selected["status"],
         model_years=years,
-        price_min=base.price_min,
-        price_max=base.price_max,
-        year_min=base.year_min,
-        year_max=base.year_max,
-        mileage_max=base.mileage_max,
-        test_drive_fleet=base.test_drive_fleet,
-    )
+    )  # fmt: skip
 
 
 def _trim_value(trim, model: VehicleModel, brand_codes: dict[int, str], dim: str) -> str:
