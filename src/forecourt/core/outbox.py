@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, CheckConstraint, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from forecourt.core.clock import utcnow
@@ -22,6 +22,7 @@ from forecourt.core.db import Base, UTCDateTime
 
 MAX_ATTEMPTS = 10  # after this many failures a message is left for a human to look at
 RELAY_BATCH = 100
+REDACTED_BODY = "[delivered; the body held a secret and was removed]"
 
 
 class Channel(StrEnum):
@@ -45,6 +46,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # [{"filename": ..., "content_type": ..., "content": text}], e.g. an .ics calendar invite
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # A body holding a secret (a pick-up code) is blanked once delivered, so the table does not keep it.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MessageAdapter(Protocol):
@@ -66,15 +71,29 @@ class FileMessageAdapter:
                 f"--- message {message.id} at {message.created_at.isoformat()}\n"
                 f"To: {message.recipient}\nSubject: {message.subject}\n\n{message.body}\n\n"
             )
+        for attachment in message.attachments or []:
+            target = self.path.parent / "attachments" / f"{message.id}-{Path(attachment['filename']).name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(attachment["content"], encoding="utf-8")
 
 
 def file_adapters(directory: Path) -> dict[str, MessageAdapter]:
     return {channel.value: FileMessageAdapter(directory, channel) for channel in Channel}
 
 
-def enqueue(session: Session, channel: Channel, recipient: str, subject: str, body: str) -> OutboxMessage:
+def enqueue(
+    session: Session,
+    channel: Channel,
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    attachments: list[dict[str, str]] | None = None,
+    sensitive: bool = False,
+) -> OutboxMessage:
     message = OutboxMessage(channel=channel.value, recipient=recipient, subject=subject, body=body,
-                            created_at=utcnow(), attempts=0)  # fmt: skip
+                            created_at=utcnow(), attempts=0, attachments=attachments or [],
+                            sensitive=sensitive)  # fmt: skip
     session.add(message)
     session.flush()
     return message
@@ -107,6 +126,8 @@ def relay_outbox(session_factory: Callable[[], Session], adapters: Mapping[str, 
             else:
                 message.sent_at = utcnow()
                 message.last_error = None
+                if message.sensitive:
+                    message.body = REDACTED_BODY
                 sent += 1
             session.commit()
     return sent
