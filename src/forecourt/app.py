@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -17,6 +20,9 @@ from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
+from forecourt.identity.api import router as identity_router
+from forecourt.integrations import build_integrations
+from forecourt.testdrive.api import router as testdrive_router
 from forecourt.web.errors import install_page_error_handlers
 from forecourt.web.templating import STATIC_DIR
 
@@ -25,19 +31,37 @@ DESCRIPTION = """Forecourt's REST API. Errors are RFC 9457 `application/problem+
 Money amounts are decimal strings in the currency given beside them."""
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Outside tests, a background scheduler expires holds, sends reminders and relays the outbox."""
+    settings: Settings = app.state.settings
+    scheduler = None
+    if settings.environment != "test":
+        from forecourt.core.outbox import file_adapters
+        from forecourt.jobs import start_scheduler
+
+        scheduler = start_scheduler(app.state.session_factory, file_adapters(settings.outbox_dir))
+    yield
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
-    app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.integrations = build_integrations(settings)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(import_router)
+    app.include_router(identity_router)
+    app.include_router(testdrive_router)
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)

@@ -110,5 +110,23 @@ def outbox_relay() -> None:
     typer.echo(f"{sent} message(s) sent to {settings.outbox_dir}")
 
 
+jobs_app = typer.Typer(help="Time-driven work: hold expiry, reminders, follow-ups, outbox.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """One pass of the due jobs (what `serve` runs every minute); safe to run from cron as well."""
+    from forecourt.core.outbox import file_adapters
+    from forecourt.jobs import run_due_jobs
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    report = run_due_jobs(make_session_factory(engine), file_adapters(settings.outbox_dir))
+    engine.dispose()
+    typer.echo(f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
+               f"{report.follow_ups} follow-up(s), {report.messages_sent} message(s) sent")  # fmt: skip
+
+
 if __name__ == "__main__":
     app()

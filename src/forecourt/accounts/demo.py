@@ -14,8 +14,10 @@ from forecourt.core.errors import NotFound
 
 DEMO_PASSWORD = "forecourt-demo-2018"
 DEMO_STORE = "gz-tianhe"
+DEMO_SELF_SERVICE_STORE = "gz-self-service"  # the manager also runs the self-service store's check-out/in
 MANAGER_EMAIL = "manager@demo.forecourt.dev"
 ADMIN_EMAIL = "admin@demo.forecourt.dev"
+SHOPPER_EMAIL = "shopper@demo.forecourt.dev"
 
 
 def ensure_demo_users(session: Session, environment: str) -> list[str]:
@@ -23,16 +25,23 @@ def ensure_demo_users(session: Session, environment: str) -> list[str]:
     if environment == "production":
         raise RuntimeError("demo accounts are never created in production")
     lines = []
-    try:
-        store_id: int | None = catalog.get_store(session, DEMO_STORE).id
-    except NotFound:
-        store_id = None
-    if store_id is not None:
+    store_ids = [store_id for code in (DEMO_STORE, DEMO_SELF_SERVICE_STORE) if (store_id := _store_id(session, code))]
+    for store_id in store_ids:
         _ensure(session, MANAGER_EMAIL, "Demo store manager", RoleGrant(Role.STORE_STAFF, store_id))
-        lines.append(f"store manager ({DEMO_STORE}): {MANAGER_EMAIL} / {DEMO_PASSWORD}")
+    if store_ids:
+        lines.append(f"store manager ({DEMO_STORE}, {DEMO_SELF_SERVICE_STORE}): {MANAGER_EMAIL} / {DEMO_PASSWORD}")
+    _ensure(session, SHOPPER_EMAIL, "Demo shopper", RoleGrant(Role.SHOPPER))
+    lines.append(f"shopper: {SHOPPER_EMAIL} / {DEMO_PASSWORD}")
     _ensure(session, ADMIN_EMAIL, "Demo admin", RoleGrant(Role.ADMIN))
     lines.append(f"admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     return lines
+
+
+def _store_id(session: Session, code: str) -> int | None:
+    try:
+        return catalog.get_store(session, code).id
+    except NotFound:
+        return None
 
 
 def _ensure(session: Session, email: str, name: str, grant: RoleGrant) -> None:

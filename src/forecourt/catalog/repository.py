@@ -221,3 +221,30 @@ def vin_serials_with_prefixes(session: Session, prefixes: Sequence[str]) -> Sequ
     """VIN positions 12-17 (the serial) of vehicles whose first 8 characters are one of `prefixes`."""
     statement = select(func.substr(Vehicle.vin, 12, 6)).where(func.substr(Vehicle.vin, 1, 8).in_(prefixes))
     return session.scalars(statement).all()
+
+
+def test_drive_fleet(
+    session: Session, *, model_code: str | None, store_code: str | None, city_code: str | None
+) -> Sequence[Vehicle]:
+    """Available test-drive cars, narrowed by model, store and city, in VIN order."""
+    statement = (
+        select(Vehicle)
+        .join(Vehicle.trim)
+        .join(Trim.model)
+        .join(Vehicle.store)
+        .join(Store.city)
+        .where(Vehicle.is_test_drive_fleet.is_(True), Vehicle.status == "available")
+        .options(*_vehicle_load_options())
+        .order_by(Vehicle.store_id, Vehicle.vin)
+    )
+    if model_code:
+        statement = statement.where(VehicleModel.code == model_code)
+    if store_code:
+        statement = statement.where(Store.code == store_code)
+    if city_code:
+        statement = statement.where(City.code == city_code)
+    return session.scalars(statement).unique().all()
+
+
+def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle | None:
+    return session.scalars(select(Vehicle).where(Vehicle.id == vehicle_id).options(*_vehicle_load_options())).unique().one_or_none()

@@ -216,3 +216,17 @@ def get_store(session: Session, code: str) -> Store:
     if store is None:
         raise NotFound(f"No store with code {code!r}", code="store_not_found")
     return store
+
+
+def list_test_drive_fleet(
+    session: Session, *, model_code: str | None = None, store_code: str | None = None, city_code: str | None = None
+) -> Sequence[Vehicle]:
+    """The cars a shopper may book a test drive in: flagged for the fleet and available."""
+    return repository.test_drive_fleet(session, model_code=model_code, store_code=store_code, city_code=city_code)
+
+
+def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle:
+    vehicle = repository.get_vehicle_by_id(session, vehicle_id)
+    if vehicle is None:
+        raise NotFound(f"No vehicle with id {vehicle_id}", code="vehicle_not_found")
+    return vehicle

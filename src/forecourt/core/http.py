@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forecourt.core import idempotency
 from forecourt.core.errors import DomainError, FieldError
 
 log = logging.getLogger("forecourt.http")
@@ -35,6 +36,20 @@ def _session(request: Request) -> Iterator[Session]:
 
 # scope="function" runs the commit before the response is sent, so a failed commit becomes an error answer.
 DbSession = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _write_session(session: DbSession) -> Session:
+    """The request's session, its transaction begun IMMEDIATE on SQLite: the write lock is taken before the
+    first read, so a check-then-insert (no overlapping booking) cannot be interleaved with another writer's.
+    Declare it before any other dependency that reads (e.g. the current user), or the transaction has begun."""
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction():
+            raise RuntimeError("WriteSession must be the first database dependency of the route")
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    return session
+
+
+WriteSession = Annotated[Session, Depends(_write_session)]
 
 
 def problem(
@@ -111,3 +126,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+def run_idempotent(
+    session: Session,
+    request: Request,
+    *,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    run: Callable[[], tuple[int, Any]],
+    redact: Callable[[Any], Any] = lambda body: body,
+) -> JSONResponse:
+    """Run a retry-safe write once per `Idempotency-Key` (see core/idempotency.py). `run` returns the status and
+    a JSON-able body; `redact` strips what must not be stored for replay (a one-time secret)."""
+    key = idempotency.check_key(key)
+    claimed = idempotency.begin(session, scope, key, idempotency.fingerprint(request.method, request.url.path, payload))
+    if isinstance(claimed, idempotency.Replay):
+        return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})
+    status, body = run()
+    body = jsonable_encoder(body)
+    idempotency.finish(session, claimed, status, redact(body))
+    return JSONResponse(body, status_code=status)

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     max_import_bytes: int = 64 * 1024 * 1024
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
+    # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they
+    # contact no one (see forecourt/integrations.py); a deployment registers its real providers there.
+    identity_provider: Literal["demo"] = "demo"
+    credit_provider: Literal["demo"] = "demo"
+    payment_provider: Literal["demo"] = "demo"
 
     @field_validator("time_zone")
     @classmethod

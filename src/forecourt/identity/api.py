@@ -1,0 +1,71 @@
+"""Driver verification API: a shopper proves their driving licence once; the ID number is never echoed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from forecourt.accounts.security import RequiredUser
+from forecourt.core.clock import utcnow
+from forecourt.core.errors import NotFound
+from forecourt.core.http import DbSession
+from forecourt.identity import service
+from forecourt.identity.models import DriverVerification
+from forecourt.identity.providers import IdentityClaim
+
+router = APIRouter(prefix="/api/v1/me", tags=["identity"])
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: str = Field(min_length=2, max_length=40)
+    id_number: str = Field(min_length=15, max_length=22, description="PRC resident ID number (the licence number)")
+    licence_expiry: date
+    licence_class: Literal["A1", "A2", "A3", "B1", "B2", "C1", "C2"] = "C1"
+
+
+class VerificationOut(BaseModel):
+    full_name: str
+    id_number: str = Field(description="Masked: the full number is never stored or shown")
+    date_of_birth: date
+    licence_class: str
+    licence_expiry: date
+    verified: bool
+    reasons: list[str]
+    provider: str
+    credit_score: int | None
+    premium_member: bool
+    checked_at: datetime
+
+
+def _out(verification: DriverVerification) -> VerificationOut:
+    return VerificationOut(
+        full_name=verification.full_name, id_number=verification.id_number_masked,
+        date_of_birth=verification.date_of_birth, licence_class=verification.licence_class,
+        licence_expiry=verification.licence_expiry, verified=verification.verified,
+        reasons=[r for r in verification.refusal_reasons.split(",") if r], provider=verification.provider,
+        credit_score=verification.credit_score, premium_member=verification.premium_member,
+        checked_at=verification.checked_at,
+    )  # fmt: skip
+
+
+@router.post("/driver-verification", response_model=VerificationOut, summary="Verify my driving licence")
+def verify(session: DbSession, request: Request, user: RequiredUser, body: VerificationIn) -> VerificationOut:
+    integrations = request.app.state.integrations
+    claim = IdentityClaim(body.full_name, body.id_number, body.licence_expiry, body.licence_class)
+    verification = service.verify_driver(session, user.user_id, claim, identity=integrations.identity,
+                                         credit=integrations.credit,
+                                         secret_key=request.app.state.settings.secret_key.get_secret_value(),
+                                         today=utcnow().date())  # fmt: skip
+    return _out(verification)
+
+
+@router.get("/driver-verification", response_model=VerificationOut, summary="My driving-licence check")
+def get_verification(session: DbSession, user: RequiredUser) -> VerificationOut:
+    verification = service.get_verification(session, user.user_id)
+    if verification is None:
+        raise NotFound("You have not verified a driving licence yet", code="not_verified")
+    return _out(verification)

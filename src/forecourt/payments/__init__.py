@@ -1,0 +1,1 @@
+"""Payments: pluggable payment providers and the record of each charge and refund."""

@@ -1,0 +1,1 @@
+"""Test drives: availability, hold → confirm bookings, self-service pick-up and return."""

@@ -1,0 +1,177 @@
+"""After the hold: confirm (verified driver, waiver or deposit), cancel with refund rules, reschedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forecourt.audit import service as audit
+from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Vehicle
+from forecourt.core.errors import Conflict, FieldError, InvalidInput
+from forecourt.identity import service as identity
+from forecourt.payments import service as payments
+from forecourt.payments.providers import PaymentProvider
+from forecourt.testdrive import handover, notifications
+from forecourt.testdrive import policy as policies
+from forecourt.testdrive import service as bookings
+from forecourt.testdrive.availability import DriveKind
+from forecourt.testdrive.deposits import refund_deposit
+from forecourt.testdrive.models import BookingStatus, DepositKind, TestDriveBooking
+from forecourt.testdrive.rules import DepositDecision, StorePolicy, cancellation_refund, deposit_decision, driver_refusals
+
+CANCELLABLE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
+DEPOSIT_PURPOSE = "test_drive_deposit"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    booking: TestDriveBooking
+    pickup_code: str | None  # self-service only; shown once and sent by SMS, never stored in clear
+
+
+def _store_and_policy(session: Session, booking: TestDriveBooking) -> tuple[Vehicle, StorePolicy]:
+    vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
+    return vehicle, policies.store_policy(session, vehicle.store)
+
+
+def deposit_for(session: Session, booking: TestDriveBooking) -> DepositDecision:
+    """What the shopper would pay to confirm: waived by credit score or membership, else the deposit."""
+    vehicle, policy = _store_and_policy(session, booking)
+    verification = identity.get_verification(session, booking.shopper_user_id)
+    score = verification.credit_score if verification and verification.verified else None
+    premium = bool(verification and verification.verified and verification.premium_member)
+    return deposit_decision(score, premium, vehicle.price, policy)
+
+
+def _check_driver(session: Session, booking: TestDriveBooking, policy: StorePolicy) -> None:
+    store_zone = catalog.get_vehicle_by_id(session, booking.vehicle_id).store.time_zone
+    last_day = booking.ends_at.astimezone(ZoneInfo(store_zone)).date()
+    refusals = driver_refusals(identity.driver_record(session, booking.shopper_user_id), booking.kind, last_day, policy)
+    if refusals:
+        raise Conflict(refusals[0].message, code=refusals[0].code,
+                       extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]})  # fmt: skip
+
+
+def confirm(
+    session: Session,
+    user_id: int,
+    reference: str,
+    *,
+    payment_method: str | None,
+    payment_provider: PaymentProvider,
+    secret_key: str,
+    now: datetime,
+) -> Confirmation:
+    booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
+    bookings.live_hold(booking, now)
+    vehicle, policy = _store_and_policy(session, booking)
+    _check_driver(session, booking, policy)
+    decision = deposit_for(session, booking)
+    booking.credit_score = _score(session, user_id)
+    booking.deposit_kind, booking.deposit_reason = decision.kind, decision.reason
+    booking.deposit_amount = decision.amount if decision.kind == DepositKind.DEPOSIT.value else Decimal("0.00")
+    if decision.kind == DepositKind.DEPOSIT.value:
+        if not payment_method:
+            raise InvalidInput(f"A refundable deposit of CNY {decision.amount} is needed to confirm; choose a payment "
+                               "method", code="payment_method_required", extra={"deposit": str(decision.amount)},
+                               errors=[FieldError("payment_method", "required for the deposit")])  # fmt: skip
+        payment = payments.charge(session, payment_provider, user_id=user_id, purpose=DEPOSIT_PURPOSE,
+                                  subject=booking.reference, amount=decision.amount, currency=vehicle.currency,
+                                  method_token=payment_method, idempotency_key=f"{booking.reference}:deposit")  # fmt: skip
+        booking.payment_id = payment.id
+    booking.status = BookingStatus.CONFIRMED.value
+    booking.confirmed_at = booking.updated_at = now
+    booking.hold_expires_at = None
+    code = handover.issue_pickup_code(booking, secret_key) if booking.kind == DriveKind.SELF_SERVICE.value else None
+    session.flush()
+    notifications.booking_confirmed(session, booking, vehicle, code)
+    audit.record(session, user_id, "testdrive.confirmed", "test_drive", booking.reference, booking.store_id,
+                 deposit=decision.kind, amount=str(booking.deposit_amount))  # fmt: skip
+    return Confirmation(booking, code)
+
+
+def _score(session: Session, user_id: int) -> int | None:
+    verification = identity.get_verification(session, user_id)
+    return verification.credit_score if verification and verification.verified else None
+
+
+def cancel(
+    session: Session,
+    reference: str,
+    *,
+    actor_user_id: int,
+    by_store: bool,
+    reason: str,
+    payment_provider: PaymentProvider,
+    now: datetime,
+) -> TestDriveBooking:
+    """The shopper's own cancel (the caller checked ownership) or the store's (always a full refund)."""
+    booking = bookings.get_booking(session, reference, for_update=True)
+    if booking.status not in CANCELLABLE:
+        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and can no longer be "
+                       "cancelled", code="not_cancellable", extra={"booking_status": booking.status})  # fmt: skip
+    _, policy = _store_and_policy(session, booking)
+    refund = cancellation_refund(booking.deposit_amount, booking.starts_at, now, policy, by_store=by_store)
+    refund_deposit(session, booking, refund, payment_provider, "cancel")
+    was_confirmed = booking.status == BookingStatus.CONFIRMED.value
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_at = booking.updated_at = now
+    booking.cancel_reason = reason.strip()[:200]
+    booking.pickup_code_hash = None
+    session.flush()
+    if was_confirmed:
+        notifications.booking_cancelled(session, booking, catalog.get_vehicle_by_id(session, booking.vehicle_id))
+    audit.record(session, actor_user_id, "testdrive.cancelled", "test_drive", booking.reference, booking.store_id,
+                 by_store=by_store, refund=str(refund))  # fmt: skip
+    return booking
+
+
+def reschedule(session: Session, user_id: int, reference: str, new_start: datetime, *, now: datetime) -> TestDriveBooking:
+    """Move a held or confirmed drive to another start, on the same car when it is free, else on another car of
+    the same model at the same store. The drive keeps its kind and length."""
+    booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
+    if booking.status == BookingStatus.HELD.value:
+        bookings.live_hold(booking, now)
+    elif booking.status != BookingStatus.CONFIRMED.value:
+        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and cannot be moved",
+                       code="not_reschedulable", extra={"booking_status": booking.status})  # fmt: skip
+    vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
+    kind = DriveKind(booking.kind)
+    length = booking.ends_at - booking.starts_at
+    request = bookings.DriveRequest(kind=kind, start=new_start, minutes=int(length.total_seconds() // 60),
+                                    days=max(1, round(length / timedelta(days=1))), model_code=vehicle.model.code,
+                                    store_code=vehicle.store.code)  # fmt: skip
+    plan = bookings.plan_drive(session, request, now)
+    bookings.check_fairness(session, user_id, plan, kind, now, ignore=booking.id)
+    ids = [v.id for v in plan.candidates]
+    busy = bookings.busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now,
+                                   plan.block_end - plan.end, ignore_booking_id=booking.id)  # fmt: skip
+    free = sorted(bookings.free_vehicles(plan, busy), key=lambda v: v.id != booking.vehicle_id)
+    previous = booking.starts_at
+    for candidate in free:
+        if _move(session, booking, candidate.id, plan.start, plan.end, plan.block_end, now):
+            notifications.booking_rescheduled(session, booking, candidate, previous)
+            audit.record(session, user_id, "testdrive.rescheduled", "test_drive", booking.reference, booking.store_id,
+                         start=plan.start.isoformat(), previous=previous.isoformat())  # fmt: skip
+            return booking
+    raise bookings.slot_taken(session, plan, request, now)
+
+
+def _move(session: Session, booking: TestDriveBooking, vehicle_id: int, start: datetime, end: datetime,
+          block_end: datetime, now: datetime) -> bool:  # fmt: skip
+    try:
+        with session.begin_nested():
+            booking.vehicle_id, booking.starts_at, booking.ends_at, booking.blocks_until = vehicle_id, start, end, block_end
+            booking.updated_at = now
+            session.flush()
+    except IntegrityError as exc:
+        if bookings.OVERLAP_CONSTRAINT not in str(exc.orig):
+            raise
+        return False
+    return True

@@ -1,0 +1,142 @@
+"""Every query of the test-drive context."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from forecourt.testdrive.models import HOLDING_STATUSES, BookingStatus, TestDriveBooking, TestDriveSettings
+
+_HOLDING = [s.value for s in HOLDING_STATUSES]
+
+
+def get_settings(session: Session, store_id: int) -> TestDriveSettings | None:
+    return session.get(TestDriveSettings, store_id)
+
+
+def get_booking(session: Session, reference: str, *, for_update: bool = False) -> TestDriveBooking | None:
+    statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def expire_stale_holds(session: Session, now: datetime, vehicle_ids: Collection[int] | None = None) -> int:
+    """Mark holds past their expiry as expired, so they stop holding the vehicle (also for the constraint)."""
+    statement = update(TestDriveBooking).where(
+        TestDriveBooking.status == BookingStatus.HELD.value, TestDriveBooking.hold_expires_at <= now
+    )
+    if vehicle_ids is not None:
+        statement = statement.where(TestDriveBooking.vehicle_id.in_(list(vehicle_ids)))
+    result = session.execute(statement.values(status=BookingStatus.EXPIRED.value, updated_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def holding_rows(
+    session: Session, vehicle_ids: Collection[int], start: datetime, end: datetime, now: datetime
+) -> Sequence[Row]:
+    """(id, vehicle_id, status, starts_at, ends_at, blocks_until) of bookings holding one of the vehicles at
+    some time in [start, end); an in-progress drive may run late, so it is returned whatever its end."""
+    if not vehicle_ids:
+        return []
+    live_hold = or_(TestDriveBooking.status != BookingStatus.HELD.value, TestDriveBooking.hold_expires_at > now)
+    overlapping = or_(
+        and_(TestDriveBooking.starts_at < end, TestDriveBooking.blocks_until > start),
+        TestDriveBooking.status == BookingStatus.IN_PROGRESS.value,
+    )
+    statement = (
+        select(TestDriveBooking.id, TestDriveBooking.vehicle_id, TestDriveBooking.status, TestDriveBooking.starts_at,
+               TestDriveBooking.ends_at, TestDriveBooking.blocks_until)  # fmt: skip
+        .where(TestDriveBooking.vehicle_id.in_(list(vehicle_ids)), TestDriveBooking.status.in_(_HOLDING))
+        .where(live_hold, overlapping)
+        .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
+    )
+    return session.execute(statement).all()
+
+
+def shopper_bookings_between(session: Session, user_id: int, start: datetime, end: datetime) -> Sequence[TestDriveBooking]:
+    statement = select(TestDriveBooking).where(
+        TestDriveBooking.shopper_user_id == user_id, TestDriveBooking.starts_at < end, TestDriveBooking.ends_at > start
+    )
+    return session.scalars(statement).all()
+
+
+def count_holds_since(session: Session, since: datetime, *, user_id: int | None = None, ip: str | None = None) -> int:
+    statement = select(func.count()).select_from(TestDriveBooking).where(TestDriveBooking.created_at >= since)
+    if user_id is not None:
+        statement = statement.where(TestDriveBooking.shopper_user_id == user_id)
+    if ip is not None:
+        statement = statement.where(TestDriveBooking.client_ip == ip)
+    return int(session.execute(statement).scalar_one())
+
+
+def list_shopper_bookings(session: Session, user_id: int, limit: int = 50) -> Sequence[TestDriveBooking]:
+    statement = (
+        select(TestDriveBooking)
+        .where(TestDriveBooking.shopper_user_id == user_id)
+        .order_by(TestDriveBooking.starts_at.desc(), TestDriveBooking.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(statement).all()
+
+
+def list_store_bookings(session: Session, store_id: int, start: datetime, end: datetime) -> Sequence[TestDriveBooking]:
+    statement = (
+        select(TestDriveBooking)
+        .where(TestDriveBooking.store_id == store_id, TestDriveBooking.starts_at < end,
+               TestDriveBooking.blocks_until > start, TestDriveBooking.status != BookingStatus.EXPIRED.value)  # fmt: skip
+        .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
+    )
+    return session.scalars(statement).all()
+
+
+def due_reminders(session: Session, now: datetime, until: datetime) -> Sequence[TestDriveBooking]:
+    statement = select(TestDriveBooking).where(
+        TestDriveBooking.status == BookingStatus.CONFIRMED.value,
+        TestDriveBooking.reminder_sent_at.is_(None),
+        TestDriveBooking.starts_at > now,
+        TestDriveBooking.starts_at <= until,
+    )
+    return session.scalars(statement.with_for_update(skip_locked=True)).all()
+
+
+def due_follow_ups(session: Session, checked_in_before: datetime) -> Sequence[TestDriveBooking]:
+    statement = select(TestDriveBooking).where(
+        TestDriveBooking.status == BookingStatus.COMPLETED.value,
+        TestDriveBooking.follow_up_sent_at.is_(None),
+        TestDriveBooking.checked_in_at <= checked_in_before,
+    )
+    return session.scalars(statement.with_for_update(skip_locked=True)).all()
+
+
+def figures_rows(
+    session: Session, start: datetime, end: datetime, store_ids: Collection[int] | None
+) -> Sequence[Row]:
+    """Per store, model and status: bookings and summed drive seconds of completed drives."""
+    statement = (
+        select(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.status,
+               func.count().label("bookings"))  # fmt: skip
+        .where(TestDriveBooking.starts_at >= start, TestDriveBooking.starts_at < end)
+        .where(TestDriveBooking.status.not_in([BookingStatus.HELD.value, BookingStatus.EXPIRED.value]))
+        .group_by(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.status)
+    )
+    if store_ids is not None:
+        statement = statement.where(TestDriveBooking.store_id.in_(list(store_ids)))
+    return session.execute(statement).all()
+
+
+def completed_drive_times(
+    session: Session, start: datetime, end: datetime, store_ids: Collection[int] | None
+) -> Sequence[Row]:
+    statement = select(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.checked_out_at,
+                       TestDriveBooking.checked_in_at).where(  # fmt: skip
+        TestDriveBooking.status == BookingStatus.COMPLETED.value,
+        TestDriveBooking.starts_at >= start,
+        TestDriveBooking.starts_at < end,
+    )
+    if store_ids is not None:
+        statement = statement.where(TestDriveBooking.store_id.in_(list(store_ids)))
+    return session.execute(statement).all()

@@ -1,0 +1,1 @@
+"""Tests of driver identity: ID numbers and identity-check providers."""
