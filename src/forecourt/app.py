@@ -20,6 +20,7 @@ from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
+from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
 from forecourt.testdrive.api import router as testdrive_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(import_router)
     app.include_router(identity_router)
+    app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page

@@ -30,6 +30,7 @@ class Fleet:
     other_shopper: dict[str, str]
     staff: dict[str, str]  # staff of gz-tianhe and gz-self-service
     outsider_staff: dict[str, str]  # staff of sh-pudong only
+    shopper_id: int = 0
 
 
 def make_fleet(session: Session) -> Fleet:
@@ -46,7 +47,7 @@ def make_fleet(session: Session) -> Fleet:
     session.flush()
     fleet = Fleet(catalog, dealer_cars, self_service_car, auth_headers(make_token(session, shopper)),
                   auth_headers(make_token(session, other)), auth_headers(make_token(session, staff)),
-                  auth_headers(make_token(session, outsider)))  # fmt: skip
+                  auth_headers(make_token(session, outsider)), shopper.id)  # fmt: skip
     session.commit()
     return fleet
 

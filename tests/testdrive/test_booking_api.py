@@ -232,3 +232,14 @@ def test_slots_outside_the_rules_are_refused(client, fleet):
     assert hold(client, fleet.shopper, vin=vin, start="2027-02-01T10:00:00+08:00").json()["code"] == "too_far_ahead"
     assert hold(client, fleet.shopper, vin=vin, kind="self_service").json()["code"] == "drive_kind_not_offered"
     assert hold(client, fleet.shopper, vin=vin, minutes=45).json()["code"] == "duration_not_offered"
+
+
+def test_premium_membership_waives_the_deposit(client, fleet, admin_token):
+    verify(client, fleet.shopper, LOW_SCORE_ID)
+    user_id = fleet.shopper_id
+    url = f"/api/v1/users/{user_id}/premium-membership"
+    assert client.put(url, json={"premium_member": True}, headers=fleet.staff).status_code == 403
+    granted = client.put(url, json={"premium_member": True}, headers={"Authorization": f"Bearer {admin_token}"})
+    assert granted.status_code == 200 and granted.json()["premium_member"] is True
+    reference = hold(client, fleet.shopper, vin=fleet.dealer_cars[0].vin).json()["reference"]
+    assert confirm(client, fleet.shopper, reference).json()["deposit"]["reason"] == "premium_membership"

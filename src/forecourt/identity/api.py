@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from forecourt.accounts.security import RequiredUser
+from forecourt.accounts.principal import Principal
+from forecourt.accounts.security import RequiredUser, require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
 from forecourt.core.http import DbSession
@@ -17,6 +18,7 @@ from forecourt.identity.models import DriverVerification
 from forecourt.identity.providers import IdentityClaim
 
 router = APIRouter(prefix="/api/v1/me", tags=["identity"])
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 class VerificationIn(BaseModel):
@@ -69,3 +71,17 @@ def get_verification(session: DbSession, user: RequiredUser) -> VerificationOut:
     if verification is None:
         raise NotFound("You have not verified a driving licence yet", code="not_verified")
     return _out(verification)
+
+
+class PremiumIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    premium_member: bool
+
+
+admin_router = APIRouter(prefix="/api/v1/users", tags=["identity"])
+
+
+@admin_router.put("/{user_id}/premium-membership", response_model=VerificationOut,
+                  summary="Grant or end a shopper's premium membership (waives test-drive deposits)")  # fmt: skip
+def set_premium(session: DbSession, admin: AdminUser, user_id: int, body: PremiumIn) -> VerificationOut:
+    return _out(service.set_premium_member(session, user_id, body.premium_member, actor=admin.user_id))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import FieldError, InvalidInput
+from forecourt.core.errors import Conflict, FieldError, InvalidInput
 from forecourt.identity import repository
 from forecourt.identity.credit import CreditScoreProvider
 from forecourt.identity.id_number import IdNumberError, mask_id_number, parse_resident_id
@@ -73,4 +73,17 @@ def verify_driver(
     session.flush()
     audit.record(session, user_id, "driver.verification_checked", "user", user_id, None,
                  verified=check.verified, provider=check.provider, reasons=list(check.reasons))  # fmt: skip
+    return verification
+
+
+def set_premium_member(session: Session, user_id: int, premium: bool, *, actor: int) -> DriverVerification:
+    """Premium members confirm test drives without a deposit. The flag sits with the verified licence, so a
+    shopper must have verified one first."""
+    verification = get_verification(session, user_id)
+    if verification is None:
+        raise Conflict("This shopper has not verified a driving licence yet; membership applies after that",
+                       code="not_verified")  # fmt: skip
+    verification.premium_member = premium
+    session.flush()
+    audit.record(session, actor, "driver.premium_membership_set", "user", user_id, None, premium=premium)
     return verification

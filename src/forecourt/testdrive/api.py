@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -14,10 +14,12 @@ from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
+from forecourt.core.outbox import file_adapters, relay_outbox
 from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
 from forecourt.integrations import Integrations
 from forecourt.web.i18n import LANG_COOKIE, negotiate_language
 from forecourt.testdrive import figures, finder, handover, lifecycle
+from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import TestDriveBooking
@@ -33,6 +35,11 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 def integrations(request: Request) -> Integrations:
     return request.app.state.integrations
+
+
+def relay_soon(background: BackgroundTasks, request: Request) -> None:
+    """Send the messages this request queued right after the response, rather than at the next job pass."""
+    background.add_task(relay_outbox, request.app.state.session_factory, file_adapters(request.app.state.settings.outbox_dir))
 
 
 def _secret(request: Request) -> str:
@@ -139,7 +146,8 @@ def deposit(session: DbSession, user: RequiredUser, reference: str) -> DepositOu
 
 @router.post("/test-drives/bookings/{reference}/confirm", response_model=BookingOut, summary="Confirm a hold")
 def confirm(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: ConfirmIn,
-            idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+            background: BackgroundTasks, idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+    relay_soon(background, request)
     def run() -> tuple[int, Any]:
         outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=body.payment_method,
                                     payment_provider=integrations(request).payments, secret_key=_secret(request),
@@ -151,7 +159,9 @@ def confirm(session: WriteSession, request: Request, user: RequiredUser, referen
 
 
 @router.post("/test-drives/bookings/{reference}/cancel", response_model=BookingOut, summary="Cancel a test drive")
-def cancel(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: CancelIn) -> BookingOut:
+def cancel(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: CancelIn,
+           background: BackgroundTasks) -> BookingOut:  # fmt: skip
+    relay_soon(background, request)
     booking = _visible_booking(session, user, reference)
     by_store = booking.shopper_user_id != user.user_id
     booking = lifecycle.cancel(session, booking.reference, actor_user_id=user.user_id, by_store=by_store,
@@ -160,13 +170,17 @@ def cancel(session: WriteSession, request: Request, user: RequiredUser, referenc
 
 
 @router.post("/test-drives/bookings/{reference}/reschedule", response_model=BookingOut, summary="Move a test drive")
-def reschedule(session: WriteSession, user: RequiredUser, reference: str, body: RescheduleIn) -> BookingOut:
+def reschedule(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: RescheduleIn,
+               background: BackgroundTasks) -> BookingOut:  # fmt: skip
+    relay_soon(background, request)
     return booking_out(session, lifecycle.reschedule(session, user.user_id, reference, body.start, now=utcnow()))
 
 
 @router.post("/test-drives/bookings/{reference}/pickup-code", response_model=BookingOut,
              summary="Send a new pick-up code (the old one stops working)")  # fmt: skip
-def reissue_code(session: WriteSession, request: Request, user: RequiredUser, reference: str) -> BookingOut:
+def reissue_code(session: WriteSession, request: Request, user: RequiredUser, reference: str,
+                 background: BackgroundTasks) -> BookingOut:  # fmt: skip
+    relay_soon(background, request)
     code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=_secret(request), now=utcnow())
     return booking_out(session, bookings.get_booking(session, reference), code)
 
@@ -222,3 +236,16 @@ def drive_figures(
 
 
 __all__ = ["CurrentUser", "router"]
+
+
+@router.get("/stores/{code}/test-drive-settings", summary="A store's test-drive rules")
+def get_settings(session: DbSession, user: StaffUser, code: str) -> dict[str, Any]:
+    store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
+    return policies.store_policy(session, store).to_mapping()
+
+
+@router.patch("/stores/{code}/test-drive-settings", summary="Change a store's test-drive rules")
+def update_settings(session: WriteSession, user: StaffUser, code: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Send only the fields to change, e.g. {"buffer_minutes": 45, "waiver_score_threshold": 720}."""
+    store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
+    return policies.update_store_policy(session, store, body, actor=user.user_id).to_mapping()
