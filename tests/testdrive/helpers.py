@@ -31,6 +31,7 @@ class Fleet:
     staff: dict[str, str]  # staff of gz-tianhe and gz-self-service
     outsider_staff: dict[str, str]  # staff of sh-pudong only
     shopper_id: int = 0
+    staff_id: int = 0
 
 
 def make_fleet(session: Session) -> Fleet:
@@ -47,7 +48,7 @@ def make_fleet(session: Session) -> Fleet:
     session.flush()
     fleet = Fleet(catalog, dealer_cars, self_service_car, auth_headers(make_token(session, shopper)),
                   auth_headers(make_token(session, other)), auth_headers(make_token(session, staff)),
-                  auth_headers(make_token(session, outsider)), shopper.id)  # fmt: skip
+                  auth_headers(make_token(session, outsider)), shopper.id, staff.id)  # fmt: skip
     session.commit()
     return fleet
 

@@ -243,3 +243,30 @@ def test_premium_membership_waives_the_deposit(client, fleet, admin_token):
     assert granted.status_code == 200 and granted.json()["premium_member"] is True
     reference = hold(client, fleet.shopper, vin=fleet.dealer_cars[0].vin).json()["reference"]
     assert confirm(client, fleet.shopper, reference).json()["deposit"]["reason"] == "premium_membership"
+
+
+def test_an_accompanied_drive_gets_a_free_salesperson(client, fleet):
+    verify(client, fleet.shopper)
+    verify(client, fleet.other_shopper, "11010519491231002X", "Han Meimei")
+    first = hold(client, fleet.shopper, vin=fleet.dealer_cars[0].vin).json()["reference"]
+    second = hold(client, fleet.other_shopper, vin=fleet.dealer_cars[1].vin).json()["reference"]
+    assigned = confirm(client, fleet.shopper, first).json()["salesperson_user_id"]
+    assert assigned == fleet.staff_id
+    # The store's only salesperson is busy then: the second drive waits for one to be assigned at check-out.
+    assert confirm(client, fleet.other_shopper, second).json()["salesperson_user_id"] is None
+
+
+def test_a_car_still_out_cannot_be_handed_over_again(client, fleet, db_session):
+    verify(client, fleet.shopper)
+    verify(client, fleet.other_shopper, "11010519491231002X", "Han Meimei")
+    vin = fleet.dealer_cars[0].vin
+    first = hold(client, fleet.shopper, vin=vin).json()["reference"]
+    confirm(client, fleet.shopper, first)
+    second = hold(client, fleet.other_shopper, vin=vin, start="2026-12-02T12:00:00+08:00").json()["reference"]
+    confirm(client, fleet.other_shopper, second)
+    reading = {"odometer_km": 100, "energy_percent": 90}
+    with clock.pinned(NOW + timedelta(hours=26)):
+        assert client.post(f"{BOOKINGS}/{first}/check-out", json=reading, headers=fleet.staff).status_code == 200
+    with clock.pinned(NOW + timedelta(hours=28)):  # the first shopper is an hour late
+        blocked = client.post(f"{BOOKINGS}/{second}/check-out", json=reading, headers=fleet.staff)
+    assert blocked.status_code == 409 and blocked.json()["other_booking"] == first

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, PasswordResetToken, User
+from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, PasswordResetToken, User, UserRole
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -75,4 +75,14 @@ def failed_attempts_since(session: Session, ip: str, since: datetime) -> tuple[i
 
 def list_users(session: Session, limit: int, offset: int = 0) -> Sequence[User]:
     statement = select(User).options(selectinload(User.roles)).order_by(User.id).limit(limit).offset(offset)
+    return session.scalars(statement).all()
+
+
+def staff_user_ids(session: Session, store_id: int) -> Sequence[int]:
+    statement = (
+        select(UserRole.user_id)
+        .join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == "store_staff", UserRole.store_id == store_id, User.is_active.is_(True))
+        .order_by(UserRole.user_id)
+    )
     return session.scalars(statement).all()

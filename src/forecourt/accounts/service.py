@@ -291,3 +291,8 @@ def revoke_all_sessions(session: Session, user_id: int) -> int:
 def list_users(session: Session, *, limit: int = 50, offset: int = 0) -> Sequence[User]:
     """Users with their roles, oldest account first (for the admin's user list)."""
     return repository.list_users(session, limit, offset)
+
+
+def staff_user_ids(session: Session, store_id: int) -> Sequence[int]:
+    """Active store staff of a store (e.g. the salespeople who can ride along on a test drive)."""
+    return repository.staff_user_ids(session, store_id)

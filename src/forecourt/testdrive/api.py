@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from forecourt.accounts import service as accounts
 from forecourt.accounts.principal import Principal
 from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store_ids, require_roles
 from forecourt.catalog import service as catalog
@@ -67,7 +68,7 @@ def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | 
                            reason=booking.deposit_reason),
         refunded_amount=booking.refunded_amount, late_fee=booking.late_fee, checked_out_at=booking.checked_out_at,
         checked_in_at=booking.checked_in_at, odometer_out_km=booking.odometer_out_km,
-        odometer_in_km=booking.odometer_in_km, pickup_code=pickup_code,
+        odometer_in_km=booking.odometer_in_km, salesperson_user_id=booking.salesperson_user_id, pickup_code=pickup_code,
     )  # fmt: skip
 
 
@@ -149,9 +150,10 @@ def confirm(session: WriteSession, request: Request, user: RequiredUser, referen
             background: BackgroundTasks, idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     relay_soon(background, request)
     def run() -> tuple[int, Any]:
+        booking = bookings.get_own_booking(session, user.user_id, reference)
         outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=body.payment_method,
                                     payment_provider=integrations(request).payments, secret_key=_secret(request),
-                                    now=utcnow())  # fmt: skip
+                                    now=utcnow(), salespeople=accounts.staff_user_ids(session, booking.store_id))  # fmt: skip
         return 200, booking_out(session, outcome.booking, outcome.pickup_code).model_dump(mode="json")
 
     return run_idempotent(session, request, scope=f"user:{user.user_id}", key=idempotency_key,

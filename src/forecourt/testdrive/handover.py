@@ -18,7 +18,7 @@ from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from forecourt.payments.providers import PaymentProvider
-from forecourt.testdrive import notifications
+from forecourt.testdrive import notifications, repository
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
@@ -110,6 +110,10 @@ def check_out(
         raise Conflict(f"Pick-up is possible from {opens.isoformat()} to {closes.isoformat()}",
                        code="outside_pickup_window", extra={"opens": opens.isoformat(), "closes": closes.isoformat()})  # fmt: skip
     _validate(reading, "")
+    still_out = repository.vehicle_out_on_another_drive(session, booking.vehicle_id, booking.id)
+    if still_out:
+        raise Conflict(f"This car is still out on test drive {still_out}; check it in first",
+                       code="vehicle_not_returned", extra={"other_booking": still_out})  # fmt: skip
     if booking.kind == DriveKind.SELF_SERVICE.value and not _check_pickup_code(booking, pickup_code, secret_key):
         booking.pickup_code_failures += 1
         session.flush()
@@ -119,6 +123,8 @@ def check_out(
     booking.status = BookingStatus.IN_PROGRESS.value
     booking.checked_out_at = booking.updated_at = now
     booking.checked_out_by = staff_user_id
+    if booking.kind == DriveKind.ACCOMPANIED.value and booking.salesperson_user_id is None:
+        booking.salesperson_user_id = staff_user_id  # whoever hands the keys over rides along
     booking.odometer_out_km, booking.energy_out_percent = reading.odometer_km, reading.energy_percent
     booking.damage_out, booking.photos_out = reading.damage_notes.strip()[:2000], list(reading.photo_urls)
     booking.pickup_code_hash = None  # single use

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from forecourt.core.errors import Conflict, FieldError, InvalidInput
 from forecourt.identity import service as identity
 from forecourt.payments import service as payments
 from forecourt.payments.providers import PaymentProvider
-from forecourt.testdrive import handover, notifications
+from forecourt.testdrive import handover, notifications, repository
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
@@ -67,7 +68,10 @@ def confirm(
     payment_provider: PaymentProvider,
     secret_key: str,
     now: datetime,
+    salespeople: Sequence[int] = (),
 ) -> Confirmation:
+    """`salespeople`: the store's staff ids (the caller asks the accounts context); an accompanied drive gets
+    the first one free at that time, or none (the store assigns someone at check-out)."""
     booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
     bookings.live_hold(booking, now)
     vehicle, policy = _store_and_policy(session, booking)
@@ -89,11 +93,18 @@ def confirm(
     booking.confirmed_at = booking.updated_at = now
     booking.hold_expires_at = None
     code = handover.issue_pickup_code(booking, secret_key) if booking.kind == DriveKind.SELF_SERVICE.value else None
+    if booking.kind == DriveKind.ACCOMPANIED.value:
+        booking.salesperson_user_id = _free_salesperson(session, salespeople, booking)
     session.flush()
     notifications.booking_confirmed(session, booking, vehicle, code)
     audit.record(session, user_id, "testdrive.confirmed", "test_drive", booking.reference, booking.store_id,
                  deposit=decision.kind, amount=str(booking.deposit_amount))  # fmt: skip
     return Confirmation(booking, code)
+
+
+def _free_salesperson(session: Session, salespeople: Sequence[int], booking: TestDriveBooking) -> int | None:
+    busy = repository.busy_salespeople(session, salespeople, booking.starts_at, booking.ends_at)
+    return next((staff for staff in salespeople if staff not in busy and staff != booking.shopper_user_id), None)
 
 
 def _score(session: Session, user_id: int) -> int | None:

@@ -140,3 +140,24 @@ def completed_drive_times(
     if store_ids is not None:
         statement = statement.where(TestDriveBooking.store_id.in_(list(store_ids)))
     return session.execute(statement).all()
+
+
+def busy_salespeople(session: Session, candidates: Collection[int], start: datetime, end: datetime) -> set[int]:
+    """Salespeople already riding along on a confirmed or running drive overlapping [start, end)."""
+    statement = select(TestDriveBooking.salesperson_user_id).where(
+        TestDriveBooking.salesperson_user_id.in_(list(candidates)),
+        TestDriveBooking.status.in_([BookingStatus.CONFIRMED.value, BookingStatus.IN_PROGRESS.value]),
+        TestDriveBooking.starts_at < end,
+        TestDriveBooking.ends_at > start,
+    )
+    return {user_id for user_id in session.scalars(statement) if user_id is not None}
+
+
+def vehicle_out_on_another_drive(session: Session, vehicle_id: int, booking_id: int) -> str | None:
+    """The reference of a drive of this car that has been checked out and not yet checked in, if any."""
+    statement = select(TestDriveBooking.reference).where(
+        TestDriveBooking.vehicle_id == vehicle_id,
+        TestDriveBooking.status == BookingStatus.IN_PROGRESS.value,
+        TestDriveBooking.id != booking_id,
+    )
+    return session.scalars(statement.limit(1)).first()

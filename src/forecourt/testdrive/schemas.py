@@ -87,6 +87,7 @@ class BookingOut(BaseModel):
     checked_in_at: datetime | None
     odometer_out_km: int | None
     odometer_in_km: int | None
+    salesperson_user_id: int | None = Field(None, description="Accompanied drives: the salesperson riding along")
     pickup_code: str | None = Field(None, description="Only in the answer to confirm (and a re-issue); never again")
 
 
