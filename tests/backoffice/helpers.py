@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.audit.models import AuditEvent
+from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
 
 SIGN_IN = "/api/v1/auth/sign-in"
@@ -20,6 +22,7 @@ class World:
     catalog: dict[str, Any]
     users: dict[str, Any]
     vehicles: dict[str, Any]
+    booking_reference: str = ""  # a held test drive of store A's car, owned by users["driver"]
 
     @property
     def store_a(self) -> Any:
@@ -38,6 +41,7 @@ def make_world(session: Session) -> World:
         "staff_a": make_user(session, roles=[("store_staff", store_a.id)]),
         "staff_b": make_user(session, roles=[("store_staff", store_b.id)]),
         "admin": make_user(session, roles=[("admin", None)]),
+        "driver": make_user(session, roles=[("shopper", None)]),
     }
     mondeo = cat["trims"]["mondeo-ecoboost180"]
     vehicles = {
@@ -45,8 +49,20 @@ def make_world(session: Session) -> World:
         "a_reserved": make_vehicle(session, mondeo, store_a, status="reserved"),
         "b": make_vehicle(session, cat["trims"]["kuga-ecoboost245"], store_b),
     }
+    booking = _held_test_drive(session, users["driver"], vehicles["a"])
     session.commit()
-    return World(cat, users, vehicles)
+    return World(cat, users, vehicles, booking.reference)
+
+
+def _held_test_drive(session: Session, driver: Any, vehicle: Any) -> TestDriveBooking:
+    start = datetime(2030, 1, 2, 2, 0, tzinfo=UTC)
+    booking = TestDriveBooking(reference="TD2345678A", shopper_user_id=driver.id, vehicle_id=vehicle.id,
+                               store_id=vehicle.store_id, model_id=vehicle.trim.model_id, kind="accompanied",
+                               status="confirmed", starts_at=start, ends_at=start + timedelta(hours=1),
+                               blocks_until=start + timedelta(minutes=90))  # fmt: skip
+    session.add(booking)
+    session.flush()
+    return booking
 
 
 def sign_in(client: TestClient, user: Any) -> str:

@@ -34,16 +34,42 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/backoffice/stores/{code}"): "store",
     ("POST", "/backoffice/stores/{code}"): "store",
     ("POST", "/backoffice/users/{user_id}/roles"): "admin",
+    ("GET", "/backoffice/stores/{code}/test-drives"): "store",
+    ("GET", "/backoffice/test-drives/{reference}"): "store",
+    ("POST", "/backoffice/test-drives/{reference}/check-out"): "store",
+    ("POST", "/backoffice/test-drives/{reference}/check-in"): "store",
+    ("POST", "/backoffice/test-drives/{reference}/no-show"): "store",
     ("POST", "/api/v1/vehicles/{vin}/status"): "store",
     ("PATCH", "/api/v1/vehicles/{vin}"): "store",
     ("GET", "/api/v1/vehicles/{vin}"): "public",
     ("GET", "/api/v1/stores/{code}"): "public",
     ("GET", "/api/v1/models/{code}"): "public",
     ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",
+    ("GET", "/api/v1/test-drives/bookings/{reference}"): "store",
+    ("GET", "/api/v1/test-drives/bookings/{reference}/deposit"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/confirm"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/cancel"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/reschedule"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/pickup-code"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/check-out"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/check-in"): "store",
+    ("POST", "/api/v1/test-drives/bookings/{reference}/no-show"): "store",
+    ("GET", "/api/v1/stores/{code}/test-drives"): "store",
+    ("GET", "/api/v1/stores/{code}/test-drive-settings"): "store",
+    ("PATCH", "/api/v1/stores/{code}/test-drive-settings"): "store",
+    ("PUT", "/api/v1/users/{user_id}/premium-membership"): "admin",
 }
+_READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
     "/api/v1/vehicles/{vin}/status": {"status": "reserved"},
     "/api/v1/vehicles/{vin}": {"mileage_km": 1},
+    "/api/v1/test-drives/bookings/{reference}/confirm": {},
+    "/api/v1/test-drives/bookings/{reference}/cancel": {},
+    "/api/v1/test-drives/bookings/{reference}/reschedule": {"start": "2030-01-02T14:00:00+08:00"},
+    "/api/v1/test-drives/bookings/{reference}/check-out": _READING,
+    "/api/v1/test-drives/bookings/{reference}/check-in": _READING,
+    "/api/v1/stores/{code}/test-drive-settings": {"buffer_minutes": 30},
+    "/api/v1/users/{user_id}/premium-membership": {"premium_member": True},
 }
 
 
@@ -87,7 +113,7 @@ def test_every_backoffice_route_with_an_object_is_exercised():
 
 def _fill(path: str, world: World, other_token_id: int) -> str:
     values = {"vin": world.vehicles["a"].vin, "code": world.store_a.code, "user_id": str(world.users["shopper"].id),
-              "token_id": str(other_token_id)}
+              "token_id": str(other_token_id), "reference": world.booking_reference}
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
@@ -102,6 +128,7 @@ def _request(client, method: str, path: str, url: str, *, csrf: str | None, bear
         if csrf:
             headers["X-CSRF-Token"] = csrf
         body = BODIES.get(path) if method in ("POST", "PATCH", "PUT") else None
+        headers["Idempotency-Key"] = "access-matrix-key"  # so a refusal cannot be blamed on a missing key
         return client.request(method, url, json=body, headers=headers, follow_redirects=False)
     data = {"csrf_token": csrf} if (csrf and method != "GET") else None
     return client.request(method, url, data=data, headers=headers, follow_redirects=False)

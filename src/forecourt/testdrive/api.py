@@ -149,8 +149,9 @@ def deposit(session: DbSession, user: RequiredUser, reference: str) -> DepositOu
 def confirm(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: ConfirmIn,
             background: BackgroundTasks, idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     relay_soon(background, request)
+    booking = bookings.get_own_booking(session, user.user_id, reference)  # 404 before any key is looked at
+
     def run() -> tuple[int, Any]:
-        booking = bookings.get_own_booking(session, user.user_id, reference)
         outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=body.payment_method,
                                     payment_provider=integrations(request).payments, secret_key=_secret(request),
                                     now=utcnow(), salespeople=accounts.staff_user_ids(session, booking.store_id))  # fmt: skip

@@ -1,0 +1,1 @@
+"""Finance: loan, lease and flat-rate quotes for vehicle purchases."""

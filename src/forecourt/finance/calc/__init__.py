@@ -1,0 +1,1 @@
+"""Pure finance calculations (standard library, numpy and core.money only): frozen dataclasses in and out."""
