@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/booking.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

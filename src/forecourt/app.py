@@ -16,6 +16,7 @@ from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
+from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
@@ -24,6 +25,7 @@ from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
 from forecourt.testdrive.api import router as testdrive_router
+from forecourt.testdrive.pages import router as testdrive_pages
 from forecourt.web.errors import install_page_error_handlers
 from forecourt.web.templating import STATIC_DIR
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.integrations = build_integrations(settings)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(accounts_router)
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
+    app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)

@@ -110,6 +110,18 @@ def outbox_relay() -> None:
     typer.echo(f"{sent} message(s) sent to {settings.outbox_dir}")
 
 
+keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate(key_id: Annotated[str, typer.Option("--id", help="Key id, e.g. k2")] = "k1") -> None:
+    """Print a new data key; put it FIRST in FORECOURT_FIELD_ENCRYPTION_KEYS (older keys after it still decrypt)."""
+    from forecourt.core.crypto import Keyring
+
+    typer.echo(Keyring.generate_key_text(key_id))
+
+
 jobs_app = typer.Typer(help="Time-driven work: hold expiry, reminders, follow-ups, outbox.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 

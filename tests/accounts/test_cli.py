@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from forecourt.accounts.models import ApiToken, User
 from forecourt.accounts.tokens import digest
+from forecourt.core.crypto import Keyring
 from forecourt.core.db import make_engine
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import get_settings
@@ -85,13 +86,16 @@ def test_demo_load_creates_demo_accounts(cli_database):
     assert "manager@demo.forecourt.dev / forecourt-demo-2018" in result.output
     assert "admin@demo.forecourt.dev" in result.output
     assert _roles(cli_database, "admin@demo.forecourt.dev") == {("admin", None)}
-    assert [role for role, _ in _roles(cli_database, "manager@demo.forecourt.dev")] == ["store_staff"]
+    # The demo manager runs the dealer gz-tianhe and the self-service store gz-self-service.
+    assert [role for role, _ in _roles(cli_database, "manager@demo.forecourt.dev")] == ["store_staff", "store_staff"]
+    assert _roles(cli_database, "shopper@demo.forecourt.dev") == {("shopper", None)}
     assert _cli("demo", "load", "--if-empty").exit_code == 0  # idempotent
 
 
 def test_demo_load_is_refused_in_production(cli_database, monkeypatch):
     monkeypatch.setenv("FORECOURT_ENVIRONMENT", "production")
     monkeypatch.setenv("FORECOURT_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FORECOURT_FIELD_ENCRYPTION_KEYS", Keyring.generate_key_text("k1"))
     get_settings.cache_clear()
     result = _cli("demo", "load")
     assert result.exit_code == 1 and "production" in result.output

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from forecourt.catalog.models import Trim, Vehicle
+from forecourt.core.crypto import Keyring
 from forecourt.core.db import Money, UTCDateTime
 from forecourt.core.money import (
     MoneyError,
@@ -61,7 +62,13 @@ def test_production_refuses_default_secret(clean_env):
 def test_production_refuses_short_secret(clean_env):
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(environment="production", secret_key="s" * 31)
-    assert Settings(environment="production", secret_key="s" * 32).environment == "production"
+    keys = Keyring.generate_key_text("k1")
+    assert Settings(environment="production", secret_key="s" * 32, field_encryption_keys=keys).environment == "production"
+
+
+def test_production_refuses_to_derive_the_data_key(clean_env):
+    with pytest.raises(ValidationError, match="FORECOURT_FIELD_ENCRYPTION_KEYS"):
+        Settings(environment="production", secret_key="s" * 32)
 
 
 def test_secret_is_not_shown(clean_env):
@@ -85,6 +92,7 @@ def test_environment_variables_with_prefix(clean_env):
     clean_env.setenv("FORECOURT_SECRET_KEY", STRONG_SECRET)
     clean_env.setenv("FORECOURT_TIME_ZONE", "Europe/London")
     clean_env.setenv("FORECOURT_PORT", "9001")
+    clean_env.setenv("FORECOURT_FIELD_ENCRYPTION_KEYS", Keyring.generate_key_text("k1"))
     clean_env.setenv("TIME_ZONE", "Mars/Olympus_Mons")  # no prefix: ignored
     s = Settings()
     assert (s.environment, s.time_zone, s.port) == ("production", "Europe/London", 9001)

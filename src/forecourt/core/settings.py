@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     identity_provider: Literal["demo"] = "demo"
     credit_provider: Literal["demo"] = "demo"
     payment_provider: Literal["demo"] = "demo"
+    # Data keys for field encryption (ID numbers, incomes): "k2:<base64 32 bytes>,k1:<base64 32 bytes>"; the
+    # first encrypts, all decrypt (rotation). Unset outside production: a key derived from the secret key.
+    field_encryption_keys: SecretStr = SecretStr("")
 
     @field_validator("time_zone")
     @classmethod
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("FORECOURT_SECRET_KEY must be at least 32 characters in production")
+        if self.environment == "production" and not self.field_encryption_keys.get_secret_value():
+            raise ValueError("FORECOURT_FIELD_ENCRYPTION_KEYS must be set in production (generate one with "
+                             "`forecourt keys generate`)")
         return self
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from forecourt.accounts.principal import Principal
@@ -83,5 +83,5 @@ admin_router = APIRouter(prefix="/api/v1/users", tags=["identity"])
 
 @admin_router.put("/{user_id}/premium-membership", response_model=VerificationOut,
                   summary="Grant or end a shopper's premium membership (waives test-drive deposits)")  # fmt: skip
-def set_premium(session: DbSession, admin: AdminUser, user_id: int, body: PremiumIn) -> VerificationOut:
+def set_premium(session: DbSession, admin: AdminUser, user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: PremiumIn) -> VerificationOut:
     return _out(service.set_premium_member(session, user_id, body.premium_member, actor=admin.user_id))

@@ -169,6 +169,15 @@ def check_in(
     return booking
 
 
+def no_show_allowed_from(session: Session, booking: TestDriveBooking) -> datetime:
+    """When staff may first record a no-show: a fixed grace after an accompanied start, the store's pick-up
+    lateness allowance after a self-service one."""
+    if booking.kind == DriveKind.ACCOMPANIED.value:
+        return booking.starts_at + ACCOMPANIED_NO_SHOW_AFTER
+    policy = policies.store_policy(session, catalog.get_vehicle_by_id(session, booking.vehicle_id).store)
+    return booking.starts_at + timedelta(minutes=policy.pickup_late_minutes)
+
+
 def mark_no_show(
     session: Session, reference: str, *, staff_user_id: int, allowed_store_ids: frozenset[int] | None, now: datetime
 ) -> TestDriveBooking:
@@ -178,11 +187,9 @@ def mark_no_show(
     if booking.status != BookingStatus.CONFIRMED.value:
         raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}, not awaiting pick-up",
                        code="not_no_showable", extra={"booking_status": booking.status})  # fmt: skip
-    policy = policies.store_policy(session, catalog.get_vehicle_by_id(session, booking.vehicle_id).store)
-    grace = ACCOMPANIED_NO_SHOW_AFTER if booking.kind == DriveKind.ACCOMPANIED.value else timedelta(minutes=policy.pickup_late_minutes)
-    if now < booking.starts_at + grace:
-        raise Conflict(f"A no-show can be recorded from {(booking.starts_at + grace).isoformat()}",
-                       code="too_early_for_no_show")  # fmt: skip
+    allowed_from = no_show_allowed_from(session, booking)
+    if now < allowed_from:
+        raise Conflict(f"A no-show can be recorded from {allowed_from.isoformat()}", code="too_early_for_no_show")
     booking.status = BookingStatus.NO_SHOW.value
     booking.updated_at = now
     booking.pickup_code_hash = None

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
@@ -112,6 +111,18 @@ def _score(session: Session, user_id: int) -> int | None:
     return verification.credit_score if verification and verification.verified else None
 
 
+def _refund_on_cancel(session: Session, booking: TestDriveBooking, now: datetime, *, by_store: bool) -> Decimal:
+    _, policy = _store_and_policy(session, booking)
+    return cancellation_refund(booking.deposit_amount, booking.starts_at, now, policy, by_store=by_store)
+
+
+def cancellation_preview(session: Session, booking: TestDriveBooking, now: datetime) -> Decimal:
+    """The refund the shopper's own cancel would give at `now` (nothing once the drive can no longer be cancelled)."""
+    if booking.status not in CANCELLABLE:
+        return Decimal("0.00")
+    return _refund_on_cancel(session, booking, now, by_store=False)
+
+
 def cancel(
     session: Session,
     reference: str,
@@ -127,8 +138,7 @@ def cancel(
     if booking.status not in CANCELLABLE:
         raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and can no longer be "
                        "cancelled", code="not_cancellable", extra={"booking_status": booking.status})  # fmt: skip
-    _, policy = _store_and_policy(session, booking)
-    refund = cancellation_refund(booking.deposit_amount, booking.starts_at, now, policy, by_store=by_store)
+    refund = _refund_on_cancel(session, booking, now, by_store=by_store)
     refund_deposit(session, booking, refund, payment_provider, "cancel")
     was_confirmed = booking.status == BookingStatus.CONFIRMED.value
     booking.status = BookingStatus.CANCELLED.value
@@ -161,6 +171,7 @@ def reschedule(session: Session, user_id: int, reference: str, new_start: dateti
     plan = bookings.plan_drive(session, request, now)
     bookings.check_fairness(session, user_id, plan, kind, now, ignore=booking.id)
     ids = [v.id for v in plan.candidates]
+    repository.expire_stale_holds(session, now, ids)  # a lapsed hold must not block the move (nor the constraint)
     busy = bookings.busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now,
                                    plan.block_end - plan.end, ignore_booking_id=booking.id)  # fmt: skip
     free = sorted(bookings.free_vehicles(plan, busy), key=lambda v: v.id != booking.vehicle_id)
@@ -176,13 +187,8 @@ def reschedule(session: Session, user_id: int, reference: str, new_start: dateti
 
 def _move(session: Session, booking: TestDriveBooking, vehicle_id: int, start: datetime, end: datetime,
           block_end: datetime, now: datetime) -> bool:  # fmt: skip
-    try:
-        with session.begin_nested():
-            booking.vehicle_id, booking.starts_at, booking.ends_at, booking.blocks_until = vehicle_id, start, end, block_end
-            booking.updated_at = now
-            session.flush()
-    except IntegrityError as exc:
-        if bookings.OVERLAP_CONSTRAINT not in str(exc.orig):
-            raise
-        return False
-    return True
+    def change() -> None:
+        booking.vehicle_id, booking.starts_at, booking.ends_at, booking.blocks_until = vehicle_id, start, end, block_end
+        booking.updated_at = now
+
+    return bookings.write_without_overlap(session, change)

@@ -9,12 +9,13 @@ insert runs in a savepoint so the loser can try the next free car or answer 409 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
@@ -165,17 +166,30 @@ def _check_rate_limits(session: Session, user_id: int, ip: str, policy: StorePol
                               retry_after=900, code="hold_rate_limited")  # fmt: skip
 
 
-def insert_without_overlap(session: Session, booking: TestDriveBooking) -> bool:
-    """Insert in a savepoint; False when PostgreSQL's exclusion constraint found an overlapping booking."""
-    try:
-        with session.begin_nested():
-            session.add(booking)
-            session.flush()
-    except IntegrityError as exc:
-        if OVERLAP_CONSTRAINT not in str(exc.orig):
-            raise
-        return False
-    return True
+DEADLOCK_SQLSTATE = "40P01"
+DEADLOCK_RETRIES = 3
+
+
+def write_without_overlap(session: Session, change: Callable[[], None]) -> bool:
+    """Apply `change` (an insert or a move) and flush it in a savepoint; False when PostgreSQL's exclusion
+    constraint found an overlapping booking. Two transactions checking the constraint against each other's
+    rows can deadlock; PostgreSQL then aborts one, and that one tries again (by then the other has committed
+    or rolled back, so the retry gets a definite answer)."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with session.begin_nested():
+                change()
+                session.flush()
+        except IntegrityError as exc:
+            if OVERLAP_CONSTRAINT not in str(exc.orig):
+                raise
+            return False
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK_SQLSTATE or attempt == DEADLOCK_RETRIES:
+                raise
+            continue
+        return True
+    return False  # unreachable: the last attempt returns or raises
 
 
 def hold(session: Session, shopper: Shopper, request: DriveRequest, *, ip: str, now: datetime) -> TestDriveBooking:
@@ -195,7 +209,7 @@ def hold(session: Session, shopper: Shopper, request: DriveRequest, *, ip: str, 
             contact_mobile=shopper.mobile or "", contact_email=shopper.email or "", language=shopper.language,
             created_at=now, updated_at=now,
         )  # fmt: skip
-        if insert_without_overlap(session, booking):
+        if write_without_overlap(session, partial(session.add, booking)):
             audit.record(session, shopper.user_id, "testdrive.held", "test_drive", booking.reference, plan.store.id,
                          vin=vehicle.vin, start=plan.start.isoformat(), kind=request.kind.value)  # fmt: skip
             return booking

@@ -1,0 +1,154 @@
+"""Masks for personal data shown in pages, API answers and logs: enough to recognise, too little to misuse."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+STAR = "*"
+# Two-character surnames are rare but real; masking "欧阳娜娜" as "欧***" would hide the whole surname.
+COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "司空",
+    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "澹台", "公冶", "太史", "申屠", "闻人",
+    "万俟", "钟离", "赫连", "淳于", "濮阳", "百里", "东郭", "拓跋",
+})  # fmt: skip
+# Monthly income bands (lower bound inclusive); an open-ended top band keeps high earners indistinguishable.
+INCOME_BANDS: tuple[tuple[Decimal, Decimal | None], ...] = (
+    (Decimal(0), Decimal(5_000)),
+    (Decimal(5_000), Decimal(10_000)),
+    (Decimal(10_000), Decimal(20_000)),
+    (Decimal(20_000), Decimal(30_000)),
+    (Decimal(30_000), Decimal(50_000)),
+    (Decimal(50_000), Decimal(100_000)),
+    (Decimal(100_000), None),
+)
+PRC_ID_PATTERN = re.compile(r"\d{17}[\dX]|\d{15}")  # 18-character numbers, and the old 15-digit ones
+CJK_PATTERN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# One alternation, so a run is matched once by the longest fitting shape; digit look-arounds stop a long run
+# (a card number) from being half-masked as a phone number.
+SENSITIVE_RUN_PATTERN = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{16,19}|1[3-9]\d{9})(?!\d)")
+
+
+def _keep_ends(text: str, head: int, tail: int) -> str:
+    if len(text) <= head + tail:
+        return STAR * len(text)
+    return text[:head] + STAR * (len(text) - head - tail) + text[len(text) - tail :]
+
+
+def mask_id_number(text: str) -> str:
+    """PRC resident ID: first 3 and last 4 ("110***********123X"); passports and others: first 1, last 3."""
+    number = "".join(text.split()).upper()
+    if PRC_ID_PATTERN.fullmatch(number):
+        return _keep_ends(number, 3, 4)
+    return _keep_ends(number, 1, 3)
+
+
+def mask_phone(text: str) -> str:
+    """Mainland mobile numbers as "138****8000" (with or without +86); other numbers keep their last 4 digits."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits.startswith("1"):
+        return _keep_ends(digits, 3, 4)
+    if len(digits) >= 8:
+        return _keep_ends(digits, 0, 4)
+    return STAR * len(digits)
+
+
+def mask_name(text: str) -> str:
+    """Chinese names keep the surname ("李*", "欧阳**"); other names keep the first letter ("J***")."""
+    name = text.strip()
+    if not name:
+        return ""
+    if CJK_PATTERN.match(name):
+        surname = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+        return _keep_ends(name, surname, 0) if len(name) > 1 else STAR
+    # A fixed tail hides the length of Latin names, which would otherwise narrow them down.
+    return name[0] + STAR * 3
+
+
+def income_band(amount: Decimal) -> tuple[Decimal, Decimal | None]:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+        raise ValueError("an income band needs a finite, non-negative Decimal amount")
+    return next((low, high) for low, high in INCOME_BANDS if high is None or amount < high)
+
+
+def mask_amount_band(amount: Decimal, *, currency: str = "CNY") -> str:
+    """A monthly income as its band ("CNY 10,000–20,000 / month"), for staff who must not see the exact figure."""
+    low, high = income_band(amount)
+    if high is None:
+        return f"{currency} {low:,.0f}+ / month"
+    if low == 0:
+        return f"{currency} under {high:,.0f} / month"
+    return f"{currency} {low:,.0f}–{high:,.0f} / month"
+
+
+def _mask_sensitive_run(match: re.Match[str]) -> str:
+    run = match.group()
+    if len(run) == 11:
+        return mask_phone(run)
+    if len(run) == 18 and PRC_ID_PATTERN.fullmatch(run.upper()):
+        return _keep_ends(run, 3, 4)
+    return _keep_ends(run, 0, 4)  # card-like: the last 4 digits, as on receipts
+
+
+def redact(text: str) -> str:
+    """Mask every ID-number-, mobile- or card-like digit run in free text."""
+    return SENSITIVE_RUN_PATTERN.sub(_mask_sensitive_run, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks ID numbers, mobile numbers and card numbers in a record's message, arguments and traceback.
+
+    The message is formatted here and the arguments dropped: an ID passed as an int (``%d``) or inside a dict
+    only becomes recognisable once formatted. The traceback is rendered and masked too, since exception
+    messages often quote the offending value.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not leak its arguments through logging's error report
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = redact(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def install_log_redaction(logger_name: str | None = None) -> None:
+    """Redact every record of ``logger_name`` and its descendants (of all loggers when None).
+
+    This wraps the log-record factory rather than adding a filter to the logger: a logger's filters never see
+    records from its child loggers (``forecourt.finance.service`` under ``forecourt``), and filters on handlers
+    miss handlers configured later (uvicorn's logging config, pytest's caplog). Calling it twice is harmless.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redaction_scope", object()) == logger_name:
+        return
+    factory = _redacting_factory(previous, logger_name)
+    logging.setLogRecordFactory(factory)
+
+
+RecordFactory = Callable[..., logging.LogRecord]
+
+
+def _redacting_factory(previous: RecordFactory, scope: str | None) -> RecordFactory:
+    def make_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if scope is None or record.name == scope or record.name.startswith(scope + "."):
+            redact_record(record)
+        return record
+
+    make_record.redaction_scope = scope  # type: ignore[attr-defined]
+    return make_record

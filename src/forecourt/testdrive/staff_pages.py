@@ -1,0 +1,274 @@
+"""Back-office test-drive pages (/backoffice/test-drives..., /backoffice/stores/{code}/test-drives): the store
+index, a store's day and week calendar, one drive with its handover (check-out, check-in, no-show), and figures.
+
+Thin like the other page modules: check the staff member's store scope, call one testdrive service function,
+render; every text is in the templates. Handover writes take `WriteSession` first (BEGIN IMMEDIATE on SQLite) and
+run in a savepoint, except a check-out: a wrong pick-up code's failure count must be kept, as in the API.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from forecourt.backoffice.access import NotAllowed, PostedForm, StaffUser, store_scope
+from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Store, Vehicle
+from forecourt.core.clock import utcnow
+from forecourt.core.errors import DomainError, Forbidden
+from forecourt.core.http import DbSession, WriteSession
+from forecourt.testdrive import figures, handover
+from forecourt.testdrive import service as bookings
+from forecourt.testdrive.models import BookingStatus, TestDriveBooking
+from forecourt.testdrive.page_support import (T, Drive, Problem, app_secret, attempt, form_text, load_drive,
+                                              local_today, parse_day, redirect, render, to_int, to_local)  # fmt: skip
+from forecourt.web.errors import PAGES_TAG
+from forecourt.web.templating import Page, PageContext
+
+router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
+
+GRID_STEP = timedelta(minutes=30)
+FIGURES_MAX_DAYS = 366
+
+
+# --- back office: index, calendar ----------------------------------------------------------------------------------
+
+
+def _scoped(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return call(*args, **kwargs)
+    except Forbidden as exc:
+        if exc.code == "pickup_code_wrong":
+            raise
+        raise NotAllowed() from exc
+
+
+@router.get("/backoffice/test-drives")
+def backoffice_index(session: DbSession, page: PageContext, user: StaffUser) -> HTMLResponse:
+    stores = catalog.list_managed_stores(session, store_scope(user))
+    return render(page, "testdrive/bo_index.html", stores=stores, section="test-drives")
+
+
+@dataclass(frozen=True)
+class Cell:
+    span: int
+    drive: Drive | None = None
+    clipped: bool = False  # starts before or ends after the grid
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    vehicle: Vehicle
+    cells: list[Any]  # day view: Cells; week view: a list of Drives per day
+
+
+def _grid_hours(store: Store, day: date, drives: Sequence[Drive]) -> tuple[int, int]:
+    """The hours the day view spans: the store's opening hours that day (8–20 if closed), widened to fit drives."""
+    key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+    periods = (store.opening_hours or {}).get(key) or []
+    first = min((int(str(p[0])[:2]) for p in periods), default=8)
+    last = max((math.ceil(int(str(p[1])[:2]) + int(str(p[1])[3:5]) / 60) for p in periods), default=20)
+    for drive in drives:
+        start, end = to_local(drive.booking.starts_at, store.time_zone), to_local(drive.booking.ends_at, store.time_zone)
+        if start.date() == day:
+            first = min(first, start.hour)
+        if end.date() == day:
+            last = max(last, end.hour + (1 if end.minute else 0))
+    return max(0, first), min(24, max(last, first + 1))
+
+
+def _day_cells(drives: Sequence[Drive], grid_start: datetime, steps: int) -> list[Cell]:
+    cells: list[Cell] = []
+    position = 0
+    for drive in sorted(drives, key=lambda d: d.booking.starts_at):
+        begin = math.floor((drive.booking.starts_at - grid_start) / GRID_STEP)
+        end = math.ceil((drive.booking.ends_at - grid_start) / GRID_STEP)
+        clipped = begin < 0 or end > steps
+        begin, end = max(begin, position, 0), min(end, steps)
+        if end <= begin:
+            continue  # outside the grid, or under a drive already drawn (listed below the grid)
+        cells.extend(Cell(1) for _ in range(begin - position))
+        cells.append(Cell(end - begin, drive, clipped))
+        position = end
+    cells.extend(Cell(1) for _ in range(steps - position))
+    return cells
+
+
+@router.get("/backoffice/stores/{code}/test-drives")
+def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) -> HTMLResponse:
+    store = _scoped(catalog.get_store_for_staff, session, code, allowed_store_ids=store_scope(user))
+    zone = ZoneInfo(store.time_zone)
+    params = page.request.query_params
+    day = parse_day(params.get("date"), local_today(page.request, store.time_zone))
+    view = "week" if params.get("view") == "week" else "day"
+    first = day - timedelta(days=day.weekday()) if view == "week" else day
+    count = 7 if view == "week" else 1
+    drives = [load_drive(session, b) for b in bookings.store_calendar(session, store, first, count)]
+    shown = [d for d in drives if d.booking.status not in (BookingStatus.CANCELLED.value, BookingStatus.EXPIRED.value)]
+    vehicles = {v.id: v for v in catalog.list_test_drive_fleet(session, store_code=store.code)}
+    for drive in drives:
+        vehicles.setdefault(drive.vehicle.id, drive.vehicle)
+    cars = sorted(vehicles.values(), key=lambda v: (v.model.code, v.vin))
+    days = [first + timedelta(days=i) for i in range(count)]
+    hours: list[int] = []
+    rows = []
+    if view == "day":
+        first_hour, last_hour = _grid_hours(store, day, shown)
+        hours = list(range(first_hour, last_hour))
+        grid_start = datetime.combine(day, time(first_hour), zone)
+        steps = (last_hour - first_hour) * 2
+        for car in cars:
+            rows.append(CalendarRow(car, _day_cells([d for d in shown if d.vehicle.id == car.id], grid_start, steps)))
+    else:
+        for car in cars:
+            mine = [d for d in shown if d.vehicle.id == car.id]
+            rows.append(CalendarRow(car, [[d for d in mine if to_local(d.booking.starts_at, store.time_zone).date() <= one
+                                           and one <= to_local(d.booking.ends_at - timedelta(microseconds=1), store.time_zone).date()]
+                                          for one in days]))  # fmt: skip
+    drawn = {c.drive.booking.id for row in rows if view == "day" for c in row.cells if c.drive}
+    others = [d for d in drives if view == "day" and d.booking.id not in drawn]
+    step = timedelta(days=7 if view == "week" else 1)
+    return render(page, "testdrive/bo_calendar.html", store=store, view=view, day=day, days=days, hours=hours,
+                  rows=rows, others=others, previous=(day - step).isoformat(), next=(day + step).isoformat(),
+                  today=local_today(page.request, store.time_zone).isoformat(), drives=drives,
+                  section="test-drives")  # fmt: skip
+
+
+# --- back office: figures -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreRate:
+    store: Store | None
+    code: str
+    completed: int
+    no_shows: int
+    rate: Decimal | None
+    bar: int  # bar length in the chart, 0–300
+
+
+@router.get("/backoffice/test-drives/figures")
+def figures_page(session: DbSession, page: PageContext, user: StaffUser) -> HTMLResponse:
+    params = page.request.query_params
+    today = local_today(page.request)
+    last = parse_day(params.get("to"), today)
+    first = parse_day(params.get("from"), last - timedelta(days=29))
+    problem = None
+    if first > last or (last - first).days >= FIGURES_MAX_DAYS:
+        problem = Problem("invalid_range", 422, "Pick a start on or before the end, at most a year apart")
+        first, last = today - timedelta(days=29), today
+    rows = figures.figures_table(session, first, last, store_scope(user))
+    stores = {s.code: s for s in catalog.list_stores(session)}
+    models = {m.code: m for m in catalog.list_models(session)}
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        total = totals.setdefault(row["store"], [0, 0])
+        total[0] += row["completed"]
+        total[1] += row["no_shows"]
+    rates = []
+    for code, (completed, no_shows) in sorted(totals.items()):
+        due = completed + no_shows
+        rate = (Decimal(completed) / due).quantize(Decimal("0.001")) if due else None
+        rates.append(StoreRate(stores.get(code), code, completed, no_shows, rate, int((rate or 0) * 300)))
+    return render(page, "testdrive/bo_figures.html", status_code=422 if problem else 200, rows=rows, rates=rates,
+                  stores=stores, models=models, first=first, last=last, problem=problem, section="figures")  # fmt: skip
+
+
+# --- back office: one drive, handover -----------------------------------------------------------------------------
+
+
+def _no_show_allowed(session: Session, booking: TestDriveBooking) -> bool:
+    if booking.status != BookingStatus.CONFIRMED.value:
+        return False
+    return utcnow() >= handover.no_show_allowed_from(session, booking)
+
+
+def _render_drive(session: Session, page: Page, reference: str, *, status_code: int = 200,
+                  problem: Problem | None = None, errors: dict[str, str] | None = None,
+                  form: dict[str, str] | None = None, which: str = "") -> HTMLResponse:  # fmt: skip
+    assert page.user is not None
+    drive = load_drive(session, _staff_booking(session, page.user, reference))
+    return render(page, "testdrive/bo_drive.html", status_code=status_code, drive=drive, problem=problem,
+                  errors=errors or {}, form=form or {}, which=which, no_show=_no_show_allowed(session, drive.booking),
+                  done=page.request.query_params.get("done", "")[:20], section="test-drives")  # fmt: skip
+
+
+@router.get("/backoffice/test-drives/{reference}")
+def drive_page(session: DbSession, page: PageContext, user: StaffUser, reference: str) -> HTMLResponse:
+    return _render_drive(session, page, reference)
+
+
+def _reading(posted: Any) -> tuple[handover.Reading | None, dict[str, str], dict[str, str]]:
+    form = {name: form_text(posted, name, 2000) for name in ("odometer_km", "energy_percent", "damage_notes", "pickup_code")}
+    errors = {}
+    odometer = to_int(form["odometer_km"])
+    if odometer is None or not 0 <= odometer <= 2_000_000:
+        errors["odometer_km"] = "odometer"
+    energy = to_int(form["energy_percent"])
+    if energy is None or not 0 <= energy <= 100:
+        errors["energy_percent"] = "energy"
+    if errors:
+        return None, errors, form
+    assert odometer is not None and energy is not None
+    return handover.Reading(odometer, energy, form["damage_notes"]), errors, form
+
+
+def _staff_booking(session: Session, user: Any, reference: str) -> TestDriveBooking:
+    booking = _scoped(bookings.get_booking, session, reference)
+    _scoped(bookings.check_store_access, booking, store_scope(user))
+    return booking
+
+
+@router.post("/backoffice/test-drives/{reference}/check-out", response_model=None)
+def check_out(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
+    booking = _staff_booking(session, user, reference)
+    reading, errors, form = _reading(posted)
+    form["pickup_code"] = ""  # a code is never echoed back
+    if reading is None:
+        return _render_drive(session, page, reference, status_code=422, errors=errors, form=form, which="out")
+    try:
+        # No savepoint: a wrong pick-up code's failure count must be kept with the refusal, as in the API.
+        handover.check_out(session, booking.reference, reading, staff_user_id=user.user_id,
+                           allowed_store_ids=store_scope(user), pickup_code=form_text(posted, "pickup_code", 12) or None,
+                           secret_key=app_secret(page.request), now=utcnow())  # fmt: skip
+    except DomainError as exc:
+        status = 422 if exc.code == "pickup_code_wrong" else exc.status
+        return _render_drive(session, page, reference, status_code=status, problem=Problem.of(exc), form=form, which="out")
+    return redirect(f"/backoffice/test-drives/{booking.reference}?done=checked_out")
+
+
+@router.post("/backoffice/test-drives/{reference}/check-in", response_model=None)
+def check_in(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
+    booking = _staff_booking(session, user, reference)
+    reading, errors, form = _reading(posted)
+    if reading is None:
+        return _render_drive(session, page, reference, status_code=422, errors=errors, form=form, which="in")
+    provider = page.request.app.state.integrations.payments
+    try:
+        attempt(session, lambda: handover.check_in(session, booking.reference, reading, staff_user_id=user.user_id,
+                                                   allowed_store_ids=store_scope(user), payment_provider=provider,
+                                                   now=utcnow()))  # fmt: skip
+    except DomainError as exc:
+        return _render_drive(session, page, reference, status_code=exc.status, problem=Problem.of(exc), form=form,
+                             which="in")  # fmt: skip
+    return redirect(f"/backoffice/test-drives/{booking.reference}?done=checked_in")
+
+
+@router.post("/backoffice/test-drives/{reference}/no-show", response_model=None)
+def no_show(session: WriteSession, page: PageContext, user: StaffUser, reference: str) -> Response:
+    booking = _staff_booking(session, user, reference)
+    try:
+        attempt(session, lambda: handover.mark_no_show(session, booking.reference, staff_user_id=user.user_id,
+                                                       allowed_store_ids=store_scope(user), now=utcnow()))  # fmt: skip
+    except DomainError as exc:
+        return _render_drive(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
+    return redirect(f"/backoffice/test-drives/{booking.reference}?done=no_show")

@@ -1,0 +1,364 @@
+"""Test-drive pages through the TestClient: booking, verification, confirmation, cancel and reschedule for a
+shopper; the calendar, handover forms and figures for staff; both languages; refusals shown on the page.
+
+The clock is pinned (tests/testdrive/helpers.NOW: 08:00 on 1 December 2026 in Guangzhou). People sign in with
+the session cookie, so every form post carries the CSRF token and the idempotency key the page rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forecourt.accounts.models import User
+from forecourt.core import clock
+from forecourt.testdrive.models import TestDriveBooking
+from tests.backoffice.helpers import sign_in
+from tests.factories import make_user
+from tests.testdrive.helpers import HIGH_SCORE_ID, LATER_SLOT, LOW_SCORE_ID, NOW, SLOT, Fleet, make_fleet
+
+BOOK = "/test-drives/book"
+
+
+class People:
+    def __init__(self, session: Session, fleet: Fleet) -> None:
+        stores = fleet.catalog["stores"]
+        self.shopper = session.scalars(select(User).where(User.email == "driver@example.test")).one()
+        self.staff = make_user(session, roles=[("store_staff", stores["gz-tianhe"].id), ("store_staff", stores["gz-self"].id)])
+        self.outsider = make_user(session, roles=[("store_staff", stores["sh-pudong"].id)])
+        session.commit()
+
+
+@pytest.fixture
+def fleet(db_session: Session) -> Iterator[Fleet]:
+    with clock.pinned(NOW):
+        yield make_fleet(db_session)
+
+
+@pytest.fixture
+def people(db_session: Session, fleet: Fleet) -> People:
+    return People(db_session, fleet)
+
+
+def _hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, f"no hidden field {name}"
+    return html.unescape(found.group(1))
+
+
+def _form(client, url: str) -> tuple[str, str]:
+    """The page at `url`, and the CSRF token its forms carry."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text[:500]
+    return response.text, _hidden(response.text, "csrf_token")
+
+
+def _hold(client, vin: str, start: str = SLOT, **fields: str) -> str:
+    page, csrf = _form(client, f"{BOOK}?vin={vin}&kind={fields.get('kind', 'accompanied')}")
+    data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), "vin": vin, "kind": "accompanied",
+            "minutes": "60", "days": "1", "start": start, **fields}  # fmt: skip
+    response = client.post(BOOK, data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text[:800]
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def _verify(client, reference: str, id_number: str = HIGH_SCORE_ID) -> None:
+    _, csrf = _form(client, f"/test-drives/{reference}")
+    response = client.post(f"/test-drives/{reference}/verify", follow_redirects=False, data={
+        "csrf_token": csrf, "full_name": "Li Lei", "id_number": id_number, "licence_expiry": "2030-01-01",
+        "licence_class": "C1"})  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"].endswith("notice=verified"), response.text[:800]
+
+
+def _confirm(client, reference: str, **fields: str):
+    page, csrf = _form(client, f"/test-drives/{reference}")
+    data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), **fields}
+    return client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False), data
+
+
+def _booking(session: Session, reference: str) -> TestDriveBooking:
+    session.expire_all()
+    return session.scalars(select(TestDriveBooking).where(TestDriveBooking.reference == reference)).one()
+
+
+def test_a_fleet_car_page_offers_a_test_drive(client, fleet):
+    with clock.pinned(NOW):
+        page = client.get(f"/vehicles/{fleet.dealer_cars[0].vin}?lang=en").text
+    assert f'href="/test-drives/book?vin={fleet.dealer_cars[0].vin}"' in page
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("en", "Book a test drive"), ("zh-Hans", "预约试驾")])
+def test_the_slot_picker_lists_free_times_by_day(client, fleet, lang, heading):
+    with clock.pinned(NOW):
+        response = client.get(f"{BOOK}?vin={fleet.dealer_cars[0].vin}&lang={lang}")
+    assert response.status_code == 200, response.text[:500]
+    assert f'<html lang="{lang}">' in response.text and f"<h1>{heading}</h1>" in response.text
+    assert 'value="2026-12-02T02:00:00+00:00"' in response.text  # 10:00 local on the 2nd
+    assert 'value="self_service"' not in response.text  # a dealer offers accompanied drives only
+    with clock.pinned(NOW):
+        self_service = client.get(f"{BOOK}?vin={fleet.self_service_car.vin}&lang={lang}").text
+    assert 'value="self_service" checked' in self_service and 'name="days"' in self_service  # fell back
+    with clock.pinned(NOW):  # any Mondeo in the city: one form per store offering the drive
+        by_model = client.get(f"{BOOK}?model=mondeo&city=guangzhou&lang={lang}").text
+    assert 'id="store-gz-tianhe"' in by_model and 'name="store" value="gz-tianhe"' in by_model
+
+
+def test_anonymous_shoppers_are_sent_to_sign_in_and_back(client, fleet, db_session):
+    vin = fleet.dealer_cars[0].vin
+    with clock.pinned(NOW):
+        picked = client.post(BOOK, data={"vin": vin, "kind": "accompanied", "minutes": "60", "start": SLOT,
+                                         "from": "2026-12-01", "to": "2026-12-14"}, follow_redirects=False)  # fmt: skip
+        assert picked.status_code == 303
+        assert picked.headers["location"].startswith("/account/sign-in?next=/test-drives/book%3Fvin%3D" + vin)
+        for path in ("/test-drives", "/test-drives/TD23456789", "/backoffice/stores/gz-tianhe/test-drives"):
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 303 and response.headers["location"].startswith("/account/sign-in?next=/")
+    assert not db_session.scalars(select(TestDriveBooking)).all()
+
+
+def test_a_double_submitted_slot_holds_one_car(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    vin = fleet.dealer_cars[0].vin
+    with clock.pinned(NOW):
+        page, csrf = _form(client, f"{BOOK}?vin={vin}")
+        data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), "vin": vin,
+                "kind": "accompanied", "minutes": "60", "days": "1", "start": SLOT}  # fmt: skip
+        first = client.post(BOOK, data=data, follow_redirects=False)
+        second = client.post(BOOK, data=data, follow_redirects=False)
+        assert first.status_code == second.status_code == 303
+        assert first.headers["location"] == second.headers["location"]
+        held = client.get(first.headers["location"])
+    assert held.status_code == 200 and "data-countdown" in held.text and "full_name" in held.text
+    assert len(db_session.scalars(select(TestDriveBooking)).all()) == 1
+    with clock.pinned(NOW):  # without the form's CSRF token nothing happens
+        refused = client.post(BOOK, data={**data, "csrf_token": "forged"}, follow_redirects=False)
+    assert refused.status_code == 403
+
+
+def test_a_taken_slot_is_explained_on_the_page(client, fleet, people):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        _hold(client, fleet.self_service_car.vin, kind="self_service")
+        response = client.post(BOOK, follow_redirects=False, data={
+            "csrf_token": _form(client, "/test-drives")[1], "idempotency_key": "another-key-123", "kind": "self_service",
+            "vin": fleet.self_service_car.vin, "days": "1", "start": SLOT, "lang": "zh-Hans"})  # fmt: skip
+    assert response.status_code in (409, 422), response.text[:500]
+    assert 'id="problem"' in response.text
+
+
+def test_verification_errors_are_shown_beside_the_fields(client, fleet, people, lang="zh-Hans"):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _, csrf = _form(client, f"/test-drives/{reference}?lang={lang}")
+        empty = client.post(f"/test-drives/{reference}/verify", data={"csrf_token": csrf, "licence_class": "Z9"})
+        assert empty.status_code == 422
+        for field in ("full_name", "id_number", "licence_expiry", "licence_class"):
+            assert f'id="{field}-error"' in empty.text
+        assert 'aria-invalid="true"' in empty.text
+        bad_id = client.post(f"/test-drives/{reference}/verify", data={
+            "csrf_token": csrf, "full_name": "Li Lei", "id_number": "440106199003071230", "licence_expiry": "2030-01-01",
+            "licence_class": "C1"})  # fmt: skip
+    assert bad_id.status_code == 422 and 'id="id_number-error"' in bad_id.text
+    assert "440106199003071230" not in bad_id.text  # never echoed
+    if lang == "zh-Hans":
+        assert "请" in bad_id.text
+
+
+def test_confirm_with_a_waived_deposit(client, fleet, people, db_session, lang="zh-Hans"):
+    sign_in(client, people.shopper)
+    client.cookies.set("lang", lang)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference)
+        page = client.get(f"/test-drives/{reference}").text
+        assert 'id="deposit" class="td-waived"' in page and 'name="payment_method"' not in page
+        confirmed, data = _confirm(client, reference)
+        assert confirmed.status_code == 200, confirmed.text[:800]
+        assert 'id="pickup-code"' not in confirmed.text  # accompanied: no code
+        assert confirmed.headers["cache-control"] == "no-store"
+        again = client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"].endswith("notice=confirmed")
+        invite = client.get(f"/test-drives/{reference}/invite.ics")
+    assert _booking(db_session, reference).status == "confirmed"
+    assert invite.status_code == 200 and invite.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{reference}@" in invite.text
+
+
+def test_a_self_service_drive_shows_its_pick_up_code_once(client, fleet, people):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
+        _verify(client, reference)
+        confirmed, _ = _confirm(client, reference)
+        later = client.get(f"/test-drives/{reference}")
+    code = re.search(r'id="pickup-code">(\d{8})<', confirmed.text)
+    assert code, confirmed.text[:1500]
+    assert code.group(1) not in later.text
+
+
+def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference, LOW_SCORE_ID)
+        page = client.get(f"/test-drives/{reference}?lang=en").text
+        assert "CN¥99.00" in page and 'value="demo-card-ok"' in page and "DEMO" in page
+        declined, _ = _confirm(client, reference, payment_method="demo-card-declined")
+        assert declined.status_code == 402 and 'id="problem"' in declined.text
+        paid, _ = _confirm(client, reference, payment_method="demo-card-ok")
+        assert paid.status_code == 200 and "CN¥99.00" in paid.text
+        cancel_page, csrf = _form(client, f"/test-drives/{reference}/cancel?lang=en")
+        assert "CN¥99.00" in cancel_page and 'id="refund"' in cancel_page  # the refund, before the shopper agrees
+        cancelled = client.post(f"/test-drives/{reference}/cancel", data={"csrf_token": csrf, "reason": "busy"},
+                                follow_redirects=False)  # fmt: skip
+        assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/test-drives?cancelled={reference}"
+        mine = client.get("/test-drives?lang=zh-Hans&cancelled=" + reference)
+    booking = _booking(db_session, reference)
+    assert booking.status == "cancelled" and booking.refunded_amount == 99
+    assert mine.status_code == 200 and "已取消" in mine.text
+
+
+def test_reschedule_moves_the_drive(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference)
+        _confirm(client, reference)
+        page, csrf = _form(client, f"/test-drives/{reference}/reschedule")
+        assert 'value="2026-12-02T06:00:00+00:00"' in page
+        moved = client.post(f"/test-drives/{reference}/reschedule", data={"csrf_token": csrf, "start": LATER_SLOT},
+                            follow_redirects=False)  # fmt: skip
+        assert moved.status_code == 303 and moved.headers["location"].endswith("notice=moved")
+        refused = client.post(f"/test-drives/{reference}/reschedule", data={"csrf_token": csrf,
+                              "start": "2026-12-02T03:13:00+08:00"})  # fmt: skip
+    assert _booking(db_session, reference).starts_at.isoformat() == "2026-12-02T06:00:00+00:00"
+    assert refused.status_code == 422 and 'id="problem"' in refused.text
+
+
+def test_someone_elses_drive_is_not_found(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+    other = make_user(db_session, roles=[("shopper", None)])
+    db_session.commit()
+    sign_in(client, other)
+    assert client.get(f"/test-drives/{reference}").status_code == 404
+    assert client.get(f"/test-drives/{reference}/invite.ics").status_code == 404
+
+
+def _confirmed_self_service(client, fleet, people) -> tuple[str, str]:
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
+        _verify(client, reference)
+        confirmed, _ = _confirm(client, reference)
+    return reference, re.search(r'id="pickup-code">(\d{8})<', confirmed.text).group(1)
+
+
+def test_staff_check_out_and_check_in_through_the_forms(client, fleet, people, db_session, lang="zh-Hans"):
+    reference, code = _confirmed_self_service(client, fleet, people)
+    csrf = sign_in(client, people.staff)
+    client.cookies.set("lang", lang)
+    with clock.pinned(NOW):
+        early = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
+            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code})  # fmt: skip
+    assert early.status_code == 409 and 'data-code="outside_pickup_window"' in early.text  # on the page, not a 500
+    with clock.pinned(NOW + timedelta(hours=26)):  # 10:00 on the 2nd, the drive's start
+        for view in ("day", "week"):
+            calendar = client.get(f"/backoffice/stores/gz-self-service/test-drives?date=2026-12-02&view={view}")
+            assert calendar.status_code == 200 and f"/backoffice/test-drives/{reference}" in calendar.text
+            assert "td-block td-confirmed" in calendar.text
+        page = client.get(f"/backoffice/test-drives/{reference}")
+        assert 'id="check-out"' in page.text and 'name="pickup_code"' in page.text
+        invalid = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
+            "csrf_token": csrf, "odometer_km": "lots", "energy_percent": "120", "pickup_code": code})  # fmt: skip
+        assert invalid.status_code == 422 and 'id="odometer_km-error"' in invalid.text
+        wrong = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
+            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": "00000000"})  # fmt: skip
+        assert wrong.status_code == 422 and 'data-code="pickup_code_wrong"' in wrong.text
+        assert _booking(db_session, reference).pickup_code_failures == 1  # kept with the refusal
+        out = client.post(f"/backoffice/test-drives/{reference}/check-out", follow_redirects=False, data={
+            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code})  # fmt: skip
+        assert out.status_code == 303, out.text[:500]
+        assert 'id="check-in"' in client.get(out.headers["location"]).text
+    with clock.pinned(NOW + timedelta(hours=30)):
+        back = client.post(f"/backoffice/test-drives/{reference}/check-in", follow_redirects=False, data={
+            "csrf_token": csrf, "odometer_km": "180", "energy_percent": "70", "damage_notes": "scratch, rear left"})  # fmt: skip
+        assert back.status_code == 303
+    booking = _booking(db_session, reference)
+    assert booking.status == "completed" and booking.odometer_in_km == 180 and booking.damage_in == "scratch, rear left"
+
+
+def test_no_show_button_only_when_allowed_and_figures(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference)
+        _confirm(client, reference)
+    csrf = sign_in(client, people.staff)
+    with clock.pinned(NOW + timedelta(hours=26, minutes=5)):
+        assert 'id="no-show"' not in client.get(f"/backoffice/test-drives/{reference}").text
+    with clock.pinned(NOW + timedelta(hours=26, minutes=20)):
+        assert 'id="no-show"' in client.get(f"/backoffice/test-drives/{reference}").text
+        marked = client.post(f"/backoffice/test-drives/{reference}/no-show", data={"csrf_token": csrf},
+                             follow_redirects=False)  # fmt: skip
+        assert marked.status_code == 303
+        for lang in ("en", "zh-Hans"):
+            figures = client.get(f"/backoffice/test-drives/figures?from=2026-12-01&to=2026-12-31&lang={lang}")
+            assert figures.status_code == 200 and "<svg" in figures.text and 'id="figures"' in figures.text
+            assert "0.0 %" in figures.text
+        assert client.get("/backoffice/test-drives/figures?from=2026-12-31&to=2026-12-01").status_code == 422
+    assert _booking(db_session, reference).status == "no_show"
+
+
+def test_other_stores_staff_are_refused(client, fleet, people):
+    reference, code = _confirmed_self_service(client, fleet, people)
+    csrf = sign_in(client, people.outsider)
+    with clock.pinned(NOW + timedelta(hours=26)):
+        assert client.get(f"/backoffice/test-drives/{reference}").status_code == 403
+        assert client.get("/backoffice/stores/gz-self-service/test-drives").status_code == 403
+        posted = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
+            "csrf_token": csrf, "odometer_km": "1", "energy_percent": "1", "pickup_code": code})  # fmt: skip
+        assert posted.status_code == 403
+        assert client.get("/backoffice/stores/sh-pudong/test-drives?view=week").status_code == 200  # their own
+    sign_in(client, people.shopper)
+    assert client.get(f"/backoffice/test-drives/{reference}").status_code == 403  # shoppers: no back office
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "My test drives"), ("zh-Hans", "我的试驾")])
+def test_every_page_renders_in_both_languages(client, fleet, people, lang, word):
+    reference, _ = _confirmed_self_service(client, fleet, people)
+    client.cookies.set("lang", lang)
+    with clock.pinned(NOW):
+        for path in ("/test-drives", f"/test-drives/{reference}", f"/test-drives/{reference}/cancel",
+                     f"/test-drives/{reference}/reschedule"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            assert f'<html lang="{lang}">' in response.text and word in response.text
+        sign_in(client, people.staff)
+        for path in ("/backoffice/test-drives", "/backoffice/stores/gz-self-service/test-drives?date=2026-12-02",
+                     f"/backoffice/test-drives/{reference}", "/backoffice/test-drives/figures"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            assert f'<html lang="{lang}">' in response.text
+
+
+def test_handover_posts_need_staff_and_the_csrf_token(client, fleet, people):
+    reference, code = _confirmed_self_service(client, fleet, people)
+    form = {"odometer_km": "1", "energy_percent": "1", "pickup_code": code}
+    for action in ("check-out", "check-in", "no-show"):
+        client.cookies.clear()
+        url = f"/backoffice/test-drives/{reference}/{action}"
+        anonymous = client.post(url, data=form, follow_redirects=False)
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/account/sign-in?next=/backoffice/")
+        sign_in(client, people.staff)
+        with clock.pinned(NOW + timedelta(hours=26)):
+            assert client.post(url, data=form, follow_redirects=False).status_code == 403  # no CSRF token
