@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, delete, select
 
 from forecourt.app import create_app
@@ -40,6 +39,7 @@ from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
+from tests.live_server import serving
 from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
 from tests.testdrive.helpers import HOLDS
@@ -122,16 +122,8 @@ def _wait_until_up(base_url: str, alive: Callable[[], bool], seconds: float = 30
 def thread_server(race_db: RaceDb) -> Iterator[str]:
     """The app served by uvicorn in a thread of this process."""
     app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=race_db.outbox))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    _wait_until_up(base_url, thread.is_alive)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
+    with serving(app, start_seconds=30) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +230,7 @@ def race_threads(base_url: str, tokens: list[str], bodies: list[dict]) -> list[t
 CLIENT_SCRIPT = """
 import http.client, json, sys
 job = json.loads(sys.argv[1])
-connection = http.client.HTTPConnection(job["host"], job["port"], timeout=60)
+connection = http.client.HTTPConnection(job["host"], job["port"], timeout=120)
 connection.request("GET", "/healthz")
 connection.getresponse().read()
 print("ready", flush=True)
@@ -271,7 +263,7 @@ def race_processes(base_url: str, tokens: list[str], bodies: list[dict]) -> list
             process.stdin.flush()
         answers = []
         for process in processes:
-            output, _ = process.communicate(timeout=90)
+            output, _ = process.communicate(timeout=150)
             status, body = json.loads(output.strip().splitlines()[-1])
             answers.append((status, body))
         return answers

@@ -9,15 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
 
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, ensure_demo_users
 from forecourt.app import create_app
@@ -27,6 +23,7 @@ from forecourt.catalog.vin import build_vin
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
+from tests.live_server import serving
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
@@ -42,22 +39,8 @@ def backoffice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         ensure_demo_users(session, "test")
     engine.dispose()
     app = create_app(Settings(environment="test", database_url=url))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
-    listener.close()
+    with serving(app) as base_url:
+        yield base_url
 
 
 def _import_file(trim: str, serial: int) -> bytes:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from forecourt.app import create_app
 from forecourt.catalog.demo import load_demo
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
+from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -69,22 +66,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
 
     app = create_app(Settings(environment="test", database_url=url))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))  # the OS picks a free port; uvicorn serves on this very socket
-    port = listener.getsockname()[1]
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
-    listener.close()
+    with serving(app) as base_url:
+        yield base_url
 
 
 def _new_page(browser: Any, lang: str, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:

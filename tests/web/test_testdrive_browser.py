@@ -11,15 +11,11 @@ artifacts/screenshots/testdrive-*.png.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL, ensure_demo_users
 from forecourt.app import create_app
@@ -30,6 +26,7 @@ from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
 from forecourt.integrations import DEMO_ID_HIGH_SCORE
+from tests.live_server import serving
 from tests.testdrive.helpers import NOW
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
@@ -49,22 +46,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         vin = catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin
     engine.dispose()
     app = create_app(Settings(environment="test", database_url=url))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", vin
-    server.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
-    listener.close()
+    with serving(app) as base_url:
+        yield base_url, vin
 
 
 def _sign_in(page: Any, email: str) -> None:

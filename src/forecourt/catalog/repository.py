@@ -223,18 +223,13 @@ def vin_serials_with_prefixes(session: Session, prefixes: Sequence[str]) -> Sequ
     return session.scalars(statement).all()
 
 
-def test_drive_fleet(
-    session: Session, *, model_code: str | None, store_code: str | None, city_code: str | None
-) -> Sequence[Vehicle]:
-    """Available test-drive cars, narrowed by model, store and city, in VIN order."""
+def _fleet_where(statement: Select, model_code: str | None, store_code: str | None, city_code: str | None) -> Select:
     statement = (
-        select(Vehicle)
-        .join(Vehicle.trim)
+        statement.join(Vehicle.trim)
         .join(Trim.model)
         .join(Vehicle.store)
         .join(Store.city)
         .where(Vehicle.is_test_drive_fleet.is_(True), Vehicle.status == "available")
-        .options(*_vehicle_load_options())
         .order_by(Vehicle.store_id, Vehicle.vin)
     )
     if model_code:
@@ -243,8 +238,25 @@ def test_drive_fleet(
         statement = statement.where(Store.code == store_code)
     if city_code:
         statement = statement.where(City.code == city_code)
+    return statement
+
+
+def test_drive_fleet(
+    session: Session, *, model_code: str | None, store_code: str | None, city_code: str | None
+) -> Sequence[Vehicle]:
+    """Available test-drive cars, narrowed by model, store and city, in VIN order."""
+    statement = _fleet_where(select(Vehicle).options(*_vehicle_load_options()), model_code, store_code, city_code)
     return session.scalars(statement).unique().all()
 
 
 def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle | None:
     return session.scalars(select(Vehicle).where(Vehicle.id == vehicle_id).options(*_vehicle_load_options())).unique().one_or_none()
+
+
+def test_drive_fleet_rows(
+    session: Session, *, model_code: str | None, store_code: str | None, city_code: str | None
+) -> Sequence[Row]:
+    """(id, vin, store_id) of available test-drive cars: what an availability search needs, without
+    loading every car's trim, model, colour and store as objects."""
+    statement = select(Vehicle.id, Vehicle.vin, Vehicle.store_id)
+    return session.execute(_fleet_where(statement, model_code, store_code, city_code)).all()

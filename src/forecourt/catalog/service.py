@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
@@ -230,3 +231,14 @@ def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle:
     if vehicle is None:
         raise NotFound(f"No vehicle with id {vehicle_id}", code="vehicle_not_found")
     return vehicle
+
+
+def list_test_drive_fleet_rows(
+    session: Session, *, model_code: str | None = None, store_code: str | None = None, city_code: str | None = None
+) -> Sequence[Row]:
+    """(id, vin, store_id) of the cars `list_test_drive_fleet` returns, as plain rows (availability search)."""
+    return repository.test_drive_fleet_rows(session, model_code=model_code, store_code=store_code, city_code=city_code)
+
+
+def stores_by_id(session: Session) -> dict[int, Store]:
+    return {store.id: store for store in repository.list_stores(session)}

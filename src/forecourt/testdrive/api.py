@@ -97,7 +97,7 @@ def availability(
     found = finder.find_slots(session, query, utcnow())
     return AvailabilityOut(kind=kind.value, first_day=first, last_day=last, stores=[
         StoreSlotsOut(store=r.store.code, store_name_en=r.store.name_en, store_name_zh=r.store.name_zh,
-                      time_zone=r.store.time_zone, vins=[v.vin for v in r.vehicles],
+                      time_zone=r.store.time_zone, vins=list(r.vins),
                       slots=[SlotOut(start=s.start, end=s.end, free_vehicles=len(s.vehicle_ids)) for s in r.slots])
         for r in found
     ])  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -182,6 +183,14 @@ def drive_window(hours: OpeningHours, rules: SlotRules, start: datetime) -> Wind
 
 def candidate_windows(hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date,
                       now: datetime) -> list[Window]:
+    return list(_candidate_windows(hours, rules, first_day, last_day, now))
+
+
+@lru_cache(maxsize=256)
+def _candidate_windows(hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date,
+                       now: datetime) -> tuple[Window, ...]:
+    """Cached: the stores of a city usually share opening hours and rules, so one availability search asks
+    for the same windows once per store (the arguments are frozen, so the cache cannot go stale)."""
     _require_aware(now)
     zone = ZoneInfo(hours.time_zone)
     earliest, latest = now + rules.lead_time, now + rules.horizon
@@ -197,7 +206,7 @@ def candidate_windows(hours: OpeningHours, rules: SlotRules, first_day: date, la
                     windows.append(window)
         day += timedelta(days=1)
     windows.sort()
-    return windows
+    return tuple(windows)
 
 
 def _micros(moment: datetime) -> int:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
-from forecourt.catalog.models import Store, Vehicle
+from forecourt.catalog.models import Store
 from forecourt.core.errors import DomainError, FieldError, InvalidInput
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive.availability import DriveKind, Slot, free_slots
@@ -34,9 +34,16 @@ class SlotQuery:
 
 
 @dataclass(frozen=True)
+class FleetCar:
+    id: int
+    vin: str
+    store_id: int
+
+
+@dataclass(frozen=True)
 class StoreSlots:
     store: Store
-    vehicles: tuple[Vehicle, ...]
+    vins: tuple[str, ...]  # the store's cars that match (free or not)
     slots: tuple[Slot, ...]
 
 
@@ -54,26 +61,29 @@ def _check(query: SlotQuery) -> None:
                            errors=[FieldError("city", "give a city or a store")])  # fmt: skip
 
 
-def _fleet(session: Session, query: SlotQuery) -> Sequence[Vehicle]:
+def _fleet(session: Session, query: SlotQuery) -> list[FleetCar]:
     if query.vin:
         vehicle = catalog.get_vehicle(session, query.vin)
-        return [vehicle] if vehicle.is_test_drive_fleet and vehicle.status == "available" else []
+        bookable = vehicle.is_test_drive_fleet and vehicle.status == "available"
+        return [FleetCar(vehicle.id, vehicle.vin, vehicle.store_id)] if bookable else []
     if query.store_code:
         catalog.get_store(session, query.store_code)
     if query.model_code:
         catalog.get_model(session, query.model_code)
-    return catalog.list_test_drive_fleet(session, model_code=query.model_code, store_code=query.store_code,
-                                         city_code=query.city_code)  # fmt: skip
+    rows = catalog.list_test_drive_fleet_rows(session, model_code=query.model_code, store_code=query.store_code,
+                                              city_code=query.city_code)  # fmt: skip
+    return [FleetCar(row.id, row.vin, row.store_id) for row in rows]
 
 
 def find_slots(session: Session, query: SlotQuery, now: datetime) -> list[StoreSlots]:
     _check(query)
-    by_store: dict[int, list[Vehicle]] = defaultdict(list)
-    for vehicle in _fleet(session, query):
-        by_store[vehicle.store_id].append(vehicle)
+    by_store: dict[int, list[FleetCar]] = defaultdict(list)
+    for car in _fleet(session, query):
+        by_store[car.store_id].append(car)
+    stores = catalog.stores_by_id(session) if by_store else {}
     results = []
-    for vehicles in by_store.values():
-        store = vehicles[0].store
+    for store_id, cars in by_store.items():
+        store = stores[store_id]
         policy = policies.store_policy(session, store)
         try:
             policies.check_drive_offered(policy, query.kind, query.minutes, query.days)
@@ -83,8 +93,8 @@ def find_slots(session: Session, query: SlotQuery, now: datetime) -> list[StoreS
         zone = ZoneInfo(store.time_zone)
         start = datetime.combine(query.first_day, time.min, zone)
         end = datetime.combine(query.last_day + timedelta(days=query.days + 1), time.min, zone) + rules.buffer
-        ids = [v.id for v in vehicles]
+        ids = [car.id for car in cars]
         busy = busy_intervals(session, ids, start, end, now, rules.buffer)
         slots = free_slots(policies.opening_hours(store), rules, ids, busy, query.first_day, query.last_day, now)
-        results.append(StoreSlots(store, tuple(vehicles), tuple(slots)))
+        results.append(StoreSlots(store, tuple(car.vin for car in cars), tuple(slots)))
     return sorted(results, key=lambda r: r.store.code)

@@ -14,40 +14,34 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from forecourt.backoffice.access import PostedForm, sign_in_url
-from forecourt.catalog import service as catalog
-from forecourt.catalog.models import Store, Vehicle
 from forecourt.core import idempotency
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.identity import service as identity
 from forecourt.identity.providers import IdentityClaim
-from forecourt.testdrive import finder, lifecycle, notifications
+from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
-from forecourt.testdrive.availability import DriveKind, Slot
+from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from forecourt.testdrive.page_support import (T, Drive, Problem, app_secret, attempt, form_text, here, load_drive,
-                                              local_today, parse_day, redirect, render, to_int, to_local)  # fmt: skip
+                                              parse_day, redirect, render, to_int)  # fmt: skip
+from forecourt.testdrive.slot_picker import SlotSearch, slot_search
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-DEFAULT_DAYS_SHOWN = 14
-MAX_DAYS_SHOWN = 31
-ACCOMPANIED_MINUTES = (30, 60)
-SELF_SERVICE_DAYS = (1, 2, 3)
 LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-card-declined")
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
@@ -73,100 +67,9 @@ def _client_ip(request: Request) -> str:
 # --- storefront: pick a slot -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DaySlots:
-    day: date
-    slots: list[Slot]
-
-
-@dataclass(frozen=True)
-class StoreChoice:
-    store: Store
-    cars: int
-    days: list[DaySlots]
-
-
-@dataclass
-class SlotSearch:
-    """What the slot picker shows: the car or model, the drive asked for and the free slots per store."""
-
-    vin: str = ""
-    model: str = ""
-    city: str = ""
-    store: str = ""
-    kind: str = DriveKind.ACCOMPANIED.value
-    minutes: int = 60
-    days: int = 1
-    first_day: date = date.min
-    last_day: date = date.min
-    offered: list[str] = field(default_factory=list)
-    vehicle: Vehicle | None = None
-    model_row: Any = None
-    stores: list[StoreChoice] = field(default_factory=list)
-    problem: Problem | None = None
-
-    def query_args(self, **changes: Any) -> str:
-        args = {"vin": self.vin, "model": self.model, "city": self.city, "store": self.store, "kind": self.kind,
-                "minutes": self.minutes if self.kind == DriveKind.ACCOMPANIED.value else "",
-                "days": self.days if self.kind == DriveKind.SELF_SERVICE.value else "",
-                "from": self.first_day.isoformat(), "to": self.last_day.isoformat()}  # fmt: skip
-        args.update(changes)
-        return urlencode({k: v for k, v in args.items() if v not in ("", None)})
-
-
-def _by_day(slots: Sequence[Slot], zone: str) -> list[DaySlots]:
-    grouped: dict[date, list[Slot]] = {}
-    for slot in slots:
-        grouped.setdefault(to_local(slot.start, zone).date(), []).append(slot)
-    return [DaySlots(day, grouped[day]) for day in sorted(grouped)]
-
-
-def _slot_search(session: Session, request: Request, params: Any, *, fixed_kind: str | None = None) -> SlotSearch:
-    """Free slots for the asked car; without an explicit kind, accompanied first, else what the store offers."""
-    search = SlotSearch(vin=str(params.get("vin", "")).strip().upper()[:17], model=str(params.get("model", "")).strip()[:40],
-                        city=str(params.get("city", "")).strip()[:40], store=str(params.get("store", "")).strip()[:40])  # fmt: skip
-    if search.vin:
-        search.vehicle = catalog.get_vehicle(session, search.vin)  # unknown VIN: the translated 404 page
-        search.model_row = search.vehicle.model
-    elif search.model:
-        search.model_row = catalog.get_model(session, search.model)
-    zone = search.vehicle.store.time_zone if search.vehicle else None
-    today = local_today(request, zone)
-    search.first_day = max(parse_day(params.get("from"), today), today)
-    search.last_day = parse_day(params.get("to"), search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1))
-    if search.last_day < search.first_day or (search.last_day - search.first_day).days >= MAX_DAYS_SHOWN:
-        search.last_day = search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1)
-    minutes = to_int(params.get("minutes"), 60)
-    search.minutes = minutes if minutes in ACCOMPANIED_MINUTES else 60
-    days = to_int(params.get("days"), 1)
-    search.days = days if days in SELF_SERVICE_DAYS else 1
-    asked = fixed_kind or str(params.get("kind", ""))
-    if not (search.vin or (search.model and (search.city or search.store))):
-        search.problem = Problem("vehicle_not_specified", 422, "Say which car: a vin, or a model and a city")
-        return search
-    found: dict[str, list[finder.StoreSlots]] = {}
-    for kind in DriveKind:
-        if fixed_kind and kind.value != fixed_kind:
-            continue
-        query = finder.SlotQuery(kind=kind, first_day=search.first_day, last_day=search.last_day,
-                                 minutes=search.minutes, days=search.days, vin=search.vin or None,
-                                 model_code=None if search.vin else search.model, store_code=search.store or None,
-                                 city_code=None if search.vin or search.store else search.city or None)  # fmt: skip
-        try:
-            found[kind.value] = finder.find_slots(session, query, utcnow())
-        except DomainError as exc:
-            search.problem = Problem.of(exc)
-            return search
-    search.offered = [kind for kind, stores in found.items() if stores]
-    search.kind = asked if asked in search.offered else (search.offered[0] if search.offered else (asked or DriveKind.ACCOMPANIED.value))
-    search.stores = [StoreChoice(r.store, len(r.vehicles), _by_day(r.slots, r.store.time_zone))
-                     for r in found.get(search.kind, [])]  # fmt: skip
-    return search
-
-
 @router.get("/test-drives/book")
 def book_form(session: DbSession, page: PageContext) -> HTMLResponse:
-    search = _slot_search(session, page.request, page.request.query_params)
+    search = slot_search(session, page.request, page.request.query_params)
     status = search.problem.status if search.problem else 200
     return render(page, "testdrive/book.html", status_code=status, search=search, key=str(uuid.uuid4()),
                   nav="test-drives")  # fmt: skip
@@ -214,7 +117,7 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
 
 def _book_again(session: Session, page: Page, posted: Any, problem: Problem) -> HTMLResponse:
     """The slot picker again, with fresh slots and why the choice was refused."""
-    search = _slot_search(session, page.request, posted)
+    search = slot_search(session, page.request, posted)
     search.problem = problem
     return render(page, "testdrive/book.html", status_code=problem.status, search=search, key=str(uuid.uuid4()),
                   nav="test-drives")  # fmt: skip
@@ -393,7 +296,7 @@ def _render_reschedule(session: Session, page: Page, reference: str, params: Any
     minutes, days = _drive_length(drive.booking)
     asked = {"model": drive.vehicle.model.code, "store": drive.store.code, "minutes": str(minutes), "days": str(days),
              "from": params.get("from", ""), "to": params.get("to", "")}  # fmt: skip
-    search = _slot_search(session, page.request, asked, fixed_kind=drive.booking.kind)
+    search = slot_search(session, page.request, asked, fixed_kind=drive.booking.kind)
     search.minutes, search.days = minutes, days
     if problem is not None:
         search.problem = problem

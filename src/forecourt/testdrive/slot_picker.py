@@ -1,0 +1,119 @@
+"""The slot picker behind the booking and reschedule pages: which car or model, which drive, and the free slots
+per store and day for the days shown. Page support only; the routes stay in `shopper_pages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Store, Vehicle
+from forecourt.core.clock import utcnow
+from forecourt.core.errors import DomainError
+from forecourt.testdrive import finder
+from forecourt.testdrive.availability import DriveKind, Slot
+from forecourt.testdrive.page_support import Problem, local_today, parse_day, to_int, to_local
+
+DEFAULT_DAYS_SHOWN = 14
+MAX_DAYS_SHOWN = 31
+ACCOMPANIED_MINUTES = (30, 60)
+SELF_SERVICE_DAYS = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    slots: list[Slot]
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    store: Store
+    cars: int
+    days: list[DaySlots]
+
+
+@dataclass
+class SlotSearch:
+    """What the slot picker shows: the car or model, the drive asked for and the free slots per store."""
+
+    vin: str = ""
+    model: str = ""
+    city: str = ""
+    store: str = ""
+    kind: str = DriveKind.ACCOMPANIED.value
+    minutes: int = 60
+    days: int = 1
+    first_day: date = date.min
+    last_day: date = date.min
+    offered: list[str] = field(default_factory=list)
+    vehicle: Vehicle | None = None
+    model_row: Any = None
+    stores: list[StoreChoice] = field(default_factory=list)
+    problem: Problem | None = None
+
+    def query_args(self, **changes: Any) -> str:
+        args = {"vin": self.vin, "model": self.model, "city": self.city, "store": self.store, "kind": self.kind,
+                "minutes": self.minutes if self.kind == DriveKind.ACCOMPANIED.value else "",
+                "days": self.days if self.kind == DriveKind.SELF_SERVICE.value else "",
+                "from": self.first_day.isoformat(), "to": self.last_day.isoformat()}  # fmt: skip
+        args.update(changes)
+        return urlencode({k: v for k, v in args.items() if v not in ("", None)})
+
+
+def by_day(slots: Sequence[Slot], zone: str) -> list[DaySlots]:
+    """The slots grouped by their local day in the store's time zone, days in order."""
+    grouped: dict[date, list[Slot]] = {}
+    for slot in slots:
+        grouped.setdefault(to_local(slot.start, zone).date(), []).append(slot)
+    return [DaySlots(day, grouped[day]) for day in sorted(grouped)]
+
+
+def slot_search(session: Session, request: Request, params: Any, *, fixed_kind: str | None = None) -> SlotSearch:
+    """Free slots for the asked car; without an explicit kind, accompanied first, else what the store offers."""
+    search = SlotSearch(vin=str(params.get("vin", "")).strip().upper()[:17], model=str(params.get("model", "")).strip()[:40],
+                        city=str(params.get("city", "")).strip()[:40], store=str(params.get("store", "")).strip()[:40])  # fmt: skip
+    if search.vin:
+        search.vehicle = catalog.get_vehicle(session, search.vin)  # unknown VIN: the translated 404 page
+        search.model_row = search.vehicle.model
+    elif search.model:
+        search.model_row = catalog.get_model(session, search.model)
+    zone = search.vehicle.store.time_zone if search.vehicle else None
+    today = local_today(request, zone)
+    search.first_day = max(parse_day(params.get("from"), today), today)
+    search.last_day = parse_day(params.get("to"), search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1))
+    if search.last_day < search.first_day or (search.last_day - search.first_day).days >= MAX_DAYS_SHOWN:
+        search.last_day = search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1)
+    minutes = to_int(params.get("minutes"), 60)
+    search.minutes = minutes if minutes in ACCOMPANIED_MINUTES else 60
+    days = to_int(params.get("days"), 1)
+    search.days = days if days in SELF_SERVICE_DAYS else 1
+    asked = fixed_kind or str(params.get("kind", ""))
+    if not (search.vin or (search.model and (search.city or search.store))):
+        search.problem = Problem("vehicle_not_specified", 422, "Say which car: a vin, or a model and a city")
+        return search
+    found: dict[str, list[finder.StoreSlots]] = {}
+    for kind in DriveKind:
+        if fixed_kind and kind.value != fixed_kind:
+            continue
+        query = finder.SlotQuery(kind=kind, first_day=search.first_day, last_day=search.last_day,
+                                 minutes=search.minutes, days=search.days, vin=search.vin or None,
+                                 model_code=None if search.vin else search.model, store_code=search.store or None,
+                                 city_code=None if search.vin or search.store else search.city or None)  # fmt: skip
+        try:
+            found[kind.value] = finder.find_slots(session, query, utcnow())
+        except DomainError as exc:
+            search.problem = Problem.of(exc)
+            return search
+    search.offered = [kind for kind, stores in found.items() if stores]
+    search.kind = asked if asked in search.offered else (search.offered[0] if search.offered else (asked or DriveKind.ACCOMPANIED.value))
+    search.stores = [StoreChoice(r.store, len(r.vins), by_day(r.slots, r.store.time_zone))
+                     for r in found.get(search.kind, [])]  # fmt: skip
+    return search
