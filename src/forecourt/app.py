@@ -17,10 +17,14 @@ from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
+from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
+from forecourt.finance import (
+    api_applications, api_orders, api_programs, api_quotes, application_pages, order_pages, program_pages, quote_pages,
+)  # fmt: skip
 from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
@@ -57,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.integrations = build_integrations(settings)
+    app.state.field_cipher = field_cipher_from_config(settings.field_encryption_keys.get_secret_value(),
+                                                      settings.secret_key.get_secret_value())  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     install_error_handlers(app)
@@ -68,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
+    for finance_module in (api_programs, api_quotes, api_applications, api_orders, program_pages, quote_pages,
+                           application_pages, order_pages):  # fmt: skip
+        app.include_router(finance_module.router)
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)

@@ -8,7 +8,6 @@ insert runs in a savepoint so the loser can try the next free car or answer 409 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
+from forecourt.core import references
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooManyRequests
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import repository
@@ -28,7 +28,6 @@ from forecourt.testdrive.availability import Busy, DriveKind, Slot, drive_window
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from forecourt.testdrive.rules import ShopperDrive, StorePolicy, fairness_refusals
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a counter
 OVERLAP_CONSTRAINT = "ex_test_drive_bookings_no_overlap"
 HISTORY_SPAN = timedelta(days=31)
 
@@ -65,7 +64,7 @@ class DrivePlan:
 
 
 def new_reference() -> str:
-    return "TD" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return references.new_reference("TD")
 
 
 def _candidates(session: Session, request: DriveRequest) -> list[Vehicle]:
