@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/quotes.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
