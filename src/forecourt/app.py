@@ -18,6 +18,8 @@ from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.crypto import field_cipher_from_config
+from forecourt.core.masking import install_log_redaction
+from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
@@ -55,6 +57,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_log_redaction("forecourt")  # ID, mobile and card numbers never reach a log line
     engine = make_engine(settings.database_url)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                       settings.secret_key.get_secret_value())  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
+    app.add_middleware(RejectControlCharacters)
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(accounts_router)

@@ -62,10 +62,11 @@ def demo_load(
     vehicles: Annotated[int, typer.Option(min=0, max=200_000, help="How many vehicles to generate")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2018,
 ) -> None:
-    """Load the deterministic Ford China 2018 demo: catalog, stores, vehicles and two demo accounts."""
+    """Load the deterministic Ford China 2018 demo: catalog, stores, vehicles, finance programs, demo accounts."""
     from forecourt.accounts.demo import ensure_demo_users
     from forecourt.catalog.demo import load_demo
     from forecourt.catalog.repository import count_vehicles
+    from forecourt.finance.demo import ensure_finance_demo
 
     settings = get_settings()
     if settings.environment == "production":
@@ -79,6 +80,7 @@ def demo_load(
         else:
             summary = load_demo(session, vehicles=vehicles, seed=seed)
         accounts = ensure_demo_users(session, settings.environment)  # idempotent, so also on --if-empty
+        summary += "\n" + ensure_finance_demo(session)  # idempotent: rate programs and residuals
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

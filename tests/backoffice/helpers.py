@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.audit.models import AuditEvent
+from forecourt.finance.models import CreditApplication, FinanceProvider, Order, Quote
 from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
 
@@ -23,6 +25,8 @@ class World:
     users: dict[str, Any]
     vehicles: dict[str, Any]
     booking_reference: str = ""  # a held test drive of store A's car, owned by users["driver"]
+    order_reference: str = ""  # a reserved order of store A's reserved car, owned by users["driver"]
+    application_reference: str = ""  # a credit application (manual review) for store A's car, by users["driver"]
 
     @property
     def store_a(self) -> Any:
@@ -50,8 +54,10 @@ def make_world(session: Session) -> World:
         "b": make_vehicle(session, cat["trims"]["kuga-ecoboost245"], store_b),
     }
     booking = _held_test_drive(session, users["driver"], vehicles["a"])
+    order = _reserved_order(session, users["driver"], vehicles["a_reserved"])
+    application = _credit_application(session, users["driver"], vehicles["a"])
     session.commit()
-    return World(cat, users, vehicles, booking.reference)
+    return World(cat, users, vehicles, booking.reference, order.reference, application.reference)
 
 
 def _held_test_drive(session: Session, driver: Any, vehicle: Any) -> TestDriveBooking:
@@ -63,6 +69,38 @@ def _held_test_drive(session: Session, driver: Any, vehicle: Any) -> TestDriveBo
     session.add(booking)
     session.flush()
     return booking
+
+
+def _reserved_order(session: Session, buyer: Any, vehicle: Any) -> Order:
+    order = Order(reference="OR2345678A", user_id=buyer.id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
+                  status="reserved", price=vehicle.price, currency=vehicle.currency, deposit_amount=Decimal("5000.00"))  # fmt: skip
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _credit_application(session: Session, applicant: Any, vehicle: Any) -> CreditApplication:
+    """A credit application row as finance/applications.py writes one (the tokens are stand-ins: never opened)."""
+    provider = FinanceProvider(code="world-credit", name_en="World Credit", name_zh="世界金融", underwriting_rules={})
+    session.add(provider)
+    session.flush()
+    quote = Quote(reference="QW2345678A", user_id=applicant.id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
+                  product="loan", price=vehicle.price, currency="CNY", inputs={}, figures={}, disclosure={},
+                  expires_at=datetime(2030, 1, 1, tzinfo=UTC))  # fmt: skip
+    session.add(quote)
+    session.flush()
+    application = CreditApplication(
+        reference="CA2345678A", kind="application", user_id=applicant.id, store_id=vehicle.store_id,
+        vehicle_id=vehicle.id, quote_id=quote.id, provider_id=provider.id, status="manual_review",
+        full_name_enc="fc1:x", full_name_masked="Z***", id_type="resident_id", id_number_enc="fc1:x",
+        id_number_masked="440***********1231", id_number_index="0" * 64, date_of_birth_enc="fc1:x",
+        address_enc="fc1:x", employer_enc="fc1:x", employment_months=24, monthly_income_enc="fc1:x",
+        monthly_housing_enc="fc1:x", monthly_debts_enc="fc1:x", income_band="CNY 10,000–20,000 / month",
+        decision={"outcome": "manual_review", "reasons": [], "stipulations": []},
+    )  # fmt: skip
+    session.add(application)
+    session.flush()
+    return application
 
 
 def sign_in(client: TestClient, user: Any) -> str:

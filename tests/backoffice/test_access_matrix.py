@@ -58,6 +58,36 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/stores/{code}/test-drive-settings"): "store",
     ("PATCH", "/api/v1/stores/{code}/test-drive-settings"): "store",
     ("PUT", "/api/v1/users/{user_id}/premium-membership"): "admin",
+    # Quotes: one made anonymously is open to whoever holds its reference, so the route is public by design; a
+    # signed-in shopper's quote answers 401 signed out and 404 to other users and other stores' staff
+    # (tests/finance/test_quotes.py::test_who_may_see_a_quote).
+    ("GET", "/api/v1/quotes/{reference}"): "public",
+    ("GET", "/api/v1/quotes/{reference}.pdf"): "public",
+    # Rate programs: reading one version is public; changes are for finance officers and admins ("admin": every
+    # store's staff is refused too).
+    ("GET", "/api/v1/finance/programs/versions/{program_id}"): "public",
+    ("PUT", "/api/v1/finance/programs/{code:program_code}"): "admin",
+    ("DELETE", "/api/v1/finance/programs/{code:program_code}"): "admin",
+    ("GET", "/backoffice/finance/programs/{code}"): "admin",
+    ("POST", "/backoffice/finance/programs/{code}"): "admin",
+    ("POST", "/backoffice/finance/programs/{code}/retire"): "admin",
+    ("GET", "/api/v1/orders/{reference}"): "store",
+    ("POST", "/api/v1/orders/{reference}/confirm"): "store",
+    ("POST", "/api/v1/orders/{reference}/cancel"): "store",
+    ("POST", "/api/v1/orders/{reference}/complete"): "store",
+    ("GET", "/api/v1/stores/{code}/orders"): "store",
+    ("GET", "/backoffice/orders/{reference}"): "store",
+    ("POST", "/backoffice/orders/{reference}/confirm"): "store",
+    ("POST", "/backoffice/orders/{reference}/complete"): "store",
+    ("POST", "/backoffice/orders/{reference}/cancel"): "store",
+    # Credit applications: the applicant's own, or the finance officers and staff of the application's store.
+    ("GET", "/api/v1/finance/applications/{reference}"): "store",
+    ("GET", "/api/v1/finance/applications/{reference}/adverse-action-notice"): "store",
+    ("GET", "/api/v1/finance/review/applications/{reference}"): "store",
+    ("POST", "/api/v1/finance/review/applications/{reference}/decision"): "store",
+    ("GET", "/backoffice/finance/review/{reference}"): "store",
+    ("POST", "/backoffice/finance/review/{reference}/decision"): "store",
+    ("POST", "/backoffice/finance/review/{reference}/reveal"): "store",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -70,7 +100,14 @@ BODIES = {
     "/api/v1/test-drives/bookings/{reference}/check-in": _READING,
     "/api/v1/stores/{code}/test-drive-settings": {"buffer_minutes": 30},
     "/api/v1/users/{user_id}/premium-membership": {"premium_member": True},
+    "/api/v1/finance/programs/{code:program_code}": {"product": "loan", "name_en": "x", "name_zh": "x", "term_months": 36,
+                                        "annual_rate": "0.05", "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+    "/api/v1/orders/{reference}/cancel": {"reason": "access matrix"},
+    "/api/v1/finance/review/applications/{reference}/decision": {"outcome": "approved", "reason": "access matrix"},
 }
+# A `{reference}` names a test drive unless the path says whose reference it is.
+REFERENCE_BY_PATH = {"/orders/": "order_reference", "/finance/applications/": "application_reference",
+                     "/finance/review/": "application_reference"}
 
 
 def iter_routes(routes: list[Any], prefix: str = "") -> Iterator[APIRoute]:
@@ -114,6 +151,9 @@ def test_every_backoffice_route_with_an_object_is_exercised():
 def _fill(path: str, world: World, other_token_id: int) -> str:
     values = {"vin": world.vehicles["a"].vin, "code": world.store_a.code, "user_id": str(world.users["shopper"].id),
               "token_id": str(other_token_id), "reference": world.booking_reference}
+    for fragment, attribute in REFERENCE_BY_PATH.items():
+        if fragment in path:
+            values["reference"] = getattr(world, attribute)
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:

@@ -156,7 +156,7 @@ def test_log_redaction_leaves_other_loggers_alone(
     redacted_logger: logging.Logger, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
-        logging.getLogger("forecourt.test_masking_other").info("applicant %s", ID_NUMBER)
+        logging.getLogger("elsewhere.test_masking_other").info("applicant %s", ID_NUMBER)
     assert caplog.records[0].getMessage() == f"applicant {ID_NUMBER}"
 
 

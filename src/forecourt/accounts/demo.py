@@ -18,6 +18,7 @@ DEMO_SELF_SERVICE_STORE = "gz-self-service"  # the manager also runs the self-se
 MANAGER_EMAIL = "manager@demo.forecourt.dev"
 ADMIN_EMAIL = "admin@demo.forecourt.dev"
 SHOPPER_EMAIL = "shopper@demo.forecourt.dev"
+FINANCE_EMAIL = "finance@demo.forecourt.dev"
 
 
 def ensure_demo_users(session: Session, environment: str) -> list[str]:
@@ -32,6 +33,8 @@ def ensure_demo_users(session: Session, environment: str) -> list[str]:
         lines.append(f"store manager ({DEMO_STORE}, {DEMO_SELF_SERVICE_STORE}): {MANAGER_EMAIL} / {DEMO_PASSWORD}")
     _ensure(session, SHOPPER_EMAIL, "Demo shopper", RoleGrant(Role.SHOPPER))
     lines.append(f"shopper: {SHOPPER_EMAIL} / {DEMO_PASSWORD}")
+    _ensure(session, FINANCE_EMAIL, "Demo finance officer", RoleGrant(Role.FINANCE_OFFICER))
+    lines.append(f"finance officer (every store): {FINANCE_EMAIL} / {DEMO_PASSWORD}")
     _ensure(session, ADMIN_EMAIL, "Demo admin", RoleGrant(Role.ADMIN))
     lines.append(f"admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     return lines

@@ -43,6 +43,18 @@ def staff_user(request: Request, user: CurrentUser) -> Principal:
 StaffUser = Annotated[Principal, Depends(staff_user)]
 
 
+def back_office_user(request: Request, user: CurrentUser) -> Principal:
+    """Anyone with a back-office role: store staff, finance officers, admins."""
+    if user is None:
+        raise SignInRequired(request.url.path)
+    if not user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.ADMIN):
+        raise NotAllowed()
+    return user
+
+
+BackOfficeUser = Annotated[Principal, Depends(back_office_user)]
+
+
 def admin_user(user: StaffUser) -> Principal:
     if not user.is_admin:
         raise NotAllowed()

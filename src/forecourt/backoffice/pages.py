@@ -20,7 +20,7 @@ from forecourt.accounts import service as accounts
 from forecourt.accounts.principal import Principal, Role
 from forecourt.audit import service as audit
 from forecourt.backoffice import messages
-from forecourt.backoffice.access import AdminUser, NotAllowed, PostedForm, StaffUser, store_scope
+from forecourt.backoffice.access import AdminUser, BackOfficeUser, NotAllowed, PostedForm, StaffUser, store_scope
 from forecourt.catalog import service as catalog
 from forecourt.catalog.edits import WEEKDAYS
 from forecourt.catalog.inventory_import import FileTooLarge, detect_format, import_file
@@ -68,8 +68,11 @@ def _render(page: Page, template: str, user: Principal, *, status_code: int = 20
 
 
 @router.get("")
-def home(user: StaffUser) -> RedirectResponse:
-    return RedirectResponse("/backoffice/vehicles", status_code=303)
+def home(user: BackOfficeUser) -> RedirectResponse:
+    """Staff start at the inventory; a finance officer (who has no store inventory) at the review queue."""
+    if user.has_role(Role.STORE_STAFF, Role.ADMIN):
+        return RedirectResponse("/backoffice/vehicles", status_code=303)
+    return RedirectResponse("/backoffice/finance/review", status_code=303)
 
 
 @router.get("/vehicles")

@@ -143,7 +143,9 @@ def _vehicle_load_options() -> tuple:
 def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) -> Vehicle | None:
     statement = select(Vehicle).where(Vehicle.vin == vin).options(*_vehicle_load_options())
     if for_update:
-        statement = statement.with_for_update(of=Vehicle)
+        # populate_existing: a row already loaded in this session is refreshed with the locked values,
+        # so a status check after the lock sees what the lock protects.
+        statement = statement.with_for_update(of=Vehicle).execution_options(populate_existing=True)
     return session.scalars(statement).unique().one_or_none()
 
 
@@ -260,3 +262,22 @@ def test_drive_fleet_rows(
     loading every car's trim, model, colour and store as objects."""
     statement = select(Vehicle.id, Vehicle.vin, Vehicle.store_id)
     return session.execute(_fleet_where(statement, model_code, store_code, city_code)).all()
+
+
+def searchable_vehicle_rows(session: Session, *, city_code: str | None = None,
+                            body_type: str | None = None) -> Sequence[Row]:
+    """(id, vin, price_minor, currency, model_code, trim_code, store_id, powertrain) of every available car,
+    optionally in one city and of one body type: plain rows with the price in fen, for a vectorised search
+    (the search by monthly payment) over the whole inventory without loading ORM objects."""
+    statement = (
+        select(Vehicle.id, Vehicle.vin, type_coerce(Vehicle.price, BigInteger).label("price_minor"), Vehicle.currency,
+               VehicleModel.code.label("model_code"), Trim.code.label("trim_code"), Vehicle.store_id, Trim.powertrain)
+        .join(Vehicle.trim).join(Trim.model).join(Vehicle.store).join(Store.city)
+        .where(Vehicle.status == "available")
+        .order_by(Vehicle.id)
+    )  # fmt: skip
+    if city_code:
+        statement = statement.where(City.code == city_code)
+    if body_type:
+        statement = statement.where(VehicleModel.body_type == body_type)
+    return session.connection().execute(statement).all()

@@ -242,3 +242,10 @@ def list_test_drive_fleet_rows(
 
 def stores_by_id(session: Session) -> dict[int, Store]:
     return {store.id: store for store in repository.list_stores(session)}
+
+
+def list_searchable_vehicle_rows(session: Session, *, city_code: str | None = None,
+                                 body_type: str | None = None) -> Sequence[Row]:
+    """Available cars as plain rows (id, vin, price_minor, currency, model_code, trim_code, store_id, powertrain),
+    optionally narrowed to a city and a body type: the input of the finance search by monthly payment."""
+    return repository.searchable_vehicle_rows(session, city_code=city_code, body_type=body_type)

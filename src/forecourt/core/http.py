@@ -141,7 +141,9 @@ def run_idempotent(
     """Run a retry-safe write once per `Idempotency-Key` (see core/idempotency.py). `run` returns the status and
     a JSON-able body; `redact` strips what must not be stored for replay (a one-time secret)."""
     key = idempotency.check_key(key)
-    claimed = idempotency.begin(session, scope, key, idempotency.fingerprint(request.method, request.url.path, payload))
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    request_fingerprint = idempotency.fingerprint(request.method, request.url.path, payload, key=secret)
+    claimed = idempotency.begin(session, scope, key, request_fingerprint)
     if isinstance(claimed, idempotency.Replay):
         return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})
     status, body = run()

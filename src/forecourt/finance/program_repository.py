@@ -60,3 +60,57 @@ def residual_table_rows(session: Session, provider_id: int) -> Sequence[tuple[st
     statement = select(ResidualValue.model_code, ResidualValue.term_months, ResidualValue.annual_mileage,
                        ResidualValue.residual_percent).where(ResidualValue.provider_id == provider_id)  # fmt: skip
     return [tuple(row) for row in session.execute(statement)]
+
+
+def list_current_programs(
+    session: Session,
+    *,
+    provider_id: int,
+    product: str | None = None,
+    model_code: str | None = None,
+    term_months: int | None = None,
+    tier: str | None = None,
+    on: date | None = None,
+) -> Sequence[RateProgram]:
+    """Current versions, filtered; a model or tier filter keeps the programs for every model / tier too."""
+    statement = select(RateProgram).where(RateProgram.provider_id == provider_id, RateProgram.is_current.is_(True))
+    if product is not None:
+        statement = statement.where(RateProgram.product == product)
+    if model_code is not None:
+        statement = statement.where(or_(RateProgram.model_code.is_(None), RateProgram.model_code == model_code))
+    if term_months is not None:
+        statement = statement.where(RateProgram.term_months == term_months)
+    if tier is not None:
+        statement = statement.where(RateProgram.credit_tier.in_(("*", tier)))
+    if on is not None:
+        statement = statement.where(RateProgram.valid_from <= on, RateProgram.valid_to >= on)
+    return session.scalars(statement.order_by(RateProgram.code)).all()
+
+
+def program_versions(session: Session, provider_id: int, code: str) -> Sequence[RateProgram]:
+    """Every version of a program, newest first."""
+    statement = select(RateProgram).where(RateProgram.provider_id == provider_id, RateProgram.code == code)
+    return session.scalars(statement.order_by(RateProgram.version.desc())).all()
+
+
+def programs_by_code(session: Session, provider_id: int, codes: Sequence[str]) -> dict[str, list[RateProgram]]:
+    """Every version of each of `codes`, newest first (one query for an import)."""
+    found: dict[str, list[RateProgram]] = {code: [] for code in codes}
+    for start in range(0, len(codes), 500):
+        statement = select(RateProgram).where(RateProgram.provider_id == provider_id,
+                                              RateProgram.code.in_(codes[start:start + 500]))  # fmt: skip
+        for program in session.scalars(statement.order_by(RateProgram.code, RateProgram.version.desc())):
+            found[program.code].append(program)
+    return found
+
+
+def residuals(session: Session, provider_id: int) -> Sequence[ResidualValue]:
+    statement = select(ResidualValue).where(ResidualValue.provider_id == provider_id).order_by(
+        ResidualValue.model_code, ResidualValue.term_months, ResidualValue.annual_mileage)
+    return session.scalars(statement).all()
+
+
+def delete_residuals(session: Session, provider_id: int, model_code: str) -> None:
+    for row in residual_rows(session, provider_id, model_code):
+        session.delete(row)
+    session.flush()

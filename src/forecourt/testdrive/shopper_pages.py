@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from forecourt.accounts import service as accounts
 from forecourt.backoffice.access import PostedForm, sign_in_url
 from forecourt.core import idempotency
 from forecourt.core.clock import utcnow
@@ -48,12 +49,13 @@ LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
 
 
 def _once(session: Session, user_id: int, key: str, path: str, payload: dict[str, Any],
-          run: Callable[[], tuple[str, T]]) -> tuple[str, T | None]:  # fmt: skip
+          run: Callable[[], tuple[str, T]], *, secret: str) -> tuple[str, T | None]:  # fmt: skip
     """Run `run` once per idempotency key (a hidden field of the form). A second submit of the same form gets
     the first outcome's booking reference and None (the first answer's one-time secrets are not kept)."""
     key = idempotency.check_key(key)
     with session.begin_nested():
-        claimed = idempotency.begin(session, f"user:{user_id}", key, idempotency.fingerprint("POST", path, payload))
+        claimed = idempotency.begin(session, f"user:{user_id}", key,
+                                    idempotency.fingerprint("POST", path, payload, key=secret))  # fmt: skip
         if isinstance(claimed, idempotency.Replay):
             return str((claimed.body or {}).get("reference", "")), None
         reference, result = run()
@@ -109,7 +111,7 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
 
     try:
         reference, _ = _once(session, user.user_id, form_text(posted, "idempotency_key", 128), "/test-drives/book",
-                             payload, run)  # fmt: skip
+                             payload, run, secret=app_secret(page.request))  # fmt: skip
     except DomainError as exc:
         return _book_again(session, page, posted, Problem.of(exc))
     return redirect(f"/test-drives/{reference}")
@@ -219,14 +221,17 @@ def confirm(session: WriteSession, page: PageContext, reference: str, posted: Po
     request = page.request
 
     def run() -> tuple[str, lifecycle.Confirmation]:
+        held = bookings.get_own_booking(session, user.user_id, reference)
         outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=method,
                                     payment_provider=request.app.state.integrations.payments,
-                                    secret_key=app_secret(request), now=utcnow())  # fmt: skip
+                                    secret_key=app_secret(request), now=utcnow(),
+                                    salespeople=accounts.staff_user_ids(session, held.store_id))  # fmt: skip
         return outcome.booking.reference, outcome
 
     try:
         done, outcome = _once(session, user.user_id, form_text(posted, "idempotency_key", 128),
-                              f"/test-drives/{reference}/confirm", {"payment_method": method}, run)  # fmt: skip
+                              f"/test-drives/{reference}/confirm", {"payment_method": method}, run,
+                              secret=app_secret(request))  # fmt: skip
     except DomainError as exc:
         return _render_hold(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
     if outcome is None:  # a second submit of the same form: the drive is confirmed already
