@@ -124,6 +124,27 @@ def keys_generate(key_id: Annotated[str, typer.Option("--id", help="Key id, e.g.
     typer.echo(Keyring.generate_key_text(key_id))
 
 
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt stored personal data under the first key of FORECOURT_FIELD_ENCRYPTION_KEYS."""
+    from rich.progress import Progress
+
+    from forecourt.core.crypto import field_cipher_from_config
+    from forecourt.finance.key_rotation import rotate_application_keys
+
+    settings = get_settings()
+    cipher = field_cipher_from_config(settings.field_encryption_keys.get_secret_value(),
+                                      settings.secret_key.get_secret_value())  # fmt: skip
+    engine = make_engine(settings.database_url)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("re-encrypting credit applications", total=None)
+        report = rotate_application_keys(make_session_factory(engine), cipher,
+                                         lambda done: progress.advance(task, done))  # fmt: skip
+    engine.dispose()
+    typer.echo(f"{report.rows} application(s) checked, {report.tokens_rewritten} field(s) re-encrypted "
+               f"under key {cipher.keyring.current_key_id!r}")  # fmt: skip
+
+
 jobs_app = typer.Typer(help="Time-driven work: hold expiry, reminders, follow-ups, outbox.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 

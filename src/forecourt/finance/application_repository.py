@@ -59,3 +59,9 @@ def latest_for_quote(session: Session, user_id: int, quote_id: int, kind: str = 
     statement = select(CreditApplication).where(CreditApplication.user_id == user_id,
                                                 CreditApplication.quote_id == quote_id, CreditApplication.kind == kind)
     return session.scalars(statement.order_by(CreditApplication.id.desc()).limit(1)).one_or_none()
+
+
+def applications_after(session: Session, after_id: int, limit: int) -> Sequence[CreditApplication]:
+    """A batch of applications in id order, for jobs that walk every row (key rotation)."""
+    statement = select(CreditApplication).where(CreditApplication.id > after_id).order_by(CreditApplication.id)
+    return session.scalars(statement.limit(limit)).all()
