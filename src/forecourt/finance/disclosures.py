@@ -100,7 +100,7 @@ def truth_in_lending(loan: LoanQuote, *, apr: Decimal, prepaid_finance_charge: D
         _field("annual_percentage_rate", "Annual percentage rate", "年化百分率（APR）", percent(apr), "percent",
                "The cost of your credit as a yearly rate.", "以年利率表示的信贷成本。"),
         _field("finance_charge", "Finance charge", "融资费用", money(loan.finance_charge), "money",
-               "The dollar amount the credit will cost you.", "这笔信贷将花费您的金额。"),
+               "The amount the credit will cost you, in the currency of the loan.", "这笔信贷将花费您的金额（以贷款币种计）。"),
         _field("amount_financed", "Amount financed", "融资金额", money(amount_financed), "money",
                "The amount of credit provided to you or on your behalf.", "向您或代您提供的信贷金额。"),
         _field("total_of_payments", "Total of payments", "还款总额", money(loan.total_of_payments), "money",
