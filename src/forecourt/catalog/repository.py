@@ -281,3 +281,11 @@ def searchable_vehicle_rows(session: Session, *, city_code: str | None = None,
     if body_type:
         statement = statement.where(VehicleModel.body_type == body_type)
     return session.connection().execute(statement).all()
+
+
+def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
+    """Lock the vehicles' rows until the transaction ends, in id order (so two lockers never deadlock).
+    PostgreSQL only; SQLite has no row locks (its writers are serialised by BEGIN IMMEDIATE)."""
+    if vehicle_ids and session.get_bind().dialect.name == "postgresql":
+        statement = select(Vehicle.id).where(Vehicle.id.in_(sorted(vehicle_ids))).order_by(Vehicle.id)
+        session.execute(statement.with_for_update())

@@ -249,3 +249,8 @@ def list_searchable_vehicle_rows(session: Session, *, city_code: str | None = No
     """Available cars as plain rows (id, vin, price_minor, currency, model_code, trim_code, store_id, powertrain),
     optionally narrowed to a city and a body type: the input of the finance search by monthly payment."""
     return repository.searchable_vehicle_rows(session, city_code=city_code, body_type=body_type)
+
+
+def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
+    """Serialise writers that decide about the same cars (e.g. two holds racing for one test-drive car)."""
+    repository.lock_vehicles(session, vehicle_ids)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.convertors import Convertor, register_url_convertor
 
 from forecourt.accounts.principal import Principal, Role
@@ -22,7 +22,7 @@ from forecourt.catalog.inventory_import import FileTooLarge
 from forecourt.core.errors import Forbidden
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance import program_files as files
-from forecourt.finance import programs
+from forecourt.finance import programs, programs_io
 from forecourt.finance.models import RateProgram
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance programs"])
@@ -100,31 +100,15 @@ class ProgramChange(ProgramTerms):
     code: str | None = Field(None, description="if given, must be the code in the path")
 
 
-class ProgramOut(BaseModel):
-    id: int
-    code: str
-    version: int
-    is_current: bool
-    product: str
-    name_en: str
-    name_zh: str
-    model_code: str | None
-    trim_code: str | None
-    term_months: int
-    credit_tier: str
-    annual_rate: Decimal
-    money_factor: Decimal | None
-    subvention_rate: Decimal
-    subvention_by: str
-    min_down_percent: Decimal
-    max_balloon_percent: Decimal
-    fee: Decimal
-    cash_rebate: Decimal
-    purchase_price: Decimal
-    disposition_fee: Decimal
-    valid_from: date
-    valid_to: date
-    created_at: datetime
+def _program_columns() -> dict[str, Any]:
+    """A program version's terms as ProgramOut fields, typed as `ProgramFields` types them, in column order."""
+    types = get_type_hints(files.ProgramFields)
+    return {name: (types[name], ...) for name in files.PROGRAM_COLUMNS if name != "code"}
+
+
+# id, code, version, is_current, then every term (product … valid_to), then created_at.
+ProgramOut = create_model("ProgramOut", id=(int, ...), code=(str, ...), version=(int, ...), is_current=(bool, ...),
+                          **_program_columns(), created_at=(datetime, ...))  # fmt: skip
 
 
 class ProgramChangedOut(ProgramOut):
@@ -203,7 +187,7 @@ def list_programs(
             responses={200: {"content": {"text/csv": {}, "application/yaml": {}}}, 401: _PROBLEM, 403: _PROBLEM})  # fmt: skip
 def export_programs(session: DbSession, user: FinanceUser,
                     file_format: Annotated[Literal["csv", "yaml"], Query(alias="format")] = "csv") -> Response:  # fmt: skip
-    return _download(programs.export_programs(session, file_format), file_format, "rate-programs")
+    return _download(programs_io.export_programs(session, file_format), file_format, "rate-programs")
 
 
 @router.get("/programs/versions/{program_id}", response_model=ProgramOut, summary="One program version (current or not)",
@@ -224,8 +208,8 @@ def create_program(session: WriteSession, user: ProgramEditor, body: ProgramIn) 
 def import_programs(session: WriteSession, request: Request, user: ProgramEditor, file: Annotated[UploadFile, File()],
                     file_format: FormatQuery = None) -> ImportOut:  # fmt: skip
     data = _read_upload(request, file)
-    fmt = programs.file_format(file_format, file.filename, file.content_type)
-    result = programs.import_programs(session, data, fmt, actor=user.user_id)
+    fmt = programs_io.file_format(file_format, file.filename, file.content_type)
+    result = programs_io.import_programs(session, data, fmt, actor=user.user_id)
     return ImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged, total=result.total)
 
 
@@ -247,7 +231,7 @@ def retire_program(session: WriteSession, user: ProgramEditor, code: str) -> Pro
 def residuals(session: DbSession, user: FinanceUser,
               file_format: Annotated[Literal["json", "csv", "yaml"], Query(alias="format")] = "json") -> Response | list[ResidualOut]:  # fmt: skip
     if file_format != "json":
-        return _download(programs.export_residuals(session, file_format), file_format, "residual-values")
+        return _download(programs_io.export_residuals(session, file_format), file_format, "residual-values")
     return [ResidualOut(model_code=r.model_code, term_months=r.term_months, annual_mileage=r.annual_mileage,
                         residual_percent=Decimal(files.canonical_decimal(r.residual_percent)))
             for r in programs.residual_rows(session)]  # fmt: skip
@@ -259,6 +243,6 @@ def residuals(session: DbSession, user: FinanceUser,
 def import_residuals(session: WriteSession, request: Request, user: ProgramEditor, file: Annotated[UploadFile, File()],
                      file_format: FormatQuery = None) -> ResidualImportOut:  # fmt: skip
     data = _read_upload(request, file)
-    fmt = programs.file_format(file_format, file.filename, file.content_type)
-    result = programs.import_residuals(session, data, fmt, actor=user.user_id)
+    fmt = programs_io.file_format(file_format, file.filename, file.content_type)
+    result = programs_io.import_residuals(session, data, fmt, actor=user.user_id)
     return ResidualImportOut(replaced=result.replaced, unchanged=result.unchanged, rows=result.rows)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog.demo_lineup import MODELS, ModelSpec
 from forecourt.finance import program_repository as repository
-from forecourt.finance import programs
+from forecourt.finance import programs_io
 from forecourt.finance.models import FinanceProvider
 from forecourt.finance.program_files import ProgramFields, ResidualRow
 
@@ -117,8 +117,8 @@ def demo_residuals() -> list[ResidualRow]:
 def ensure_finance_demo(session: Session) -> str:
     """Create or bring up to date the demo provider, programs and residuals; returns a one-line summary."""
     provider = ensure_provider(session)
-    saved = programs.save_programs(session, demo_programs(), actor=None, provider=provider, via="demo")
-    residuals = programs.replace_residuals(session, demo_residuals(), actor=None, provider=provider)
+    saved = programs_io.save_programs(session, demo_programs(), actor=None, provider=provider, via="demo")
+    residuals = programs_io.replace_residuals(session, demo_residuals(), actor=None, provider=provider)
     return (f"finance demo ({PROVIDER_CODE}): {len(saved.created)} programs created, {len(saved.updated)} updated, "
             f"{len(saved.unchanged)} unchanged; residuals of {len(residuals.replaced)} models set, "
             f"{len(residuals.unchanged)} unchanged")  # fmt: skip

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from forecourt.backoffice.access import NotAllowed, PostedForm, StaffUser, sign_in_url, store_scope
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
-from forecourt.core import idempotency
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, Forbidden
 from forecourt.core.http import DbSession, WriteSession
@@ -34,27 +31,14 @@ from forecourt.finance import orders
 from forecourt.finance.models import CreditApplication, Order, OrderStatus, Quote
 from forecourt.finance.order_rules import DEFAULT_TERMS, RefundDecision, cooling_off_ends
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.idempotent_forms import once
+from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, here, hhmm, redirect
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-T = TypeVar("T")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-wallet-ok", "demo-card-declined")
 NEW_ORDER_PATH = "/orders/new"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A refused use case, for the page: the stable code (translated by the template) and its details."""
-
-    code: str
-    status: int
-    message: str  # the service's English sentence, for codes the template does not know (English pages)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, exc: DomainError) -> Problem:
-        return cls(exc.code, exc.status, exc.message, dict(exc.extra))
 
 
 @dataclass(frozen=True)
@@ -78,50 +62,12 @@ def _view(session: Session, order: Order, *, by_store: bool = False) -> OrderVie
                      orders.cancellation_preview(session, order, utcnow(), by_store=by_store))  # fmt: skip
 
 
-def _hhmm(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
-
-
 def _render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     user = page.user
     response = page.render(template, status_code=status_code, user=user, csrf_token=(user.csrf_token if user else "") or "",
-                           terms=DEFAULT_TERMS, cooling_off_ends=cooling_off_ends, hhmm=_hhmm, **context)  # fmt: skip
+                           terms=DEFAULT_TERMS, cooling_off_ends=cooling_off_ends, hhmm=hhmm, **context)  # fmt: skip
     response.headers["Cache-Control"] = "no-store"  # personal pages
     return response
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _here(request: Request) -> str:
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
-
-
-def _text(posted: Any, name: str, limit: int = 200) -> str:
-    value = posted.get(name, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def _attempt(session: Session, run: Callable[[], T]) -> T:
-    """Run a use case in a savepoint: when it raises, its partial writes go and the page shows the refusal."""
-    with session.begin_nested():
-        return run()
-
-
-def _once(session: Session, user_id: int, key: str, path: str, payload: dict[str, Any], run: Callable[[], str],
-          *, secret: str) -> str:  # fmt: skip
-    """Run `run` (which returns an order reference) once per idempotency key; a second submit of the same form
-    gets the first outcome's reference."""
-    key = idempotency.check_key(key)
-    with session.begin_nested():
-        claimed = idempotency.begin(session, f"user:{user_id}", key,
-                                    idempotency.fingerprint("POST", path, payload, key=secret))  # fmt: skip
-        if isinstance(claimed, idempotency.Replay):
-            return str((claimed.body or {}).get("reference", ""))
-        reference = run()
-        idempotency.finish(session, claimed, 303, {"reference": reference})
-    return reference
 
 
 # --- storefront: reserve --------------------------------------------------------------------------------------------
@@ -147,30 +93,30 @@ def _render_new(session: Session, page: Page, quote_reference: str, *, status_co
 @router.get(NEW_ORDER_PATH, response_model=None)
 def new_order(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
-        return _redirect(sign_in_url(_here(page.request)))
+        return redirect(sign_in_url(here(page.request)))
     return _render_new(session, page, page.request.query_params.get("quote", "").strip()[:12])
 
 
 @router.post(NEW_ORDER_PATH, response_model=None)
 def reserve(session: WriteSession, page: PageContext, posted: PostedForm) -> Response:
-    quote_reference = _text(posted, "quote", 12)
+    quote_reference = form_text(posted, "quote", 12)
     if page.user is None:
-        return _redirect(sign_in_url(f"{NEW_ORDER_PATH}?quote={quote_reference}"))
+        return redirect(sign_in_url(f"{NEW_ORDER_PATH}?quote={quote_reference}"))
     user = page.user
-    method = _text(posted, "payment_method", 64)
+    method = form_text(posted, "payment_method", 64)
     provider = page.request.app.state.integrations.payments
 
-    def run() -> str:
+    def run() -> tuple[str, None]:
         order = orders.reserve(session, user.user_id, quote_reference, method, utcnow(), payment_provider=provider)
-        return order.reference
+        return order.reference, None
 
     try:
-        reference = _once(session, user.user_id, _text(posted, "idempotency_key", 128), NEW_ORDER_PATH,
-                          {"quote": quote_reference, "payment_method": method}, run,
-                          secret=page.request.app.state.settings.secret_key.get_secret_value())  # fmt: skip
+        reference, _ = once(session, user.user_id, form_text(posted, "idempotency_key", 128), NEW_ORDER_PATH,
+                            {"quote": quote_reference, "payment_method": method}, run,
+                            secret=app_secret(page.request))  # fmt: skip
     except DomainError as exc:
         return _render_new(session, page, quote_reference, status_code=exc.status, problem=Problem.of(exc), method=method)
-    return _redirect(f"/orders/{reference}?notice=reserved")
+    return redirect(f"/orders/{reference}?notice=reserved")
 
 
 # --- storefront: my orders, one order, cancel ----------------------------------------------------------------------
@@ -179,7 +125,7 @@ def reserve(session: WriteSession, page: PageContext, posted: PostedForm) -> Res
 @router.get("/orders", response_model=None)
 def my_orders(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
-        return _redirect(sign_in_url(_here(page.request)))
+        return redirect(sign_in_url(here(page.request)))
     views = [_view(session, o) for o in orders.list_my_orders(session, page.user.user_id)]
     return _render(page, "finance/orders.html", views=views, nav="orders")
 
@@ -195,23 +141,23 @@ def _render_order(session: Session, page: Page, reference: str, *, status_code: 
 @router.get("/orders/{reference}", response_model=None)
 def order_page(session: DbSession, page: PageContext, reference: str) -> Response:
     if page.user is None:
-        return _redirect(sign_in_url(_here(page.request)))
+        return redirect(sign_in_url(here(page.request)))
     return _render_order(session, page, reference)
 
 
 @router.post("/orders/{reference}/cancel", response_model=None)
 def cancel(session: WriteSession, page: PageContext, reference: str, posted: PostedForm) -> Response:
     if page.user is None:
-        return _redirect(sign_in_url(f"/orders/{reference}"))
+        return redirect(sign_in_url(f"/orders/{reference}"))
     user = page.user
     order = orders.get_own_order(session, user.user_id, reference)  # someone else's reference: 404
     provider = page.request.app.state.integrations.payments
     try:
-        _attempt(session, lambda: orders.cancel(session, order.reference, user.user_id, False, _text(posted, "reason"),
+        attempt(session, lambda: orders.cancel(session, order.reference, user.user_id, False, form_text(posted, "reason"),
                                                 utcnow(), payment_provider=provider))  # fmt: skip
     except DomainError as exc:
         return _render_order(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
-    return _redirect(f"/orders/{order.reference}?notice=cancelled")
+    return redirect(f"/orders/{order.reference}?notice=cancelled")
 
 
 # --- back office ------------------------------------------------------------------------------------------------------
@@ -258,10 +204,10 @@ def _staff_action(session: Session, page: Page, user: Any, reference: str, done:
                   run: Callable[[Order], object]) -> Response:  # fmt: skip
     order = _staff_order(session, user, reference)
     try:
-        _attempt(session, lambda: run(order))
+        attempt(session, lambda: run(order))
     except DomainError as exc:
         return _render_staff_order(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
-    return _redirect(f"/backoffice/orders/{order.reference}?done={done}")
+    return redirect(f"/backoffice/orders/{order.reference}?done={done}")
 
 
 @router.post("/backoffice/orders/{reference}/confirm", response_model=None)
@@ -281,4 +227,4 @@ def backoffice_cancel(session: WriteSession, page: PageContext, user: StaffUser,
                       posted: PostedForm) -> Response:  # fmt: skip
     provider = page.request.app.state.integrations.payments
     return _staff_action(session, page, user, reference, "cancelled", lambda order: orders.cancel(
-        session, order.reference, user.user_id, True, _text(posted, "reason"), utcnow(), payment_provider=provider))
+        session, order.reference, user.user_id, True, form_text(posted, "reason"), utcnow(), payment_provider=provider))

@@ -23,7 +23,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance import program_files as files
-from forecourt.finance import programs
+from forecourt.finance import programs, programs_io
 from forecourt.finance.api_programs import can_change_programs
 from forecourt.finance.program_files import Problem
 from forecourt.web.errors import PAGES_TAG
@@ -176,7 +176,7 @@ def _upload(request: Request, posted: Any) -> tuple[bytes, str] | str:
     if len(data) > limit:
         return files.N_("The file is too large; split it into smaller files.")
     try:
-        fmt = programs.file_format(None, upload.filename, upload.content_type)
+        fmt = programs_io.file_format(None, upload.filename, upload.content_type)
     except InvalidInput:
         return files.N_("Name the file .csv or .yaml so that its format is clear.")
     return data, fmt
@@ -203,7 +203,7 @@ def import_upload(session: WriteSession, page: PageContext, user: ProgramEditor,
     filename = str(getattr(posted.get("file"), "filename", ""))[:200]
     try:
         with session.begin_nested():
-            result = programs.import_programs(session, data, fmt, actor=user.user_id)
+            result = programs_io.import_programs(session, data, fmt, actor=user.user_id)
     except DomainError as exc:
         return _render(page, "finance/programs_import.html", user, status_code=exc.status, result=None,
                        problems=_problems(page, exc), error=None, filename=filename)  # fmt: skip
@@ -276,7 +276,7 @@ def residuals_upload(session: WriteSession, page: PageContext, user: ProgramEdit
     filename = str(getattr(posted.get("file"), "filename", ""))[:200]
     try:
         with session.begin_nested():
-            result = programs.import_residuals(session, data, fmt, actor=user.user_id)
+            result = programs_io.import_residuals(session, data, fmt, actor=user.user_id)
     except DomainError as exc:
         return _residual_page(session, page, user, status_code=exc.status, problems=_problems(page, exc), filename=filename)
     return _residual_page(session, page, user, result=result, filename=filename)

@@ -171,6 +171,7 @@ def reschedule(session: Session, user_id: int, reference: str, new_start: dateti
     plan = bookings.plan_drive(session, request, now)
     bookings.check_fairness(session, user_id, plan, kind, now, ignore=booking.id)
     ids = [v.id for v in plan.candidates]
+    catalog.lock_vehicles(session, ids)  # queue behind holds and moves of the same cars (see service.hold)
     repository.expire_stale_holds(session, now, ids)  # a lapsed hold must not block the move (nor the constraint)
     busy = bookings.busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now,
                                    plan.block_end - plan.end, ignore_booking_id=booking.id)  # fmt: skip

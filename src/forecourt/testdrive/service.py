@@ -197,6 +197,9 @@ def hold(session: Session, shopper: Shopper, request: DriveRequest, *, ip: str, 
     _check_rate_limits(session, shopper.user_id, ip, plan.policy, now)
     check_fairness(session, shopper.user_id, plan, request.kind, now)
     ids = [v.id for v in plan.candidates]
+    # Holds for the same cars queue here instead of racing into the exclusion constraint, where two
+    # inserts that see each other's uncommitted rows deadlock; the constraint stays the guarantee.
+    catalog.lock_vehicles(session, ids)
     repository.expire_stale_holds(session, now, ids)
     busy = busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now, plan.block_end - plan.end)
     for vehicle in free_vehicles(plan, busy):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
 from forecourt.backoffice.access import PostedForm, sign_in_url
-from forecourt.core import idempotency
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput, NotFound
 from forecourt.core.http import DbSession, WriteSession
@@ -35,10 +33,11 @@ from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
-from forecourt.testdrive.page_support import (T, Drive, Problem, app_secret, attempt, form_text, here, load_drive,
-                                              parse_day, redirect, render, to_int)  # fmt: skip
+from forecourt.testdrive.page_support import (Drive, Problem, app_secret, attempt, form_text, here, load_drive, parse_day,
+                                              redirect, render, to_int)  # fmt: skip
 from forecourt.testdrive.slot_picker import SlotSearch, slot_search
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.idempotent_forms import once
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -46,21 +45,6 @@ router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_c
 LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-card-declined")
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
-
-
-def _once(session: Session, user_id: int, key: str, path: str, payload: dict[str, Any],
-          run: Callable[[], tuple[str, T]], *, secret: str) -> tuple[str, T | None]:  # fmt: skip
-    """Run `run` once per idempotency key (a hidden field of the form). A second submit of the same form gets
-    the first outcome's booking reference and None (the first answer's one-time secrets are not kept)."""
-    key = idempotency.check_key(key)
-    with session.begin_nested():
-        claimed = idempotency.begin(session, f"user:{user_id}", key,
-                                    idempotency.fingerprint("POST", path, payload, key=secret))  # fmt: skip
-        if isinstance(claimed, idempotency.Replay):
-            return str((claimed.body or {}).get("reference", "")), None
-        reference, result = run()
-        idempotency.finish(session, claimed, 303, {"reference": reference})
-    return reference, result
 
 
 def _client_ip(request: Request) -> str:
@@ -110,7 +94,7 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
         return booking.reference, booking
 
     try:
-        reference, _ = _once(session, user.user_id, form_text(posted, "idempotency_key", 128), "/test-drives/book",
+        reference, _ = once(session, user.user_id, form_text(posted, "idempotency_key", 128), "/test-drives/book",
                              payload, run, secret=app_secret(page.request))  # fmt: skip
     except DomainError as exc:
         return _book_again(session, page, posted, Problem.of(exc))
@@ -229,7 +213,7 @@ def confirm(session: WriteSession, page: PageContext, reference: str, posted: Po
         return outcome.booking.reference, outcome
 
     try:
-        done, outcome = _once(session, user.user_id, form_text(posted, "idempotency_key", 128),
+        done, outcome = once(session, user.user_id, form_text(posted, "idempotency_key", 128),
                               f"/test-drives/{reference}/confirm", {"payment_method": method}, run,
                               secret=app_secret(request))  # fmt: skip
     except DomainError as exc:

@@ -1,0 +1,63 @@
+"""Helpers the storefront and back-office page modules share: the page's view of a refused use case, redirects
+after a POST, running a use case in a savepoint, local times and small form readers. Helpers only; no routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from forecourt.core.errors import DomainError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused use case, for the page: the stable code (translated by the template) and its details."""
+
+    code: str
+    status: int
+    message: str  # the service's English sentence: shown on English pages for codes the template does not know
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exc: DomainError) -> Problem:
+        return cls(exc.code, exc.status, exc.message, dict(exc.extra))
+
+
+def to_local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def hhmm(moment: datetime, zone: str) -> str:
+    return to_local(moment, zone).strftime("%H:%M")
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def here(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def attempt(session: Session, run: Callable[[], T]) -> T:
+    """Run a use case in a savepoint: when it raises, its partial writes go and the page shows the refusal."""
+    with session.begin_nested():
+        return run()
+
+
+def app_secret(request: Request) -> str:
+    return request.app.state.settings.secret_key.get_secret_value()
+
+
+def form_text(posted: Any, name: str, limit: int = 200) -> str:
+    value = posted.get(name, "")
+    return value.strip()[:limit] if isinstance(value, str) else ""
