@@ -1,0 +1,1 @@
+"""Marketing: campaigns, leads and attribution of conversions to channels and campaigns."""
