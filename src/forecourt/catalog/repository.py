@@ -252,7 +252,9 @@ def test_drive_fleet(
 
 
 def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle | None:
-    return session.scalars(select(Vehicle).where(Vehicle.id == vehicle_id).options(*_vehicle_load_options())).unique().one_or_none()
+    """From the session's identity map when this request has loaded the car already (a booking's or order's
+    use case asks for its car several times), else one query with its trim, model, store and city."""
+    return session.get(Vehicle, vehicle_id, options=_vehicle_load_options())
 
 
 def test_drive_fleet_rows(
