@@ -1,4 +1,4 @@
-"""Transactional outbox for messages that leave the process (email, SMS).
+"""Transactional outbox for messages that leave the process (email, SMS) or the context (events).
 
 A use case calls `enqueue` in its own transaction, so the message exists if and only if the change that
 caused it was committed. `relay_outbox` runs after commit (a background task, `forecourt outbox relay`)
@@ -28,12 +28,13 @@ REDACTED_BODY = "[delivered; the body held a secret and was removed]"
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
+    EVENT = "event"  # a platform event (a conversion) for the marketing context, JSON in the body
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'sms')", name="channel_valid"),
+        CheckConstraint("channel IN ('email', 'sms', 'event')", name="channel_valid"),
         Index("ix_outbox_messages_unsent", "sent_at", "id"),
     )
 
