@@ -30,6 +30,9 @@ from forecourt.finance import (
 from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
+from forecourt.marketing import api_attribution, api_campaigns, api_events, dashboard_pages
+from forecourt.marketing.leads import api as leads_api
+from forecourt.marketing.leads import pages as lead_pages
 from forecourt.testdrive.api import router as testdrive_router
 from forecourt.testdrive.pages import router as testdrive_pages
 from forecourt.web.errors import install_page_error_handlers
@@ -81,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for finance_module in (api_programs, api_quotes, api_applications, api_orders, program_pages, quote_pages,
                            application_pages, order_pages):  # fmt: skip
         app.include_router(finance_module.router)
+    for marketing_module in (api_events, api_campaigns, api_attribution, dashboard_pages, leads_api, lead_pages):
+        app.include_router(marketing_module.router)
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)

@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 
 from forecourt.accounts.cli import tokens_app, users_app
+from forecourt.marketing.cli import attribution_app
+from forecourt.marketing.event_cli import marketing_app
+from forecourt.marketing.leads.cli import leads_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
 
@@ -18,6 +21,9 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 inventory_app = typer.Typer(help="Vehicle inventory.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(marketing_app, name="marketing")
+app.add_typer(attribution_app, name="attribution")
+app.add_typer(leads_app, name="leads")
 outbox_app = typer.Typer(help="Outgoing email and SMS.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(users_app, name="users")
@@ -67,6 +73,8 @@ def demo_load(
     from forecourt.catalog.demo import load_demo
     from forecourt.catalog.repository import count_vehicles
     from forecourt.finance.demo import ensure_finance_demo
+    from forecourt.marketing.demo import load_marketing_demo
+    from forecourt.marketing.leads.demo import load_lead_demo
 
     settings = get_settings()
     if settings.environment == "production":
@@ -81,6 +89,8 @@ def demo_load(
             summary = load_demo(session, vehicles=vehicles, seed=seed)
         accounts = ensure_demo_users(session, settings.environment)  # idempotent, so also on --if-empty
         summary += "\n" + ensure_finance_demo(session)  # idempotent: rate programs and residuals
+        summary += "\n" + load_marketing_demo(session)  # idempotent: simulated campaigns and journeys
+        summary += "\n" + load_lead_demo(session)  # idempotent: lead history and the scoring model
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

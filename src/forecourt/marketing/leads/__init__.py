@@ -1,0 +1,1 @@
+"""Leads: interested shoppers, routed to a store, followed up by staff, scored."""
