@@ -11,6 +11,7 @@ def import_all_models() -> None:
     import forecourt.core.outbox  # noqa: F401
     import forecourt.finance.models  # noqa: F401
     import forecourt.identity.models  # noqa: F401
+    import forecourt.marketing.leads.models  # noqa: F401
     import forecourt.marketing.models  # noqa: F401
     import forecourt.payments.models  # noqa: F401
     import forecourt.testdrive.models  # noqa: F401

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.audit.models import AuditEvent
+from forecourt.core.clock import utcnow
 from forecourt.finance.models import CreditApplication, FinanceProvider, Order, Quote
+from forecourt.marketing.leads.models import Lead
+from forecourt.marketing.leads.repository import tasks_of_lead
+from forecourt.marketing.models import MarketingEvent
+from forecourt.marketing.subscribers import on_new_events
 from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
 
@@ -27,6 +32,8 @@ class World:
     booking_reference: str = ""  # a held test drive of store A's car, owned by users["driver"]
     order_reference: str = ""  # a reserved order of store A's reserved car, owned by users["driver"]
     application_reference: str = ""  # a credit application (manual review) for store A's car, by users["driver"]
+    lead_reference: str = ""  # a new lead routed to store A, with its open first-contact task
+    lead_task_id: int = 0
 
     @property
     def store_a(self) -> Any:
@@ -56,8 +63,20 @@ def make_world(session: Session) -> World:
     booking = _held_test_drive(session, users["driver"], vehicles["a"])
     order = _reserved_order(session, users["driver"], vehicles["a_reserved"])
     application = _credit_application(session, users["driver"], vehicles["a"])
+    lead = _lead_of_store(session, users["driver"], store_a)
     session.commit()
-    return World(cat, users, vehicles, booking.reference, order.reference, application.reference)
+    return World(cat, users, vehicles, booking.reference, order.reference, application.reference, lead.reference,
+                 tasks_of_lead(session, lead.id)[0].id)  # fmt: skip
+
+
+def _lead_of_store(session: Session, person: Any, store: Any) -> Lead:
+    event = MarketingEvent(event_id=f"access-matrix-{person.id}", type="quote_request", occurred_at=utcnow(),
+                           source="api", user_id=person.id, model_code="mondeo", city="guangzhou",
+                           store_code=store.code)  # fmt: skip
+    session.add(event)
+    session.flush()
+    on_new_events(session, [event])
+    return session.scalars(select(Lead).where(Lead.user_id == person.id)).one()
 
 
 def _held_test_drive(session: Session, driver: Any, vehicle: Any) -> TestDriveBooking:

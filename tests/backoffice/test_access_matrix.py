@@ -88,6 +88,22 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/backoffice/finance/review/{reference}"): "store",
     ("POST", "/backoffice/finance/review/{reference}/decision"): "store",
     ("POST", "/backoffice/finance/review/{reference}/reveal"): "store",
+    # Leads: staff of the lead's store (marketers and admins read all; tests/marketing/leads/test_api.py).
+    ("GET", "/api/v1/leads/{reference}"): "store",
+    ("POST", "/api/v1/leads/{reference}/stage"): "store",
+    ("POST", "/api/v1/leads/{reference}/contacted"): "store",
+    ("POST", "/api/v1/leads/{reference}/reveal"): "store",
+    ("POST", "/api/v1/leads/tasks/{task_id}/complete"): "store",
+    ("GET", "/backoffice/leads/{reference}"): "store",
+    ("POST", "/backoffice/leads/{reference}/stage"): "store",
+    ("POST", "/backoffice/leads/{reference}/contacted"): "store",
+    ("POST", "/backoffice/leads/{reference}/reveal"): "store",
+    ("POST", "/backoffice/leads/tasks/{task_id}/complete"): "store",
+    # Campaigns: marketers and admins only ("admin": every store's staff is refused too).
+    ("GET", "/api/v1/campaigns/{code}"): "admin",
+    ("PATCH", "/api/v1/campaigns/{code}"): "admin",
+    # A visitor's consent: the anonymous visitor id is the only credential a visitor has, by design.
+    ("POST", "/api/v1/visitors/{visitor_id}/consent"): "public",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -104,10 +120,14 @@ BODIES = {
                                         "annual_rate": "0.05", "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
     "/api/v1/orders/{reference}/cancel": {"reason": "access matrix"},
     "/api/v1/finance/review/applications/{reference}/decision": {"outcome": "approved", "reason": "access matrix"},
+    "/api/v1/leads/{reference}/stage": {"status": "contacted"},
+    "/api/v1/leads/{reference}/contacted": {},
+    "/api/v1/leads/tasks/{task_id}/complete": {},
+    "/api/v1/campaigns/{code}": {"name": "access matrix"},
 }
 # A `{reference}` names a test drive unless the path says whose reference it is.
 REFERENCE_BY_PATH = {"/orders/": "order_reference", "/finance/applications/": "application_reference",
-                     "/finance/review/": "application_reference"}
+                     "/finance/review/": "application_reference", "/leads/": "lead_reference"}
 
 
 def iter_routes(routes: list[Any], prefix: str = "") -> Iterator[APIRoute]:
@@ -150,7 +170,8 @@ def test_every_backoffice_route_with_an_object_is_exercised():
 
 def _fill(path: str, world: World, other_token_id: int) -> str:
     values = {"vin": world.vehicles["a"].vin, "code": world.store_a.code, "user_id": str(world.users["shopper"].id),
-              "token_id": str(other_token_id), "reference": world.booking_reference}
+              "token_id": str(other_token_id), "reference": world.booking_reference,
+              "task_id": str(world.lead_task_id)}
     for fragment, attribute in REFERENCE_BY_PATH.items():
         if fragment in path:
             values["reference"] = getattr(world, attribute)

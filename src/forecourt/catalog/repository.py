@@ -291,3 +291,15 @@ def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
     if vehicle_ids and session.get_bind().dialect.name == "postgresql":
         statement = select(Vehicle.id).where(Vehicle.id.in_(sorted(vehicle_ids))).order_by(Vehicle.id)
         session.execute(statement.with_for_update())
+
+
+def model_stock_by_store(session: Session, model_code: str) -> dict[int, int]:
+    """{store id: number of available or in-transit cars of the model} (stores without one are left out)."""
+    statement = (select(Vehicle.store_id, func.count()).join(Vehicle.trim).join(Trim.model)
+                 .where(VehicleModel.code == model_code, Vehicle.status.in_(("available", "in_transit")))
+                 .group_by(Vehicle.store_id))  # fmt: skip
+    return {store_id: count for store_id, count in session.execute(statement).all()}
+
+
+def existing_model_codes(session: Session, codes: Sequence[str]) -> set[str]:
+    return set(session.scalars(select(VehicleModel.code).where(VehicleModel.code.in_(list(codes))))) if codes else set()

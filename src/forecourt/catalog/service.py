@@ -254,3 +254,14 @@ def list_searchable_vehicle_rows(session: Session, *, city_code: str | None = No
 def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
     """Serialise writers that decide about the same cars (e.g. two holds racing for one test-drive car)."""
     repository.lock_vehicles(session, vehicle_ids)
+
+
+def model_stock_by_store(session: Session, model_code: str) -> dict[int, int]:
+    """Which stores sell (have in stock or on the way) a model: {store id: cars}. Used to route leads."""
+    return repository.model_stock_by_store(session, model_code)
+
+
+def unknown_model_codes(session: Session, codes: Sequence[str]) -> list[str]:
+    """The codes among `codes` that name no vehicle model, in the order given (for other contexts' validation)."""
+    known = repository.existing_model_codes(session, list(dict.fromkeys(codes)))
+    return [code for code in dict.fromkeys(codes) if code not in known]

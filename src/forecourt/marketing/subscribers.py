@@ -14,5 +14,10 @@ from forecourt.marketing.models import MarketingEvent
 
 
 def on_new_events(session: Session, events: Sequence[MarketingEvent]) -> None:
-    """Leads are captured here (filled in by the leads work)."""
-    del session, events
+    """Capture leads: inquiries (test-drive bookings, quote requests, credit applications, contact forms) create
+    or join the person's open lead; engagement events count towards it; conversions move it forward."""
+    from forecourt.marketing.leads.capture import capture_all
+
+    if events:
+        session.flush()  # the events need their ids (timeline links, "earlier events" counting)
+        capture_all(session, events)
