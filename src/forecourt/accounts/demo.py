@@ -1,4 +1,5 @@
-"""Demo accounts: a store manager for gz-tianhe and an admin, with a published password.
+"""Demo accounts: a store manager for gz-tianhe, a shopper, a finance officer, a marketer and an admin, with a
+published password.
 
 Never in production: the caller (cli.py's `demo load`) refuses to run there, and so does this module.
 """
@@ -19,6 +20,7 @@ MANAGER_EMAIL = "manager@demo.forecourt.dev"
 ADMIN_EMAIL = "admin@demo.forecourt.dev"
 SHOPPER_EMAIL = "shopper@demo.forecourt.dev"
 FINANCE_EMAIL = "finance@demo.forecourt.dev"
+MARKETER_EMAIL = "marketing@demo.forecourt.dev"
 
 
 def ensure_demo_users(session: Session, environment: str) -> list[str]:
@@ -35,6 +37,8 @@ def ensure_demo_users(session: Session, environment: str) -> list[str]:
     lines.append(f"shopper: {SHOPPER_EMAIL} / {DEMO_PASSWORD}")
     _ensure(session, FINANCE_EMAIL, "Demo finance officer", RoleGrant(Role.FINANCE_OFFICER))
     lines.append(f"finance officer (every store): {FINANCE_EMAIL} / {DEMO_PASSWORD}")
+    _ensure(session, MARKETER_EMAIL, "Demo marketer", RoleGrant(Role.MARKETER))
+    lines.append(f"marketer: {MARKETER_EMAIL} / {DEMO_PASSWORD}")
     _ensure(session, ADMIN_EMAIL, "Demo admin", RoleGrant(Role.ADMIN))
     lines.append(f"admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}")
     return lines

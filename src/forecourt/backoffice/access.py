@@ -44,10 +44,10 @@ StaffUser = Annotated[Principal, Depends(staff_user)]
 
 
 def back_office_user(request: Request, user: CurrentUser) -> Principal:
-    """Anyone with a back-office role: store staff, finance officers, admins."""
+    """Anyone with a back-office role: store staff, finance officers, marketers, admins."""
     if user is None:
         raise SignInRequired(request.url.path)
-    if not user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.ADMIN):
+    if not user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.MARKETER, Role.ADMIN):
         raise NotAllowed()
     return user
 

@@ -69,10 +69,13 @@ def _render(page: Page, template: str, user: Principal, *, status_code: int = 20
 
 @router.get("")
 def home(user: BackOfficeUser) -> RedirectResponse:
-    """Staff start at the inventory; a finance officer (who has no store inventory) at the review queue."""
+    """Staff start at the inventory; a finance officer (who has no store inventory) at the review queue; a
+    marketer at the marketing dashboard."""
     if user.has_role(Role.STORE_STAFF, Role.ADMIN):
         return RedirectResponse("/backoffice/vehicles", status_code=303)
-    return RedirectResponse("/backoffice/finance/review", status_code=303)
+    if user.has_role(Role.FINANCE_OFFICER):
+        return RedirectResponse("/backoffice/finance/review", status_code=303)
+    return RedirectResponse("/backoffice/marketing", status_code=303)
 
 
 @router.get("/vehicles")

@@ -83,7 +83,7 @@ class Page:
     @property
     def is_staff(self) -> bool:
         """Whether the header offers the back office."""
-        return self.user is not None and self.user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.ADMIN)
+        return self.user is not None and self.user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.MARKETER, Role.ADMIN)
 
     def gettext(self, message: str, **variables: Any) -> str:
         text = i18n.get_translations(self.lang).gettext(message)

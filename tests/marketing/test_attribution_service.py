@@ -1,0 +1,201 @@
+"""Attribution through the service on a dataset small enough to check by hand (both backends).
+
+Period: 2 to 8 March 2026 (UTC days). Spend: search CNY 300.00 (3 March), email CNY 50.00 (4 March).
+
+- visitor a: search click (3 Mar 10:00), email click (4 Mar 10:00), test drive booked (5 Mar 10:00)
+- visitor b: search click (3 Mar 11:00), test drive booked (3 Mar 12:00), order of CNY 150,000.00 (6 Mar)
+- visitor c: direct visit (4 Mar 09:00), nothing else
+- visitor d: email click 40 days before the period's end, test drive booked on 7 March: outside the 30-day lookback
+
+Last touch: search 1, email 1, (none) 1 → cost per test drive search 300.00, email 50.00.
+Linear: a splits ½ / ½, b all search → search 1.5 (cost 200.00), email 0.5 (cost 100.00).
+Orders, last touch: search 1 with value 150,000.00 → ROAS 150000 / 300 = 500.00, cost per sale 300.00.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from forecourt.core.errors import InvalidInput
+from forecourt.marketing import attribution_service as service
+from forecourt.marketing import dashboard_repository
+
+FIRST, LAST = date(2026, 3, 2), date(2026, 3, 8)
+TODAY = date(2026, 3, 20)
+
+
+def _at(day: int, hour: int, month: int = 3) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def seed_small(session: Session, *, search_code: str = "t-search") -> None:
+    """The dataset of the module docstring (campaign codes overridable, e.g. to test CSV injection)."""
+    campaigns = [
+        {"code": search_code, "name": "Search test", "channel": "search", "utm_source": "baidu", "utm_medium": "cpc",
+         "utm_campaign": "t_search", "budget": Decimal("1000.00"), "starts_on": FIRST, "ends_on": LAST,
+         "target_models": [], "target_cities": []},
+        {"code": "t-email", "name": "Email test", "channel": "email", "utm_source": "edm", "utm_medium": "email",
+         "utm_campaign": "t_email", "budget": Decimal("100.00"), "starts_on": FIRST, "ends_on": LAST,
+         "target_models": [], "target_cities": []},
+    ]  # fmt: skip
+    dashboard_repository.bulk_insert(session, "campaigns", campaigns)
+    ids = dashboard_repository.campaign_ids(session, [search_code, "t-email"])
+    search, email = ids[search_code], ids["t-email"]
+    dashboard_repository.bulk_insert(session, "spend", [
+        {"campaign_id": search, "day": date(2026, 3, 3), "amount": Decimal("300.00")},
+        {"campaign_id": email, "day": date(2026, 3, 4), "amount": Decimal("50.00")},
+        {"campaign_id": email, "day": date(2026, 3, 20), "amount": Decimal("999.00")},  # after the period
+    ])  # fmt: skip
+    visitors = ("t-a", "t-b", "t-c", "t-d")
+    dashboard_repository.bulk_insert(session, "visitors", [
+        {"visitor_id": v, "user_id": None, "consent": "granted", "consent_at": _at(1, 0), "first_seen_at": _at(1, 0)}
+        for v in visitors
+    ])  # fmt: skip
+    rows = [
+        ("t-a1", "click", _at(3, 10), "t-a", "search", search, None, None, None),
+        ("t-a2", "click", _at(4, 10), "t-a", "email", email, None, None, None),
+        ("t-a3", "vehicle_view", _at(4, 11), "t-a", None, None, "kuga", "guangzhou", None),
+        ("t-a4", "test_drive_booked", _at(5, 10), "t-a", None, None, "kuga", "guangzhou", None),
+        ("t-b1", "click", _at(3, 11), "t-b", "search", search, None, None, None),
+        ("t-b2", "vehicle_view", _at(3, 11, ), "t-b", None, None, "focus", "shanghai", None),
+        ("t-b3", "test_drive_booked", _at(3, 12), "t-b", None, None, "focus", "shanghai", None),
+        ("t-b4", "order", _at(6, 12), "t-b", None, None, "focus", "shanghai", Decimal("150000.00")),
+        ("t-c1", "visit", _at(4, 9), "t-c", "direct", None, None, "beijing", None),
+        ("t-d1", "click", _at(27, 9, month=1), "t-d", "email", email, None, None, None),
+        ("t-d2", "test_drive_booked", _at(7, 9), "t-d", None, None, "kuga", "beijing", None),
+    ]  # fmt: skip
+    dashboard_repository.bulk_insert(session, "events", [
+        {"event_id": e, "type": t, "occurred_at": at, "received_at": at, "source": "api", "visitor_id": v,
+         "user_id": None, "channel": ch, "campaign_id": cid, "model_code": m, "city": city, "store_code": None,
+         "subject": None, "value": value}
+        for e, t, at, v, ch, cid, m, city, value in rows
+    ])  # fmt: skip
+    session.flush()
+
+
+def _query(**changes: object) -> service.Query:
+    arguments: dict = {"first_day": FIRST, "last_day": LAST, "conversion": "test_drive_booked", "model": "last_touch",
+                       "order": None, "by": "channel", "today": TODAY}  # fmt: skip
+    arguments.update(changes)
+    return service.check_query(**arguments)
+
+
+def _rows(report: service.Report) -> dict[str, tuple[float, Decimal, Decimal | None, Decimal | None]]:
+    return {r.key: (r.conversions, r.spend, r.cost_per_conversion, r.roas) for r in report.rows}
+
+
+def test_last_touch_credit_and_cost_per_test_drive(db_session: Session) -> None:
+    seed_small(db_session)
+    report = service.attribution_report(db_session, _query())
+    assert report.conversions == 3
+    assert report.spend == Decimal("350.00")
+    assert _rows(report) == {
+        "search": (1.0, Decimal("300.00"), Decimal("300.00"), Decimal("0.00")),
+        "email": (1.0, Decimal("50.00"), Decimal("50.00"), Decimal("0.00")),
+        "(none)": (1.0, Decimal(0), Decimal("0.00"), None),
+    }
+
+
+def test_linear_splits_the_two_touch_path(db_session: Session) -> None:
+    seed_small(db_session)
+    rows = _rows(service.attribution_report(db_session, _query(model="linear")))
+    assert rows["search"][:3] == (1.5, Decimal("300.00"), Decimal("200.00"))
+    assert rows["email"][:3] == (0.5, Decimal("50.00"), Decimal("100.00"))
+
+
+def test_orders_give_value_and_roas(db_session: Session) -> None:
+    seed_small(db_session)
+    report = service.attribution_report(db_session, _query(conversion="order"))
+    search = next(r for r in report.rows if r.key == "search")
+    assert (search.conversions, search.value, search.cost_per_conversion, search.roas) == (
+        1.0, Decimal("150000.00"), Decimal("300.00"), Decimal("500.00"))  # fmt: skip
+    assert report.value == Decimal("150000.00")
+
+
+def test_by_campaign_keys_are_campaign_codes(db_session: Session) -> None:
+    seed_small(db_session)
+    rows = _rows(service.attribution_report(db_session, _query(by="campaign")))
+    assert rows["t-search"][:3] == (1.0, Decimal("300.00"), Decimal("300.00"))
+    assert rows["t-email"][:3] == (1.0, Decimal("50.00"), Decimal("50.00"))
+
+
+def test_a_longer_lookback_reaches_the_old_touch(db_session: Session) -> None:
+    seed_small(db_session)
+    rows = _rows(service.attribution_report(db_session, _query(lookback_days=60)))
+    assert rows["email"][0] == 2.0 and "(none)" not in rows
+
+
+def test_filter_by_vehicle_model_and_city(db_session: Session) -> None:
+    seed_small(db_session)
+    assert service.attribution_report(db_session, _query(vehicle_model="kuga")).conversions == 2
+    assert service.attribution_report(db_session, _query(city="shanghai")).conversions == 1
+
+
+def test_every_model_hands_out_the_same_total(db_session: Session) -> None:
+    seed_small(db_session)
+    comparison = service.compare_models(db_session, _query(model="markov"))
+    assert comparison.models == service.MODELS
+    for model in service.MODELS:
+        if model != "markov":  # markov hands out nothing when no channel has a removal effect
+            assert comparison.totals[model] == pytest.approx(3.0)
+    search = next(r for r in comparison.rows if r.key == "search")
+    assert search.credit["last_touch"] == 1.0 and search.credit["first_touch"] == 2.0
+    assert search.spend == Decimal("300.00")
+
+
+def test_comparison_costs_use_the_chosen_model(db_session: Session) -> None:
+    seed_small(db_session)
+    comparison = service.compare_models(db_session, _query(model="linear"))
+    rows = {r.key: r for r in comparison.rows}
+    assert rows["search"].cost_per_test_drive == Decimal("200.00")
+    assert rows["search"].cost_per_sale == Decimal("300.00")
+    assert rows["search"].roas == Decimal("500.00")
+    assert rows["email"].cost_per_sale is None  # no sale credited to email
+
+
+def test_weekly_credit_and_spend() -> None:
+    period = service.Period(FIRST, LAST)
+    assert service.weeks(period) == [date(2026, 3, 2)]
+    spend = service.weekly_spend([(date(2026, 3, 3), "search", "x", Decimal("1.10")),
+                                  (date(2026, 3, 9), "search", "x", Decimal("2.00"))], "channel")  # fmt: skip
+    assert spend == {date(2026, 3, 2): {"search": Decimal("1.10")}, date(2026, 3, 9): {"search": Decimal("2.00")}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"conversion": "signup"}, "conversion"),
+        ({"model": "magic"}, "model"),
+        ({"by": "city"}, "by"),
+        ({"order": 2}, "order"),  # last_touch has no order
+        ({"model": "markov", "order": 4}, "order"),
+        ({"model": "markov", "order": 0}, "order"),
+        ({"first_day": date(2026, 3, 9)}, "from"),
+        ({"first_day": date(2025, 1, 1)}, "to"),  # 432 days
+        ({"first_day": date(1999, 12, 31)}, "from"),
+        ({"last_day": date(9999, 12, 31)}, "to"),
+        ({"lookback_days": 0}, "lookback_days"),
+        ({"lookback_days": 181}, "lookback_days"),
+    ],
+)
+def test_check_query_names_the_bad_field(changes: dict, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        _query(**changes)
+    assert field in [e.field for e in caught.value.errors]
+
+
+def test_check_query_defaults_to_the_last_30_days() -> None:
+    query = service.check_query(first_day=None, last_day=None, conversion="order", model="markov", order=None,
+                                by="channel", today=TODAY)  # fmt: skip
+    assert (query.period.first_day, query.period.last_day, query.order) == (date(2026, 2, 19), TODAY, 1)
+    assert query.period.days == 30
+
+
+def test_period_in_a_time_zone() -> None:
+    period = service.Period(FIRST, FIRST, "Asia/Shanghai")
+    assert period.start == datetime(2026, 3, 1, 16, tzinfo=UTC)
+    assert period.end == datetime(2026, 3, 2, 16, tzinfo=UTC)

@@ -1,0 +1,94 @@
+"""The marketing dashboard in a real browser: the demo marketer signs in, opens the dashboard on the demo
+quarter, switches the attribution model and the conversion type, sees the SVG charts and downloads a CSV.
+
+Screenshots go to artifacts/screenshots/marketing-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forecourt.accounts.demo import DEMO_PASSWORD, MARKETER_EMAIL, ensure_demo_users
+from forecourt.app import create_app
+from forecourt.catalog.demo import load_demo
+from forecourt.core import clock
+from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.migrate import upgrade
+from forecourt.core.settings import Settings
+from forecourt.marketing.demo import load_marketing_demo
+from tests.live_server import serving
+from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
+
+pytestmark = pytest.mark.browser
+NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('marketing') / 'forecourt.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with clock.pinned(NOW), transaction(make_session_factory(engine)) as session:
+        load_demo(session, vehicles=50, seed=2018)
+        ensure_demo_users(session, "test")
+        load_marketing_demo(session, visitors=6_000)
+    engine.dispose()
+    app = create_app(Settings(environment="test", database_url=url))
+    with serving(app) as base_url:
+        yield base_url
+
+
+def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    first = (NOW - timedelta(days=84)).date().isoformat()
+    last = (NOW - timedelta(days=1)).date().isoformat()
+    context, page, problems = _new_page(browser, "en", DESKTOP)
+    page.goto(f"{live}/backoffice/marketing?from={first}&to={last}")
+    page.wait_for_url(re.compile(r"/account/sign-in\?next="))
+    page.locator("input[name=identifier]").fill(MARKETER_EMAIL)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/backoffice/marketing\?from="))
+    expect(page.locator("h1")).to_have_text("Marketing")
+    expect(page.locator("nav.bo-nav a[aria-current=page]")).to_have_text("Marketing")
+    for chart in ("#funnel-chart", "#model-chart", "#conversion-chart", "#spend-chart"):
+        expect(page.locator(chart)).to_be_visible()
+        assert page.locator(f"{chart} rect, {chart} polyline").count() > 0, chart
+    expect(page.locator("#model-chart")).to_have_attribute("role", "img")
+    expect(page.locator("#attribution-table tbody tr")).to_have_count(10)  # every channel
+    page.screenshot(path=str(SCREENSHOTS / "marketing-dashboard-en-desktop.png"), full_page=True)
+
+    # Switch the model and the conversion type: the filters travel in the query string.
+    page.locator("#model").select_option("shapley")
+    page.locator("#conversion").select_option("order")
+    page.locator("#dimension").select_option("city")
+    page.locator("#filters button[type=submit]").click()
+    page.wait_for_url(re.compile(r"model=shapley.*conversion=order|conversion=order.*model=shapley"))
+    expect(page.locator("#attribution-heading")).to_contain_text("Orders")
+    expect(page.locator("#funnel-table thead th").first).to_have_text("City")
+    expect(page.locator("#funnel-table tbody")).to_contain_text("Guangzhou")
+    expect(page.locator("#attribution-table th[aria-current=true]")).to_have_text("Shapley value")
+    page.locator("#attribution").screenshot(path=str(SCREENSHOTS / "marketing-attribution-orders-en.png"))
+
+    with page.expect_download() as caught:
+        page.locator("#attribution-csv").click()
+    download = caught.value
+    assert re.fullmatch(r"marketing-attribution-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfchannel,first_touch,")
+    assert b"\r\nsearch," in data
+
+    # The same page in Chinese.
+    page.goto(page.url + "&lang=zh-Hans")
+    expect(page.locator("#funnel-chart")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "marketing-dashboard-zh-desktop.png"), full_page=True)
+    assert not problems, problems
+    context.close()
