@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/quotes.py
+	$(BIN)/python bench/attribution.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -96,14 +96,21 @@ def _touches(touchpoints: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def _path_lists(delta_us: str) -> list[pl.Expr]:
-    """Aggregations giving the aligned, time-ordered lists of one group (ties by input order)."""
-    order = [pl.col("at"), pl.col("_tp")]
-    return [
-        pl.col("channel").sort_by(order).alias("channels"),
-        pl.col("campaign").sort_by(order).alias("campaigns"),
-        (pl.col(delta_us) // _US_PER_S).sort_by(order).alias("seconds_before"),
-    ]
+def _path_lists(frame: pl.LazyFrame, group: str, delta_us: str) -> pl.LazyFrame:
+    """Per group, the aligned lists of its touches in time order (ties by input order).
+
+    One global sort, then a group-by: polars keeps each group's rows in frame order, which is
+    several times faster than sorting inside millions of small groups.
+    """
+    return (
+        frame.sort([group, "at", "_tp"])
+        .group_by(group)
+        .agg(
+            pl.col("channel").alias("channels"),
+            pl.col("campaign").alias("campaigns"),
+            (pl.col(delta_us) // _US_PER_S).alias("seconds_before"),
+        )
+    )
 
 
 _EMPTY_LISTS = {
@@ -136,13 +143,13 @@ def build_paths(
         )
         .with_row_index("_cv")
     )
-    touched = (
+    touched = _path_lists(
         conv.select("_cv", "visitor_id", "converted_at", _lookback_expr(lookback).alias("_lb"))
         .join(_touches(touchpoints), on="visitor_id", how="inner")
         .with_columns(_d=(pl.col("converted_at") - pl.col("at")).dt.total_microseconds())
-        .filter((pl.col("_d") >= 0) & (pl.col("_d") < pl.col("_lb")))
-        .group_by("_cv")
-        .agg(_path_lists("_d"))
+        .filter((pl.col("_d") >= 0) & (pl.col("_d") < pl.col("_lb"))),
+        "_cv",
+        "_d",
     )
     return (
         conv.join(touched, on="_cv", how="left")
@@ -183,14 +190,15 @@ def build_non_converting_paths(
         .group_by("visitor_id")
         .agg(pl.col("_cat").max().alias("_last"))
     )
-    return (
+    touches = (
         _touches(touchpoints)
         .with_columns(_d=(end_lit - pl.col("at")).dt.total_microseconds())
         .filter((pl.col("_d") >= 0) & (pl.col("_d") < window_us))
         .join(last_conversion, on="visitor_id", how="left")
         .filter(pl.col("_last").is_null() | (pl.col("at") > pl.col("_last")))
-        .group_by("visitor_id")
-        .agg(_path_lists("_d"))
+    )
+    return (
+        _path_lists(touches, "visitor_id", "_d")
         .with_columns(pl.col(name).cast(dtype) for name, dtype in _EMPTY_LISTS.items())
         .sort("visitor_id")
         .select(NON_CONVERTING_COLUMNS)
