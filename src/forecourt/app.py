@@ -31,6 +31,7 @@ from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
 from forecourt.marketing import api_attribution, api_campaigns, api_events, dashboard_pages
+from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.testdrive.api import router as testdrive_router
@@ -49,10 +50,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     scheduler = None
     if settings.environment != "test":
-        from forecourt.core.outbox import file_adapters
         from forecourt.jobs import start_scheduler
 
-        scheduler = start_scheduler(app.state.session_factory, file_adapters(settings.outbox_dir))
+        scheduler = start_scheduler(app.state.session_factory, app.state.outbox_adapters())
     yield
     if scheduler is not None:
         scheduler.shutdown(wait=False)
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.integrations = build_integrations(settings)
+    # Built on each use, so a test that swaps the session factory or settings is followed.
+    app.state.outbox_adapters = lambda: outbox_adapters(app.state.session_factory, app.state.settings.outbox_dir)
     app.state.field_cipher = field_cipher_from_config(settings.field_encryption_keys.get_secret_value(),
                                                       settings.secret_key.get_secret_value())  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware)

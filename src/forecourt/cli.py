@@ -113,11 +113,13 @@ def inventory_import(
 @outbox_app.command("relay")
 def outbox_relay() -> None:
     """Send unsent outbox messages (development adapter: append to FORECOURT_OUTBOX_DIR/{email,sms}.log)."""
-    from forecourt.core.outbox import file_adapters, relay_outbox
+    from forecourt.core.outbox import relay_outbox
+    from forecourt.marketing.platform_events import outbox_adapters
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    sent = relay_outbox(make_session_factory(engine), file_adapters(settings.outbox_dir))
+    factory = make_session_factory(engine)
+    sent = relay_outbox(factory, outbox_adapters(factory, settings.outbox_dir))
     engine.dispose()
     typer.echo(f"{sent} message(s) sent to {settings.outbox_dir}")
 
@@ -162,12 +164,13 @@ app.add_typer(jobs_app, name="jobs")
 @jobs_app.command("run")
 def jobs_run() -> None:
     """One pass of the due jobs (what `serve` runs every minute); safe to run from cron as well."""
-    from forecourt.core.outbox import file_adapters
     from forecourt.jobs import run_due_jobs
+    from forecourt.marketing.platform_events import outbox_adapters
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    report = run_due_jobs(make_session_factory(engine), file_adapters(settings.outbox_dir))
+    factory = make_session_factory(engine)
+    report = run_due_jobs(factory, outbox_adapters(factory, settings.outbox_dir))
     engine.dispose()
     typer.echo(f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
                f"{report.follow_ups} follow-up(s), {report.messages_sent} message(s) sent")  # fmt: skip

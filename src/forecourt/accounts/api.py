@@ -24,7 +24,7 @@ from forecourt.accounts.schemas import (
 )
 from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
 from forecourt.core.http import DbSession, domain_problem
-from forecourt.core.outbox import file_adapters, relay_outbox
+from forecourt.core.outbox import relay_outbox
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 _PROBLEM = {"content": {"application/problem+json": {}}}
@@ -109,7 +109,7 @@ def revoke_token(
 
 def _relay_after_response(request: Request) -> None:
     """Runs after the response, i.e. after the request's transaction committed the outbox row."""
-    relay_outbox(request.app.state.session_factory, file_adapters(request.app.state.settings.outbox_dir))
+    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
 @router.post("/auth/password-reset", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED,

@@ -26,7 +26,9 @@ from forecourt.accounts.security import (
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.core.outbox import file_adapters, relay_outbox
+from forecourt.core.outbox import relay_outbox
+from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG, render_error
 from forecourt.web.i18n import N_
@@ -183,6 +185,7 @@ def sign_up(
                 errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
         else:
             _, secret = service.start_session(session, user)
+            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), user.id)  # earlier visits count for them
             response = _redirect(next_path)
             set_session_cookie(request, response, secret)
             return response
@@ -223,7 +226,8 @@ def sign_in(
     if not errors:
         outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], _client_ip(request))
         if outcome.error is None:
-            assert outcome.session_secret is not None
+            assert outcome.session_secret is not None and outcome.principal is not None
+            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
             response = _redirect(next_path)
             set_session_cookie(request, response, outcome.session_secret)
             return response
@@ -309,7 +313,7 @@ def revoke_token(session: DbSession, page: PageContext, token_id: Annotated[int,
 
 def _relay_after_response(request: Request) -> None:
     """Runs after the response, i.e. after the request's transaction committed the outbox row."""
-    relay_outbox(request.app.state.session_factory, file_adapters(request.app.state.settings.outbox_dir))
+    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
 @router.get("/password-reset")

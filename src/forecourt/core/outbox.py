@@ -8,7 +8,8 @@ sending and marking sends the message again, so consumers must tolerate duplicat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -79,7 +80,9 @@ class FileMessageAdapter:
 
 
 def file_adapters(directory: Path) -> dict[str, MessageAdapter]:
-    return {channel.value: FileMessageAdapter(directory, channel) for channel in Channel}
+    """Email and SMS to log files. Events are not files: the marketing context's adapter stores them
+    (`marketing.platform_events.outbox_adapters` adds it)."""
+    return {channel.value: FileMessageAdapter(directory, channel) for channel in Channel if channel != Channel.EVENT}
 
 
 def enqueue(
@@ -100,13 +103,22 @@ def enqueue(
     return message
 
 
-def unsent_messages(session: Session, limit: int = RELAY_BATCH) -> list[OutboxMessage]:
+def enqueue_event(session: Session, payload: Mapping[str, object]) -> OutboxMessage:
+    """A platform event (a conversion) for the marketing context: event_id, type, occurred_at (ISO, with an
+    offset), user_id, model_code, city, store_code, subject, value (decimal string or None)."""
+    body = json.dumps(dict(payload), default=str, ensure_ascii=False, sort_keys=True)
+    return enqueue(session, Channel.EVENT, "marketing", str(payload.get("type", ""))[:200], body)
+
+
+def unsent_messages(session: Session, limit: int = RELAY_BATCH, channels: Collection[str] | None = None) -> list[OutboxMessage]:
     statement = (
         select(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if channels is not None:
+        statement = statement.where(OutboxMessage.channel.in_(sorted(channels)))
     return list(session.scalars(statement))
 
 
@@ -115,7 +127,12 @@ def relay_outbox(session_factory: Callable[[], Session], adapters: Mapping[str, 
     one failing message (or channel) never holds back the others, and a second run sends nothing twice."""
     sent = 0
     with session_factory() as session:
-        for message in unsent_messages(session):
+        # Only the channels this relay can deliver: a relay without the event adapter leaves events to one
+        # that has it, rather than spending their attempts. The read transaction ends before any adapter
+        # runs, so an adapter writing through its own connection cannot leave this SQLite snapshot stale.
+        messages = unsent_messages(session, channels=list(adapters))
+        session.commit()
+        for message in messages:
             adapter = adapters.get(message.channel)
             message.attempts += 1
             try:

@@ -36,6 +36,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from forecourt.core.masking import install_log_redaction, mask_amount_band, mask_id_number, mask_name
+from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
 from forecourt.finance import application_repository as repository
 from forecourt.finance import underwriting
@@ -256,6 +257,11 @@ def submit(session: Session, cipher: FieldCipher, submission: Submission, *, now
     audit.record(session, submission.user_id, "credit_application.created", "credit_application", row.reference,
                  row.store_id, kind=row.kind, outcome=row.status, tier=decision.tier, inquiry=report.inquiry,
                  quote=quote.reference, consents=sorted(submission.consents))  # fmt: skip
+    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
+    enqueue_event(session, {"event_id": f"platform:credit_application:{row.reference}", "type": "credit_application",
+                            "occurred_at": now.isoformat(), "user_id": submission.user_id,
+                            "model_code": vehicle.model.code, "city": vehicle.store.city.code,
+                            "store_code": vehicle.store.code, "subject": row.reference, "value": None})  # fmt: skip
     log.info("credit %s %s decided %s", row.kind, row.reference, row.status)
     return row
 

@@ -27,6 +27,7 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.lifecycle import VehicleStatus
 from forecourt.catalog.models import Vehicle
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
 from forecourt.finance import order_repository as repository
 from forecourt.finance.models import ApplicationStatus, CreditApplication, Order, OrderStatus, Product, Quote
@@ -185,6 +186,10 @@ def reserve(
         catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.RESERVED, actor=user_id)
     except Conflict as exc:  # moved by staff since we looked (e.g. to in transit)
         raise Conflict(f"Vehicle {vehicle.vin} can no longer be reserved", code="vehicle_not_available") from exc
+    enqueue_event(session, {"event_id": f"platform:order:{order.reference}", "type": "order",
+                            "occurred_at": now.isoformat(), "user_id": user_id, "model_code": vehicle.model.code,
+                            "city": vehicle.store.city.code, "store_code": vehicle.store.code,
+                            "subject": order.reference, "value": str(vehicle.price)})  # fmt: skip
     audit.record(session, user_id, "order.reserved", "order", order.reference, order.store_id, vin=vehicle.vin,
                  quote=quote.reference, product=order.product, deposit=str(order.deposit_amount))  # fmt: skip
     return order

@@ -31,6 +31,7 @@ from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 from forecourt.core.money import round_money
+from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
 from forecourt.finance import programs
 from forecourt.finance import quote_repository as repository
@@ -131,7 +132,13 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     refused = [r for p, r in results.items() if p != CASH and isinstance(r, NotOffered)]
     if len(refused) == len(FINANCED):
         raise _nothing_offered(refused, inputs, available)
-    return _store(session, vehicle, car, inputs, on, provider, user_id, results)
+    comparison = _store(session, vehicle, car, inputs, on, provider, user_id, results)
+    if user_id is not None:  # a signed-in shopper asked for a quote: an engagement for marketing
+        enqueue_event(session, {"event_id": f"platform:quote_request:{comparison.reference}", "type": "quote_request",
+                                "occurred_at": comparison.created_at.isoformat(), "user_id": user_id,
+                                "model_code": vehicle.model.code, "city": vehicle.store.city.code,
+                                "store_code": vehicle.store.code, "subject": comparison.reference, "value": None})  # fmt: skip
+    return comparison
 
 
 def get_comparison(session: Session, reference: str) -> Comparison:

@@ -15,7 +15,7 @@ from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
-from forecourt.core.outbox import file_adapters, relay_outbox
+from forecourt.core.outbox import relay_outbox
 from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
 from forecourt.integrations import Integrations
 from forecourt.web.i18n import LANG_COOKIE, negotiate_language
@@ -40,7 +40,7 @@ def integrations(request: Request) -> Integrations:
 
 def relay_soon(background: BackgroundTasks, request: Request) -> None:
     """Send the messages this request queued right after the response, rather than at the next job pass."""
-    background.add_task(relay_outbox, request.app.state.session_factory, file_adapters(request.app.state.settings.outbox_dir))
+    background.add_task(relay_outbox, request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
 def _secret(request: Request) -> str:

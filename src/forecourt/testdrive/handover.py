@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from forecourt.core.outbox import enqueue_event
 from forecourt.payments.providers import PaymentProvider
 from forecourt.testdrive import notifications, repository
 from forecourt.testdrive import policy as policies
@@ -39,6 +40,15 @@ class Reading:
     energy_percent: int
     damage_notes: str = ""
     photo_urls: tuple[str, ...] = field(default_factory=tuple)
+
+
+def conversion_event(session: Session, booking: TestDriveBooking, kind: str, now: datetime) -> None:
+    """Tell marketing (through the outbox) that a drive was booked or taken: a conversion to attribute."""
+    vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
+    enqueue_event(session, {"event_id": f"platform:{kind}:{booking.reference}", "type": kind,
+                            "occurred_at": now.isoformat(), "user_id": booking.shopper_user_id,
+                            "model_code": vehicle.model.code, "city": vehicle.store.city.code,
+                            "store_code": vehicle.store.code, "subject": booking.reference, "value": None})  # fmt: skip
 
 
 def _code_digest(secret_key: str, reference: str, code: str) -> str:
@@ -164,6 +174,7 @@ def check_in(
         booking.ends_at = max(now, booking.starts_at + timedelta(minutes=1))  # back early: free the car sooner
         booking.blocks_until = booking.ends_at + timedelta(minutes=policy.buffer_minutes)
     session.flush()
+    conversion_event(session, booking, "test_drive_taken", now)
     audit.record(session, staff_user_id, "testdrive.checked_in", "test_drive", booking.reference, booking.store_id,
                  odometer_km=reading.odometer_km, late_fee=str(booking.late_fee))  # fmt: skip
     return booking

@@ -96,6 +96,7 @@ def confirm(
         booking.salesperson_user_id = _free_salesperson(session, salespeople, booking)
     session.flush()
     notifications.booking_confirmed(session, booking, vehicle, code)
+    handover.conversion_event(session, booking, "test_drive_booked", now)
     audit.record(session, user_id, "testdrive.confirmed", "test_drive", booking.reference, booking.store_id,
                  deposit=decision.kind, amount=str(booking.deposit_amount))  # fmt: skip
     return Confirmation(booking, code)

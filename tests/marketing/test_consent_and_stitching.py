@@ -1,0 +1,131 @@
+"""Consent (decline deletes and refuses), sign-in stitching, and the person-level event frame."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from forecourt.core.outbox import enqueue_event
+from forecourt.marketing import event_repository, visitors
+from tests.factories import PASSWORD, make_small_catalog, make_user
+from tests.marketing.helpers import EVENTS, event, make_campaign, stored, visitor_id
+
+
+def consent(client, vid: str, granted: bool):
+    return client.post(f"/api/v1/visitors/{vid}/consent", json={"granted": granted})
+
+
+def test_decline_deletes_touches_and_refuses_later_ones(client, db_session):
+    vid, other = visitor_id(), visitor_id()
+    client.post(EVENTS, json={"events": [event(visitor_id=vid), event(visitor_id=vid, type="vehicle_view"),
+                                         event(visitor_id=other)]})  # fmt: skip
+    user = make_user(db_session)
+    conversion = {"event_id": "platform:order:ORKEEP", "type": "order", "occurred_at": "2026-11-01T00:00:00+00:00",
+                  "user_id": user.id}  # fmt: skip
+    enqueue_event(db_session, conversion)
+    db_session.commit()
+    client.app.state.outbox_adapters()["event"].send(_last_message(db_session))
+    response = consent(client, vid, False)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"visitor_id": vid, "consent": "declined", "deleted_events": 2}
+    assert stored(db_session, visitor_id=vid) == [] and len(stored(db_session, visitor_id=other)) == 1
+    assert len(stored(db_session, event_id="platform:order:ORKEEP")) == 1  # a business record stays
+    later = client.post(EVENTS, json={"events": [event(visitor_id=vid), event(visitor_id=other)]}).json()
+    assert later["accepted"] == 1 and later["rejected"][0]["code"] == "consent_declined"
+    assert consent(client, vid, True).json()["consent"] == "granted"
+    assert client.post(EVENTS, json={"events": [event(visitor_id=vid)]}).json()["accepted"] == 1
+
+
+def _last_message(session):
+    from sqlalchemy import select
+
+    from forecourt.core.outbox import OutboxMessage
+
+    return session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).one()
+
+
+@pytest.mark.parametrize("vid", ["short", "x" * 65, "has space!"])
+def test_consent_with_a_malformed_visitor_id_is_422(client, vid):
+    response = consent(client, vid, True)
+    assert 400 <= response.status_code < 500 and response.headers["content-type"].startswith("application/problem")
+
+
+def _form_token(client, url: str) -> str:
+    response = client.get(url, headers={"accept": "text/html"})
+    assert response.status_code == 200, response.text[:300]
+    return re.findall(r'name="csrf_token" value="([^"]+)"', response.text)[-1]
+
+
+def test_sign_in_stitches_earlier_anonymous_events(client, db_session):
+    user = make_user(db_session, email="stitch@example.test")
+    db_session.commit()
+    vid, stranger = visitor_id(), visitor_id()
+    client.post(EVENTS, json={"events": [event(event_id="before-1", visitor_id=vid),
+                                         event(event_id="stranger-1", visitor_id=stranger)]})  # fmt: skip
+    frame = event_repository.person_events_frame(db_session)
+    assert dict(zip(frame["event_id"], frame["person_id"], strict=True))["before-1"] == f"v:{vid}"
+    client.cookies.set(visitors.COOKIE, vid)
+    token = _form_token(client, "/account/sign-in")
+    signed_in = client.post("/account/sign-in", data={"csrf_token": token, "identifier": "stitch@example.test",
+                                                     "password": PASSWORD, "next": "/"},
+                            headers={"accept": "text/html"}, follow_redirects=False)  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    client.cookies.clear()
+    client.post(EVENTS, json={"events": [event(event_id="after-1", visitor_id=vid)]})
+    db_session.expire_all()
+    people = dict(zip(*event_repository.person_events_frame(db_session)[["event_id", "person_id"]], strict=True))
+    assert people == {"before-1": f"u:{user.id}", "after-1": f"u:{user.id}", "stranger-1": f"v:{stranger}"}
+
+
+def test_stitching_keeps_the_first_user_and_ignores_bad_ids(db_session):
+    first, second = make_user(db_session), make_user(db_session)
+    vid = visitor_id()
+    assert visitors.stitch_visitor(db_session, vid, first.id)
+    assert not visitors.stitch_visitor(db_session, vid, second.id)
+    assert event_repository.get_visitor(db_session, vid).user_id == first.id
+    assert not visitors.stitch_visitor(db_session, "bad id\n", first.id)
+    assert not visitors.stitch_visitor(db_session, None, first.id)
+    declined = visitor_id()
+    visitors.set_consent(db_session, declined, False)
+    assert not visitors.stitch_visitor(db_session, declined, first.id)
+
+
+def test_person_events_frame_columns_and_filters(client, db_session):
+    campaign = make_campaign(db_session)
+    user = make_user(db_session)
+    db_session.commit()
+    from tests.marketing.helpers import marketer_headers
+
+    headers = marketer_headers(db_session)
+    vid = visitor_id()
+    batch = [
+        event(event_id="f1", visitor_id=vid, occurred_at="2026-11-01T00:00:00Z", utm_source="baidu",
+              utm_medium="cpc", utm_campaign="mondeo-q4"),
+        event(event_id="f2", visitor_id=None, user_id=user.id, type="contact", occurred_at="2026-11-02T00:00:00Z",
+              value="10.50", model_code="mondeo", city="guangzhou", store_code="gz-tianhe"),
+        event(event_id="f3", visitor_id=vid, type="click", occurred_at="2026-11-03T00:00:00Z"),
+    ]  # fmt: skip
+    assert client.post(EVENTS, json={"events": batch}, headers=headers).json()["accepted"] == 3
+    frame = event_repository.person_events_frame(db_session, ["visit", "contact"], datetime(2026, 11, 1, tzinfo=UTC),
+                                                 datetime(2026, 11, 3, tzinfo=UTC))  # fmt: skip
+    assert frame.columns == ["person_id", "at", "type", "channel", "campaign_code", "model_code", "city",
+                             "store_code", "value", "event_id"]  # fmt: skip
+    assert frame.schema["at"] == pl.Datetime("us", "UTC") and frame.schema["value"] == pl.Float64
+    rows = {r["event_id"]: r for r in frame.iter_rows(named=True)}
+    assert set(rows) == {"f1", "f2"}
+    assert rows["f1"]["campaign_code"] == campaign.code and rows["f1"]["channel"] == "search"
+    assert rows["f2"]["person_id"] == f"u:{user.id}" and rows["f2"]["value"] == 10.5
+    assert rows["f2"]["at"] == datetime(2026, 11, 2, tzinfo=UTC)
+    assert event_repository.person_events_frame(db_session, ["order"]).height == 0
+
+
+def test_storefront_pages_carry_the_banner_and_tracker(client, db_session):
+    make_small_catalog(db_session)
+    db_session.commit()
+    page = client.get("/", headers={"accept": "text/html"}).text
+    assert 'id="consent-banner"' in page and "/static/js/tracker.js" in page
+    script = client.get("/static/js/tracker.js")
+    assert script.status_code == 200 and "credentials: \"omit\"" in script.text
