@@ -183,9 +183,35 @@ def _create(session: Session, event: MarketingEvent, key: str, user_id: int | No
     return lead
 
 
+def _may_concern_a_lead(session: Session, events: Sequence[MarketingEvent]) -> list[MarketingEvent]:
+    """Inquiries, and the other events of people who have an open lead or inquire in this batch.
+
+    A few queries for the whole batch decide, so a bulk import of anonymous impressions does not cost two
+    queries per row. A person is matched as `capture` matches them: by user, or by any of their visitors.
+    """
+    stitched = repository.stitched_users(session, {e.visitor_id for e in events if e.visitor_id})
+    users_of = {e.id: e.user_id or stitched.get(e.visitor_id or "") for e in events}
+    visitors_of_user = repository.visitors_of_users(session, {u for u in users_of.values() if u is not None})
+
+    def visitors(event: MarketingEvent) -> set[str]:
+        own = {event.visitor_id} if event.visitor_id else set()
+        return own | visitors_of_user.get(users_of[event.id] or 0, set())
+
+    all_visitors = set().union(*(visitors(e) for e in events))
+    lead_users, lead_visitors = repository.people_with_open_leads(
+        session, user_ids={u for u in users_of.values() if u is not None}, visitor_ids=all_visitors
+    )
+    for event in events:
+        if event.type in CREATING_EVENTS:  # a lead may be created for this person within the batch
+            lead_users |= {users_of[event.id]} - {None}
+            lead_visitors |= visitors(event)
+    return [e for e in events if e.type in CREATING_EVENTS or users_of[e.id] in lead_users
+            or visitors(e) & lead_visitors]  # fmt: skip
+
+
 def capture_all(session: Session, events: Sequence[MarketingEvent]) -> list[Lead]:
     leads = []
-    for event in sorted(events, key=lambda e: (e.occurred_at, e.id or 0)):
+    for event in sorted(_may_concern_a_lead(session, events), key=lambda e: (e.occurred_at, e.id or 0)):
         lead = capture(session, event)
         if lead is not None:
             leads.append(lead)

@@ -22,6 +22,46 @@ def stitched_user(session: Session, visitor_id: str) -> int | None:
     return session.scalar(select(Visitor.user_id).where(Visitor.visitor_id == visitor_id))
 
 
+def stitched_users(session: Session, visitor_ids: Collection[str]) -> dict[str, int]:
+    """{visitor id: user id} for those of the visitors that signed in."""
+    if not visitor_ids:
+        return {}
+    statement = select(Visitor.visitor_id, Visitor.user_id).where(
+        Visitor.visitor_id.in_(list(visitor_ids)), Visitor.user_id.is_not(None)
+    )
+    return {visitor: user for visitor, user in session.execute(statement)}
+
+
+def visitors_of_users(session: Session, user_ids: Collection[int]) -> dict[int, set[str]]:
+    if not user_ids:
+        return {}
+    found: dict[int, set[str]] = {}
+    statement = select(Visitor.user_id, Visitor.visitor_id).where(Visitor.user_id.in_(list(user_ids)))
+    for user, visitor in session.execute(statement):
+        found.setdefault(user, set()).add(visitor)
+    return found
+
+
+def people_with_open_leads(session: Session, *, user_ids: Collection[int],
+                           visitor_ids: Collection[str]) -> tuple[set[int], set[str]]:  # fmt: skip
+    """Which of these users and visitors have an open lead: (user ids, visitor ids)."""
+    clauses = []
+    if user_ids:
+        clauses.append(Lead.user_id.in_(list(user_ids)))
+    if visitor_ids:
+        clauses.append(Lead.visitor_id.in_(list(visitor_ids)))
+    if not clauses:
+        return set(), set()
+    rows = session.execute(select(Lead.user_id, Lead.visitor_id).where(Lead.status.in_(OPEN_STAGES), or_(*clauses)))
+    users, visitors = set(), set()
+    for user, visitor in rows:
+        if user is not None:
+            users.add(user)
+        if visitor is not None:
+            visitors.add(visitor)
+    return users, visitors
+
+
 def visitors_of_user(session: Session, user_id: int) -> list[str]:
     return list(session.scalars(select(Visitor.visitor_id).where(Visitor.user_id == user_id)))
 
