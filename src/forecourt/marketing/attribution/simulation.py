@@ -66,15 +66,17 @@ class ChannelSpec:
     bursts: int = 1  # campaigns beside the always-on one
 
 
+# Costs are per simulated touch, which stands for one person reached: an impression touch costs what the
+# several impressions it takes to reach a person cost (¥0.8-2 at auto-industry CPMs), a click its CPC.
 DEFAULT_CHANNELS: tuple[ChannelSpec, ...] = (
-    ChannelSpec("search", 0.12, 2.50, 0.0, (2.0, 2.0), "click", "baidu", "cpc", 400, 2),
-    ChannelSpec("social", 0.10, 0.90, 0.0, (1.2, 4.0), "impression", "wechat", "social", 5, 2),
-    ChannelSpec("display", 0.09, 0.10, 0.0, (1.5, 4.0), "impression", "baidu_union", "display", 2),
-    ChannelSpec("video", 0.10, 2.10, 0.0, (1.5, 3.0), "impression", "douyin", "video", 8, 2),
-    ChannelSpec("marketplace", 0.08, 2.20, 0.2, (2.0, 2.0), "click", "autohome", "marketplace", 600),
-    ChannelSpec("email", 0.07, 0.05, 0.0, (8.0, 1.0), "click", "edm", "email", 2),
-    ChannelSpec("sms", 0.07, 0.0, 0.0, (10.0, 1.0), "click", "sms", "sms", 5),
-    ChannelSpec("referral", 0.03, 1.50, 0.8, (1.5, 1.5), "click", "owner_referral", "referral", 20_000),
+    ChannelSpec("search", 0.12, 2.50, 0.0, (2.0, 2.0), "click", "baidu", "cpc", 600, 2),
+    ChannelSpec("social", 0.10, 0.90, 0.0, (1.2, 4.0), "impression", "wechat", "social", 150, 2),
+    ChannelSpec("display", 0.09, 0.10, 0.0, (1.5, 4.0), "impression", "baidu_union", "display", 80),
+    ChannelSpec("video", 0.10, 2.10, 0.0, (1.5, 3.0), "impression", "douyin", "video", 200, 2),
+    ChannelSpec("marketplace", 0.08, 2.20, 0.2, (2.0, 2.0), "click", "autohome", "marketplace", 1500),
+    ChannelSpec("email", 0.07, 0.05, 0.0, (8.0, 1.0), "click", "edm", "email", 10),
+    ChannelSpec("sms", 0.07, 0.0, 0.0, (10.0, 1.0), "click", "sms", "sms", 10),
+    ChannelSpec("referral", 0.03, 1.50, 0.8, (1.5, 1.5), "click", "owner_referral", "referral", 5_000),
     ChannelSpec("direct", 0.10, 0.0, 0.0, (8.0, 1.0), "visit", "(direct)", "(none)", 0, 0),
     ChannelSpec("offline_event", 0.02, 1.80, 1.2, (2.0, 2.0), "visit", "auto_show", "event", 5_000),
 )
