@@ -37,7 +37,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port; default FORECOURT_PORT")] = None,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
 ) -> None:
-    """Serve the API (and, later, the storefront and back office)."""
+    """Serve the storefront, the back office and the API (with the scheduler for holds, reminders and the outbox)."""
     import uvicorn
 
     settings = get_settings()

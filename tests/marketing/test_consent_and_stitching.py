@@ -129,3 +129,17 @@ def test_storefront_pages_carry_the_banner_and_tracker(client, db_session):
     assert 'id="consent-banner"' in page and "/static/js/tracker.js" in page
     script = client.get("/static/js/tracker.js")
     assert script.status_code == 200 and "credentials: \"omit\"" in script.text
+
+
+def test_the_json_sign_in_stitches_too(client, db_session):
+    user = make_user(db_session, email="stitch-api@example.test")
+    db_session.commit()
+    vid = visitor_id()
+    client.post(EVENTS, json={"events": [event(event_id="api-before-1", visitor_id=vid)]})
+    client.cookies.set(visitors.COOKIE, vid)
+    signed_in = client.post("/api/v1/auth/sign-in", json={"identifier": "stitch-api@example.test",
+                                                          "password": PASSWORD})  # fmt: skip
+    assert signed_in.status_code == 200, signed_in.text[:300]
+    db_session.expire_all()
+    people = dict(zip(*event_repository.person_events_frame(db_session)[["event_id", "person_id"]], strict=True))
+    assert people["api-before-1"] == f"u:{user.id}"

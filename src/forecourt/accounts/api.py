@@ -25,6 +25,8 @@ from forecourt.accounts.schemas import (
 from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
+from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitors import stitch_visitor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 _PROBLEM = {"content": {"application/problem+json": {}}}
@@ -68,6 +70,7 @@ def sign_in(request: Request, response: Response, session: DbSession, body: Sign
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None
+    stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
     set_session_cookie(request, response, outcome.session_secret)
     return _me(outcome.principal)
 
