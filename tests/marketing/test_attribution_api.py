@@ -50,7 +50,7 @@ def test_attribution_figures(marketer: TestClient, db_session: Session) -> None:
     assert (body["conversions"], body["spend"], body["lookback_days"]) == (3, "350.00", 30)
     rows = {r["key"]: r for r in body["rows"]}
     assert rows["search"] == {"key": "search", "conversions": 1.5, "value": "0.00", "spend": "300.00",
-                              "cost_per_conversion": "200.00", "roas": "0.00"}  # fmt: skip
+                              "cost_per_conversion": "200.00", "roas": None}  # fmt: skip
     assert rows["email"]["cost_per_conversion"] == "100.00"
 
 

@@ -87,5 +87,5 @@ def test_run_on_files(tmp_path: Path) -> None:
                                  "--format", "csv"])  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = {r[0]: r for r in csv.reader(io.StringIO(result.stdout))}
-    assert rows["search"][1:] == ["1.50", "0.00", "300.00", "200.00", "0.00"]
-    assert rows["email"][1:] == ["0.50", "0.00", "50.00", "100.00", "0.00"]
+    assert rows["search"][1:] == ["1.50", "0.00", "300.00", "200.00", ""]
+    assert rows["email"][1:] == ["0.50", "0.00", "50.00", "100.00", ""]

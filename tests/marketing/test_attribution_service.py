@@ -94,8 +94,8 @@ def test_last_touch_credit_and_cost_per_test_drive(db_session: Session) -> None:
     assert report.conversions == 3
     assert report.spend == Decimal("350.00")
     assert _rows(report) == {
-        "search": (1.0, Decimal("300.00"), Decimal("300.00"), Decimal("0.00")),
-        "email": (1.0, Decimal("50.00"), Decimal("50.00"), Decimal("0.00")),
+        "search": (1.0, Decimal("300.00"), Decimal("300.00"), None),  # test drives carry no value: no ROAS
+        "email": (1.0, Decimal("50.00"), Decimal("50.00"), None),
         "(none)": (1.0, Decimal(0), Decimal("0.00"), None),
     }
 

@@ -13,7 +13,7 @@ module, and ROAS to two decimals.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -244,7 +244,7 @@ class Report:
 
     @property
     def roas(self) -> Decimal | None:
-        return _roas(self.value, self.spend)
+        return _roas(self.value, self.spend) if self.value else None  # no value (test drives): no ROAS
 
 
 def cost_rows(credited: pl.DataFrame, spend: Mapping[str, Decimal]) -> list[CreditRow]:
@@ -268,6 +268,8 @@ def report_from_paths(query: Query, paths: PathSet, spend: Mapping[str, Decimal]
     progress("solve", 1, 1)
     rows = cost_rows(credited, spend)
     value = _money(float(paths.paths["value"].cast(pl.Float64).fill_null(0.0).sum()))
+    if not value:  # conversions that carry no value (test drives, applications) have no return on spend
+        rows = [replace(row, roas=None) for row in rows]
     return Report(query, rows, paths.paths.height, value, sum(spend.values(), Decimal(0)))
 
 

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from forecourt.web.i18n import N_
+
 PAID_CHANNELS = frozenset({"search", "social", "display", "video", "marketplace"})
 OWNED_CHANNELS = frozenset({"email", "sms"})
 EARNED_CHANNELS = frozenset({"referral", "offline_event"})
@@ -37,24 +39,25 @@ FEATURE_NAMES: tuple[str, ...] = (
     "recency_days_log",
     "response_hours_log",
 )
+# Labels are marked for extraction; the back-office pages translate them when they show a lead's top factors.
 FEATURE_LABELS: dict[str, str] = {
-    "source_test_drive": "Came in through a test-drive booking",
-    "source_quote_request": "Came in through a quote request",
-    "source_credit_application": "Came in through a credit application",
-    "source_contact": "Came in through the contact form",
-    "channel_paid": "Paid media channel",
-    "channel_owned": "E-mail or SMS channel",
-    "channel_earned": "Referral or event",
-    "model_known": "Asked about a specific model",
-    "calculator_used": "Used the finance calculator",
-    "configurator_used": "Used the configurator",
-    "vehicle_views_log": "Vehicle pages viewed",
-    "test_drive_booked": "Booked a test drive",
-    "test_drive_taken": "Took a test drive",
-    "credit_application": "Pre-qualified or applied for credit",
-    "distance_km_log": "Distance to the store",
-    "recency_days_log": "Days since last activity",
-    "response_hours_log": "Hours until first contact",
+    "source_test_drive": N_("Came in through a test-drive booking"),
+    "source_quote_request": N_("Came in through a quote request"),
+    "source_credit_application": N_("Came in through a credit application"),
+    "source_contact": N_("Came in through the contact form"),
+    "channel_paid": N_("Paid media channel"),
+    "channel_owned": N_("E-mail or SMS channel"),
+    "channel_earned": N_("Referral or event"),
+    "model_known": N_("Asked about a specific model"),
+    "calculator_used": N_("Used the finance calculator"),
+    "configurator_used": N_("Used the configurator"),
+    "vehicle_views_log": N_("Vehicle pages viewed"),
+    "test_drive_booked": N_("Booked a test drive"),
+    "test_drive_taken": N_("Took a test drive"),
+    "credit_application": N_("Pre-qualified or applied for credit"),
+    "distance_km_log": N_("Distance to the store"),
+    "recency_days_log": N_("Days since last activity"),
+    "response_hours_log": N_("Hours until first contact"),
 }
 
 
