@@ -10,6 +10,7 @@ import pytest
 
 from forecourt.core.outbox import enqueue_event
 from forecourt.marketing import event_repository, visitors
+from tests.backoffice.helpers import sign_in
 from tests.factories import PASSWORD, make_small_catalog, make_user
 from tests.marketing.helpers import EVENTS, event, make_campaign, stored, visitor_id
 
@@ -129,6 +130,16 @@ def test_storefront_pages_carry_the_banner_and_tracker(client, db_session):
     assert 'id="consent-banner"' in page and "/static/js/tracker.js" in page
     script = client.get("/static/js/tracker.js")
     assert script.status_code == 200 and "credentials: \"omit\"" in script.text
+
+
+def test_back_office_pages_carry_no_tracker(client, db_session):
+    store = make_small_catalog(db_session)["stores"]["gz-tianhe"]
+    staff = make_user(db_session, roles=[("store_staff", store.id)])
+    db_session.commit()
+    sign_in(client, staff)
+    page = client.get("/backoffice/leads", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'id="consent-banner"' not in page.text and "tracker.js" not in page.text
 
 
 def test_the_json_sign_in_stitches_too(client, db_session):
