@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from forecourt.accounts import service
-from forecourt.accounts.principal import Principal, can_manage_store, managed_store_ids, staff_store_ids
+from forecourt.accounts.principal import Principal, Role, can_manage_store, managed_store_ids, staff_store_ids
 from forecourt.accounts.tokens import same_secret
 from forecourt.core.errors import Forbidden, Unauthenticated
 from forecourt.core.http import DbSession
@@ -106,3 +106,6 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
         return user
 
     return dependency
+
+
+MarketerUser = Annotated[Principal, Depends(require_roles(Role.MARKETER))]  # marketers and admins (API)

@@ -12,18 +12,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from forecourt.accounts.principal import Principal, Role
-from forecourt.accounts.security import require_roles
+from forecourt.accounts.security import MarketerUser
 from forecourt.core.http import DbSession
 from forecourt.marketing import attribution_service as attribution
 from forecourt.marketing import dashboard
 
 router = APIRouter(prefix="/api/v1", tags=["marketing"])
 
-Marketer = Annotated[Principal, Depends(require_roles(Role.MARKETER))]
 ModelName = Literal["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov",
                     "shapley"]  # fmt: skip
 ConversionName = Literal["test_drive_booked", "test_drive_taken", "credit_application", "order"]
@@ -80,7 +78,7 @@ class FunnelOut(BaseModel):
 def get_attribution(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: MarketerUser,
     first_day: FromDay = None,
     last_day: ToDay = None,
     model: ModelName = "last_non_direct",
@@ -112,7 +110,7 @@ def get_attribution(
 def get_funnel(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: MarketerUser,
     first_day: FromDay = None,
     last_day: ToDay = None,
     by: Literal["channel", "city", "model"] = "channel",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
-from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import require_roles
+from forecourt.accounts.security import MarketerUser
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.marketing import campaigns
 from forecourt.marketing.campaign_schemas import (
@@ -22,7 +21,6 @@ from forecourt.marketing.event_files import FileTooLarge
 from forecourt.marketing.models import Campaign
 
 router = APIRouter(prefix="/api/v1", tags=["marketing campaigns"])
-MarketerUser = Annotated[Principal, Depends(require_roles("marketer"))]
 CampaignCode = Annotated[str, Path(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
 _PROBLEM = {"content": {"application/problem+json": {}}}
 _AUTH = {401: {"description": "Not signed in", **_PROBLEM}, 403: {"description": "Not a marketer or admin", **_PROBLEM}}

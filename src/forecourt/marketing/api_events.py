@@ -15,10 +15,10 @@ import threading
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import CurrentUser, require_roles
+from forecourt.accounts.security import CurrentUser, MarketerUser
 from forecourt.core.errors import TooManyRequests
 from forecourt.core.http import WriteSession
 from forecourt.marketing import events, visitors
@@ -39,7 +39,6 @@ from forecourt.marketing.event_schemas import (
 )  # fmt: skip
 
 router = APIRouter(prefix="/api/v1", tags=["marketing events"])
-MarketerUser = Annotated[Principal, Depends(require_roles("marketer"))]
 ANONYMOUS_EVENTS_PER_MINUTE = 300
 _PROBLEM = {"content": {"application/problem+json": {}}}
 
