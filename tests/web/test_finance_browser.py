@@ -19,18 +19,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL, ensure_demo_users
-from forecourt.app import create_app
-from forecourt.catalog.demo import load_demo
+from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL
 from forecourt.catalog.models import Trim, Vehicle, VehicleModel
 from forecourt.core import clock
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
 from forecourt.finance.bureau import DEMO_ID_GOOD
 from forecourt.finance.demo import NEV_TRIMS, ensure_finance_demo
-from tests.live_server import serving
+from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import DESKTOP, PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
@@ -50,23 +46,19 @@ APPLICANT = {"full_name": "Zhang Wei", "date_of_birth": "1990-03-07", "address":
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """A live server over the demo cars, accounts and finance programs, and the VINs of two available
     (petrol) Mondeos: one for the English journey, which reserves it, one for the Chinese comparison."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('finance') / 'forecourt.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(make_session_factory(engine)) as session:
-        load_demo(session, vehicles=300, seed=2018)
-        ensure_demo_users(session, "test")
-        ensure_finance_demo(session)
-        vins = list(session.scalars(
-            select(Vehicle.vin).join(Trim, Vehicle.trim_id == Trim.id).join(VehicleModel, Trim.model_id == VehicleModel.id)
-            .where(VehicleModel.code == "mondeo", Trim.code != NEV_TRIMS["mondeo"], Vehicle.status == "available",
-                   Vehicle.is_test_drive_fleet.is_(False))
-            .order_by(Vehicle.vin).limit(2)))  # fmt: skip
-    engine.dispose()
+    url, vins = demo_database(tmp_path_factory.mktemp("finance"), vehicles=300, then=_finance_demo_and_two_mondeos)
     assert len(vins) == 2, "the demo should have at least two available petrol Mondeos"
-    app = create_app(Settings(environment="test", database_url=url))
-    with serving(app) as base_url:
+    with serving_database(url) as base_url:
         yield base_url, vins
+
+
+def _finance_demo_and_two_mondeos(session: Session) -> list[str]:
+    ensure_finance_demo(session)
+    return list(session.scalars(
+        select(Vehicle.vin).join(Trim, Vehicle.trim_id == Trim.id).join(VehicleModel, Trim.model_id == VehicleModel.id)
+        .where(VehicleModel.code == "mondeo", Trim.code != NEV_TRIMS["mondeo"], Vehicle.status == "available",
+               Vehicle.is_test_drive_fleet.is_(False))
+        .order_by(Vehicle.vin).limit(2)))  # fmt: skip
 
 
 def _shot(page: Any, name: str) -> None:

@@ -14,15 +14,10 @@ from typing import Any
 
 import pytest
 
-from forecourt.accounts.demo import DEMO_PASSWORD, MARKETER_EMAIL, ensure_demo_users
-from forecourt.app import create_app
-from forecourt.catalog.demo import load_demo
+from forecourt.accounts.demo import DEMO_PASSWORD, MARKETER_EMAIL
 from forecourt.core import clock
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
 from forecourt.marketing.demo import load_marketing_demo
-from tests.live_server import serving
+from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
@@ -31,16 +26,10 @@ NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('marketing') / 'forecourt.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with clock.pinned(NOW), transaction(make_session_factory(engine)) as session:
-        load_demo(session, vehicles=50, seed=2018)
-        ensure_demo_users(session, "test")
-        load_marketing_demo(session, visitors=6_000)
-    engine.dispose()
-    app = create_app(Settings(environment="test", database_url=url))
-    with serving(app) as base_url:
+    with clock.pinned(NOW):
+        url, _ = demo_database(tmp_path_factory.mktemp("marketing"), vehicles=50,
+                               then=lambda session: load_marketing_demo(session, visitors=6_000))  # fmt: skip
+    with serving_database(url) as base_url:
         yield base_url
 
 

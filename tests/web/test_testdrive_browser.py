@@ -17,16 +17,11 @@ from typing import Any
 
 import pytest
 
-from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL, ensure_demo_users
-from forecourt.app import create_app
+from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
 from forecourt.catalog import service as catalog
-from forecourt.catalog.demo import load_demo
 from forecourt.core import clock
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
 from forecourt.integrations import DEMO_ID_HIGH_SCORE
-from tests.live_server import serving
+from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
@@ -37,16 +32,9 @@ STORE = "gz-self-service"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live server over the demo data with its accounts, and the VIN of a self-service fleet car."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('testdrive') / 'forecourt.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(make_session_factory(engine)) as session:
-        load_demo(session, vehicles=200, seed=2018)
-        ensure_demo_users(session, "test")
-        vin = catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin
-    engine.dispose()
-    app = create_app(Settings(environment="test", database_url=url))
-    with serving(app) as base_url:
+    url, vin = demo_database(tmp_path_factory.mktemp("testdrive"), vehicles=200,
+                             then=lambda session: catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin)  # fmt: skip
+    with serving_database(url) as base_url:
         yield base_url, vin
 
 

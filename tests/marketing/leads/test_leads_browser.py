@@ -10,14 +10,9 @@ from typing import Any
 
 import pytest
 
-from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, ensure_demo_users
-from forecourt.app import create_app
-from forecourt.catalog.demo import load_demo
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
+from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL
 from forecourt.marketing.leads.demo import load_lead_demo
-from tests.live_server import serving
+from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
@@ -25,16 +20,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def leads_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('leads') / 'forecourt.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(make_session_factory(engine)) as session:
-        load_demo(session, vehicles=120, seed=2018)
-        ensure_demo_users(session, "test")
-        load_lead_demo(session)
-    engine.dispose()
-    app = create_app(Settings(environment="test", database_url=url))
-    with serving(app) as base_url:
+    url, _ = demo_database(tmp_path_factory.mktemp("leads"), vehicles=120, then=load_lead_demo)
+    with serving_database(url) as base_url:
         yield base_url
 
 
