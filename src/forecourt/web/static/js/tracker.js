@@ -128,13 +128,30 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var banner = document.getElementById("consent-banner");
+    var settings = document.getElementById("consent-settings");
+    if (!banner) {
+      return;
+    }
     var consent = readCookie(CONSENT_COOKIE);
     if (consent === "granted") {
       track(banner);
-    } else if (!consent && banner) {
-      banner.hidden = false;
-      banner.querySelector("[data-consent=accept]").addEventListener("click", function () { choose(banner, true); });
-      banner.querySelector("[data-consent=decline]").addEventListener("click", function () { choose(banner, false); });
     }
+    banner.hidden = Boolean(consent);
+    if (settings) {
+      settings.hidden = !consent;
+      // A choice can be changed at any time; declining after accepting deletes what was measured.
+      settings.querySelector("[data-consent=reopen]").addEventListener("click", function () {
+        settings.hidden = true;
+        banner.hidden = false;
+      });
+    }
+    var decide = function (granted) {
+      choose(banner, granted);
+      if (settings) {
+        settings.hidden = false;
+      }
+    };
+    banner.querySelector("[data-consent=accept]").addEventListener("click", function () { decide(true); });
+    banner.querySelector("[data-consent=decline]").addEventListener("click", function () { decide(false); });
   });
 })();
