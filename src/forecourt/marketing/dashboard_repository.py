@@ -41,10 +41,9 @@ def spend_totals(session: Session, first_day: date, last_day: date, by: str) -> 
     return {name: amount or Decimal(0) for name, amount in rows}
 
 
-def campaign_codes_exist(session: Session, codes: Sequence[str]) -> bool:
-    if not codes:
-        return False
-    return session.scalar(select(func.count()).select_from(Campaign).where(Campaign.code.in_(codes))) > 0
+def campaigns_with_prefix_exist(session: Session, prefix: str) -> bool:
+    statement = select(Campaign.id).where(Campaign.code.startswith(prefix, autoescape=True)).limit(1)
+    return session.scalar(statement) is not None
 
 
 def campaign_ids(session: Session, codes: Sequence[str]) -> dict[str, int]:
