@@ -155,6 +155,15 @@ def test_comparison_costs_use_the_chosen_model(db_session: Session) -> None:
     assert rows["search"].cost_per_sale == Decimal("300.00")
     assert rows["search"].roas == Decimal("500.00")
     assert rows["email"].cost_per_sale is None  # no sale credited to email
+    # the counts behind the costs: linear splits visitor a's drive between search and email
+    assert (rows["search"].test_drives, rows["search"].sales, rows["search"].sales_value) == (1.5, 1.0,
+                                                                                              Decimal("150000.00"))
+    assert (rows["email"].test_drives, rows["email"].sales, rows["email"].sales_value) == (0.5, 0.0, Decimal("0.00"))
+    # totals: 3 drives (d's falls outside the lookback, so "(none)" holds it), 1 sale, all spend in the period
+    assert (comparison.test_drives, comparison.sales, comparison.spend) == (3.0, 1.0, Decimal("350.00"))
+    assert comparison.cost_per_test_drive == Decimal("116.67")  # 350 / 3, half up
+    assert comparison.cost_per_sale == Decimal("350.00")
+    assert comparison.roas == Decimal("428.57")  # 150,000 / 350
 
 
 def test_weekly_credit_and_spend() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -63,12 +64,21 @@ def test_the_page_shows_funnel_attribution_and_trends(client: TestClient, db_ses
     assert response.status_code == 200
     html = response.text
     for part in ('id="funnel-chart"', 'id="funnel-table"', 'id="model-chart"', 'id="attribution-table"',
+                 'id="drive-cost-chart"', 'id="sale-cost-chart"', 'id="cost-table"',
                  'id="conversion-chart"', 'id="spend-chart"', 'id="trends-table"', 'href="/backoffice/marketing"',
                  'aria-current="page">Marketing<'):  # fmt: skip
         assert part in html, part
     assert "<title" in html and 'role="img"' in html
-    assert "¥200.00" in html  # search's cost per test drive under the linear model
-    assert "¥300.00" in html  # search's spend and cost per sale
+    # search under the linear model: CNY 300 spent, 1.5 drives (CNY 200 each), 1 sale of CNY 150,000 (ROAS 500)
+    cost_table = html[html.index('id="cost-table"'):]
+    search_row = re.search(r"<tr><th scope=\"row\">Search</th>(.*?)</tr>", cost_table, re.S)
+    assert search_row is not None
+    cells = re.findall(r'<td class="num">(.*?)</td>', search_row.group(1))
+    assert [c.replace("CN", "") for c in cells] == ["¥300.00", "1.5", "¥200.00", "1.0", "¥150,000.00", "¥300.00",
+                                                     "500.00×"]  # fmt: skip
+    # the cost chart ranks the cheapest first: e-mail's CNY 100 per drive before search's CNY 200
+    drive_chart = html[html.index('id="drive-cost-chart"'):html.index('id="sale-cost-chart"')]
+    assert drive_chart.index("Email: CN¥100.00") < drive_chart.index("Search: CN¥200.00")
     assert "/backoffice/marketing/attribution.csv?from=2026-03-02&amp;to=2026-03-08&amp;model=linear" in html
 
 
@@ -100,9 +110,11 @@ def test_csv_exports(client: TestClient, db_session: Session) -> None:
     _signed_in(client, db_session, "marketer")
     rows = _csv(client.get(f"/backoffice/marketing/attribution.csv?{PERIOD}&model=linear"))
     assert rows[0] == ["channel", "first_touch", "last_touch", "last_non_direct", "linear", "time_decay",
-                       "position_based", "markov", "shapley", "spend", "cost_per_test_drive", "cost_per_sale", "roas"]  # fmt: skip
-    search = next(r for r in rows if r[0] == "search")
-    assert (search[4], search[9], search[10], search[11], search[12]) == ("1.5", "300.00", "200.00", "300.00", "500.00")
+                       "position_based", "markov", "shapley", "spend", "test_drives", "cost_per_test_drive", "sales",
+                       "sales_value", "cost_per_sale", "roas"]  # fmt: skip
+    search = dict(zip(rows[0], next(r for r in rows if r[0] == "search"), strict=True))
+    assert search == search | {"linear": "1.5", "spend": "300.00", "test_drives": "1.5", "cost_per_test_drive": "200.00",
+                               "sales": "1.0", "sales_value": "150000.00", "cost_per_sale": "300.00", "roas": "500.00"}
     funnel = _csv(client.get(f"/backoffice/marketing/funnel.csv?{PERIOD}&dimension=city"))
     assert funnel[0] == ["city", "visit", "vehicle_view", "test_drive_booked", "credit_application", "order"]
     assert ["shanghai", "1", "1", "1", "0", "1"] in funnel

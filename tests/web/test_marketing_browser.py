@@ -48,11 +48,14 @@ def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str)
     page.wait_for_url(re.compile(r"/backoffice/marketing\?from="))
     expect(page.locator("h1")).to_have_text("Marketing")
     expect(page.locator("nav.bo-nav a[aria-current=page]")).to_have_text("Marketing")
-    for chart in ("#funnel-chart", "#model-chart", "#conversion-chart", "#spend-chart"):
+    for chart in ("#funnel-chart", "#model-chart", "#drive-cost-chart", "#sale-cost-chart", "#conversion-chart",
+                  "#spend-chart"):
         expect(page.locator(chart)).to_be_visible()
         assert page.locator(f"{chart} rect, {chart} polyline").count() > 0, chart
     expect(page.locator("#model-chart")).to_have_attribute("role", "img")
     expect(page.locator("#attribution-table tbody tr")).to_have_count(10)  # every channel
+    expect(page.locator("#cost-table tbody tr")).to_have_count(10)  # and what each cost
+    expect(page.locator("#cost-table tfoot")).to_contain_text("¥")
     page.screenshot(path=str(SCREENSHOTS / "marketing-dashboard-en-desktop.png"), full_page=True)
 
     # Switch the model and the conversion type: the filters travel in the query string.
@@ -66,6 +69,7 @@ def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str)
     expect(page.locator("#funnel-table tbody")).to_contain_text("Guangzhou")
     expect(page.locator("#attribution-table th[aria-current=true]")).to_have_text("Shapley value")
     page.locator("#attribution").screenshot(path=str(SCREENSHOTS / "marketing-attribution-orders-en.png"))
+    page.locator("#costs").screenshot(path=str(SCREENSHOTS / "marketing-costs-orders-en.png"))
 
     with page.expect_download() as caught:
         page.locator("#attribution-csv").click()

@@ -293,9 +293,12 @@ class ComparisonRow:
     key: str
     credit: dict[str, float]  # model -> credited conversions of the query's conversion type
     spend: Decimal
-    cost_per_test_drive: Decimal | None  # spend / test drives booked credited by the query's model
-    cost_per_sale: Decimal | None  # spend / orders credited by the query's model
-    roas: Decimal | None  # order value credited by the query's model / spend
+    test_drives: float  # test drives booked credited by the query's model
+    cost_per_test_drive: Decimal | None  # spend / test_drives
+    sales: float  # orders credited by the query's model
+    sales_value: Decimal  # their credited value, rounded to the cent
+    cost_per_sale: Decimal | None  # spend / sales
+    roas: Decimal | None  # sales_value / spend
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,30 @@ class Comparison:
     conversions: int
     totals: dict[str, float] = field(default_factory=dict)
     spend: Decimal = Decimal(0)
+
+    @property
+    def test_drives(self) -> float:
+        return sum(row.test_drives for row in self.rows)
+
+    @property
+    def sales(self) -> float:
+        return sum(row.sales for row in self.rows)
+
+    @property
+    def sales_value(self) -> Decimal:
+        return sum((row.sales_value for row in self.rows), Decimal(0))
+
+    @property
+    def cost_per_test_drive(self) -> Decimal | None:
+        return _per(self.spend, self.test_drives)
+
+    @property
+    def cost_per_sale(self) -> Decimal | None:
+        return _per(self.spend, self.sales)
+
+    @property
+    def roas(self) -> Decimal | None:
+        return _roas(self.sales_value, self.spend)
 
 
 def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decimal]) -> Comparison:
@@ -332,9 +359,11 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
     for key in keys:
         spent = spend.get(key, Decimal(0))
         credits = dict(zip(MODELS, by_key.get(key, (0.0,) * len(MODELS)), strict=True))
+        drives_credited = drive_credit.get(key, 0.0)
         sold, sold_value = sale_credit.get(key, (0.0, 0.0))
-        rows.append(ComparisonRow(key, credits, spent, _per(spent, drive_credit.get(key, 0.0)), _per(spent, sold),
-                                  _roas(_money(sold_value), spent)))  # fmt: skip
+        value = _money(sold_value)
+        rows.append(ComparisonRow(key, credits, spent, drives_credited, _per(spent, drives_credited), sold, value,
+                                  _per(spent, sold), _roas(value, spent)))  # fmt: skip
     rows.sort(key=lambda r: (-r.credit[query.model], -r.spend, r.key))  # the chosen model's ranking
     totals = {m: float(table[m].sum()) if table.height else 0.0 for m in MODELS}
     return Comparison(query, MODELS, rows, main.paths.height, totals, sum(spend.values(), Decimal(0)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 PALETTE: tuple[str, ...] = (
     "#0b4ea2", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#3d8bd9", "#8a5a44", "#5c946e", "#c86bfa", "#4a4a4a",
@@ -182,3 +183,41 @@ def lines(
                         [(x, y, x_labels[i], values[i]) for i, (x, y) in enumerate(pts)]))  # fmt: skip
     labels = [Group(label, round(left + i * step, 1)) for i, label in enumerate(x_labels) if i % max(every, 1) == 0]
     return LineChart(width, height, left, width - right, top + plot_h, out, labels, _ticks(peak, top, plot_h))
+
+
+@dataclass(frozen=True)
+class RowBar:
+    label: str
+    y: float  # baseline of the row's label text
+    bar: Bar
+    amount: Decimal | float  # the value as given (an exact amount stays exact for its label)
+
+
+@dataclass(frozen=True)
+class RowBarChart:
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    plot_bottom: float
+    rows: list[RowBar]
+    ticks: list[Tick]  # value ticks along x (`y` of each is its x position)
+
+
+def ranked_bars(
+    items: Sequence[tuple[str, Decimal | float]], *, width: int = 480, row_height: int = 26, fill: str = PALETTE[0]
+) -> RowBarChart:
+    """Horizontal bars on one value axis, one row per (label, amount) in the order given: a ranking such as the
+    cost per test drive of each channel, where a bar's length is all that is compared."""
+    left, right, top, bottom = 150.0, 84.0, 4.0, 22.0
+    plot_w = width - left - right
+    peak = nice_max(max((float(v) for _, v in items), default=0.0))
+    rows = []
+    for i, (label, amount) in enumerate(items):
+        y = top + i * row_height
+        length = round(plot_w * max(float(amount), 0.0) / peak, 1)
+        rows.append(RowBar(label, y + row_height / 2 + 4, Bar(left, y + 4, length, row_height - 8, fill, label, label,
+                                                                float(amount)), amount))  # fmt: skip
+    plot_bottom = top + len(items) * row_height
+    ticks = [Tick(t.value, round(left + plot_w * t.value / peak, 1)) for t in _ticks(peak, 0.0, 1.0)]
+    return RowBarChart(width, int(plot_bottom + bottom), left, left + plot_w, plot_bottom, rows, ticks)

@@ -182,9 +182,11 @@ def funnel_csv(part: Funnel) -> bytes:
 
 
 def attribution_csv(part: attribution.Comparison) -> bytes:
-    header = [part.query.by, *part.models, "spend", "cost_per_test_drive", "cost_per_sale", "roas"]
-    return csv_bytes(header, ([r.key, *(_share(r.credit[m]) for m in part.models), r.spend, r.cost_per_test_drive,
-                               r.cost_per_sale, r.roas] for r in part.rows))  # fmt: skip
+    header = [part.query.by, *part.models, "spend", "test_drives", "cost_per_test_drive", "sales", "sales_value",
+              "cost_per_sale", "roas"]  # fmt: skip
+    return csv_bytes(header, ([r.key, *(_share(r.credit[m]) for m in part.models), r.spend, _share(r.test_drives),
+                               r.cost_per_test_drive, _share(r.sales), r.sales_value, r.cost_per_sale, r.roas]
+                              for r in part.rows))  # fmt: skip
 
 
 def trends_csv(part: Trends, by: str) -> bytes:

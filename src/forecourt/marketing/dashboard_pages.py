@@ -7,7 +7,9 @@ Thin: read the filters from the query string (bad values fall back to defaults a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -107,10 +109,24 @@ def _charts(board: service.Dashboard, names: dict[str, str]) -> dict[str, Any]:
     labels = [w.strftime("%m-%d") for w in trend.weeks]
     every = max(1, len(labels) // 12)
     return {
+        **_cost_charts(comparison),
         "funnel_chart": charts.stacked_rows(service.FUNNEL_STAGES, keys, stage_values),
         "model_chart": charts.grouped_bars(groups, series),
         "conversion_chart": charts.lines(labels, [(k, trend.conversions[k]) for k in top], every=every),
         "spend_chart": charts.lines(labels, [(k, [float(v) for v in trend.spend[k]]) for k in top], every=every),
+    }
+
+
+def _cost_charts(comparison: attribution.Comparison) -> dict[str, charts.RowBarChart]:
+    """Cheapest first: the cost per test drive and per sale of each key that had spend and was credited some."""
+
+    def ranking(cost_of: Callable[[attribution.ComparisonRow], Decimal | None]) -> list[tuple[str, Decimal]]:
+        costs = [(row.key, cost) for row in comparison.rows if row.spend > 0 and (cost := cost_of(row)) is not None]
+        return sorted(costs, key=lambda item: (item[1], item[0]))
+
+    return {
+        "drive_cost_chart": charts.ranked_bars(ranking(lambda row: row.cost_per_test_drive), fill=charts.colour(0)),
+        "sale_cost_chart": charts.ranked_bars(ranking(lambda row: row.cost_per_sale), fill=charts.colour(2)),
     }
 
 
