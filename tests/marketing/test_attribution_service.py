@@ -166,14 +166,6 @@ def test_comparison_costs_use_the_chosen_model(db_session: Session) -> None:
     assert comparison.roas == Decimal("428.57")  # 150,000 / 350
 
 
-def test_weekly_credit_and_spend() -> None:
-    period = service.Period(FIRST, LAST)
-    assert service.weeks(period) == [date(2026, 3, 2)]
-    spend = service.weekly_spend([(date(2026, 3, 3), "search", "x", Decimal("1.10")),
-                                  (date(2026, 3, 9), "search", "x", Decimal("2.00"))], "channel")  # fmt: skip
-    assert spend == {date(2026, 3, 2): {"search": Decimal("1.10")}, date(2026, 3, 9): {"search": Decimal("2.00")}}
-
-
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

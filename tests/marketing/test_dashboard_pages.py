@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from forecourt.marketing import attribution_service as attribution
 from forecourt.marketing import dashboard
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_small_catalog, make_user
@@ -144,3 +146,11 @@ def test_safe_cell(value: object, cell: object) -> None:
 def test_csv_bytes_keeps_chinese_text_for_excel() -> None:
     data = dashboard.csv_bytes(["城市", "n"], [["广州", 1]])
     assert data == "\ufeff城市,n\r\n广州,1\r\n".encode()
+
+
+def test_weekly_credit_and_spend() -> None:
+    period = attribution.Period(date(2026, 3, 2), date(2026, 3, 8))
+    assert dashboard.weeks(period) == [date(2026, 3, 2)]
+    spend = dashboard.weekly_spend([(date(2026, 3, 3), "search", "x", Decimal("1.10")),
+                                    (date(2026, 3, 9), "search", "x", Decimal("2.00"))], "channel")  # fmt: skip
+    assert spend == {date(2026, 3, 2): {"search": Decimal("1.10")}, date(2026, 3, 9): {"search": Decimal("2.00")}}

@@ -12,7 +12,7 @@ module, and ROAS to two decimals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -375,45 +375,3 @@ def compare_models(session: Session, query: Query) -> Comparison:
     journeys = load_journeys(session, period.start, period.end, timedelta(days=widest))
     spend = repository.spend_totals(session, period.first_day, period.last_day, query.by)
     return compare_journeys(journeys, query, spend)
-
-
-def weekly_credit(journeys: Journeys, query: Query) -> list[tuple[date, dict[str, float]]]:
-    """Per week (starting Monday, in the query's zone) the query model's credit per key of conversions that week."""
-    period = query.period
-    paths = path_set(journeys, query.conversion, period.start, period.end, query.lookback,
-                     vehicle_model=query.vehicle_model, city=query.city)  # fmt: skip
-    week = (
-        pl.col("converted_at").dt.convert_time_zone(period.zone).dt.date()
-        - pl.duration(days=pl.col("converted_at").dt.convert_time_zone(period.zone).dt.weekday() - 1)
-    )
-    tagged = paths.paths.with_columns(week.alias("_week"))
-    result = []
-    for monday in weeks(period):
-        subset = tagged.filter(pl.col("_week") == monday).drop("_week")
-        if subset.height == 0:
-            result.append((monday, {}))
-            continue
-        credited = credit(PathSet(subset, paths.non_converting), query.model, by=query.by, order=query.order)
-        result.append((monday, {k: c for k, c, _ in credited.iter_rows()}))
-    return result
-
-
-def weeks(period: Period) -> list[date]:
-    """The Mondays of the weeks that overlap the period."""
-    monday = period.first_day - timedelta(days=period.first_day.weekday())
-    out = []
-    while monday <= period.last_day:
-        out.append(monday)
-        monday += timedelta(days=7)
-    return out
-
-
-def weekly_spend(rows: Sequence[tuple[date, str, str, Decimal]], by: str) -> dict[date, dict[str, Decimal]]:
-    """Spend rows (day, channel, campaign, amount) summed per Monday and key."""
-    out: dict[date, dict[str, Decimal]] = {}
-    for day, channel, campaign, amount in rows:
-        monday = day - timedelta(days=day.weekday())
-        key = channel if by == "channel" else campaign
-        bucket = out.setdefault(monday, {})
-        bucket[key] = bucket.get(key, Decimal(0)) + amount
-    return out

@@ -89,6 +89,52 @@ def funnel(
     return funnel_from_events(events, dimension, vehicle_model=vehicle_model, city=city)
 
 
+# --- weekly trends -----------------------------------------------------------------------------------------------------
+
+
+def weekly_credit(journeys: attribution.Journeys, query: attribution.Query) -> list[tuple[date, dict[str, float]]]:
+    """Per week (starting Monday, in the query's zone) the query model's credit per key of conversions that week."""
+    period = query.period
+    paths = attribution.path_set(journeys, query.conversion, period.start, period.end, query.lookback,
+                                 vehicle_model=query.vehicle_model, city=query.city)  # fmt: skip
+    week = (
+        pl.col("converted_at").dt.convert_time_zone(period.zone).dt.date()
+        - pl.duration(days=pl.col("converted_at").dt.convert_time_zone(period.zone).dt.weekday() - 1)
+    )
+    tagged = paths.paths.with_columns(week.alias("_week"))
+    result = []
+    for monday in weeks(period):
+        subset = tagged.filter(pl.col("_week") == monday).drop("_week")
+        if subset.height == 0:
+            result.append((monday, {}))
+            continue
+        subset_paths = attribution.PathSet(subset, paths.non_converting)
+        credited = attribution.credit(subset_paths, query.model, by=query.by, order=query.order)
+        result.append((monday, {k: c for k, c, _ in credited.iter_rows()}))
+    return result
+
+
+def weeks(period: attribution.Period) -> list[date]:
+    """The Mondays of the weeks that overlap the period."""
+    monday = period.first_day - timedelta(days=period.first_day.weekday())
+    out = []
+    while monday <= period.last_day:
+        out.append(monday)
+        monday += timedelta(days=7)
+    return out
+
+
+def weekly_spend(rows: Sequence[tuple[date, str, str, Decimal]], by: str) -> dict[date, dict[str, Decimal]]:
+    """Spend rows (day, channel, campaign, amount) summed per Monday and key."""
+    out: dict[date, dict[str, Decimal]] = {}
+    for day, channel, campaign, amount in rows:
+        monday = day - timedelta(days=day.weekday())
+        key = channel if by == "channel" else campaign
+        bucket = out.setdefault(monday, {})
+        bucket[key] = bucket.get(key, Decimal(0)) + amount
+    return out
+
+
 @dataclass(frozen=True)
 class TrendRow:
     week: date
@@ -141,10 +187,10 @@ def dashboard(session: Session, query: attribution.Query, dimension: str) -> Das
     journeys = attribution.journeys_from_events(events)
     spend = repository.spend_totals(session, period.first_day, period.last_day, query.by)
     comparison = attribution.compare_journeys(journeys, query, spend)
-    weekly = attribution.weekly_credit(journeys, query)
+    weekly = weekly_credit(journeys, query)
     spend_days = repository.spend_by_day(session, period.first_day, period.last_day)
     return Dashboard(query, dimension, funnel_part, comparison,
-                     trends(weekly, attribution.weekly_spend(spend_days, query.by)))  # fmt: skip
+                     trends(weekly, weekly_spend(spend_days, query.by)))  # fmt: skip
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------------
