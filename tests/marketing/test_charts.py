@@ -23,7 +23,7 @@ def test_ranked_bars_keep_order_scale_to_one_axis_and_keep_exact_amounts() -> No
     assert [row.amount for row in chart.rows] == [Decimal("10.27"), Decimal("252.11"), Decimal("4913.26")]
     # one axis up to 5,000: each bar's length is its share of it
     assert [t.value for t in chart.ticks] == [0, 1_000, 2_000, 3_000, 4_000, 5_000]
-    assert chart.ticks[0].y == chart.plot_left and chart.ticks[-1].y == chart.plot_right
+    assert chart.ticks[0].x == chart.plot_left and chart.ticks[-1].x == chart.plot_right
     for row in chart.rows:
         assert row.bar.x == chart.plot_left
         assert row.bar.width == pytest.approx(plot_width * float(row.amount) / 5_000, abs=0.05)

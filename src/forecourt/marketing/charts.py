@@ -194,6 +194,12 @@ class RowBar:
 
 
 @dataclass(frozen=True)
+class XTick:
+    value: float
+    x: float
+
+
+@dataclass(frozen=True)
 class RowBarChart:
     width: int
     height: int
@@ -201,7 +207,7 @@ class RowBarChart:
     plot_right: float
     plot_bottom: float
     rows: list[RowBar]
-    ticks: list[Tick]  # value ticks along x (`y` of each is its x position)
+    ticks: list[XTick]  # value ticks along the horizontal axis
 
 
 def ranked_bars(
@@ -219,5 +225,5 @@ def ranked_bars(
         rows.append(RowBar(label, y + row_height / 2 + 4, Bar(left, y + 4, length, row_height - 8, fill, label, label,
                                                                 float(amount)), amount))  # fmt: skip
     plot_bottom = top + len(items) * row_height
-    ticks = [Tick(t.value, round(left + plot_w * t.value / peak, 1)) for t in _ticks(peak, 0.0, 1.0)]
+    ticks = [XTick(t.value, round(left + plot_w * t.value / peak, 1)) for t in _ticks(peak, 0.0, 1.0)]
     return RowBarChart(width, int(plot_bottom + bottom), left, left + plot_w, plot_bottom, rows, ticks)
