@@ -93,11 +93,13 @@ def _paths(data: Path, converting: bool) -> dict[str, float]:
 def _grouped(data: Path) -> dict[str, float]:
     paths, nulls = pl.read_parquet(data / "paths.parquet"), pl.read_parquet(data / "nulls.parquet")
     seconds, counts = _timed(lambda: path_counts(paths, nulls))
-    pl.DataFrame({
-        "path": [">".join(p) for p in counts.paths],
-        "conv": [int(c) for c in counts.conversions],
-        "null": [int(n) for n in counts.nulls],
-    }).write_parquet(data / "grouped.parquet")  # fmt: skip
+    pl.DataFrame(
+        {
+            "path": [">".join(p) for p in counts.paths],
+            "conv": [int(c) for c in counts.conversions],
+            "null": [int(n) for n in counts.nulls],
+        }
+    ).write_parquet(data / "grouped.parquet")
     return {"path_counts": seconds, "distinct_paths": float(len(counts.paths))}
 
 
@@ -128,8 +130,11 @@ def _ca_markov(data: Path) -> dict[str, float]:
     import ChannelAttribution as ca
 
     grouped = _grouped_pandas(data)
-    seconds, _ = _timed(lambda: ca.markov_model(grouped, "path", "conv", var_null="null", order=1, ncore=2,
-                                                verbose=False, flg_pro=False))  # fmt: skip
+    seconds, _ = _timed(
+        lambda: ca.markov_model(
+            grouped, "path", "conv", var_null="null", order=1, ncore=2, verbose=False, flg_pro=False
+        )
+    )
     return {"seconds": seconds}
 
 
@@ -137,16 +142,27 @@ def _mam(data: Path, run: str) -> dict[str, float]:
     import mam
 
     grouped = pl.read_parquet(data / "grouped.parquet").with_columns(pl.col("path").str.replace_all(">", " > "))
-    journeys = pl.concat([
-        grouped.filter(pl.col("conv") > 0).select("path", pl.lit(True).alias("converted"), pl.col("conv").alias("n")),
-        grouped.filter(pl.col("null") > 0).select("path", pl.lit(False).alias("converted"), pl.col("null").alias("n")),
-    ])  # fmt: skip
+    journeys = pl.concat(
+        [
+            grouped.filter(pl.col("conv") > 0).select(
+                "path", pl.lit(True).alias("converted"), pl.col("conv").alias("n")
+            ),
+            grouped.filter(pl.col("null") > 0).select(
+                "path", pl.lit(False).alias("converted"), pl.col("null").alias("n")
+            ),
+        ]
+    )
     if run == "run_last_click":  # heuristics credit conversions only
         journeys = journeys.filter(pl.col("converted"))
 
     def attribute() -> object:
-        model = mam.MAM(journeys, format_type="grouped_journey", channels_colname="path",
-                        journey_with_conv_colname="converted", occurrences_colname="n")  # fmt: skip
+        model = mam.MAM(
+            journeys,
+            format_type="grouped_journey",
+            channels_colname="path",
+            journey_with_conv_colname="converted",
+            occurrences_colname="n",
+        )
         return getattr(model, run)()
 
     seconds, _ = _timed(attribute)
@@ -177,8 +193,18 @@ def _run_step(step: str, data: Path, touchpoints: int, seed: int) -> dict[str, f
 
 def _child(step: str, data: Path, touchpoints: int, seed: int, timeout: float) -> dict[str, float] | None:
     """The step's report (timings, counts and peak RSS in MiB), or None after `timeout` seconds."""
-    command = [sys.executable, __file__, "--step", step, "--data", str(data), "--touchpoints", str(touchpoints),
-               "--seed", str(seed)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--step",
+        step,
+        "--data",
+        str(data),
+        "--touchpoints",
+        str(touchpoints),
+        "--seed",
+        str(seed),
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -206,9 +232,11 @@ def _cell(report: dict[str, float] | None, key: str, timeout: float) -> tuple[st
 
 def _steps() -> list[tuple[str, str, str, str]]:
     """(implementation, what, step, key in the step's report)."""
-    ours = [("forecourt", "build_paths (conversions)", "paths", "seconds"),
-            ("forecourt", "build_non_converting_paths", "nulls", "seconds"),
-            ("forecourt", "path_counts (distinct paths)", "grouped", "path_counts")]  # fmt: skip
+    ours = [
+        ("forecourt", "build_paths (conversions)", "paths", "seconds"),
+        ("forecourt", "build_non_converting_paths", "nulls", "seconds"),
+        ("forecourt", "path_counts (distinct paths)", "grouped", "path_counts"),
+    ]
     ours += [("forecourt", model, f"ours:{model}:1", "seconds") for model in HEURISTICS]
     ours += [("forecourt", f"markov order {k}", f"ours:markov:{k}", "seconds") for k in (1, 2, 3)]
     ours += [("forecourt", "shapley", "ours:shapley:1", "seconds")]
@@ -272,15 +300,19 @@ def main() -> None:
     for size in (int(float(s)) for s in args.sizes.split(",")):
         needed, available = size * bytes_per_touchpoint, _available_bytes()
         if needed > 0.8 * available:
-            print(f"\n{size:,} touchpoints: skipped, an estimated {needed / 2**30:.1f} GiB peak does not fit in "
-                  f"the {available / 2**30:.1f} GiB available\n")  # fmt: skip
+            print(
+                f"\n{size:,} touchpoints: skipped, an estimated {needed / 2**30:.1f} GiB peak does not fit in "
+                f"the {available / 2**30:.1f} GiB available\n"
+            )
             continue
         about, rows, bytes_per_touchpoint = bench_size(size, args.seed, args.timeout)
         if not rows:
             print(f"\n{size:,} touchpoints: {about}\n")
             continue
-        print(f"\nAttribution of test-drive bookings: {about} (wall seconds; peak RSS of the step's process in "
-              f"MiB, inputs included)\n")  # fmt: skip
+        print(
+            f"\nAttribution of test-drive bookings: {about} (wall seconds; peak RSS of the step's process in "
+            f"MiB, inputs included)\n"
+        )
         print_table(["implementation", "step", "seconds", "peak MiB"], rows)
         sys.stdout.flush()
 

@@ -70,31 +70,59 @@ def seed(url: str, cars: int, shoppers: int, contention_cars: int) -> dict:
             update_store_policy(session, store, LIFTED_LIMITS, actor=None)
         mondeo, kuga = catalog["trims"]["mondeo-ecoboost180"], catalog["trims"]["kuga-ecoboost245"]
         fleet = [make_vehicle(session, mondeo, stores[i % len(stores)], test_drive_fleet=True).vin for i in range(cars)]
-        contended = [make_vehicle(session, kuga, contended_store, test_drive_fleet=True).vin
-                     for _ in range(contention_cars)]  # fmt: skip
+        contended = [
+            make_vehicle(session, kuga, contended_store, test_drive_fleet=True).vin for _ in range(contention_cars)
+        ]
         tokens = [make_token(session, make_user(session, roles=[("shopper", None)])) for _ in range(shoppers)]
-        ids = session.execute(text(
-            "SELECT (SELECT min(id) FROM users), (SELECT min(id) FROM vehicles), (SELECT count(*) FROM vehicles)"
-        )).one()  # fmt: skip
+        ids = session.execute(
+            text("SELECT (SELECT min(id) FROM users), (SELECT min(id) FROM vehicles), (SELECT count(*) FROM vehicles)")
+        ).one()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
-    return {"fleet": fleet, "contended": contended, "tokens": tokens, "first_user": ids[0], "first_vehicle": ids[1],
-            "vehicles": ids[2]}  # fmt: skip
+    return {
+        "fleet": fleet,
+        "contended": contended,
+        "tokens": tokens,
+        "first_user": ids[0],
+        "first_vehicle": ids[1],
+        "vehicles": ids[2],
+    }
 
 
 @contextmanager
 def serve(url: str, workers: int) -> Iterator[str]:
     """uvicorn in a separate process (`workers` worker processes), like a deployment."""
     with socket_port() as port, tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "FORECOURT_DATABASE_URL": url, "FORECOURT_ENVIRONMENT": "test",
-               "FORECOURT_OUTBOX_DIR": str(Path(folder) / "outbox")}  # fmt: skip
+        env = {
+            **os.environ,
+            "FORECOURT_DATABASE_URL": url,
+            "FORECOURT_ENVIRONMENT": "test",
+            "FORECOURT_OUTBOX_DIR": str(Path(folder) / "outbox"),
+        }
         log = open(Path(folder) / "server.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "forecourt.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "forecourt.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -116,8 +144,11 @@ def serve(url: str, workers: int) -> Iterator[str]:
                 process.kill()
                 process.wait()
             log.close()
-            errors = Counter(line.split(":", 1)[0] for line in (Path(folder) / "server.log").read_text().splitlines()
-                             if "busy" in line or "Error" in line)  # fmt: skip
+            errors = Counter(
+                line.split(":", 1)[0]
+                for line in (Path(folder) / "server.log").read_text().splitlines()
+                if "busy" in line or "Error" in line
+            )
             if errors:
                 print(f"server log: {dict(errors)}", file=sys.stderr)
 
@@ -172,9 +203,17 @@ def hold_row(name: str, clients: int, results: list[tuple[int, str, float]], wal
     others = Counter(f"{s} {c}" for s, c, _ in results if s not in (201, 409) or (s == 409 and c != "slot_taken"))
     if others:
         print(f"{name}: other answers {dict(others)}", file=sys.stderr)
-    return [name, str(clients), str(len(results)), str(statuses[201]), str(statuses[409]),
-            str(sum(n for s, n in statuses.items() if s >= 500)), f"{len(results) / wall:.0f}",
-            ms(percentile(latencies, 50)), ms(percentile(latencies, 99))]  # fmt: skip
+    return [
+        name,
+        str(clients),
+        str(len(results)),
+        str(statuses[201]),
+        str(statuses[409]),
+        str(sum(n for s, n in statuses.items() if s >= 500)),
+        f"{len(results) / wall:.0f}",
+        ms(percentile(latencies, 50)),
+        ms(percentile(latencies, 99)),
+    ]
 
 
 def no_contention_jobs(data: dict, requests: int, first_day: date) -> list[tuple[str, dict]]:
@@ -194,8 +233,16 @@ def contention_jobs(data: dict, requests: int, first_day: date) -> list[tuple[st
     asks once a day (the next round of shoppers the day after), so no 409 is about their own other drive."""
     rng = random.Random(2026)
     tokens, cars = data["tokens"], data["contended"]
-    return [(tokens[k % len(tokens)], {"vin": rng.choice(cars), "start": _local(
-        first_day + timedelta(days=k // len(tokens)), *rng.choice(HALF_HOURS))}) for k in range(requests)]  # fmt: skip
+    return [
+        (
+            tokens[k % len(tokens)],
+            {
+                "vin": rng.choice(cars),
+                "start": _local(first_day + timedelta(days=k // len(tokens)), *rng.choice(HALF_HOURS)),
+            },
+        )
+        for k in range(requests)
+    ]
 
 
 PGBENCH_SCRIPT = """\\set vehicle random({first_vehicle}, {last_vehicle})
@@ -226,20 +273,56 @@ def pgbench(url: str, data: dict, clients: int, seconds: int) -> list[str]:
     last_vehicle = data["first_vehicle"] + len(data["fleet"]) - 1
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "insert.sql"
-        script.write_text(PGBENCH_SCRIPT.format(first_vehicle=data["first_vehicle"], last_vehicle=last_vehicle,
-                                                first_user=data["first_user"], last_user=last_user))  # fmt: skip
-        command = [str(binary), "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-l",
-                   "--log-prefix", str(Path(folder) / "tx"), "-f", str(script), "-h", database.host or "127.0.0.1",
-                   "-p", str(database.port or 5432), "-U", database.username or os.environ.get("USER", "postgres"),
-                   database.database]  # fmt: skip
+        script.write_text(
+            PGBENCH_SCRIPT.format(
+                first_vehicle=data["first_vehicle"],
+                last_vehicle=last_vehicle,
+                first_user=data["first_user"],
+                last_user=last_user,
+            )
+        )
+        command = [
+            str(binary),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-l",
+            "--log-prefix",
+            str(Path(folder) / "tx"),
+            "-f",
+            str(script),
+            "-h",
+            database.host or "127.0.0.1",
+            "-p",
+            str(database.port or 5432),
+            "-U",
+            database.username or os.environ.get("USER", "postgres"),
+            database.database,
+        ]
         output = subprocess.run(command, capture_output=True, text=True, cwd=folder, check=True).stdout
-        latencies = [int(line.split()[2]) / 1e6 for log in Path(folder).glob("tx*") for line in log.read_text().splitlines()]
+        latencies = [
+            int(line.split()[2]) / 1e6 for log in Path(folder).glob("tx*") for line in log.read_text().splitlines()
+        ]
     done = int(re.search(r"number of transactions actually processed: (\d+)", output).group(1))
     failed_match = re.search(r"number of failed transactions: (\d+)", output)
     tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
-    return ["pgbench raw INSERT (baseline)", str(clients), str(done), str(done), "0",
-            failed_match.group(1) if failed_match else "0", f"{tps:.0f}", ms(percentile(latencies, 50)),
-            ms(percentile(latencies, 99))]  # fmt: skip
+    return [
+        "pgbench raw INSERT (baseline)",
+        str(clients),
+        str(done),
+        str(done),
+        "0",
+        failed_match.group(1) if failed_match else "0",
+        f"{tps:.0f}",
+        ms(percentile(latencies, 50)),
+        ms(percentile(latencies, 99)),
+    ]
 
 
 def availability(url: str, base_url: str, repeat: int) -> list[list[str]]:
@@ -247,6 +330,7 @@ def availability(url: str, base_url: str, repeat: int) -> list[list[str]]:
     last = first + timedelta(days=29)
     params = {"model": "mondeo", "city": "guangzhou", "from": first.isoformat(), "to": last.isoformat()}
     with httpx.Client(base_url=base_url, timeout=60) as http:
+
         def call() -> None:
             response = http.get(AVAILABILITY, params=params)
             assert response.status_code == 200, response.text
@@ -254,8 +338,9 @@ def availability(url: str, base_url: str, repeat: int) -> list[list[str]]:
         over_http = timed(call, repeat)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    query = finder.SlotQuery(kind=DriveKind.ACCOMPANIED, first_day=first, last_day=last, model_code="mondeo",
-                             city_code="guangzhou")  # fmt: skip
+    query = finder.SlotQuery(
+        kind=DriveKind.ACCOMPANIED, first_day=first, last_day=last, model_code="mondeo", city_code="guangzhou"
+    )
 
     def in_process() -> None:
         with factory() as session:
@@ -265,11 +350,29 @@ def availability(url: str, base_url: str, repeat: int) -> list[list[str]]:
     engine.dispose()
     label = "availability: mondeo, guangzhou, 30 days"
     return [
-        [f"{label} (HTTP)", "1", str(repeat), str(repeat), "0", "0", f"{repeat / sum(over_http):.0f}",
-         ms(percentile(over_http, 50)), ms(percentile(over_http, 99))],
-        [f"{label} (find_slots in-process)", "1", str(repeat), str(repeat), "0", "0", f"{repeat / sum(direct):.0f}",
-         ms(percentile(direct, 50)), ms(percentile(direct, 99))],
-    ]  # fmt: skip
+        [
+            f"{label} (HTTP)",
+            "1",
+            str(repeat),
+            str(repeat),
+            "0",
+            "0",
+            f"{repeat / sum(over_http):.0f}",
+            ms(percentile(over_http, 50)),
+            ms(percentile(over_http, 99)),
+        ],
+        [
+            f"{label} (find_slots in-process)",
+            "1",
+            str(repeat),
+            str(repeat),
+            "0",
+            "0",
+            f"{repeat / sum(direct):.0f}",
+            ms(percentile(direct, 50)),
+            ms(percentile(direct, 99)),
+        ],
+    ]
 
 
 def main() -> None:
@@ -287,22 +390,36 @@ def main() -> None:
     with scratch_database("postgresql") as url:
         started = time.perf_counter()
         data = seed(url, args.cars, args.shoppers, args.contention_cars)
-        print(f"seeded {args.cars} fleet cars, {args.shoppers} shoppers in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"seeded {args.cars} fleet cars, {args.shoppers} shoppers in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
         today = utcnow().astimezone(SHANGHAI).date()
         with serve(url, args.workers) as base_url:
             drive(base_url, 2, no_contention_jobs(data, 20, today + timedelta(days=25))[:20])  # warm both workers
-            results, wall = drive(base_url, args.clients, no_contention_jobs(data, args.requests, today + timedelta(days=2)))
+            results, wall = drive(
+                base_url, args.clients, no_contention_jobs(data, args.requests, today + timedelta(days=2))
+            )
             rows.append(hold_row(f"holds, no contention ({len(data['fleet'])} cars)", args.clients, results, wall))
             # Later days, so no shopper's own earlier holds refuse them as an overlapping drive.
-            results, wall = drive(base_url, args.clients, contention_jobs(data, args.requests, today + timedelta(days=5)))
+            results, wall = drive(
+                base_url, args.clients, contention_jobs(data, args.requests, today + timedelta(days=5))
+            )
             per_day = min(args.requests, args.shoppers)
-            rows.append(hold_row(f"holds, contention ({len(data['contended'])} cars, {per_day} asks a day)",
-                                 args.clients, results, wall))  # fmt: skip
+            rows.append(
+                hold_row(
+                    f"holds, contention ({len(data['contended'])} cars, {per_day} asks a day)",
+                    args.clients,
+                    results,
+                    wall,
+                )
+            )
             rows += availability(url, base_url, args.repeat)
         rows.insert(2, pgbench(url, data, args.clients, args.pgbench_seconds))
-    print(f"\nTest-drive holds on PostgreSQL: HTTP through uvicorn ({args.workers} workers) vs raw INSERTs "
-          "(pgbench); availability search\n")  # fmt: skip
+    print(
+        f"\nTest-drive holds on PostgreSQL: HTTP through uvicorn ({args.workers} workers) vs raw INSERTs "
+        "(pgbench); availability search\n"
+    )
     print_table(["scenario", "clients", "requests", "ok", "409", "5xx/failed", "per second", "p50 ms", "p99 ms"], rows)
 
 

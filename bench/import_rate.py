@@ -16,8 +16,20 @@ from forecourt.catalog.models import Vehicle
 from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.money import to_minor_units
 
-CSV_COLUMNS = ["vin", "trim", "colour", "store", "model_year", "mileage_km", "list_price", "offer_price", "status",
-               "test_drive_fleet", "photo_urls", "options"]
+CSV_COLUMNS = [
+    "vin",
+    "trim",
+    "colour",
+    "store",
+    "model_year",
+    "mileage_km",
+    "list_price",
+    "offer_price",
+    "status",
+    "test_drive_fleet",
+    "photo_urls",
+    "options",
+]
 IMPORT_SERIALS = 600_000  # far above the demo's serials, so imported VINs are new
 RAW_SERIALS = 800_000
 
@@ -36,11 +48,22 @@ def build_csv(ids: CatalogIds, rows: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in generate_vehicle_rows(ids, rows, seed=11, serial_start=IMPORT_SERIALS):
-        writer.writerow([
-            row["vin"], trims[row["trim_id"]], colours.get(row["colour_id"], ""), stores[row["store_id"]],
-            row["model_year"], row["mileage_km"], row["list_price"], row["offer_price"] or "", row["status"],
-            "true" if row["is_test_drive_fleet"] else "false", "|".join(row["photo_urls"]), "|".join(row["option_codes"]),
-        ])
+        writer.writerow(
+            [
+                row["vin"],
+                trims[row["trim_id"]],
+                colours.get(row["colour_id"], ""),
+                stores[row["store_id"]],
+                row["model_year"],
+                row["mileage_km"],
+                row["list_price"],
+                row["offer_price"] or "",
+                row["status"],
+                "true" if row["is_test_drive_fleet"] else "false",
+                "|".join(row["photo_urls"]),
+                "|".join(row["option_codes"]),
+            ]
+        )
     return out.getvalue().encode()
 
 

@@ -65,9 +65,18 @@ def exact_quotes(loans: list[tuple[Decimal, Decimal, int, Decimal]]) -> list[lis
     started = time.perf_counter()
     for price, down, _term, _rate in loans:
         residual = (price * Decimal("0.55")).quantize(Decimal("0.01"))
-        reduction = min(down, (price * Decimal("0.2")).quantize(Decimal("0.01")))  # keep the residual below the cap cost
-        quote_lease(LeaseRequest(agreed_price=price, term_months=36, residual_value=residual,
-                                 money_factor=Decimal("0.0015"), cap_cost_reduction=reduction))  # fmt: skip
+        reduction = min(
+            down, (price * Decimal("0.2")).quantize(Decimal("0.01"))
+        )  # keep the residual below the cap cost
+        quote_lease(
+            LeaseRequest(
+                agreed_price=price,
+                term_months=36,
+                residual_value=residual,
+                money_factor=Decimal("0.0015"),
+                cap_cost_reduction=reduction,
+            )
+        )
     lease_seconds = time.perf_counter() - started
     principals = np.array([float(p - d) for p, d, _, _ in loans])
     rates = np.array([float(r) / 12 for *_, r in loans])
@@ -79,9 +88,13 @@ def exact_quotes(loans: list[tuple[Decimal, Decimal, int, Decimal]]) -> list[lis
     return [
         ["exact loan quote (Decimal, full schedule)", f"{len(loans):,}", _per_second(len(loans), loan_seconds), ""],
         ["exact lease quote (Regulation M box)", f"{len(loans):,}", _per_second(len(loans), lease_seconds), ""],
-        ["numpy-financial pmt, one loan per call (float, payment only)", f"{len(loans):,}",
-         _per_second(len(loans), scalar_seconds), ""],
-    ]  # fmt: skip
+        [
+            "numpy-financial pmt, one loan per call (float, payment only)",
+            f"{len(loans):,}",
+            _per_second(len(loans), scalar_seconds),
+            "",
+        ],
+    ]
 
 
 def payment_search(rng: np.random.Generator) -> list[list[str]]:
@@ -103,9 +116,13 @@ def payment_search(rng: np.random.Generator) -> list[list[str]]:
     cells = f"{INVENTORY:,} × {len(TERMS)}"
     return [
         ["payment search: payments_matrix (numpy)", cells, f"{min(samples) * 1000:.1f} ms", ""],
-        ["payment search: numpy-financial pmt on the same arrays", cells, f"{min(npf_samples) * 1000:.1f} ms",
-         f"max |difference| {difference:.2e} yuan"],
-    ]  # fmt: skip
+        [
+            "payment search: numpy-financial pmt on the same arrays",
+            cells,
+            f"{min(npf_samples) * 1000:.1f} ms",
+            f"max |difference| {difference:.2e} yuan",
+        ],
+    ]
 
 
 def _wrong(answer: Decimal | float | None, truth: Decimal) -> bool:
@@ -134,11 +151,19 @@ def apr_solves(loans: list[tuple[Decimal, Decimal, int, Decimal]]) -> list[list[
         theirs_wrong += _wrong(None if not np.isfinite(monthly) else float(monthly) * 12, rate)
     theirs_seconds = time.perf_counter() - started
     return [
-        ["APR: regular_loan_apr (Appendix J, bracketed)", f"{len(cases):,}", _per_second(len(cases), ours_seconds),
-         f"{ours_wrong} wrong"],
-        ["APR: numpy-financial rate (Newton, default guess)", f"{len(cases):,}",
-         _per_second(len(cases), theirs_seconds), f"{theirs_wrong} wrong or no answer"],
-    ]  # fmt: skip
+        [
+            "APR: regular_loan_apr (Appendix J, bracketed)",
+            f"{len(cases):,}",
+            _per_second(len(cases), ours_seconds),
+            f"{ours_wrong} wrong",
+        ],
+        [
+            "APR: numpy-financial rate (Newton, default guess)",
+            f"{len(cases):,}",
+            _per_second(len(cases), theirs_seconds),
+            f"{theirs_wrong} wrong or no answer",
+        ],
+    ]
 
 
 def _odd_first_period_payment(principal: Decimal, annual_rate: Decimal, months: int, fraction: Decimal) -> Decimal:
@@ -153,21 +178,28 @@ def odd_first_period(loans: list[tuple[Decimal, Decimal, int, Decimal]]) -> list
     """A contract signed mid-month with the first payment 1.5 months later: Appendix J counts the odd half
     month; numpy-financial's `rate` has whole periods only, so its answer describes another loan."""
     fraction = Decimal("0.5")
-    cases = [(p - d, _odd_first_period_payment(p - d, r, t, fraction), t, r) for p, d, t, r in loans if t >= 6 and r > 0]
+    cases = [
+        (p - d, _odd_first_period_payment(p - d, r, t, fraction), t, r) for p, d, t, r in loans if t >= 6 and r > 0
+    ]
     ours_wrong = sum(_wrong(regular_loan_apr(a, pmt, t, first_period_fraction=fraction), r) for a, pmt, t, r in cases)
     theirs_wrong = sum(_wrong(float(npf.rate(t, float(pmt), -float(a), 0.0)) * 12, r) for a, pmt, t, r in cases)
     return [
         ["APR with a long first period: regular_loan_apr", f"{len(cases):,}", "", f"{ours_wrong} wrong"],
-        ["APR with a long first period: numpy-financial rate", f"{len(cases):,}", "",
-         f"{theirs_wrong} outside Reg Z tolerance"],
-    ]  # fmt: skip
+        [
+            "APR with a long first period: numpy-financial rate",
+            f"{len(cases):,}",
+            "",
+            f"{theirs_wrong} outside Reg Z tolerance",
+        ],
+    ]
 
 
 def main() -> None:
     rng = random.Random(SEED)
     loans = _loans(rng, LOANS)
-    rows = (exact_quotes(loans) + payment_search(np.random.default_rng(SEED)) + apr_solves(loans)
-            + odd_first_period(loans))
+    rows = (
+        exact_quotes(loans) + payment_search(np.random.default_rng(SEED)) + apr_solves(loans) + odd_first_period(loans)
+    )
     print("\nFinance maths: Forecourt's exact Decimal path beside numpy-financial (same inputs, same run)\n")
     print_table(["what", "inputs", "per second / time", "agreement"], rows)
 

@@ -31,7 +31,10 @@ QUERIES: list[tuple[str, dict[str, object]]] = [
     ("Mondeo, newest year first", {"model": "mondeo", "sort": "-year"}),
     ("CNY 150k-300k, 2019, page 5", {"price_min": "150000", "price_max": "300000", "model_year": 2019, "page": 5}),
     ("text 蒙迪欧 混动", {"q": "蒙迪欧 混动"}),
-    ("3 facets + sort by mileage", {"brand": "ford", "powertrain": "ice", "city": ["shanghai", "beijing"], "sort": "mileage"}),
+    (
+        "3 facets + sort by mileage",
+        {"brand": "ford", "powertrain": "ice", "city": ["shanghai", "beijing"], "sort": "mileage"},
+    ),
     ("all statuses, Lincoln", {"brand": "lincoln", "status": ["available", "in_transit", "reserved", "sold"]}),
 ]
 
@@ -52,6 +55,7 @@ def bench_backend(backend: str, vehicles: int, repeat: int, import_rows: int) ->
         rows = []
         with TestClient(app) as client:
             for name, params in QUERIES:
+
                 def call(params: dict[str, object] = params) -> None:
                     response = client.get("/api/v1/vehicles", params=params)
                     assert response.status_code == 200, response.text
@@ -60,10 +64,17 @@ def bench_backend(backend: str, vehicles: int, repeat: int, import_rows: int) ->
                 with captured_sql(app.state.engine) as statements:
                     call()
                 bare = timed(replay(app.state.engine, statements), repeat)
-                rows.append([
-                    backend, name, ms(percentile(api, 50)), ms(percentile(api, 99)),
-                    ms(percentile(bare, 50)), ms(percentile(bare, 99)), str(len(statements)),
-                ])
+                rows.append(
+                    [
+                        backend,
+                        name,
+                        ms(percentile(api, 50)),
+                        ms(percentile(api, 99)),
+                        ms(percentile(bare, 50)),
+                        ms(percentile(bare, 99)),
+                        str(len(statements)),
+                    ]
+                )
         app.state.engine.dispose()
         import_row = measure_import(backend, engine, import_rows)
         engine.dispose()
@@ -84,9 +95,7 @@ def main() -> None:
         search_rows += rows
         import_rows.append(import_row)
     print(f"\nFaceted search over {args.vehicles:,} vehicles, {args.repeat} runs each (ms)\n")
-    print_table(
-        ["backend", "search", "API p50", "API p99", "bare SQL p50", "bare SQL p99", "statements"], search_rows
-    )
+    print_table(["backend", "search", "API p50", "API p99", "bare SQL p50", "bare SQL p99", "statements"], search_rows)
     print(f"\nInventory import of {args.import_rows:,} CSV rows (new VINs, then the same file again)\n")
     print_table(
         ["backend", "import (rows/s)", "re-import (rows/s)", "raw executemany (rows/s)", "import / raw"], import_rows

@@ -131,9 +131,15 @@ def make_small_catalog(session: Session) -> dict:
     kuga = make_model(session, ford, "kuga", "Kuga", "翼虎", "suv")
     navigator = make_model(session, lincoln, "navigator", "Navigator", "领航员", "suv")
     trims = {
-        "mondeo-ecoboost180": make_trim(session, mondeo, "mondeo-ecoboost180", "EcoBoost 180 Trend", "EcoBoost 180 时尚型", "179800.00"),
-        "mondeo-hybrid": make_trim(session, mondeo, "mondeo-hybrid", "Hybrid Titanium", "混动 智尚型", "252800.00", "hybrid"),
-        "kuga-ecoboost245": make_trim(session, kuga, "kuga-ecoboost245", "EcoBoost 245 4WD", "EcoBoost 245 四驱", "249800.00"),
+        "mondeo-ecoboost180": make_trim(
+            session, mondeo, "mondeo-ecoboost180", "EcoBoost 180 Trend", "EcoBoost 180 时尚型", "179800.00"
+        ),
+        "mondeo-hybrid": make_trim(
+            session, mondeo, "mondeo-hybrid", "Hybrid Titanium", "混动 智尚型", "252800.00", "hybrid"
+        ),
+        "kuga-ecoboost245": make_trim(
+            session, kuga, "kuga-ecoboost245", "EcoBoost 245 4WD", "EcoBoost 245 四驱", "249800.00"
+        ),
         "navigator-reserve": make_trim(session, navigator, "navigator-reserve", "Reserve", "尊耀版", "1348000.00"),
     }
     colours = {
@@ -147,8 +153,14 @@ def make_small_catalog(session: Session) -> dict:
         "gz-self": make_store(session, guangzhou, "gz-self-service", "self_service"),
         "sh-pudong": make_store(session, shanghai, "sh-pudong"),
     }
-    return {"brands": (ford, lincoln), "models": (mondeo, kuga, navigator), "trims": trims, "colours": colours,
-            "stores": stores, "cities": (guangzhou, shanghai)}
+    return {
+        "brands": (ford, lincoln),
+        "models": (mondeo, kuga, navigator),
+        "trims": trims,
+        "colours": colours,
+        "stores": stores,
+        "cities": (guangzhou, shanghai),
+    }
 
 
 # --- accounts ------------------------------------------------------------------------------------------------
@@ -163,15 +175,25 @@ def _password_hash() -> str:
 
 
 def make_user(
-    session: Session, roles: list[tuple[str, int | None]] = (), *, email: str | None = None, mobile: str | None = None,
-    password: str | None = None, active: bool = True,
+    session: Session,
+    roles: list[tuple[str, int | None]] = (),
+    *,
+    email: str | None = None,
+    mobile: str | None = None,
+    password: str | None = None,
+    active: bool = True,
 ) -> User:
     """A user with role grants, e.g. make_user(session, roles=[("store_staff", store.id)])."""
     if email is None and mobile is None:
         email = f"user{next(_user_serials)}@example.test"
-    user = User(email=email, mobile=mobile, display_name=(email or mobile or "").split("@")[0],
-                password_hash=hash_password(password) if password else _password_hash(), is_active=active,
-                failed_logins=0)  # fmt: skip
+    user = User(
+        email=email,
+        mobile=mobile,
+        display_name=(email or mobile or "").split("@")[0],
+        password_hash=hash_password(password) if password else _password_hash(),
+        is_active=active,
+        failed_logins=0,
+    )
     user.roles = [UserRole(role=role, store_id=store_id) for role, store_id in roles]
     session.add(user)
     session.flush()

@@ -25,8 +25,15 @@ from forecourt.core.http import install_error_handlers
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.finance import (
-    api_applications, api_orders, api_programs, api_quotes, application_pages, order_pages, program_pages, quote_pages,
-)  # fmt: skip
+    api_applications,
+    api_orders,
+    api_programs,
+    api_quotes,
+    application_pages,
+    order_pages,
+    program_pages,
+    quote_pages,
+)
 from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
@@ -69,8 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.integrations = build_integrations(settings)
     # Built on each use, so a test that swaps the session factory or settings is followed.
     app.state.outbox_adapters = lambda: outbox_adapters(app.state.session_factory, app.state.settings.outbox_dir)
-    app.state.field_cipher = field_cipher_from_config(settings.field_encryption_keys.get_secret_value(),
-                                                      settings.secret_key.get_secret_value())  # fmt: skip
+    app.state.field_cipher = field_cipher_from_config(
+        settings.field_encryption_keys.get_secret_value(), settings.secret_key.get_secret_value()
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     app.add_middleware(RejectControlCharacters)
@@ -83,8 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
-    for finance_module in (api_programs, api_quotes, api_applications, api_orders, program_pages, quote_pages,
-                           application_pages, order_pages):  # fmt: skip
+    for finance_module in (
+        api_programs,
+        api_quotes,
+        api_applications,
+        api_orders,
+        program_pages,
+        quote_pages,
+        application_pages,
+        order_pages,
+    ):
         app.include_router(finance_module.router)
     for marketing_module in (api_events, api_campaigns, api_attribution, dashboard_pages, leads_api, lead_pages):
         app.include_router(marketing_module.router)

@@ -41,7 +41,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    typer.echo(f"Forecourt on http://{host or settings.host}:{port or settings.port}  (database: {settings.database_url})")
+    typer.echo(
+        f"Forecourt on http://{host or settings.host}:{port or settings.port}  (database: {settings.database_url})"
+    )
     uvicorn.run(
         "forecourt.app:create_app",
         factory=True,
@@ -78,8 +80,9 @@ def demo_load(
 
     settings = get_settings()
     if settings.environment == "production":
-        typer.echo("refusing to load demo data (with published passwords) when FORECOURT_ENVIRONMENT=production",
-                   err=True)  # fmt: skip
+        typer.echo(
+            "refusing to load demo data (with published passwords) when FORECOURT_ENVIRONMENT=production", err=True
+        )
         raise typer.Exit(1)
     factory = make_session_factory(make_engine(settings.database_url))
     with transaction(factory) as session:
@@ -107,7 +110,6 @@ def inventory_import(
     from forecourt.catalog.import_cli import run_import
 
     raise typer.Exit(run_import(file, file_format, report))
-
 
 
 @outbox_app.command("relay")
@@ -145,16 +147,20 @@ def keys_rotate() -> None:
     from forecourt.finance.key_rotation import rotate_application_keys
 
     settings = get_settings()
-    cipher = field_cipher_from_config(settings.field_encryption_keys.get_secret_value(),
-                                      settings.secret_key.get_secret_value())  # fmt: skip
+    cipher = field_cipher_from_config(
+        settings.field_encryption_keys.get_secret_value(), settings.secret_key.get_secret_value()
+    )
     engine = make_engine(settings.database_url)
     with Progress(transient=True) as progress:
         task = progress.add_task("re-encrypting credit applications", total=None)
-        report = rotate_application_keys(make_session_factory(engine), cipher,
-                                         lambda done: progress.advance(task, done))  # fmt: skip
+        report = rotate_application_keys(
+            make_session_factory(engine), cipher, lambda done: progress.advance(task, done)
+        )
     engine.dispose()
-    typer.echo(f"{report.rows} application(s) checked, {report.tokens_rewritten} field(s) re-encrypted "
-               f"under key {cipher.keyring.current_key_id!r}")  # fmt: skip
+    typer.echo(
+        f"{report.rows} application(s) checked, {report.tokens_rewritten} field(s) re-encrypted "
+        f"under key {cipher.keyring.current_key_id!r}"
+    )
 
 
 jobs_app = typer.Typer(help="Time-driven work: hold expiry, reminders, follow-ups, outbox.", no_args_is_help=True)
@@ -172,8 +178,10 @@ def jobs_run() -> None:
     factory = make_session_factory(engine)
     report = run_due_jobs(factory, outbox_adapters(factory, settings.outbox_dir))
     engine.dispose()
-    typer.echo(f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
-               f"{report.follow_ups} follow-up(s), {report.messages_sent} message(s) sent")  # fmt: skip
+    typer.echo(
+        f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
+        f"{report.follow_ups} follow-up(s), {report.messages_sent} message(s) sent"
+    )
 
 
 if __name__ == "__main__":

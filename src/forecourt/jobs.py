@@ -44,9 +44,18 @@ def run_due_jobs(
     return JobReport(expired, reminders, follow_ups, sent)
 
 
-def start_scheduler(session_factory: Callable[[], Session], adapters: Mapping[str, MessageAdapter]) -> BackgroundScheduler:
+def start_scheduler(
+    session_factory: Callable[[], Session], adapters: Mapping[str, MessageAdapter]
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(run_due_jobs, "interval", seconds=INTERVAL_SECONDS, args=[session_factory, adapters],
-                      id="due-jobs", max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.add_job(
+        run_due_jobs,
+        "interval",
+        seconds=INTERVAL_SECONDS,
+        args=[session_factory, adapters],
+        id="due-jobs",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     return scheduler

@@ -54,8 +54,11 @@ def test_status_change_access_matrix(client, world, who, where, status, code):
 
 def test_status_change_is_audited(client, db_session, world):
     vehicle = world["vehicles"]["a"]
-    client.post(f"/api/v1/vehicles/{vehicle.vin}/status", json={"status": "reserved"},
-                headers=auth_headers(world["tokens"]["staff_a"]))  # fmt: skip
+    client.post(
+        f"/api/v1/vehicles/{vehicle.vin}/status",
+        json={"status": "reserved"},
+        headers=auth_headers(world["tokens"]["staff_a"]),
+    )
     event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "vehicle.status_changed")).one()
     assert event.object_id == vehicle.vin and event.store_id == world["stores"][0].id
     assert event.details == {"from": "available", "to": "reserved"} and event.actor_user_id is not None
@@ -70,10 +73,16 @@ def test_import_needs_staff_or_admin(client, world, who, status):
 
 def test_staff_import_is_limited_to_their_stores(client, db_session, world):
     foreign_vin = world["vehicles"]["b"].vin
-    rows = [row(1), row(2, store="sh-pudong"),
-            row(3, vin=foreign_vin, trim="kuga-ecoboost245", colour="", store="gz-tianhe")]  # fmt: skip
-    response = client.post(IMPORTS, files={"file": ("stock.csv", to_csv(rows), "text/csv")},
-                           headers=auth_headers(world["tokens"]["staff_a"]))  # fmt: skip
+    rows = [
+        row(1),
+        row(2, store="sh-pudong"),
+        row(3, vin=foreign_vin, trim="kuga-ecoboost245", colour="", store="gz-tianhe"),
+    ]
+    response = client.post(
+        IMPORTS,
+        files={"file": ("stock.csv", to_csv(rows), "text/csv")},
+        headers=auth_headers(world["tokens"]["staff_a"]),
+    )
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["created"] == 1 and report["rejected"] == 2
@@ -86,8 +95,9 @@ def test_staff_import_is_limited_to_their_stores(client, db_session, world):
 
 def test_admin_import_is_unrestricted(client, db_session, world):
     rows = [row(1), row(2, store="sh-pudong")]
-    response = client.post(IMPORTS, files={"file": ("stock.csv", to_csv(rows), "text/csv")},
-                           headers=auth_headers(world["tokens"]["admin"]))  # fmt: skip
+    response = client.post(
+        IMPORTS, files={"file": ("stock.csv", to_csv(rows), "text/csv")}, headers=auth_headers(world["tokens"]["admin"])
+    )
     assert response.json()["created"] == 2 and response.json()["errors"] == []
 
 

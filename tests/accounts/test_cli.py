@@ -51,12 +51,24 @@ def test_create_admin_with_prompted_password(cli_database):
 
 
 def test_create_staff_for_two_stores_and_refuse_unknown_store(cli_database):
-    result = _cli("users", "create-staff", "--store", "gz-tianhe", "--store", "sh-pudong", "--email", "s@example.test",
-                  "--password", "a-good-password")  # fmt: skip
+    result = _cli(
+        "users",
+        "create-staff",
+        "--store",
+        "gz-tianhe",
+        "--store",
+        "sh-pudong",
+        "--email",
+        "s@example.test",
+        "--password",
+        "a-good-password",
+    )
     assert result.exit_code == 0, result.output
     assert {role for role, _ in _roles(cli_database, "s@example.test")} == {"store_staff"}
     assert len(_roles(cli_database, "s@example.test")) == 2
-    bad = _cli("users", "create-staff", "--store", "nowhere", "--email", "t@example.test", "--password", "a-good-password")
+    bad = _cli(
+        "users", "create-staff", "--store", "nowhere", "--email", "t@example.test", "--password", "a-good-password"
+    )
     assert bad.exit_code == 1 and "nowhere" in bad.output
 
 

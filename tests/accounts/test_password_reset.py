@@ -118,4 +118,6 @@ def test_relay_records_failures_and_retries_later(db_connection, db_session, tmp
     [message] = _messages(db_session)
     assert message.sent_at is None and message.attempts == 1 and "smtp down" in message.last_error
     assert relay_outbox(_factory(db_connection), {"email": FileMessageAdapter(tmp_path, Channel.EMAIL)}) == 1
-    assert db_session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) == 0
+    assert (
+        db_session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) == 0
+    )

@@ -27,8 +27,12 @@ def test_hash_with_old_parameters_is_replaced_on_verify():
 
 @pytest.mark.parametrize(
     ("password", "fragment"),
-    [("short", "at least 10"), ("x" * 129, "at most 128"), ("Li@Example.cn", "same as your email"),
-     ("13800138000", "same as your email")],  # fmt: skip
+    [
+        ("short", "at least 10"),
+        ("x" * 129, "at most 128"),
+        ("Li@Example.cn", "same as your email"),
+        ("13800138000", "same as your email"),
+    ],
 )
 def test_password_rules(password, fragment):
     assert fragment in passwords.password_problem(password, ["li@example.cn", "13800138000"])
@@ -48,7 +52,9 @@ def test_api_tokens_are_random_prefixed_and_stored_as_sha256():
 
 
 def test_store_scopes():
-    staff = Principal(1, "s", None, None, frozenset({RoleGrant("store_staff", 3), RoleGrant("store_staff", 4)}), "token")
+    staff = Principal(
+        1, "s", None, None, frozenset({RoleGrant("store_staff", 3), RoleGrant("store_staff", 4)}), "token"
+    )
     admin = Principal(2, "a", None, None, frozenset({RoleGrant("admin")}), "token")
     assert staff_store_ids(staff) == {3, 4} and managed_store_ids(staff) == {3, 4}
     assert can_manage_store(staff, 3) and not can_manage_store(staff, 5)

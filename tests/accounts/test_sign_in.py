@@ -23,8 +23,9 @@ def _problem(response, status: int, code: str) -> dict:
 
 
 def test_sign_up_creates_a_signed_in_shopper(client, db_session):
-    response = client.post(SIGN_UP, json={"email": " Li.Lei@Example.CN ", "password": "a-good-password",
-                                          "display_name": "李雷"})  # fmt: skip
+    response = client.post(
+        SIGN_UP, json={"email": " Li.Lei@Example.CN ", "password": "a-good-password", "display_name": "李雷"}
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["user"]["email"] == "li.lei@example.cn" and body["roles"] == [{"role": "shopper", "store_id": None}]
@@ -79,8 +80,9 @@ def test_sign_in_sets_an_http_only_lax_cookie(client, db_session):
 def test_https_uses_the_host_prefixed_secure_cookie(client, db_session):
     make_user(db_session, email="staff@example.test")
     db_session.commit()
-    response = client.post("https://testserver" + SIGN_IN, json={"identifier": "staff@example.test",
-                                                                  "password": PASSWORD})  # fmt: skip
+    response = client.post(
+        "https://testserver" + SIGN_IN, json={"identifier": "staff@example.test", "password": PASSWORD}
+    )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-forecourt_session=") and "secure" in cookie.lower()
     assert "domain" not in cookie.lower()
@@ -115,8 +117,12 @@ def test_lock_out_after_five_failures_until_it_expires(client, db_session, monke
 def test_per_ip_limit_answers_429_with_retry_after(client, db_session):
     make_user(db_session, email="staff@example.test")
     now = clock.utcnow()
-    db_session.add_all([LoginAttempt(ip="testclient", identifier=f"x{i}", at=now - timedelta(minutes=10),
-                                     succeeded=False) for i in range(20)])  # fmt: skip
+    db_session.add_all(
+        [
+            LoginAttempt(ip="testclient", identifier=f"x{i}", at=now - timedelta(minutes=10), succeeded=False)
+            for i in range(20)
+        ]
+    )
     db_session.commit()
     response = sign_in(client, "staff@example.test", PASSWORD)
     _problem(response, 429, "rate_limited")
@@ -142,7 +148,9 @@ def test_csrf_is_required_for_cookie_writes_only(client, db_session):
     db_session.commit()
     csrf = sign_in(client, "staff@example.test", PASSWORD).json()["csrf_token"]
     _problem(client.post("/api/v1/me/tokens", json={"name": "a"}), 403, "csrf_failed")
-    _problem(client.post("/api/v1/me/tokens", json={"name": "a"}, headers={"X-CSRF-Token": "wrong"}), 403, "csrf_failed")
+    _problem(
+        client.post("/api/v1/me/tokens", json={"name": "a"}, headers={"X-CSRF-Token": "wrong"}), 403, "csrf_failed"
+    )
     assert client.post("/api/v1/me/tokens", json={"name": "a"}, headers={"X-CSRF-Token": csrf}).status_code == 201
     assert client.get("/api/v1/me/tokens").status_code == 200  # reads need no token
     client.cookies.clear()

@@ -65,14 +65,29 @@ def make_world(session: Session) -> World:
     application = _credit_application(session, users["driver"], vehicles["a"])
     lead = _lead_of_store(session, users["driver"], store_a)
     session.commit()
-    return World(cat, users, vehicles, booking.reference, order.reference, application.reference, lead.reference,
-                 tasks_of_lead(session, lead.id)[0].id)  # fmt: skip
+    return World(
+        cat,
+        users,
+        vehicles,
+        booking.reference,
+        order.reference,
+        application.reference,
+        lead.reference,
+        tasks_of_lead(session, lead.id)[0].id,
+    )
 
 
 def _lead_of_store(session: Session, person: Any, store: Any) -> Lead:
-    event = MarketingEvent(event_id=f"access-matrix-{person.id}", type="quote_request", occurred_at=utcnow(),
-                           source="api", user_id=person.id, model_code="mondeo", city="guangzhou",
-                           store_code=store.code)  # fmt: skip
+    event = MarketingEvent(
+        event_id=f"access-matrix-{person.id}",
+        type="quote_request",
+        occurred_at=utcnow(),
+        source="api",
+        user_id=person.id,
+        model_code="mondeo",
+        city="guangzhou",
+        store_code=store.code,
+    )
     session.add(event)
     session.flush()
     on_new_events(session, [event])
@@ -81,18 +96,34 @@ def _lead_of_store(session: Session, person: Any, store: Any) -> Lead:
 
 def _held_test_drive(session: Session, driver: Any, vehicle: Any) -> TestDriveBooking:
     start = datetime(2030, 1, 2, 2, 0, tzinfo=UTC)
-    booking = TestDriveBooking(reference="TD2345678A", shopper_user_id=driver.id, vehicle_id=vehicle.id,
-                               store_id=vehicle.store_id, model_id=vehicle.trim.model_id, kind="accompanied",
-                               status="confirmed", starts_at=start, ends_at=start + timedelta(hours=1),
-                               blocks_until=start + timedelta(minutes=90))  # fmt: skip
+    booking = TestDriveBooking(
+        reference="TD2345678A",
+        shopper_user_id=driver.id,
+        vehicle_id=vehicle.id,
+        store_id=vehicle.store_id,
+        model_id=vehicle.trim.model_id,
+        kind="accompanied",
+        status="confirmed",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        blocks_until=start + timedelta(minutes=90),
+    )
     session.add(booking)
     session.flush()
     return booking
 
 
 def _reserved_order(session: Session, buyer: Any, vehicle: Any) -> Order:
-    order = Order(reference="OR2345678A", user_id=buyer.id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
-                  status="reserved", price=vehicle.price, currency=vehicle.currency, deposit_amount=Decimal("5000.00"))  # fmt: skip
+    order = Order(
+        reference="OR2345678A",
+        user_id=buyer.id,
+        vehicle_id=vehicle.id,
+        store_id=vehicle.store_id,
+        status="reserved",
+        price=vehicle.price,
+        currency=vehicle.currency,
+        deposit_amount=Decimal("5000.00"),
+    )
     session.add(order)
     session.flush()
     return order
@@ -103,20 +134,46 @@ def _credit_application(session: Session, applicant: Any, vehicle: Any) -> Credi
     provider = FinanceProvider(code="world-credit", name_en="World Credit", name_zh="世界金融", underwriting_rules={})
     session.add(provider)
     session.flush()
-    quote = Quote(reference="QW2345678A", user_id=applicant.id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
-                  product="loan", price=vehicle.price, currency="CNY", inputs={}, figures={}, disclosure={},
-                  expires_at=datetime(2030, 1, 1, tzinfo=UTC))  # fmt: skip
+    quote = Quote(
+        reference="QW2345678A",
+        user_id=applicant.id,
+        vehicle_id=vehicle.id,
+        store_id=vehicle.store_id,
+        product="loan",
+        price=vehicle.price,
+        currency="CNY",
+        inputs={},
+        figures={},
+        disclosure={},
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
     session.add(quote)
     session.flush()
     application = CreditApplication(
-        reference="CA2345678A", kind="application", user_id=applicant.id, store_id=vehicle.store_id,
-        vehicle_id=vehicle.id, quote_id=quote.id, provider_id=provider.id, status="manual_review",
-        full_name_enc="fc1:x", full_name_masked="Z***", id_type="resident_id", id_number_enc="fc1:x",
-        id_number_masked="440***********1231", id_number_index="0" * 64, date_of_birth_enc="fc1:x",
-        address_enc="fc1:x", employer_enc="fc1:x", employment_months=24, monthly_income_enc="fc1:x",
-        monthly_housing_enc="fc1:x", monthly_debts_enc="fc1:x", income_band="CNY 10,000–20,000 / month",
+        reference="CA2345678A",
+        kind="application",
+        user_id=applicant.id,
+        store_id=vehicle.store_id,
+        vehicle_id=vehicle.id,
+        quote_id=quote.id,
+        provider_id=provider.id,
+        status="manual_review",
+        full_name_enc="fc1:x",
+        full_name_masked="Z***",
+        id_type="resident_id",
+        id_number_enc="fc1:x",
+        id_number_masked="440***********1231",
+        id_number_index="0" * 64,
+        date_of_birth_enc="fc1:x",
+        address_enc="fc1:x",
+        employer_enc="fc1:x",
+        employment_months=24,
+        monthly_income_enc="fc1:x",
+        monthly_housing_enc="fc1:x",
+        monthly_debts_enc="fc1:x",
+        income_band="CNY 10,000–20,000 / month",
         decision={"outcome": "manual_review", "reasons": [], "stipulations": []},
-    )  # fmt: skip
+    )
     session.add(application)
     session.flush()
     return application

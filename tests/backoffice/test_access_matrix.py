@@ -116,8 +116,15 @@ BODIES = {
     "/api/v1/test-drives/bookings/{reference}/check-in": _READING,
     "/api/v1/stores/{code}/test-drive-settings": {"buffer_minutes": 30},
     "/api/v1/users/{user_id}/premium-membership": {"premium_member": True},
-    "/api/v1/finance/programs/{code:program_code}": {"product": "loan", "name_en": "x", "name_zh": "x", "term_months": 36,
-                                        "annual_rate": "0.05", "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+    "/api/v1/finance/programs/{code:program_code}": {
+        "product": "loan",
+        "name_en": "x",
+        "name_zh": "x",
+        "term_months": 36,
+        "annual_rate": "0.05",
+        "valid_from": "2026-01-01",
+        "valid_to": "2026-12-31",
+    },
     "/api/v1/orders/{reference}/cancel": {"reason": "access matrix"},
     "/api/v1/finance/review/applications/{reference}/decision": {"outcome": "approved", "reason": "access matrix"},
     "/api/v1/leads/{reference}/stage": {"status": "contacted"},
@@ -126,8 +133,12 @@ BODIES = {
     "/api/v1/campaigns/{code}": {"name": "access matrix"},
 }
 # A `{reference}` names a test drive unless the path says whose reference it is.
-REFERENCE_BY_PATH = {"/orders/": "order_reference", "/finance/applications/": "application_reference",
-                     "/finance/review/": "application_reference", "/leads/": "lead_reference"}
+REFERENCE_BY_PATH = {
+    "/orders/": "order_reference",
+    "/finance/applications/": "application_reference",
+    "/finance/review/": "application_reference",
+    "/leads/": "lead_reference",
+}
 
 
 def iter_routes(routes: list[Any], prefix: str = "") -> Iterator[APIRoute]:
@@ -158,8 +169,10 @@ STATE_CHANGING_PAGES = sorted(k for k in ALL_ROUTES if k[1].startswith("/backoff
 
 def test_every_parameterised_route_is_in_the_matrix():
     unknown = sorted(set(TABLE) - set(ROUTES))
-    assert not unknown, (f"New routes with path parameters: {unknown}. Add each to ROUTES in {__name__} "
-                         "(and teach the matrix how to fill its parameters) so its access rules are tested.")
+    assert not unknown, (
+        f"New routes with path parameters: {unknown}. Add each to ROUTES in {__name__} "
+        "(and teach the matrix how to fill its parameters) so its access rules are tested."
+    )
     stale = sorted(set(ROUTES) - set(TABLE))
     assert not stale, f"ROUTES lists routes that no longer exist: {stale}"
 
@@ -169,17 +182,24 @@ def test_every_backoffice_route_with_an_object_is_exercised():
 
 
 def _fill(path: str, world: World, other_token_id: int) -> str:
-    values = {"vin": world.vehicles["a"].vin, "code": world.store_a.code, "user_id": str(world.users["shopper"].id),
-              "token_id": str(other_token_id), "reference": world.booking_reference,
-              "task_id": str(world.lead_task_id)}
+    values = {
+        "vin": world.vehicles["a"].vin,
+        "code": world.store_a.code,
+        "user_id": str(world.users["shopper"].id),
+        "token_id": str(other_token_id),
+        "reference": world.booking_reference,
+        "task_id": str(world.lead_task_id),
+    }
     for fragment, attribute in REFERENCE_BY_PATH.items():
         if fragment in path:
             values["reference"] = getattr(world, attribute)
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
             raise AssertionError(f"the access matrix cannot fill the path parameter {{{name}}} of {path}")
         return values[name]
+
     return re.sub(r"\{(\w+)(?::\w+)?\}", replace, path)
 
 
@@ -230,6 +250,11 @@ def test_state_changing_pages_refuse_a_form_post_without_csrf(client, world, met
     """Even the rightful user (admin: every store) is refused without the token."""
     sign_in(client, world.users["admin"])
     url = _fill(path, world, 0)
-    response = client.request(method, url, data={"role": "admin", "action": "grant"},
-                              files={"file": ("a.csv", b"vin\n", "text/csv")}, follow_redirects=False)
+    response = client.request(
+        method,
+        url,
+        data={"role": "admin", "action": "grant"},
+        files={"file": ("a.csv", b"vin\n", "text/csv")},
+        follow_redirects=False,
+    )
     assert response.status_code == 403, response.text[:300]

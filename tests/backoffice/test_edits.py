@@ -31,23 +31,37 @@ def test_offer(value, expected, problem):
     assert problems == ([("offer_price", problem)] if problem else [])
 
 
-@pytest.mark.parametrize(("value", "ok"), [("0", True), ("12,000", True), (15, True), ("-1", False),
-                                           ("1.5", False), ("", False), (True, False), ("3000000", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("0", True),
+        ("12,000", True),
+        (15, True),
+        ("-1", False),
+        ("1.5", False),
+        ("", False),
+        (True, False),
+        ("3000000", False),
+    ],
+)
 def test_mileage(value, ok):
     problems: list = []
     edits.parse_mileage(value, problems)
     assert (not problems) is ok
 
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("https://img.example/a.jpg\n\n/static/photos/b.jpg", True),
-    ("http://x.example/a.jpg", True),
-    ("ftp://x.example/a.jpg", False),
-    ("//evil.example/a.jpg", False),
-    ("javascript:alert(1)", False),
-    ("https://", False),
-    ("/a b.jpg", False),
-])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("https://img.example/a.jpg\n\n/static/photos/b.jpg", True),
+        ("http://x.example/a.jpg", True),
+        ("ftp://x.example/a.jpg", False),
+        ("//evil.example/a.jpg", False),
+        ("javascript:alert(1)", False),
+        ("https://", False),
+        ("/a b.jpg", False),
+    ],
+)
 def test_photos(text, ok):
     problems: list = []
     edits.parse_photos(text, problems)
@@ -58,18 +72,21 @@ def _day(*pairs):
     return {"mon": list(pairs)}
 
 
-@pytest.mark.parametrize(("pairs", "problem", "stored"), [
-    ((("09:00", "18:00"), ("", "")), None, [["09:00", "18:00"]]),
-    ((("13:00", "18:00"), ("09:00", "12:00")), None, [["09:00", "12:00"], ["13:00", "18:00"]]),
-    ((("09:00", "12:00"), ("12:00", "18:00")), None, [["09:00", "12:00"], ["12:00", "18:00"]]),
-    ((("", ""), ("", "")), None, []),
-    ((("09:00", "13:00"), ("12:00", "18:00")), edits.MSG_OVERLAP, None),
-    ((("18:00", "09:00"),), edits.MSG_OPEN_BEFORE_CLOSE, None),
-    ((("09:00", "09:00"),), edits.MSG_OPEN_BEFORE_CLOSE, None),
-    ((("9:00", "18:00"),), edits.MSG_CLOCK, None),
-    ((("24:00", "25:00"),), edits.MSG_CLOCK, None),
-    ((("09:00", ""),), edits.MSG_INCOMPLETE, None),
-])
+@pytest.mark.parametrize(
+    ("pairs", "problem", "stored"),
+    [
+        ((("09:00", "18:00"), ("", "")), None, [["09:00", "18:00"]]),
+        ((("13:00", "18:00"), ("09:00", "12:00")), None, [["09:00", "12:00"], ["13:00", "18:00"]]),
+        ((("09:00", "12:00"), ("12:00", "18:00")), None, [["09:00", "12:00"], ["12:00", "18:00"]]),
+        ((("", ""), ("", "")), None, []),
+        ((("09:00", "13:00"), ("12:00", "18:00")), edits.MSG_OVERLAP, None),
+        ((("18:00", "09:00"),), edits.MSG_OPEN_BEFORE_CLOSE, None),
+        ((("09:00", "09:00"),), edits.MSG_OPEN_BEFORE_CLOSE, None),
+        ((("9:00", "18:00"),), edits.MSG_CLOCK, None),
+        ((("24:00", "25:00"),), edits.MSG_CLOCK, None),
+        ((("09:00", ""),), edits.MSG_INCOMPLETE, None),
+    ],
+)
 def test_opening_hours(pairs, problem, stored):
     problems: list = []
     hours = edits.parse_opening_hours(_day(*pairs), problems)

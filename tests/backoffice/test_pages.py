@@ -59,8 +59,10 @@ def test_staff_cannot_open_or_edit_another_stores_vehicle(client, world, db_sess
     csrf = sign_in(client, world.users["staff_a"])
     vin = world.vehicles["b"].vin
     assert client.get(f"/backoffice/vehicles/{vin}").status_code == 403
-    response = client.post(f"/backoffice/vehicles/{vin}", data={"csrf_token": csrf, "offer_price": "1000",
-                                                               "mileage_km": "0", "status": "available"})
+    response = client.post(
+        f"/backoffice/vehicles/{vin}",
+        data={"csrf_token": csrf, "offer_price": "1000", "mileage_km": "0", "status": "available"},
+    )
     assert response.status_code == 403
     db_session.expire_all()
     assert db_session.scalars(select(Vehicle).where(Vehicle.vin == vin)).one().offer_price is None
@@ -74,8 +76,14 @@ def test_form_post_without_csrf_is_refused(client, world):
 
 
 def _edit(client, csrf, vin, **fields):
-    data = {"csrf_token": csrf, "offer_price": "", "mileage_km": "0", "colour": "", "photo_urls": "",
-            "status": "available"}
+    data = {
+        "csrf_token": csrf,
+        "offer_price": "",
+        "mileage_km": "0",
+        "colour": "",
+        "photo_urls": "",
+        "status": "available",
+    }
     data.update(fields)
     return client.post(f"/backoffice/vehicles/{vin}", data=data, follow_redirects=False)
 
@@ -83,8 +91,16 @@ def _edit(client, csrf, vin, **fields):
 def test_edit_saves_and_audits(client, world, db_session):
     csrf = sign_in(client, world.users["staff_a"])
     vin = world.vehicles["a"].vin
-    response = _edit(client, csrf, vin, offer_price="169,800.00", mileage_km="12", colour="oxford-white",
-                     photo_urls="https://img.example/1.jpg\n/static/photos/2.jpg\n", is_test_drive_fleet="1")
+    response = _edit(
+        client,
+        csrf,
+        vin,
+        offer_price="169,800.00",
+        mileage_km="12",
+        colour="oxford-white",
+        photo_urls="https://img.example/1.jpg\n/static/photos/2.jpg\n",
+        is_test_drive_fleet="1",
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/backoffice/vehicles/{vin}?saved=1"
     assert "Changes saved." in client.get(response.headers["location"]).text
     db_session.expire_all()
@@ -105,11 +121,16 @@ def test_edit_saves_and_audits(client, world, db_session):
 def test_edit_validation_errors_are_shown_beside_the_fields(client, world, db_session):
     csrf = sign_in(client, world.users["staff_a"])
     vin = world.vehicles["a"].vin
-    response = _edit(client, csrf, vin, offer_price="999999999", mileage_km="-3", colour="agate-black",
-                     photo_urls="ftp://nope")
+    response = _edit(
+        client, csrf, vin, offer_price="999999999", mileage_km="-3", colour="agate-black", photo_urls="ftp://nope"
+    )
     assert response.status_code == 422
-    for field, text in (("offer_price", "cannot be above the list price"), ("mileage_km", "whole number"),
-                        ("colour", "this model"), ("photo_urls", "https://")):
+    for field, text in (
+        ("offer_price", "cannot be above the list price"),
+        ("mileage_km", "whole number"),
+        ("colour", "this model"),
+        ("photo_urls", "https://"),
+    ):
         assert f'id="{field}-error"' in response.text, field
         assert text in response.text
     assert 'value="999999999"' in response.text  # what was typed is kept
@@ -135,8 +156,9 @@ def test_legal_and_illegal_status_changes(client, world, db_session):
 def test_import_with_one_bad_row_shows_the_report_and_lands_the_good_rows(client, world, db_session):
     csrf = sign_in(client, world.users["staff_a"])
     rows = [row(1, store="gz-tianhe"), row(2, store="gz-tianhe"), row(3, store="gz-tianhe", list_price="abc")]
-    response = client.post("/backoffice/imports", data={"csrf_token": csrf},
-                           files={"file": ("stock.csv", to_csv(rows), "text/csv")})
+    response = client.post(
+        "/backoffice/imports", data={"csrf_token": csrf}, files={"file": ("stock.csv", to_csv(rows), "text/csv")}
+    )
     assert response.status_code == 200, response.text
     assert '<dd id="created">2</dd>' in response.text and '<dd id="rejected">1</dd>' in response.text
     assert 'id="row-errors"' in response.text and "list_price" in response.text
@@ -146,8 +168,11 @@ def test_import_with_one_bad_row_shows_the_report_and_lands_the_good_rows(client
 
 def test_import_into_another_store_is_a_row_error(client, world, db_session):
     csrf = sign_in(client, world.users["staff_a"])
-    response = client.post("/backoffice/imports", data={"csrf_token": csrf},
-                           files={"file": ("stock.csv", to_csv([row(1, store="sh-pudong")]), "text/csv")})
+    response = client.post(
+        "/backoffice/imports",
+        data={"csrf_token": csrf},
+        files={"file": ("stock.csv", to_csv([row(1, store="sh-pudong")]), "text/csv")},
+    )
     assert '<dd id="rejected">1</dd>' in response.text
 
 
@@ -160,8 +185,9 @@ def test_import_without_csrf_or_file(client, world):
 def _hours_form(csrf, **overrides):
     data = {"csrf_token": csrf, "phone": "020-1234 5678"}
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        data.update({f"{day}-1-open": "09:00", f"{day}-1-close": "12:00", f"{day}-2-open": "13:00",
-                     f"{day}-2-close": "18:00"})
+        data.update(
+            {f"{day}-1-open": "09:00", f"{day}-1-close": "12:00", f"{day}-2-open": "13:00", f"{day}-2-close": "18:00"}
+        )
     data.update({"sun-1-open": "", "sun-1-close": "", "sun-2-open": "", "sun-2-close": ""})
     data.update(overrides)
     return data
@@ -177,8 +203,12 @@ def test_store_settings_save_validate_and_audit(client, world, db_session):
     assert store.opening_hours["sun"] == [] and store.phone == "020-1234 5678"
     assert events(db_session, "store.updated")[0].store_id == store.id
 
-    bad = client.post("/backoffice/stores/gz-tianhe", data=_hours_form(
-        csrf, **{"mon-2-open": "11:00", "tue-1-open": "9am", "wed-1-open": "19:00", "phone": "call me"}))
+    bad = client.post(
+        "/backoffice/stores/gz-tianhe",
+        data=_hours_form(
+            csrf, **{"mon-2-open": "11:00", "tue-1-open": "9am", "wed-1-open": "19:00", "phone": "call me"}
+        ),
+    )
     assert bad.status_code == 422
     assert "must not overlap" in bad.text and "HH:MM" in bad.text and "before the closing time" in bad.text
     assert 'id="phone-error"' in bad.text
@@ -210,19 +240,33 @@ def test_users_page_is_for_admins_only(client, world, db_session):
     csrf = sign_in(client, world.users["staff_a"])
     assert client.get("/backoffice/users").status_code == 403
     target = world.users["shopper"]
-    assert client.post(f"/backoffice/users/{target.id}/roles",
-                       data={"csrf_token": csrf, "role": "admin", "action": "grant"}).status_code == 403
+    assert (
+        client.post(
+            f"/backoffice/users/{target.id}/roles", data={"csrf_token": csrf, "role": "admin", "action": "grant"}
+        ).status_code
+        == 403
+    )
     csrf = sign_in(client, world.users["admin"])
     assert client.get("/backoffice/users").status_code == 200
-    granted = client.post(f"/backoffice/users/{target.id}/roles", follow_redirects=False,
-                          data={"csrf_token": csrf, "role": "store_staff", "store": "gz-tianhe", "action": "grant"})
+    granted = client.post(
+        f"/backoffice/users/{target.id}/roles",
+        follow_redirects=False,
+        data={"csrf_token": csrf, "role": "store_staff", "store": "gz-tianhe", "action": "grant"},
+    )
     assert granted.status_code == 303
     assert events(db_session, "role.granted")[-1].details == {"role": "store_staff"}
-    revoked = client.post(f"/backoffice/users/{target.id}/roles", follow_redirects=False,
-                          data={"csrf_token": csrf, "role": "store_staff", "store": "gz-tianhe", "action": "revoke"})
+    revoked = client.post(
+        f"/backoffice/users/{target.id}/roles",
+        follow_redirects=False,
+        data={"csrf_token": csrf, "role": "store_staff", "store": "gz-tianhe", "action": "revoke"},
+    )
     assert revoked.status_code == 303 and events(db_session, "role.revoked")
-    assert client.post(f"/backoffice/users/{target.id}/roles",
-                       data={"csrf_token": csrf, "role": "store_staff", "action": "grant"}).status_code == 422
+    assert (
+        client.post(
+            f"/backoffice/users/{target.id}/roles", data={"csrf_token": csrf, "role": "store_staff", "action": "grant"}
+        ).status_code
+        == 422
+    )
 
 
 def test_patch_api(client, world, db_session):
@@ -231,17 +275,22 @@ def test_patch_api(client, world, db_session):
     token = make_token(db_session, world.users["staff_a"])
     db_session.commit()
     vin = world.vehicles["a"].vin
-    ok = client.patch(f"/api/v1/vehicles/{vin}", json={"offer_price": "170000", "mileage_km": 9},
-                      headers=auth_headers(token))
+    ok = client.patch(
+        f"/api/v1/vehicles/{vin}", json={"offer_price": "170000", "mileage_km": 9}, headers=auth_headers(token)
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["price"] == "170000.00" and ok.json()["mileage_km"] == 9
     bad = client.patch(f"/api/v1/vehicles/{vin}", json={"offer_price": "999999"}, headers=auth_headers(token))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "offer_price"
     extra = client.patch(f"/api/v1/vehicles/{vin}", json={"list_price": "1"}, headers=auth_headers(token))
     assert extra.status_code == 422
-    other = client.patch(f"/api/v1/vehicles/{world.vehicles['b'].vin}", json={"mileage_km": 1},
-                         headers=auth_headers(token))
+    other = client.patch(
+        f"/api/v1/vehicles/{world.vehicles['b'].vin}", json={"mileage_km": 1}, headers=auth_headers(token)
+    )
     assert other.status_code == 403 and other.json()["code"] == "store_forbidden"
-    illegal = client.patch(f"/api/v1/vehicles/{world.vehicles['a_reserved'].vin}", json={"status": "in_transit"},
-                           headers=auth_headers(token))
+    illegal = client.patch(
+        f"/api/v1/vehicles/{world.vehicles['a_reserved'].vin}",
+        json={"status": "in_transit"},
+        headers=auth_headers(token),
+    )
     assert illegal.status_code == 409 and illegal.json()["code"] == "illegal_status_transition"

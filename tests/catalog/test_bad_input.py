@@ -157,9 +157,17 @@ def test_unknown_code_lists_known_values(client, seeded):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": "10000", "page_size": "100"}, {"q": "'; DROP TABLE vehicles; --"}, {"q": "%_\\"},
-     {"price_min": "0E-1000"}, {"price_min": "1E+7"}, {"price_max": "100000000"}, {"q": "x" * 200},
-     {"test_drive_fleet": "1"}, {"q": "\ud7ff\U0001f697"}],
+    [
+        {"page": "10000", "page_size": "100"},
+        {"q": "'; DROP TABLE vehicles; --"},
+        {"q": "%_\\"},
+        {"price_min": "0E-1000"},
+        {"price_min": "1E+7"},
+        {"price_max": "100000000"},
+        {"q": "x" * 200},
+        {"test_drive_fleet": "1"},
+        {"q": "\ud7ff\U0001f697"},
+    ],
 )
 def test_odd_but_valid_input_is_answered(client, seeded, params):
     response = client.get(V, params=params)
@@ -195,8 +203,14 @@ def test_a_nul_byte_in_the_query_is_refused_before_routing(api, params):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("DELETE", V), ("POST", V), ("PUT", "/api/v1/models"), ("PATCH", "/api/v1/stores/sh-pudong"),
-     ("GET", f"{V}/LVSHCAMB9JZ000123/status"), ("DELETE", f"{V}/LVSHCAMB9JZ000123")],
+    [
+        ("DELETE", V),
+        ("POST", V),
+        ("PUT", "/api/v1/models"),
+        ("PATCH", "/api/v1/stores/sh-pudong"),
+        ("GET", f"{V}/LVSHCAMB9JZ000123/status"),
+        ("DELETE", f"{V}/LVSHCAMB9JZ000123"),
+    ],
 )
 def test_wrong_method_is_405_problem(api, method, path):
     assert_problem(api.request(method, path), 405, "method_not_allowed")
@@ -239,8 +253,10 @@ def test_status_body_problems(admin_client, seeded, kwargs, field_pattern):
 
 
 def test_undecodable_body_is_a_400_problem(admin_client, seeded):
-    body = assert_problem(admin_client.post(_status_url(seeded), content=b"\xff\xfe\x00",
-                                      headers={"content-type": "application/json"}), 400)
+    body = assert_problem(
+        admin_client.post(_status_url(seeded), content=b"\xff\xfe\x00", headers={"content-type": "application/json"}),
+        400,
+    )
     assert "pars" in body["detail"]
 
 
@@ -280,4 +296,3 @@ def test_every_operation_survives_junk_path_and_body(client, seeded, junk):
             assert_problem(response)
         unused = next(m for m in ("PUT", "PATCH", "DELETE") if m not in methods_of[path])
         assert_problem(client.request(unused, _fill(path, "x")), 405, "method_not_allowed")
-

@@ -66,7 +66,9 @@ def test_load_demo_inserts_lineup_and_vehicles(db_session: Session) -> None:
     summary = load_demo(db_session, vehicles=300, seed=7)
 
     trims = sum(len(model.trims) for model in MODELS)
-    assert summary == f"loaded 2 brands, {len(MODELS)} models, {trims} trims, 5 cities, {len(STORES)} stores, 300 vehicles"
+    assert (
+        summary == f"loaded 2 brands, {len(MODELS)} models, {trims} trims, 5 cities, {len(STORES)} stores, 300 vehicles"
+    )
     assert _count(db_session, Brand) == len(BRANDS)
     assert _count(db_session, VehicleModel) == len(MODELS)
     assert _count(db_session, Trim) == trims
@@ -207,7 +209,9 @@ def test_photos_options_and_timestamps(sample: list[dict[str, Any]]) -> None:
     for row in sample:
         model = MODEL_OF_TRIM[TRIM_CODE[row["trim_id"]]]
         assert 1 <= len(row["photo_urls"]) <= 3
-        assert all(url.startswith(f"/static/photos/{model.code}/") and url.endswith(".jpg") for url in row["photo_urls"])
+        assert all(
+            url.startswith(f"/static/photos/{model.code}/") and url.endswith(".jpg") for url in row["photo_urls"]
+        )
         assert set(row["option_codes"]) <= {option.code for option in model.options}
         assert row["created_at"].tzinfo is not None
         assert REFERENCE_TIME - CREATED_WINDOW <= row["created_at"] < REFERENCE_TIME

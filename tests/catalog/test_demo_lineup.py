@@ -100,8 +100,19 @@ def test_expected_counts():
 def test_expected_lineup():
     assert {brand.code for brand in BRANDS} == {"ford", "lincoln"}
     assert {model.code for model in MODELS} == {
-        "focus", "escort", "mondeo", "taurus", "kuga", "ecosport", "edge",
-        "explorer", "everest", "mustang", "mkc", "continental", "navigator",
+        "focus",
+        "escort",
+        "mondeo",
+        "taurus",
+        "kuga",
+        "ecosport",
+        "edge",
+        "explorer",
+        "everest",
+        "mustang",
+        "mkc",
+        "continental",
+        "navigator",
     }
     assert {city.code for city in CITIES} == {"guangzhou", "shanghai", "hangzhou", "beijing", "nanjing"}
     mondeo = next(model for model in MODELS if model.code == "mondeo")
@@ -317,15 +328,28 @@ def test_mostly_dealers():
 # test stays free of ORM imports.
 _WIDTHS = {
     "BrandSpec": {"code": 40, "name_en": 80, "name_zh": 80},
-    "ModelSpec": {"code": 40, "name_en": 80, "name_zh": 80, "body_type": 20,
-                  "description_en": 500, "description_zh": 500},
-    "TrimSpec": {"code": 60, "name_en": 120, "name_zh": 120, "powertrain": 10, "engine": 40,
-                 "transmission": 40},
+    "ModelSpec": {
+        "code": 40,
+        "name_en": 80,
+        "name_zh": 80,
+        "body_type": 20,
+        "description_en": 500,
+        "description_zh": 500,
+    },
+    "TrimSpec": {"code": 60, "name_en": 120, "name_zh": 120, "powertrain": 10, "engine": 40, "transmission": 40},
     "ColourSpec": {"code": 40, "name_en": 80, "name_zh": 80, "hex": 7},
     "OptionSpec": {"code": 40, "name_en": 120, "name_zh": 120},
     "CitySpec": {"code": 40, "name_en": 80, "name_zh": 80, "province_en": 80, "province_zh": 80},
-    "StoreSpec": {"code": 40, "name_en": 120, "name_zh": 120, "kind": 20, "address_en": 200,
-                  "address_zh": 200, "time_zone": 64, "phone": 32},
+    "StoreSpec": {
+        "code": 40,
+        "name_en": 120,
+        "name_zh": 120,
+        "kind": 20,
+        "address_en": 200,
+        "address_zh": 200,
+        "time_zone": 64,
+        "phone": 32,
+    },
 }
 
 

@@ -86,8 +86,11 @@ def test_selected_value_with_zero_count_is_listed_and_marked():
 
 
 def test_order_and_labels():
-    rows = [row(1, model_year="2019", colour="red"), row(5, model_year="2021", colour="blue"),
-            row(5, model_year="2020", colour="azure")]
+    rows = [
+        row(1, model_year="2019", colour="red"),
+        row(5, model_year="2021", colour="blue"),
+        row(5, model_year="2020", colour="azure"),
+    ]
     labels = {"colour": {"red": Label("Race Red", "竞速红")}}
     result = compute_facets(rows, {}, labels)
     assert [v.value for v in result.facets["model_year"]] == ["2021", "2020", "2019"]  # newest first
@@ -97,8 +100,12 @@ def test_order_and_labels():
     assert result.facets["colour"][0].label == Label("azure", "azure")  # unlabelled values fall back to the code
 
 
-DIM_VALUES = {"brand": ["ford", "lincoln"], "body_type": ["suv", "sedan", "mpv"], "city": ["gz", "sh"],
-              "status": ["available", "sold"]}
+DIM_VALUES = {
+    "brand": ["ford", "lincoln"],
+    "body_type": ["suv", "sedan", "mpv"],
+    "city": ["gz", "sh"],
+    "status": ["available", "sold"],
+}
 rows_strategy = st.lists(
     st.tuples(st.fixed_dictionaries({d: st.sampled_from(v) for d, v in DIM_VALUES.items()}), st.integers(1, 5)),
     max_size=12,
@@ -134,12 +141,19 @@ def test_matches_brute_force(partial_rows, selected):
 # One document per trim, English parts first and Chinese parts together, so an unspaced Chinese query
 # that runs from brand to model to trim ("福特蒙迪欧混动") is a substring of the compact form.
 DOCS = {
-    1: build_document(("Ford", "Mondeo", "Hybrid Titanium", "mondeo", "mondeo-hybrid"), ("福特", "蒙迪欧", "混动 智尚型")),
-    2: build_document(
-        ("Ford", "Mondeo", "EcoBoost 180 Trend", "mondeo", "mondeo-ecoboost180"), ("福特", "蒙迪欧", "EcoBoost 180 时尚型")
+    1: build_document(
+        ("Ford", "Mondeo", "Hybrid Titanium", "mondeo", "mondeo-hybrid"), ("福特", "蒙迪欧", "混动 智尚型")
     ),
-    3: build_document(("Ford", "Kuga", "EcoBoost 245 4WD", "kuga", "kuga-ecoboost245"), ("福特", "翼虎", "EcoBoost 245 四驱")),
-    4: build_document(("Lincoln", "Navigator", "Reserve", "navigator", "navigator-reserve"), ("林肯", "领航员", "尊耀版")),
+    2: build_document(
+        ("Ford", "Mondeo", "EcoBoost 180 Trend", "mondeo", "mondeo-ecoboost180"),
+        ("福特", "蒙迪欧", "EcoBoost 180 时尚型"),
+    ),
+    3: build_document(
+        ("Ford", "Kuga", "EcoBoost 245 4WD", "kuga", "kuga-ecoboost245"), ("福特", "翼虎", "EcoBoost 245 四驱")
+    ),
+    4: build_document(
+        ("Lincoln", "Navigator", "Reserve", "navigator", "navigator-reserve"), ("林肯", "领航员", "尊耀版")
+    ),
 }
 
 

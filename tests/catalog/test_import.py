@@ -17,8 +17,20 @@ from forecourt.catalog.vin import build_vin
 from forecourt.core.errors import InvalidInput
 from tests.factories import make_small_catalog
 
-COLUMNS = ["vin", "trim", "colour", "store", "model_year", "mileage_km", "list_price", "offer_price", "status",
-           "test_drive_fleet", "photo_urls", "options"]  # fmt: skip
+COLUMNS = [
+    "vin",
+    "trim",
+    "colour",
+    "store",
+    "model_year",
+    "mileage_km",
+    "list_price",
+    "offer_price",
+    "status",
+    "test_drive_fleet",
+    "photo_urls",
+    "options",
+]
 
 
 def vin(n: int, year: int = 2018) -> str:
@@ -26,9 +38,20 @@ def vin(n: int, year: int = 2018) -> str:
 
 
 def row(n: int, **overrides: str) -> dict[str, str]:
-    values = {"vin": vin(n), "trim": "mondeo-ecoboost180", "colour": "oxford-white", "store": "gz-tianhe",
-              "model_year": "2018", "mileage_km": "0", "list_price": "179800.00", "offer_price": "", "status": "",
-              "test_drive_fleet": "", "photo_urls": "", "options": ""}  # fmt: skip
+    values = {
+        "vin": vin(n),
+        "trim": "mondeo-ecoboost180",
+        "colour": "oxford-white",
+        "store": "gz-tianhe",
+        "model_year": "2018",
+        "mileage_km": "0",
+        "list_price": "179800.00",
+        "offer_price": "",
+        "status": "",
+        "test_drive_fleet": "",
+        "photo_urls": "",
+        "options": "",
+    }
     values.update(overrides)
     return values
 
@@ -42,34 +65,60 @@ def to_csv(rows: list[dict[str, str]], columns: list[str] = COLUMNS, encoding: s
 
 
 def stored(session: Session, vin_: str) -> Vehicle | None:
-    return session.scalars(select(Vehicle).where(Vehicle.vin == vin_).execution_options(populate_existing=True)).one_or_none()
+    return session.scalars(
+        select(Vehicle).where(Vehicle.vin == vin_).execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 @pytest.fixture
 def catalog(db_session: Session) -> dict:
     cat = make_small_catalog(db_session)
     mondeo = cat["models"][0]
-    db_session.add_all([Option(model=mondeo, code="panoramic-sunroof", name_en="Sunroof", name_zh="全景天窗", price=Decimal("8000")),
-                        Option(model=mondeo, code="sync3-navigation", name_en="SYNC 3", name_zh="SYNC 3", price=Decimal("3000"))])  # fmt: skip
+    db_session.add_all(
+        [
+            Option(
+                model=mondeo, code="panoramic-sunroof", name_en="Sunroof", name_zh="全景天窗", price=Decimal("8000")
+            ),
+            Option(model=mondeo, code="sync3-navigation", name_en="SYNC 3", name_zh="SYNC 3", price=Decimal("3000")),
+        ]
+    )
     db_session.flush()
     return cat
 
 
 def test_good_rows_land_with_every_column(db_session, catalog):
-    rows = [row(1, offer_price="169800.00", test_drive_fleet="yes", photo_urls="https://cdn.example/1.jpg|/media/2.jpg",
-                options="panoramic-sunroof|sync3-navigation", mileage_km="1,200", status="in_transit"),
-            row(2, trim="kuga-ecoboost245", colour="agate-black", store="sh-pudong", list_price="249800", options=""),
-            row(3, colour="")]  # fmt: skip
+    rows = [
+        row(
+            1,
+            offer_price="169800.00",
+            test_drive_fleet="yes",
+            photo_urls="https://cdn.example/1.jpg|/media/2.jpg",
+            options="panoramic-sunroof|sync3-navigation",
+            mileage_km="1,200",
+            status="in_transit",
+        ),
+        row(2, trim="kuga-ecoboost245", colour="agate-black", store="sh-pudong", list_price="249800", options=""),
+        row(3, colour=""),
+    ]
     result = import_file(db_session, to_csv(rows), "csv")
     assert (result.created, result.updated, result.unchanged, result.errors, result.total) == (3, 0, 0, [], 3)
     first = stored(db_session, vin(1))
     assert first.trim.code == "mondeo-ecoboost180" and first.colour.code == "oxford-white"
-    assert (first.list_price, first.offer_price, first.price) == (Decimal("179800.00"), Decimal("169800.00"), Decimal("169800.00"))
+    assert (first.list_price, first.offer_price, first.price) == (
+        Decimal("179800.00"),
+        Decimal("169800.00"),
+        Decimal("169800.00"),
+    )
     assert first.mileage_km == 1200 and first.status == "in_transit" and first.is_test_drive_fleet is True
     assert first.photo_urls == ["https://cdn.example/1.jpg", "/media/2.jpg"]
     assert first.option_codes == ["panoramic-sunroof", "sync3-navigation"]
     second = stored(db_session, vin(2))
-    assert (second.store.code, second.price, second.status, second.currency) == ("sh-pudong", Decimal("249800.00"), "available", "CNY")
+    assert (second.store.code, second.price, second.status, second.currency) == (
+        "sh-pudong",
+        Decimal("249800.00"),
+        "available",
+        "CNY",
+    )
     assert stored(db_session, vin(3)).colour_id is None
 
 
@@ -91,14 +140,23 @@ BAD_ROWS = [
     ("price with 3 decimals", {"list_price": "179800.123"}, "list_price", "more decimal places"),
     ("price not a number", {"list_price": "¥179800"}, "list_price", "is not a number"),
     ("zero price", {"list_price": "0"}, "list_price", "greater than 0"),
-    ("offer above list", {"list_price": "180000.00", "offer_price": "200000.00"}, "offer_price",
-     "offer_price 200000.00 is above list_price 180000.00"),
+    (
+        "offer above list",
+        {"list_price": "180000.00", "offer_price": "200000.00"},
+        "offer_price",
+        "offer_price 200000.00 is above list_price 180000.00",
+    ),
     ("model year out of range", {"model_year": "1890"}, "model_year", "outside 1980-2100"),
     ("unknown status", {"status": "on-hold"}, "status", "use one of in_transit, available, reserved, sold"),
     ("bad flag", {"test_drive_fleet": "maybe"}, "test_drive_fleet", "true or false"),
-    ("bad photo URL", {"photo_urls": "https://ok.example/a.jpg|ftp://x/b.jpg"}, "photo_urls", "photo 2 'ftp://x/b.jpg'"),
+    (
+        "bad photo URL",
+        {"photo_urls": "https://ok.example/a.jpg|ftp://x/b.jpg"},
+        "photo_urls",
+        "photo 2 'ftp://x/b.jpg'",
+    ),
     ("option of another model", {"options": "panoramic-sunroof|tow-bar"}, "options", "unknown mondeo option 'tow-bar'"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("overrides", "column", "reason"), [c[1:] for c in BAD_ROWS], ids=[c[0] for c in BAD_ROWS])
@@ -113,8 +171,11 @@ def test_a_bad_row_is_reported_and_changes_nothing(db_session, catalog, override
 
 
 def test_every_problem_of_a_row_is_reported(db_session, catalog):
-    result = import_file(db_session, to_csv([row(1, trim="nope", store="nope", list_price="-1", currency="USD")],
-                                            [*COLUMNS, "currency"]), "csv")  # fmt: skip
+    result = import_file(
+        db_session,
+        to_csv([row(1, trim="nope", store="nope", list_price="-1", currency="USD")], [*COLUMNS, "currency"]),
+        "csv",
+    )
     assert {e.column for e in result.errors} == {"trim", "store", "list_price", "currency"}
     assert {e.line for e in result.errors} == {2} and result.rejected == 1 and result.created == 0
 
@@ -141,7 +202,11 @@ def test_update_changes_prices_and_keeps_price_in_step(db_session, catalog):
     result = import_file(db_session, to_csv([row(1, list_price="175000.00", offer_price="165000.00"), row(2)]), "csv")
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     vehicle = stored(db_session, vin(1))
-    assert (vehicle.list_price, vehicle.offer_price, vehicle.price) == (Decimal("175000.00"), Decimal("165000.00"), Decimal("165000.00"))
+    assert (vehicle.list_price, vehicle.offer_price, vehicle.price) == (
+        Decimal("175000.00"),
+        Decimal("165000.00"),
+        Decimal("165000.00"),
+    )
     import_file(db_session, to_csv([row(1, list_price="175000.00")]), "csv")  # a blank offer ends the offer
     vehicle = stored(db_session, vin(1))
     assert (vehicle.offer_price, vehicle.price) == (None, Decimal("175000.00"))
@@ -162,8 +227,14 @@ def test_status_on_reimport_follows_the_lifecycle(db_session, catalog):
 
 
 def test_missing_optional_columns_keep_existing_values(db_session, catalog):
-    import_file(db_session, to_csv([row(1, mileage_km="500", offer_price="170000.00", options="sync3-navigation")]), "csv")
-    result = import_file(db_session, to_csv([row(1, list_price="178000.00")], ["vin", "trim", "store", "model_year", "list_price"]), "csv")
+    import_file(
+        db_session, to_csv([row(1, mileage_km="500", offer_price="170000.00", options="sync3-navigation")]), "csv"
+    )
+    result = import_file(
+        db_session,
+        to_csv([row(1, list_price="178000.00")], ["vin", "trim", "store", "model_year", "list_price"]),
+        "csv",
+    )
     assert result.updated == 1
     vehicle = stored(db_session, vin(1))
     assert (vehicle.mileage_km, vehicle.offer_price, vehicle.price) == (500, Decimal("170000.00"), Decimal("170000.00"))
@@ -171,8 +242,13 @@ def test_missing_optional_columns_keep_existing_values(db_session, catalog):
 
 
 def test_csv_line_numbers_are_physical_lines(db_session, catalog):
-    data = (to_csv([row(1)]).decode() + "\n" + f'{vin(2)},mondeo-ecoboost180,"oxford-\nwhite",gz-tianhe,2018,0,1,,,,,\n'
-            + f"{vin(3)},mondeo-x,,gz-tianhe,2018,0,179800,,,,,\n" + f"{vin(4)},mondeo-ecoboost180,,gz-tianhe\n")  # fmt: skip
+    data = (
+        to_csv([row(1)]).decode()
+        + "\n"
+        + f'{vin(2)},mondeo-ecoboost180,"oxford-\nwhite",gz-tianhe,2018,0,1,,,,,\n'
+        + f"{vin(3)},mondeo-x,,gz-tianhe,2018,0,179800,,,,,\n"
+        + f"{vin(4)},mondeo-ecoboost180,,gz-tianhe\n"
+    )
     result = import_file(db_session, data.encode(), "csv")
     assert [(e.line, e.column) for e in result.errors] == [(4, "colour"), (6, "trim"), (7, None)]
     assert "4 fields but the header has 12" in result.errors[2].reason
@@ -192,17 +268,31 @@ def test_gb18030_csv(db_session, catalog):
 
 @pytest.mark.parametrize("shape", ["list", "object"])
 def test_json_both_shapes(db_session, catalog, shape):
-    items = [{"vin": vin(1), "trim": "mondeo-hybrid", "store": "gz-tianhe", "model_year": 2018, "list_price": 252800.5,
-              "offer_price": "249800", "test_drive_fleet": True, "photo_urls": ["https://x.example/1.jpg"],
-              "options": ["panoramic-sunroof"]},
-             {"vin": vin(2), "trim": "kuga-ecoboost245", "store": "gz-tianhe", "model_year": 2018, "list_price": 1.005},
-             "not an object"]  # fmt: skip
+    items = [
+        {
+            "vin": vin(1),
+            "trim": "mondeo-hybrid",
+            "store": "gz-tianhe",
+            "model_year": 2018,
+            "list_price": 252800.5,
+            "offer_price": "249800",
+            "test_drive_fleet": True,
+            "photo_urls": ["https://x.example/1.jpg"],
+            "options": ["panoramic-sunroof"],
+        },
+        {"vin": vin(2), "trim": "kuga-ecoboost245", "store": "gz-tianhe", "model_year": 2018, "list_price": 1.005},
+        "not an object",
+    ]
     document = items if shape == "list" else {"vehicles": items}
     result = import_file(db_session, json.dumps(document).encode(), "json")
     assert (result.created, result.total) == (1, 3)
     assert [(e.line, e.column) for e in result.errors] == [(2, "list_price"), (3, None)]
     vehicle = stored(db_session, vin(1))
-    assert (vehicle.list_price, vehicle.price, vehicle.is_test_drive_fleet) == (Decimal("252800.50"), Decimal("249800.00"), True)
+    assert (vehicle.list_price, vehicle.price, vehicle.is_test_drive_fleet) == (
+        Decimal("252800.50"),
+        Decimal("249800.00"),
+        True,
+    )
     assert vehicle.photo_urls == ["https://x.example/1.jpg"] and vehicle.option_codes == ["panoramic-sunroof"]
 
 
@@ -247,17 +337,34 @@ def test_api_upload_reports_rows_and_lands_good_ones(admin_client, db_session, c
     assert response.status_code == 200, response.text
     body = response.json()
     assert {k: body[k] for k in ("created", "updated", "unchanged", "rejected", "total")} == {
-        "created": 2, "updated": 0, "unchanged": 0, "rejected": 1, "total": 3}  # fmt: skip
-    assert body["errors"] == [{"line": 3, "column": "offer_price", "vin": vin(2),
-                               "reason": "offer_price 200000.00 is above list_price 180000.00"}]  # fmt: skip
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "total": 3,
+    }
+    assert body["errors"] == [
+        {
+            "line": 3,
+            "column": "offer_price",
+            "vin": vin(2),
+            "reason": "offer_price 200000.00 is above list_price 180000.00",
+        }
+    ]
     assert stored(db_session, vin(1)) is not None and stored(db_session, vin(2)) is None
-    again = admin_client.post("/api/v1/inventory/imports", params={"format": "csv"}, files={"file": ("stock", data, "application/octet-stream")})
+    again = admin_client.post(
+        "/api/v1/inventory/imports",
+        params={"format": "csv"},
+        files={"file": ("stock", data, "application/octet-stream")},
+    )
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 2)
 
 
 def test_api_json_by_content_type(admin_client, catalog):
     items = [{"vin": vin(1), "trim": "mondeo-hybrid", "store": "sh-pudong", "model_year": 2019, "list_price": "252800"}]
-    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("upload", json.dumps(items), "application/json")})
+    response = admin_client.post(
+        "/api/v1/inventory/imports", files={"file": ("upload", json.dumps(items), "application/json")}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 1
 
@@ -276,7 +383,9 @@ def test_api_unknown_format_is_a_422_problem(admin_client, catalog):
 
 def test_api_oversize_file_is_a_413_problem(admin_client, catalog):
     admin_client.app.state.settings.max_import_bytes = 100
-    response = admin_client.post("/api/v1/inventory/imports", files={"file": ("stock.csv", to_csv([row(1), row(2)]), "text/csv")})
+    response = admin_client.post(
+        "/api/v1/inventory/imports", files={"file": ("stock.csv", to_csv([row(1), row(2)]), "text/csv")}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "file_too_large" and response.json()["max_bytes"] == 100

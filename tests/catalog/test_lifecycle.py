@@ -13,9 +13,14 @@ from tests.factories import make_small_catalog, make_vehicle
 S = VehicleStatus
 # The business rule, written out by hand: staying put is always fine; sold is final.
 LEGAL = {
-    (S.IN_TRANSIT, S.IN_TRANSIT), (S.IN_TRANSIT, S.AVAILABLE),
-    (S.AVAILABLE, S.AVAILABLE), (S.AVAILABLE, S.RESERVED), (S.AVAILABLE, S.IN_TRANSIT),
-    (S.RESERVED, S.RESERVED), (S.RESERVED, S.AVAILABLE), (S.RESERVED, S.SOLD),
+    (S.IN_TRANSIT, S.IN_TRANSIT),
+    (S.IN_TRANSIT, S.AVAILABLE),
+    (S.AVAILABLE, S.AVAILABLE),
+    (S.AVAILABLE, S.RESERVED),
+    (S.AVAILABLE, S.IN_TRANSIT),
+    (S.RESERVED, S.RESERVED),
+    (S.RESERVED, S.AVAILABLE),
+    (S.RESERVED, S.SOLD),
     (S.SOLD, S.SOLD),
 }
 ALL_PAIRS = list(itertools.product(VehicleStatus, repeat=2))

@@ -41,12 +41,22 @@ def _record(vehicle, cat) -> Car:
     trim = vehicle.trim
     model = trim.model
     return Car(
-        id=vehicle.id, vin=vehicle.vin, trim=trim.code, price=vehicle.price, mileage=vehicle.mileage_km,
-        fleet=vehicle.is_test_drive_fleet, created_at=vehicle.created_at,
+        id=vehicle.id,
+        vin=vehicle.vin,
+        trim=trim.code,
+        price=vehicle.price,
+        mileage=vehicle.mileage_km,
+        fleet=vehicle.is_test_drive_fleet,
+        created_at=vehicle.created_at,
         facets={
-            "brand": model.brand.code, "model": model.code, "body_type": model.body_type,
-            "powertrain": trim.powertrain, "colour": vehicle.colour.code if vehicle.colour else "unspecified",
-            "model_year": str(vehicle.model_year), "city": vehicle.store.city.code, "store": vehicle.store.code,
+            "brand": model.brand.code,
+            "model": model.code,
+            "body_type": model.body_type,
+            "powertrain": trim.powertrain,
+            "colour": vehicle.colour.code if vehicle.colour else "unspecified",
+            "model_year": str(vehicle.model_year),
+            "city": vehicle.store.city.code,
+            "store": vehicle.store.code,
             "status": vehicle.status,
         },
     )
@@ -74,10 +84,19 @@ def cars(db_session) -> list[Car]:
     cat = make_small_catalog(db_session)
     made = []
     for trim, store, colour, price, year, mileage, status, fleet in FLEET:
-        made.append(make_vehicle(
-            db_session, cat["trims"][trim], cat["stores"][store], cat["colours"][colour] if colour else None,
-            price=price, model_year=year, mileage_km=mileage, status=status, test_drive_fleet=fleet,
-        ))
+        made.append(
+            make_vehicle(
+                db_session,
+                cat["trims"][trim],
+                cat["stores"][store],
+                cat["colours"][colour] if colour else None,
+                price=price,
+                model_year=year,
+                mileage_km=mileage,
+                status=status,
+                test_drive_fleet=fleet,
+            )
+        )
     db_session.commit()
     return [_record(v, cat) for v in made]
 
@@ -187,8 +206,10 @@ FILTER_CASES = [
     ({"brand": "ford", "city": "shanghai", "colour": "oxford-white"}, None),
     ({"model": "kuga", "store": ["gz-tianhe", "sh-pudong"], "status": ALL_STATUSES, "price_max": "240000"}, None),
     ({"powertrain": ["ice", "hybrid"], "model_year": 2018, "city": "guangzhou", "test_drive_fleet": "true"}, None),
-    ({"q": "ford", "body_type": "sedan", "year_min": 2019, "status": ["available", "sold"]}, {
-        "mondeo-ecoboost180", "mondeo-hybrid", "kuga-ecoboost245"}),
+    (
+        {"q": "ford", "body_type": "sedan", "year_min": 2019, "status": ["available", "sold"]},
+        {"mondeo-ecoboost180", "mondeo-hybrid", "kuga-ecoboost245"},
+    ),
     ({"brand": "lincoln", "model": "mondeo"}, None),  # contradictory selections: nothing matches
 ]
 
@@ -208,10 +229,15 @@ def test_filters_and_facets_match_brute_force(client, cars):
 
 
 UNIVERSE = {
-    "brand": ["ford", "lincoln"], "model": ["mondeo", "kuga", "navigator"], "body_type": ["sedan", "suv", "mpv"],
-    "powertrain": ["ice", "hybrid", "bev"], "colour": ["oxford-white", "agate-black"],
-    "model_year": ["2018", "2019", "2020", "2021", "2025"], "city": ["guangzhou", "shanghai"],
-    "store": ["gz-tianhe", "gz-self-service", "sh-pudong"], "status": ALL_STATUSES,
+    "brand": ["ford", "lincoln"],
+    "model": ["mondeo", "kuga", "navigator"],
+    "body_type": ["sedan", "suv", "mpv"],
+    "powertrain": ["ice", "hybrid", "bev"],
+    "colour": ["oxford-white", "agate-black"],
+    "model_year": ["2018", "2019", "2020", "2021", "2025"],
+    "city": ["guangzhou", "shanghai"],
+    "store": ["gz-tianhe", "gz-self-service", "sh-pudong"],
+    "status": ALL_STATUSES,
 }
 random_queries = st.fixed_dictionaries(
     {},
@@ -304,8 +330,14 @@ def test_walk_pages_with_many_ties(client, db_session, sort):
     same_moment = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     made = []
     for _ in range(7):
-        vehicle = make_vehicle(db_session, cat["trims"]["kuga-ecoboost245"], cat["stores"]["gz-tianhe"],
-                               price="199800.00", model_year=2020, mileage_km=100)
+        vehicle = make_vehicle(
+            db_session,
+            cat["trims"]["kuga-ecoboost245"],
+            cat["stores"]["gz-tianhe"],
+            price="199800.00",
+            model_year=2020,
+            mileage_km=100,
+        )
         vehicle.created_at = same_moment
         made.append(vehicle)
     db_session.commit()

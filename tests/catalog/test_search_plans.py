@@ -15,9 +15,13 @@ def fleet(db_session):
     trims, stores = list(cat["trims"].values()), list(cat["stores"].values())
     for n in range(30):
         make_vehicle(
-            db_session, trims[n % len(trims)], stores[n % len(stores)],
-            price=f"{100000 + (n % 7) * 10000}.00", model_year=2018 + n % 2, mileage_km=(n * 37) % 11,
-        )  # fmt: skip
+            db_session,
+            trims[n % len(trims)],
+            stores[n % len(stores)],
+            price=f"{100000 + (n % 7) * 10000}.00",
+            model_year=2018 + n % 2,
+            mileage_km=(n * 37) % 11,
+        )
     return cat
 
 

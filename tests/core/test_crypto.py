@@ -86,9 +86,18 @@ def test_token_copied_to_another_row_fails(k1_cipher: FieldCipher) -> None:
 
 @pytest.mark.parametrize(
     "token",
-    ["", "plain text", "fc1:k1:abc", "fc2:k1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==", "fc1:K1:AAAA:AAAA",
-     "fc1:k1:!!!!:AAAA", "fc1:k1:AAAA:AAAAAAAAAAAAAAAAAAAAAA==", "fc1:k1:AAAAAAAAAAAAAAAA:AAAA", "fc1:k1:ÄÄÄÄ:AAAA"],
-)  # fmt: skip
+    [
+        "",
+        "plain text",
+        "fc1:k1:abc",
+        "fc2:k1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==",
+        "fc1:K1:AAAA:AAAA",
+        "fc1:k1:!!!!:AAAA",
+        "fc1:k1:AAAA:AAAAAAAAAAAAAAAAAAAAAA==",
+        "fc1:k1:AAAAAAAAAAAAAAAA:AAAA",
+        "fc1:k1:ÄÄÄÄ:AAAA",
+    ],
+)
 def test_malformed_tokens_fail_cleanly(k1_cipher: FieldCipher, token: str) -> None:
     with pytest.raises(DecryptionError, match="not a fc1 token"):
         k1_cipher.decrypt(token, context=CONTEXT)
@@ -175,8 +184,17 @@ def test_blind_index_key_must_be_long_enough() -> None:
         (base64.b64encode(KEY_1).decode(), "no ':' found"),
         (f"{base64.b64encode(KEY_1).decode()}:k1", "an id of 44 characters"),
     ],
-    ids=["empty", "upper-case id", "dash in id", "long id", "duplicate id", "short key", "bad base64", "no id",
-         "key and id swapped"],
+    ids=[
+        "empty",
+        "upper-case id",
+        "dash in id",
+        "long id",
+        "duplicate id",
+        "short key",
+        "bad base64",
+        "no id",
+        "key and id swapped",
+    ],
 )
 def test_keyring_parse_errors_never_show_key_material(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message) as raised:

@@ -10,8 +10,14 @@ from forecourt.core.outbox import REDACTED_BODY, Channel, OutboxMessage, enqueue
 
 
 def test_attachments_are_written_and_secrets_removed_after_sending(db_session: Session, tmp_path: Path):
-    invite = enqueue(db_session, Channel.EMAIL, "a@example.test", "Confirmed", "See you",
-                     attachments=[{"filename": "TD1.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR"}])  # fmt: skip
+    invite = enqueue(
+        db_session,
+        Channel.EMAIL,
+        "a@example.test",
+        "Confirmed",
+        "See you",
+        attachments=[{"filename": "TD1.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR"}],
+    )
     secret = enqueue(db_session, Channel.SMS, "13800138000", "Code", "Pick-up code 12345678", sensitive=True)
     db_session.commit()
     assert relay_outbox(lambda: db_session, file_adapters(tmp_path)) == 2

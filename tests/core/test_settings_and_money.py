@@ -63,7 +63,9 @@ def test_production_refuses_short_secret(clean_env):
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(environment="production", secret_key="s" * 31)
     keys = Keyring.generate_key_text("k1")
-    assert Settings(environment="production", secret_key="s" * 32, field_encryption_keys=keys).environment == "production"
+    assert (
+        Settings(environment="production", secret_key="s" * 32, field_encryption_keys=keys).environment == "production"
+    )
 
 
 def test_production_refuses_to_derive_the_data_key(clean_env):
@@ -120,8 +122,16 @@ def test_dotenv_file_is_read(clean_env, tmp_path):
 @pytest.mark.parametrize(
     ("amount", "expected"),
     [
-        ("0.005", "0.01"), ("0.015", "0.02"), ("0.025", "0.03"), ("-0.005", "-0.01"), ("2.675", "2.68"),
-        ("-2.675", "-2.68"), ("0.004", "0.00"), ("1.9999", "2.00"), ("1", "1.00"), ("1234567.895", "1234567.90"),
+        ("0.005", "0.01"),
+        ("0.015", "0.02"),
+        ("0.025", "0.03"),
+        ("-0.005", "-0.01"),
+        ("2.675", "2.68"),
+        ("-2.675", "-2.68"),
+        ("0.004", "0.00"),
+        ("1.9999", "2.00"),
+        ("1", "1.00"),
+        ("1234567.895", "1234567.90"),
     ],
 )
 def test_round_money_half_up(amount, expected):
@@ -142,8 +152,17 @@ def test_unsupported_currency():
 
 @pytest.mark.parametrize(
     ("text_value", "expected"),
-    [("1,234.50", "1234.50"), ("1234.5", "1234.50"), (" 42 ", "42.00"), ("0", "0.00"), ("1.500", "1.50"),
-     (7, "7.00"), (Decimal("9.99"), "9.99"), ("-3.10", "-3.10"), ("1e3", "1000.00")],
+    [
+        ("1,234.50", "1234.50"),
+        ("1234.5", "1234.50"),
+        (" 42 ", "42.00"),
+        ("0", "0.00"),
+        ("1.500", "1.50"),
+        (7, "7.00"),
+        (Decimal("9.99"), "9.99"),
+        ("-3.10", "-3.10"),
+        ("1e3", "1000.00"),
+    ],
 )
 def test_parse_amount_accepts(text_value, expected):
     result = parse_amount(text_value)
@@ -152,10 +171,20 @@ def test_parse_amount_accepts(text_value, expected):
 
 @pytest.mark.parametrize(
     ("text_value", "fragment"),
-    [("1.005", "more decimal places"), ("2.675", "more decimal places"), ("0.001", "more decimal places"),
-     ("NaN", "not a finite"), ("nan", "not a finite"), ("inf", "not a finite"), ("-Infinity", "not a finite"),
-     ("sNaN", "not a finite"), ("abc", "not a number"), ("", "not a number"), ("12.3.4", "not a number"),
-     ("¥100", "not a number")],
+    [
+        ("1.005", "more decimal places"),
+        ("2.675", "more decimal places"),
+        ("0.001", "more decimal places"),
+        ("NaN", "not a finite"),
+        ("nan", "not a finite"),
+        ("inf", "not a finite"),
+        ("-Infinity", "not a finite"),
+        ("sNaN", "not a finite"),
+        ("abc", "not a number"),
+        ("", "not a number"),
+        ("12.3.4", "not a number"),
+        ("¥100", "not a number"),
+    ],
 )
 def test_parse_amount_refuses(text_value, fragment):
     with pytest.raises(MoneyError, match=fragment):
@@ -252,9 +281,11 @@ def test_utc_datetime_column_refuses_naive(db_session):
 
 @pytest.mark.parametrize(
     "moment",
-    [datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai")),
-     datetime(2026, 7, 4, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
-     datetime(2026, 1, 1, 0, 0, tzinfo=UTC)],
+    [
+        datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 7, 4, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
+    ],
 )
 def test_utc_datetime_column_returns_aware_utc(db_session, moment):
     cat = make_small_catalog(db_session)

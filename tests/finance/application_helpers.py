@@ -41,14 +41,32 @@ class Finance:
     headers: dict[str, dict[str, str]]
 
 
-def make_quote(session: Session, user_id: int | None, vehicle: Any, program: Any | None, *,
-               down: str = "35960.00", term: int = 36, expires: datetime | None = None) -> Quote:  # fmt: skip
-    quote = Quote(reference=new_reference("Q"), user_id=user_id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
-                  product=program.product if program else "cash", program_id=program.id if program else None,
-                  price=vehicle.price, currency="CNY", monthly_payment=Decimal("4310.93"),
-                  inputs={"down_payment": down, "term_months": term, "balloon": "0"},
-                  figures={"monthly_payment": "4310.93"}, disclosure={}, created_at=NOW,
-                  expires_at=expires or NOW + timedelta(days=30))  # fmt: skip
+def make_quote(
+    session: Session,
+    user_id: int | None,
+    vehicle: Any,
+    program: Any | None,
+    *,
+    down: str = "35960.00",
+    term: int = 36,
+    expires: datetime | None = None,
+) -> Quote:
+    quote = Quote(
+        reference=new_reference("Q"),
+        user_id=user_id,
+        vehicle_id=vehicle.id,
+        store_id=vehicle.store_id,
+        product=program.product if program else "cash",
+        program_id=program.id if program else None,
+        price=vehicle.price,
+        currency="CNY",
+        monthly_payment=Decimal("4310.93"),
+        inputs={"down_payment": down, "term_months": term, "balloon": "0"},
+        figures={"monthly_payment": "4310.93"},
+        disclosure={},
+        created_at=NOW,
+        expires_at=expires or NOW + timedelta(days=30),
+    )
     session.add(quote)
     session.flush()
     return quote
@@ -77,22 +95,34 @@ def make_finance(session: Session) -> Finance:
     cash = make_quote(session, shopper.id, car, None)
     headers = {name: auth_headers(make_token(session, user)) for name, user in users.items()}
     session.commit()
-    return Finance(cat, car, other_car, provider, programs, quote.reference, other_quote.reference, cash.reference,
-                   users, headers)  # fmt: skip
+    return Finance(
+        cat, car, other_car, provider, programs, quote.reference, other_quote.reference, cash.reference, users, headers
+    )
 
 
 def applicant(id_number: str = GOOD_ID, **changes: Any) -> dict[str, Any]:
-    body = {"full_name": "Zhang Wei", "id_type": "resident_id", "id_number": id_number,
-            "date_of_birth": BIRTH.get(id_number, "1990-03-07"), "address": "88 Tianhe Road, Guangzhou",
-            "employer": "Pearl River Shipping", "employment_months": 48, "monthly_income": INCOME,
-            "monthly_housing_cost": "2000.00", "monthly_other_debts": "0.00"}  # fmt: skip
+    body = {
+        "full_name": "Zhang Wei",
+        "id_type": "resident_id",
+        "id_number": id_number,
+        "date_of_birth": BIRTH.get(id_number, "1990-03-07"),
+        "address": "88 Tianhe Road, Guangzhou",
+        "employer": "Pearl River Shipping",
+        "employment_months": 48,
+        "monthly_income": INCOME,
+        "monthly_housing_cost": "2000.00",
+        "monthly_other_debts": "0.00",
+    }
     return {**body, **changes}
 
 
 def body(quote: str, consents: list[str] | None = None, **person: Any) -> dict[str, Any]:
     id_number = person.pop("id_number", GOOD_ID)
-    return {"quote": quote, "consents": ALL_CONSENTS if consents is None else consents,
-            "applicant": applicant(id_number, **person)}
+    return {
+        "quote": quote,
+        "consents": ALL_CONSENTS if consents is None else consents,
+        "applicant": applicant(id_number, **person),
+    }
 
 
 def key() -> dict[str, str]:

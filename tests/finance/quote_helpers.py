@@ -47,8 +47,19 @@ def make_lot(session: Session) -> Lot:
     other = make_user(session, roles=[("shopper", None)])
     staff = make_user(session, roles=[("store_staff", stores["gz-tianhe"].id)])
     outsider = make_user(session, roles=[("store_staff", stores["sh-pudong"].id)])
-    lot = Lot(catalog, provider, programs, mondeo, hybrid, kuga, navigator,
-              auth_headers(make_token(session, shopper)), auth_headers(make_token(session, other)),
-              auth_headers(make_token(session, staff)), auth_headers(make_token(session, outsider)), shopper.id)  # fmt: skip
+    lot = Lot(
+        catalog,
+        provider,
+        programs,
+        mondeo,
+        hybrid,
+        kuga,
+        navigator,
+        auth_headers(make_token(session, shopper)),
+        auth_headers(make_token(session, other)),
+        auth_headers(make_token(session, staff)),
+        auth_headers(make_token(session, outsider)),
+        shopper.id,
+    )
     session.commit()
     return lot

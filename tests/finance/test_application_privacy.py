@@ -17,11 +17,31 @@ from forecourt.finance.applications import context, id_index
 from forecourt.finance.models import CreditApplication
 from forecourt.core.db import Base
 from tests.finance.application_helpers import (
-    APPLY, FAIR_ID, GOOD_ID, INCOME, NO_FILE_ID, NOW, PREQUALIFY, REVIEW, Finance, body, make_finance, submit,
-)  # fmt: skip
+    APPLY,
+    FAIR_ID,
+    GOOD_ID,
+    INCOME,
+    NO_FILE_ID,
+    NOW,
+    PREQUALIFY,
+    REVIEW,
+    Finance,
+    body,
+    make_finance,
+    submit,
+)
 
-SECRETS = (GOOD_ID, FAIR_ID, NO_FILE_ID, INCOME, INCOME.replace(".", ""), "31,234", "Zhang Wei", "Tianhe Road",
-           "Pearl River")  # fmt: skip
+SECRETS = (
+    GOOD_ID,
+    FAIR_ID,
+    NO_FILE_ID,
+    INCOME,
+    INCOME.replace(".", ""),
+    "31,234",
+    "Zhang Wei",
+    "Tianhe Road",
+    "Pearl River",
+)
 
 
 @pytest.fixture
@@ -42,17 +62,23 @@ def _text_columns(table_name: str) -> list:
 
 def _submit_all(client, fin) -> list:
     shopper = fin.headers["shopper"]
-    return [submit(client, shopper, body(fin.quote)), submit(client, shopper, body(fin.quote, id_number=FAIR_ID)),
-            submit(client, shopper, body(fin.quote, id_number=NO_FILE_ID)),
-            submit(client, shopper, body(fin.quote, consents=["prequalification"]), url=PREQUALIFY)]
+    return [
+        submit(client, shopper, body(fin.quote)),
+        submit(client, shopper, body(fin.quote, id_number=FAIR_ID)),
+        submit(client, shopper, body(fin.quote, id_number=NO_FILE_ID)),
+        submit(client, shopper, body(fin.quote, consents=["prequalification"]), url=PREQUALIFY),
+    ]
 
 
 def test_no_plaintext_personal_data_in_any_text_column(client, fin, db_session):
     answers = _submit_all(client, fin)
     assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
     reference = answers[2].json()["reference"]
-    client.post(f"{REVIEW}/{reference}/decision", json={"outcome": "declined", "reason": "Could not verify"},
-                headers=fin.headers["officer"])  # fmt: skip
+    client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "declined", "reason": "Could not verify"},
+        headers=fin.headers["officer"],
+    )
     client.get(f"{REVIEW}/{reference}", params={"reveal": "id_number"}, headers=fin.headers["officer"])
     db_session.expire_all()
     for table in ("credit_applications", "consents", "audit_events", "idempotency_records"):
@@ -74,7 +100,9 @@ def test_tokens_open_only_in_their_own_row_and_field(client, fin, db_session):
     cipher = client.app.state.field_cipher
     first, second = db_session.scalars(select(CreditApplication).order_by(CreditApplication.id)).all()[:2]
     assert cipher.decrypt(first.id_number_enc, context=context(first.id, "id_number")) == GOOD_ID
-    assert cipher.decrypt_decimal(first.monthly_income_enc, context=context(first.id, "monthly_income")) == Decimal(INCOME)
+    assert cipher.decrypt_decimal(first.monthly_income_enc, context=context(first.id, "monthly_income")) == Decimal(
+        INCOME
+    )
     with pytest.raises(DecryptionError):
         cipher.decrypt(first.id_number_enc, context=context(second.id, "id_number"))  # copied into another row
     with pytest.raises(DecryptionError):
@@ -87,9 +115,15 @@ def test_api_answers_carry_masks_only(client, fin):
     answers = _submit_all(client, fin)
     shopper = fin.headers["shopper"]
     reference = answers[0].json()["reference"]
-    pages = [*answers, client.get(APPLY, headers=shopper), client.get(f"{APPLY}/{reference}", headers=shopper),
-             client.get(REVIEW, params={"status": ["approved", "declined", "manual_review"]}, headers=fin.headers["staff_a"]),
-             client.get(f"{REVIEW}/{reference}", headers=fin.headers["staff_a"])]  # fmt: skip
+    pages = [
+        *answers,
+        client.get(APPLY, headers=shopper),
+        client.get(f"{APPLY}/{reference}", headers=shopper),
+        client.get(
+            REVIEW, params={"status": ["approved", "declined", "manual_review"]}, headers=fin.headers["staff_a"]
+        ),
+        client.get(f"{REVIEW}/{reference}", headers=fin.headers["staff_a"]),
+    ]
     for response in pages:
         assert response.status_code in (200, 201), response.text
         _assert_clean(response.text, response.url.path)
@@ -101,7 +135,9 @@ def test_api_answers_carry_masks_only(client, fin):
 def test_log_lines_are_redacted(client, fin, caplog):
     caplog.set_level(logging.DEBUG)
     answers = _submit_all(client, fin)
-    client.get(f"{REVIEW}/{answers[0].json()['reference']}", params={"reveal": "id_number"}, headers=fin.headers["officer"])
+    client.get(
+        f"{REVIEW}/{answers[0].json()['reference']}", params={"reveal": "id_number"}, headers=fin.headers["officer"]
+    )
     logging.getLogger("forecourt.finance.applications").warning("applicant %s earns %s", GOOD_ID, "x")
     assert any("440***********1231" in r.getMessage() for r in caplog.records)
     for record in caplog.records:
@@ -116,6 +152,16 @@ def test_reprs_hide_personal_data():
 
     from forecourt.finance.applications import ApplicantInput
 
-    person = ApplicantInput("Zhang Wei", "resident_id", GOOD_ID, date(1990, 3, 7), "88 Tianhe Road", "Pearl River",
-                            48, Decimal(INCOME), Decimal(0), Decimal(0))  # fmt: skip
+    person = ApplicantInput(
+        "Zhang Wei",
+        "resident_id",
+        GOOD_ID,
+        date(1990, 3, 7),
+        "88 Tianhe Road",
+        "Pearl River",
+        48,
+        Decimal(INCOME),
+        Decimal(0),
+        Decimal(0),
+    )
     _assert_clean(repr(person), "repr")

@@ -14,9 +14,21 @@ from forecourt.finance.bureau import DemoCreditBureau
 from forecourt.finance.models import Consent, CreditApplication
 from tests.backoffice.helpers import events
 from tests.finance.application_helpers import (
-    APPLY, FAIR_ID, GOOD_ID, INCOME, LATE_ID, NO_FILE_ID, NOW, PREQUALIFY, REVIEW, Finance, body, key, make_finance,
+    APPLY,
+    FAIR_ID,
+    GOOD_ID,
+    INCOME,
+    LATE_ID,
+    NO_FILE_ID,
+    NOW,
+    PREQUALIFY,
+    REVIEW,
+    Finance,
+    body,
+    key,
+    make_finance,
     submit,
-)  # fmt: skip
+)
 
 
 @pytest.fixture
@@ -40,8 +52,13 @@ def test_approved_application(client, fin, db_session):
     assert app["kind"] == "application" and app["status"] == "approved" and app["inquiry"] == "hard"
     assert app["decision"]["outcome"] == "approved" and app["decision"]["tier"] == "A"
     assert app["decision"]["reasons"] == [] and app["decision"]["stipulations"] == []
-    assert app["applicant"] == {"full_name": "Z***", "id_type": "resident_id", "id_number": "440***********1231",
-                                "income_band": "CNY 30,000–50,000 / month", "employment_months": 48}
+    assert app["applicant"] == {
+        "full_name": "Z***",
+        "id_type": "resident_id",
+        "id_number": "440***********1231",
+        "income_band": "CNY 30,000–50,000 / month",
+        "employment_months": 48,
+    }
     assert app["quote"] == fin.quote and app["vin"] == fin.car.vin and app["store"] == "gz-tianhe"
     assert not app["has_adverse_action_notice"]
     created = events(db_session, "credit_application.created")
@@ -51,8 +68,9 @@ def test_approved_application(client, fin, db_session):
 
 def test_conditional_approval_names_the_down_payment_that_cures(client, fin):
     # 12,000 a month with 1,000 housing and the bureau's 1,500 of debts: the payment must come down to 4,100.
-    response = submit(client, fin.headers["shopper"], body(fin.quote, monthly_income="12000.00",
-                                                              monthly_housing_cost="1000.00"))  # fmt: skip
+    response = submit(
+        client, fin.headers["shopper"], body(fin.quote, monthly_income="12000.00", monthly_housing_cost="1000.00")
+    )
     assert response.status_code == 201, response.text
     decision = response.json()["decision"]
     assert response.json()["status"] == "conditional" and decision["tier"] == "A"
@@ -71,7 +89,10 @@ def test_decline_has_reasons_and_an_adverse_action_notice_in_the_applicants_lang
     app = response.json()
     assert app["status"] == "declined" and app["has_adverse_action_notice"]
     assert app["decision"]["reasons"][0]["code"] == "score_too_low"
-    assert "610" in app["decision"]["reasons"][0]["message_en"] and "信用评分" in app["decision"]["reasons"][0]["message_zh"]
+    assert (
+        "610" in app["decision"]["reasons"][0]["message_en"]
+        and "信用评分" in app["decision"]["reasons"][0]["message_zh"]
+    )
     notice = client.get(f"{APPLY}/{app['reference']}/adverse-action-notice", headers=fin.headers["shopper"])
     assert notice.status_code == 200 and notice.headers["content-type"].startswith("text/plain")
     assert "贷款申请结果通知" in notice.text and "尊敬的Zhang Wei" in notice.text and "信用评分 610" in notice.text
@@ -109,12 +130,15 @@ def test_prequalification_is_a_soft_inquiry(client, fin, db_session):
 # --- consent, input, idempotency -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "given", "missing"), [
-    (APPLY, [], ["credit_check", "share_with_provider"]),
-    (APPLY, ["credit_check"], ["share_with_provider"]),
-    (APPLY, ["prequalification", "share_with_provider"], ["credit_check"]),
-    (PREQUALIFY, ["credit_check"], ["prequalification"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "given", "missing"),
+    [
+        (APPLY, [], ["credit_check", "share_with_provider"]),
+        (APPLY, ["credit_check"], ["share_with_provider"]),
+        (APPLY, ["prequalification", "share_with_provider"], ["credit_check"]),
+        (PREQUALIFY, ["credit_check"], ["prequalification"]),
+    ],
+)
 def test_missing_consent_is_refused_before_the_bureau_is_asked(client, fin, db_session, url, given, missing):
     bureau = DemoCreditBureau()
     client.app.state.credit_bureau = bureau
@@ -142,13 +166,16 @@ def test_outdated_consent_wording_is_refused(client, fin):
     assert response.status_code == 422 and response.json()["code"] == "consent_text_outdated"
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"id_number": "440106199003071232"}, "id_number"),  # wrong check character
-    ({"date_of_birth": "1990-03-08"}, "date_of_birth"),  # not the ID's birth date
-    ({"full_name": "Z"}, "full_name"),
-    ({"address": ""}, "address"),
-    ({"id_type": "passport", "id_number": "E1"}, "id_number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"id_number": "440106199003071232"}, "id_number"),  # wrong check character
+        ({"date_of_birth": "1990-03-08"}, "date_of_birth"),  # not the ID's birth date
+        ({"full_name": "Z"}, "full_name"),
+        ({"address": ""}, "address"),
+        ({"id_type": "passport", "id_number": "E1"}, "id_number"),
+    ],
+)
 def test_applicant_errors_name_the_field(client, fin, changes, field):
     payload = body(fin.quote)
     payload["applicant"].update(changes)
@@ -166,9 +193,13 @@ def test_a_passport_holder_can_apply(client, fin):
     assert response.json()["applicant"]["id_number"] == "E*****678"
 
 
-@pytest.mark.parametrize(("quote", "status", "code"), [
-    ("cash", 422, "quote_not_financed"), ("QNOSUCHONE", 404, "quote_not_found"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("quote", "status", "code"),
+    [
+        ("cash", 422, "quote_not_financed"),
+        ("QNOSUCHONE", 404, "quote_not_found"),
+    ],
+)
 def test_quote_must_be_a_finance_quote(client, fin, quote, status, code):
     reference = fin.cash_quote if quote == "cash" else quote
     response = submit(client, fin.headers["shopper"], body(reference))
@@ -196,9 +227,11 @@ def test_idempotency_key_required_and_replayed(client, fin, db_session):
 def _three_applications(client, fin) -> dict[str, str]:
     """An approved one and one in manual review at gz-tianhe, one in manual review at sh-pudong."""
     shopper = fin.headers["shopper"]
-    return {"approved_a": submit(client, shopper, body(fin.quote)).json()["reference"],
-            "review_a": submit(client, shopper, body(fin.quote, id_number=NO_FILE_ID)).json()["reference"],
-            "review_b": submit(client, shopper, body(fin.other_store_quote, id_number=NO_FILE_ID)).json()["reference"]}
+    return {
+        "approved_a": submit(client, shopper, body(fin.quote)).json()["reference"],
+        "review_a": submit(client, shopper, body(fin.quote, id_number=NO_FILE_ID)).json()["reference"],
+        "review_b": submit(client, shopper, body(fin.other_store_quote, id_number=NO_FILE_ID)).json()["reference"],
+    }
 
 
 def test_applicant_sees_only_their_own(client, fin):
@@ -211,17 +244,26 @@ def test_applicant_sees_only_their_own(client, fin):
     assert client.get(f"{APPLY}/{refs['approved_a']}", headers=fin.headers["shopper"]).status_code == 200
 
 
-@pytest.mark.parametrize(("who", "sees"), [
-    ("officer", {"review_a", "review_b"}), ("officer_a", {"review_a"}), ("officer_b", {"review_b"}),
-    ("staff_a", {"review_a"}), ("staff_b", {"review_b"}), ("admin", {"review_a", "review_b"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("officer", {"review_a", "review_b"}),
+        ("officer_a", {"review_a"}),
+        ("officer_b", {"review_b"}),
+        ("staff_a", {"review_a"}),
+        ("staff_b", {"review_b"}),
+        ("admin", {"review_a", "review_b"}),
+    ],
+)
 def test_review_queue_is_scoped_to_the_callers_stores(client, fin, who, sees):
     refs = _three_applications(client, fin)
     queue = client.get(REVIEW, headers=fin.headers[who])
     assert queue.status_code == 200, queue.text
     assert {a["reference"] for a in queue.json()} == {refs[name] for name in sees}
     assert all(a["applicant"]["id_number"] == "110***********0014" for a in queue.json())
-    everything = client.get(REVIEW, params=[("status", "approved"), ("status", "manual_review")], headers=fin.headers[who])
+    everything = client.get(
+        REVIEW, params=[("status", "approved"), ("status", "manual_review")], headers=fin.headers[who]
+    )
     assert ({refs["approved_a"]} <= {a["reference"] for a in everything.json()}) == ("review_a" in sees)
 
 
@@ -236,8 +278,11 @@ def test_another_stores_people_cannot_open_an_application(client, fin, db_sessio
     reference = _three_applications(client, fin)["review_a"]
     for url in (f"{APPLY}/{reference}", f"{REVIEW}/{reference}", f"{APPLY}/{reference}/adverse-action-notice"):
         assert client.get(url, headers=fin.headers[who]).status_code in (403, 404), url
-    decided = client.post(f"{REVIEW}/{reference}/decision", json={"outcome": "approved", "reason": "known customer"},
-                          headers=fin.headers[who])  # fmt: skip
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "approved", "reason": "known customer"},
+        headers=fin.headers[who],
+    )
     assert decided.status_code in (403, 404)
     assert events(db_session, "credit_application.viewed") == []
     assert events(db_session, "credit_application.overridden") == []
@@ -250,8 +295,11 @@ def test_store_staff_see_the_masked_record_only(client, fin, db_session):
     assert detail.json()["full_record"] is False and detail.json()["monthly_income"] is None
     assert INCOME not in detail.text and "Zhang Wei" not in detail.text
     assert events(db_session, "credit_application.viewed") == []
-    decided = client.post(f"{REVIEW}/{reference}/decision", json={"outcome": "approved", "reason": "known customer"},
-                          headers=fin.headers["staff_a"])  # fmt: skip
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "approved", "reason": "known customer"},
+        headers=fin.headers["staff_a"],
+    )
     assert decided.status_code == 403
 
 
@@ -279,12 +327,15 @@ def test_officer_full_record_is_audited_and_the_id_revealed_only_on_request(clie
 
 def test_officer_override_is_audited_with_before_and_after(client, fin, db_session):
     reference = _three_applications(client, fin)["review_a"]
-    missing_reason = client.post(f"{REVIEW}/{reference}/decision", json={"outcome": "approved"},
-                                 headers=fin.headers["officer_a"])  # fmt: skip
+    missing_reason = client.post(
+        f"{REVIEW}/{reference}/decision", json={"outcome": "approved"}, headers=fin.headers["officer_a"]
+    )
     assert missing_reason.status_code == 422
-    decided = client.post(f"{REVIEW}/{reference}/decision",
-                          json={"outcome": "approved", "reason": "Payslips and bank statements verified"},
-                          headers=fin.headers["officer_a"])  # fmt: skip
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "approved", "reason": "Payslips and bank statements verified"},
+        headers=fin.headers["officer_a"],
+    )
     assert decided.status_code == 200, decided.text
     assert decided.json()["status"] == "approved" and decided.json()["decision"]["decided_by_officer"]
     [event] = events(db_session, "credit_application.overridden")
@@ -297,18 +348,25 @@ def test_officer_override_is_audited_with_before_and_after(client, fin, db_sessi
 
 def test_override_to_decline_writes_a_notice(client, fin):
     reference = _three_applications(client, fin)["review_a"]
-    decided = client.post(f"{REVIEW}/{reference}/decision",
-                          json={"outcome": "declined", "reason": "Income could not be verified"},
-                          headers=fin.headers["admin"])  # fmt: skip
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "declined", "reason": "Income could not be verified"},
+        headers=fin.headers["admin"],
+    )
     assert decided.json()["status"] == "declined" and decided.json()["has_adverse_action_notice"]
     notice = client.get(f"{APPLY}/{reference}/adverse-action-notice", headers=fin.headers["shopper"])
     assert notice.status_code == 200 and "Zhang Wei" in notice.text and "no credit history" in notice.text
 
 
 def test_a_prequalification_cannot_be_decided_by_hand(client, fin):
-    reference = submit(client, fin.headers["shopper"], body(fin.quote, id_number=NO_FILE_ID), url=PREQUALIFY).json()["reference"]
-    decided = client.post(f"{REVIEW}/{reference}/decision", json={"outcome": "approved", "reason": "looks fine"},
-                          headers=fin.headers["officer"])  # fmt: skip
+    reference = submit(client, fin.headers["shopper"], body(fin.quote, id_number=NO_FILE_ID), url=PREQUALIFY).json()[
+        "reference"
+    ]
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        json={"outcome": "approved", "reason": "looks fine"},
+        headers=fin.headers["officer"],
+    )
     assert decided.status_code == 409 and decided.json()["code"] == "not_an_application"
 
 

@@ -40,41 +40,77 @@ def advance(amount: str) -> list[CashFlow]:
 APPENDIX_J_EXAMPLES = [
     # (c)(1) single advance, with or without an odd first period, otherwise regular
     ("c1-i monthly, advance 1-10-78, first payment 2-10-78", advance("5000"), series("230", 24, 1), 12, "9.69"),
-    ("c1-ii monthly, long first period 2-10-78 to 4-1-78", advance("6000"),
-     series("200", 36, 1, D(19) / 30), 12, "11.82"),
+    (
+        "c1-ii monthly, long first period 2-10-78 to 4-1-78",
+        advance("6000"),
+        series("200", 36, 1, D(19) / 30),
+        12,
+        "11.82",
+    ),
     ("c1-iii semimonthly, 2-23-78 to 3-1-78", advance("5000"), series("219.17", 24, 0, D(6) / 15), 24, "10.34"),
     ("c1-iv quarterly, 5-23-78 to 10-1-78", advance("10000"), series("385", 40, 1, D(39) / 90), 4, "8.97"),
     ("c1-v weekly, 3-20-78 to 4-21-78", advance("500"), series("17.60", 30, 4, D(4) / 7), 52, "14.96"),
     # (c)(2) odd first payment
-    ("c2-i monthly, first payment 250", advance("5000"),
-     [CashFlow(D(250), 1)] + series("230", 23, 2), 12, "10.08"),
-    ("c2-ii every 4 weeks, 3-18-78 to 4-20-78", advance("400"),
-     [CashFlow(D("39.50"), 1, D(5) / 28)] + series("38.31", 11, 2, D(5) / 28), 13, "28.50"),
+    ("c2-i monthly, first payment 250", advance("5000"), [CashFlow(D(250), 1)] + series("230", 23, 2), 12, "10.08"),
+    (
+        "c2-ii every 4 weeks, 3-18-78 to 4-20-78",
+        advance("400"),
+        [CashFlow(D("39.50"), 1, D(5) / 28)] + series("38.31", 11, 2, D(5) / 28),
+        13,
+        "28.50",
+    ),
     # (c)(3) odd final payment
-    ("c3-i monthly, final payment 280", advance("5000"),
-     series("230", 23, 1) + [CashFlow(D(280), 24)], 12, "10.50"),
-    ("c3-ii every 2 weeks, 4-3-78 to 4-11-78", advance("200"),
-     series("9.50", 19, 0, D(8) / 14) + [CashFlow(D(30), 19, D(8) / 14)], 26, "12.22"),
+    ("c3-i monthly, final payment 280", advance("5000"), series("230", 23, 1) + [CashFlow(D(280), 24)], 12, "10.50"),
+    (
+        "c3-ii every 2 weeks, 4-3-78 to 4-11-78",
+        advance("200"),
+        series("9.50", 19, 0, D(8) / 14) + [CashFlow(D(30), 19, D(8) / 14)],
+        26,
+        "12.22",
+    ),
     # (c)(4) odd first and final payments
-    ("c4-i monthly", advance("5000"),
-     [CashFlow(D(250), 1)] + series("230", 22, 2) + [CashFlow(D(280), 24)], 12, "10.90"),
+    (
+        "c4-i monthly",
+        advance("5000"),
+        [CashFlow(D(250), 1)] + series("230", 22, 2) + [CashFlow(D(280), 24)],
+        12,
+        "10.90",
+    ),
     # The GPO-render transcription states f = 52/60; the F# suite's advance date (1-10-78) would
     # give 50/60 and 7.33 %, so 52/60 is taken as the printed figure.
-    ("c4-ii every 2 months, short first period", advance("8000"),
-     [CashFlow(D("449.36"), 0, D(52) / 60)] + series("465", 18, 1, D(52) / 60) + [CashFlow(D(200), 19, D(52) / 60)],
-     6, "7.30"),
+    (
+        "c4-ii every 2 months, short first period",
+        advance("8000"),
+        [CashFlow(D("449.36"), 0, D(52) / 60)] + series("465", 18, 1, D(52) / 60) + [CashFlow(D(200), 19, D(52) / 60)],
+        6,
+        "7.30",
+    ),
     # (c)(5) single advance, single payment: the unit-period is the term (b)(4)(ii), capped at a year
     ("c5-i 255 days, 365/255 unit-periods a year", advance("1000"), [CashFlow(D(1080), 1)], D(365) / 255, "11.45"),
     ("c5-ii 6 months", advance("1000"), [CashFlow(D(1044), 1)], 2, "8.80"),
     ("c5-iii 18 months: a year and half a year", advance("1000"), [CashFlow(D("1135.19"), 1, D(6) / 12)], 1, "8.76"),
     ("c5-iv 2 years", advance("1000"), [CashFlow(D(1240), 2)], 1, "11.36"),
     # (c)(6) complex single advance (GPO-render transcription only)
-    ("c6-i skipped payments, every 4 weeks", advance("2135"),
-     series("100", 9, 0, D(26) / 28) + series("100", 6, 10, D(12) / 28)
-     + series("100", 6, 16, D(26) / 28) + series("100", 3, 23, D(12) / 28), 13, "12.00"),
-    ("c6-ii skipped payments plus single payments", advance("7350"),
-     series("1000", 3, 6, D(12) / 30) + [CashFlow(D(2000), 12, D(12) / 30)]
-     + series("750", 3, 18, D(12) / 30) + [CashFlow(D(1000), 22, D(29) / 30)], 12, "10.22"),
+    (
+        "c6-i skipped payments, every 4 weeks",
+        advance("2135"),
+        series("100", 9, 0, D(26) / 28)
+        + series("100", 6, 10, D(12) / 28)
+        + series("100", 6, 16, D(26) / 28)
+        + series("100", 3, 23, D(12) / 28),
+        13,
+        "12.00",
+    ),
+    (
+        "c6-ii skipped payments plus single payments",
+        advance("7350"),
+        series("1000", 3, 6, D(12) / 30)
+        + [CashFlow(D(2000), 12, D(12) / 30)]
+        + series("750", 3, 18, D(12) / 30)
+        + [CashFlow(D(1000), 22, D(29) / 30)],
+        12,
+        "10.22",
+    ),
 ]
 
 

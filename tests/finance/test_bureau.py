@@ -7,8 +7,14 @@ from decimal import Decimal
 import pytest
 
 from forecourt.finance.bureau import (
-    DEMO_ID_FAIR, DEMO_ID_GOOD, DEMO_ID_LATE_PAYER, DEMO_ID_NO_FILE, DemoCreditBureau, DemoProfile, bureau_for,
-)  # fmt: skip
+    DEMO_ID_FAIR,
+    DEMO_ID_GOOD,
+    DEMO_ID_LATE_PAYER,
+    DEMO_ID_NO_FILE,
+    DemoCreditBureau,
+    DemoProfile,
+    bureau_for,
+)
 from forecourt.identity.id_number import parse_resident_id
 
 
@@ -17,9 +23,15 @@ def test_demo_ids_are_valid_resident_ids(number):
     assert parse_resident_id(number).number == number
 
 
-@pytest.mark.parametrize(("number", "score", "late"), [
-    (DEMO_ID_GOOD, 780, 0), (DEMO_ID_FAIR, 610, 1), (DEMO_ID_NO_FILE, None, 0), (DEMO_ID_LATE_PAYER, 700, 4),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("number", "score", "late"),
+    [
+        (DEMO_ID_GOOD, 780, 0),
+        (DEMO_ID_FAIR, 610, 1),
+        (DEMO_ID_NO_FILE, None, 0),
+        (DEMO_ID_LATE_PAYER, 700, 4),
+    ],
+)
 def test_pinned_profiles(number, score, late):
     report = DemoCreditBureau().pull(id_type="resident_id", id_number=number, inquiry="hard")
     assert (report.score, report.delinquencies_24m) == (score, late)
@@ -31,8 +43,9 @@ def test_same_person_same_report_and_different_people_differ():
     numbers = [f"E{n:08d}" for n in range(200)]
     reports = [bureau.pull(id_type="passport", id_number=n, inquiry="soft") for n in numbers]
     again = [bureau.pull(id_type="passport", id_number=n.lower(), inquiry="hard") for n in numbers]
-    assert [(r.score, r.delinquencies_24m, r.monthly_debt_payments) for r in reports] == \
-        [(r.score, r.delinquencies_24m, r.monthly_debt_payments) for r in again]  # fmt: skip
+    assert [(r.score, r.delinquencies_24m, r.monthly_debt_payments) for r in reports] == [
+        (r.score, r.delinquencies_24m, r.monthly_debt_payments) for r in again
+    ]
     scores = [r.score for r in reports if r.score is not None]
     assert len(set(scores)) > 50 and all(350 <= s <= 950 for s in scores)
     assert 0 < sum(r.score is None for r in reports) < 40  # some people have no credit file

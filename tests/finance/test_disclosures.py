@@ -35,16 +35,39 @@ def _check_shape(box: dict) -> None:
 
 
 LOANS = [
-    LoanRequest(price=Decimal("179800.00"), down_payment=Decimal("35960.00"), annual_rate=Decimal("0.0499"), term_months=36),
-    LoanRequest(price=Decimal("179800.00"), down_payment=Decimal("35960.00"), annual_rate=Decimal("0.0399"), term_months=36,
-                balloon=Decimal("71920.00")),
-    LoanRequest(price=Decimal("249800.00"), down_payment=Decimal("49960.00"), annual_rate=Decimal("0.0599"), term_months=60,
-                fees_financed=Decimal("1500.00")),
-    LoanRequest(price=Decimal("99999.99"), down_payment=Decimal("0.00"), annual_rate=Decimal("0"), term_months=12,
-                fees_financed=Decimal("800.00")),
-    LoanRequest(price=Decimal("1348000.00"), down_payment=Decimal("404400.00"), annual_rate=Decimal("0.0325"),
-                term_months=24, balloon=Decimal("300000.00"), fees_financed=Decimal("5000.00")),
-]  # fmt: skip
+    LoanRequest(
+        price=Decimal("179800.00"), down_payment=Decimal("35960.00"), annual_rate=Decimal("0.0499"), term_months=36
+    ),
+    LoanRequest(
+        price=Decimal("179800.00"),
+        down_payment=Decimal("35960.00"),
+        annual_rate=Decimal("0.0399"),
+        term_months=36,
+        balloon=Decimal("71920.00"),
+    ),
+    LoanRequest(
+        price=Decimal("249800.00"),
+        down_payment=Decimal("49960.00"),
+        annual_rate=Decimal("0.0599"),
+        term_months=60,
+        fees_financed=Decimal("1500.00"),
+    ),
+    LoanRequest(
+        price=Decimal("99999.99"),
+        down_payment=Decimal("0.00"),
+        annual_rate=Decimal("0"),
+        term_months=12,
+        fees_financed=Decimal("800.00"),
+    ),
+    LoanRequest(
+        price=Decimal("1348000.00"),
+        down_payment=Decimal("404400.00"),
+        annual_rate=Decimal("0.0325"),
+        term_months=24,
+        balloon=Decimal("300000.00"),
+        fees_financed=Decimal("5000.00"),
+    ),
+]
 
 
 @pytest.mark.parametrize("request_", LOANS)
@@ -52,8 +75,9 @@ def test_truth_in_lending_box_adds_up(request_):
     loan = quote_loan(request_)
     fee = request_.fees_financed
     rate, annualised = loan_rates(loan, fee)
-    box = disclosures.truth_in_lending(loan, apr=rate, prepaid_finance_charge=fee, down_payment=request_.down_payment,
-                                       currency="CNY")  # fmt: skip
+    box = disclosures.truth_in_lending(
+        loan, apr=rate, prepaid_finance_charge=fee, down_payment=request_.down_payment, currency="CNY"
+    )
     _check_shape(box)
     amount_financed, charge = _value(box, "amount_financed"), _value(box, "finance_charge")
     total = _value(box, "total_of_payments")
@@ -64,8 +88,9 @@ def test_truth_in_lending_box_adds_up(request_):
     assert sum(run["count"] for run in box["schedule"] if not run["balloon"]) == request_.term_months
     balloons = [run for run in box["schedule"] if run["balloon"]]
     assert (Decimal(balloons[0]["amount"]) if balloons else Decimal(0)) == request_.balloon
-    assert box["fields"][0]["key"] == "annual_percentage_rate" and _value(box, "annual_percentage_rate") == \
-        (rate * 100).quantize(Decimal("0.01"))
+    assert box["fields"][0]["key"] == "annual_percentage_rate" and _value(box, "annual_percentage_rate") == (
+        rate * 100
+    ).quantize(Decimal("0.01"))
     if fee == 0:  # without fees the APR is the note rate
         assert _value(box, "annual_percentage_rate") == (request_.annual_rate * 100).quantize(Decimal("0.01"))
     else:
@@ -84,8 +109,14 @@ def test_china_loan_box_has_the_annualised_rate_and_the_flat_equivalent():
     loan = quote_loan(LOANS[0])
     _, annualised = loan_rates(loan, Decimal(0))
     flat = nominal_to_flat_rate(annualised, 36)
-    box = disclosures.china_loan(annualised_rate=annualised, note_rate=Decimal("0.0499"), monthly_payment=loan.payment,
-                                 total_interest_and_fees=loan.finance_charge, flat_rate_equivalent=flat, currency="CNY")
+    box = disclosures.china_loan(
+        annualised_rate=annualised,
+        note_rate=Decimal("0.0499"),
+        monthly_payment=loan.payment,
+        total_interest_and_fees=loan.finance_charge,
+        flat_rate_equivalent=flat,
+        currency="CNY",
+    )
     _check_shape(box)
     assert disclosures.field_value(box, "annualised_rate") == "4.99"
     assert box["fields"][0]["label"]["zh"] == "综合年化利率"
@@ -94,16 +125,38 @@ def test_china_loan_box_has_the_annualised_rate_and_the_flat_equivalent():
 
 
 def test_regulation_m_box_shows_every_lease_figure():
-    lease = quote_lease(LeaseRequest(agreed_price=Decimal("179800.00"), term_months=36, residual_value=Decimal("89900.00"),
-                                     money_factor=Decimal("0.0015"), acquisition_fee=Decimal("3000.00"),
-                                     cap_cost_reduction=Decimal("35960.00"), disposition_fee=Decimal("2000.00"),
-                                     annual_mileage=20000))  # fmt: skip
+    lease = quote_lease(
+        LeaseRequest(
+            agreed_price=Decimal("179800.00"),
+            term_months=36,
+            residual_value=Decimal("89900.00"),
+            money_factor=Decimal("0.0015"),
+            acquisition_fee=Decimal("3000.00"),
+            cap_cost_reduction=Decimal("35960.00"),
+            disposition_fee=Decimal("2000.00"),
+            annual_mileage=20000,
+        )
+    )
     box = disclosures.regulation_m(lease, currency="CNY", residual_percent=Decimal("0.50"))
     _check_shape(box)
-    for name in ("gross_capitalized_cost", "capitalized_cost_reduction", "adjusted_capitalized_cost", "residual_value",
-                 "depreciation", "rent_charge", "total_of_base_payments", "base_monthly_payment", "monthly_tax",
-                 "total_monthly_payment", "due_at_signing", "total_of_payments", "excess_mileage_rate",
-                 "disposition_fee", "upfront_tax", "capitalized_tax"):  # fmt: skip
+    for name in (
+        "gross_capitalized_cost",
+        "capitalized_cost_reduction",
+        "adjusted_capitalized_cost",
+        "residual_value",
+        "depreciation",
+        "rent_charge",
+        "total_of_base_payments",
+        "base_monthly_payment",
+        "monthly_tax",
+        "total_monthly_payment",
+        "due_at_signing",
+        "total_of_payments",
+        "excess_mileage_rate",
+        "disposition_fee",
+        "upfront_tax",
+        "capitalized_tax",
+    ):
         assert _value(box, name) == getattr(lease, name), name
     assert int(disclosures.field_value(box, "mileage_allowance_total")) == lease.mileage_allowance_total
     assert _value(box, "depreciation") + _value(box, "rent_charge") == _value(box, "total_of_base_payments")
@@ -112,19 +165,31 @@ def test_regulation_m_box_shows_every_lease_figure():
 
 
 def test_lease_to_own_box():
-    lto = quote_lease_to_own(LeaseToOwnRequest(price=Decimal("179800.00"), down_payment=Decimal("17980.00"), term_months=36,
-                                               monthly_rent=None, annual_rate=Decimal("0.055"),
-                                               purchase_price=Decimal("1.00"), fees_upfront=Decimal("2000.00")))  # fmt: skip
-    box = disclosures.china_lease_to_own(lto, down_payment=Decimal("17980.00"), fees_upfront=Decimal("2000.00"),
-                                         currency="CNY")  # fmt: skip
+    lto = quote_lease_to_own(
+        LeaseToOwnRequest(
+            price=Decimal("179800.00"),
+            down_payment=Decimal("17980.00"),
+            term_months=36,
+            monthly_rent=None,
+            annual_rate=Decimal("0.055"),
+            purchase_price=Decimal("1.00"),
+            fees_upfront=Decimal("2000.00"),
+        )
+    )
+    box = disclosures.china_lease_to_own(
+        lto, down_payment=Decimal("17980.00"), fees_upfront=Decimal("2000.00"), currency="CNY"
+    )
     _check_shape(box)
-    assert _value(box, "total_cost") == _value(box, "down_payment") + _value(box, "fees_upfront") \
-        + _value(box, "monthly_rent") * 36 + _value(box, "purchase_price")
+    assert _value(box, "total_cost") == _value(box, "down_payment") + _value(box, "fees_upfront") + _value(
+        box, "monthly_rent"
+    ) * 36 + _value(box, "purchase_price")
     assert _value(box, "annualised_rate") > Decimal("5.50")  # fees raise the rate above the pricing rate
 
 
-@pytest.mark.parametrize(("amount", "text"), [(Decimal("1"), "1.00"), (Decimal("0.005"), "0.01"),
-                                              (Decimal("1234.5"), "1234.50"), (Decimal("-0.004"), "0.00")])
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(Decimal("1"), "1.00"), (Decimal("0.005"), "0.01"), (Decimal("1234.5"), "1234.50"), (Decimal("-0.004"), "0.00")],
+)
 def test_money_has_two_decimals_half_up(amount, text):
     assert disclosures.money(amount).lstrip("-") == text
 

@@ -23,8 +23,13 @@ from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError, 
 
 CENT = D("0.01")
 
-COLORADO = LeaseRequest(agreed_price=D("22700"), cap_cost_reduction=D("2700"), residual_value=D("8000"),
-                        money_factor=D("0.004"), term_months=48)
+COLORADO = LeaseRequest(
+    agreed_price=D("22700"),
+    cap_cost_reduction=D("2700"),
+    residual_value=D("8000"),
+    money_factor=D("0.004"),
+    term_months=48,
+)
 
 
 def test_colorado_department_of_revenue_worksheet_to_the_cent() -> None:
@@ -33,7 +38,10 @@ def test_colorado_department_of_revenue_worksheet_to_the_cent() -> None:
     = $20,000; − residual $8,000 = $12,000; ÷ 48 = $250; ($20,000 + $8,000) × 0.004 = $112; $362."""
     quote = quote_lease(COLORADO)
     assert (quote.gross_capitalized_cost, quote.capitalized_cost_reduction, quote.adjusted_capitalized_cost) == (
-        D("22700.00"), D("2700.00"), D("20000.00"))
+        D("22700.00"),
+        D("2700.00"),
+        D("20000.00"),
+    )
     assert (quote.residual_value, quote.depreciation) == (D("8000.00"), D("12000.00"))
     assert quote.base_monthly_payment == D("362.00")  # $250 depreciation + $112 rent, as published
     assert (quote.rent_charge, quote.total_of_base_payments) == (D("5376.00"), D("17376.00"))  # 112 × 48, 362 × 48
@@ -49,11 +57,21 @@ def test_edmunds_sample_lease_with_its_residual_from_a_table() -> None:
     table = ResidualTable({("EDMUNDS-SAMPLE", 36, 12000): D("0.57")})
     residual = table.residual_value("EDMUNDS-SAMPLE", 36, 12000, msrp=D("23000"))
     assert residual == D("13110.00")
-    quote = quote_lease(LeaseRequest(agreed_price=D("21000"), capitalized_fees=D("1200"),
-                                     cap_cost_reduction=D("1700") + D("500"), residual_value=residual,
-                                     money_factor=D("0.00125"), term_months=36))
+    quote = quote_lease(
+        LeaseRequest(
+            agreed_price=D("21000"),
+            capitalized_fees=D("1200"),
+            cap_cost_reduction=D("1700") + D("500"),
+            residual_value=residual,
+            money_factor=D("0.00125"),
+            term_months=36,
+        )
+    )
     assert (quote.gross_capitalized_cost, quote.adjusted_capitalized_cost, quote.depreciation) == (
-        D("22200.00"), D("20000.00"), D("6890.00"))
+        D("22200.00"),
+        D("20000.00"),
+        D("6890.00"),
+    )
     assert quote.base_monthly_payment == D("232.78")
     # The exact rent is 41.3875 × 36 = 1,489.95; the disclosed line absorbs the payment's rounding.
     assert quote.rent_charge == D("1490.08") == quote.total_of_base_payments - quote.depreciation
@@ -66,13 +84,23 @@ def test_federal_reserve_keys_to_vehicle_leasing_sample_form_amounts() -> None:
     first payment + $350.00 deposit + $75.00 title + $60.00 registration = $4,241.94 due at signing;
     48 × $256.94 = $12,333.12; $400.00 disposition fee; total of payments $16,368.12, i.e.
     (2 + 3 + 4) − (first monthly payment + security deposit)."""
-    due = amount_due_at_signing(cap_cost_reduction=D("3500.00"), first_monthly_payment=D("256.94"),
-                                fees=D("75.00") + D("60.00"), upfront_tax=D("0.00"), security_deposit=D("350.00"))
+    due = amount_due_at_signing(
+        cap_cost_reduction=D("3500.00"),
+        first_monthly_payment=D("256.94"),
+        fees=D("75.00") + D("60.00"),
+        upfront_tax=D("0.00"),
+        security_deposit=D("350.00"),
+    )
     assert due == D("4241.94")
     assert D("256.94") * 48 == D("12333.12")
-    assert total_of_payments(due_at_signing=due, total_monthly_payment=D("256.94"), term_months=48,
-                             monthly_payments_due_at_signing=1, other_charges=D("400.00"),
-                             security_deposit=D("350.00")) == D("16368.12")
+    assert total_of_payments(
+        due_at_signing=due,
+        total_monthly_payment=D("256.94"),
+        term_months=48,
+        monthly_payments_due_at_signing=1,
+        other_charges=D("400.00"),
+        security_deposit=D("350.00"),
+    ) == D("16368.12")
 
 
 def test_quote_fills_the_top_of_the_form_the_same_way() -> None:
@@ -80,7 +108,10 @@ def test_quote_fills_the_top_of_the_form_the_same_way() -> None:
     assert quote.due_at_signing == D("2700.00") + D("362.00") + D("135.00") + D("350.00")
     assert quote.total_of_payments == quote.due_at_signing + 47 * D("362.00") + D("400.00") - D("350.00")
     assert (quote.mileage_allowance_total, quote.excess_mileage_rate, quote.disposition_fee) == (
-        60000, D("0.25"), D("400.00"))
+        60000,
+        D("0.25"),
+        D("400.00"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,8 +125,9 @@ def test_quote_fills_the_top_of_the_form_the_same_way() -> None:
         ("cap_cost", "24118.75", "397.23", "0.00", "0.00", "1418.75"),
     ],
 )
-def test_each_tax_mode(mode: str, gross: str, base: str, monthly_tax: str, upfront_tax: str,
-                       capitalized_tax: str) -> None:
+def test_each_tax_mode(
+    mode: str, gross: str, base: str, monthly_tax: str, upfront_tax: str, capitalized_tax: str
+) -> None:
     quote = quote_lease(replace(COLORADO, tax_rate=D("0.0625"), tax_mode=mode))
     assert quote.gross_capitalized_cost == D(gross)
     assert (quote.base_monthly_payment, quote.monthly_tax) == (D(base), D(monthly_tax))
@@ -114,9 +146,18 @@ def test_acquisition_fee_is_capitalised_unless_paid_up_front() -> None:
 
 @pytest.mark.parametrize("mode", TAX_MODES)
 def test_zero_drive_off_rolls_every_signing_item_into_the_cap_cost(mode: str) -> None:
-    request = LeaseRequest(agreed_price=D("30000"), acquisition_fee=D("895"), acquisition_fee_upfront=True,
-                           signing_fees=D("135"), residual_value=D("17400"), money_factor=D("0.00125"),
-                           term_months=36, tax_rate=D("0.0825"), tax_mode=mode, disposition_fee=D("395"))
+    request = LeaseRequest(
+        agreed_price=D("30000"),
+        acquisition_fee=D("895"),
+        acquisition_fee_upfront=True,
+        signing_fees=D("135"),
+        residual_value=D("17400"),
+        money_factor=D("0.00125"),
+        term_months=36,
+        tax_rate=D("0.0825"),
+        tax_mode=mode,
+        disposition_fee=D("395"),
+    )
     quote = solve_zero_drive_off(request)
     assert quote.due_at_signing == D("0.00")
     assert quote.capitalized_signing_items == quote.total_monthly_payment + D("135.00") + quote.upfront_tax
@@ -128,8 +169,15 @@ def test_zero_drive_off_rolls_every_signing_item_into_the_cap_cost(mode: str) ->
 def test_zero_drive_off_worked_by_hand_in_monthly_mode() -> None:
     # B = [(31,030 − 17,400)/36 + (31,030 + 17,400) × 0.00125] / [1 − 1.0825 × (1/36 + 0.00125)]
     #   = (378.6111 + 60.5375) / 0.968577 = 453.40, taxed 37.41 (37.4055); 31,030 = 30,000 + 895 + 135.
-    request = LeaseRequest(agreed_price=D("30000"), acquisition_fee=D("895"), signing_fees=D("135"),
-                           residual_value=D("17400"), money_factor=D("0.00125"), term_months=36, tax_rate=D("0.0825"))
+    request = LeaseRequest(
+        agreed_price=D("30000"),
+        acquisition_fee=D("895"),
+        signing_fees=D("135"),
+        residual_value=D("17400"),
+        money_factor=D("0.00125"),
+        term_months=36,
+        tax_rate=D("0.0825"),
+    )
     quote = solve_zero_drive_off(request)
     assert (quote.base_monthly_payment, quote.monthly_tax) == (D("453.40"), D("37.41"))
     assert quote.gross_capitalized_cost == D("31030.00") + D("490.81")
@@ -162,10 +210,11 @@ def test_request_validation() -> None:
 def assert_sign_and_drive_balances(request: LeaseRequest, quote: LeaseQuote) -> None:
     pre_tax = request.agreed_price + request.capitalized_fees + request.acquisition_fee
     assert quote.gross_capitalized_cost == pre_tax + quote.capitalized_tax + quote.capitalized_signing_items
-    assert quote.capitalized_signing_items == (quote.total_monthly_payment + request.signing_fees
-                                               + quote.upfront_tax)
-    exact = (quote.depreciation / request.term_months
-             + (quote.adjusted_capitalized_cost + quote.residual_value) * request.money_factor)
+    assert quote.capitalized_signing_items == (quote.total_monthly_payment + request.signing_fees + quote.upfront_tax)
+    exact = (
+        quote.depreciation / request.term_months
+        + (quote.adjusted_capitalized_cost + quote.residual_value) * request.money_factor
+    )
     assert quote.base_monthly_payment == exact.quantize(CENT, rounding="ROUND_HALF_UP")
     assert_box_adds_up(quote)
 
@@ -176,8 +225,17 @@ def assert_box_adds_up(quote: LeaseQuote) -> None:
     assert quote.depreciation + quote.rent_charge == quote.total_of_base_payments
     assert quote.total_of_base_payments == quote.base_monthly_payment * quote.term_months
     assert quote.total_monthly_payment == quote.base_monthly_payment + quote.monthly_tax
-    for name in ("gross_capitalized_cost", "depreciation", "rent_charge", "base_monthly_payment", "monthly_tax",
-                 "due_at_signing", "total_of_payments", "upfront_tax", "capitalized_tax"):
+    for name in (
+        "gross_capitalized_cost",
+        "depreciation",
+        "rent_charge",
+        "base_monthly_payment",
+        "monthly_tax",
+        "due_at_signing",
+        "total_of_payments",
+        "upfront_tax",
+        "capitalized_tax",
+    ):
         assert getattr(quote, name).as_tuple().exponent == -2, name
 
 
@@ -187,11 +245,21 @@ def cents(low: str, high: str) -> st.SearchStrategy[D]:
 
 money_factors = st.decimals(min_value=D("0"), max_value=D("0.005"), places=6)
 lease_requests = st.builds(
-    LeaseRequest, agreed_price=cents("20000", "90000"), term_months=st.integers(12, 84),
-    residual_value=cents("0", "14000"), money_factor=money_factors, acquisition_fee=cents("0", "1095"),
-    capitalized_fees=cents("0", "3000"), acquisition_fee_upfront=st.booleans(), cap_cost_reduction=cents("0", "5000"),
-    disposition_fee=cents("0", "595"), tax_rate=st.decimals(min_value=D("0"), max_value=D("0.11"), places=4),
-    tax_mode=st.sampled_from(TAX_MODES), security_deposit=cents("0", "1000"), signing_fees=cents("0", "500"))
+    LeaseRequest,
+    agreed_price=cents("20000", "90000"),
+    term_months=st.integers(12, 84),
+    residual_value=cents("0", "14000"),
+    money_factor=money_factors,
+    acquisition_fee=cents("0", "1095"),
+    capitalized_fees=cents("0", "3000"),
+    acquisition_fee_upfront=st.booleans(),
+    cap_cost_reduction=cents("0", "5000"),
+    disposition_fee=cents("0", "595"),
+    tax_rate=st.decimals(min_value=D("0"), max_value=D("0.11"), places=4),
+    tax_mode=st.sampled_from(TAX_MODES),
+    security_deposit=cents("0", "1000"),
+    signing_fees=cents("0", "500"),
+)
 
 
 @given(lease_requests)
@@ -200,23 +268,31 @@ def test_box_is_internally_consistent(request: LeaseRequest) -> None:
     assert_box_adds_up(quote)
     exact_rent = (quote.adjusted_capitalized_cost + quote.residual_value) * request.money_factor * request.term_months
     assert abs(quote.rent_charge - exact_rent) <= D("0.005") * request.term_months
-    assert quote.total_of_payments == (quote.due_at_signing + quote.total_monthly_payment * (request.term_months - 1)
-                                       + quote.disposition_fee - request.security_deposit)
+    assert quote.total_of_payments == (
+        quote.due_at_signing
+        + quote.total_monthly_payment * (request.term_months - 1)
+        + quote.disposition_fee
+        - request.security_deposit
+    )
 
 
 @given(lease_requests, money_factors, money_factors)
 def test_payment_rises_with_the_money_factor(request: LeaseRequest, first: D, second: D) -> None:
     low, high = sorted((first, second))
-    assert (quote_lease(replace(request, money_factor=low)).total_monthly_payment
-            <= quote_lease(replace(request, money_factor=high)).total_monthly_payment)
+    assert (
+        quote_lease(replace(request, money_factor=low)).total_monthly_payment
+        <= quote_lease(replace(request, money_factor=high)).total_monthly_payment
+    )
 
 
 @given(lease_requests, cents("0", "14000"), cents("0", "14000"))
 def test_payment_falls_as_the_residual_rises(request: LeaseRequest, first: D, second: D) -> None:
     # d(payment)/d(residual) = money factor − 1/term < 0 for every money factor below 1/term (0.005 < 1/84).
     low, high = sorted((first, second))
-    assert (quote_lease(replace(request, residual_value=high)).base_monthly_payment
-            <= quote_lease(replace(request, residual_value=low)).base_monthly_payment)
+    assert (
+        quote_lease(replace(request, residual_value=high)).base_monthly_payment
+        <= quote_lease(replace(request, residual_value=low)).base_monthly_payment
+    )
 
 
 @settings(max_examples=60)
@@ -237,8 +313,9 @@ SEDAN-X,24,12000,0.66
 """
 
 
-@pytest.mark.parametrize(("mileage", "percent"), [(12000, "0.58"), (11000, "0.58"), (12001, "0.55"),
-                                                  (7500, "0.60"), (15000, "0.55")])
+@pytest.mark.parametrize(
+    ("mileage", "percent"), [(12000, "0.58"), (11000, "0.58"), (12001, "0.55"), (7500, "0.60"), (15000, "0.55")]
+)
 def test_residual_lookup_takes_the_safer_higher_mileage_row(mileage: int, percent: str) -> None:
     assert parse_residual_csv(RESIDUALS_CSV).residual_percent("SEDAN-X", 36, mileage) == D(percent)
 
@@ -248,29 +325,39 @@ def test_residual_value_is_rounded_to_the_cent() -> None:
     assert table.residual_value("SEDAN-X", 36, 12000, msrp=D("31234.57")) == D("18116.05")  # 18,116.0506
 
 
-@pytest.mark.parametrize(("model", "term", "mileage", "message"), [
-    ("SEDAN-X", 36, 20000, "above the highest published allowance"),
-    ("SEDAN-X", 48, 12000, r"published terms: \[24, 36\]"),
-    ("COUPE-Y", 36, 12000, "no residuals for model 'COUPE-Y'"),
-])
+@pytest.mark.parametrize(
+    ("model", "term", "mileage", "message"),
+    [
+        ("SEDAN-X", 36, 20000, "above the highest published allowance"),
+        ("SEDAN-X", 48, 12000, r"published terms: \[24, 36\]"),
+        ("COUPE-Y", 36, 12000, "no residuals for model 'COUPE-Y'"),
+    ],
+)
 def test_residual_lookup_errors(model: str, term: int, mileage: int, message: str) -> None:
     with pytest.raises(LookupError, match=message):
         parse_residual_csv(RESIDUALS_CSV).residual_percent(model, term, mileage)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("model,term,miles,pct\n", "line 1: header"),
-    ("", "line 1: header"),
-    ("model,term_months,annual_mileage,residual_percent\nA,36,12000,abc\n", "line 2: residual_percent 'abc'"),
-    ("model,term_months,annual_mileage,residual_percent\nA,36,12000,58\n", "line 2: .*0.58"),
-    ("model,term_months,annual_mileage,residual_percent\nA,36,12000\n", "line 2: expected 4 fields"),
-    ("model,term_months,annual_mileage,residual_percent\nA,3x,12000,0.5\n", "line 2: term_months"),
-    ("model,term_months,annual_mileage,residual_percent\n,36,12000,0.5\n", "line 2: model is empty"),
-    ("model,term_months,annual_mileage,residual_percent\nA,36,12000,0.5\n\nA,36,12000,0.5\n",
-     "line 4: duplicate .* first given on line 2"),
-    ("model,term_months,annual_mileage,residual_percent\nA,36,15000,0.6\nA,36,12000,0.5\n",
-     "line 2: A 36 months: 15000 .* on line 3"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model,term,miles,pct\n", "line 1: header"),
+        ("", "line 1: header"),
+        ("model,term_months,annual_mileage,residual_percent\nA,36,12000,abc\n", "line 2: residual_percent 'abc'"),
+        ("model,term_months,annual_mileage,residual_percent\nA,36,12000,58\n", "line 2: .*0.58"),
+        ("model,term_months,annual_mileage,residual_percent\nA,36,12000\n", "line 2: expected 4 fields"),
+        ("model,term_months,annual_mileage,residual_percent\nA,3x,12000,0.5\n", "line 2: term_months"),
+        ("model,term_months,annual_mileage,residual_percent\n,36,12000,0.5\n", "line 2: model is empty"),
+        (
+            "model,term_months,annual_mileage,residual_percent\nA,36,12000,0.5\n\nA,36,12000,0.5\n",
+            "line 4: duplicate .* first given on line 2",
+        ),
+        (
+            "model,term_months,annual_mileage,residual_percent\nA,36,15000,0.6\nA,36,12000,0.5\n",
+            "line 2: A 36 months: 15000 .* on line 3",
+        ),
+    ],
+)
 def test_residual_csv_errors_name_the_line(text: str, message: str) -> None:
     with pytest.raises(ResidualTableError, match=message):
         parse_residual_csv(text)

@@ -27,6 +27,7 @@ def present_value(payments: list[Decimal], monthly_rate: Decimal) -> Decimal:
 
 # --- published and textbook payments ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("principal", "annual_rate", "months", "balloon", "expected"),
     [
@@ -76,8 +77,9 @@ def test_zero_rate_cny_loan_splits_principal_and_charges_nothing():
 
 def test_balloon_loan_payment_is_the_cent_whose_stream_is_worth_the_principal():
     # 弹性尾款: CNY 250,000 car, 30% down, 5% for 36 months, CNY 60,000 tail payment.
-    request = LoanRequest(price=D("250000"), down_payment=D("75000"), annual_rate=D("0.05"),
-                          term_months=36, balloon=D("60000"))
+    request = LoanRequest(
+        price=D("250000"), down_payment=D("75000"), annual_rate=D("0.05"), term_months=36, balloon=D("60000")
+    )
     quote = quote_loan(request)
     monthly_rate = D("0.05") / 12
 
@@ -93,14 +95,23 @@ def test_balloon_loan_payment_is_the_cent_whose_stream_is_worth_the_principal():
 
 
 def test_fees_financed_and_upfront_are_finance_charges():
-    quote = quote_loan(LoanRequest(price=D("100000"), down_payment=D("20000"), annual_rate=D("0.04"),
-                                   term_months=36, fees_financed=D("1500"), fees_upfront=D("800")))
+    quote = quote_loan(
+        LoanRequest(
+            price=D("100000"),
+            down_payment=D("20000"),
+            annual_rate=D("0.04"),
+            term_months=36,
+            fees_financed=D("1500"),
+            fees_upfront=D("800"),
+        )
+    )
     assert quote.amount_financed == D("81500")
     interest = sum(row.interest for row in quote.schedule)
     assert quote.finance_charge == interest + D("1500") + D("800")
 
 
 # --- odd first period (Reg Z Appendix J: simple interest on the odd fraction) --------------------
+
 
 def test_first_period_of_thirty_days_is_a_regular_month():
     base = dict(price=D("20000"), down_payment=D("0"), annual_rate=D("0.06"), term_months=60)
@@ -118,8 +129,11 @@ def test_first_period_of_thirty_days_is_a_regular_month():
     ],
 )
 def test_odd_first_period_interest(days, first_interest):
-    quote = quote_loan(LoanRequest(price=D("20000"), down_payment=D("0"), annual_rate=D("0.06"),
-                                   term_months=60, first_period_days=days))
+    quote = quote_loan(
+        LoanRequest(
+            price=D("20000"), down_payment=D("0"), annual_rate=D("0.06"), term_months=60, first_period_days=days
+        )
+    )
     assert quote.schedule[0].interest == first_interest
     assert quote.schedule[-1].balance == 0
     # The payment is priced so the odd period does not pile up in the last payment.
@@ -128,8 +142,11 @@ def test_odd_first_period_interest(days, first_interest):
 
 def test_longer_first_period_costs_more():
     payments = [
-        quote_loan(LoanRequest(price=D("20000"), down_payment=D("0"), annual_rate=D("0.06"),
-                               term_months=60, first_period_days=days)).payment
+        quote_loan(
+            LoanRequest(
+                price=D("20000"), down_payment=D("0"), annual_rate=D("0.06"), term_months=60, first_period_days=days
+            )
+        ).payment
         for days in (10, 30, 45, 59)
     ]
     assert payments == sorted(payments) and len(set(payments)) == 4
@@ -192,9 +209,13 @@ def loan_requests(draw) -> LoanRequest:
     balloon_share = draw(st.integers(min_value=0, max_value=99))
     balloon = (amount_financed * balloon_share / 100).quantize(CENT, rounding=ROUND_FLOOR)  # stays < financed
     return LoanRequest(
-        price=price, down_payment=down, annual_rate=draw(rates),
-        term_months=draw(st.integers(min_value=1, max_value=120)), balloon=balloon,
-        fees_financed=fees_financed, fees_upfront=draw(st.sampled_from([D("0"), D("350")])),
+        price=price,
+        down_payment=down,
+        annual_rate=draw(rates),
+        term_months=draw(st.integers(min_value=1, max_value=120)),
+        balloon=balloon,
+        fees_financed=fees_financed,
+        fees_upfront=draw(st.sampled_from([D("0"), D("350")])),
         first_period_days=draw(st.none() | st.integers(min_value=1, max_value=59)),
     )
 
@@ -208,8 +229,9 @@ def test_schedule_repays_exactly_to_the_cent(request):
     assert sum(row.principal for row in schedule) == quote.amount_financed - quote.balloon
     assert schedule[-1].balance == quote.balloon and quote.balance_after_balloon == D("0.00")
     assert quote.total_of_payments == sum(row.payment for row in schedule) + quote.balloon
-    assert quote.finance_charge == (sum(row.interest for row in schedule)
-                                    + request.fees_financed + request.fees_upfront)
+    assert quote.finance_charge == (
+        sum(row.interest for row in schedule) + request.fees_financed + request.fees_upfront
+    )
     for row in schedule:
         assert row.payment == row.interest + row.principal
         assert row.payment == row.payment.quantize(CENT) and row.balance == row.balance.quantize(CENT)

@@ -53,13 +53,16 @@ def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         upgrade(engine)
         with transaction(make_session_factory(engine)) as session:
             catalog = make_small_catalog(session)
-            cars = [make_vehicle(session, catalog["trims"]["mondeo-hybrid"], catalog["stores"]["gz-tianhe"])
-                    for _ in range(2)]  # fmt: skip
+            cars = [
+                make_vehicle(session, catalog["trims"]["mondeo-hybrid"], catalog["stores"]["gz-tianhe"])
+                for _ in range(2)
+            ]
             users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
             tokens = [make_token(session, user) for user in users]
             expires = utcnow() + timedelta(days=1)  # the server runs on the real clock
-            quotes = {car.id: [make_quote(session, user, car, expires_at=expires).reference for user in users]
-                      for car in cars}  # fmt: skip
+            quotes = {
+                car.id: [make_quote(session, user, car, expires_at=expires).reference for user in users] for car in cars
+            }
             vehicle_ids = [car.id for car in cars]
         app = create_app(Settings(environment="test", database_url=url, outbox_dir=folder / "outbox"))
         with serving(app, start_seconds=30) as base_url:
@@ -109,7 +112,9 @@ def test_many_shoppers_race_for_one_car(race: Race, round_: int):
     with make_session_factory(race.engine)() as session:
         rows = session.scalars(select(Order).where(Order.vehicle_id == vehicle_id)).all()
         assert [(r.reference, r.status) for r in rows] == [(winner["reference"], "reserved")]
-        assert session.scalar(select(func.count()).select_from(Payment).where(Payment.subject == winner["reference"])) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(Payment).where(Payment.subject == winner["reference"])) == 1
+        )
         deposits = session.scalar(select(func.count()).select_from(Payment).where(Payment.purpose == "order_deposit"))
         assert deposits == session.scalar(select(func.count()).select_from(Order))  # no charge without its order
         assert session.get(Vehicle, vehicle_id).status == "reserved"

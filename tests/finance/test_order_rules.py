@@ -8,8 +8,14 @@ from decimal import Decimal
 import pytest
 
 from forecourt.finance.order_rules import (
-    DEFAULT_TERMS, DepositBand, OrderTerms, RefundReason, cancellation_refund, cooling_off_ends, deposit_for,
-)  # fmt: skip
+    DEFAULT_TERMS,
+    DepositBand,
+    OrderTerms,
+    RefundReason,
+    cancellation_refund,
+    cooling_off_ends,
+    deposit_for,
+)
 
 D = Decimal
 RESERVED = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -46,23 +52,33 @@ def test_deposit_bands_are_configurable():
     assert deposit_for(D("100000"), terms=terms) == D("8000.00")
 
 
-@pytest.mark.parametrize("bad", [
-    {"bands": (DepositBand(D("500000"), D("1")), DepositBand(D("200000"), D("1")))},  # not increasing
-    {"bands": (DepositBand(D("1"), D("1")), DepositBand(D("1"), D("2")))},  # repeated bound
-    {"top_deposit": D("-1")},
-    {"forfeit_share": D("1.01")},
-    {"forfeit_share": D("-0.01")},
-    {"cooling_off": timedelta(hours=-1)},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"bands": (DepositBand(D("500000"), D("1")), DepositBand(D("200000"), D("1")))},  # not increasing
+        {"bands": (DepositBand(D("1"), D("1")), DepositBand(D("1"), D("2")))},  # repeated bound
+        {"top_deposit": D("-1")},
+        {"forfeit_share": D("1.01")},
+        {"forfeit_share": D("-0.01")},
+        {"cooling_off": timedelta(hours=-1)},
+    ],
+)
 def test_terms_are_validated(bad):
     with pytest.raises(ValueError):
         OrderTerms(**bad)
 
 
-def _refund(elapsed: timedelta, *, by_store: bool = False, finance_declined: bool = False,
-            deposit: str = "10000.00", terms: OrderTerms = DEFAULT_TERMS):  # fmt: skip
-    return cancellation_refund(D(deposit), RESERVED, RESERVED + elapsed, by_store=by_store,
-                               finance_declined=finance_declined, terms=terms)  # fmt: skip
+def _refund(
+    elapsed: timedelta,
+    *,
+    by_store: bool = False,
+    finance_declined: bool = False,
+    deposit: str = "10000.00",
+    terms: OrderTerms = DEFAULT_TERMS,
+):
+    return cancellation_refund(
+        D(deposit), RESERVED, RESERVED + elapsed, by_store=by_store, finance_declined=finance_declined, terms=terms
+    )
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,16 @@ from forecourt.finance.models import Order, Quote
 from forecourt.payments.models import Payment
 from forecourt.payments.providers import DemoPaymentProvider
 from tests.backoffice.helpers import events
-from tests.finance.order_factories import NOW, ORDERS, OrderWorld, key, make_application, make_order_world, make_quote, reserve
+from tests.finance.order_factories import (
+    NOW,
+    ORDERS,
+    OrderWorld,
+    key,
+    make_application,
+    make_order_world,
+    make_quote,
+    reserve,
+)
 
 
 @pytest.fixture
@@ -78,7 +87,11 @@ def test_reserve_takes_the_deposit_and_the_car_leaves_the_search(client, db_sess
     order = _order(db_session, body["reference"])
     payment = db_session.get(Payment, order.payment_id)
     assert (payment.amount, payment.purpose, payment.subject, payment.status) == (
-        Decimal(deposit), "order_deposit", order.reference, "captured")
+        Decimal(deposit),
+        "order_deposit",
+        order.reference,
+        "captured",
+    )
     assert [e.object_id for e in events(db_session, "order.reserved")] == [order.reference]
     assert events(db_session, "vehicle.status_changed")[-1].details == {"from": "available", "to": "reserved"}
     mine = client.get(ORDERS, headers=world.headers["buyer"]).json()
@@ -97,20 +110,35 @@ def test_a_second_order_for_the_same_car_is_409(client, db_session, world):
 def test_the_unique_index_refuses_a_second_holding_order_even_when_the_car_looks_available(db_session, world):
     """The application check can be fooled (here: the car's status is set back by hand); the database cannot."""
     provider = DemoPaymentProvider()
-    first = orders.reserve(db_session, world.users["buyer"].id, _quote(db_session, world).reference, "demo-card-ok",
-                           NOW, payment_provider=provider)  # fmt: skip
+    first = orders.reserve(
+        db_session,
+        world.users["buyer"].id,
+        _quote(db_session, world).reference,
+        "demo-card-ok",
+        NOW,
+        payment_provider=provider,
+    )
     db_session.get(Vehicle, world.cheap.id).status = "available"
     db_session.flush()
     other_quote = _quote(db_session, world, user="other")
     with pytest.raises(Conflict) as refused:
-        orders.reserve(db_session, world.users["other"].id, other_quote.reference, "demo-card-ok", NOW,
-                       payment_provider=provider)  # fmt: skip
+        orders.reserve(
+            db_session, world.users["other"].id, other_quote.reference, "demo-card-ok", NOW, payment_provider=provider
+        )
     assert refused.value.code == "vehicle_already_reserved" and refused.value.status == 409
     # the savepoint rolled back only the losing insert; the session is still usable
-    assert db_session.scalars(select(Order.reference).where(Order.vehicle_id == world.cheap.id)).all() == [first.reference]
+    assert db_session.scalars(select(Order.reference).where(Order.vehicle_id == world.cheap.id)).all() == [
+        first.reference
+    ]
     # and directly: a second reserved/confirmed row for the VIN is refused, a cancelled one is not
-    template = dict(user_id=world.users["other"].id, vehicle_id=world.cheap.id, store_id=world.store.id,
-                    price=Decimal("1.00"), currency="CNY", deposit_amount=Decimal("1.00"))  # fmt: skip
+    template = dict(
+        user_id=world.users["other"].id,
+        vehicle_id=world.cheap.id,
+        store_id=world.store.id,
+        price=Decimal("1.00"),
+        currency="CNY",
+        deposit_amount=Decimal("1.00"),
+    )
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.add(Order(reference="ORDIRECT01", status="confirmed", **template))
         db_session.flush()
@@ -146,8 +174,12 @@ def test_idempotent_replay_returns_the_first_order(client, db_session, world):
     ],
 )
 def test_refusals_leave_nothing_behind(client, db_session, world, setup, status, code):
-    quote = _quote(db_session, world, user="other" if setup == "someone_elses" else "buyer",
-                   expires_at=NOW if setup == "expired" else None)  # fmt: skip
+    quote = _quote(
+        db_session,
+        world,
+        user="other" if setup == "someone_elses" else "buyer",
+        expires_at=NOW if setup == "expired" else None,
+    )
     if setup == "sold":
         world.cheap.status = "sold"
         db_session.commit()
@@ -170,10 +202,13 @@ def test_an_anonymous_quote_is_claimed_by_the_buyer_who_reserves(client, db_sess
 
 def test_payment_method_and_fields_are_validated(client, db_session, world):
     quote = _quote(db_session, world)
-    no_method = client.post(ORDERS, json={"quote_reference": quote.reference}, headers={**world.headers["buyer"], **key()})
+    no_method = client.post(
+        ORDERS, json={"quote_reference": quote.reference}, headers={**world.headers["buyer"], **key()}
+    )
     assert no_method.status_code == 422 and no_method.json()["errors"][0]["field"] == "payment_method"
-    anonymous = client.post(ORDERS, json={"quote_reference": quote.reference, "payment_method": "demo-card-ok"},
-                            headers=key())  # fmt: skip
+    anonymous = client.post(
+        ORDERS, json={"quote_reference": quote.reference, "payment_method": "demo-card-ok"}, headers=key()
+    )
     assert anonymous.status_code == 401
 
 
@@ -192,8 +227,9 @@ def test_buyer_cancel_refunds_per_the_rules_and_frees_the_car(client, db_session
     reference = reserve(client, world.headers["buyer"], _quote(db_session, world)).json()["reference"]
     with clock.pinned(NOW + after):
         preview = client.get(f"{ORDERS}/{reference}", headers=world.headers["buyer"]).json()["refund_if_cancelled"]
-        response = client.post(f"{ORDERS}/{reference}/cancel", json={"reason": "changed my mind"},
-                               headers=world.headers["buyer"])  # fmt: skip
+        response = client.post(
+            f"{ORDERS}/{reference}/cancel", json={"reason": "changed my mind"}, headers=world.headers["buyer"]
+        )
     assert preview["amount"] == refund
     assert response.status_code == 200, response.text
     body = response.json()
@@ -227,7 +263,9 @@ def test_store_cancel_and_finance_decline_refund_in_full_after_72_hours(client, 
     assert store_cancel.status_code == 200 and store_cancel.json()["refunded_amount"] == "5000.00"
     assert declined_cancel.status_code == 200 and declined_cancel.json()["refunded_amount"] == "10000.00"
     assert [e.details["refund_reason"] for e in events(db_session, "order.cancelled")] == [
-        "store_cancelled", "finance_declined"]
+        "store_cancelled",
+        "finance_declined",
+    ]
 
 
 # --- confirm, complete --------------------------------------------------------------------------------------------

@@ -10,8 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecourt.finance.calc.payment_search import (
-    PaymentQuery, balloon, candidates_under_budget, confirm_under_budget, down_payment,
-    estimate_payments, exact_payment, max_price_for_budget, payments_matrix,
+    PaymentQuery,
+    balloon,
+    candidates_under_budget,
+    confirm_under_budget,
+    down_payment,
+    estimate_payments,
+    exact_payment,
+    max_price_for_budget,
+    payments_matrix,
 )
 
 D = Decimal
@@ -35,12 +42,19 @@ balloons = st.integers(0, 4000).map(lambda bp: D(bp).scaleb(-4))  # 0 % to 40 %
 fees = st.integers(0, 5000_00).map(yuan)
 
 
-def query(budget: Decimal = D(3000), term: int = 36, down: Decimal = D("0.20"), rate: Decimal = D("0.0399"),
-          balloon_percent: Decimal = D(0), fees_financed: Decimal = D(0)) -> PaymentQuery:
+def query(
+    budget: Decimal = D(3000),
+    term: int = 36,
+    down: Decimal = D("0.20"),
+    rate: Decimal = D("0.0399"),
+    balloon_percent: Decimal = D(0),
+    fees_financed: Decimal = D(0),
+) -> PaymentQuery:
     return PaymentQuery(budget, term, down, rate, balloon_percent, fees_financed)
 
 
 # --- estimate against the exact path ------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(prices, terms, rates, downs, balloons, fees)
@@ -91,6 +105,7 @@ def test_unfinanceable_prices_estimate_nan_and_never_match():
 
 # --- the mask never drops a car that fits -------------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
 @given(prices, terms, rates, downs, balloons, fees, st.sampled_from([D("-0.01"), D(0), D("0.01")]))
 def test_mask_keeps_every_car_whose_exact_payment_fits(price, term, rate, down, balloon_percent, fee, offset):
@@ -123,6 +138,7 @@ def test_issue_example_mask_then_confirm_finds_exactly_the_cars_that_fit():
 
 # --- the highest price that fits ----------------------------------------------------------------
 
+
 @settings(max_examples=150, deadline=None)
 @given(st.integers(500_00, 50_000_00).map(yuan), terms, rates, downs, balloons, st.integers(0, 2000_00).map(yuan))
 def test_max_price_fits_and_the_next_cent_does_not(budget, term, rate, down, balloon_percent, fee):
@@ -148,6 +164,7 @@ def test_no_price_fits_when_financed_fees_alone_exceed_the_budget():
 
 # --- query validation ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -171,6 +188,7 @@ def test_prices_must_be_integer_fen():
 
 
 # --- the whole inventory at once ----------------------------------------------------------------
+
 
 def test_payments_matrix_over_100_000_prices_matches_exact_spot_checks():
     rng = np.random.default_rng(2026)

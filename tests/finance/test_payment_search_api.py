@@ -25,8 +25,18 @@ def lot(db_session: Session) -> Iterator[Lot]:
         rng = random.Random(2018)
         trims, stores = lot.catalog["trims"], lot.catalog["stores"]
         # A Kuga program with a fee and a rebate, so the search must price like the quote does.
-        make_program(db_session, lot.provider, "kuga-loan-36", "loan", 36, "0.0399", model_code="kuga",
-                     min_down_percent=Decimal("0.25"), fee=Decimal("1500.00"), cash_rebate=Decimal("5000.00"))  # fmt: skip
+        make_program(
+            db_session,
+            lot.provider,
+            "kuga-loan-36",
+            "loan",
+            36,
+            "0.0399",
+            model_code="kuga",
+            min_down_percent=Decimal("0.25"),
+            fee=Decimal("1500.00"),
+            cash_rebate=Decimal("5000.00"),
+        )
         for _ in range(60):
             trim = trims[rng.choice(sorted(trims))]
             store = stores[rng.choice(["gz-tianhe", "sh-pudong"])]
@@ -41,7 +51,9 @@ def _search(client, **params):
     return client.get(SEARCH, params=params)
 
 
-def _brute_force(db_session, monthly_max: Decimal, term: int, down: Decimal, city: str | None = None) -> dict[str, Decimal]:
+def _brute_force(
+    db_session, monthly_max: Decimal, term: int, down: Decimal, city: str | None = None
+) -> dict[str, Decimal]:
     """Every available car's loan payment as quotes.compare would price it, without numpy."""
     from forecourt.catalog.models import Vehicle
     from forecourt.finance import programs
@@ -51,9 +63,17 @@ def _brute_force(db_session, monthly_max: Decimal, term: int, down: Decimal, cit
     for vehicle in db_session.scalars(select(Vehicle).where(Vehicle.status == "available")).all():
         if city and vehicle.store.city.code != city:
             continue
-        program = programs.best_program(programs.applicable_programs(
-            db_session, provider=programs.default_provider(db_session), model_code=vehicle.model.code,
-            trim_code=vehicle.trim.code, on=TODAY, product="loan", term_months=term))  # fmt: skip
+        program = programs.best_program(
+            programs.applicable_programs(
+                db_session,
+                provider=programs.default_provider(db_session),
+                model_code=vehicle.model.code,
+                trim_code=vehicle.trim.code,
+                on=TODAY,
+                product="loan",
+                term_months=term,
+            )
+        )
         if program is None:
             continue
         net = vehicle.price - program.cash_rebate
@@ -68,8 +88,10 @@ def _brute_force(db_session, monthly_max: Decimal, term: int, down: Decimal, cit
     return fits
 
 
-@pytest.mark.parametrize(("budget", "down", "city"), [("5000", "0.2", None), ("3000", "0.3", None),
-                                                      ("9000", "0.25", "guangzhou"), ("100000", "0.2", None)])
+@pytest.mark.parametrize(
+    ("budget", "down", "city"),
+    [("5000", "0.2", None), ("3000", "0.3", None), ("9000", "0.25", "guangzhou"), ("100000", "0.2", None)],
+)
 def test_results_fit_the_budget_match_the_quote_and_miss_nothing(client, lot, db_session, budget, down, city):
     params = {"monthly_max": budget, "down_percent": down, "page_size": 50, **({"city": city} if city else {})}
     response = _search(client, **params)
@@ -120,10 +142,18 @@ def test_filters_by_body_type(client, lot):
     assert vehicles and {v["model"] for v in vehicles} <= {"kuga", "navigator"}
 
 
-@pytest.mark.parametrize("params", [
-    {"monthly_max": "-5"}, {"monthly_max": "abc"}, {"term_months": 0}, {"down_percent": "1.5"},
-    {"page_size": 51}, {"page": 0}, {"body_type": "tank"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"monthly_max": "-5"},
+        {"monthly_max": "abc"},
+        {"term_months": 0},
+        {"down_percent": "1.5"},
+        {"page_size": 51},
+        {"page": 0},
+        {"body_type": "tank"},
+    ],
+)
 def test_bad_input_is_a_422_problem(client, lot, params):
     response = _search(client, **params)
     assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")

@@ -65,12 +65,12 @@ def test_both_breaches_are_reported():
 @pytest.mark.parametrize(
     ("price", "use", "powertrain", "expected"),
     [
-        (D("100000.01"), "personal", "ice", D("20000.01")),   # 20,000.002 → up (half-up would say .00)
-        (D("123456.78"), "personal", "bev", D("18518.52")),   # 18,518.517 → up
-        (D("99999.99"), "personal", "ice", D("20000.00")),    # 19,999.998 → up
-        (D("100000.05"), "personal", "ice", D("20000.01")),   # exact: nothing to round
-        (D("0.01"), "commercial", "ice", D("0.01")),          # 0.003 → a whole cent
-        (D("33333.33"), "personal", "phev", D("5000.00")),    # 4,999.9995 → up
+        (D("100000.01"), "personal", "ice", D("20000.01")),  # 20,000.002 → up (half-up would say .00)
+        (D("123456.78"), "personal", "bev", D("18518.52")),  # 18,518.517 → up
+        (D("99999.99"), "personal", "ice", D("20000.00")),  # 19,999.998 → up
+        (D("100000.05"), "personal", "ice", D("20000.01")),  # exact: nothing to round
+        (D("0.01"), "commercial", "ice", D("0.01")),  # 0.003 → a whole cent
+        (D("33333.33"), "personal", "phev", D("5000.00")),  # 4,999.9995 → up
         (D("0"), "personal", "ice", D("0.00")),
     ],
 )

@@ -12,8 +12,16 @@ from forecourt.finance.demo import demo_programs, demo_residuals
 from forecourt.finance.program_files import MESSAGES, ProgramFields, ResidualRow
 
 HEADER = "code,product,name_en,name_zh,term_months,annual_rate,valid_from,valid_to"
-GOOD = {"code": "loan-36", "product": "loan", "name_en": "Loan", "name_zh": "贷款", "term_months": "36",
-        "annual_rate": "0.0399", "valid_from": "2026-01-01", "valid_to": "2027-12-31"}  # fmt: skip
+GOOD = {
+    "code": "loan-36",
+    "product": "loan",
+    "name_en": "Loan",
+    "name_zh": "贷款",
+    "term_months": "36",
+    "annual_rate": "0.0399",
+    "valid_from": "2026-01-01",
+    "valid_to": "2027-12-31",
+}
 
 
 def _program(**changes: object) -> ProgramFields:
@@ -34,51 +42,65 @@ def test_defaults_of_optional_columns():
     assert program.annual_rate == Decimal("0.0399") and program.valid_to == date(2027, 12, 31)
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"annual_rate": "1"}, "annual_rate", MESSAGES["rate"]),
-    ({"annual_rate": "-0.01"}, "annual_rate", MESSAGES["rate"]),
-    ({"annual_rate": "0.0399999"}, "annual_rate", MESSAGES["rate_places"]),
-    ({"annual_rate": "3.99%"}, "annual_rate", MESSAGES["number"]),
-    ({"annual_rate": "NaN"}, "annual_rate", MESSAGES["number"]),
-    ({"annual_rate": ""}, "annual_rate", MESSAGES["required"]),
-    ({"term_months": "0"}, "term_months", MESSAGES["term"]),
-    ({"term_months": "121"}, "term_months", MESSAGES["term"]),
-    ({"term_months": "36.0"}, "term_months", MESSAGES["whole_number"]),
-    ({"product": "mortgage"}, "product", MESSAGES["product"]),
-    ({"code": "Loan 36"}, "code", MESSAGES["code"]),
-    ({"money_factor": "0.0015"}, "money_factor", MESSAGES["money_factor_lease_only"]),
-    ({"product": "lease"}, "money_factor", MESSAGES["money_factor_needed"]),
-    ({"product": "lease", "money_factor": "0"}, "money_factor", MESSAGES["money_factor"]),
-    ({"max_balloon_percent": "0.4"}, "max_balloon_percent", MESSAGES["balloon_only"]),
-    ({"product": "balloon"}, "max_balloon_percent", MESSAGES["balloon_needed"]),
-    ({"product": "balloon", "max_balloon_percent": "0.5", "min_down_percent": "0.6"}, "max_balloon_percent",
-     MESSAGES["down_plus_balloon"]),
-    ({"min_down_percent": "1.2"}, "min_down_percent", MESSAGES["percent"]),
-    ({"min_down_percent": "0.12345"}, "min_down_percent", MESSAGES["percent"]),
-    ({"subvention_rate": "0.02"}, "subvention_by", MESSAGES["subvention_who"]),
-    ({"subvention_by": "oem"}, "subvention_by", MESSAGES["subvention_none"]),
-    ({"subvention_by": "bank"}, "subvention_by", MESSAGES["subvention_by"]),
-    ({"fee": "10.001"}, "fee", MESSAGES["money"]),
-    ({"fee": "-1"}, "fee", MESSAGES["money"]),
-    ({"purchase_price": "1"}, "purchase_price", MESSAGES["purchase_price_lto_only"]),
-    ({"disposition_fee": "2000"}, "disposition_fee", MESSAGES["disposition_fee_lease_only"]),
-    ({"valid_from": "2026-02-30"}, "valid_from", MESSAGES["date"]),
-    ({"valid_from": "2028-01-01"}, "valid_to", MESSAGES["date_order"]),
-    ({"trim_code": "escort-15l-mt-comfort"}, "trim_code", MESSAGES["trim_needs_model"]),
-    ({"credit_tier": "A+"}, "credit_tier", MESSAGES["tier"]),
-    ({"annual_rate": 0.0399}, "annual_rate", MESSAGES["number"]),  # a float has lost exactness already
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"annual_rate": "1"}, "annual_rate", MESSAGES["rate"]),
+        ({"annual_rate": "-0.01"}, "annual_rate", MESSAGES["rate"]),
+        ({"annual_rate": "0.0399999"}, "annual_rate", MESSAGES["rate_places"]),
+        ({"annual_rate": "3.99%"}, "annual_rate", MESSAGES["number"]),
+        ({"annual_rate": "NaN"}, "annual_rate", MESSAGES["number"]),
+        ({"annual_rate": ""}, "annual_rate", MESSAGES["required"]),
+        ({"term_months": "0"}, "term_months", MESSAGES["term"]),
+        ({"term_months": "121"}, "term_months", MESSAGES["term"]),
+        ({"term_months": "36.0"}, "term_months", MESSAGES["whole_number"]),
+        ({"product": "mortgage"}, "product", MESSAGES["product"]),
+        ({"code": "Loan 36"}, "code", MESSAGES["code"]),
+        ({"money_factor": "0.0015"}, "money_factor", MESSAGES["money_factor_lease_only"]),
+        ({"product": "lease"}, "money_factor", MESSAGES["money_factor_needed"]),
+        ({"product": "lease", "money_factor": "0"}, "money_factor", MESSAGES["money_factor"]),
+        ({"max_balloon_percent": "0.4"}, "max_balloon_percent", MESSAGES["balloon_only"]),
+        ({"product": "balloon"}, "max_balloon_percent", MESSAGES["balloon_needed"]),
+        (
+            {"product": "balloon", "max_balloon_percent": "0.5", "min_down_percent": "0.6"},
+            "max_balloon_percent",
+            MESSAGES["down_plus_balloon"],
+        ),
+        ({"min_down_percent": "1.2"}, "min_down_percent", MESSAGES["percent"]),
+        ({"min_down_percent": "0.12345"}, "min_down_percent", MESSAGES["percent"]),
+        ({"subvention_rate": "0.02"}, "subvention_by", MESSAGES["subvention_who"]),
+        ({"subvention_by": "oem"}, "subvention_by", MESSAGES["subvention_none"]),
+        ({"subvention_by": "bank"}, "subvention_by", MESSAGES["subvention_by"]),
+        ({"fee": "10.001"}, "fee", MESSAGES["money"]),
+        ({"fee": "-1"}, "fee", MESSAGES["money"]),
+        ({"purchase_price": "1"}, "purchase_price", MESSAGES["purchase_price_lto_only"]),
+        ({"disposition_fee": "2000"}, "disposition_fee", MESSAGES["disposition_fee_lease_only"]),
+        ({"valid_from": "2026-02-30"}, "valid_from", MESSAGES["date"]),
+        ({"valid_from": "2028-01-01"}, "valid_to", MESSAGES["date_order"]),
+        ({"trim_code": "escort-15l-mt-comfort"}, "trim_code", MESSAGES["trim_needs_model"]),
+        ({"credit_tier": "A+"}, "credit_tier", MESSAGES["tier"]),
+        ({"annual_rate": 0.0399}, "annual_rate", MESSAGES["number"]),  # a float has lost exactness already
+    ],
+)
 def test_each_rule_has_a_readable_message(changes, field, message):
     assert _problems(**changes).get(field) == message
 
 
-@pytest.mark.parametrize("changes", [
-    {"annual_rate": "0"}, {"annual_rate": "0.999999"}, {"term_months": "1"}, {"term_months": "120"},
-    {"valid_from": "2027-12-31"}, {"min_down_percent": "1"},
-    {"product": "lease", "money_factor": "0.00150000", "disposition_fee": "2000.00"},
-    {"product": "balloon", "max_balloon_percent": "0.4", "min_down_percent": "0.6"},
-    {"product": "lease_to_own", "purchase_price": "1"}, {"subvention_rate": "0.0499", "subvention_by": "OEM"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"annual_rate": "0"},
+        {"annual_rate": "0.999999"},
+        {"term_months": "1"},
+        {"term_months": "120"},
+        {"valid_from": "2027-12-31"},
+        {"min_down_percent": "1"},
+        {"product": "lease", "money_factor": "0.00150000", "disposition_fee": "2000.00"},
+        {"product": "balloon", "max_balloon_percent": "0.4", "min_down_percent": "0.6"},
+        {"product": "lease_to_own", "purchase_price": "1"},
+        {"subvention_rate": "0.0499", "subvention_by": "OEM"},
+    ],
+)
 def test_boundaries_are_accepted(changes):
     assert _problems(**changes) == {}
 
@@ -110,8 +132,10 @@ def test_residual_round_trips():
 
 
 def test_yaml_numbers_are_read_from_their_text_never_through_a_float():
-    text = ("programs:\n- code: loan-36\n  product: loan\n  name_en: Loan\n  name_zh: 贷款\n  term_months: 36\n"
-            "  annual_rate: 0.0399\n  fee: 1234.10\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n")  # fmt: skip
+    text = (
+        "programs:\n- code: loan-36\n  product: loan\n  name_en: Loan\n  name_zh: 贷款\n  term_months: 36\n"
+        "  annual_rate: 0.0399\n  fee: 1234.10\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n"
+    )
     parsed = files.parse_programs(text.encode(), "yaml")
     assert parsed.problems == []
     program = parsed.rows[0][1]
@@ -125,50 +149,70 @@ def test_gb18030_csv_and_lowercase_header_with_spaces():
 
 
 def test_a_bad_csv_reports_every_problem_with_line_column_and_code():
-    data = (f"{HEADER},money_factor\n"
-            "loan-36,loan,Loan,贷款,36,0.0399,2026-01-01,2027-12-31,\n"
-            "loan-48,loan,Loan,贷款,480,1.5,2026-01-01,2027-12-31,\n"
-            "\n"
-            "lease-36,lease,Lease,租赁,36,0.036,2026-01-01,2025-12-31,\n"
-            "loan-36,loan,Loan,贷款,36,0.0399,2026-01-01,2027-12-31,\n"
-            "short,loan\n")  # fmt: skip
+    data = (
+        f"{HEADER},money_factor\n"
+        "loan-36,loan,Loan,贷款,36,0.0399,2026-01-01,2027-12-31,\n"
+        "loan-48,loan,Loan,贷款,480,1.5,2026-01-01,2027-12-31,\n"
+        "\n"
+        "lease-36,lease,Lease,租赁,36,0.036,2026-01-01,2025-12-31,\n"
+        "loan-36,loan,Loan,贷款,36,0.0399,2026-01-01,2027-12-31,\n"
+        "short,loan\n"
+    )
     parsed = files.parse_programs(data.encode(), "csv")
     found = [(p.line, p.column, p.key) for p in parsed.problems]
-    assert found == [(3, "term_months", "loan-48"), (3, "annual_rate", "loan-48"), (5, "money_factor", "lease-36"),
-                     (5, "valid_to", "lease-36"), (6, "code", "loan-36"), (7, None, "")]  # fmt: skip
+    assert found == [
+        (3, "term_months", "loan-48"),
+        (3, "annual_rate", "loan-48"),
+        (5, "money_factor", "lease-36"),
+        (5, "valid_to", "lease-36"),
+        (6, "code", "loan-36"),
+        (7, None, ""),
+    ]
     assert "already given on line 2" in parsed.problems[4].message
     assert "expected 9 fields, found 2" in parsed.problems[5].message
 
 
 def test_a_quoted_csv_field_over_two_lines_keeps_the_line_numbers_right():
-    data = (f"{HEADER}\n"
-            'loan-12,loan,"Loan\nover two lines",贷款,12,0.0399,2026-01-01,2027-12-31\n'
-            "loan-24,loan,Loan,贷款,24,2,2026-01-01,2027-12-31\n")  # fmt: skip
+    data = (
+        f"{HEADER}\n"
+        'loan-12,loan,"Loan\nover two lines",贷款,12,0.0399,2026-01-01,2027-12-31\n'
+        "loan-24,loan,Loan,贷款,24,2,2026-01-01,2027-12-31\n"
+    )
     parsed = files.parse_programs(data.encode(), "csv")
     assert [(p.line, p.column) for p in parsed.problems] == [(4, "annual_rate")]
 
 
 def test_a_bad_yaml_file_reports_lines_of_its_entries_and_values():
-    data = ("programs:\n"
-            "- code: loan-36\n  product: loan\n  name_en: Loan\n  name_zh: 贷款\n  term_months: 36\n"
-            "  annual_rate: 0.0399\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n  colour: red\n"
-            "- code: loan-48\n  product: loan\n  name_en: [Loan]\n  name_zh: 贷款\n  term_months: 48\n"
-            "  annual_rate: '0.5.1'\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n"
-            "- just text\n")  # fmt: skip
+    data = (
+        "programs:\n"
+        "- code: loan-36\n  product: loan\n  name_en: Loan\n  name_zh: 贷款\n  term_months: 36\n"
+        "  annual_rate: 0.0399\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n  colour: red\n"
+        "- code: loan-48\n  product: loan\n  name_en: [Loan]\n  name_zh: 贷款\n  term_months: 48\n"
+        "  annual_rate: '0.5.1'\n  valid_from: 2026-01-01\n  valid_to: 2027-12-31\n"
+        "- just text\n"
+    )
     parsed = files.parse_programs(data.encode(), "yaml")
-    assert [(p.line, p.column) for p in parsed.problems] == [(10, "colour"), (11, "name_en"), (11, "annual_rate"), (19, None)]
+    assert [(p.line, p.column) for p in parsed.problems] == [
+        (10, "colour"),
+        (11, "name_en"),
+        (11, "annual_rate"),
+        (19, None),
+    ]
 
 
-@pytest.mark.parametrize(("data", "fmt", "words"), [
-    (b"", "csv", "empty"),
-    (b"code,product,rate\n", "csv", "unknown column(s) 'rate'"),
-    (b"code,code\n", "csv", "given twice"),
-    (b"PK\x03\x04 workbook", "csv", "spreadsheet"),
-    (b"programs: [\n", "yaml", "not valid YAML"),
-    (b"rates: []\n", "yaml", "only `programs:`"),
-    (b"programs: 3\n", "yaml", "must be a list"),
-    (b"", "yaml", "empty"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("data", "fmt", "words"),
+    [
+        (b"", "csv", "empty"),
+        (b"code,product,rate\n", "csv", "unknown column(s) 'rate'"),
+        (b"code,code\n", "csv", "given twice"),
+        (b"PK\x03\x04 workbook", "csv", "spreadsheet"),
+        (b"programs: [\n", "yaml", "not valid YAML"),
+        (b"rates: []\n", "yaml", "only `programs:`"),
+        (b"programs: 3\n", "yaml", "must be a list"),
+        (b"", "yaml", "empty"),
+    ],
+)
 def test_unreadable_files(data, fmt, words):
     with pytest.raises(files.FileFormatError) as raised:
         files.parse_programs(data, fmt)
@@ -176,14 +220,23 @@ def test_unreadable_files(data, fmt, words):
 
 
 def test_residual_problems_include_every_inversion_and_duplicate():
-    data = ("model_code,term_months,annual_mileage,residual_percent\n"
-            "escort,36,10000,0.50\nescort,36,20000,0.52\nescort,36,30000,0.53\n"
-            "escort,36,10000,0.49\nfocus,36,10000,1\nfocus,0,10000,0.5\n")  # fmt: skip
+    data = (
+        "model_code,term_months,annual_mileage,residual_percent\n"
+        "escort,36,10000,0.50\nescort,36,20000,0.52\nescort,36,30000,0.53\n"
+        "escort,36,10000,0.49\nfocus,36,10000,1\nfocus,0,10000,0.5\n"
+    )
     parsed = files.parse_residuals(data.encode(), "csv")
     assert [(p.line, p.column) for p in parsed.problems] == [
-        (3, "residual_percent"), (4, "residual_percent"), (5, "annual_mileage"), (6, "residual_percent"),
-        (7, "term_months")]  # fmt: skip
-    assert "20,000 km a year has a higher residual (0.52) than 10,000 km a year (0.5) on line 2" in parsed.problems[0].message
+        (3, "residual_percent"),
+        (4, "residual_percent"),
+        (5, "annual_mileage"),
+        (6, "residual_percent"),
+        (7, "term_months"),
+    ]
+    assert (
+        "20,000 km a year has a higher residual (0.52) than 10,000 km a year (0.5) on line 2"
+        in parsed.problems[0].message
+    )
 
 
 def test_detect_format():

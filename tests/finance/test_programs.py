@@ -19,16 +19,29 @@ from tests.factories import auth_headers, make_small_catalog, make_token, make_u
 from tests.finance.factories import make_provider, make_residuals
 
 API = "/api/v1/finance"
-BODY = {"code": "loan-36-mondeo", "product": "loan", "name_en": "Mondeo 36-month loan", "name_zh": "蒙迪欧 36期贷款",
-        "model_code": "mondeo", "term_months": 36, "annual_rate": "0.0499", "min_down_percent": "0.20",
-        "valid_from": "2026-01-01", "valid_to": "2027-12-31"}  # fmt: skip
+BODY = {
+    "code": "loan-36-mondeo",
+    "product": "loan",
+    "name_en": "Mondeo 36-month loan",
+    "name_zh": "蒙迪欧 36期贷款",
+    "model_code": "mondeo",
+    "term_months": 36,
+    "annual_rate": "0.0499",
+    "min_down_percent": "0.20",
+    "valid_from": "2026-01-01",
+    "valid_to": "2027-12-31",
+}
 CSV_HEADER = "code,product,name_en,name_zh,model_code,term_months,annual_rate,money_factor,fee,valid_from,valid_to\n"
-CSV_FILE = (CSV_HEADER
-            + "loan-36-mondeo,loan,Mondeo loan,蒙迪欧贷款,mondeo,36,0.0499,,,2026-01-01,2027-12-31\n"
-            + "lease-36-kuga,lease,Kuga lease,翼虎租赁,kuga,36,0.036,0.0015,3000,2026-01-01,2027-12-31\n"
-            + "loan-12,loan,Any model 12 months,12期贷款,,12,0.0399,,,2026-01-01,2027-12-31\n")  # fmt: skip
-RESIDUALS_CSV = ("model_code,term_months,annual_mileage,residual_percent\n"
-                 "mondeo,36,10000,0.55\nmondeo,36,20000,0.50\nkuga,36,10000,0.57\n")  # fmt: skip
+CSV_FILE = (
+    CSV_HEADER
+    + "loan-36-mondeo,loan,Mondeo loan,蒙迪欧贷款,mondeo,36,0.0499,,,2026-01-01,2027-12-31\n"
+    + "lease-36-kuga,lease,Kuga lease,翼虎租赁,kuga,36,0.036,0.0015,3000,2026-01-01,2027-12-31\n"
+    + "loan-12,loan,Any model 12 months,12期贷款,,12,0.0399,,,2026-01-01,2027-12-31\n"
+)
+RESIDUALS_CSV = (
+    "model_code,term_months,annual_mileage,residual_percent\n"
+    "mondeo,36,10000,0.55\nmondeo,36,20000,0.50\nkuga,36,10000,0.57\n"
+)
 
 
 @dataclass
@@ -49,7 +62,9 @@ def setup(db_session: Session, admin_token: str) -> People:
     finance = make_user(db_session, roles=[("finance_officer", None)])
     people = People(
         finance=auth_headers(make_token(db_session, finance)),
-        store_finance=auth_headers(make_token(db_session, make_user(db_session, roles=[("finance_officer", store.id)]))),
+        store_finance=auth_headers(
+            make_token(db_session, make_user(db_session, roles=[("finance_officer", store.id)]))
+        ),
         shopper=auth_headers(make_token(db_session, make_user(db_session, roles=[("shopper", None)]))),
         staff=auth_headers(make_token(db_session, make_user(db_session, roles=[("store_staff", store.id)]))),
         admin=auth_headers(admin_token),
@@ -78,12 +93,16 @@ def test_a_change_adds_a_version_and_keeps_the_old_one(client, db_session, setup
     first = created.json()
     assert first["version"] == 1 and first["is_current"] and first["annual_rate"] == "0.0499"
 
-    changed = client.put(f"{API}/programs/loan-36-mondeo", json={**BODY, "annual_rate": "0.0399"}, headers=setup.finance)
+    changed = client.put(
+        f"{API}/programs/loan-36-mondeo", json={**BODY, "annual_rate": "0.0399"}, headers=setup.finance
+    )
     assert changed.status_code == 200, changed.text
     second = changed.json()
     assert second["version"] == 2 and second["new_version"] and second["annual_rate"] == "0.0399"
 
-    old = client.get(f"{API}/programs/versions/{first['id']}").json()  # a stored quote's program id still shows its terms
+    old = client.get(
+        f"{API}/programs/versions/{first['id']}"
+    ).json()  # a stored quote's program id still shows its terms
     assert old["version"] == 1 and not old["is_current"] and old["annual_rate"] == "0.0499"
     listed = client.get(f"{API}/programs").json()
     assert [(p["code"], p["version"]) for p in listed] == [("loan-36-mondeo", 2)]
@@ -122,19 +141,22 @@ def test_the_code_of_a_program_cannot_change(client, setup):
 # --- validation -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"annual_rate": "1.2"}, "annual_rate", MESSAGES["rate"]),
-    ({"money_factor": "0.0015"}, "money_factor", MESSAGES["money_factor_lease_only"]),
-    ({"product": "lease"}, "money_factor", MESSAGES["money_factor_needed"]),
-    ({"product": "lease", "money_factor": "-0.001"}, "money_factor", MESSAGES["money_factor"]),
-    ({"term_months": 121}, "term_months", MESSAGES["term"]),
-    ({"valid_to": "2025-12-31"}, "valid_to", MESSAGES["date_order"]),
-    ({"max_balloon_percent": "0.4"}, "max_balloon_percent", MESSAGES["balloon_only"]),
-    ({"min_down_percent": "1.5"}, "min_down_percent", MESSAGES["percent"]),
-    ({"model_code": "model-t"}, "model_code", MESSAGES["unknown_model"]),
-    ({"trim_code": "kuga-ecoboost245"}, "trim_code", MESSAGES["unknown_trim"]),
-    ({"credit_tier": "Z"}, "credit_tier", MESSAGES["unknown_tier"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"annual_rate": "1.2"}, "annual_rate", MESSAGES["rate"]),
+        ({"money_factor": "0.0015"}, "money_factor", MESSAGES["money_factor_lease_only"]),
+        ({"product": "lease"}, "money_factor", MESSAGES["money_factor_needed"]),
+        ({"product": "lease", "money_factor": "-0.001"}, "money_factor", MESSAGES["money_factor"]),
+        ({"term_months": 121}, "term_months", MESSAGES["term"]),
+        ({"valid_to": "2025-12-31"}, "valid_to", MESSAGES["date_order"]),
+        ({"max_balloon_percent": "0.4"}, "max_balloon_percent", MESSAGES["balloon_only"]),
+        ({"min_down_percent": "1.5"}, "min_down_percent", MESSAGES["percent"]),
+        ({"model_code": "model-t"}, "model_code", MESSAGES["unknown_model"]),
+        ({"trim_code": "kuga-ecoboost245"}, "trim_code", MESSAGES["unknown_trim"]),
+        ({"credit_tier": "Z"}, "credit_tier", MESSAGES["unknown_tier"]),
+    ],
+)
 def test_bad_programs_are_refused_with_a_message_per_field(client, db_session, setup, changes, field, message):
     response = client.post(f"{API}/programs", json={**BODY, **changes}, headers=setup.finance)
     assert response.status_code == 422, response.text
@@ -170,8 +192,15 @@ def test_lookups_used_by_quotes_see_only_current_versions(client, db_session, se
     client.post(f"{API}/programs", json=BODY, headers=setup.finance)
     client.put(f"{API}/programs/loan-36-mondeo", json={**BODY, "annual_rate": "0.0299"}, headers=setup.finance)
     provider = programs.default_provider(db_session)
-    found = programs.applicable_programs(db_session, provider=provider, model_code="mondeo", trim_code=None,
-                                         on=date(2026, 6, 1), product="loan", term_months=36)  # fmt: skip
+    found = programs.applicable_programs(
+        db_session,
+        provider=provider,
+        model_code="mondeo",
+        trim_code=None,
+        on=date(2026, 6, 1),
+        product="loan",
+        term_months=36,
+    )
     assert [(p.version, p.annual_rate) for p in found] == [(2, Decimal("0.0299"))]
     assert programs.best_program(found) is found[0]
 
@@ -182,17 +211,26 @@ def test_lookups_used_by_quotes_see_only_current_versions(client, db_session, se
 @pytest.mark.parametrize("fmt", ["csv", "yaml"])
 def test_import_export_round_trip_is_byte_for_byte_stable_and_reimport_changes_nothing(client, db_session, setup, fmt):
     assert _upload(client, f"{API}/programs/import", setup.finance, CSV_FILE).json()["created"] == [
-        "loan-36-mondeo", "lease-36-kuga", "loan-12"]  # fmt: skip
+        "loan-36-mondeo",
+        "lease-36-kuga",
+        "loan-12",
+    ]
     exported = client.get(f"{API}/programs/export", params={"format": fmt}, headers=setup.finance)
     assert exported.status_code == 200 and exported.headers["content-disposition"].endswith(f'rate-programs.{fmt}"')
     rows, events = _count(db_session, RateProgram), _count(db_session, AuditEvent)
 
     again = _upload(client, f"{API}/programs/import", setup.finance, exported.content, f"programs.{fmt}")
     assert again.status_code == 200, again.text
-    assert again.json() == {"created": [], "updated": [], "unchanged": ["lease-36-kuga", "loan-12", "loan-36-mondeo"],
-                            "total": 3}  # fmt: skip
+    assert again.json() == {
+        "created": [],
+        "updated": [],
+        "unchanged": ["lease-36-kuga", "loan-12", "loan-36-mondeo"],
+        "total": 3,
+    }
     assert _count(db_session, RateProgram) == rows and _count(db_session, AuditEvent) == events
-    assert client.get(f"{API}/programs/export", params={"format": fmt}, headers=setup.finance).content == exported.content
+    assert (
+        client.get(f"{API}/programs/export", params={"format": fmt}, headers=setup.finance).content == exported.content
+    )
 
     changed = exported.content.replace(b"0.0499", b"0.0459")
     result = _upload(client, f"{API}/programs/import", setup.finance, changed, f"programs.{fmt}").json()
@@ -203,26 +241,35 @@ def test_import_export_round_trip_is_byte_for_byte_stable_and_reimport_changes_n
 def test_a_bad_file_reports_every_problem_and_writes_nothing(client, db_session, setup):
     _upload(client, f"{API}/programs/import", setup.finance, CSV_FILE)
     rows = _count(db_session, RateProgram)
-    bad = (CSV_HEADER
-           + "loan-36-mondeo,loan,Mondeo loan,蒙迪欧贷款,mondeo,36,0.0399,,,2026-01-01,2027-12-31\n"  # a good change
-           + "loan-48,loan,Loan,贷款,model-t,48,0.05,,,2026-01-01,2027-12-31\n"
-           + "lease-24,lease,Lease,租赁,,24,0.03,,,2026-01-01,2027-12-31\n"
-           + "loan-60,loan,Loan,贷款,,60,0.07,,12.345,2026-01-01,2026-13-01\n")  # fmt: skip
+    bad = (
+        CSV_HEADER
+        + "loan-36-mondeo,loan,Mondeo loan,蒙迪欧贷款,mondeo,36,0.0399,,,2026-01-01,2027-12-31\n"  # a good change
+        + "loan-48,loan,Loan,贷款,model-t,48,0.05,,,2026-01-01,2027-12-31\n"
+        + "lease-24,lease,Lease,租赁,,24,0.03,,,2026-01-01,2027-12-31\n"
+        + "loan-60,loan,Loan,贷款,,60,0.07,,12.345,2026-01-01,2026-13-01\n"
+    )
     response = _upload(client, f"{API}/programs/import", setup.finance, bad)
     assert response.status_code == 422 and response.json()["code"] == "file_rejected"
     problems = [(p["line"], p["column"], p["key"]) for p in response.json()["problems"]]
-    assert problems == [(3, "model_code", "loan-48"), (4, "money_factor", "lease-24"), (5, "fee", "loan-60"),
-                        (5, "valid_to", "loan-60")]  # fmt: skip
+    assert problems == [
+        (3, "model_code", "loan-48"),
+        (4, "money_factor", "lease-24"),
+        (5, "fee", "loan-60"),
+        (5, "valid_to", "loan-60"),
+    ]
     assert _count(db_session, RateProgram) == rows  # not even the good change
     assert client.get(f"{API}/programs", params={"model": "mondeo", "term": 36}).json()[0]["annual_rate"] == "0.0499"
 
 
-@pytest.mark.parametrize(("content", "name", "code"), [
-    (b"\x00\x01binary", "programs.csv", "file_rejected"),
-    (b"code,rate\nx,1\n", "programs.csv", "file_rejected"),
-    (b"programs: [", "programs.yaml", "file_rejected"),
-    (CSV_FILE.encode(), "programs.xlsx", "unknown_format"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "name", "code"),
+    [
+        (b"\x00\x01binary", "programs.csv", "file_rejected"),
+        (b"code,rate\nx,1\n", "programs.csv", "file_rejected"),
+        (b"programs: [", "programs.yaml", "file_rejected"),
+        (CSV_FILE.encode(), "programs.xlsx", "unknown_format"),
+    ],
+)
 def test_unreadable_files_are_422(client, setup, content, name, code):
     response = _upload(client, f"{API}/programs/import", setup.finance, content, name)
     assert response.status_code == 422 and response.json()["code"] == code, response.text
@@ -252,21 +299,32 @@ def test_residuals_replace_per_model_and_round_trip(client, db_session, setup):
         assert again["replaced"] == [] and again["unchanged"] == ["kuga", "mondeo", "navigator"]
         assert client.get(f"{API}/residuals", params={"format": fmt}, headers=setup.finance).content == exported
 
-    smaller = _upload(client, f"{API}/residuals", setup.finance,
-                      "model_code,term_months,annual_mileage,residual_percent\nmondeo,36,10000,0.54\n", "r.csv")  # fmt: skip
+    smaller = _upload(
+        client,
+        f"{API}/residuals",
+        setup.finance,
+        "model_code,term_months,annual_mileage,residual_percent\nmondeo,36,10000,0.54\n",
+        "r.csv",
+    )
     assert smaller.json()["replaced"] == ["mondeo"]
     rows = client.get(f"{API}/residuals", headers=setup.finance).json()
     assert [r for r in rows if r["model_code"] == "mondeo"] == [
-        {"model_code": "mondeo", "term_months": 36, "annual_mileage": 10000, "residual_percent": "0.54"}]
+        {"model_code": "mondeo", "term_months": 36, "annual_mileage": 10000, "residual_percent": "0.54"}
+    ]
 
 
 def test_bad_residual_files_write_nothing(client, db_session, setup):
-    bad = ("model_code,term_months,annual_mileage,residual_percent\n"
-           "mondeo,36,10000,0.50\nmondeo,36,20000,0.55\nmodel-t,36,10000,0.5\nkuga,36,10000,1.0\n")  # fmt: skip
+    bad = (
+        "model_code,term_months,annual_mileage,residual_percent\n"
+        "mondeo,36,10000,0.50\nmondeo,36,20000,0.55\nmodel-t,36,10000,0.5\nkuga,36,10000,1.0\n"
+    )
     response = _upload(client, f"{API}/residuals", setup.finance, bad, "residuals.csv")
     assert response.status_code == 422
     assert [(p["line"], p["column"]) for p in response.json()["problems"]] == [
-        (3, "residual_percent"), (4, "model_code"), (5, "residual_percent")]  # fmt: skip
+        (3, "residual_percent"),
+        (4, "model_code"),
+        (5, "residual_percent"),
+    ]
     assert _count(db_session, ResidualValue) == 0
 
 
@@ -275,10 +333,13 @@ def test_bad_residual_files_write_nothing(client, db_session, setup):
 
 def test_access(client, setup):
     assert client.get(f"{API}/programs").status_code == 200  # public
-    writes = [("post", f"{API}/programs", {"json": BODY}), ("put", f"{API}/programs/loan-36-mondeo", {"json": BODY}),
-              ("delete", f"{API}/programs/loan-36-mondeo", {}),
-              ("post", f"{API}/programs/import", {"files": {"file": ("p.csv", CSV_FILE.encode())}}),
-              ("post", f"{API}/residuals", {"files": {"file": ("r.csv", RESIDUALS_CSV.encode())}})]  # fmt: skip
+    writes = [
+        ("post", f"{API}/programs", {"json": BODY}),
+        ("put", f"{API}/programs/loan-36-mondeo", {"json": BODY}),
+        ("delete", f"{API}/programs/loan-36-mondeo", {}),
+        ("post", f"{API}/programs/import", {"files": {"file": ("p.csv", CSV_FILE.encode())}}),
+        ("post", f"{API}/residuals", {"files": {"file": ("r.csv", RESIDUALS_CSV.encode())}}),
+    ]
     reads = [("get", f"{API}/programs/export", {}), ("get", f"{API}/residuals", {})]
     for method, url, kwargs in writes + reads:
         assert getattr(client, method)(url, **kwargs).status_code == 401, url
@@ -312,19 +373,42 @@ def test_demo_is_complete_and_idempotent(db_session):
     assert provider.code == "ford-credit" and provider.name_zh == "福特汽车金融（中国）"
     on = date(2026, 12, 1)
     for model in MODELS:
-        found = programs.applicable_programs(db_session, provider=provider, model_code=model.code, trim_code=None, on=on)
+        found = programs.applicable_programs(
+            db_session, provider=provider, model_code=model.code, trim_code=None, on=on
+        )
         assert sorted((p.product, p.term_months) for p in found) == [
-            ("balloon", 36), ("lease", 36), ("lease_to_own", 36),
-            ("loan", 12), ("loan", 24), ("loan", 36), ("loan", 48), ("loan", 60)], model.code  # fmt: skip
-    nev = programs.best_program(programs.applicable_programs(
-        db_session, provider=provider, model_code="mondeo", trim_code="mondeo-energi-vignale", on=on, product="loan",
-        term_months=36))  # fmt: skip
+            ("balloon", 36),
+            ("lease", 36),
+            ("lease_to_own", 36),
+            ("loan", 12),
+            ("loan", 24),
+            ("loan", 36),
+            ("loan", 48),
+            ("loan", 60),
+        ], model.code
+    nev = programs.best_program(
+        programs.applicable_programs(
+            db_session,
+            provider=provider,
+            model_code="mondeo",
+            trim_code="mondeo-energi-vignale",
+            on=on,
+            product="loan",
+            term_months=36,
+        )
+    )
     assert nev is not None and nev.min_down_percent == Decimal("0.15") and nev.trim_code == "mondeo-energi-vignale"
-    zero = programs.best_program(programs.applicable_programs(db_session, provider=provider, model_code="escort",
-                                                              trim_code=None, on=on, product="loan", term_months=12))  # fmt: skip
+    zero = programs.best_program(
+        programs.applicable_programs(
+            db_session, provider=provider, model_code="escort", trim_code=None, on=on, product="loan", term_months=12
+        )
+    )
     assert zero is not None and zero.annual_rate == 0 and zero.subvention_by == "oem"
-    lease = programs.best_program(programs.applicable_programs(db_session, provider=provider, model_code="kuga",
-                                                               trim_code=None, on=on, product="lease"))  # fmt: skip
+    lease = programs.best_program(
+        programs.applicable_programs(
+            db_session, provider=provider, model_code="kuga", trim_code=None, on=on, product="lease"
+        )
+    )
     assert lease is not None and lease.money_factor == Decimal("0.0015") and lease.fee == Decimal("3000.00")
     table = programs.residual_table(db_session, provider)
     assert table.residual_percent("kuga", 36, 20_000) == Decimal("0.50")

@@ -36,7 +36,7 @@ def _literal_strings(content: bytes) -> Iterator[bytes]:
             if byte == ord("\\"):
                 following = content[i + 1]
                 if ord("0") <= following <= ord("7"):
-                    digits = re.match(rb"[0-7]{1,3}", content[i + 1:i + 4]).group()
+                    digits = re.match(rb"[0-7]{1,3}", content[i + 1 : i + 4]).group()
                     out.append(int(digits, 8) & 0xFF)
                     i += 1 + len(digits)
                     continue
@@ -66,8 +66,11 @@ def pdf_text(data: bytes) -> str:
             continue
         for string in _literal_strings(content):
             if cmap:  # two-byte glyph codes of the embedded TrueType subset
-                texts.append("".join(cmap.get(int.from_bytes(string[k:k + 2], "big"), "?")
-                                     for k in range(0, len(string) - 1, 2)))  # fmt: skip
+                texts.append(
+                    "".join(
+                        cmap.get(int.from_bytes(string[k : k + 2], "big"), "?") for k in range(0, len(string) - 1, 2)
+                    )
+                )
             else:
                 texts.append(string.decode("latin-1"))
     return "\n".join(texts)
@@ -107,8 +110,9 @@ def test_without_the_cjk_font_the_pdf_is_english_only(client, lot):
 
 
 def test_the_pdf_follows_the_quote_access_rule(client, lot):
-    response = client.post(QUOTES, json={"vin": lot.mondeo.vin, "down_percent": "0.2", "term_months": 36},
-                           headers=lot.shopper)  # fmt: skip
+    response = client.post(
+        QUOTES, json={"vin": lot.mondeo.vin, "down_percent": "0.2", "term_months": 36}, headers=lot.shopper
+    )
     reference = response.json()["reference"]
     assert client.get(f"{QUOTES}/{reference}.pdf", headers=lot.shopper).status_code == 200
     assert client.get(f"{QUOTES}/{reference}.pdf", headers=lot.other).status_code == 404

@@ -56,7 +56,9 @@ def test_every_product_equals_the_calc_modules(client, lot):
 
     loan = quote_loan(LoanRequest(price=PRICE, down_payment=DOWN, annual_rate=Decimal("0.0499"), term_months=36))
     got = products["loan"]
-    assert got["monthly_payment"] == str(loan.payment) and got["figures"]["total_of_payments"] == str(loan.total_of_payments)
+    assert got["monthly_payment"] == str(loan.payment) and got["figures"]["total_of_payments"] == str(
+        loan.total_of_payments
+    )
     assert got["figures"]["finance_charge"] == str(loan.finance_charge)
     assert got["due_at_signing"] == "35960.00" and Decimal(got["total_cost"]) == DOWN + loan.total_of_payments
     apr = regular_loan_apr(loan.amount_financed, loan.payment, 36, final_payment=loan.schedule[-1].payment)
@@ -64,46 +66,89 @@ def test_every_product_equals_the_calc_modules(client, lot):
     flows = [(0, -loan.amount_financed)] + [(r.period, r.payment) for r in loan.schedule]
     assert got["annualised_rate"] == percent(china_annualised_rate(flows))
 
-    balloon = quote_loan(LoanRequest(price=PRICE, down_payment=DOWN, annual_rate=Decimal("0.0399"), term_months=36,
-                                     balloon=round_money(PRICE * Decimal("0.40"))))  # default: the program's maximum
+    balloon = quote_loan(
+        LoanRequest(
+            price=PRICE,
+            down_payment=DOWN,
+            annual_rate=Decimal("0.0399"),
+            term_months=36,
+            balloon=round_money(PRICE * Decimal("0.40")),
+        )
+    )  # default: the program's maximum
     got = products["balloon"]
     assert got["monthly_payment"] == str(balloon.payment) and got["figures"]["balloon"] == "71920.00"
     assert got["figures"]["total_of_payments"] == str(balloon.total_of_payments)
 
     # 15,000 km a year takes the next higher published row: 20,000 km, 50 % of the trim's MSRP.
-    lease = quote_lease(LeaseRequest(agreed_price=PRICE, term_months=36, residual_value=Decimal("89900.00"),
-                                     money_factor=Decimal("0.0015"), acquisition_fee=Decimal("3000.00"),
-                                     cap_cost_reduction=DOWN, disposition_fee=Decimal("2000.00"), annual_mileage=15000,
-                                     excess_mileage_rate=quotes.EXCESS_KM_RATE))  # fmt: skip
+    lease = quote_lease(
+        LeaseRequest(
+            agreed_price=PRICE,
+            term_months=36,
+            residual_value=Decimal("89900.00"),
+            money_factor=Decimal("0.0015"),
+            acquisition_fee=Decimal("3000.00"),
+            cap_cost_reduction=DOWN,
+            disposition_fee=Decimal("2000.00"),
+            annual_mileage=15000,
+            excess_mileage_rate=quotes.EXCESS_KM_RATE,
+        )
+    )
     got = products["lease"]
     assert got["monthly_payment"] == str(lease.total_monthly_payment)
     assert got["due_at_signing"] == str(lease.due_at_signing) and got["total_cost"] == str(lease.total_of_payments)
     assert got["figures"]["residual_value"] == "89900.00" and got["figures"]["rent_charge"] == str(lease.rent_charge)
     assert got["apr"] is None
 
-    lto = quote_lease_to_own(LeaseToOwnRequest(price=PRICE, down_payment=DOWN, term_months=36, monthly_rent=None,
-                                               annual_rate=Decimal("0.055"), purchase_price=Decimal("1.00")))  # fmt: skip
+    lto = quote_lease_to_own(
+        LeaseToOwnRequest(
+            price=PRICE,
+            down_payment=DOWN,
+            term_months=36,
+            monthly_rent=None,
+            annual_rate=Decimal("0.055"),
+            purchase_price=Decimal("1.00"),
+        )
+    )
     got = products["lease_to_own"]
     assert got["monthly_payment"] == str(lto.monthly_rent) and got["total_cost"] == str(lto.total_cost)
     assert got["annualised_rate"] == percent(lto.annualised_rate)
 
 
 def test_fees_and_rebates_enter_the_price_the_apr_and_the_disclosure(client, lot, db_session):
-    make_program(db_session, lot.provider, "kuga-loan-36", "loan", 36, "0.0399", model_code="kuga",
-                 min_down_percent=Decimal("0.20"), fee=Decimal("1500.00"), cash_rebate=Decimal("5000.00"))  # fmt: skip
+    make_program(
+        db_session,
+        lot.provider,
+        "kuga-loan-36",
+        "loan",
+        36,
+        "0.0399",
+        model_code="kuga",
+        min_down_percent=Decimal("0.20"),
+        fee=Decimal("1500.00"),
+        cash_rebate=Decimal("5000.00"),
+    )
     db_session.commit()
     got = _products(_quote(client, lot.kuga.vin))["loan"]
     net = Decimal("249800.00") - Decimal("5000.00")
     down = round_money(net * Decimal("0.2"))
-    loan = quote_loan(LoanRequest(price=net, down_payment=down, annual_rate=Decimal("0.0399"), term_months=36,
-                                  fees_financed=Decimal("1500.00")))  # fmt: skip
+    loan = quote_loan(
+        LoanRequest(
+            price=net,
+            down_payment=down,
+            annual_rate=Decimal("0.0399"),
+            term_months=36,
+            fees_financed=Decimal("1500.00"),
+        )
+    )
     figures = got["figures"]
     assert figures["net_price"] == str(net) and figures["down_payment"] == str(down)
     assert got["monthly_payment"] == str(loan.payment) and got["program"]["code"] == "kuga-loan-36"
     assert figures["amount_financed"] == str(loan.amount_financed - Decimal("1500.00"))
     assert Decimal(got["apr"]) > Decimal("3.99")  # the financed fee is a prepaid finance charge
     assert Decimal(got["annualised_rate"]) == Decimal(got["apr"])  # both: monthly IRR × 12 over the same flows
-    assert Decimal(figures["total_of_payments"]) == Decimal(figures["amount_financed"]) + Decimal(figures["finance_charge"])
+    assert Decimal(figures["total_of_payments"]) == Decimal(figures["amount_financed"]) + Decimal(
+        figures["finance_charge"]
+    )
 
 
 def test_the_stored_quote_keeps_inputs_program_version_and_a_seven_day_expiry(client, lot, db_session):
@@ -115,7 +160,9 @@ def test_the_stored_quote_keeps_inputs_program_version_and_a_seven_day_expiry(cl
     assert {r.product for r in rows} == {"cash", "loan", "balloon", "lease", "lease_to_own"}
     loan = next(r for r in rows if r.product == "loan")
     assert re.fullmatch(r"Q[2-9A-HJ-NP-Z]{8}", loan.reference)
-    assert loan.user_id is None and loan.store_id == lot.mondeo.store_id and loan.program_id == lot.programs["loan-36"].id
+    assert (
+        loan.user_id is None and loan.store_id == lot.mondeo.store_id and loan.program_id == lot.programs["loan-36"].id
+    )
     assert loan.inputs["term_months"] == 36 and loan.inputs["down_percent"] == "0.2"
     assert loan.inputs["annual_mileage"] == 20000 and loan.inputs["down_payment"] == "35960.00"
     assert loan.inputs["program"]["version"] == 1 and loan.inputs["program"]["annual_rate"] == "0.049900"
@@ -130,9 +177,22 @@ def test_a_new_program_version_does_not_change_a_stored_quote(client, lot, db_se
     first = _products(_quote(client, lot.mondeo.vin))["loan"]
     old = lot.programs["loan-36"]
     old.is_current = False
-    db_session.add(RateProgram(provider_id=lot.provider.id, code="loan-36", version=2, is_current=True, product="loan",
-                               name_en="loan-36", name_zh="loan-36", term_months=36, annual_rate=Decimal("0.0299"),
-                               min_down_percent=Decimal("0.20"), valid_from=VALID_FROM, valid_to=VALID_TO))  # fmt: skip
+    db_session.add(
+        RateProgram(
+            provider_id=lot.provider.id,
+            code="loan-36",
+            version=2,
+            is_current=True,
+            product="loan",
+            name_en="loan-36",
+            name_zh="loan-36",
+            term_months=36,
+            annual_rate=Decimal("0.0299"),
+            min_down_percent=Decimal("0.20"),
+            valid_from=VALID_FROM,
+            valid_to=VALID_TO,
+        )
+    )
     db_session.commit()
     again = client.get(f"{QUOTES}/{first['reference']}")
     assert again.status_code == 200
@@ -158,11 +218,19 @@ def test_a_term_nothing_is_offered_for_is_a_422_with_the_offered_terms(client, l
     assert problem["code"] == "term_not_offered" and problem["offered_terms"] == [12, 24, 36, 48, 60]
 
 
-@pytest.mark.parametrize("body", [
-    {"down_payment": "-1.00"}, {"down_percent": "-0.1"}, {"down_percent": "1.2"}, {"term_months": 0},
-    {"down_payment": "100.00", "down_percent": "0.2"}, {"annual_mileage": -5}, {"balloon_percent": "1.5"},
-    {"vin": "short"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"down_payment": "-1.00"},
+        {"down_percent": "-0.1"},
+        {"down_percent": "1.2"},
+        {"term_months": 0},
+        {"down_payment": "100.00", "down_percent": "0.2"},
+        {"annual_mileage": -5},
+        {"balloon_percent": "1.5"},
+        {"vin": "short"},
+    ],
+)
 def test_bad_input_is_a_422_problem(client, lot, body):
     payload = {"vin": lot.mondeo.vin, "term_months": 36, **body}
     if "down_payment" not in body and "down_percent" not in body:
@@ -259,7 +327,9 @@ def test_a_signed_in_quote_is_stored_with_the_user(client, lot, db_session):
 
 def test_compare_returns_the_stored_rows(db_session, lot):
     with clock.pinned(NOW):
-        comparison = quotes.compare(db_session, lot.mondeo.vin, quotes.QuoteInputs(36, down_percent=Decimal("0.2")), TODAY)
+        comparison = quotes.compare(
+            db_session, lot.mondeo.vin, quotes.QuoteInputs(36, down_percent=Decimal("0.2")), TODAY
+        )
     assert [q.product for q in comparison.quotes] == ["cash", "loan", "balloon", "lease", "lease_to_own"]
     assert comparison.reference == comparison.quote_for("cash").reference and not comparison.not_offered
     assert quotes.get_comparison(db_session, comparison.quote_for("lease").reference).reference == comparison.reference

@@ -91,7 +91,11 @@ def test_check_character_needs_17_ascii_digits(body):
 
 @pytest.mark.parametrize(
     ("number", "masked"),
-    [("11010519491231002X", "110***********002X"), ("440106199003071231", "440***********1231"), ("1234567", "*******")],
+    [
+        ("11010519491231002X", "110***********002X"),
+        ("440106199003071231", "440***********1231"),
+        ("1234567", "*******"),
+    ],
 )
 def test_mask_keeps_first_three_and_last_four(number, masked):
     assert mask_id_number(number) == masked

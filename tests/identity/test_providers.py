@@ -57,8 +57,10 @@ def test_an_unparseable_id_number_is_the_only_reason():
         ({"licence_expiry": TODAY}, ()),
         ({"licence_expiry": TODAY - timedelta(days=1)}, ("licence_expired",)),
         ({"id_number": MISMATCH_ID}, ("identity_mismatch",)),
-        ({"full_name": "L", "licence_class": "D", "licence_expiry": date(2020, 1, 1)},
-         ("name_invalid", "licence_class_unsupported", "licence_expired")),
+        (
+            {"full_name": "L", "licence_class": "D", "licence_expiry": date(2020, 1, 1)},
+            ("name_invalid", "licence_class_unsupported", "licence_expired"),
+        ),
     ],
 )
 def test_each_rule(changes, reasons):

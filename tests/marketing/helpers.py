@@ -37,17 +37,39 @@ def visitor_id() -> str:
 
 
 def event(**fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"event_id": str(uuid.uuid4()), "type": "visit", "visitor_id": visitor_id(),
-                            "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}  # fmt: skip
+    body: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "type": "visit",
+        "visitor_id": visitor_id(),
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not None}
 
 
-def make_campaign(session: Session, code: str = "baidu-mondeo", channel: str = "search", source: str = "baidu",
-                  medium: str = "cpc", name: str = "mondeo-q4", **extra: Any) -> Campaign:  # fmt: skip
-    data = {"code": code, "name": code.title(), "channel": channel, "utm_source": source, "utm_medium": medium,
-            "utm_campaign": name, "budget": Decimal("100000.00"), "starts_on": date(2026, 10, 1), "ends_on": None,
-            "target_models": [], "target_cities": [], **extra}  # fmt: skip
+def make_campaign(
+    session: Session,
+    code: str = "baidu-mondeo",
+    channel: str = "search",
+    source: str = "baidu",
+    medium: str = "cpc",
+    name: str = "mondeo-q4",
+    **extra: Any,
+) -> Campaign:
+    data = {
+        "code": code,
+        "name": code.title(),
+        "channel": channel,
+        "utm_source": source,
+        "utm_medium": medium,
+        "utm_campaign": name,
+        "budget": Decimal("100000.00"),
+        "starts_on": date(2026, 10, 1),
+        "ends_on": None,
+        "target_models": [],
+        "target_cities": [],
+        **extra,
+    }
     campaign = campaigns.create_campaign(session, data, actor=None)
     session.commit()
     return campaign

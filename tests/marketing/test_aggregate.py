@@ -95,9 +95,7 @@ def test_markov_by_hand():
     effect 1. The 150 of value split A 60, B 90. The empty path's 1 conversion and 10 go to (none).
     """
     credit = _credit(run_model(PATHS, NULLS, "markov"))
-    assert credit == pytest.approx(
-        _flat({"B": (4 / 3, 90.0), "A": (2 / 3, 60.0), "(none)": (1.0, 10.0)}), abs=1e-9
-    )
+    assert credit == pytest.approx(_flat({"B": (4 / 3, 90.0), "A": (2 / 3, 60.0), "(none)": (1.0, 10.0)}), abs=1e-9)
 
 
 def test_shapley_by_hand():
@@ -110,7 +108,9 @@ def test_heuristics_pass_through():
     assert _credit(run_model(PATHS, None, "first_touch")) == pytest.approx(
         _flat({"A": (1.0, 100.0), "B": (1.0, 50.0), "(none)": (1.0, 10.0)})
     )
-    assert _credit(run_model(PATHS, None, "last_touch")) == pytest.approx(_flat({"B": (2.0, 150.0), "(none)": (1.0, 10.0)}))
+    assert _credit(run_model(PATHS, None, "last_touch")) == pytest.approx(
+        _flat({"B": (2.0, 150.0), "(none)": (1.0, 10.0)})
+    )
 
 
 def test_by_campaign_markov_and_shapley():

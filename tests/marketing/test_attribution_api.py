@@ -32,8 +32,10 @@ def marketer(client: TestClient, db_session: Session) -> TestClient:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/attribution", "/api/v1/marketing/funnel"])
-@pytest.mark.parametrize(("role", "status"), [(None, 401), ("shopper", 403), ("store_staff", 403),
-                                              ("finance_officer", 403), ("marketer", 200), ("admin", 200)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(None, 401), ("shopper", 403), ("store_staff", 403), ("finance_officer", 403), ("marketer", 200), ("admin", 200)],
+)
 def test_roles(client: TestClient, db_session: Session, path: str, role: str | None, status: int) -> None:
     headers = auth_headers(_token(db_session, role)) if role else {}
     response = client.get(path, params=PERIOD, headers=headers)
@@ -46,11 +48,22 @@ def test_attribution_figures(marketer: TestClient, db_session: Session) -> None:
     seed_small(db_session)
     db_session.commit()
     body = marketer.get("/api/v1/attribution", params={**PERIOD, "model": "linear"}).json()
-    assert (body["model"], body["order"], body["conversion"], body["by"]) == ("linear", None, "test_drive_booked", "channel")
+    assert (body["model"], body["order"], body["conversion"], body["by"]) == (
+        "linear",
+        None,
+        "test_drive_booked",
+        "channel",
+    )
     assert (body["conversions"], body["spend"], body["lookback_days"]) == (3, "350.00", 30)
     rows = {r["key"]: r for r in body["rows"]}
-    assert rows["search"] == {"key": "search", "conversions": 1.5, "value": "0.00", "spend": "300.00",
-                              "cost_per_conversion": "200.00", "roas": None}  # fmt: skip
+    assert rows["search"] == {
+        "key": "search",
+        "conversions": 1.5,
+        "value": "0.00",
+        "spend": "300.00",
+        "cost_per_conversion": "200.00",
+        "roas": None,
+    }
     assert rows["email"]["cost_per_conversion"] == "100.00"
 
 
@@ -69,7 +82,13 @@ def test_funnel_by_city(marketer: TestClient, db_session: Session) -> None:
     body = marketer.get("/api/v1/marketing/funnel", params={**PERIOD, "by": "city"}).json()
     assert body["stages"] == ["visit", "vehicle_view", "test_drive_booked", "credit_application", "order"]
     rows = {r["key"]: r["counts"] for r in body["rows"]}
-    assert rows["shanghai"] == {"visit": 1, "vehicle_view": 1, "test_drive_booked": 1, "credit_application": 0, "order": 1}
+    assert rows["shanghai"] == {
+        "visit": 1,
+        "vehicle_view": 1,
+        "test_drive_booked": 1,
+        "credit_application": 0,
+        "order": 1,
+    }
     assert rows["guangzhou"]["test_drive_booked"] == 1
     assert body["totals"]["visit"] == 3  # a, b, c touched in the period; d only before it
 
@@ -103,9 +122,14 @@ def test_attribution_refuses_bad_parameters(marketer: TestClient, params: dict[s
 
 @pytest.mark.parametrize(
     "params",
-    [{"by": "store"}, {"from": "2026-04-01", "to": "2026-03-01"}, {"from": "2000-01-01", "to": "2099-12-31"},
-     {"to": "99999-01-01"}, {"city": "c" * 61}],
-)  # fmt: skip
+    [
+        {"by": "store"},
+        {"from": "2026-04-01", "to": "2026-03-01"},
+        {"from": "2000-01-01", "to": "2099-12-31"},
+        {"to": "99999-01-01"},
+        {"city": "c" * 61},
+    ],
+)
 def test_funnel_refuses_bad_parameters(marketer: TestClient, params: dict[str, Any]) -> None:
     response = marketer.get("/api/v1/marketing/funnel", params=params)
     assert response.status_code == 422, response.text

@@ -37,7 +37,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_run_prints_the_table(database: str) -> None:
-    result = runner.invoke(app, ["attribution", "run", "--model", "linear", "--from", "2026-03-02", "--to", "2026-03-08"])
+    result = runner.invoke(
+        app, ["attribution", "run", "--model", "linear", "--from", "2026-03-02", "--to", "2026-03-08"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     search = next(line for line in lines if line.strip("│ ").startswith("search"))
@@ -47,8 +49,27 @@ def test_run_prints_the_table(database: str) -> None:
 
 
 def test_run_markov_order_2_as_csv(database: str) -> None:
-    result = runner.invoke(app, ["attribution", "run", "--model", "markov", "--order", "2", "--from", "2026-03-02",
-                                 "--to", "2026-03-08", "--conversion", "order", "--by", "campaign", "--format", "csv"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "attribution",
+            "run",
+            "--model",
+            "markov",
+            "--order",
+            "2",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-08",
+            "--conversion",
+            "order",
+            "--by",
+            "campaign",
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == ["campaign", "credit", "value", "spend", "cost_per_conversion", "roas"]
@@ -71,20 +92,43 @@ def test_run_refuses_bad_options(database: str, arguments: list[str], message: s
 
 
 def test_run_on_files(tmp_path: Path) -> None:
-    touches = pl.DataFrame({
-        "visitor_id": ["a", "a", "b"], "channel": ["search", "email", "search"], "campaign": ["s1", "e1", "s1"],
-        "at": [datetime(2026, 3, 3, 10, tzinfo=UTC), datetime(2026, 3, 4, 10, tzinfo=UTC),
-               datetime(2026, 3, 3, 11, tzinfo=UTC)],
-    })  # fmt: skip
+    touches = pl.DataFrame(
+        {
+            "visitor_id": ["a", "a", "b"],
+            "channel": ["search", "email", "search"],
+            "campaign": ["s1", "e1", "s1"],
+            "at": [
+                datetime(2026, 3, 3, 10, tzinfo=UTC),
+                datetime(2026, 3, 4, 10, tzinfo=UTC),
+                datetime(2026, 3, 3, 11, tzinfo=UTC),
+            ],
+        }
+    )
     touches.write_parquet(tmp_path / "touches.parquet")
     (tmp_path / "conversions.csv").write_text(
         "conversion_id,visitor_id,at,type,value\n"
         "c1,a,2026-03-05T10:00:00Z,test_drive_booked,\n"
-        "c2,b,2026-03-03T12:00:00Z,test_drive_booked,\n", encoding="utf-8")  # fmt: skip
+        "c2,b,2026-03-03T12:00:00Z,test_drive_booked,\n",
+        encoding="utf-8",
+    )
     (tmp_path / "spend.csv").write_text("key,amount\nsearch,300.00\nemail,50.00\n", encoding="utf-8")
-    result = runner.invoke(app, ["attribution", "run", "--model", "linear", "--touchpoints", str(tmp_path / "touches.parquet"),
-                                 "--conversions", str(tmp_path / "conversions.csv"), "--spend", str(tmp_path / "spend.csv"),
-                                 "--format", "csv"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "attribution",
+            "run",
+            "--model",
+            "linear",
+            "--touchpoints",
+            str(tmp_path / "touches.parquet"),
+            "--conversions",
+            str(tmp_path / "conversions.csv"),
+            "--spend",
+            str(tmp_path / "spend.csv"),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = {r[0]: r for r in csv.reader(io.StringIO(result.stdout))}
     assert rows["search"][1:] == ["1.50", "0.00", "300.00", "200.00", ""]

@@ -35,51 +35,122 @@ def _at(day: int, hour: int, month: int = 3) -> datetime:
 def seed_small(session: Session, *, search_code: str = "t-search") -> None:
     """The dataset of the module docstring (campaign codes overridable, e.g. to test CSV injection)."""
     campaigns = [
-        {"code": search_code, "name": "Search test", "channel": "search", "utm_source": "baidu", "utm_medium": "cpc",
-         "utm_campaign": "t_search", "budget": Decimal("1000.00"), "starts_on": FIRST, "ends_on": LAST,
-         "target_models": [], "target_cities": []},
-        {"code": "t-email", "name": "Email test", "channel": "email", "utm_source": "edm", "utm_medium": "email",
-         "utm_campaign": "t_email", "budget": Decimal("100.00"), "starts_on": FIRST, "ends_on": LAST,
-         "target_models": [], "target_cities": []},
-    ]  # fmt: skip
+        {
+            "code": search_code,
+            "name": "Search test",
+            "channel": "search",
+            "utm_source": "baidu",
+            "utm_medium": "cpc",
+            "utm_campaign": "t_search",
+            "budget": Decimal("1000.00"),
+            "starts_on": FIRST,
+            "ends_on": LAST,
+            "target_models": [],
+            "target_cities": [],
+        },
+        {
+            "code": "t-email",
+            "name": "Email test",
+            "channel": "email",
+            "utm_source": "edm",
+            "utm_medium": "email",
+            "utm_campaign": "t_email",
+            "budget": Decimal("100.00"),
+            "starts_on": FIRST,
+            "ends_on": LAST,
+            "target_models": [],
+            "target_cities": [],
+        },
+    ]
     dashboard_repository.bulk_insert(session, "campaigns", campaigns)
     ids = dashboard_repository.campaign_ids(session, [search_code, "t-email"])
     search, email = ids[search_code], ids["t-email"]
-    dashboard_repository.bulk_insert(session, "spend", [
-        {"campaign_id": search, "day": date(2026, 3, 3), "amount": Decimal("300.00")},
-        {"campaign_id": email, "day": date(2026, 3, 4), "amount": Decimal("50.00")},
-        {"campaign_id": email, "day": date(2026, 3, 20), "amount": Decimal("999.00")},  # after the period
-    ])  # fmt: skip
+    dashboard_repository.bulk_insert(
+        session,
+        "spend",
+        [
+            {"campaign_id": search, "day": date(2026, 3, 3), "amount": Decimal("300.00")},
+            {"campaign_id": email, "day": date(2026, 3, 4), "amount": Decimal("50.00")},
+            {"campaign_id": email, "day": date(2026, 3, 20), "amount": Decimal("999.00")},  # after the period
+        ],
+    )
     visitors = ("t-a", "t-b", "t-c", "t-d")
-    dashboard_repository.bulk_insert(session, "visitors", [
-        {"visitor_id": v, "user_id": None, "consent": "granted", "consent_at": _at(1, 0), "first_seen_at": _at(1, 0)}
-        for v in visitors
-    ])  # fmt: skip
+    dashboard_repository.bulk_insert(
+        session,
+        "visitors",
+        [
+            {
+                "visitor_id": v,
+                "user_id": None,
+                "consent": "granted",
+                "consent_at": _at(1, 0),
+                "first_seen_at": _at(1, 0),
+            }
+            for v in visitors
+        ],
+    )
     rows = [
         ("t-a1", "click", _at(3, 10), "t-a", "search", search, None, None, None),
         ("t-a2", "click", _at(4, 10), "t-a", "email", email, None, None, None),
         ("t-a3", "vehicle_view", _at(4, 11), "t-a", None, None, "kuga", "guangzhou", None),
         ("t-a4", "test_drive_booked", _at(5, 10), "t-a", None, None, "kuga", "guangzhou", None),
         ("t-b1", "click", _at(3, 11), "t-b", "search", search, None, None, None),
-        ("t-b2", "vehicle_view", _at(3, 11, ), "t-b", None, None, "focus", "shanghai", None),
+        (
+            "t-b2",
+            "vehicle_view",
+            _at(
+                3,
+                11,
+            ),
+            "t-b",
+            None,
+            None,
+            "focus",
+            "shanghai",
+            None,
+        ),
         ("t-b3", "test_drive_booked", _at(3, 12), "t-b", None, None, "focus", "shanghai", None),
         ("t-b4", "order", _at(6, 12), "t-b", None, None, "focus", "shanghai", Decimal("150000.00")),
         ("t-c1", "visit", _at(4, 9), "t-c", "direct", None, None, "beijing", None),
         ("t-d1", "click", _at(27, 9, month=1), "t-d", "email", email, None, None, None),
         ("t-d2", "test_drive_booked", _at(7, 9), "t-d", None, None, "kuga", "beijing", None),
-    ]  # fmt: skip
-    dashboard_repository.bulk_insert(session, "events", [
-        {"event_id": e, "type": t, "occurred_at": at, "received_at": at, "source": "api", "visitor_id": v,
-         "user_id": None, "channel": ch, "campaign_id": cid, "model_code": m, "city": city, "store_code": None,
-         "subject": None, "value": value}
-        for e, t, at, v, ch, cid, m, city, value in rows
-    ])  # fmt: skip
+    ]
+    dashboard_repository.bulk_insert(
+        session,
+        "events",
+        [
+            {
+                "event_id": e,
+                "type": t,
+                "occurred_at": at,
+                "received_at": at,
+                "source": "api",
+                "visitor_id": v,
+                "user_id": None,
+                "channel": ch,
+                "campaign_id": cid,
+                "model_code": m,
+                "city": city,
+                "store_code": None,
+                "subject": None,
+                "value": value,
+            }
+            for e, t, at, v, ch, cid, m, city, value in rows
+        ],
+    )
     session.flush()
 
 
 def _query(**changes: object) -> service.Query:
-    arguments: dict = {"first_day": FIRST, "last_day": LAST, "conversion": "test_drive_booked", "model": "last_touch",
-                       "order": None, "by": "channel", "today": TODAY}  # fmt: skip
+    arguments: dict = {
+        "first_day": FIRST,
+        "last_day": LAST,
+        "conversion": "test_drive_booked",
+        "model": "last_touch",
+        "order": None,
+        "by": "channel",
+        "today": TODAY,
+    }
     arguments.update(changes)
     return service.check_query(**arguments)
 
@@ -112,7 +183,11 @@ def test_orders_give_value_and_roas(db_session: Session) -> None:
     report = service.attribution_report(db_session, _query(conversion="order"))
     search = next(r for r in report.rows if r.key == "search")
     assert (search.conversions, search.value, search.cost_per_conversion, search.roas) == (
-        1.0, Decimal("150000.00"), Decimal("300.00"), Decimal("500.00"))  # fmt: skip
+        1.0,
+        Decimal("150000.00"),
+        Decimal("300.00"),
+        Decimal("500.00"),
+    )
     assert report.value == Decimal("150000.00")
 
 
@@ -156,8 +231,11 @@ def test_comparison_costs_use_the_chosen_model(db_session: Session) -> None:
     assert rows["search"].roas == Decimal("500.00")
     assert rows["email"].cost_per_sale is None  # no sale credited to email
     # the counts behind the costs: linear splits visitor a's drive between search and email
-    assert (rows["search"].test_drives, rows["search"].sales, rows["search"].sales_value) == (1.5, 1.0,
-                                                                                              Decimal("150000.00"))
+    assert (rows["search"].test_drives, rows["search"].sales, rows["search"].sales_value) == (
+        1.5,
+        1.0,
+        Decimal("150000.00"),
+    )
     assert (rows["email"].test_drives, rows["email"].sales, rows["email"].sales_value) == (0.5, 0.0, Decimal("0.00"))
     # totals: 3 drives (d's falls outside the lookback, so "(none)" holds it), 1 sale, all spend in the period
     assert (comparison.test_drives, comparison.sales, comparison.spend) == (3.0, 1.0, Decimal("350.00"))
@@ -190,8 +268,9 @@ def test_check_query_names_the_bad_field(changes: dict, field: str) -> None:
 
 
 def test_check_query_defaults_to_the_last_30_days() -> None:
-    query = service.check_query(first_day=None, last_day=None, conversion="order", model="markov", order=None,
-                                by="channel", today=TODAY)  # fmt: skip
+    query = service.check_query(
+        first_day=None, last_day=None, conversion="order", model="markov", order=None, by="channel", today=TODAY
+    )
     assert (query.period.first_day, query.period.last_day, query.order) == (date(2026, 2, 19), TODAY, 1)
     assert query.period.days == 30
 

@@ -7,9 +7,19 @@ import pytest
 from tests.factories import make_small_catalog
 from tests.marketing.helpers import CAMPAIGNS, marketer_headers, shopper
 
-BODY = {"code": "baidu-mondeo-q4", "name": "Mondeo search Q4", "channel": "search", "utm_source": "Baidu",
-        "utm_medium": "cpc", "utm_campaign": "mondeo-q4", "budget": "250000.10", "starts_on": "2026-10-01",
-        "ends_on": "2026-12-31", "target_models": ["mondeo"], "target_cities": ["Guangzhou"]}  # fmt: skip
+BODY = {
+    "code": "baidu-mondeo-q4",
+    "name": "Mondeo search Q4",
+    "channel": "search",
+    "utm_source": "Baidu",
+    "utm_medium": "cpc",
+    "utm_campaign": "mondeo-q4",
+    "budget": "250000.10",
+    "starts_on": "2026-10-01",
+    "ends_on": "2026-12-31",
+    "target_models": ["mondeo"],
+    "target_cities": ["Guangzhou"],
+}
 
 
 @pytest.fixture
@@ -25,8 +35,15 @@ def test_create_get_list_patch(client, marketer):
     assert body["budget"] == "250000.10" and body["spent"] == "0.00" and body["currency"] == "CNY"
     assert body["utm_source"] == "baidu" and body["target_cities"] == ["guangzhou"]
     assert client.get(f"{CAMPAIGNS}/baidu-mondeo-q4", headers=marketer).json()["name"] == "Mondeo search Q4"
-    other = {**BODY, "code": "weibo-kuga", "channel": "social", "utm_source": "weibo", "target_models": ["kuga"],
-             "starts_on": "2027-01-01", "ends_on": None}  # fmt: skip
+    other = {
+        **BODY,
+        "code": "weibo-kuga",
+        "channel": "social",
+        "utm_source": "weibo",
+        "target_models": ["kuga"],
+        "starts_on": "2027-01-01",
+        "ends_on": None,
+    }
     assert client.post(CAMPAIGNS, json=other, headers=marketer).status_code == 201
     codes = lambda **q: [c["code"] for c in client.get(CAMPAIGNS, params=q, headers=marketer).json()]
     assert codes() == ["weibo-kuga", "baidu-mondeo-q4"]
@@ -39,15 +56,18 @@ def test_create_get_list_patch(client, marketer):
     assert patched.json()["budget"] == "300000.00" and patched.json()["ends_on"] is None
 
 
-@pytest.mark.parametrize(("change", "status", "code"), [
-    ({"target_models": ["mondeo", "model-t"]}, 422, "unknown_model"),
-    ({"ends_on": "2026-01-01"}, 422, "dates_out_of_order"),
-    ({"channel": "radio"}, 422, "validation_error"),
-    ({"budget": "-1"}, 422, "validation_error"),
-    ({"budget": "1.001"}, 422, "validation_error"),
-    ({"name": "bad\x00name"}, 422, "validation_error"),
-    ({"surprise": 1}, 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"target_models": ["mondeo", "model-t"]}, 422, "unknown_model"),
+        ({"ends_on": "2026-01-01"}, 422, "dates_out_of_order"),
+        ({"channel": "radio"}, 422, "validation_error"),
+        ({"budget": "-1"}, 422, "validation_error"),
+        ({"budget": "1.001"}, 422, "validation_error"),
+        ({"name": "bad\x00name"}, 422, "validation_error"),
+        ({"surprise": 1}, 422, "validation_error"),
+    ],
+)
 def test_invalid_campaigns(client, marketer, change, status, code):
     response = client.post(CAMPAIGNS, json={**BODY, **change}, headers=marketer)
     assert (response.status_code, response.json()["code"]) == (status, code)

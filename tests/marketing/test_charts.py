@@ -9,8 +9,19 @@ import pytest
 from forecourt.marketing import charts
 
 
-@pytest.mark.parametrize(("value", "top"), [(0, 1.0), (0.4, 0.5), (7, 10.0), (12, 20.0), (21, 25.0), (4_913.26, 5_000.0),
-                                            (57_906.81, 100_000.0), (100, 100.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "top"),
+    [
+        (0, 1.0),
+        (0.4, 0.5),
+        (7, 10.0),
+        (12, 20.0),
+        (21, 25.0),
+        (4_913.26, 5_000.0),
+        (57_906.81, 100_000.0),
+        (100, 100.0),
+    ],
+)
 def test_nice_max(value: float, top: float) -> None:
     assert charts.nice_max(value) == top
 

@@ -21,11 +21,17 @@ def consent(client, vid: str, granted: bool):
 
 def test_decline_deletes_touches_and_refuses_later_ones(client, db_session):
     vid, other = visitor_id(), visitor_id()
-    client.post(EVENTS, json={"events": [event(visitor_id=vid), event(visitor_id=vid, type="vehicle_view"),
-                                         event(visitor_id=other)]})  # fmt: skip
+    client.post(
+        EVENTS,
+        json={"events": [event(visitor_id=vid), event(visitor_id=vid, type="vehicle_view"), event(visitor_id=other)]},
+    )
     user = make_user(db_session)
-    conversion = {"event_id": "platform:order:ORKEEP", "type": "order", "occurred_at": "2026-11-01T00:00:00+00:00",
-                  "user_id": user.id}  # fmt: skip
+    conversion = {
+        "event_id": "platform:order:ORKEEP",
+        "type": "order",
+        "occurred_at": "2026-11-01T00:00:00+00:00",
+        "user_id": user.id,
+    }
     enqueue_event(db_session, conversion)
     db_session.commit()
     client.app.state.outbox_adapters()["event"].send(_last_message(db_session))
@@ -64,15 +70,22 @@ def test_sign_in_stitches_earlier_anonymous_events(client, db_session):
     user = make_user(db_session, email="stitch@example.test")
     db_session.commit()
     vid, stranger = visitor_id(), visitor_id()
-    client.post(EVENTS, json={"events": [event(event_id="before-1", visitor_id=vid),
-                                         event(event_id="stranger-1", visitor_id=stranger)]})  # fmt: skip
+    client.post(
+        EVENTS,
+        json={
+            "events": [event(event_id="before-1", visitor_id=vid), event(event_id="stranger-1", visitor_id=stranger)]
+        },
+    )
     frame = event_repository.person_events_frame(db_session)
     assert dict(zip(frame["event_id"], frame["person_id"], strict=True))["before-1"] == f"v:{vid}"
     client.cookies.set(visitors.COOKIE, vid)
     token = _form_token(client, "/account/sign-in")
-    signed_in = client.post("/account/sign-in", data={"csrf_token": token, "identifier": "stitch@example.test",
-                                                     "password": PASSWORD, "next": "/"},
-                            headers={"accept": "text/html"}, follow_redirects=False)  # fmt: skip
+    signed_in = client.post(
+        "/account/sign-in",
+        data={"csrf_token": token, "identifier": "stitch@example.test", "password": PASSWORD, "next": "/"},
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
     assert signed_in.status_code == 303, signed_in.text[:300]
     client.cookies.clear()
     client.post(EVENTS, json={"events": [event(event_id="after-1", visitor_id=vid)]})
@@ -103,17 +116,43 @@ def test_person_events_frame_columns_and_filters(client, db_session):
     headers = marketer_headers(db_session)
     vid = visitor_id()
     batch = [
-        event(event_id="f1", visitor_id=vid, occurred_at="2026-11-01T00:00:00Z", utm_source="baidu",
-              utm_medium="cpc", utm_campaign="mondeo-q4"),
-        event(event_id="f2", visitor_id=None, user_id=user.id, type="contact", occurred_at="2026-11-02T00:00:00Z",
-              value="10.50", model_code="mondeo", city="guangzhou", store_code="gz-tianhe"),
+        event(
+            event_id="f1",
+            visitor_id=vid,
+            occurred_at="2026-11-01T00:00:00Z",
+            utm_source="baidu",
+            utm_medium="cpc",
+            utm_campaign="mondeo-q4",
+        ),
+        event(
+            event_id="f2",
+            visitor_id=None,
+            user_id=user.id,
+            type="contact",
+            occurred_at="2026-11-02T00:00:00Z",
+            value="10.50",
+            model_code="mondeo",
+            city="guangzhou",
+            store_code="gz-tianhe",
+        ),
         event(event_id="f3", visitor_id=vid, type="click", occurred_at="2026-11-03T00:00:00Z"),
-    ]  # fmt: skip
+    ]
     assert client.post(EVENTS, json={"events": batch}, headers=headers).json()["accepted"] == 3
-    frame = event_repository.person_events_frame(db_session, ["visit", "contact"], datetime(2026, 11, 1, tzinfo=UTC),
-                                                 datetime(2026, 11, 3, tzinfo=UTC))  # fmt: skip
-    assert frame.columns == ["person_id", "at", "type", "channel", "campaign_code", "model_code", "city",
-                             "store_code", "value", "event_id"]  # fmt: skip
+    frame = event_repository.person_events_frame(
+        db_session, ["visit", "contact"], datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)
+    )
+    assert frame.columns == [
+        "person_id",
+        "at",
+        "type",
+        "channel",
+        "campaign_code",
+        "model_code",
+        "city",
+        "store_code",
+        "value",
+        "event_id",
+    ]
     assert frame.schema["at"] == pl.Datetime("us", "UTC") and frame.schema["value"] == pl.Float64
     rows = {r["event_id"]: r for r in frame.iter_rows(named=True)}
     assert set(rows) == {"f1", "f2"}
@@ -129,7 +168,7 @@ def test_storefront_pages_carry_the_banner_and_tracker(client, db_session):
     page = client.get("/", headers={"accept": "text/html"}).text
     assert 'id="consent-banner"' in page and "/static/js/tracker.js" in page
     script = client.get("/static/js/tracker.js")
-    assert script.status_code == 200 and "credentials: \"omit\"" in script.text
+    assert script.status_code == 200 and 'credentials: "omit"' in script.text
 
 
 def test_back_office_pages_carry_no_tracker(client, db_session):
@@ -148,8 +187,9 @@ def test_the_json_sign_in_stitches_too(client, db_session):
     vid = visitor_id()
     client.post(EVENTS, json={"events": [event(event_id="api-before-1", visitor_id=vid)]})
     client.cookies.set(visitors.COOKIE, vid)
-    signed_in = client.post("/api/v1/auth/sign-in", json={"identifier": "stitch-api@example.test",
-                                                          "password": PASSWORD})  # fmt: skip
+    signed_in = client.post(
+        "/api/v1/auth/sign-in", json={"identifier": "stitch-api@example.test", "password": PASSWORD}
+    )
     assert signed_in.status_code == 200, signed_in.text[:300]
     db_session.expire_all()
     people = dict(zip(*event_repository.person_events_frame(db_session)[["event_id", "person_id"]], strict=True))

@@ -58,14 +58,17 @@ def test_csv_upload_reports_each_row(client, db_session):
 
 def test_parquet_upload(client, db_session):
     headers = marketer_headers(db_session)
-    frame = pl.DataFrame({
-        "event_id": ["p-1", "p-2", "p-3"],
-        "type": ["impression", "click", "visit"],
-        "occurred_at": [datetime(2026, 11, 1, 2, tzinfo=UTC)] * 3,
-        "visitor_id": [VID, VID, None],
-        "user_id": [None, None, None],
-        "value": [None, 1.5, None],
-    }, schema_overrides={"user_id": pl.Int64})  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "event_id": ["p-1", "p-2", "p-3"],
+            "type": ["impression", "click", "visit"],
+            "occurred_at": [datetime(2026, 11, 1, 2, tzinfo=UTC)] * 3,
+            "visitor_id": [VID, VID, None],
+            "user_id": [None, None, None],
+            "value": [None, 1.5, None],
+        },
+        schema_overrides={"user_id": pl.Int64},
+    )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     response = upload(client, headers, buffer.getvalue(), "events.parquet")
@@ -73,21 +76,25 @@ def test_parquet_upload(client, db_session):
     body = response.json()
     assert (body["accepted"], body["rejected_count"]) == (2, 1)
     assert body["rejected"][0]["line"] == 3 and body["rejected"][0]["field"] == "visitor_id"
-    naive = pl.DataFrame({"event_id": ["n-1"], "type": ["visit"], "occurred_at": [datetime(2026, 11, 1)],
-                          "visitor_id": [VID]})  # fmt: skip
+    naive = pl.DataFrame(
+        {"event_id": ["n-1"], "type": ["visit"], "occurred_at": [datetime(2026, 11, 1)], "visitor_id": [VID]}
+    )
     buffer = io.BytesIO()
     naive.write_parquet(buffer)
     rejected = upload(client, headers, buffer.getvalue(), "naive.parquet").json()["rejected"]
     assert "UTC offset" in rejected[0]["reason"]
 
 
-@pytest.mark.parametrize(("data", "name", "code"), [
-    (b"event_id,type,occured_at,visitor_id\n", "e.csv", "unknown_columns"),
-    (b"event_id,visitor_id\nx,y\n", "e.csv", "missing_columns"),
-    (b"", "e.csv", "empty_file"),
-    (b"event_id,type,occurred_at\n\xff\xfe\n", "e.csv", "bad_encoding"),
-    (b"PAR1 not really", "e.parquet", "malformed_parquet"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "code"),
+    [
+        (b"event_id,type,occured_at,visitor_id\n", "e.csv", "unknown_columns"),
+        (b"event_id,visitor_id\nx,y\n", "e.csv", "missing_columns"),
+        (b"", "e.csv", "empty_file"),
+        (b"event_id,type,occurred_at\n\xff\xfe\n", "e.csv", "bad_encoding"),
+        (b"PAR1 not really", "e.parquet", "malformed_parquet"),
+    ],
+)
 def test_unusable_files_are_422(client, db_session, data, name, code):
     response = upload(client, marketer_headers(db_session), data, name)
     assert (response.status_code, response.json()["code"]) == (422, code)
@@ -113,15 +120,27 @@ def test_chunks_are_streamed(db_session, monkeypatch):
 def test_parquet_reader_slices(tmp_path, monkeypatch):
     monkeypatch.setattr("forecourt.marketing.event_files.PARQUET_SLICE", 4)
     path = tmp_path / "e.parquet"
-    pl.DataFrame({"event_id": [f"e{n}" for n in range(10)], "type": ["visit"] * 10,
-                  "occurred_at": ["2026-11-01T10:00:00Z"] * 10, "visitor_id": [VID] * 10}).write_parquet(path)  # fmt: skip
+    pl.DataFrame(
+        {
+            "event_id": [f"e{n}" for n in range(10)],
+            "type": ["visit"] * 10,
+            "occurred_at": ["2026-11-01T10:00:00Z"] * 10,
+            "visitor_id": [VID] * 10,
+        }
+    ).write_parquet(path)
     assert [line for line, _ in ParquetEvents(path)] == list(range(1, 11))
 
 
 def test_cli_import_events(cli_database, tmp_path):  # noqa: F811
     path = tmp_path / "events.parquet"
-    pl.DataFrame({"event_id": ["k-1", "k-2", "k-2"], "type": ["visit", "teleport", "visit"],
-                  "occurred_at": ["2026-11-01T10:00:00+08:00"] * 3, "visitor_id": [VID] * 3}).write_parquet(path)  # fmt: skip
+    pl.DataFrame(
+        {
+            "event_id": ["k-1", "k-2", "k-2"],
+            "type": ["visit", "teleport", "visit"],
+            "occurred_at": ["2026-11-01T10:00:00+08:00"] * 3,
+            "visitor_id": [VID] * 3,
+        }
+    ).write_parquet(path)
     report = tmp_path / "report.csv"
     result = run_cli("import-events", str(path), "--report", str(report))
     assert result.exit_code == 1, result.output

@@ -64,12 +64,15 @@ def test_malformed_events_are_rejected_one_by_one(client, db_session):
     assert [e.event_id for e in stored(db_session)] == [good["event_id"]]
 
 
-@pytest.mark.parametrize("payload", [
-    {"events": [{}] * 1001},
-    {"events": "nope"},
-    {"batch": []},
-    [],
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"events": [{}] * 1001},
+        {"events": "nope"},
+        {"batch": []},
+        [],
+    ],
+)
 def test_hostile_batches_are_4xx(client, payload):
     response = client.post(EVENTS, json=payload)
     assert 400 <= response.status_code < 500
@@ -97,9 +100,15 @@ def test_channel_from_campaign_medium_referrer_or_direct(client, db_session):
     ]
     assert client.post(EVENTS, json={"events": batch}).json()["accepted"] == 7
     channels = {e.event_id: (e.channel, e.campaign_id) for e in stored(db_session)}
-    assert channels == {"c1": ("video", campaign.id), "c2": ("search", None), "c3": ("social", None),
-                        "c4": ("marketplace", None), "c5": ("direct", None), "c6": ("email", None),
-                        "c7": ("referral", None)}  # fmt: skip
+    assert channels == {
+        "c1": ("video", campaign.id),
+        "c2": ("search", None),
+        "c3": ("social", None),
+        "c4": ("marketplace", None),
+        "c5": ("direct", None),
+        "c6": ("email", None),
+        "c7": ("referral", None),
+    }
 
 
 def test_user_id_rules(client, db_session):
@@ -111,8 +120,11 @@ def test_user_id_rules(client, db_session):
     assert own["accepted"] == 1 and own["rejected"][0]["index"] == 1
     assert stored(db_session, event_id="own")[0].user_id == user_id  # filled in: the signed-in shopper's
     marketer = marketer_headers(db_session)
-    by_marketer = client.post(EVENTS, json={"events": [event(event_id="m1", user_id=other_id, visitor_id=None),
-                                                       event(user_id=999_999_999)]}, headers=marketer).json()  # fmt: skip
+    by_marketer = client.post(
+        EVENTS,
+        json={"events": [event(event_id="m1", user_id=other_id, visitor_id=None), event(user_id=999_999_999)]},
+        headers=marketer,
+    ).json()
     assert by_marketer["accepted"] == 1
     assert "not a Forecourt user" in by_marketer["rejected"][0]["reason"]
 
@@ -131,15 +143,29 @@ def test_anonymous_visitor_row_is_created(client, db_session):
     assert visitor is not None and visitor.consent is None and visitor.user_id is None
 
 
-@pytest.mark.parametrize(("medium", "referrer", "expected"), [
-    ("cpc", None, "search"), ("PPC", None, "search"), ("paid_social", None, "social"), ("banner", None, "display"),
-    ("video", None, "video"), ("newsletter", None, "email"), ("sms", None, "sms"), ("affiliate", None, "referral"),
-    ("marketplace", None, "marketplace"), (None, "https://m.baidu.com/s?wd=x", "search"),
-    (None, "https://www.douyin.com/video/1", "social"), (None, "weibo.cn/u/1", "social"),
-    (None, "https://detail.tmall.com/item.htm", "marketplace"), (None, "https://www.bing.com/", "search"),
-    (None, "https://mp.weixin.qq.com/s/abc", "social"), (None, "not a url", "direct"), (None, None, "direct"),
-    ("unknown-medium", "https://friend.example/", "referral"),
-])
+@pytest.mark.parametrize(
+    ("medium", "referrer", "expected"),
+    [
+        ("cpc", None, "search"),
+        ("PPC", None, "search"),
+        ("paid_social", None, "social"),
+        ("banner", None, "display"),
+        ("video", None, "video"),
+        ("newsletter", None, "email"),
+        ("sms", None, "sms"),
+        ("affiliate", None, "referral"),
+        ("marketplace", None, "marketplace"),
+        (None, "https://m.baidu.com/s?wd=x", "search"),
+        (None, "https://www.douyin.com/video/1", "social"),
+        (None, "weibo.cn/u/1", "social"),
+        (None, "https://detail.tmall.com/item.htm", "marketplace"),
+        (None, "https://www.bing.com/", "search"),
+        (None, "https://mp.weixin.qq.com/s/abc", "social"),
+        (None, "not a url", "direct"),
+        (None, None, "direct"),
+        ("unknown-medium", "https://friend.example/", "referral"),
+    ],
+)
 def test_channel_mapping(medium, referrer, expected):
     from forecourt.marketing.channels import resolve_channel
 

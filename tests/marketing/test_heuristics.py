@@ -84,7 +84,13 @@ CASES = [
         {"search": 1 / 7, "email": 2 / 7, "direct": 4 / 7},
     ),
     # default half-life 7 days, touches 7 days and 0 s old: raw 1/2, 1 -> 1/3, 2/3
-    ("time-decay-default", "time_decay", [("tv", None, 7 * DAY), ("search", None, 0)], {}, {"tv": THIRD, "search": 2 / 3}),
+    (
+        "time-decay-default",
+        "time_decay",
+        [("tv", None, 7 * DAY), ("search", None, 0)],
+        {},
+        {"tv": THIRD, "search": 2 / 3},
+    ),
     ("time-decay-same-age", "time_decay", [("a", None, DAY), ("b", None, DAY)], {}, {"a": 0.5, "b": 0.5}),
     ("position-three", "position_based", SEARCH_EMAIL_DIRECT, {}, {"search": 0.4, "email": 0.2, "direct": 0.4}),
     ("position-five", "position_based", FIVE, {}, {"a": 0.4, "b": 0.2 / 3, "c": 0.2 / 3, "d": 0.2 / 3, "e": 0.4}),
@@ -225,7 +231,11 @@ def test_every_conversion_hands_out_exactly_one_credit_and_its_value(
 
 def test_cost_metrics_per_key() -> None:
     credit = pl.DataFrame(
-        {"key": ["search", "social", "email", UNATTRIBUTED], "conversions": [4.0, 2.0, 0.5, 1.0], "value": [8000.0, 0.0, 100.0, 50.0]}
+        {
+            "key": ["search", "social", "email", UNATTRIBUTED],
+            "conversions": [4.0, 2.0, 0.5, 1.0],
+            "value": [8000.0, 0.0, 100.0, 50.0],
+        }
     )
     spend = pl.DataFrame(
         {

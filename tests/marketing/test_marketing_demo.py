@@ -22,7 +22,9 @@ VISITORS = 3_000
 
 
 def _counts(session: Session) -> tuple[int, ...]:
-    return tuple(session.scalar(select(func.count()).select_from(t)) for t in (Campaign, CampaignSpend, Visitor, MarketingEvent))
+    return tuple(
+        session.scalar(select(func.count()).select_from(t)) for t in (Campaign, CampaignSpend, Visitor, MarketingEvent)
+    )
 
 
 def test_the_demo_market_is_the_demo_catalog() -> None:
@@ -41,14 +43,20 @@ def test_load_is_idempotent_and_relative_to_the_clock(db_session: Session) -> No
     campaigns, spend_days, visitors, events = before
     assert campaigns > 10 and spend_days > 100 and visitors == VISITORS and events > 3 * VISITORS // 2
     assert f"{events} events" in summary
-    first, last = db_session.execute(select(func.min(MarketingEvent.occurred_at), func.max(MarketingEvent.occurred_at))).one()
+    first, last = db_session.execute(
+        select(func.min(MarketingEvent.occurred_at), func.max(MarketingEvent.occurred_at))
+    ).one()
     assert date(2026, 9, 1) <= first.date() and last <= NOW
     sources = set(db_session.scalars(select(MarketingEvent.source).distinct()))
     assert sources == {"demo"}
     assert all(code.startswith(PREFIX) for code in db_session.scalars(select(Campaign.code)))
-    models = set(db_session.scalars(select(MarketingEvent.model_code).distinct().where(MarketingEvent.model_code.is_not(None))))
+    models = set(
+        db_session.scalars(select(MarketingEvent.model_code).distinct().where(MarketingEvent.model_code.is_not(None)))
+    )
     assert models <= {m.code for m in MODELS}
-    stores = set(db_session.scalars(select(MarketingEvent.store_code).distinct().where(MarketingEvent.store_code.is_not(None))))
+    stores = set(
+        db_session.scalars(select(MarketingEvent.store_code).distinct().where(MarketingEvent.store_code.is_not(None)))
+    )
     assert stores <= {s.code for s in STORES}
 
 
@@ -61,11 +69,27 @@ def test_the_dashboard_on_demo_data_shows_every_channel(client: TestClient, db_s
     response = client.get("/backoffice/marketing?from=2026-09-01&to=2026-11-30&lang=en&model=markov")
     assert response.status_code == 200
     table = response.text.split('id="attribution-table"', 1)[1].split("</table>", 1)[0]
-    for label in ("Search", "Social", "Display", "Video", "Marketplace", "Email", "SMS", "Referral", "Direct",
-                  "Offline event"):  # fmt: skip
+    for label in (
+        "Search",
+        "Social",
+        "Display",
+        "Video",
+        "Marketplace",
+        "Email",
+        "SMS",
+        "Referral",
+        "Direct",
+        "Offline event",
+    ):
         assert f">{label}</th>" in table, label
-    query = attribution_service.check_query(first_day=date(2026, 9, 1), last_day=date(2026, 11, 30),
-                                            conversion="test_drive_booked", model="markov", order=None, by="channel")  # fmt: skip
+    query = attribution_service.check_query(
+        first_day=date(2026, 9, 1),
+        last_day=date(2026, 11, 30),
+        conversion="test_drive_booked",
+        model="markov",
+        order=None,
+        by="channel",
+    )
     report = attribution_service.attribution_report(db_session, query)
     assert report.conversions > 20
     assert {r.key for r in report.rows} >= set(CHANNELS)

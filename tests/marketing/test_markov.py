@@ -67,9 +67,7 @@ def test_first_order_small_case_by_hand():
 
 
 def test_self_loops_do_not_change_first_order_results():
-    repeated = PathCounts(
-        paths=[("A", "A", "B"), ("A", "A"), ("B", "B", "B")], conversions=[1, 0, 1], nulls=[0, 1, 0]
-    )
+    repeated = PathCounts(paths=[("A", "A", "B"), ("A", "A"), ("B", "B", "B")], conversions=[1, 0, 1], nulls=[0, 1, 0])
     assert removal_effects(repeated) == _approx(removal_effects(SMALL))
 
 

@@ -148,7 +148,12 @@ def test_a_touch_before_two_conversions_counts_for_both() -> None:
 def test_seconds_before_are_whole_seconds_and_time_zones_are_normalised() -> None:
     cet = timezone(timedelta(hours=1))
     tp = pl.DataFrame(
-        {"visitor_id": ["v"], "at": [T0 - timedelta(seconds=90, milliseconds=700)], "channel": ["x"], "campaign": [None]}
+        {
+            "visitor_id": ["v"],
+            "at": [T0 - timedelta(seconds=90, milliseconds=700)],
+            "channel": ["x"],
+            "campaign": [None],
+        }
     ).with_columns(pl.col("at").dt.convert_time_zone("Europe/Berlin"))
     cv = pl.DataFrame(
         {"conversion_id": ["c"], "visitor_id": ["v"], "type": ["order"], "value": [1.0], "at": [T0.astimezone(cet)]}
@@ -252,6 +257,8 @@ def test_one_million_touchpoints_timing(capsys: pytest.CaptureFixture[str]) -> N
     assert paths.height == cv.height
     assert non_converting.height > 0
     with capsys.disabled():
-        print(f"\n1,000,000 touchpoints, {cv.height:,} conversions, {paths['channels'].list.len().sum():,} path touches")
+        print(
+            f"\n1,000,000 touchpoints, {cv.height:,} conversions, {paths['channels'].list.len().sum():,} path touches"
+        )
         for name, seconds in timings:
             print(f"  {name:<28} {seconds:7.3f} s")

@@ -42,14 +42,19 @@ def test_test_drive_booked_and_taken(client, db_session):
     assert len(booked) == 1
     conversion = booked[0]
     assert (conversion.type, conversion.source, conversion.user_id, conversion.subject) == (
-        "test_drive_booked", "platform", fleet.shopper_id, reference)
+        "test_drive_booked",
+        "platform",
+        fleet.shopper_id,
+        reference,
+    )
     assert (conversion.model_code, conversion.city, conversion.store_code) == ("mondeo", "guangzhou", "gz-tianhe")
     reading = {"odometer_km": 1000, "energy_percent": 90}
     with clock.pinned(NOW + timedelta(hours=26)):
         assert client.post(f"{BOOKINGS}/{reference}/check-out", json=reading, headers=fleet.staff).status_code == 200
     with clock.pinned(NOW + timedelta(hours=26, minutes=50)):
-        back = client.post(f"{BOOKINGS}/{reference}/check-in", json={**reading, "odometer_km": 1010},
-                           headers=fleet.staff)  # fmt: skip
+        back = client.post(
+            f"{BOOKINGS}/{reference}/check-in", json={**reading, "odometer_km": 1010}, headers=fleet.staff
+        )
         assert back.status_code == 200, back.text
     relay(client)
     assert len(stored(db_session, type="test_drive_taken", subject=reference)) == 1
@@ -95,24 +100,34 @@ def test_quote_request_of_a_signed_in_shopper_only(client, db_session):
     relay(client)
     requests = stored(db_session, type="quote_request")
     assert [(e.user_id, e.subject, e.source) for e in requests] == [
-        (lot.shopper_id, signed_in.json()["reference"], "platform")]
+        (lot.shopper_id, signed_in.json()["reference"], "platform")
+    ]
 
 
 def test_redelivery_and_forgery_are_harmless(client, db_session):
     from tests.factories import make_user
 
     user = make_user(db_session)
-    payload = {"event_id": "platform:order:OR12345678", "type": "order", "occurred_at": "2026-12-01T02:00:00+00:00",
-               "user_id": user.id, "model_code": "mondeo", "city": "guangzhou", "store_code": "gz-tianhe",
-               "subject": "OR12345678", "value": "179800.00"}  # fmt: skip
+    payload = {
+        "event_id": "platform:order:OR12345678",
+        "type": "order",
+        "occurred_at": "2026-12-01T02:00:00+00:00",
+        "user_id": user.id,
+        "model_code": "mondeo",
+        "city": "guangzhou",
+        "store_code": "gz-tianhe",
+        "subject": "OR12345678",
+        "value": "179800.00",
+    }
     message = enqueue_event(db_session, payload)
     db_session.commit()
     assert relay(client) >= 1
     adapter = PlatformEventAdapter(client.app.state.session_factory)
     adapter.send(message)  # delivered again (a crash between sending and marking)
     assert len(stored(db_session, event_id=payload["event_id"])) == 1
-    forged = client.post(EVENTS, json={"events": [event(event_id="platform:order:OR12345678", type="visit"),
-                                                  event(type="order")]}).json()  # fmt: skip
+    forged = client.post(
+        EVENTS, json={"events": [event(event_id="platform:order:OR12345678", type="visit"), event(type="order")]}
+    ).json()
     assert forged["accepted"] == 0 and len(forged["rejected"]) == 2
 
 

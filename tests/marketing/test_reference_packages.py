@@ -120,9 +120,16 @@ def test_channelattribution_markov_agrees_within_its_simulation_noise(test_drive
     paths, nulls = test_drives
     counts = path_counts(paths, nulls)
     result = ca.markov_model(
-        _grouped(counts, ">"), "path", "conv", var_null="null", order=1, out_more=True, seed=1,
-        verbose=False, flg_pro=False,
-    )  # fmt: skip
+        _grouped(counts, ">"),
+        "path",
+        "conv",
+        var_null="null",
+        order=1,
+        out_more=True,
+        seed=1,
+        verbose=False,
+        flg_pro=False,
+    )
     theirs = result["removal_effects"].set_index("channel_name")["removal_effect"].to_dict()
     assert removal_effects(counts) == pytest.approx(theirs, abs=CA_REMOVAL_TOLERANCE)
     their_credit = result["result"].set_index("channel_name")["total_conversions"]

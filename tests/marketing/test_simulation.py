@@ -40,17 +40,36 @@ def test_same_seed_same_frames_other_seed_other_frames(small):
 
 
 def test_frame_schemas(small):
-    assert small.campaigns.schema == pl.Schema({
-        "code": pl.String, "name": pl.String, "channel": pl.String, "utm_source": pl.String,
-        "utm_medium": pl.String, "utm_campaign": pl.String, "budget_minor": pl.Int64, "starts_on": pl.Date,
-        "ends_on": pl.Date, "target_models": pl.List(pl.String), "target_cities": pl.List(pl.String),
-    })  # fmt: skip
+    assert small.campaigns.schema == pl.Schema(
+        {
+            "code": pl.String,
+            "name": pl.String,
+            "channel": pl.String,
+            "utm_source": pl.String,
+            "utm_medium": pl.String,
+            "utm_campaign": pl.String,
+            "budget_minor": pl.Int64,
+            "starts_on": pl.Date,
+            "ends_on": pl.Date,
+            "target_models": pl.List(pl.String),
+            "target_cities": pl.List(pl.String),
+        }
+    )
     assert small.daily_spend.schema == pl.Schema({"campaign_code": pl.String, "day": pl.Date, "amount_minor": pl.Int64})
-    assert small.events.schema == pl.Schema({
-        "event_id": pl.String, "type": pl.String, "visitor_id": pl.String, "occurred_at": _TS,
-        "channel": pl.String, "campaign_code": pl.String, "model_code": pl.String, "city": pl.String,
-        "store_code": pl.String, "value_minor": pl.Int64,
-    })  # fmt: skip
+    assert small.events.schema == pl.Schema(
+        {
+            "event_id": pl.String,
+            "type": pl.String,
+            "visitor_id": pl.String,
+            "occurred_at": _TS,
+            "channel": pl.String,
+            "campaign_code": pl.String,
+            "model_code": pl.String,
+            "city": pl.String,
+            "store_code": pl.String,
+            "value_minor": pl.Int64,
+        }
+    )
     assert small.touchpoints.columns == ["visitor_id", "at", "channel", "campaign"]
     assert small.conversions.columns == ["conversion_id", "visitor_id", "at", "type", "value"]
     assert small.ground_truth.columns == ["type", "channel", "conversions", "incremental", "share"]
@@ -65,9 +84,10 @@ def test_events_are_well_formed(small):
     assert touches.height == small.touchpoints.height
     assert set(touches["channel"].unique()) == {c.name for c in DEFAULT_CHANNELS}
     assert touches.filter(pl.col("channel") != "direct")["campaign_code"].null_count() == 0
-    assert touches.filter(pl.col("channel") == "direct")["campaign_code"].null_count() == touches.filter(
-        pl.col("channel") == "direct"
-    ).height
+    assert (
+        touches.filter(pl.col("channel") == "direct")["campaign_code"].null_count()
+        == touches.filter(pl.col("channel") == "direct").height
+    )
     funnel = events.filter(~pl.col("type").is_in(["impression", "click", "visit"]))
     assert funnel["channel"].null_count() == funnel.height
     assert funnel["model_code"].null_count() == 0
@@ -96,10 +116,14 @@ def test_funnel_order_per_visitor(small):
     assert funnel.group_by("visitor_id", "type").len()["len"].max() == 1
     at = funnel.pivot(on="type", index="visitor_id", values="occurred_at")
     pairs = [
-        ("vehicle_view", "calculator_use"), ("vehicle_view", "test_drive_booked"),
-        ("calculator_use", "test_drive_booked"), ("test_drive_booked", "test_drive_taken"),
-        ("test_drive_taken", "credit_application"), ("test_drive_taken", "order"), ("credit_application", "order"),
-    ]  # fmt: skip
+        ("vehicle_view", "calculator_use"),
+        ("vehicle_view", "test_drive_booked"),
+        ("calculator_use", "test_drive_booked"),
+        ("test_drive_booked", "test_drive_taken"),
+        ("test_drive_taken", "credit_application"),
+        ("test_drive_taken", "order"),
+        ("credit_application", "order"),
+    ]
     for before, after in pairs:
         if before == "calculator_use" or (before == "credit_application"):
             rows = at.filter(pl.col(before).is_not_null() & pl.col(after).is_not_null())
@@ -200,8 +224,10 @@ def test_last_touch_is_fooled_by_late_reminders(recovered):
     far more than the presence-based models do, and starves video, which comes early."""
     truth, last = _share(recovered, "truth"), _share(recovered, "last_touch")
     markov, shapley = _share(recovered, "markov"), _share(recovered, "shapley")
-    reminders = {name: sum(s[c] for c in LATE_REMINDERS) for name, s in [("truth", truth), ("last", last),
-                 ("markov", markov), ("shapley", shapley)]}  # fmt: skip
+    reminders = {
+        name: sum(s[c] for c in LATE_REMINDERS)
+        for name, s in [("truth", truth), ("last", last), ("markov", markov), ("shapley", shapley)]
+    }
     assert reminders["truth"] < 0.01
     assert reminders["last"] > 0.25
     assert reminders["last"] > reminders["markov"] + 0.05 > reminders["shapley"] + 0.05

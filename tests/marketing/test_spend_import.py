@@ -27,28 +27,35 @@ def upload(client, headers, text: str | bytes):
 def test_import_then_reimport_replaces_days(client, db_session):
     campaign = make_campaign(db_session)
     headers = marketer_headers(db_session)
-    first = upload(client, headers, "\ufeffcampaign_code,day,amount\nbaidu-mondeo,2026-12-01,1200.50\n"
-                                    "BAIDU-MONDEO,2026-12-02,\"1,000\"\n")  # fmt: skip
+    first = upload(
+        client,
+        headers,
+        '\ufeffcampaign_code,day,amount\nbaidu-mondeo,2026-12-01,1200.50\nBAIDU-MONDEO,2026-12-02,"1,000"\n',
+    )
     assert first.status_code == 200, first.text
     assert first.json() == {"rows": 2, "created": 2, "replaced": 0, "campaigns": ["baidu-mondeo"], "total": "2200.50"}
     again = upload(client, headers, "campaign_code,day,amount\nbaidu-mondeo,2026-12-02,999.99\n")
     assert again.json()["replaced"] == 1
     spend = campaign_repository.spend_of(db_session, campaign.id)
-    assert [(str(day), amount) for day, amount in spend] == [("2026-12-01", Decimal("1200.50")),
-                                                             ("2026-12-02", Decimal("999.99"))]  # fmt: skip
+    assert [(str(day), amount) for day, amount in spend] == [
+        ("2026-12-01", Decimal("1200.50")),
+        ("2026-12-02", Decimal("999.99")),
+    ]
     assert client.get(f"/api/v1/campaigns/{campaign.code}", headers=headers).json()["spent"] == "2200.49"
 
 
 def test_every_problem_is_listed_and_nothing_lands(client, db_session):
     campaign = make_campaign(db_session)
     headers = marketer_headers(db_session)
-    text = ("campaign_code,day,amount\n"
-            "baidu-mondeo,2026-12-01,100\n"
-            "baidu-mondeo,2026-13-01,100\n"
-            "nope,2026-12-01,-3\n"
-            "baidu-mondeo,2026-12-01,100\n"
-            "baidu-mondeo,2026-12-03,1.005\n"
-            "baidu-mondeo,2026-12-04\n")  # fmt: skip
+    text = (
+        "campaign_code,day,amount\n"
+        "baidu-mondeo,2026-12-01,100\n"
+        "baidu-mondeo,2026-13-01,100\n"
+        "nope,2026-12-01,-3\n"
+        "baidu-mondeo,2026-12-01,100\n"
+        "baidu-mondeo,2026-12-03,1.005\n"
+        "baidu-mondeo,2026-12-04\n"
+    )
     response = upload(client, headers, text)
     assert response.status_code == 422
     problems = [(p["line"], p["column"]) for p in response.json()["problems"]]

@@ -17,8 +17,9 @@ from forecourt.payments.providers import (
 
 
 def charge(provider: DemoPaymentProvider, amount: str = "99.00", token: str = "demo-card-ok", key: str = "k1"):
-    return provider.charge(amount=Decimal(amount), currency="CNY", method_token=token,
-                           description="deposit TD-1", idempotency_key=key)  # fmt: skip
+    return provider.charge(
+        amount=Decimal(amount), currency="CNY", method_token=token, description="deposit TD-1", idempotency_key=key
+    )
 
 
 def digest(key: str) -> str:
@@ -32,7 +33,8 @@ def test_accepted_methods_charge(token):
 
 
 @pytest.mark.parametrize(
-    ("token", "code"), [("demo-card-declined", "card_declined"), ("tok_visa", "unknown_payment_method"), ("", "unknown_payment_method")]
+    ("token", "code"),
+    [("demo-card-declined", "card_declined"), ("tok_visa", "unknown_payment_method"), ("", "unknown_payment_method")],
 )
 def test_refused_methods_raise_with_a_code_and_a_message(token, code):
     with pytest.raises(PaymentDeclined) as caught:
@@ -49,8 +51,13 @@ def test_charge_amount_must_be_positive_with_at_most_two_decimals(amount):
 
 def test_charge_amount_must_be_a_decimal():
     with pytest.raises(ValueError):
-        DemoPaymentProvider().charge(amount=99.0, currency="CNY", method_token="demo-card-ok",  # type: ignore[arg-type]
-                                     description="", idempotency_key="k")  # fmt: skip
+        DemoPaymentProvider().charge(
+            amount=99.0,
+            currency="CNY",
+            method_token="demo-card-ok",  # type: ignore[arg-type]
+            description="",
+            idempotency_key="k",
+        )
 
 
 @pytest.mark.parametrize("amount", ["0.01", "1", "99.5", "198.00"])

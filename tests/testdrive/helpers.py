@@ -46,9 +46,17 @@ def make_fleet(session: Session) -> Fleet:
     staff = make_user(session, roles=[("store_staff", stores["gz-tianhe"].id), ("store_staff", stores["gz-self"].id)])
     outsider = make_user(session, roles=[("store_staff", stores["sh-pudong"].id)])
     session.flush()
-    fleet = Fleet(catalog, dealer_cars, self_service_car, auth_headers(make_token(session, shopper)),
-                  auth_headers(make_token(session, other)), auth_headers(make_token(session, staff)),
-                  auth_headers(make_token(session, outsider)), shopper.id, staff.id)  # fmt: skip
+    fleet = Fleet(
+        catalog,
+        dealer_cars,
+        self_service_car,
+        auth_headers(make_token(session, shopper)),
+        auth_headers(make_token(session, other)),
+        auth_headers(make_token(session, staff)),
+        auth_headers(make_token(session, outsider)),
+        shopper.id,
+        staff.id,
+    )
     session.commit()
     return fleet
 
@@ -58,8 +66,9 @@ def key() -> dict[str, str]:
 
 
 def verify(client, headers: dict[str, str], id_number: str = HIGH_SCORE_ID, name: str = "Li Lei") -> dict:
-    response = client.post(VERIFY, json={"full_name": name, "id_number": id_number, "licence_expiry": "2030-01-01"},
-                           headers=headers)  # fmt: skip
+    response = client.post(
+        VERIFY, json={"full_name": name, "id_number": id_number, "licence_expiry": "2030-01-01"}, headers=headers
+    )
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -77,10 +77,14 @@ def free_oracle(rules: SlotRules, start: datetime, end: datetime, ids: Sequence[
         pytest.param(NINE_TO_SIX, 30, "2026-03-02 17:30", "2026-03-02 18:00", id="short-drive-fits"),
         pytest.param(NINE_TO_SIX, 30, "2026-03-02 18:00", None, id="at-closing"),
         pytest.param(NINE_TO_SIX, 30, "2026-03-02 08:30", None, id="before-opening"),
-        pytest.param([["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 11:00", "2026-03-02 12:00", id="lunch-fits"),
+        pytest.param(
+            [["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 11:00", "2026-03-02 12:00", id="lunch-fits"
+        ),
         pytest.param([["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 11:30", None, id="into-lunch"),
         pytest.param([["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 12:30", None, id="during-lunch"),
-        pytest.param([["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 13:00", "2026-03-02 14:00", id="after-lunch"),
+        pytest.param(
+            [["09:00", "12:00"], ["13:00", "18:00"]], 60, "2026-03-02 13:00", "2026-03-02 14:00", id="after-lunch"
+        ),
         pytest.param([["08:00", "24:00"]], 60, "2026-03-02 23:00", "2026-03-03 00:00", id="closes-24:00"),
         pytest.param([["08:00", "24:00"]], 60, "2026-03-02 23:30", None, id="past-24:00"),
     ],
@@ -113,7 +117,9 @@ def test_grid_of_a_day_with_lunch_break() -> None:
         pytest.param(SHANGHAI, date(2026, 3, 8), [], [], id="shanghai-no-dst"),
     ],
 )
-def test_dst_days_offer_each_existing_wall_time_once(zone: str, day: date, missing: list[str], repeated: list[str]) -> None:
+def test_dst_days_offer_each_existing_wall_time_once(
+    zone: str, day: date, missing: list[str], repeated: list[str]
+) -> None:
     hours, rules = every_day(ROUND_THE_CLOCK, zone), accompanied(30)
     windows = candidate_windows(hours, rules, day, day, NOW)
     walls = local_walls(windows, zone)
@@ -162,10 +168,18 @@ def test_self_service_returns_same_wall_time(zone: str, local_start: str, days: 
         pytest.param({"mon": NINE_TO_SIX, "tue": NINE_TO_SIX}, "2026-03-02 18:00", 1, False, id="pick-up-at-close"),
         pytest.param({"mon": NINE_TO_SIX, "wed": NINE_TO_SIX}, "2026-03-02 10:00", 1, False, id="return-day-closed"),
         pytest.param({"mon": NINE_TO_SIX, "wed": NINE_TO_SIX}, "2026-03-02 10:00", 2, True, id="return-after-2-days"),
-        pytest.param({"mon": NINE_TO_SIX, "thu": [["12:00", "18:00"]]}, "2026-03-02 10:00", 3, False, id="return-before-opening"),
-        pytest.param({"mon": NINE_TO_SIX, "thu": [["10:00", "18:00"]]}, "2026-03-02 10:00", 3, True, id="return-at-opening"),
-        pytest.param({"mon": NINE_TO_SIX, "tue": [["08:00", "10:00"]]}, "2026-03-02 10:00", 1, True, id="return-at-closing"),
-        pytest.param({"mon": [["20:00", "24:00"]], "tue": [["20:00", "24:00"]]}, "2026-03-02 23:30", 1, True, id="24:00"),
+        pytest.param(
+            {"mon": NINE_TO_SIX, "thu": [["12:00", "18:00"]]}, "2026-03-02 10:00", 3, False, id="return-before-opening"
+        ),
+        pytest.param(
+            {"mon": NINE_TO_SIX, "thu": [["10:00", "18:00"]]}, "2026-03-02 10:00", 3, True, id="return-at-opening"
+        ),
+        pytest.param(
+            {"mon": NINE_TO_SIX, "tue": [["08:00", "10:00"]]}, "2026-03-02 10:00", 1, True, id="return-at-closing"
+        ),
+        pytest.param(
+            {"mon": [["20:00", "24:00"]], "tue": [["20:00", "24:00"]]}, "2026-03-02 23:30", 1, True, id="24:00"
+        ),
     ],
 )
 def test_self_service_return_must_be_in_opening_hours(spec: dict, local_start: str, days: int, offered: bool) -> None:
@@ -179,7 +193,9 @@ def test_self_service_return_inside_dst_gap_is_not_offered() -> None:
 
 def test_lead_time_and_horizon_bound_starts_inclusively() -> None:
     hours, now = every_day(ROUND_THE_CLOCK, SHANGHAI), at(SHANGHAI, "2026-03-02 08:00")
-    rules = SlotRules(DriveKind.ACCOMPANIED, timedelta(minutes=30), lead_time=timedelta(hours=2), horizon=timedelta(days=2))
+    rules = SlotRules(
+        DriveKind.ACCOMPANIED, timedelta(minutes=30), lead_time=timedelta(hours=2), horizon=timedelta(days=2)
+    )
     windows = candidate_windows(hours, rules, date(2026, 3, 1), date(2026, 3, 10), now)
     assert windows[0][0] == now + timedelta(hours=2) and windows[-1][0] == now + timedelta(days=2)
     assert len(windows) == 2 * 48 - 4 + 1
@@ -212,8 +228,13 @@ def test_windows_without_a_free_vehicle_are_omitted() -> None:
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
-    [((0, 2), (2, 4), False), ((2, 4), (0, 2), False), ((0, 3), (2, 4), True), ((1, 2), (0, 4), True),
-     ((0, 1), (3, 4), False)],
+    [
+        ((0, 2), (2, 4), False),
+        ((2, 4), (0, 2), False),
+        ((0, 3), (2, 4), True),
+        ((1, 2), (0, 4), True),
+        ((0, 1), (3, 4), False),
+    ],
 )
 def test_overlaps_is_half_open(a: tuple[int, int], b: tuple[int, int], expected: bool) -> None:
     hour = lambda n: NOW + timedelta(hours=n)  # noqa: E731
@@ -231,7 +252,9 @@ def test_next_free_slots_order_limit_and_reach() -> None:
     assert next_free_slots(hours, rules, [1], busy, after=after, now=NOW, limit=0) == []
     blocked = [Busy(1, after, after + timedelta(days=20))]
     assert next_free_slots(hours, rules, [1], blocked, after=after, now=NOW, search_days=14) == []
-    near_horizon = SlotRules(DriveKind.ACCOMPANIED, timedelta(hours=1), lead_time=timedelta(0), horizon=timedelta(hours=5))
+    near_horizon = SlotRules(
+        DriveKind.ACCOMPANIED, timedelta(hours=1), lead_time=timedelta(0), horizon=timedelta(hours=5)
+    )
     now = at(BERLIN, "2026-03-02 08:00")
     starts = [s.start for s in next_free_slots(hours, near_horizon, [1], [], after=now, now=now, limit=20)]
     assert len(starts) == 9 and starts[-1] == now + timedelta(hours=5)  # 09:00..13:00, the horizon inclusive
@@ -262,7 +285,9 @@ def test_rules_and_naive_datetimes_are_refused() -> None:
 
 
 ZONES = st.sampled_from([NEW_YORK, BERLIN, SHANGHAI])
-DST_DAYS = st.sampled_from([date(2026, 3, 7), date(2026, 3, 28), date(2026, 10, 24), date(2026, 10, 31), date(2026, 6, 1)])
+DST_DAYS = st.sampled_from(
+    [date(2026, 3, 7), date(2026, 3, 28), date(2026, 10, 24), date(2026, 10, 31), date(2026, 6, 1)]
+)
 QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -277,17 +302,25 @@ def busy_lists(draw: st.DrawFn, start: datetime, vehicles: int) -> list[Busy]:
 
 
 @QUICK
-@given(zone=ZONES, day=DST_DAYS, kind=st.sampled_from(list(DriveKind)), minutes=st.sampled_from([30, 60, 90]),
-       data=st.data())  # fmt: skip
-def test_free_slots_match_brute_force_oracle(zone: str, day: date, kind: DriveKind, minutes: int,
-                                             data: st.DataObject) -> None:
+@given(
+    zone=ZONES,
+    day=DST_DAYS,
+    kind=st.sampled_from(list(DriveKind)),
+    minutes=st.sampled_from([30, 60, 90]),
+    data=st.data(),
+)
+def test_free_slots_match_brute_force_oracle(
+    zone: str, day: date, kind: DriveKind, minutes: int, data: st.DataObject
+) -> None:
     hours = every_day([["00:00", "03:00"], ["08:00", "24:00"]], zone)
     rules = SlotRules(kind, timedelta(minutes=minutes), days=data.draw(st.integers(1, 3)), **WIDE_OPEN)
     ids = [3, 1, 2]
     busy = data.draw(busy_lists(at(zone, f"{day} 00:00"), len(ids)))
     windows = candidate_windows(hours, rules, day, day + timedelta(days=1), NOW)
     expected = [Slot(s, e, free_oracle(rules, s, e, ids, busy)) for s, e in windows]
-    assert free_slots(hours, rules, ids, busy, day, day + timedelta(days=1), NOW) == [x for x in expected if x.vehicle_ids]
+    assert free_slots(hours, rules, ids, busy, day, day + timedelta(days=1), NOW) == [
+        x for x in expected if x.vehicle_ids
+    ]
 
 
 @QUICK

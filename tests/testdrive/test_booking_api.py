@@ -12,8 +12,17 @@ from forecourt.core.outbox import OutboxMessage
 from forecourt.payments.models import Payment
 from forecourt.testdrive.models import TestDriveBooking
 from tests.testdrive.helpers import (
-    BOOKINGS, HOLDS, LATER_SLOT, LOW_SCORE_ID, NOW, SLOT, confirm, hold, key, verify,
-)  # fmt: skip
+    BOOKINGS,
+    HOLDS,
+    LATER_SLOT,
+    LOW_SCORE_ID,
+    NOW,
+    SLOT,
+    confirm,
+    hold,
+    key,
+    verify,
+)
 
 
 def _rows(session: Session) -> int:
@@ -86,8 +95,10 @@ def test_a_model_hold_takes_the_next_free_car(client, fleet):
     second = hold(client, fleet.other_shopper, model="mondeo", store="gz-tianhe")
     assert first.status_code == second.status_code == 201
     assert {first.json()["vin"], second.json()["vin"]} == {c.vin for c in fleet.dealer_cars}
-    availability = client.get("/api/v1/test-drives/availability", params={
-        "model": "mondeo", "city": "guangzhou", "from": "2026-12-02", "to": "2026-12-02"}).json()  # fmt: skip
+    availability = client.get(
+        "/api/v1/test-drives/availability",
+        params={"model": "mondeo", "city": "guangzhou", "from": "2026-12-02", "to": "2026-12-02"},
+    ).json()
     slots = {s["start"]: s["free_vehicles"] for s in availability["stores"][0]["slots"]}
     assert "2026-12-02T02:00:00Z" not in slots and "2026-12-02T02:00:00+00:00" not in slots
     assert max(slots.values()) == 2
@@ -112,7 +123,11 @@ def test_low_score_pays_a_deposit_and_gets_it_back_on_early_cancel(client, fleet
     assert declined.status_code == 402
     paid = confirm(client, fleet.shopper, reference, payment_method="demo-card-ok")
     assert paid.status_code == 200 and paid.json()["deposit"] == {
-        "kind": "deposit", "amount": "99.00", "currency": "CNY", "reason": "score_below_threshold"}  # fmt: skip
+        "kind": "deposit",
+        "amount": "99.00",
+        "currency": "CNY",
+        "reason": "score_below_threshold",
+    }
     cancelled = client.post(f"{BOOKINGS}/{reference}/cancel", json={"reason": "plans changed"}, headers=fleet.shopper)
     assert cancelled.status_code == 200 and cancelled.json()["refunded_amount"] == "99.00"
     payment = db_session.scalars(select(Payment)).one()
@@ -165,15 +180,19 @@ def test_self_service_pick_up_code_check_out_and_late_check_in(client, fleet, db
 
     reading = {"odometer_km": 12000, "energy_percent": 80}
     checkout = f"{BOOKINGS}/{reference}/check-out"
-    assert client.post(checkout, json={**reading, "pickup_code": code}, headers=fleet.staff).json()["code"] == "outside_pickup_window"
+    assert (
+        client.post(checkout, json={**reading, "pickup_code": code}, headers=fleet.staff).json()["code"]
+        == "outside_pickup_window"
+    )
     with clock.pinned(NOW + timedelta(hours=26)):  # 10:00 local on the 2nd
         wrong = client.post(checkout, json={**reading, "pickup_code": "00000000"}, headers=fleet.staff)
         assert wrong.status_code == 403 and wrong.json()["tries_left"] == 4
         out = client.post(checkout, json={**reading, "pickup_code": code}, headers=fleet.staff)
         assert out.status_code == 200 and out.json()["status"] == "in_progress"
     with clock.pinned(NOW + timedelta(hours=26 + 48, minutes=90)):  # 90 minutes late
-        back = client.post(f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 12250, "energy_percent": 40},
-                           headers=fleet.staff)  # fmt: skip
+        back = client.post(
+            f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 12250, "energy_percent": 40}, headers=fleet.staff
+        )
     assert back.status_code == 200, back.text
     assert back.json()["status"] == "completed" and back.json()["late_fee"] == "100.00"
 
@@ -183,9 +202,12 @@ def test_check_in_refuses_an_odometer_below_check_out(client, fleet):
     reference = hold(client, fleet.shopper, vin=fleet.dealer_cars[0].vin).json()["reference"]
     confirm(client, fleet.shopper, reference)
     with clock.pinned(NOW + timedelta(hours=26)):
-        client.post(f"{BOOKINGS}/{reference}/check-out", json={"odometer_km": 500, "energy_percent": 90}, headers=fleet.staff)
-        back = client.post(f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 400, "energy_percent": 90},
-                           headers=fleet.staff)  # fmt: skip
+        client.post(
+            f"{BOOKINGS}/{reference}/check-out", json={"odometer_km": 500, "energy_percent": 90}, headers=fleet.staff
+        )
+        back = client.post(
+            f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 400, "energy_percent": 90}, headers=fleet.staff
+        )
     assert back.status_code == 422 and back.json()["code"] == "invalid_reading"
 
 
@@ -200,21 +222,43 @@ def test_no_show_after_the_grace_period(client, fleet):
         assert client.post(f"{BOOKINGS}/{reference}/no-show", headers=fleet.outsider_staff).status_code == 403
         marked = client.post(f"{BOOKINGS}/{reference}/no-show", headers=fleet.staff)
     assert marked.json()["status"] == "no_show"
-    figures = client.get("/api/v1/test-drives/figures", params={"from": "2026-12-01", "to": "2026-12-31"},
-                         headers=fleet.staff).json()  # fmt: skip
-    assert figures == [{"store": "gz-tianhe", "model": "mondeo", "bookings": 1, "completed": 0, "no_shows": 1,
-                        "cancelled": 0, "show_rate": "0.000", "no_show_rate": "1.000", "average_drive_minutes": None}]  # fmt: skip
+    figures = client.get(
+        "/api/v1/test-drives/figures", params={"from": "2026-12-01", "to": "2026-12-31"}, headers=fleet.staff
+    ).json()
+    assert figures == [
+        {
+            "store": "gz-tianhe",
+            "model": "mondeo",
+            "bookings": 1,
+            "completed": 0,
+            "no_shows": 1,
+            "cancelled": 0,
+            "show_rate": "0.000",
+            "no_show_rate": "1.000",
+            "average_drive_minutes": None,
+        }
+    ]
 
 
 def test_one_self_service_drive_at_a_time(client, fleet, db_session):
     from tests.factories import make_vehicle
 
-    make_vehicle(db_session, fleet.catalog["trims"]["kuga-ecoboost245"], fleet.catalog["stores"]["gz-self"],
-                 test_drive_fleet=True)  # fmt: skip
+    make_vehicle(
+        db_session,
+        fleet.catalog["trims"]["kuga-ecoboost245"],
+        fleet.catalog["stores"]["gz-self"],
+        test_drive_fleet=True,
+    )
     db_session.commit()
     assert hold(client, fleet.shopper, vin=fleet.self_service_car.vin, kind="self_service").status_code == 201
-    second = hold(client, fleet.shopper, model="kuga", store="gz-self-service", kind="self_service",
-                  start="2026-12-05T10:00:00+08:00")  # fmt: skip
+    second = hold(
+        client,
+        fleet.shopper,
+        model="kuga",
+        store="gz-self-service",
+        kind="self_service",
+        start="2026-12-05T10:00:00+08:00",
+    )
     assert second.status_code == 409 and second.json()["code"] == "self_service_active_limit"
 
 

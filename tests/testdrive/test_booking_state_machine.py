@@ -82,9 +82,15 @@ class BookingMachine(RuleBasedStateMachine):
         self.car_ids = [car.id for car in self.cars]
         self.shoppers = [make_user(session, roles=[("shopper", None)]) for _ in range(SHOPPERS)]
         for index, id_number in ((0, HIGH_SCORE_ID), (1, HIGH_SCORE_ID), (2, LOW_SCORE_ID)):  # 3: unverified
-            verify_driver(session, self.shoppers[index].id, IdentityClaim("Li Lei", id_number, date(2030, 1, 1)),
-                          identity=INTEGRATIONS.identity, credit=INTEGRATIONS.credit, secret_key=SECRET,
-                          today=NOW.date())  # fmt: skip
+            verify_driver(
+                session,
+                self.shoppers[index].id,
+                IdentityClaim("Li Lei", id_number, date(2030, 1, 1)),
+                identity=INTEGRATIONS.identity,
+                credit=INTEGRATIONS.credit,
+                secret_key=SECRET,
+                today=NOW.date(),
+            )
         session.flush()
 
     def teardown(self) -> None:
@@ -107,12 +113,22 @@ class BookingMachine(RuleBasedStateMachine):
     def _live_rows(self, exclude_id: int | None = None) -> list:
         live_hold = [BookingStatus.CONFIRMED.value, BookingStatus.IN_PROGRESS.value]
         rows = self.session.execute(
-            select(TestDriveBooking.id, TestDriveBooking.reference, TestDriveBooking.vehicle_id,
-                   TestDriveBooking.status, TestDriveBooking.starts_at, TestDriveBooking.blocks_until,
-                   TestDriveBooking.hold_expires_at)  # fmt: skip
+            select(
+                TestDriveBooking.id,
+                TestDriveBooking.reference,
+                TestDriveBooking.vehicle_id,
+                TestDriveBooking.status,
+                TestDriveBooking.starts_at,
+                TestDriveBooking.blocks_until,
+                TestDriveBooking.hold_expires_at,
+            )
         ).all()
-        return [r for r in rows if r.id != exclude_id and (
-            r.status in live_hold or (r.status == BookingStatus.HELD.value and r.hold_expires_at > self.now))]  # fmt: skip
+        return [
+            r
+            for r in rows
+            if r.id != exclude_id
+            and (r.status in live_hold or (r.status == BookingStatus.HELD.value and r.hold_expires_at > self.now))
+        ]
 
     def _assert_all_taken(self, car_ids: list[int], start: datetime, exclude_id: int | None = None) -> None:
         """A `slot_taken` refusal must be true: each candidate car is held across the asked-for drive."""
@@ -120,24 +136,35 @@ class BookingMachine(RuleBasedStateMachine):
         live = self._live_rows(exclude_id)
         for car_id in car_ids:
             assert any(r.vehicle_id == car_id and r.starts_at < end and start < r.blocks_until for r in live), (
-                f"slot_taken for {start.isoformat()} though car {car_id} is free then")  # fmt: skip
+                f"slot_taken for {start.isoformat()} though car {car_id} is free then"
+            )
 
     def _refused_with(self, code: str) -> bool:
         return getattr(self, "last_refusal", None) is not None and self.last_refusal.code == code
 
     # --- rules -----------------------------------------------------------------------------------------------
 
-    @rule(target=references, shopper=st.integers(0, SHOPPERS - 1), car=st.sampled_from([0, 1, None]),
-          slot=st.integers(0, len(STARTS) - 1))  # fmt: skip
+    @rule(
+        target=references,
+        shopper=st.integers(0, SHOPPERS - 1),
+        car=st.sampled_from([0, 1, None]),
+        slot=st.integers(0, len(STARTS) - 1),
+    )
     def hold(self, shopper: int, car: int | None, slot: int):
         user = self.shoppers[shopper]
         request = bookings.DriveRequest(
-            kind=DriveKind.ACCOMPANIED, start=STARTS[slot], vin=self.cars[car].vin if car is not None else None,
-            model_code=None if car is not None else "mondeo", store_code=None if car is not None else "gz-tianhe",
-        )  # fmt: skip
+            kind=DriveKind.ACCOMPANIED,
+            start=STARTS[slot],
+            vin=self.cars[car].vin if car is not None else None,
+            model_code=None if car is not None else "mondeo",
+            store_code=None if car is not None else "gz-tianhe",
+        )
         self.last_refusal = None
-        booking = self._step(lambda: bookings.hold(self.session, bookings.Shopper(user.id, user.email), request,
-                                                   ip=f"10.0.0.{shopper + 1}", now=self.now))  # fmt: skip
+        booking = self._step(
+            lambda: bookings.hold(
+                self.session, bookings.Shopper(user.id, user.email), request, ip=f"10.0.0.{shopper + 1}", now=self.now
+            )
+        )
         if booking is None:
             if self._refused_with("slot_taken"):
                 self._assert_all_taken(self.car_ids if car is None else [self.car_ids[car]], STARTS[slot])
@@ -149,18 +176,34 @@ class BookingMachine(RuleBasedStateMachine):
     @rule(reference=references, pay=st.booleans())
     def confirm(self, reference: str, pay: bool) -> None:
         user = self.shoppers[self.owners[reference]]
-        outcome = self._step(lambda: lifecycle.confirm(
-            self.session, user.id, reference, payment_method="demo-card-ok" if pay else None,
-            payment_provider=INTEGRATIONS.payments, secret_key=SECRET, now=self.now))  # fmt: skip
+        outcome = self._step(
+            lambda: lifecycle.confirm(
+                self.session,
+                user.id,
+                reference,
+                payment_method="demo-card-ok" if pay else None,
+                payment_provider=INTEGRATIONS.payments,
+                secret_key=SECRET,
+                now=self.now,
+            )
+        )
         if outcome is not None:
             assert outcome.booking.status == BookingStatus.CONFIRMED.value and outcome.booking.hold_expires_at is None
 
     @rule(reference=references)
     def cancel(self, reference: str) -> None:
         user = self.shoppers[self.owners[reference]]
-        booking = self._step(lambda: lifecycle.cancel(self.session, reference, actor_user_id=user.id, by_store=False,
-                                                      reason="plans changed", payment_provider=INTEGRATIONS.payments,
-                                                      now=self.now))  # fmt: skip
+        booking = self._step(
+            lambda: lifecycle.cancel(
+                self.session,
+                reference,
+                actor_user_id=user.id,
+                by_store=False,
+                reason="plans changed",
+                payment_provider=INTEGRATIONS.payments,
+                now=self.now,
+            )
+        )
         if booking is not None:
             assert booking.status == BookingStatus.CANCELLED.value
 
@@ -171,7 +214,9 @@ class BookingMachine(RuleBasedStateMachine):
         booking = self._step(lambda: lifecycle.reschedule(self.session, user.id, reference, STARTS[slot], now=self.now))
         if booking is None:
             if self._refused_with("slot_taken"):
-                own = self.session.scalars(select(TestDriveBooking.id).where(TestDriveBooking.reference == reference)).one()
+                own = self.session.scalars(
+                    select(TestDriveBooking.id).where(TestDriveBooking.reference == reference)
+                ).one()
                 self._assert_all_taken(self.car_ids, STARTS[slot], exclude_id=own)
             return
         assert booking.starts_at == STARTS[slot] and booking.vehicle_id in self.car_ids
@@ -184,8 +229,11 @@ class BookingMachine(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         self._step(lambda: bookings.expire_holds(self.session, self.now))
-        lapsed = self.session.execute(select(TestDriveBooking.id).where(
-            TestDriveBooking.status == BookingStatus.HELD.value, TestDriveBooking.hold_expires_at <= self.now)).all()  # fmt: skip
+        lapsed = self.session.execute(
+            select(TestDriveBooking.id).where(
+                TestDriveBooking.status == BookingStatus.HELD.value, TestDriveBooking.hold_expires_at <= self.now
+            )
+        ).all()
         assert not lapsed
 
     # --- invariants ------------------------------------------------------------------------------------------
@@ -194,16 +242,21 @@ class BookingMachine(RuleBasedStateMachine):
     def no_two_live_bookings_of_a_car_overlap(self) -> None:
         live = self._live_rows()
         for i, a in enumerate(live):
-            for b in live[i + 1:]:
-                assert a.vehicle_id != b.vehicle_id or not (a.starts_at < b.blocks_until and b.starts_at < a.blocks_until), (
-                    f"{a.reference} and {b.reference} overlap on car {a.vehicle_id}")  # fmt: skip
+            for b in live[i + 1 :]:
+                assert a.vehicle_id != b.vehicle_id or not (
+                    a.starts_at < b.blocks_until and b.starts_at < a.blocks_until
+                ), f"{a.reference} and {b.reference} overlap on car {a.vehicle_id}"
 
 
 def test_live_bookings_of_a_car_never_overlap(db_engine: Engine) -> None:
     run_state_machine_as_test(
         lambda: BookingMachine(db_engine),
-        settings=settings(max_examples=40, stateful_step_count=25, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),  # fmt: skip
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
     )
 
 

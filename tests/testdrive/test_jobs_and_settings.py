@@ -33,14 +33,21 @@ def test_jobs_expire_holds_remind_and_follow_up(client, fleet, db_session, db_co
 
     report = run_due_jobs(factory, {}, NOW + timedelta(minutes=15))
     assert report.expired_holds == 1 and report.reminders == 0
-    assert db_session.scalars(select(TestDriveBooking.status).where(TestDriveBooking.reference == lapsing)).one() == "expired"
+    assert (
+        db_session.scalars(select(TestDriveBooking.status).where(TestDriveBooking.reference == lapsing)).one()
+        == "expired"
+    )
 
     assert run_due_jobs(factory, {}, NOW + timedelta(hours=3)).reminders == 1  # the drive is 26 h after NOW
     assert run_due_jobs(factory, {}, NOW + timedelta(hours=4)).reminders == 0  # once only
     with clock.pinned(NOW + timedelta(hours=26)):
-        client.post(f"{BOOKINGS}/{reference}/check-out", json={"odometer_km": 10, "energy_percent": 90}, headers=fleet.staff)
+        client.post(
+            f"{BOOKINGS}/{reference}/check-out", json={"odometer_km": 10, "energy_percent": 90}, headers=fleet.staff
+        )
     with clock.pinned(NOW + timedelta(hours=27)):
-        client.post(f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 42, "energy_percent": 80}, headers=fleet.staff)
+        client.post(
+            f"{BOOKINGS}/{reference}/check-in", json={"odometer_km": 42, "energy_percent": 80}, headers=fleet.staff
+        )
     assert run_due_jobs(factory, {}, NOW + timedelta(hours=28)).follow_ups == 0  # not yet two hours after return
     assert run_due_jobs(factory, {}, NOW + timedelta(hours=29, minutes=1)).follow_ups == 1
     subjects = _subjects(db_session)
@@ -64,8 +71,17 @@ def test_staff_change_store_settings_and_bad_values_are_explained(client, fleet)
 
 
 def test_self_service_slots_in_the_city(client, fleet):
-    found = client.get(AVAILABILITY, params={"model": "mondeo", "city": "guangzhou", "kind": "self_service", "days": 2,
-                                             "from": "2026-12-02", "to": "2026-12-03"}).json()  # fmt: skip
+    found = client.get(
+        AVAILABILITY,
+        params={
+            "model": "mondeo",
+            "city": "guangzhou",
+            "kind": "self_service",
+            "days": 2,
+            "from": "2026-12-02",
+            "to": "2026-12-03",
+        },
+    ).json()
     assert [s["store"] for s in found["stores"]] == ["gz-self-service"]  # dealers do not offer self-service
     first = found["stores"][0]["slots"][0]
     assert first["start"].startswith("2026-12-02T01:00") and first["end"].startswith("2026-12-04T01:00")

@@ -75,8 +75,10 @@ def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             store = catalog["stores"]["gz-tianhe"]
             # Every client connects from 127.0.0.1: lift the per-network hold limit (default 20 an hour).
             update_store_policy(session, store, {"max_holds_per_ip_per_hour": 1000}, actor=None)
-            cars = [make_vehicle(session, catalog["trims"]["mondeo-ecoboost180"], store, test_drive_fleet=True)
-                    for _ in range(8)]  # fmt: skip
+            cars = [
+                make_vehicle(session, catalog["trims"]["mondeo-ecoboost180"], store, test_drive_fleet=True)
+                for _ in range(8)
+            ]
             users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
             tokens = [make_token(session, user) for user in users]
             vins = [car.vin for car in cars]
@@ -130,15 +132,36 @@ def thread_server(race_db: RaceDb) -> Iterator[str]:
 def process_server(race_db: RaceDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served by a separate uvicorn process with two workers: the race crosses processes."""
     port = _free_port()
-    env = {**os.environ, "FORECOURT_DATABASE_URL": race_db.url, "FORECOURT_ENVIRONMENT": "test",
-           "FORECOURT_OUTBOX_DIR": str(race_db.outbox)}  # fmt: skip
+    env = {
+        **os.environ,
+        "FORECOURT_DATABASE_URL": race_db.url,
+        "FORECOURT_ENVIRONMENT": "test",
+        "FORECOURT_OUTBOX_DIR": str(race_db.outbox),
+    }
     log = tmp_path_factory.mktemp("uvicorn") / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "forecourt.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=log.parent, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "forecourt.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=log.parent,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, lambda: process.poll() is None)
@@ -253,8 +276,14 @@ def race_processes(base_url: str, tokens: list[str], bodies: list[dict]) -> list
     processes = []
     for token, body in zip(tokens, bodies, strict=False):
         job = {"host": url.host, "port": url.port, "path": HOLDS, "body": body, "headers": _headers(token)}
-        processes.append(subprocess.Popen([sys.executable, "-I", "-S", "-c", CLIENT_SCRIPT, json.dumps(job)], text=True,
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE))  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", CLIENT_SCRIPT, json.dumps(job)],
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        )
     try:
         for process in processes:
             assert process.stdout.readline().strip() == "ready", "a client process failed to connect"
@@ -299,7 +328,7 @@ def check_outcome(race_db: RaceDb, vin: str, pattern: str, bodies: list[dict], a
     assert all(r.status == "held" and r.blocks_until == r.ends_at + BUFFER for r in rows)
     live = [r for r in rows if r.status in {s.value for s in HOLDING_STATUSES}]
     for i, a in enumerate(live):
-        for b in live[i + 1:]:
+        for b in live[i + 1 :]:
             assert not _overlap(a.starts_at, a.blocks_until, b.starts_at, b.blocks_until), (a.reference, b.reference)
 
     if pattern in ("same", "overlapping"):

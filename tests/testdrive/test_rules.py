@@ -40,6 +40,7 @@ def codes(refusals) -> list[str]:
 
 # --- driver eligibility ------------------------------------------------------------------------------------
 
+
 def driver(born: date = date(1990, 3, 7), expiry: date = date(2030, 1, 1), verified: bool = True) -> DriverRecord:
     return DriverRecord(verified, born, expiry)
 
@@ -60,8 +61,11 @@ def driver(born: date = date(1990, 3, 7), expiry: date = date(2030, 1, 1), verif
         (driver(born=date(2004, 12, 2)), "self_service", []),  # 22 on the day
         (driver(born=date(2004, 12, 3)), "self_service", ["under_minimum_age"]),
         (driver(born=date(2004, 12, 3)), "accompanied", []),
-        (driver(born=date(2010, 1, 1), expiry=date(2020, 1, 1)), "accompanied",
-         ["licence_expires_before_drive", "under_minimum_age"]),
+        (
+            driver(born=date(2010, 1, 1), expiry=date(2020, 1, 1)),
+            "accompanied",
+            ["licence_expires_before_drive", "under_minimum_age"],
+        ),
     ],
 )
 def test_driver_refusals(record, kind, expected):
@@ -70,8 +74,10 @@ def test_driver_refusals(record, kind, expected):
     assert all(r.message and r.message[0].isupper() for r in refusals)
 
 
-@pytest.mark.parametrize(("day", "ok"), [(date(2026, 2, 28), False), (date(2026, 3, 1), True), (date(2028, 2, 28), False),
-                                         (date(2028, 2, 29), True)])
+@pytest.mark.parametrize(
+    ("day", "ok"),
+    [(date(2026, 2, 28), False), (date(2026, 3, 1), True), (date(2028, 2, 28), False), (date(2028, 2, 29), True)],
+)
 def test_a_leap_day_birthday_comes_round_on_1_march_in_other_years(day, ok):
     policy = StorePolicy(minimum_age=day.year - 2008, self_service_minimum_age=30)  # the birthday falls this year
     assert (driver_refusals(driver(born=date(2008, 2, 29)), "accompanied", day, policy) == []) is ok
@@ -85,8 +91,16 @@ def test_the_minimum_ages_are_the_stores():
 
 # --- fairness ----------------------------------------------------------------------------------------------
 
-def drive(booking_id: int, start: datetime, *, kind: str = "self_service", model_id: int = 7, status: str = "completed",
-          hours: int = 24) -> ShopperDrive:
+
+def drive(
+    booking_id: int,
+    start: datetime,
+    *,
+    kind: str = "self_service",
+    model_id: int = 7,
+    status: str = "completed",
+    hours: int = 24,
+) -> ShopperDrive:
     return ShopperDrive(booking_id, kind, model_id, status, start, start + timedelta(hours=hours))
 
 
@@ -100,8 +114,11 @@ DAY = timedelta(days=1)
         ("accompanied", [], []),
         ("self_service", [], []),
         # one car at a time, whatever the kind; [start, end) so back-to-back is fine
-        ("accompanied", [drive(1, START - timedelta(minutes=30), kind="accompanied", status="confirmed", hours=1)],
-         ["overlapping_drive"]),
+        (
+            "accompanied",
+            [drive(1, START - timedelta(minutes=30), kind="accompanied", status="confirmed", hours=1)],
+            ["overlapping_drive"],
+        ),
         ("accompanied", [drive(1, START - timedelta(hours=1), kind="accompanied", status="confirmed", hours=1)], []),
         ("accompanied", [drive(1, END, kind="accompanied", status="held", hours=1)], []),
         ("accompanied", [drive(1, START, kind="accompanied", status="cancelled", hours=1)], []),
@@ -112,17 +129,35 @@ DAY = timedelta(days=1)
         ("accompanied", [drive(1, START + 40 * DAY, model_id=8, status="confirmed")], []),
         ("self_service", [drive(1, START + 40 * DAY, kind="accompanied", status="confirmed", hours=1)], []),
         # 30-day count: two counted self-service drives of other models within 30 days either side
-        ("self_service", [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 20 * DAY, model_id=9)],
-         ["self_service_monthly_limit"]),
+        (
+            "self_service",
+            [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 20 * DAY, model_id=9)],
+            ["self_service_monthly_limit"],
+        ),
         ("self_service", [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 30 * DAY, model_id=9)], []),
-        ("self_service", [drive(1, START - 10 * DAY, model_id=8),
-                          drive(2, START - 30 * DAY + timedelta(seconds=1), model_id=9)], ["self_service_monthly_limit"]),
-        ("self_service", [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 5 * DAY, model_id=9, status="no_show")],
-         ["self_service_monthly_limit"]),
-        ("self_service", [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 5 * DAY, model_id=9, status="cancelled")],
-         []),
-        ("self_service", [drive(1, START - 10 * DAY, model_id=8),
-                          drive(2, START - 5 * DAY, model_id=9, kind="accompanied", hours=1)], []),
+        (
+            "self_service",
+            [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 30 * DAY + timedelta(seconds=1), model_id=9)],
+            ["self_service_monthly_limit"],
+        ),
+        (
+            "self_service",
+            [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 5 * DAY, model_id=9, status="no_show")],
+            ["self_service_monthly_limit"],
+        ),
+        (
+            "self_service",
+            [drive(1, START - 10 * DAY, model_id=8), drive(2, START - 5 * DAY, model_id=9, status="cancelled")],
+            [],
+        ),
+        (
+            "self_service",
+            [
+                drive(1, START - 10 * DAY, model_id=8),
+                drive(2, START - 5 * DAY, model_id=9, kind="accompanied", hours=1),
+            ],
+            [],
+        ),
         # same model within 30 days, either side
         ("self_service", [drive(1, START - 29 * DAY)], ["self_service_same_model"]),
         ("self_service", [drive(1, START - 30 * DAY)], []),
@@ -141,7 +176,10 @@ def test_fairness_refusals(kind, history, expected):
 def test_a_rescheduled_booking_does_not_count_against_itself():
     own = drive(5, START + timedelta(hours=12), status="confirmed")
     assert codes(fairness_refusals("self_service", 7, START, SS_END, [own], POLICY)) == [
-        "overlapping_drive", "self_service_active_limit", "self_service_same_model"]
+        "overlapping_drive",
+        "self_service_active_limit",
+        "self_service_same_model",
+    ]
     assert fairness_refusals("self_service", 7, START, SS_END, [own], POLICY, ignore_booking_id=5) == []
 
 
@@ -159,6 +197,7 @@ def test_status_sets():
 
 
 # --- deposits ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("score", "premium_member", "price", "expected"),
@@ -184,6 +223,7 @@ def test_deposit_follows_the_stores_threshold_and_amounts():
 
 
 # --- refunds and fees --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("paid", "notice", "by_store", "refund"),
@@ -240,8 +280,12 @@ def test_late_return_fee_uses_the_stores_terms():
 
 @pytest.mark.parametrize(
     ("paid", "fee", "refund"),
-    [(D("198.00"), D("0.00"), D("198.00")), (D("198.00"), D("50.00"), D("148.00")), (D("99.00"), D("500.00"), D("0.00")),
-     (D("0.00"), D("0.00"), D("0.00"))],
+    [
+        (D("198.00"), D("0.00"), D("198.00")),
+        (D("198.00"), D("50.00"), D("148.00")),
+        (D("99.00"), D("500.00"), D("0.00")),
+        (D("0.00"), D("0.00"), D("0.00")),
+    ],
 )
 def test_completion_refund(paid, fee, refund):
     assert completion_refund(paid, fee) == refund
@@ -250,10 +294,13 @@ def test_completion_refund(paid, fee, refund):
 def test_pickup_window():
     assert pickup_window(START, POLICY) == (START - timedelta(minutes=15), START + timedelta(minutes=60))
     assert pickup_window(START, StorePolicy(pickup_early_minutes=0, pickup_late_minutes=5)) == (
-        START, START + timedelta(minutes=5))
+        START,
+        START + timedelta(minutes=5),
+    )
 
 
 # --- the policy itself -------------------------------------------------------------------------------------
+
 
 def test_the_defaults_are_valid():
     assert POLICY.validate() == []
@@ -287,29 +334,56 @@ def test_validate_names_each_problem(changes, field):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"buffer_minutes": 0, "lead_time_minutes": 0, "return_grace_minutes": 0, "free_cancellation_hours": 0},
-     {"late_cancellation_refund_percent": 0}, {"late_cancellation_refund_percent": 100}, {"waiver_score_threshold": 350},
-     {"waiver_score_threshold": 950}, {"deposit_standard": D("0.00")}, {"accompanied_minutes": (30, 45, 60, 90, 120)},
-     {"self_service_max_days": 1}],
+    [
+        {"buffer_minutes": 0, "lead_time_minutes": 0, "return_grace_minutes": 0, "free_cancellation_hours": 0},
+        {"late_cancellation_refund_percent": 0},
+        {"late_cancellation_refund_percent": 100},
+        {"waiver_score_threshold": 350},
+        {"waiver_score_threshold": 950},
+        {"deposit_standard": D("0.00")},
+        {"accompanied_minutes": (30, 45, 60, 90, 120)},
+        {"self_service_max_days": 1},
+    ],
 )
 def test_validate_accepts_the_edges(changes):
     assert dataclasses.replace(POLICY, **changes).validate() == []
 
 
 def test_from_mapping_fills_defaults_and_converts():
-    policy = StorePolicy.from_mapping({"self_service_enabled": True, "accompanied_minutes": [45, 90],
-                                       "deposit_standard": "120", "late_fee_per_hour": 30, "hold_minutes": "15"})  # fmt: skip
-    assert policy == dataclasses.replace(POLICY, self_service_enabled=True, accompanied_minutes=(45, 90),
-                                         deposit_standard=D("120.00"), late_fee_per_hour=D("30.00"), hold_minutes=15)  # fmt: skip
+    policy = StorePolicy.from_mapping(
+        {
+            "self_service_enabled": True,
+            "accompanied_minutes": [45, 90],
+            "deposit_standard": "120",
+            "late_fee_per_hour": 30,
+            "hold_minutes": "15",
+        }
+    )
+    assert policy == dataclasses.replace(
+        POLICY,
+        self_service_enabled=True,
+        accompanied_minutes=(45, 90),
+        deposit_standard=D("120.00"),
+        late_fee_per_hour=D("30.00"),
+        hold_minutes=15,
+    )
     assert str(policy.deposit_standard) == "120.00"
     assert StorePolicy.from_mapping({}) == POLICY
 
 
 @pytest.mark.parametrize(
     "data",
-    [{"colour": "red"}, {"hold_minutes": 1.5}, {"hold_minutes": True}, {"hold_minutes": "ten"},
-     {"accompanied_minutes": 30}, {"self_service_enabled": "maybe"}, {"deposit_standard": "ninety"},
-     {"deposit_standard": "NaN"}, {"deposit_standard": None}],
+    [
+        {"colour": "red"},
+        {"hold_minutes": 1.5},
+        {"hold_minutes": True},
+        {"hold_minutes": "ten"},
+        {"accompanied_minutes": 30},
+        {"self_service_enabled": "maybe"},
+        {"deposit_standard": "ninety"},
+        {"deposit_standard": "NaN"},
+        {"deposit_standard": None},
+    ],
 )
 def test_from_mapping_refuses_unknown_keys_and_wrong_types(data):
     with pytest.raises(ValueError):
@@ -332,7 +406,9 @@ money = st.decimals(min_value=0, max_value=1_000_000, places=2, allow_nan=False,
 policies = st.builds(
     StorePolicy,
     accompanied_enabled=st.booleans(),
-    accompanied_minutes=st.lists(st.sampled_from([30, 45, 60, 90, 120]), min_size=1, max_size=5, unique=True).map(tuple),
+    accompanied_minutes=st.lists(st.sampled_from([30, 45, 60, 90, 120]), min_size=1, max_size=5, unique=True).map(
+        tuple
+    ),
     self_service_max_days=st.integers(1, 3),
     buffer_minutes=st.integers(0, 240),
     horizon_days=st.integers(1, 90),

@@ -35,8 +35,13 @@ def _sign_in(client, identifier: str, password: str = PASSWORD, next_path: str =
 
 
 def _sign_up(client, **fields):
-    data = {"identifier": "li.lei@example.cn", "display_name": "李雷", "password": "a-good-password",
-            "password_confirm": "a-good-password", **fields}  # fmt: skip
+    data = {
+        "identifier": "li.lei@example.cn",
+        "display_name": "李雷",
+        "password": "a-good-password",
+        "password_confirm": "a-good-password",
+        **fields,
+    }
     return _post(client, "/account/sign-up", data)
 
 
@@ -133,7 +138,10 @@ def test_sign_in_redirects_to_next_and_the_header_shows_the_user(client, db_sess
     response = _sign_in(client, "li@example.test", next_path="/stores?lang=en")
     assert response.status_code == 303 and response.headers["location"] == "/stores?lang=en"
     assert "li" in client.get("/stores", headers=HTML).text
-    assert client.get("/account/sign-in?next=/vehicles", headers=HTML, follow_redirects=False).headers["location"] == "/vehicles"
+    assert (
+        client.get("/account/sign-in?next=/vehicles", headers=HTML, follow_redirects=False).headers["location"]
+        == "/vehicles"
+    )
 
 
 def test_lock_out_says_when_to_retry(client, db_session):
@@ -166,8 +174,9 @@ def test_sign_out_ends_the_session(client, db_session):
     db_session.commit()
     assert _sign_in(client, "li@example.test").status_code == 303
     session_token = _form_token(client, "/account")
-    response = client.post("/account/sign-out", data={"csrf_token": session_token}, headers=HTML,
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/account/sign-out", data={"csrf_token": session_token}, headers=HTML, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert SESSION_COOKIE not in client.cookies
     again = client.get("/account", headers=HTML, follow_redirects=False)
@@ -213,8 +222,9 @@ def test_open_redirect_is_refused(client, db_session):
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
-@pytest.mark.parametrize("path", ["/account/sign-in", "/account/sign-up", "/account/password-reset",
-                                  "/account/password-reset/confirm"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path", ["/account/sign-in", "/account/sign-up", "/account/password-reset", "/account/password-reset/confirm"]
+)
 def test_anonymous_forms_refuse_a_post_without_the_csrf_cookie_and_field(client, path):
     _form_token(client, path)
     no_field = client.post(f"{path}?lang=en", data={"identifier": "li@example.test"}, headers=HTML)
@@ -246,18 +256,28 @@ def test_password_reset_by_email_then_confirm_changes_the_password(client, db_se
     code = link.query.removeprefix("token=")
     assert f'value="{code}"' in client.get(confirm_url, headers=HTML).text  # the code is filled in
 
-    short = _post(client, "/account/password-reset/confirm", {"token": code, "password": "short",
-                                                              "password_confirm": "short"}, token_from=confirm_url)  # fmt: skip
+    short = _post(
+        client,
+        "/account/password-reset/confirm",
+        {"token": code, "password": "short", "password_confirm": "short"},
+        token_from=confirm_url,
+    )
     assert short.status_code == 422 and "Use at least 10 characters" in short.text
-    done = _post(client, "/account/password-reset/confirm", {"token": code, "password": "a-brand-new-password",
-                                                             "password_confirm": "a-brand-new-password"})  # fmt: skip
+    done = _post(
+        client,
+        "/account/password-reset/confirm",
+        {"token": code, "password": "a-brand-new-password", "password_confirm": "a-brand-new-password"},
+    )
     assert done.status_code == 303 and done.headers["location"] == "/account/sign-in?changed=1"
     assert "Your password has been changed" in client.get(done.headers["location"], headers=HTML).text
     assert _sign_in(client, "li@example.test", PASSWORD).status_code == 422
     assert _sign_in(client, "li@example.test", "a-brand-new-password").status_code == 303
 
-    used = _post(client, "/account/password-reset/confirm", {"token": code, "password": "another-new-password",
-                                                             "password_confirm": "another-new-password"})  # fmt: skip
+    used = _post(
+        client,
+        "/account/password-reset/confirm",
+        {"token": code, "password": "another-new-password", "password_confirm": "another-new-password"},
+    )
     assert used.status_code == 422 and "This reset code is invalid, used or expired" in used.text
 
 

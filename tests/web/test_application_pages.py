@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from forecourt.core import clock
 from tests.backoffice.helpers import events, sign_in
-from tests.finance.application_helpers import FAIR_ID, GOOD_ID, INCOME, NO_FILE_ID, NOW, Finance, applicant, make_finance
+from tests.finance.application_helpers import (
+    FAIR_ID,
+    GOOD_ID,
+    INCOME,
+    NO_FILE_ID,
+    NOW,
+    Finance,
+    applicant,
+    make_finance,
+)
 
 APPLY = "/finance/apply"
 REVIEW = "/backoffice/finance/review"
@@ -32,14 +41,28 @@ def _hidden(page: str, name: str) -> str:
     return html.unescape(found.group(1))
 
 
-def _post_form(client, fin, *, kind: str = "application", consents=("credit_check", "share_with_provider"),
-               lang: str = "en", **person):  # fmt: skip
+def _post_form(
+    client,
+    fin,
+    *,
+    kind: str = "application",
+    consents=("credit_check", "share_with_provider"),
+    lang: str = "en",
+    **person,
+):
     page = client.get(f"{APPLY}?quote={fin.quote}&lang={lang}")
     assert page.status_code == 200, page.text[:500]
-    data = {**applicant(**{k: v for k, v in person.items() if k == "id_number"}),
-            **{k: v for k, v in person.items() if k != "id_number"}}
-    data.update(csrf_token=_hidden(page.text, "csrf_token"), idempotency_key=_hidden(page.text, "idempotency_key"),
-                quote=fin.quote, kind=kind, **{f"consent_{p}": "yes" for p in consents})  # fmt: skip
+    data = {
+        **applicant(**{k: v for k, v in person.items() if k == "id_number"}),
+        **{k: v for k, v in person.items() if k != "id_number"},
+    }
+    data.update(
+        csrf_token=_hidden(page.text, "csrf_token"),
+        idempotency_key=_hidden(page.text, "idempotency_key"),
+        quote=fin.quote,
+        kind=kind,
+        **{f"consent_{p}": "yes" for p in consents},
+    )
     return client.post(APPLY, data=data, follow_redirects=False)
 
 
@@ -50,13 +73,18 @@ def _clean(text: str) -> None:
 
 def test_the_form_needs_sign_in(client, fin):
     response = client.get(f"{APPLY}?quote={fin.quote}", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("/account/sign-in?next=/finance/apply")
+    assert response.status_code == 303 and response.headers["location"].startswith(
+        "/account/sign-in?next=/finance/apply"
+    )
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ("Apply for finance", "soft inquiry", "Pre-qualify (soft check)", "Date of birth")),
-    ("zh-Hans", ("软查询", "本人授权", "征信机构")),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ("Apply for finance", "soft inquiry", "Pre-qualify (soft check)", "Date of birth")),
+        ("zh-Hans", ("软查询", "本人授权", "征信机构")),
+    ],
+)
 def test_the_form_shows_the_quote_and_the_consent_texts(client, fin, lang, words):
     sign_in(client, fin.users["shopper"])
     page = client.get(f"{APPLY}?quote={fin.quote}&lang={lang}")
@@ -114,8 +142,9 @@ def test_prequalify_button_makes_a_soft_check(client, fin):
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_field_errors_and_missing_consent_are_shown_without_echoing_the_id(client, fin, lang):
     sign_in(client, fin.users["shopper"])
-    response = _post_form(client, fin, consents=("credit_check",), date_of_birth="1990-03-08", lang=lang,
-                          id_number=GOOD_ID)  # fmt: skip
+    response = _post_form(
+        client, fin, consents=("credit_check",), date_of_birth="1990-03-08", lang=lang, id_number=GOOD_ID
+    )
     # Field errors come first (the consents are checked once the details are right).
     assert response.status_code == 422
     assert 'id="date_of_birth-error"' in response.text and 'aria-invalid="true"' in response.text
@@ -129,9 +158,15 @@ def test_field_errors_and_missing_consent_are_shown_without_echoing_the_id(clien
 def test_a_double_submit_applies_once(client, fin, db_session):
     sign_in(client, fin.users["shopper"])
     page = client.get(f"{APPLY}?quote={fin.quote}")
-    data = {**applicant(), "csrf_token": _hidden(page.text, "csrf_token"), "quote": fin.quote, "kind": "application",
-            "idempotency_key": _hidden(page.text, "idempotency_key"), "consent_credit_check": "yes",
-            "consent_share_with_provider": "yes"}  # fmt: skip
+    data = {
+        **applicant(),
+        "csrf_token": _hidden(page.text, "csrf_token"),
+        "quote": fin.quote,
+        "kind": "application",
+        "idempotency_key": _hidden(page.text, "idempotency_key"),
+        "consent_credit_check": "yes",
+        "consent_share_with_provider": "yes",
+    }
     first = client.post(APPLY, data=data, follow_redirects=False)
     second = client.post(APPLY, data=data, follow_redirects=False)
     assert first.headers["location"] == second.headers["location"]
@@ -185,9 +220,11 @@ def test_officer_opens_reveals_and_decides(client, fin, db_session):
 
     refused = client.post(f"{REVIEW}/{reference}/decision?lang=en", data={"csrf_token": csrf, "outcome": "approved"})
     assert refused.status_code == 422 and 'id="reason-error"' in refused.text
-    decided = client.post(f"{REVIEW}/{reference}/decision", data={"csrf_token": csrf, "outcome": "approved",
-                                                                 "reason": "Bank statements checked"},
-                          follow_redirects=False)  # fmt: skip
+    decided = client.post(
+        f"{REVIEW}/{reference}/decision",
+        data={"csrf_token": csrf, "outcome": "approved", "reason": "Bank statements checked"},
+        follow_redirects=False,
+    )
     assert decided.status_code == 303 and decided.headers["location"].endswith("?done=decided")
     after = client.get(decided.headers["location"] + "&lang=zh-Hans")
     assert after.status_code == 200 and 'id="overrides"' in after.text and "Bank statements checked" in after.text
@@ -201,7 +238,12 @@ def test_store_staff_see_the_masked_detail_and_cannot_decide(client, fin, db_ses
     page = client.get(f"{REVIEW}/{reference}?lang=en")
     assert page.status_code == 200 and "Zhang Wei" not in page.text and 'id="decide"' not in page.text
     _clean(page.text)
-    assert client.post(f"{REVIEW}/{reference}/decision", data={"csrf_token": csrf, "outcome": "approved",
-                                                               "reason": "trust me please"}).status_code == 403
+    assert (
+        client.post(
+            f"{REVIEW}/{reference}/decision",
+            data={"csrf_token": csrf, "outcome": "approved", "reason": "trust me please"},
+        ).status_code
+        == 403
+    )
     assert client.post(f"{REVIEW}/{reference}/reveal", data={"csrf_token": csrf}).status_code == 403
     assert events(db_session, "credit_application.viewed") == []

@@ -35,8 +35,14 @@ def _import_file(trim: str, serial: int) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    good = {"vin": build_vin("LVS", "HCAMB", 2018, "Z", serial), "trim": trim, "store": "gz-tianhe",
-            "model_year": "2018", "mileage_km": "10", "list_price": "199800.00"}
+    good = {
+        "vin": build_vin("LVS", "HCAMB", 2018, "Z", serial),
+        "trim": trim,
+        "store": "gz-tianhe",
+        "model_year": "2018",
+        "mileage_km": "10",
+        "list_price": "199800.00",
+    }
     bad = {**good, "vin": build_vin("LVS", "HCAMB", 2018, "Z", serial + 1), "list_price": "lots"}
     writer.writerows([good, bad])
     return buffer.getvalue().encode()
@@ -79,8 +85,9 @@ def test_staff_edits_a_price_and_imports_a_file(browser: Any, backoffice_server:
     problems[:] = [p for p in problems if "422" not in p]  # the invalid edit answers 422 on purpose
 
     page.goto(f"{server}/backoffice/imports")
-    page.locator("#file").set_input_files(files=[{"name": "stock.csv", "mimeType": "text/csv",
-                                                  "buffer": _import_file(car["trim"]["code"], serial)}])
+    page.locator("#file").set_input_files(
+        files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": _import_file(car["trim"]["code"], serial)}]
+    )
     page.locator(".bo-upload button[type=submit]").click()
     expect(page.locator("#created")).to_have_text("1")
     expect(page.locator("#rejected")).to_have_text("1")

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
-    url, vin = demo_database(tmp_path_factory.mktemp("consent"), vehicles=30,
-                             then=lambda session: session.scalars(select(Vehicle.vin).limit(1)).one())  # fmt: skip
+    url, vin = demo_database(
+        tmp_path_factory.mktemp("consent"),
+        vehicles=30,
+        then=lambda session: session.scalars(select(Vehicle.vin).limit(1)).one(),
+    )
     with serving_database(url) as base_url:
         yield base_url, url, vin
 
@@ -81,8 +84,9 @@ def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser
     page.get_by_role("button", name="Change my tracking choice").click()
     banner.get_by_role("button", name="Decline").click()
     assert _eventually(lambda: _count(database, mine), lambda n: n == 0) == 0  # measured events deleted
-    declined = select(func.count()).select_from(Visitor).where(Visitor.visitor_id == visitor,
-                                                               Visitor.consent == "declined")  # fmt: skip
+    declined = (
+        select(func.count()).select_from(Visitor).where(Visitor.visitor_id == visitor, Visitor.consent == "declined")
+    )
     assert _eventually(lambda: _count(database, declined), lambda n: n == 1) == 1
     assert problems == []
     context.close()

@@ -13,8 +13,17 @@ TOKEN = "a" * 43
 
 def _request(cookie: str | None = None, scheme: str = "http") -> Request:
     headers = [(b"cookie", f"{csrf.COOKIE}={cookie}".encode())] if cookie is not None else []
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "scheme": scheme,
-                    "server": ("testserver", 443 if scheme == "https" else 80), "query_string": b""})  # fmt: skip
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": headers,
+            "scheme": scheme,
+            "server": ("testserver", 443 if scheme == "https" else 80),
+            "query_string": b"",
+        }
+    )
 
 
 def test_a_new_token_is_random_and_url_safe():

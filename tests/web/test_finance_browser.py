@@ -33,13 +33,25 @@ pytestmark = pytest.mark.browser
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Guangzhou, inside the demo programs' validity
 PRODUCTS = ["cash", "loan", "balloon", "lease", "lease_to_own"]
-PRODUCT_NAMES = {"cash": "Cash", "loan": "Loan", "balloon": "Balloon loan", "lease": "Lease",
-                 "lease_to_own": "Lease-to-own"}  # fmt: skip
+PRODUCT_NAMES = {
+    "cash": "Cash",
+    "loan": "Loan",
+    "balloon": "Balloon loan",
+    "lease": "Lease",
+    "lease_to_own": "Lease-to-own",
+}
 MILEAGE = 20_000
 ROWS = 6  # monthly payment, due at signing, total cost, APR, annualised rate, next step
-APPLICANT = {"full_name": "Zhang Wei", "date_of_birth": "1990-03-07", "address": "88 Tianhe Road, Guangzhou",
-             "employer": "Pearl River Shipping", "employment_months": "48", "monthly_income": "40000",
-             "monthly_housing_cost": "2000", "monthly_other_debts": "0"}  # fmt: skip
+APPLICANT = {
+    "full_name": "Zhang Wei",
+    "date_of_birth": "1990-03-07",
+    "address": "88 Tianhe Road, Guangzhou",
+    "employer": "Pearl River Shipping",
+    "employment_months": "48",
+    "monthly_income": "40000",
+    "monthly_housing_cost": "2000",
+    "monthly_other_debts": "0",
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +66,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
 
 def _finance_demo_and_two_mondeos(session: Session) -> list[str]:
     ensure_finance_demo(session)
-    return list(session.scalars(
-        select(Vehicle.vin).join(Trim, Vehicle.trim_id == Trim.id).join(VehicleModel, Trim.model_id == VehicleModel.id)
-        .where(VehicleModel.code == "mondeo", Trim.code != NEV_TRIMS["mondeo"], Vehicle.status == "available",
-               Vehicle.is_test_drive_fleet.is_(False))
-        .order_by(Vehicle.vin).limit(2)))  # fmt: skip
+    return list(
+        session.scalars(
+            select(Vehicle.vin)
+            .join(Trim, Vehicle.trim_id == Trim.id)
+            .join(VehicleModel, Trim.model_id == VehicleModel.id)
+            .where(
+                VehicleModel.code == "mondeo",
+                Trim.code != NEV_TRIMS["mondeo"],
+                Vehicle.status == "available",
+                Vehicle.is_test_drive_fleet.is_(False),
+            )
+            .order_by(Vehicle.vin)
+            .limit(2)
+        )
+    )
 
 
 def _shot(page: Any, name: str) -> None:
@@ -110,8 +132,12 @@ def _check_comparison(page: Any, server: str, reference: str, lang: str) -> dict
     headers = table.locator("thead th")
     expect(headers).to_have_count(1 + len(PRODUCTS))
     expect(table.locator("tbody tr")).to_have_count(ROWS)
-    rows = {key: table.locator("tbody tr").nth(i) for i, key in enumerate(
-        ("monthly_payment", "due_at_signing", "total_cost", "apr", "annualised_rate", "next_step"))}  # fmt: skip
+    rows = {
+        key: table.locator("tbody tr").nth(i)
+        for i, key in enumerate(
+            ("monthly_payment", "due_at_signing", "total_cost", "apr", "annualised_rate", "next_step")
+        )
+    }
     for column, product in enumerate(doc["products"]):
         if lang == "en":
             expect(headers.nth(column + 1)).to_have_text(PRODUCT_NAMES[product["product"]])
@@ -130,7 +156,8 @@ def _check_comparison(page: Any, server: str, reference: str, lang: str) -> dict
             else:
                 assert shown.endswith("%") and Decimal(shown[:-1]) == Decimal(str(product[rate])), (rate, shown)
         expect(cells["next_step"].locator("a.prequalify")).to_have_attribute(
-            "href", f"/finance/apply?quote={product['reference']}")  # fmt: skip
+            "href", f"/finance/apply?quote={product['reference']}"
+        )
         # Each financed product has its own section, named by its quote reference, with its disclosure boxes.
         section = page.locator(f"#product-{product['product']}")
         expect(section).to_contain_text(product["reference"])
@@ -141,7 +168,9 @@ def _check_comparison(page: Any, server: str, reference: str, lang: str) -> dict
     loan_boxes = page.locator("#product-loan .disclosure-box")
     expect(loan_boxes.first).to_contain_text(f"{Decimal(str(loan['apr']))}%")
     expect(page.locator("#product-loan table.schedule").first).to_be_visible()
-    schedule = [_amount(t) for t in page.locator("#product-loan table.schedule tbody td:nth-child(2)").all_inner_texts()]
+    schedule = [
+        _amount(t) for t in page.locator("#product-loan table.schedule tbody td:nth-child(2)").all_inner_texts()
+    ]
     assert Decimal(str(loan["monthly_payment"])) in schedule, schedule
     return doc
 
@@ -279,7 +308,9 @@ def test_the_comparison_in_chinese(browser: Any, live: tuple[str, list[str]]) ->
         expect(page.locator("h1")).to_contain_text(reference)
         doc = _check_comparison(page, server, reference, "zh-Hans")
         monthly = page.locator("#quote-comparison tbody tr").first.locator("td").nth(1).inner_text()
-        assert monthly.strip().startswith("¥") and _amount(monthly) == Decimal(str(doc["products"][1]["monthly_payment"]))
+        assert monthly.strip().startswith("¥") and _amount(monthly) == Decimal(
+            str(doc["products"][1]["monthly_payment"])
+        )
         expect(page.locator("#print-pdf")).to_have_attribute("href", f"/quotes/{reference}.pdf?lang=zh-Hans")
         pdf = page.request.get(f"{server}/quotes/{reference}.pdf?lang=zh-Hans")
         assert pdf.status == 200 and pdf.headers["content-type"].startswith("application/pdf")

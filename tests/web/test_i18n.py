@@ -92,17 +92,23 @@ def _catalog(lang_dir: str):
 
 def test_every_message_in_the_code_is_translated_into_chinese():
     """Extract the msgids as pybabel would; each must have a current (non-fuzzy) Chinese translation."""
-    method_map = [("web/**.py", "python"), ("catalog/pages.py", "python"), ("accounts/pages.py", "python"), ("web/templates/**.html", "jinja2")]
+    method_map = [
+        ("web/**.py", "python"),
+        ("catalog/pages.py", "python"),
+        ("accounts/pages.py", "python"),
+        ("web/templates/**.html", "jinja2"),
+    ]
     extracted = {
         message if isinstance(message, str) else message[0]
         for _, _, message, _, _ in extract_from_dir(str(SRC), method_map)
     }
     catalog = _catalog("zh_Hans")
     untranslated = sorted(
-        msgid for msgid in extracted
-        if not (entry := catalog.get(msgid)) or entry.fuzzy or not all(
-            entry.string if isinstance(entry.string, tuple) else [entry.string]
-        )
+        msgid
+        for msgid in extracted
+        if not (entry := catalog.get(msgid))
+        or entry.fuzzy
+        or not all(entry.string if isinstance(entry.string, tuple) else [entry.string])
     )
     assert not untranslated, f"untranslated (see web/babel.cfg for the commands): {untranslated}"
 

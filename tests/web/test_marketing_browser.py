@@ -27,8 +27,11 @@ NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with clock.pinned(NOW):
-        url, _ = demo_database(tmp_path_factory.mktemp("marketing"), vehicles=50,
-                               then=lambda session: load_marketing_demo(session, visitors=6_000))  # fmt: skip
+        url, _ = demo_database(
+            tmp_path_factory.mktemp("marketing"),
+            vehicles=50,
+            then=lambda session: load_marketing_demo(session, visitors=6_000),
+        )
     with serving_database(url) as base_url:
         yield base_url
 
@@ -48,8 +51,14 @@ def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str)
     page.wait_for_url(re.compile(r"/backoffice/marketing\?from="))
     expect(page.locator("h1")).to_have_text("Marketing")
     expect(page.locator("nav.bo-nav a[aria-current=page]")).to_have_text("Marketing")
-    for chart in ("#funnel-chart", "#model-chart", "#drive-cost-chart", "#sale-cost-chart", "#conversion-chart",
-                  "#spend-chart"):
+    for chart in (
+        "#funnel-chart",
+        "#model-chart",
+        "#drive-cost-chart",
+        "#sale-cost-chart",
+        "#conversion-chart",
+        "#spend-chart",
+    ):
         expect(page.locator(chart)).to_be_visible()
         assert page.locator(f"{chart} rect, {chart} polyline").count() > 0, chart
     expect(page.locator("#model-chart")).to_have_attribute("role", "img")

@@ -50,12 +50,17 @@ def _orders(session: Session) -> list[Order]:
 def _reserve_form(client, quote_reference: str, lang: str = "en") -> dict[str, str]:
     page = client.get(f"/orders/new?quote={quote_reference}&lang={lang}")
     assert page.status_code == 200, page.text[:800]
-    return {"csrf_token": _hidden(page.text, "csrf_token"), "idempotency_key": _hidden(page.text, "idempotency_key"),
-            "quote": _hidden(page.text, "quote"), "payment_method": "demo-card-ok"}  # fmt: skip
+    return {
+        "csrf_token": _hidden(page.text, "csrf_token"),
+        "idempotency_key": _hidden(page.text, "idempotency_key"),
+        "quote": _hidden(page.text, "quote"),
+        "payment_method": "demo-card-ok",
+    }
 
 
-@pytest.mark.parametrize(("lang", "heading", "deposit"), [("en", "Reserve this car", "CN¥5,000.00"),
-                                                          ("zh-Hans", None, "¥5,000.00")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("lang", "heading", "deposit"), [("en", "Reserve this car", "CN¥5,000.00"), ("zh-Hans", None, "¥5,000.00")]
+)
 def test_the_reserve_page_shows_the_deposit_and_terms(client, db_session, world, lang, heading, deposit):
     quote = _quote(db_session, world)
     sign_in(client, world.users["buyer"])
@@ -92,8 +97,11 @@ def test_reserve_double_submit_makes_one_order_and_shows_it(client, db_session, 
     assert "If you cancel now you get your whole deposit of CN¥5,000.00 back." in page.text
     assert rows[0].reference in mine.text
     with clock.pinned(NOW):  # without the form's CSRF token nothing happens
-        forged = client.post("/orders/new", data={**data, "csrf_token": "forged", "idempotency_key": "another-key-1"},
-                             follow_redirects=False)  # fmt: skip
+        forged = client.post(
+            "/orders/new",
+            data={**data, "csrf_token": "forged", "idempotency_key": "another-key-1"},
+            follow_redirects=False,
+        )
     assert forged.status_code == 403 and len(_orders(db_session)) == 1
 
 
@@ -138,14 +146,18 @@ def test_the_buyer_cancels_after_the_cooling_off_and_sees_the_refund(client, db_
     quote = _quote(db_session, world)
     sign_in(client, world.users["buyer"])
     with clock.pinned(NOW):
-        location = client.post("/orders/new", data=_reserve_form(client, quote.reference),
-                               follow_redirects=False).headers["location"]  # fmt: skip
+        location = client.post(
+            "/orders/new", data=_reserve_form(client, quote.reference), follow_redirects=False
+        ).headers["location"]
     reference = location.split("/")[2].split("?")[0]
     with clock.pinned(NOW + timedelta(days=4)):
         page = client.get(f"/orders/{reference}?lang=en")
         assert "you get CN¥2,500.00 of your CN¥5,000.00 deposit back; CN¥2,500.00 is kept" in page.text
-        cancelled = client.post(f"/orders/{reference}/cancel", follow_redirects=False,
-                                data={"csrf_token": _hidden(page.text, "csrf_token"), "reason": "found another"})  # fmt: skip
+        cancelled = client.post(
+            f"/orders/{reference}/cancel",
+            follow_redirects=False,
+            data={"csrf_token": _hidden(page.text, "csrf_token"), "reason": "found another"},
+        )
         assert cancelled.status_code == 303 and cancelled.headers["location"].endswith("notice=cancelled")
         after = client.get(f"/orders/{reference}?lang=zh-Hans")
     assert after.status_code == 200 and 'id="refunded">¥2,500.00' in after.text and 'id="cancel"' not in after.text
@@ -159,11 +171,14 @@ def test_shopper_pages_are_for_the_buyer_only(client, db_session, world):
     with clock.pinned(NOW):
         for path in ("/orders", f"/orders/new?quote={quote.reference}", "/orders/ORANYTHING"):
             response = client.get(path, follow_redirects=False)
-            assert response.status_code == 303 and response.headers["location"].startswith("/account/sign-in?next=/orders")
+            assert response.status_code == 303 and response.headers["location"].startswith(
+                "/account/sign-in?next=/orders"
+            )
     sign_in(client, world.users["buyer"])
     with clock.pinned(NOW):
-        location = client.post("/orders/new", data=_reserve_form(client, quote.reference),
-                               follow_redirects=False).headers["location"]  # fmt: skip
+        location = client.post(
+            "/orders/new", data=_reserve_form(client, quote.reference), follow_redirects=False
+        ).headers["location"]
     reference = location.split("/")[2].split("?")[0]
     client.cookies.clear()
     csrf = sign_in(client, world.users["other"])
@@ -198,11 +213,15 @@ def test_staff_list_confirm_and_complete_an_order(client, db_session, world, lan
         detail = client.get(f"/backoffice/orders/{reference}")
         csrf = _hidden(detail.text, "csrf_token")
         assert 'id="confirm"' in detail.text and 'id="refund"' in detail.text
-        confirmed = client.post(f"/backoffice/orders/{reference}/confirm", data={"csrf_token": csrf}, follow_redirects=False)
+        confirmed = client.post(
+            f"/backoffice/orders/{reference}/confirm", data={"csrf_token": csrf}, follow_redirects=False
+        )
         assert confirmed.status_code == 303 and confirmed.headers["location"].endswith("done=confirmed")
         page = client.get(confirmed.headers["location"])
         assert 'id="complete"' in page.text and 'id="confirm"' not in page.text
-        completed = client.post(f"/backoffice/orders/{reference}/complete", data={"csrf_token": csrf}, follow_redirects=False)
+        completed = client.post(
+            f"/backoffice/orders/{reference}/complete", data={"csrf_token": csrf}, follow_redirects=False
+        )
         assert completed.status_code == 303
         done = client.get(completed.headers["location"])
     assert 'id="complete"' not in done.text and 'id="cancel"' not in done.text
@@ -222,8 +241,11 @@ def test_staff_see_why_a_financed_order_cannot_be_confirmed_and_cancel_it_in_ful
         csrf = _hidden(detail.text, "csrf_token")
         refused = client.post(f"/backoffice/orders/{reference}/confirm?lang=en", data={"csrf_token": csrf})
         assert refused.status_code == 409 and 'data-code="finance_not_approved"' in refused.text
-        cancelled = client.post(f"/backoffice/orders/{reference}/cancel", data={"csrf_token": csrf, "reason": "stock"},
-                                follow_redirects=False)  # fmt: skip
+        cancelled = client.post(
+            f"/backoffice/orders/{reference}/cancel",
+            data={"csrf_token": csrf, "reason": "stock"},
+            follow_redirects=False,
+        )
         assert cancelled.status_code == 303 and cancelled.headers["location"].endswith("done=cancelled")
     order = _orders(db_session)[0]
     assert (order.status, order.refunded_amount, order.cancel_reason) == ("cancelled", 10000, "stock")

@@ -38,8 +38,14 @@ def _get(client, url, headers=None, **kwargs):
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
-        ("en", ['<html lang="en">', "Find your next car", "Mondeo", "From CN¥179,800.00", "Guangzhou", "Store gz-tianhe"]),
-        ("zh-Hans", ['<html lang="zh-Hans">', "找到您的下一辆车", "蒙迪欧", "¥179,800.00 起", "广州", "门店 gz-tianhe"]),
+        (
+            "en",
+            ['<html lang="en">', "Find your next car", "Mondeo", "From CN¥179,800.00", "Guangzhou", "Store gz-tianhe"],
+        ),
+        (
+            "zh-Hans",
+            ['<html lang="zh-Hans">', "找到您的下一辆车", "蒙迪欧", "¥179,800.00 起", "广州", "门店 gz-tianhe"],
+        ),
     ],
 )
 def test_home_in_both_languages(client, stock, lang, expected):
@@ -109,8 +115,21 @@ def test_unknown_parameters_such_as_tracking_tags_are_ignored(client, stock):
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
-        ("en", ["Kuga <span", "Offer price", "CN¥239,800.00", "<s>CN¥249,800.00</s>", "You save", "CN¥10,000.00",
-                "1,200 km", "6.5 L/100 km", "1 Test Road", "Available"]),
+        (
+            "en",
+            [
+                "Kuga <span",
+                "Offer price",
+                "CN¥239,800.00",
+                "<s>CN¥249,800.00</s>",
+                "You save",
+                "CN¥10,000.00",
+                "1,200 km",
+                "6.5 L/100 km",
+                "1 Test Road",
+                "Available",
+            ],
+        ),
         ("zh-Hans", ["翼虎 <span", "优惠价", "¥239,800.00", "节省", "1,200公里", "测试路1号", "在售", "规格参数"]),
     ],
 )

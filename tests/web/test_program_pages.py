@@ -19,11 +19,28 @@ from tests.factories import make_small_catalog, make_user
 from tests.finance.factories import make_provider, make_residuals, make_standard_programs
 
 PAGES = "/backoffice/finance"
-FORM = {"code": "loan-24-kuga", "product": "loan", "name_en": "Kuga 24-month loan", "name_zh": "翼虎 24期贷款",
-        "model_code": "kuga", "trim_code": "", "term_months": "24", "credit_tier": "*", "annual_rate": "0.0399",
-        "money_factor": "", "subvention_rate": "0", "subvention_by": "", "min_down_percent": "0.2",
-        "max_balloon_percent": "0", "fee": "0.00", "cash_rebate": "0.00", "purchase_price": "0.00",
-        "disposition_fee": "0.00", "valid_from": "2026-01-01", "valid_to": "2027-12-31"}  # fmt: skip
+FORM = {
+    "code": "loan-24-kuga",
+    "product": "loan",
+    "name_en": "Kuga 24-month loan",
+    "name_zh": "翼虎 24期贷款",
+    "model_code": "kuga",
+    "trim_code": "",
+    "term_months": "24",
+    "credit_tier": "*",
+    "annual_rate": "0.0399",
+    "money_factor": "",
+    "subvention_rate": "0",
+    "subvention_by": "",
+    "min_down_percent": "0.2",
+    "max_balloon_percent": "0",
+    "fee": "0.00",
+    "cash_rebate": "0.00",
+    "purchase_price": "0.00",
+    "disposition_fee": "0.00",
+    "valid_from": "2026-01-01",
+    "valid_to": "2027-12-31",
+}
 
 
 @dataclass
@@ -42,11 +59,13 @@ def people(db_session: Session) -> People:
     make_standard_programs(db_session, provider, "mondeo")
     make_residuals(db_session, provider, "mondeo")
     store = catalog["stores"]["gz-tianhe"]
-    found = People(finance=make_user(db_session, roles=[("finance_officer", None)]),
-                   store_finance=make_user(db_session, roles=[("finance_officer", store.id)]),
-                   staff=make_user(db_session, roles=[("store_staff", store.id)]),
-                   shopper=make_user(db_session, roles=[("shopper", None)]),
-                   admin=make_user(db_session, roles=[("admin", None)]))  # fmt: skip
+    found = People(
+        finance=make_user(db_session, roles=[("finance_officer", None)]),
+        store_finance=make_user(db_session, roles=[("finance_officer", store.id)]),
+        staff=make_user(db_session, roles=[("store_staff", store.id)]),
+        shopper=make_user(db_session, roles=[("shopper", None)]),
+        admin=make_user(db_session, roles=[("admin", None)]),
+    )
     db_session.commit()
     return found
 
@@ -74,10 +93,13 @@ def _versions(session: Session, code: str) -> list[tuple[int, bool]]:
     return [(version, current) for version, current in session.execute(statement.order_by(RateProgram.version))]
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ["Rate programs", "Mondeo", "Export as CSV", "Residual values", "Lease to own"]),
-    ("zh-Hans", ["蒙迪欧", 'lang="zh-Hans"']),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["Rate programs", "Mondeo", "Export as CSV", "Residual values", "Lease to own"]),
+        ("zh-Hans", ["蒙迪欧", 'lang="zh-Hans"']),
+    ],
+)
 def test_pages_render_in_both_languages(client, people, lang, words):
     sign_in(client, people.finance)
     listing = _get(client, f"{PAGES}/programs?lang={lang}")
@@ -95,7 +117,9 @@ def test_list_filters(client, people):
     sign_in(client, people.finance)
     leases = _get(client, f"{PAGES}/programs?product=lease")
     assert "lease-36" in leases and "loan-36" not in leases
-    assert "loan-12" in _get(client, f"{PAGES}/programs?term=12") and "loan-24" not in _get(client, f"{PAGES}/programs?term=12")
+    assert "loan-12" in _get(client, f"{PAGES}/programs?term=12") and "loan-24" not in _get(
+        client, f"{PAGES}/programs?term=12"
+    )
     bad = client.get(f"{PAGES}/programs?term=abc&on=tomorrow")
     assert bad.status_code == 422 and 'id="term-error"' in bad.text and 'id="on-error"' in bad.text
 
@@ -103,8 +127,9 @@ def test_list_filters(client, people):
 def test_create_with_errors_on_the_page_then_succeed(client, db_session, people):
     sign_in(client, people.finance)
     csrf = _csrf(_get(client, f"{PAGES}/programs/new"))
-    refused = client.post(f"{PAGES}/programs/new", data={**FORM, "csrf_token": csrf, "annual_rate": "3.99",
-                                                          "fee": "12.345"})  # fmt: skip
+    refused = client.post(
+        f"{PAGES}/programs/new", data={**FORM, "csrf_token": csrf, "annual_rate": "3.99", "fee": "12.345"}
+    )
     assert refused.status_code == 422
     assert 'id="annual_rate-error"' in refused.text and "0.0399 (3.99%)" in refused.text
     assert 'id="fee-error"' in refused.text and "at most two decimal places" in refused.text
@@ -127,7 +152,10 @@ def test_new_version_unchanged_and_retire(client, db_session, people):
     sign_in(client, people.finance)
     page = _get(client, f"{PAGES}/programs/loan-36")
     csrf = _csrf(page)
-    form = {name: html.unescape(value) for name, value in re.findall(r'<input id="\w+" name="(\w+)" type="\w+" value="([^"]*)"', page)}
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input id="\w+" name="(\w+)" type="\w+" value="([^"]*)"', page)
+    }
     form.update(product="loan", model_code="mondeo", subvention_by="", csrf_token=csrf)
     same = client.post(f"{PAGES}/programs/loan-36", data=form, follow_redirects=False)
     assert same.headers["location"].endswith("?unchanged=1") and _versions(db_session, "loan-36") == [(1, True)]
@@ -148,28 +176,42 @@ def test_import_shows_every_problem_and_writes_nothing_then_imports(client, db_s
     sign_in(client, people.finance)
     csrf = _csrf(_get(client, f"{PAGES}/programs/import"))
     before = db_session.scalar(select(func.count()).select_from(RateProgram))
-    bad = ("code,product,name_en,name_zh,term_months,annual_rate,valid_from,valid_to\n"
-           "loan-72,loan,Loan,贷款,72,0.05,2026-01-01,2027-12-31\n"
-           "loan-84,loan,Loan,贷款,84,5,2026-01-01,2027-12-31\n"
-           "loan-96,loan,Loan,贷款,960,0.05,2026-01-01,2027-12-31\n")  # fmt: skip
-    refused = client.post(f"{PAGES}/programs/import", data={"csrf_token": csrf},
-                          files={"file": ("programs.csv", bad.encode(), "text/csv")})  # fmt: skip
+    bad = (
+        "code,product,name_en,name_zh,term_months,annual_rate,valid_from,valid_to\n"
+        "loan-72,loan,Loan,贷款,72,0.05,2026-01-01,2027-12-31\n"
+        "loan-84,loan,Loan,贷款,84,5,2026-01-01,2027-12-31\n"
+        "loan-96,loan,Loan,贷款,960,0.05,2026-01-01,2027-12-31\n"
+    )
+    refused = client.post(
+        f"{PAGES}/programs/import",
+        data={"csrf_token": csrf},
+        files={"file": ("programs.csv", bad.encode(), "text/csv")},
+    )
     assert refused.status_code == 422 and 'id="problems"' in refused.text
     assert re.search(r"<td class=\"num\">3</td><td>annual_rate</td><td>loan-84</td>", refused.text)
     assert re.search(r"<td class=\"num\">4</td><td>term_months</td><td>loan-96</td>", refused.text)
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(RateProgram)) == before
 
-    zh = client.post(f"{PAGES}/programs/import?lang=zh-Hans", data={"csrf_token": csrf},
-                     files={"file": ("programs.csv", bad.encode(), "text/csv")})  # fmt: skip
+    zh = client.post(
+        f"{PAGES}/programs/import?lang=zh-Hans",
+        data={"csrf_token": csrf},
+        files={"file": ("programs.csv", bad.encode(), "text/csv")},
+    )
     assert zh.status_code == 422 and 'id="problems"' in zh.text
 
     good = bad.replace(",5,", ",0.05,").replace(",960,", ",96,")
-    imported = client.post(f"{PAGES}/programs/import", data={"csrf_token": csrf},
-                           files={"file": ("programs.csv", good.encode(), "text/csv")})  # fmt: skip
+    imported = client.post(
+        f"{PAGES}/programs/import",
+        data={"csrf_token": csrf},
+        files={"file": ("programs.csv", good.encode(), "text/csv")},
+    )
     assert imported.status_code == 200 and '<dd id="created">3</dd>' in imported.text
-    again = client.post(f"{PAGES}/programs/import", data={"csrf_token": csrf},
-                        files={"file": ("programs.csv", good.encode(), "text/csv")})  # fmt: skip
+    again = client.post(
+        f"{PAGES}/programs/import",
+        data={"csrf_token": csrf},
+        files={"file": ("programs.csv", good.encode(), "text/csv")},
+    )
     assert '<dd id="unchanged">3</dd>' in again.text and '<dd id="created">0</dd>' in again.text
     nothing = client.post(f"{PAGES}/programs/import?lang=en", data={"csrf_token": csrf})
     assert nothing.status_code == 422 and "Choose a CSV or YAML file" in nothing.text
@@ -179,18 +221,24 @@ def test_residual_import_page(client, people):
     sign_in(client, people.admin)
     csrf = _csrf(_get(client, f"{PAGES}/residuals"))
     bad = "model_code,term_months,annual_mileage,residual_percent\nkuga,36,10000,0.5\nkuga,36,20000,0.6\n"
-    refused = client.post(f"{PAGES}/residuals", data={"csrf_token": csrf},
-                          files={"file": ("residuals.csv", bad.encode(), "text/csv")})  # fmt: skip
+    refused = client.post(
+        f"{PAGES}/residuals", data={"csrf_token": csrf}, files={"file": ("residuals.csv", bad.encode(), "text/csv")}
+    )
     assert refused.status_code == 422 and "more driving must not raise the residual" in refused.text
     good = "residuals:\n- model_code: kuga\n  term_months: 36\n  annual_mileage: 10000\n  residual_percent: 0.57\n"
-    done = client.post(f"{PAGES}/residuals", data={"csrf_token": csrf},
-                       files={"file": ("residuals.yaml", good.encode(), "application/yaml")})  # fmt: skip
+    done = client.post(
+        f"{PAGES}/residuals",
+        data={"csrf_token": csrf},
+        files={"file": ("residuals.yaml", good.encode(), "application/yaml")},
+    )
     assert done.status_code == 200 and '<dd id="replaced">1</dd>' in done.text and "57%" in done.text
 
 
 def test_who_may_see_and_change(client, people):
     anonymous = client.get(f"{PAGES}/programs", follow_redirects=False)
-    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/account/sign-in?next=/backoffice/finance")
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith(
+        "/account/sign-in?next=/backoffice/finance"
+    )
     for who in (people.staff, people.shopper):
         sign_in(client, who)
         for url in ("/programs", "/programs/new", "/programs/loan-36", "/residuals"):
@@ -198,7 +246,7 @@ def test_who_may_see_and_change(client, people):
     csrf = sign_in(client, people.store_finance)
     listing = _get(client, f"{PAGES}/programs")
     assert "New program" not in listing and "Export as CSV" in listing
-    assert 'readonly' in _get(client, f"{PAGES}/programs/loan-36")
+    assert "readonly" in _get(client, f"{PAGES}/programs/loan-36")
     assert client.get(f"{PAGES}/programs/new").status_code == 403
     assert client.post(f"{PAGES}/programs/loan-36/retire", data={"csrf_token": csrf}).status_code == 403
     sign_in(client, people.admin)

@@ -33,8 +33,9 @@ def _post_quote(client, vin: str, **fields: str):
     return client.post("/quotes", data=data, follow_redirects=False)
 
 
-@pytest.mark.parametrize(("lang", "heading", "button"), [("en", "Finance this car", "Compare finance options"),
-                                                         ("zh-Hans", None, None)])
+@pytest.mark.parametrize(
+    ("lang", "heading", "button"), [("en", "Finance this car", "Compare finance options"), ("zh-Hans", None, None)]
+)
 def test_the_vehicle_page_has_the_payment_widget(client, lot, lang, heading, button):
     response = client.get(f"/vehicles/{lot.mondeo.vin}?lang={lang}")
     assert response.status_code == 200

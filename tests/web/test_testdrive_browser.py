@@ -32,8 +32,11 @@ STORE = "gz-self-service"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live server over the demo data with its accounts, and the VIN of a self-service fleet car."""
-    url, vin = demo_database(tmp_path_factory.mktemp("testdrive"), vehicles=200,
-                             then=lambda session: catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin)  # fmt: skip
+    url, vin = demo_database(
+        tmp_path_factory.mktemp("testdrive"),
+        vehicles=200,
+        then=lambda session: catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin,
+    )
     with serving_database(url) as base_url:
         yield base_url, vin
 
@@ -54,7 +57,9 @@ def test_a_shopper_books_a_self_service_drive_and_staff_hand_the_car_over(browse
         page.goto(f"{server}/vehicles/{vin}")
         page.locator("#book-test-drive").click()
         page.wait_for_url(re.compile(rf"/test-drives/book\?vin={vin}$"))
-        expect(page.locator("input[type=radio][name=kind][value=self_service]")).to_be_checked()  # the store's only kind
+        expect(
+            page.locator("input[type=radio][name=kind][value=self_service]")
+        ).to_be_checked()  # the store's only kind
         page.screenshot(path=str(SCREENSHOTS / "testdrive-book-en-desktop.png"), full_page=True)
 
         slot = page.locator('button.td-slot[value^="2026-12-03T"]').first  # the day after tomorrow, first free time
@@ -114,7 +119,9 @@ def test_a_shopper_books_a_self_service_drive_and_staff_hand_the_car_over(browse
         page.wait_for_url(re.compile(r"done=checked_in$"))
         expect(page.locator("#status")).to_contain_text("Completed")
         page.goto(f"{server}/backoffice/stores/{STORE}/test-drives?date=2026-12-03&view=week&lang=zh-Hans")
-        expect(page.locator(f'#calendar a[href="/backoffice/test-drives/{reference}"]')).to_have_class(re.compile("td-completed"))
+        expect(page.locator(f'#calendar a[href="/backoffice/test-drives/{reference}"]')).to_have_class(
+            re.compile("td-completed")
+        )
         page.screenshot(path=str(SCREENSHOTS / "testdrive-calendar-week-zh-Hans-desktop.png"), full_page=True)
         assert not problems, problems
         context.close()

@@ -30,7 +30,9 @@ class People:
     def __init__(self, session: Session, fleet: Fleet) -> None:
         stores = fleet.catalog["stores"]
         self.shopper = session.scalars(select(User).where(User.email == "driver@example.test")).one()
-        self.staff = make_user(session, roles=[("store_staff", stores["gz-tianhe"].id), ("store_staff", stores["gz-self"].id)])
+        self.staff = make_user(
+            session, roles=[("store_staff", stores["gz-tianhe"].id), ("store_staff", stores["gz-self"].id)]
+        )
         self.outsider = make_user(session, roles=[("store_staff", stores["sh-pudong"].id)])
         session.commit()
 
@@ -61,8 +63,16 @@ def _form(client, url: str) -> tuple[str, str]:
 
 def _hold(client, vin: str, start: str = SLOT, **fields: str) -> str:
     page, csrf = _form(client, f"{BOOK}?vin={vin}&kind={fields.get('kind', 'accompanied')}")
-    data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), "vin": vin, "kind": "accompanied",
-            "minutes": "60", "days": "1", "start": start, **fields}  # fmt: skip
+    data = {
+        "csrf_token": csrf,
+        "idempotency_key": _hidden(page, "idempotency_key"),
+        "vin": vin,
+        "kind": "accompanied",
+        "minutes": "60",
+        "days": "1",
+        "start": start,
+        **fields,
+    }
     response = client.post(BOOK, data=data, follow_redirects=False)
     assert response.status_code == 303, response.text[:800]
     return response.headers["location"].rsplit("/", 1)[1]
@@ -70,9 +80,17 @@ def _hold(client, vin: str, start: str = SLOT, **fields: str) -> str:
 
 def _verify(client, reference: str, id_number: str = HIGH_SCORE_ID) -> None:
     _, csrf = _form(client, f"/test-drives/{reference}")
-    response = client.post(f"/test-drives/{reference}/verify", follow_redirects=False, data={
-        "csrf_token": csrf, "full_name": "Li Lei", "id_number": id_number, "licence_expiry": "2030-01-01",
-        "licence_class": "C1"})  # fmt: skip
+    response = client.post(
+        f"/test-drives/{reference}/verify",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "full_name": "Li Lei",
+            "id_number": id_number,
+            "licence_expiry": "2030-01-01",
+            "licence_class": "C1",
+        },
+    )
     assert response.status_code == 303 and response.headers["location"].endswith("notice=verified"), response.text[:800]
 
 
@@ -112,8 +130,18 @@ def test_the_slot_picker_lists_free_times_by_day(client, fleet, lang, heading):
 def test_anonymous_shoppers_are_sent_to_sign_in_and_back(client, fleet, db_session):
     vin = fleet.dealer_cars[0].vin
     with clock.pinned(NOW):
-        picked = client.post(BOOK, data={"vin": vin, "kind": "accompanied", "minutes": "60", "start": SLOT,
-                                         "from": "2026-12-01", "to": "2026-12-14"}, follow_redirects=False)  # fmt: skip
+        picked = client.post(
+            BOOK,
+            data={
+                "vin": vin,
+                "kind": "accompanied",
+                "minutes": "60",
+                "start": SLOT,
+                "from": "2026-12-01",
+                "to": "2026-12-14",
+            },
+            follow_redirects=False,
+        )
         assert picked.status_code == 303
         assert picked.headers["location"].startswith("/account/sign-in?next=/test-drives/book%3Fvin%3D" + vin)
         for path in ("/test-drives", "/test-drives/TD23456789", "/backoffice/stores/gz-tianhe/test-drives"):
@@ -127,8 +155,15 @@ def test_a_double_submitted_slot_holds_one_car(client, fleet, people, db_session
     vin = fleet.dealer_cars[0].vin
     with clock.pinned(NOW):
         page, csrf = _form(client, f"{BOOK}?vin={vin}")
-        data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), "vin": vin,
-                "kind": "accompanied", "minutes": "60", "days": "1", "start": SLOT}  # fmt: skip
+        data = {
+            "csrf_token": csrf,
+            "idempotency_key": _hidden(page, "idempotency_key"),
+            "vin": vin,
+            "kind": "accompanied",
+            "minutes": "60",
+            "days": "1",
+            "start": SLOT,
+        }
         first = client.post(BOOK, data=data, follow_redirects=False)
         second = client.post(BOOK, data=data, follow_redirects=False)
         assert first.status_code == second.status_code == 303
@@ -145,9 +180,19 @@ def test_a_taken_slot_is_explained_on_the_page(client, fleet, people):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
         _hold(client, fleet.self_service_car.vin, kind="self_service")
-        response = client.post(BOOK, follow_redirects=False, data={
-            "csrf_token": _form(client, "/test-drives")[1], "idempotency_key": "another-key-123", "kind": "self_service",
-            "vin": fleet.self_service_car.vin, "days": "1", "start": SLOT, "lang": "zh-Hans"})  # fmt: skip
+        response = client.post(
+            BOOK,
+            follow_redirects=False,
+            data={
+                "csrf_token": _form(client, "/test-drives")[1],
+                "idempotency_key": "another-key-123",
+                "kind": "self_service",
+                "vin": fleet.self_service_car.vin,
+                "days": "1",
+                "start": SLOT,
+                "lang": "zh-Hans",
+            },
+        )
     assert response.status_code in (409, 422), response.text[:500]
     assert 'id="problem"' in response.text
 
@@ -162,9 +207,16 @@ def test_verification_errors_are_shown_beside_the_fields(client, fleet, people, 
         for field in ("full_name", "id_number", "licence_expiry", "licence_class"):
             assert f'id="{field}-error"' in empty.text
         assert 'aria-invalid="true"' in empty.text
-        bad_id = client.post(f"/test-drives/{reference}/verify", data={
-            "csrf_token": csrf, "full_name": "Li Lei", "id_number": "440106199003071230", "licence_expiry": "2030-01-01",
-            "licence_class": "C1"})  # fmt: skip
+        bad_id = client.post(
+            f"/test-drives/{reference}/verify",
+            data={
+                "csrf_token": csrf,
+                "full_name": "Li Lei",
+                "id_number": "440106199003071230",
+                "licence_expiry": "2030-01-01",
+                "licence_class": "C1",
+            },
+        )
     assert bad_id.status_code == 422 and 'id="id_number-error"' in bad_id.text
     assert "440106199003071230" not in bad_id.text  # never echoed
     if lang == "zh-Hans":
@@ -216,8 +268,9 @@ def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet,
         assert paid.status_code == 200 and "CN¥99.00" in paid.text
         cancel_page, csrf = _form(client, f"/test-drives/{reference}/cancel?lang=en")
         assert "CN¥99.00" in cancel_page and 'id="refund"' in cancel_page  # the refund, before the shopper agrees
-        cancelled = client.post(f"/test-drives/{reference}/cancel", data={"csrf_token": csrf, "reason": "busy"},
-                                follow_redirects=False)  # fmt: skip
+        cancelled = client.post(
+            f"/test-drives/{reference}/cancel", data={"csrf_token": csrf, "reason": "busy"}, follow_redirects=False
+        )
         assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/test-drives?cancelled={reference}"
         mine = client.get("/test-drives?lang=zh-Hans&cancelled=" + reference)
     booking = _booking(db_session, reference)
@@ -233,11 +286,15 @@ def test_reschedule_moves_the_drive(client, fleet, people, db_session):
         _confirm(client, reference)
         page, csrf = _form(client, f"/test-drives/{reference}/reschedule")
         assert 'value="2026-12-02T06:00:00+00:00"' in page
-        moved = client.post(f"/test-drives/{reference}/reschedule", data={"csrf_token": csrf, "start": LATER_SLOT},
-                            follow_redirects=False)  # fmt: skip
+        moved = client.post(
+            f"/test-drives/{reference}/reschedule",
+            data={"csrf_token": csrf, "start": LATER_SLOT},
+            follow_redirects=False,
+        )
         assert moved.status_code == 303 and moved.headers["location"].endswith("notice=moved")
-        refused = client.post(f"/test-drives/{reference}/reschedule", data={"csrf_token": csrf,
-                              "start": "2026-12-02T03:13:00+08:00"})  # fmt: skip
+        refused = client.post(
+            f"/test-drives/{reference}/reschedule", data={"csrf_token": csrf, "start": "2026-12-02T03:13:00+08:00"}
+        )
     assert _booking(db_session, reference).starts_at.isoformat() == "2026-12-02T06:00:00+00:00"
     assert refused.status_code == 422 and 'id="problem"' in refused.text
 
@@ -267,8 +324,10 @@ def test_staff_check_out_and_check_in_through_the_forms(client, fleet, people, d
     csrf = sign_in(client, people.staff)
     client.cookies.set("lang", lang)
     with clock.pinned(NOW):
-        early = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
-            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code})  # fmt: skip
+        early = client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            data={"csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code},
+        )
     assert early.status_code == 409 and 'data-code="outside_pickup_window"' in early.text  # on the page, not a 500
     with clock.pinned(NOW + timedelta(hours=26)):  # 10:00 on the 2nd, the drive's start
         for view in ("day", "week"):
@@ -277,20 +336,35 @@ def test_staff_check_out_and_check_in_through_the_forms(client, fleet, people, d
             assert "td-block td-confirmed" in calendar.text
         page = client.get(f"/backoffice/test-drives/{reference}")
         assert 'id="check-out"' in page.text and 'name="pickup_code"' in page.text
-        invalid = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
-            "csrf_token": csrf, "odometer_km": "lots", "energy_percent": "120", "pickup_code": code})  # fmt: skip
+        invalid = client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            data={"csrf_token": csrf, "odometer_km": "lots", "energy_percent": "120", "pickup_code": code},
+        )
         assert invalid.status_code == 422 and 'id="odometer_km-error"' in invalid.text
-        wrong = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
-            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": "00000000"})  # fmt: skip
+        wrong = client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            data={"csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": "00000000"},
+        )
         assert wrong.status_code == 422 and 'data-code="pickup_code_wrong"' in wrong.text
         assert _booking(db_session, reference).pickup_code_failures == 1  # kept with the refusal
-        out = client.post(f"/backoffice/test-drives/{reference}/check-out", follow_redirects=False, data={
-            "csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code})  # fmt: skip
+        out = client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            follow_redirects=False,
+            data={"csrf_token": csrf, "odometer_km": "100", "energy_percent": "90", "pickup_code": code},
+        )
         assert out.status_code == 303, out.text[:500]
         assert 'id="check-in"' in client.get(out.headers["location"]).text
     with clock.pinned(NOW + timedelta(hours=30)):
-        back = client.post(f"/backoffice/test-drives/{reference}/check-in", follow_redirects=False, data={
-            "csrf_token": csrf, "odometer_km": "180", "energy_percent": "70", "damage_notes": "scratch, rear left"})  # fmt: skip
+        back = client.post(
+            f"/backoffice/test-drives/{reference}/check-in",
+            follow_redirects=False,
+            data={
+                "csrf_token": csrf,
+                "odometer_km": "180",
+                "energy_percent": "70",
+                "damage_notes": "scratch, rear left",
+            },
+        )
         assert back.status_code == 303
     booking = _booking(db_session, reference)
     assert booking.status == "completed" and booking.odometer_in_km == 180 and booking.damage_in == "scratch, rear left"
@@ -307,8 +381,9 @@ def test_no_show_button_only_when_allowed_and_figures(client, fleet, people, db_
         assert 'id="no-show"' not in client.get(f"/backoffice/test-drives/{reference}").text
     with clock.pinned(NOW + timedelta(hours=26, minutes=20)):
         assert 'id="no-show"' in client.get(f"/backoffice/test-drives/{reference}").text
-        marked = client.post(f"/backoffice/test-drives/{reference}/no-show", data={"csrf_token": csrf},
-                             follow_redirects=False)  # fmt: skip
+        marked = client.post(
+            f"/backoffice/test-drives/{reference}/no-show", data={"csrf_token": csrf}, follow_redirects=False
+        )
         assert marked.status_code == 303
         for lang in ("en", "zh-Hans"):
             figures = client.get(f"/backoffice/test-drives/figures?from=2026-12-01&to=2026-12-31&lang={lang}")
@@ -324,8 +399,10 @@ def test_other_stores_staff_are_refused(client, fleet, people):
     with clock.pinned(NOW + timedelta(hours=26)):
         assert client.get(f"/backoffice/test-drives/{reference}").status_code == 403
         assert client.get("/backoffice/stores/gz-self-service/test-drives").status_code == 403
-        posted = client.post(f"/backoffice/test-drives/{reference}/check-out", data={
-            "csrf_token": csrf, "odometer_km": "1", "energy_percent": "1", "pickup_code": code})  # fmt: skip
+        posted = client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            data={"csrf_token": csrf, "odometer_km": "1", "energy_percent": "1", "pickup_code": code},
+        )
         assert posted.status_code == 403
         assert client.get("/backoffice/stores/sh-pudong/test-drives?view=week").status_code == 200  # their own
     sign_in(client, people.shopper)
@@ -337,14 +414,22 @@ def test_every_page_renders_in_both_languages(client, fleet, people, lang, word)
     reference, _ = _confirmed_self_service(client, fleet, people)
     client.cookies.set("lang", lang)
     with clock.pinned(NOW):
-        for path in ("/test-drives", f"/test-drives/{reference}", f"/test-drives/{reference}/cancel",
-                     f"/test-drives/{reference}/reschedule"):
+        for path in (
+            "/test-drives",
+            f"/test-drives/{reference}",
+            f"/test-drives/{reference}/cancel",
+            f"/test-drives/{reference}/reschedule",
+        ):
             response = client.get(path)
             assert response.status_code == 200, (path, response.text[:500])
             assert f'<html lang="{lang}">' in response.text and word in response.text
         sign_in(client, people.staff)
-        for path in ("/backoffice/test-drives", "/backoffice/stores/gz-self-service/test-drives?date=2026-12-02",
-                     f"/backoffice/test-drives/{reference}", "/backoffice/test-drives/figures"):
+        for path in (
+            "/backoffice/test-drives",
+            "/backoffice/stores/gz-self-service/test-drives?date=2026-12-02",
+            f"/backoffice/test-drives/{reference}",
+            "/backoffice/test-drives/figures",
+        ):
             response = client.get(path)
             assert response.status_code == 200, (path, response.text[:500])
             assert f'<html lang="{lang}">' in response.text

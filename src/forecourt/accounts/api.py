@@ -35,10 +35,13 @@ RESET_ANSWER = "If the account exists, a reset code has been sent to it."
 
 def _me(principal: Principal) -> MeOut:
     return MeOut(
-        user=UserOut(id=principal.user_id, email=principal.email, mobile=principal.mobile,
-                     display_name=principal.display_name),  # fmt: skip
-        roles=sorted((RoleOut(role=g.role, store_id=g.store_id) for g in principal.grants),
-                     key=lambda r: (r.role, r.store_id or 0)),  # fmt: skip
+        user=UserOut(
+            id=principal.user_id, email=principal.email, mobile=principal.mobile, display_name=principal.display_name
+        ),
+        roles=sorted(
+            (RoleOut(role=g.role, store_id=g.store_id) for g in principal.grants),
+            key=lambda r: (r.role, r.store_id or 0),
+        ),
         stores=sorted(staff_store_ids(principal)),
         csrf_token=principal.csrf_token,
     )
@@ -48,11 +51,22 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/sign-up", response_model=MeOut, status_code=201, summary="Create a shopper account and sign in",
-             responses={409: {"description": "Identifier taken", **_PROBLEM}})  # fmt: skip
+@router.post(
+    "/auth/sign-up",
+    response_model=MeOut,
+    status_code=201,
+    summary="Create a shopper account and sign in",
+    responses={409: {"description": "Identifier taken", **_PROBLEM}},
+)
 def sign_up(request: Request, response: Response, session: DbSession, body: SignUpIn) -> MeOut:
-    user = service.create_user(session, email=body.email, mobile=body.mobile, password=body.password,
-                               display_name=body.display_name, grants=[RoleGrant(Role.SHOPPER)])  # fmt: skip
+    user = service.create_user(
+        session,
+        email=body.email,
+        mobile=body.mobile,
+        password=body.password,
+        display_name=body.display_name,
+        grants=[RoleGrant(Role.SHOPPER)],
+    )
     principal, secret = service.start_session(session, user)
     set_session_cookie(request, response, secret)
     return _me(principal)
@@ -62,8 +76,10 @@ def sign_up(request: Request, response: Response, session: DbSession, body: Sign
     "/auth/sign-in",
     response_model=MeOut,
     summary="Sign in with email or mobile and password; sets the session cookie",
-    responses={401: {"description": "Wrong identifier or password", **_PROBLEM},
-               429: {"description": "Account locked or too many attempts; see Retry-After", **_PROBLEM}},  # fmt: skip
+    responses={
+        401: {"description": "Wrong identifier or password", **_PROBLEM},
+        429: {"description": "Account locked or too many attempts; see Retry-After", **_PROBLEM},
+    },
 )
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
     outcome = service.sign_in(session, body.identifier, body.password, _client_ip(request))
@@ -83,8 +99,12 @@ def sign_out(request: Request, session: DbSession, user: RequiredUser) -> Respon
     return response
 
 
-@router.get("/me", response_model=MeOut, summary="The signed-in user, roles, stores and CSRF token",
-            responses={401: {"description": "Not signed in", **_PROBLEM}})  # fmt: skip
+@router.get(
+    "/me",
+    response_model=MeOut,
+    summary="The signed-in user, roles, stores and CSRF token",
+    responses={401: {"description": "Not signed in", **_PROBLEM}},
+)
 def me(user: RequiredUser) -> MeOut:
     return _me(user)
 
@@ -94,15 +114,23 @@ def list_tokens(session: DbSession, user: RequiredUser) -> list[TokenOut]:
     return [TokenOut.model_validate(t) for t in service.list_api_tokens(session, user.user_id)]
 
 
-@router.post("/me/tokens", response_model=TokenCreatedOut, status_code=201,
-             summary="Create a personal API token; its secret is in this answer only")  # fmt: skip
+@router.post(
+    "/me/tokens",
+    response_model=TokenCreatedOut,
+    status_code=201,
+    summary="Create a personal API token; its secret is in this answer only",
+)
 def create_token(session: DbSession, user: RequiredUser, body: TokenCreateIn) -> TokenCreatedOut:
     token, secret = service.create_api_token(session, user.user_id, body.name)
     return TokenCreatedOut(**TokenOut.model_validate(token).model_dump(), token=secret)
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke one of my API tokens",
-               responses={404: {"description": "No such token", **_PROBLEM}})  # fmt: skip
+@router.delete(
+    "/me/tokens/{token_id}",
+    status_code=204,
+    summary="Revoke one of my API tokens",
+    responses={404: {"description": "No such token", **_PROBLEM}},
+)
 def revoke_token(
     session: DbSession, user: RequiredUser, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
 ) -> Response:
@@ -115,17 +143,24 @@ def _relay_after_response(request: Request) -> None:
     relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
-@router.post("/auth/password-reset", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED,
-             summary="Ask for a password reset code (same answer whether or not the account exists)")  # fmt: skip
+@router.post(
+    "/auth/password-reset",
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for a password reset code (same answer whether or not the account exists)",
+)
 def request_reset(request: Request, session: DbSession, background: BackgroundTasks, body: ResetRequestIn) -> Accepted:
     reset.request_password_reset(session, body.identifier, str(request.base_url))
     background.add_task(_relay_after_response, request)
     return Accepted(detail=RESET_ANSWER)
 
 
-@router.post("/auth/password-reset/confirm", status_code=204,
-             summary="Set a new password with a reset code; signs out every session",
-             responses={422: {"description": "Invalid, used or expired code, or weak password", **_PROBLEM}})  # fmt: skip
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    summary="Set a new password with a reset code; signs out every session",
+    responses={422: {"description": "Invalid, used or expired code, or weak password", **_PROBLEM}},
+)
 def confirm_reset(session: DbSession, body: ResetConfirmIn) -> Response:
     reset.confirm_password_reset(session, body.token, body.password)
     return Response(status_code=204)

@@ -49,8 +49,12 @@ ROLE_NAMES = {
 }
 _ENTER_IDENTIFIER = N_("Enter your email address or mobile number.")
 _BAD_EMAIL = N_("Enter a valid email address, like name@example.com.")
-_BAD_IDENTIFIER = N_("Enter a valid email address, or a mainland China mobile number of 11 digits starting with 13 to 19.")
-_ACCOUNT_EXISTS = N_("An account with this email address or mobile number already exists. Sign in, or reset your password if you have forgotten it.")  # fmt: skip
+_BAD_IDENTIFIER = N_(
+    "Enter a valid email address, or a mainland China mobile number of 11 digits starting with 13 to 19."
+)
+_ACCOUNT_EXISTS = N_(
+    "An account with this email address or mobile number already exists. Sign in, or reset your password if you have forgotten it."
+)
 _NAME_TOO_LONG = N_("Use at most 80 characters for your name.")
 _ENTER_PASSWORD = N_("Enter your password.")
 _PASSWORD_TOO_SHORT = N_("Use at least %(min)s characters for your password.")
@@ -173,9 +177,13 @@ def sign_up(
         is_email = "@" in identifier
         try:
             user = service.create_user(
-                session, email=identifier if is_email else None, mobile=None if is_email else identifier,
-                password=password, display_name=display_name, grants=[RoleGrant(Role.SHOPPER)],
-            )  # fmt: skip
+                session,
+                email=identifier if is_email else None,
+                mobile=None if is_email else identifier,
+                password=password,
+                display_name=display_name,
+                grants=[RoleGrant(Role.SHOPPER)],
+            )
         except Conflict:
             errors["identifier"] = page.gettext(_ACCOUNT_EXISTS)
         except InvalidInput as exc:
@@ -200,8 +208,16 @@ def sign_up(
 def sign_in_form(page: PageContext, next: str = "/", changed: str = "") -> Response:
     if page.user is not None:
         return _redirect(safe_next(next))
-    return _anonymous_form(page, "account/sign_in.html", errors={}, notice=None, retry_minutes=0, form={},
-                           next=safe_next(next), password_changed=changed == "1")  # fmt: skip
+    return _anonymous_form(
+        page,
+        "account/sign_in.html",
+        errors={},
+        notice=None,
+        retry_minutes=0,
+        form={},
+        next=safe_next(next),
+        password_changed=changed == "1",
+    )
 
 
 @router.post("/sign-in")
@@ -235,9 +251,17 @@ def sign_in(
         notice, headers = outcome.error.code, outcome.error.headers
         retry_minutes = math.ceil(int(outcome.error.extra.get("retry_after", 0)) / 60)
     status_code = 429 if notice in ("account_locked", "rate_limited") else 422
-    response = _anonymous_form(page, "account/sign_in.html", status_code=status_code, errors=errors, notice=notice,
-                               retry_minutes=retry_minutes, form={"identifier": identifier}, next=next_path,
-                               password_changed=False)  # fmt: skip
+    response = _anonymous_form(
+        page,
+        "account/sign_in.html",
+        status_code=status_code,
+        errors=errors,
+        notice=notice,
+        retry_minutes=retry_minutes,
+        form={"identifier": identifier},
+        next=next_path,
+        password_changed=False,
+    )
     response.headers.update(headers)
     return response
 
@@ -273,11 +297,29 @@ def account(session: DbSession, page: PageContext) -> Response:
     return _no_store(page.render("account/account.html", roles=_role_rows(session, page, page.user)))
 
 
-def _tokens_page(session: DbSession, page: Page, user: Principal, *, status_code: int = 200, new_token: str | None = None,
-                 new_token_name: str = "", errors: dict[str, str] | None = None, name: str = "") -> Response:  # fmt: skip
+def _tokens_page(
+    session: DbSession,
+    page: Page,
+    user: Principal,
+    *,
+    status_code: int = 200,
+    new_token: str | None = None,
+    new_token_name: str = "",
+    errors: dict[str, str] | None = None,
+    name: str = "",
+) -> Response:
     tokens = service.list_api_tokens(session, user.user_id)
-    return _no_store(page.render("account/tokens.html", status_code=status_code, tokens=tokens, new_token=new_token,
-                                 new_token_name=new_token_name, errors=errors or {}, name=name))  # fmt: skip
+    return _no_store(
+        page.render(
+            "account/tokens.html",
+            status_code=status_code,
+            tokens=tokens,
+            new_token=new_token,
+            new_token_name=new_token_name,
+            errors=errors or {},
+            name=name,
+        )
+    )
 
 
 @router.get("/tokens")
@@ -294,8 +336,14 @@ def create_token(session: DbSession, page: PageContext, name: FormText = "") -> 
     try:
         token, secret = service.create_api_token(session, page.user.user_id, name)
     except InvalidInput:
-        return _tokens_page(session, page, page.user, status_code=422, name=name.strip()[:80],
-                            errors={"name": page.gettext(_TOKEN_NAME)})  # fmt: skip
+        return _tokens_page(
+            session,
+            page,
+            page.user,
+            status_code=422,
+            name=name.strip()[:80],
+            errors={"name": page.gettext(_TOKEN_NAME)},
+        )
     # The secret is in this answer only (not stored, not in a redirect's URL); `no-store` keeps it out of caches.
     return _tokens_page(session, page, page.user, status_code=201, new_token=secret, new_token_name=token.name)
 
@@ -337,8 +385,7 @@ def reset_request(
     identifier = identifier.strip()
     if not identifier:
         errors = {"identifier": page.gettext(_ENTER_IDENTIFIER)}
-        return _anonymous_form(page, "account/reset_request.html", status_code=422, errors=errors, form={},
-                               sent=False)  # fmt: skip
+        return _anonymous_form(page, "account/reset_request.html", status_code=422, errors=errors, form={}, sent=False)
     # The same answer whether or not the account exists.
     reset.request_password_reset(session, identifier[:254], str(request.base_url))
     background.add_task(_relay_after_response, request)
@@ -375,5 +422,6 @@ def reset_confirm(
                 errors["token"] = page.gettext(_BAD_RESET_CODE)
         else:
             return _redirect(f"{SIGN_IN}?changed=1")
-    return _anonymous_form(page, "account/reset_confirm.html", status_code=422, errors=errors,
-                           form={"token": token[:200]})  # fmt: skip
+    return _anonymous_form(
+        page, "account/reset_confirm.html", status_code=422, errors=errors, form={"token": token[:200]}
+    )

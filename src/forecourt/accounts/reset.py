@@ -31,18 +31,29 @@ def request_password_reset(session: Session, identifier: str, base_url: str = ""
         return
     now = clock.utcnow()
     secret = new_secret()
-    session.add(PasswordResetToken(user_id=user.id, token_hash=digest(secret), created_at=now,
-                                   expires_at=now + RESET_LIFETIME))  # fmt: skip
+    session.add(
+        PasswordResetToken(user_id=user.id, token_hash=digest(secret), created_at=now, expires_at=now + RESET_LIFETIME)
+    )
     link = f"{base_url.rstrip('/')}{RESET_PATH}?token={secret}"
     minutes = int(RESET_LIFETIME.total_seconds() // 60)
     if user.email and "@" in identifier:
-        enqueue(session, Channel.EMAIL, user.email, "Reset your Forecourt password",
-                f"Someone asked to reset the password of your Forecourt account.\n\n"
-                f"To choose a new password, open {link} within {minutes} minutes.\n"
-                f"Reset code: {secret}\n\nIf it was not you, ignore this message; your password is unchanged.")  # fmt: skip
+        enqueue(
+            session,
+            Channel.EMAIL,
+            user.email,
+            "Reset your Forecourt password",
+            f"Someone asked to reset the password of your Forecourt account.\n\n"
+            f"To choose a new password, open {link} within {minutes} minutes.\n"
+            f"Reset code: {secret}\n\nIf it was not you, ignore this message; your password is unchanged.",
+        )
     else:
-        enqueue(session, Channel.SMS, user.mobile or user.email or "", "",
-                f"【Forecourt】Password reset code: {secret} (valid {minutes} min). Ignore if not requested.")  # fmt: skip
+        enqueue(
+            session,
+            Channel.SMS,
+            user.mobile or user.email or "",
+            "",
+            f"【Forecourt】Password reset code: {secret} (valid {minutes} min). Ignore if not requested.",
+        )
     audit.record(session, user.id, "auth.password_reset_requested", "user", user.id)
     session.flush()
 
@@ -53,8 +64,11 @@ def confirm_password_reset(session: Session, secret: str, new_password: str) -> 
     now = clock.utcnow()
     token = repository.get_reset_token_by_hash(session, digest(secret)) if secret else None
     if token is None or token.used_at is not None or token.expires_at <= now:
-        raise InvalidInput("This reset link is invalid, used or expired; ask for a new one",
-                           code="invalid_reset_token", errors=[FieldError("token", "invalid, used or expired")])  # fmt: skip
+        raise InvalidInput(
+            "This reset link is invalid, used or expired; ask for a new one",
+            code="invalid_reset_token",
+            errors=[FieldError("token", "invalid, used or expired")],
+        )
     user = repository.get_user(session, token.user_id)
     assert user is not None  # the foreign key guarantees it
     problem = password_problem(new_password, [user.email, user.mobile])

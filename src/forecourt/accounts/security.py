@@ -18,8 +18,15 @@ from forecourt.accounts.tokens import same_secret
 from forecourt.core.errors import Forbidden, Unauthenticated
 from forecourt.core.http import DbSession
 
-__all__ = ["CurrentUser", "RequiredUser", "can_manage_store", "managed_store_ids", "require_roles", "require_user",
-           "staff_store_ids"]  # fmt: skip
+__all__ = [
+    "CurrentUser",
+    "RequiredUser",
+    "can_manage_store",
+    "managed_store_ids",
+    "require_roles",
+    "require_user",
+    "staff_store_ids",
+]
 
 SECURE_COOKIE = "__Host-forecourt_session"  # __Host-: Secure, Path=/, no Domain; cannot be set by a subdomain
 PLAIN_COOKIE = "forecourt_session"  # plain-HTTP development only (browsers refuse __Host- without Secure)
@@ -38,8 +45,15 @@ def cookie_name(request: Request) -> str:
 
 
 def set_session_cookie(request: Request, response: Response, secret: str) -> None:
-    response.set_cookie(cookie_name(request), secret, max_age=int(service.SESSION_LIFETIME.total_seconds()),
-                        path="/", secure=_is_https(request), httponly=True, samesite="lax")  # fmt: skip
+    response.set_cookie(
+        cookie_name(request),
+        secret,
+        max_age=int(service.SESSION_LIFETIME.total_seconds()),
+        path="/",
+        secure=_is_https(request),
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
@@ -53,8 +67,11 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not same_secret(given, principal.csrf_token):
-        raise Forbidden(f"Missing or wrong CSRF token: send the {CSRF_HEADER} header (or a {CSRF_FIELD} form field) "
-                        "with the value from /api/v1/me", code="csrf_failed")  # fmt: skip
+        raise Forbidden(
+            f"Missing or wrong CSRF token: send the {CSRF_HEADER} header (or a {CSRF_FIELD} form field) "
+            "with the value from /api/v1/me",
+            code="csrf_failed",
+        )
 
 
 def _authenticate(request: Request, session: DbSession) -> Principal | None:

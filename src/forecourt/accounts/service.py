@@ -39,8 +39,9 @@ MOBILE_PATTERN = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 def normalise_email(email: str) -> str:
     value = email.strip().lower()
     if len(value) > 254 or not EMAIL_PATTERN.match(value):
-        raise InvalidInput("Not a valid email address", code="invalid_email",
-                           errors=[FieldError("email", "not a valid email address")])  # fmt: skip
+        raise InvalidInput(
+            "Not a valid email address", code="invalid_email", errors=[FieldError("email", "not a valid email address")]
+        )
     return value
 
 
@@ -48,8 +49,11 @@ def normalise_mobile(mobile: str) -> str:
     compact = re.sub(r"[\s\-]", "", mobile)
     match = MOBILE_PATTERN.match(compact)
     if not match:
-        raise InvalidInput("Not a mainland China mobile number (11 digits starting 13-19, +86 optional)",
-                           code="invalid_mobile", errors=[FieldError("mobile", "not a mainland mobile number")])  # fmt: skip
+        raise InvalidInput(
+            "Not a mainland China mobile number (11 digits starting 13-19, +86 optional)",
+            code="invalid_mobile",
+            errors=[FieldError("mobile", "not a mainland mobile number")],
+        )
     return match.group(1)
 
 
@@ -77,8 +81,11 @@ def create_user(
     actor: int | None = None,
 ) -> User:
     if not email and not mobile:
-        raise InvalidInput("Give an email address or a mobile number", code="identifier_required",
-                           errors=[FieldError("email", "an email address or a mobile number is required")])  # fmt: skip
+        raise InvalidInput(
+            "Give an email address or a mobile number",
+            code="identifier_required",
+            errors=[FieldError("email", "an email address or a mobile number is required")],
+        )
     email_n = normalise_email(email) if email else None
     mobile_n = normalise_mobile(mobile) if mobile else None
     problem = password_problem(password, [email_n, mobile_n, email, mobile])
@@ -89,9 +96,15 @@ def create_user(
     ):
         # Sign-up necessarily reveals that an identifier is taken; the reset flow does not.
         raise Conflict("An account with this email address or mobile number already exists", code="account_exists")
-    user = User(email=email_n, mobile=mobile_n, password_hash=hash_password(password),
-                display_name=display_name.strip() or (email_n or mobile_n or "").split("@")[0],
-                is_active=True, failed_logins=0, created_at=clock.utcnow())  # fmt: skip
+    user = User(
+        email=email_n,
+        mobile=mobile_n,
+        password_hash=hash_password(password),
+        display_name=display_name.strip() or (email_n or mobile_n or "").split("@")[0],
+        is_active=True,
+        failed_logins=0,
+        created_at=clock.utcnow(),
+    )
     session.add(user)
     session.flush()
     for grant in grants:
@@ -164,8 +177,9 @@ def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignIn
     failures, oldest = repository.failed_attempts_since(session, ip, now - IP_WINDOW)
     if failures >= IP_FAILURE_LIMIT and oldest is not None:
         wait = int((oldest + IP_WINDOW - now).total_seconds()) + 1
-        error = TooManyRequests("Too many failed sign-ins from your network; wait and try again", wait,
-                                code="rate_limited")  # fmt: skip
+        error = TooManyRequests(
+            "Too many failed sign-ins from your network; wait and try again", wait, code="rate_limited"
+        )
         audit.record(session, None, "auth.sign_in_rate_limited", "ip", ip)
         return SignInOutcome(error=error)
 
@@ -184,15 +198,22 @@ def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignIn
     else:
         ok, new_hash = verify_password(user.password_hash, password)
     if not ok or user is None or not user.is_active:
-        error: DomainError = DomainError("The identifier or the password is wrong", code="invalid_credentials",
-                                         status=401)  # fmt: skip
+        error: DomainError = DomainError(
+            "The identifier or the password is wrong", code="invalid_credentials", status=401
+        )
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= LOCK_AFTER_FAILURES:
                 user.failed_logins, user.locked_until = 0, now + LOCK_DURATION
                 error = _locked_error(f"{user.locked_until:%Y-%m-%d %H:%M}", int(LOCK_DURATION.total_seconds()))
-        audit.record(session, user.id if user else None, "auth.sign_in_failed", "user", user.id if user else None,
-                     reason="bad_credentials")  # fmt: skip
+        audit.record(
+            session,
+            user.id if user else None,
+            "auth.sign_in_failed",
+            "user",
+            user.id if user else None,
+            reason="bad_credentials",
+        )
         session.flush()
         return SignInOutcome(error=error)
 
@@ -208,8 +229,13 @@ def start_session(session: Session, user: User) -> tuple[Principal, str]:
     now = clock.utcnow()
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     secret = new_secret()
-    login = LoginSession(token_hash=digest(secret), user_id=user.id, csrf_token=new_secret(), created_at=now,
-                         expires_at=now + SESSION_LIFETIME)  # fmt: skip
+    login = LoginSession(
+        token_hash=digest(secret),
+        user_id=user.id,
+        csrf_token=new_secret(),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
     session.add(login)
     session.flush()
     audit.record(session, user.id, "auth.signed_in", "user", user.id, session_id=login.id)
@@ -258,11 +284,15 @@ def create_api_token(session: Session, user_id: int, name: str) -> tuple[ApiToke
     """The stored token and its secret; the secret is not kept and cannot be shown again."""
     name = name.strip()
     if not name or len(name) > 80:
-        raise InvalidInput("A token needs a name of 1 to 80 characters", code="invalid_token_name",
-                           errors=[FieldError("name", "1 to 80 characters")])  # fmt: skip
+        raise InvalidInput(
+            "A token needs a name of 1 to 80 characters",
+            code="invalid_token_name",
+            errors=[FieldError("name", "1 to 80 characters")],
+        )
     secret = new_api_token()
-    token = ApiToken(user_id=user_id, name=name, prefix=display_prefix(secret), token_hash=digest(secret),
-                     created_at=clock.utcnow())  # fmt: skip
+    token = ApiToken(
+        user_id=user_id, name=name, prefix=display_prefix(secret), token_hash=digest(secret), created_at=clock.utcnow()
+    )
     session.add(token)
     session.flush()
     audit.record(session, user_id, "token.created", "api_token", token.id, name=name)

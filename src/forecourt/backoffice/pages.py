@@ -34,8 +34,7 @@ from forecourt.web.forms import model_from_query, validation_errors
 from forecourt.web.i18n import N_
 from forecourt.web.templating import Page, PageContext
 
-router = APIRouter(prefix="/backoffice", tags=[PAGES_TAG], include_in_schema=False,
-                   default_response_class=HTMLResponse)  # fmt: skip
+router = APIRouter(prefix="/backoffice", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 AUDIT_PAGE_SIZE = 50
 USERS_PAGE_SIZE = 50
 GRANTABLE_ROLES = (Role.STORE_STAFF, Role.ADMIN, Role.FINANCE_OFFICER, Role.MARKETER)
@@ -93,9 +92,19 @@ def vehicles(session: DbSession, page: PageContext, user: StaffUser) -> HTMLResp
         errors = validation_errors(exc, search_view.FIELD_LABELS, page.gettext)
     except InvalidInput as exc:
         errors = search_view.service_errors(exc, page.gettext)
-    return _render(page, "backoffice/vehicles.html", user, status_code=422 if errors else 200, outcome=outcome,
-                   errors=errors, stores=stores, statuses=list(VehicleStatus), q=params.get("q", ""),
-                   chosen_status=params.getlist("status"), chosen_store=params.get("store", ""))  # fmt: skip
+    return _render(
+        page,
+        "backoffice/vehicles.html",
+        user,
+        status_code=422 if errors else 200,
+        outcome=outcome,
+        errors=errors,
+        stores=stores,
+        statuses=list(VehicleStatus),
+        q=params.get("q", ""),
+        chosen_status=params.getlist("status"),
+        chosen_store=params.get("store", ""),
+    )
 
 
 def _edit_form(vehicle: Any) -> dict[str, Any]:
@@ -109,13 +118,23 @@ def _edit_form(vehicle: Any) -> dict[str, Any]:
     }
 
 
-def _render_edit(page: Page, user: Principal, vehicle: Any, form: dict[str, Any], errors: dict[str, str],
-                 status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def _render_edit(
+    page: Page, user: Principal, vehicle: Any, form: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> HTMLResponse:
     current = VehicleStatus(vehicle.status)
     next_statuses = [current, *sorted(ALLOWED_TRANSITIONS[current], key=list(VehicleStatus).index)]
-    return _render(page, "backoffice/vehicle_edit.html", user, status_code=status_code, vehicle=vehicle, form=form,
-                   errors=errors, next_statuses=next_statuses, colours=vehicle.model.colours,
-                   saved=page.request.query_params.get("saved") == "1")  # fmt: skip
+    return _render(
+        page,
+        "backoffice/vehicle_edit.html",
+        user,
+        status_code=status_code,
+        vehicle=vehicle,
+        form=form,
+        errors=errors,
+        next_statuses=next_statuses,
+        colours=vehicle.model.colours,
+        saved=page.request.query_params.get("saved") == "1",
+    )
 
 
 @router.get("/vehicles/{vin}")
@@ -125,14 +144,16 @@ def vehicle_edit(session: DbSession, page: PageContext, user: StaffUser, vin: st
 
 
 @router.post("/vehicles/{vin}", response_model=None)
-def vehicle_save(session: DbSession, page: PageContext, user: StaffUser, vin: str,
-                 posted: PostedForm) -> HTMLResponse | RedirectResponse:  # fmt: skip
+def vehicle_save(
+    session: DbSession, page: PageContext, user: StaffUser, vin: str, posted: PostedForm
+) -> HTMLResponse | RedirectResponse:
     vehicle = _scoped(catalog.get_vehicle_for_staff, session, vin, allowed_store_ids=store_scope(user))
     form = {name: str(posted.get(name, "")) for name in ("offer_price", "mileage_km", "colour", "photo_urls", "status")}
     form["is_test_drive_fleet"] = posted.get("is_test_drive_fleet") == "1"
     try:
-        _scoped(catalog.update_vehicle, session, vehicle.vin, form, allowed_store_ids=store_scope(user),
-                actor=user.user_id)  # fmt: skip
+        _scoped(
+            catalog.update_vehicle, session, vehicle.vin, form, allowed_store_ids=store_scope(user), actor=user.user_id
+        )
     except (InvalidInput, Conflict) as exc:
         return _render_edit(page, user, vehicle, form, _field_errors(page, exc.errors), status_code=exc.status)
     return RedirectResponse(f"/backoffice/vehicles/{vehicle.vin}?saved=1", status_code=303)
@@ -150,15 +171,26 @@ def import_form(page: PageContext, user: StaffUser) -> HTMLResponse:
 def import_upload(session: DbSession, page: PageContext, user: StaffUser, posted: PostedForm) -> HTMLResponse:
     upload = posted.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _render(page, "backoffice/import.html", user, status_code=422, result=None,
-                       error=page.gettext(N_("Choose a CSV or JSON file to import.")))  # fmt: skip
+        return _render(
+            page,
+            "backoffice/import.html",
+            user,
+            status_code=422,
+            result=None,
+            error=page.gettext(N_("Choose a CSV or JSON file to import.")),
+        )
     limit = page.request.app.state.settings.max_import_bytes
     data = upload.file.read(limit + 1)
     try:
         if len(data) > limit:
             raise FileTooLarge(limit)
-        result = import_file(session, data, detect_format(None, upload.filename, upload.content_type),
-                             allowed_store_ids=store_scope(user), actor=user.user_id)  # fmt: skip
+        result = import_file(
+            session,
+            data,
+            detect_format(None, upload.filename, upload.content_type),
+            allowed_store_ids=store_scope(user),
+            actor=user.user_id,
+        )
     except DomainError as exc:
         # A malformed file imports nothing; its reason is the importer's (English) explanation.
         error = page.gettext(N_("The file could not be imported: %(reason)s"), reason=exc.message)
@@ -182,10 +214,26 @@ def _hours_form(opening_hours: dict[str, list[list[str]]]) -> dict[str, list[tup
     return rows
 
 
-def _render_store(page: Page, user: Principal, store: Any, hours: dict[str, list[tuple[str, str]]], phone: str,
-                  errors: dict[str, str], status_code: int = 200) -> HTMLResponse:  # fmt: skip
-    return _render(page, "backoffice/store_edit.html", user, status_code=status_code, store=store, hours=hours,
-                   phone=phone, errors=errors, saved=page.request.query_params.get("saved") == "1")  # fmt: skip
+def _render_store(
+    page: Page,
+    user: Principal,
+    store: Any,
+    hours: dict[str, list[tuple[str, str]]],
+    phone: str,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return _render(
+        page,
+        "backoffice/store_edit.html",
+        user,
+        status_code=status_code,
+        store=store,
+        hours=hours,
+        phone=phone,
+        errors=errors,
+        saved=page.request.query_params.get("saved") == "1",
+    )
 
 
 @router.get("/stores/{code}")
@@ -195,15 +243,25 @@ def store_edit(session: DbSession, page: PageContext, user: StaffUser, code: str
 
 
 @router.post("/stores/{code}", response_model=None)
-def store_save(session: DbSession, page: PageContext, user: StaffUser, code: str,
-               posted: PostedForm) -> HTMLResponse | RedirectResponse:  # fmt: skip
+def store_save(
+    session: DbSession, page: PageContext, user: StaffUser, code: str, posted: PostedForm
+) -> HTMLResponse | RedirectResponse:
     store = _scoped(catalog.get_store_for_staff, session, code, allowed_store_ids=store_scope(user))
-    hours = {day: [(str(posted.get(f"{day}-{i}-open", "")), str(posted.get(f"{day}-{i}-close", ""))) for i in (1, 2)]
-             for day in WEEKDAYS}  # fmt: skip
+    hours = {
+        day: [(str(posted.get(f"{day}-{i}-open", "")), str(posted.get(f"{day}-{i}-close", ""))) for i in (1, 2)]
+        for day in WEEKDAYS
+    }
     phone = str(posted.get("phone", ""))
     try:
-        _scoped(catalog.update_store_settings, session, store.code, opening_hours=hours, phone=phone,  # type: ignore[arg-type]
-                allowed_store_ids=store_scope(user), actor=user.user_id)  # fmt: skip
+        _scoped(
+            catalog.update_store_settings,
+            session,
+            store.code,
+            opening_hours=hours,
+            phone=phone,  # type: ignore[arg-type]
+            allowed_store_ids=store_scope(user),
+            actor=user.user_id,
+        )
     except InvalidInput as exc:
         return _render_store(page, user, store, hours, phone, _field_errors(page, exc.errors), status_code=422)
     return RedirectResponse(f"/backoffice/stores/{store.code}?saved=1", status_code=303)
@@ -226,31 +284,49 @@ def audit_log(session: DbSession, page: PageContext, user: StaffUser) -> HTMLRes
     except ValueError:
         number = 1
     scope = store_scope(user)
-    events = audit.list_events(session, store_ids=scope, limit=AUDIT_PAGE_SIZE + 1,
-                               offset=(number - 1) * AUDIT_PAGE_SIZE)  # fmt: skip
+    events = audit.list_events(
+        session, store_ids=scope, limit=AUDIT_PAGE_SIZE + 1, offset=(number - 1) * AUDIT_PAGE_SIZE
+    )
     codes = {s.id: s.code for s in catalog.list_managed_stores(session, None)}
-    rows = [AuditRow(e, codes.get(e.store_id, "") if e.store_id else "",
-                     json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str)[:400])
-            for e in events[:AUDIT_PAGE_SIZE]]  # fmt: skip
-    return _render(page, "backoffice/audit.html", user, rows=rows, number=number,
-                   has_next=len(events) > AUDIT_PAGE_SIZE)  # fmt: skip
+    rows = [
+        AuditRow(
+            e,
+            codes.get(e.store_id, "") if e.store_id else "",
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str)[:400],
+        )
+        for e in events[:AUDIT_PAGE_SIZE]
+    ]
+    return _render(
+        page, "backoffice/audit.html", user, rows=rows, number=number, has_next=len(events) > AUDIT_PAGE_SIZE
+    )
 
 
 # --- users (admins) ---------------------------------------------------------------------------------------------
 
 
-def _render_users(session: DbSession, page: Page, user: Principal, *, error: str | None = None,
-                  status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def _render_users(
+    session: DbSession, page: Page, user: Principal, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     try:
         number = max(1, min(int(page.request.query_params.get("page", "1")), 10_000))
     except ValueError:
         number = 1
     users = accounts.list_users(session, limit=USERS_PAGE_SIZE + 1, offset=(number - 1) * USERS_PAGE_SIZE)
     stores = catalog.list_managed_stores(session, None)
-    return _render(page, "backoffice/users.html", user, status_code=status_code, users=users[:USERS_PAGE_SIZE],
-                   number=number, has_next=len(users) > USERS_PAGE_SIZE, stores=stores,
-                   store_codes={s.id: s.code for s in stores}, roles=GRANTABLE_ROLES,
-                   role_names=messages.ROLE_NAMES, error=error)  # fmt: skip
+    return _render(
+        page,
+        "backoffice/users.html",
+        user,
+        status_code=status_code,
+        users=users[:USERS_PAGE_SIZE],
+        number=number,
+        has_next=len(users) > USERS_PAGE_SIZE,
+        stores=stores,
+        store_codes={s.id: s.code for s in stores},
+        roles=GRANTABLE_ROLES,
+        role_names=messages.ROLE_NAMES,
+        error=error,
+    )
 
 
 @router.get("/users")
@@ -259,20 +335,23 @@ def users(session: DbSession, page: PageContext, user: AdminUser) -> HTMLRespons
 
 
 @router.post("/users/{user_id}/roles", response_model=None)
-def user_roles(session: DbSession, page: PageContext, user: AdminUser, user_id: int,
-               posted: PostedForm) -> HTMLResponse | RedirectResponse:  # fmt: skip
+def user_roles(
+    session: DbSession, page: PageContext, user: AdminUser, user_id: int, posted: PostedForm
+) -> HTMLResponse | RedirectResponse:
     target = accounts.get_user(session, user_id)
     role, action, store_code = str(posted.get("role", "")), str(posted.get("action", "")), str(posted.get("store", ""))
     store_id = None
     if role == Role.STORE_STAFF:
         store = next((s for s in catalog.list_managed_stores(session, None) if s.code == store_code), None)
         if store is None:
-            return _render_users(session, page, user, status_code=422,
-                                 error=page.gettext(N_("Choose the store for a store staff role.")))  # fmt: skip
+            return _render_users(
+                session, page, user, status_code=422, error=page.gettext(N_("Choose the store for a store staff role."))
+            )
         store_id = store.id
     if role not in {r.value for r in GRANTABLE_ROLES} or action not in ("grant", "revoke"):
-        return _render_users(session, page, user, status_code=422,
-                             error=page.gettext(N_("Choose one of the roles offered.")))  # fmt: skip
+        return _render_users(
+            session, page, user, status_code=422, error=page.gettext(N_("Choose one of the roles offered."))
+        )
     if action == "grant":
         accounts.grant_role(session, target, role, store_id, actor=user.user_id)
     else:

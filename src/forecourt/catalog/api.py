@@ -71,8 +71,10 @@ def get_vehicle(session: DbSession, vin: VinPath) -> VehicleOut:
     "/vehicles/{vin}/status",
     response_model=VehicleOut,
     summary="Move a vehicle along its status lifecycle (staff of the vehicle's store, or admin)",
-    responses={401: {"description": "Not signed in", **_PROBLEM},
-               403: {"description": "Not staff of this vehicle's store", **_PROBLEM}},  # fmt: skip
+    responses={
+        401: {"description": "Not signed in", **_PROBLEM},
+        403: {"description": "Not staff of this vehicle's store", **_PROBLEM},
+    },
 )
 def change_status(session: DbSession, user: StoreStaff, vin: VinPath, change: StatusChange) -> VehicleOut:
     vehicle = service.change_vehicle_status(
@@ -85,18 +87,21 @@ def change_status(session: DbSession, user: StoreStaff, vin: VinPath, change: St
     "/vehicles/{vin}",
     response_model=VehicleOut,
     summary="Edit a vehicle: offer price, mileage, colour, photos, test-drive flag, status (staff of its store, or admin)",
-    responses={401: {"description": "Not signed in", **_PROBLEM},
-               403: {"description": "Not staff of this vehicle's store", **_PROBLEM},
-               409: {"description": "Illegal status change", **_PROBLEM},
-               422: {"description": "Invalid fields; nothing changed", **_PROBLEM}},  # fmt: skip
+    responses={
+        401: {"description": "Not signed in", **_PROBLEM},
+        403: {"description": "Not staff of this vehicle's store", **_PROBLEM},
+        409: {"description": "Illegal status change", **_PROBLEM},
+        422: {"description": "Invalid fields; nothing changed", **_PROBLEM},
+    },
 )
 def update_vehicle(session: DbSession, user: StoreStaff, vin: VinPath, patch: VehiclePatch) -> VehicleOut:
     changes = patch.model_dump(exclude_unset=True, mode="json")
     for name in ("mileage_km", "photo_urls", "is_test_drive_fleet", "status"):
         if name in changes and changes[name] is None:
             changes.pop(name)  # null means "no change" where the column cannot be empty
-    vehicle = service.update_vehicle(session, vin, changes, allowed_store_ids=managed_store_ids(user),
-                                     actor=user.user_id)  # fmt: skip
+    vehicle = service.update_vehicle(
+        session, vin, changes, allowed_store_ids=managed_store_ids(user), actor=user.user_id
+    )
     return VehicleOut.model_validate(vehicle)
 
 

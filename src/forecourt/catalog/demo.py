@@ -159,13 +159,13 @@ def _ensure_models(session: Session, tally: _Tally, brands: dict[str, Brand]) ->
 
 
 def _ensure_trims(session: Session, tally: _Tally, models: dict[str, VehicleModel]) -> dict[str, Trim]:
-    wanted = {trim.code: Trim(model_id=models[spec.code].id, **_columns(trim)) for spec in MODELS for trim in spec.trims}
+    wanted = {
+        trim.code: Trim(model_id=models[spec.code].id, **_columns(trim)) for spec in MODELS for trim in spec.trims
+    }
     return _ensure(session, tally, Trim, lambda t: t.code, wanted)
 
 
-def _ensure_colours(
-    session: Session, tally: _Tally, models: dict[str, VehicleModel]
-) -> dict[tuple[str, str], Colour]:
+def _ensure_colours(session: Session, tally: _Tally, models: dict[str, VehicleModel]) -> dict[tuple[str, str], Colour]:
     # Keyed by (model id, code) to match the table's unique constraint, then re-keyed by model code.
     wanted = {
         (models[spec.code].id, colour.code): Colour(model_id=models[spec.code].id, **_columns(colour))
@@ -173,7 +173,11 @@ def _ensure_colours(
         for colour in spec.colours
     }
     by_id = _ensure(session, tally, Colour, lambda c: (c.model_id, c.code), wanted)
-    return {(spec.code, colour.code): by_id[(models[spec.code].id, colour.code)] for spec in MODELS for colour in spec.colours}
+    return {
+        (spec.code, colour.code): by_id[(models[spec.code].id, colour.code)]
+        for spec in MODELS
+        for colour in spec.colours
+    }
 
 
 def _ensure_options(session: Session, tally: _Tally, models: dict[str, VehicleModel]) -> None:

@@ -34,8 +34,21 @@ MSG_OVERLAP = "The two opening periods of a day must not overlap."
 MSG_INCOMPLETE = "Give both an opening and a closing time, or neither."
 MSG_PHONE = "Enter a phone number of digits, spaces, hyphens and an optional leading +."
 MSG_DAY = "Unknown weekday."
-MESSAGES = (MSG_AMOUNT, MSG_OFFER_ABOVE_LIST, MSG_OFFER_POSITIVE, MSG_MILEAGE, MSG_COLOUR, MSG_PHOTO,
-            MSG_TOO_MANY_PHOTOS, MSG_CLOCK, MSG_OPEN_BEFORE_CLOSE, MSG_OVERLAP, MSG_INCOMPLETE, MSG_PHONE, MSG_DAY)  # fmt: skip
+MESSAGES = (
+    MSG_AMOUNT,
+    MSG_OFFER_ABOVE_LIST,
+    MSG_OFFER_POSITIVE,
+    MSG_MILEAGE,
+    MSG_COLOUR,
+    MSG_PHOTO,
+    MSG_TOO_MANY_PHOTOS,
+    MSG_CLOCK,
+    MSG_OPEN_BEFORE_CLOSE,
+    MSG_OVERLAP,
+    MSG_INCOMPLETE,
+    MSG_PHONE,
+    MSG_DAY,
+)
 
 Problem = tuple[str, str]
 
@@ -71,8 +84,16 @@ def parse_photos(value: Any, problems: list[Problem]) -> list[str]:
     if len(urls) > MAX_PHOTOS:
         problems.append(("photo_urls", MSG_TOO_MANY_PHOTOS))
     for url in urls:
-        if not (url.startswith(("https://", "http://")) and len(url) > 8 or url.startswith("/") and not url.startswith("//")) \
-                or any(c.isspace() for c in url) or len(url) > 500:  # fmt: skip
+        if (
+            not (
+                url.startswith(("https://", "http://"))
+                and len(url) > 8
+                or url.startswith("/")
+                and not url.startswith("//")
+            )
+            or any(c.isspace() for c in url)
+            or len(url) > 500
+        ):
             problems.append(("photo_urls", MSG_PHOTO))
             break
     return urls

@@ -74,10 +74,12 @@ class ImportReport(BaseModel):
         "Store staff may only create or update vehicles of their own stores (other rows become row errors); "
         "admins may import into any store."
     ),
-    responses={401: {"description": "Not signed in", **_PROBLEM},
-               403: {"description": "Neither store staff nor admin", **_PROBLEM},
-               413: {"description": "The file is above the import size limit", **_PROBLEM},
-               422: {"description": "The file is malformed; nothing was imported", **_PROBLEM}},  # fmt: skip
+    responses={
+        401: {"description": "Not signed in", **_PROBLEM},
+        403: {"description": "Neither store staff nor admin", **_PROBLEM},
+        413: {"description": "The file is above the import size limit", **_PROBLEM},
+        422: {"description": "The file is malformed; nothing was imported", **_PROBLEM},
+    },
 )
 def import_inventory(
     request: Request,
@@ -94,8 +96,13 @@ def import_inventory(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise FileTooLarge(limit)
-    result = import_file(session, data, detect_format(file_format, file.filename, file.content_type),
-                         allowed_store_ids=managed_store_ids(user), actor=user.user_id)  # fmt: skip
+    result = import_file(
+        session,
+        data,
+        detect_format(file_format, file.filename, file.content_type),
+        allowed_store_ids=managed_store_ids(user),
+        actor=user.user_id,
+    )
     return ImportReport(
         created=result.created,
         updated=result.updated,

@@ -49,8 +49,11 @@ def run_import(file: Path, file_format: str | None, report: Path | None) -> int:
                 result = import_parsed(session, parsed, lambda done: bar.update(task, completed=done))
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        err.print(f"[bold red]Nothing imported; the database refused the import:[/] {escape(str(cause))}. "
-                  "Is the schema up to date (`forecourt db upgrade`)?", soft_wrap=True)  # fmt: skip
+        err.print(
+            f"[bold red]Nothing imported; the database refused the import:[/] {escape(str(cause))}. "
+            "Is the schema up to date (`forecourt db upgrade`)?",
+            soft_wrap=True,
+        )
         return EXIT_DATABASE
     finally:
         engine.dispose()

@@ -111,8 +111,9 @@ def _decode_csv(data: bytes) -> str:
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:65536]:
         raise InvalidInput(
             "This looks like a spreadsheet workbook or a binary file, not CSV; in the spreadsheet program "
-            "use Save As > CSV UTF-8", code="bad_encoding",
-        )  # fmt: skip
+            "use Save As > CSV UTF-8",
+            code="bad_encoding",
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -184,10 +185,12 @@ def _read_header(cells: list[str]) -> list[str]:
 
 
 def _csv_record(header: list[str], cells: list[str], line: int) -> tuple[dict[str, str], RowError | None]:
-    extra = cells[len(header):]
+    extra = cells[len(header) :]
     if len(cells) < len(header) or any(cell.strip() for cell in extra):
-        reason = (f"row has {len(cells)} fields but the header has {len(header)}; "
-                  "check for an unquoted comma or a missing field")  # fmt: skip
+        reason = (
+            f"row has {len(cells)} fields but the header has {len(header)}; "
+            "check for an unquoted comma or a missing field"
+        )
         vin = cells[header.index("vin")].strip() if len(cells) > header.index("vin") else None
         return {}, RowError(line, None, reason, vin or None)
     record: dict[str, str] = {}
@@ -247,8 +250,9 @@ def import_file(
     actor: int | None = None,
 ) -> ImportResult:
     """Parse and import a whole file. Raises InvalidInput (nothing lands) when the file itself is malformed."""
-    return import_parsed(session, parse_file(data, file_format), progress,
-                         allowed_store_ids=allowed_store_ids, actor=actor)  # fmt: skip
+    return import_parsed(
+        session, parse_file(data, file_format), progress, allowed_store_ids=allowed_store_ids, actor=actor
+    )
 
 
 def import_parsed(
@@ -264,8 +268,18 @@ def import_parsed(
     errors = sorted([*parsed.errors, *result.errors], key=lambda e: e.line)
     unreadable = len({e.line for e in parsed.errors})
     outcome = ImportResult(result.created, result.updated, result.unchanged, errors, result.total + unreadable)
-    audit.record(session, actor, "inventory.imported", "inventory_import", None, created=outcome.created,
-                 updated=outcome.updated, unchanged=outcome.unchanged, rejected=outcome.rejected, total=outcome.total)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "inventory.imported",
+        "inventory_import",
+        None,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+        rejected=outcome.rejected,
+        total=outcome.total,
+    )
     return outcome
 
 
@@ -302,8 +316,11 @@ def import_vehicles(
         for line, row in rows:
             current = existing.get(row.vin)
             if allowed is not None:
-                foreign = [s for s in (row.store_id, current.store_id if current else None)
-                           if s is not None and s not in allowed]  # fmt: skip
+                foreign = [
+                    s
+                    for s in (row.store_id, current.store_id if current else None)
+                    if s is not None and s not in allowed
+                ]
                 if foreign:
                     reason = f"store {store_codes.get(foreign[0], foreign[0])} is not one of your stores"
                     errors.append(RowError(line, "store", reason, row.vin))

@@ -23,9 +23,20 @@ from forecourt.catalog.vin import VinError, validate_vin
 from forecourt.core.money import MoneyError, parse_amount
 
 COLUMNS = (
-    "vin", "trim", "colour", "store", "model_year", "mileage_km", "list_price", "offer_price",
-    "status", "test_drive_fleet", "photo_urls", "options", "currency",
-)  # fmt: skip
+    "vin",
+    "trim",
+    "colour",
+    "store",
+    "model_year",
+    "mileage_km",
+    "list_price",
+    "offer_price",
+    "status",
+    "test_drive_fleet",
+    "photo_urls",
+    "options",
+    "currency",
+)
 REQUIRED_COLUMNS = ("vin", "trim", "store", "model_year", "list_price")
 _REQUIRED = frozenset(REQUIRED_COLUMNS)
 IMPORT_CURRENCY = "CNY"
@@ -38,9 +49,20 @@ _FALSE = frozenset({"false", "0", "no", "n"})
 _STATUSES = frozenset(s.value for s in VehicleStatus)
 # Columns compared to decide whether an existing vehicle changes (and written on update).
 STATE_COLUMNS = (
-    "trim_id", "colour_id", "store_id", "model_year", "mileage_km", "list_price", "offer_price", "price",
-    "currency", "status", "is_test_drive_fleet", "photo_urls", "option_codes",
-)  # fmt: skip
+    "trim_id",
+    "colour_id",
+    "store_id",
+    "model_year",
+    "mileage_km",
+    "list_price",
+    "offer_price",
+    "price",
+    "currency",
+    "status",
+    "is_test_drive_fleet",
+    "photo_urls",
+    "option_codes",
+)
 
 
 class _Keep:
@@ -375,8 +397,11 @@ def merged_state(row: ImportRow, current: Any, index: CatalogIndex) -> dict[str,
 
     offer = current.offer_price if row.offer_price is KEEP else row.offer_price
     if offer is not None and offer > row.list_price:
-        raise RowProblem("offer_price", f"the current offer_price {offer} is above list_price {row.list_price}; "
-                                        "give a new offer_price, or an empty one to end the offer")
+        raise RowProblem(
+            "offer_price",
+            f"the current offer_price {offer} is above list_price {row.list_price}; "
+            "give a new offer_price, or an empty one to end the offer",
+        )
     colour_id = current.colour_id if row.colour_id is KEEP else row.colour_id
     if colour_id is not None and index.colour_models.get(colour_id) != row.model_id:
         model_code = index.model_codes[row.model_id]

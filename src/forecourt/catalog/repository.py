@@ -150,9 +150,21 @@ def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) 
 
 
 VEHICLE_STATE_COLUMNS = (
-    "trim_id", "colour_id", "store_id", "model_year", "mileage_km", "list_price", "offer_price", "price",
-    "currency", "status", "is_test_drive_fleet", "photo_urls", "option_codes", "status_changed_at",
-)  # fmt: skip
+    "trim_id",
+    "colour_id",
+    "store_id",
+    "model_year",
+    "mileage_km",
+    "list_price",
+    "offer_price",
+    "price",
+    "currency",
+    "status",
+    "is_test_drive_fleet",
+    "photo_urls",
+    "option_codes",
+    "status_changed_at",
+)
 
 
 def vehicle_states_by_vin(session: Session, vins: Sequence[str], *, lock: bool = False) -> dict[str, Row]:
@@ -266,18 +278,30 @@ def test_drive_fleet_rows(
     return session.execute(_fleet_where(statement, model_code, store_code, city_code)).all()
 
 
-def searchable_vehicle_rows(session: Session, *, city_code: str | None = None,
-                            body_type: str | None = None) -> Sequence[Row]:
+def searchable_vehicle_rows(
+    session: Session, *, city_code: str | None = None, body_type: str | None = None
+) -> Sequence[Row]:
     """(id, vin, price_minor, currency, model_code, trim_code, store_id, powertrain) of every available car,
     optionally in one city and of one body type: plain rows with the price in fen, for a vectorised search
     (the search by monthly payment) over the whole inventory without loading ORM objects."""
     statement = (
-        select(Vehicle.id, Vehicle.vin, type_coerce(Vehicle.price, BigInteger).label("price_minor"), Vehicle.currency,
-               VehicleModel.code.label("model_code"), Trim.code.label("trim_code"), Vehicle.store_id, Trim.powertrain)
-        .join(Vehicle.trim).join(Trim.model).join(Vehicle.store).join(Store.city)
+        select(
+            Vehicle.id,
+            Vehicle.vin,
+            type_coerce(Vehicle.price, BigInteger).label("price_minor"),
+            Vehicle.currency,
+            VehicleModel.code.label("model_code"),
+            Trim.code.label("trim_code"),
+            Vehicle.store_id,
+            Trim.powertrain,
+        )
+        .join(Vehicle.trim)
+        .join(Trim.model)
+        .join(Vehicle.store)
+        .join(Store.city)
         .where(Vehicle.status == "available")
         .order_by(Vehicle.id)
-    )  # fmt: skip
+    )
     if city_code:
         statement = statement.where(City.code == city_code)
     if body_type:
@@ -295,9 +319,13 @@ def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
 
 def model_stock_by_store(session: Session, model_code: str) -> dict[int, int]:
     """{store id: number of available or in-transit cars of the model} (stores without one are left out)."""
-    statement = (select(Vehicle.store_id, func.count()).join(Vehicle.trim).join(Trim.model)
-                 .where(VehicleModel.code == model_code, Vehicle.status.in_(("available", "in_transit")))
-                 .group_by(Vehicle.store_id))  # fmt: skip
+    statement = (
+        select(Vehicle.store_id, func.count())
+        .join(Vehicle.trim)
+        .join(Trim.model)
+        .where(VehicleModel.code == model_code, Vehicle.status.in_(("available", "in_transit")))
+        .group_by(Vehicle.store_id)
+    )
     return {store_id: count for store_id, count in session.execute(statement).all()}
 
 

@@ -113,11 +113,15 @@ class VehicleSearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(
-        None, max_length=200, description="Words from brand, model or trim names, English or Chinese",
+        None,
+        max_length=200,
+        description="Words from brand, model or trim names, English or Chinese",
         examples=["蒙迪欧 混动", "kuga 4wd"],
     )
     brand: CodeList = Field(default_factory=list, description="Brand codes, e.g. ford, lincoln", examples=[["ford"]])
-    model: CodeList = Field(default_factory=list, description="Model codes, e.g. mondeo, kuga", examples=[["mondeo", "kuga"]])
+    model: CodeList = Field(
+        default_factory=list, description="Model codes, e.g. mondeo, kuga", examples=[["mondeo", "kuga"]]
+    )
     body_type: list[BodyType] = Field(default_factory=list, max_length=10)
     powertrain: list[Powertrain] = Field(default_factory=list, max_length=10)
     colour: CodeList = Field(default_factory=list, description="Colour codes, e.g. agate-black")
@@ -156,7 +160,6 @@ class StatusChange(BaseModel):
     status: VehicleStatus
 
 
-
 class VehiclePatch(BaseModel):
     """A partial hand edit of one vehicle; only the fields sent change. `offer_price: null` removes the offer,
     `colour: null` clears the colour."""
@@ -165,7 +168,9 @@ class VehiclePatch(BaseModel):
 
     offer_price: MoneyAmount | None = None
     mileage_km: Annotated[int, Field(ge=0, le=2_000_000)] | None = None
-    colour: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(None, description="A colour code of the vehicle's model")
+    colour: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(
+        None, description="A colour code of the vehicle's model"
+    )
     photo_urls: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=20)] | None = None
     is_test_drive_fleet: bool | None = None
     status: VehicleStatus | None = None

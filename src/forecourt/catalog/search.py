@@ -162,9 +162,13 @@ def _full_criteria(
             colour_ids |= {None}
     years = frozenset(int(y) for y in selected["model_year"]) if selected["model_year"] else None
     return replace(
-        base, trim_ids=trim_ids, colour_ids=colour_ids, store_ids=store_ids, statuses=selected["status"],
+        base,
+        trim_ids=trim_ids,
+        colour_ids=colour_ids,
+        store_ids=store_ids,
+        statuses=selected["status"],
         model_years=years,
-    )  # fmt: skip
+    )
 
 
 def _trim_value(trim, model: VehicleModel, brand_codes: dict[int, str], dim: str) -> str:

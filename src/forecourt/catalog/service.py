@@ -22,7 +22,9 @@ def get_vehicle(session: Session, vin: str) -> Vehicle:
     try:
         normalized = validate_vin(vin)
     except VinError as exc:
-        raise InvalidInput(f"{vin!r} is not a valid VIN: {exc}", code="invalid_vin", errors=[FieldError("vin", str(exc))]) from exc
+        raise InvalidInput(
+            f"{vin!r} is not a valid VIN: {exc}", code="invalid_vin", errors=[FieldError("vin", str(exc))]
+        ) from exc
     vehicle = repository.get_vehicle_by_vin(session, normalized)
     if vehicle is None:
         raise NotFound(f"No vehicle with VIN {normalized}", code="vehicle_not_found")
@@ -42,8 +44,10 @@ def change_vehicle_status(
     vehicle = get_vehicle(session, vin)
     if allowed_store_ids is not None and vehicle.store_id not in allowed_store_ids:
         # Vehicles are public, so saying that it exists leaks nothing: a 403, not a 404.
-        raise Forbidden(f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
-                        code="store_forbidden")  # fmt: skip
+        raise Forbidden(
+            f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
+            code="store_forbidden",
+        )
     vehicle = repository.get_vehicle_by_vin(session, vehicle.vin, for_update=True) or vehicle
     try:
         check_transition(VehicleStatus(vehicle.status), target)
@@ -54,18 +58,29 @@ def change_vehicle_status(
         vehicle.status = target.value
         vehicle.status_changed_at = utcnow()
         session.flush()
-        audit.record(session, actor, "vehicle.status_changed", "vehicle", vehicle.vin, vehicle.store_id,
-                     **{"from": previous, "to": target.value})  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            "vehicle.status_changed",
+            "vehicle",
+            vehicle.vin,
+            vehicle.store_id,
+            **{"from": previous, "to": target.value},
+        )
     return vehicle
 
 
-EDITABLE_VEHICLE_FIELDS = frozenset({"offer_price", "mileage_km", "colour", "photo_urls", "is_test_drive_fleet", "status"})
+EDITABLE_VEHICLE_FIELDS = frozenset(
+    {"offer_price", "mileage_km", "colour", "photo_urls", "is_test_drive_fleet", "status"}
+)
 
 
 def _check_store(vehicle: Vehicle, allowed_store_ids: Collection[int] | None) -> None:
     if allowed_store_ids is not None and vehicle.store_id not in allowed_store_ids:
-        raise Forbidden(f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
-                        code="store_forbidden")  # fmt: skip
+        raise Forbidden(
+            f"Vehicle {vehicle.vin} belongs to store {vehicle.store.code}, which is not one of your stores",
+            code="store_forbidden",
+        )
 
 
 def get_vehicle_for_staff(session: Session, vin: str, *, allowed_store_ids: Collection[int] | None) -> Vehicle:
@@ -95,8 +110,11 @@ def update_vehicle(
     with their values before and after."""
     unknown = sorted(set(changes) - EDITABLE_VEHICLE_FIELDS)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}", code="unknown_field",
-                           errors=[FieldError(name, "unknown field") for name in unknown])  # fmt: skip
+        raise InvalidInput(
+            f"Unknown fields: {', '.join(unknown)}",
+            code="unknown_field",
+            errors=[FieldError(name, "unknown field") for name in unknown],
+        )
     vehicle = get_vehicle_for_staff(session, vin, allowed_store_ids=allowed_store_ids)
     vehicle = repository.get_vehicle_by_vin(session, vehicle.vin, for_update=True) or vehicle
     problems: list[edits.Problem] = []
@@ -130,8 +148,9 @@ def update_vehicle(
     if status_problem:
         errors.append(FieldError("status", status_problem))
         if not problems:
-            raise Conflict(status_problem, code="illegal_status_transition", errors=errors,
-                           extra={"current": vehicle.status})  # fmt: skip
+            raise Conflict(
+                status_problem, code="illegal_status_transition", errors=errors, extra={"current": vehicle.status}
+            )
     if errors:
         raise InvalidInput("Some fields are not valid", code="invalid_vehicle_change", errors=errors)
 
@@ -149,8 +168,15 @@ def update_vehicle(
         session.flush()
         audit.record(session, actor, "vehicle.updated", "vehicle", vehicle.vin, vehicle.store_id, changes=changed)
         if "status" in changed:
-            audit.record(session, actor, "vehicle.status_changed", "vehicle", vehicle.vin, vehicle.store_id,
-                         **{"from": changed["status"]["before"], "to": changed["status"]["after"]})  # fmt: skip
+            audit.record(
+                session,
+                actor,
+                "vehicle.status_changed",
+                "vehicle",
+                vehicle.vin,
+                vehicle.store_id,
+                **{"from": changed["status"]["before"], "to": changed["status"]["after"]},
+            )
         session.refresh(vehicle)
     return vehicle
 
@@ -182,8 +208,11 @@ def update_store_settings(
     hours = edits.parse_opening_hours(opening_hours, problems)
     phone_n = edits.parse_phone(phone, problems)
     if problems:
-        raise InvalidInput("Some fields are not valid", code="invalid_store_settings",
-                           errors=[FieldError(name, message) for name, message in problems])  # fmt: skip
+        raise InvalidInput(
+            "Some fields are not valid",
+            code="invalid_store_settings",
+            errors=[FieldError(name, message) for name, message in problems],
+        )
     changed: dict[str, dict[str, object]] = {}
     if store.opening_hours != hours:
         changed["opening_hours"] = {"before": store.opening_hours, "after": hours}
@@ -244,8 +273,9 @@ def stores_by_id(session: Session) -> dict[int, Store]:
     return {store.id: store for store in repository.list_stores(session)}
 
 
-def list_searchable_vehicle_rows(session: Session, *, city_code: str | None = None,
-                                 body_type: str | None = None) -> Sequence[Row]:
+def list_searchable_vehicle_rows(
+    session: Session, *, city_code: str | None = None, body_type: str | None = None
+) -> Sequence[Row]:
     """Available cars as plain rows (id, vin, price_minor, currency, model_code, trim_code, store_id, powertrain),
     optionally narrowed to a city and a body type: the input of the finance search by monthly payment."""
     return repository.searchable_vehicle_rows(session, city_code=city_code, body_type=body_type)

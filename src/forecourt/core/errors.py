@@ -52,8 +52,12 @@ class InvalidInput(DomainError):
 class Unauthenticated(DomainError):
     """No (valid) credentials: 401 with a WWW-Authenticate challenge, as RFC 9110 requires."""
 
-    def __init__(self, message: str = "Sign in or send an API token to use this endpoint",
-                 code: str = "not_authenticated", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str = "Sign in or send an API token to use this endpoint",
+        code: str = "not_authenticated",
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
         super().__init__(message, code=code, status=401, **kwargs)
 
@@ -65,5 +69,11 @@ class Forbidden(DomainError):
 
 class TooManyRequests(DomainError):
     def __init__(self, message: str, retry_after: int, code: str = "too_many_requests", **kwargs: Any) -> None:
-        super().__init__(message, code=code, status=429, headers={"Retry-After": str(max(1, retry_after))},
-                         extra={"retry_after": max(1, retry_after)}, **kwargs)
+        super().__init__(
+            message,
+            code=code,
+            status=429,
+            headers={"Retry-After": str(max(1, retry_after))},
+            extra={"retry_after": max(1, retry_after)},
+            **kwargs,
+        )

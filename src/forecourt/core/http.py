@@ -68,8 +68,18 @@ def problem(
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type="application/problem+json")
 
 
-_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Too large",
-           415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests"}
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+}
 
 
 def domain_problem(exc: DomainError) -> JSONResponse:
@@ -99,10 +109,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(_validation_field(tuple(e.get("loc", ()))), _field_message(e))
-            for e in exc.errors()
-        ]
+        errors = [FieldError(_validation_field(tuple(e.get("loc", ()))), _field_message(e)) for e in exc.errors()]
         return problem(422, "validation_error", "Invalid input", "The request has invalid fields; see errors.", errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -52,12 +52,17 @@ class Replay:
 
 def check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise InvalidInput(f"Send an {HEADER} header (8-128 letters, digits, '.', '_', ':' or '-'; a UUID is ideal) "
-                           "so that a retry of this request cannot book twice", code="idempotency_key_missing")  # fmt: skip
+        raise InvalidInput(
+            f"Send an {HEADER} header (8-128 letters, digits, '.', '_', ':' or '-'; a UUID is ideal) "
+            "so that a retry of this request cannot book twice",
+            code="idempotency_key_missing",
+        )
     key = key.strip()
     if not _KEY_PATTERN.fullmatch(key):
-        raise InvalidInput(f"The {HEADER} must be 8-128 letters, digits, '.', '_', ':' or '-' (a UUID is ideal)",
-                           code="idempotency_key_invalid")  # fmt: skip
+        raise InvalidInput(
+            f"The {HEADER} must be 8-128 letters, digits, '.', '_', ':' or '-' (a UUID is ideal)",
+            code="idempotency_key_invalid",
+        )
     return key
 
 
@@ -77,8 +82,11 @@ def begin(session: Session, scope: str, key: str, request_fingerprint: str) -> R
     if session.get_bind().dialect.name == "postgresql":
         locked = session.execute(select(func.pg_try_advisory_xact_lock(_advisory_lock_id(scope, key)))).scalar()
         if not locked:
-            raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment",
-                           code="idempotency_key_in_flight", headers={"Retry-After": "1"})  # fmt: skip
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; retry in a moment",
+                code="idempotency_key_in_flight",
+                headers={"Retry-After": "1"},
+            )
     statement = select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     existing = session.scalars(statement).one_or_none()
     if existing is not None and existing.created_at < utcnow() - RETENTION:
@@ -87,8 +95,10 @@ def begin(session: Session, scope: str, key: str, request_fingerprint: str) -> R
         existing = None
     if existing is not None:
         if existing.fingerprint != request_fingerprint:
-            raise InvalidInput("This Idempotency-Key was already used for a different request; use a new key for "
-                               "a new request", code="idempotency_key_reused")  # fmt: skip
+            raise InvalidInput(
+                "This Idempotency-Key was already used for a different request; use a new key for a new request",
+                code="idempotency_key_reused",
+            )
         return Replay(existing.response_status or 200, existing.response_body)
     record = IdempotencyRecord(scope=scope, key=key, fingerprint=request_fingerprint, created_at=utcnow())
     session.add(record)

@@ -9,11 +9,44 @@ from decimal import Decimal
 
 STAR = "*"
 # Two-character surnames are rare but real; masking "欧阳娜娜" as "欧***" would hide the whole surname.
-COMPOUND_SURNAMES = frozenset({
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "司空",
-    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "澹台", "公冶", "太史", "申屠", "闻人",
-    "万俟", "钟离", "赫连", "淳于", "濮阳", "百里", "东郭", "拓跋",
-})  # fmt: skip
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "司空",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "呼延",
+        "澹台",
+        "公冶",
+        "太史",
+        "申屠",
+        "闻人",
+        "万俟",
+        "钟离",
+        "赫连",
+        "淳于",
+        "濮阳",
+        "百里",
+        "东郭",
+        "拓跋",
+    }
+)
 # Monthly income bands (lower bound inclusive); an open-ended top band keeps high earners indistinguishable.
 INCOME_BANDS: tuple[tuple[Decimal, Decimal | None], ...] = (
     (Decimal(0), Decimal(5_000)),

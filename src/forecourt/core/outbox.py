@@ -95,9 +95,16 @@ def enqueue(
     attachments: list[dict[str, str]] | None = None,
     sensitive: bool = False,
 ) -> OutboxMessage:
-    message = OutboxMessage(channel=channel.value, recipient=recipient, subject=subject, body=body,
-                            created_at=utcnow(), attempts=0, attachments=attachments or [],
-                            sensitive=sensitive)  # fmt: skip
+    message = OutboxMessage(
+        channel=channel.value,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        created_at=utcnow(),
+        attempts=0,
+        attachments=attachments or [],
+        sensitive=sensitive,
+    )
     session.add(message)
     session.flush()
     return message
@@ -110,7 +117,9 @@ def enqueue_event(session: Session, payload: Mapping[str, object]) -> OutboxMess
     return enqueue(session, Channel.EVENT, "marketing", str(payload.get("type", ""))[:200], body)
 
 
-def unsent_messages(session: Session, limit: int = RELAY_BATCH, channels: Collection[str] | None = None) -> list[OutboxMessage]:
+def unsent_messages(
+    session: Session, limit: int = RELAY_BATCH, channels: Collection[str] | None = None
+) -> list[OutboxMessage]:
     statement = (
         select(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)

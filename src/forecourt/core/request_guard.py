@@ -29,11 +29,20 @@ class RejectControlCharacters:
 
 
 async def _refuse(send: Send) -> None:
-    body = json.dumps({
-        "type": "https://forecourt.dev/problems/invalid_url", "title": "Bad request", "status": 400,
-        "detail": "The address contains control characters (such as %00); remove them and try again.",
-        "code": "invalid_url",
-    }).encode()  # fmt: skip
-    await send({"type": "http.response.start", "status": 400,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    body = json.dumps(
+        {
+            "type": "https://forecourt.dev/problems/invalid_url",
+            "title": "Bad request",
+            "status": 400,
+            "detail": "The address contains control characters (such as %00); remove them and try again.",
+            "code": "invalid_url",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

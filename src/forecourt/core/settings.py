@@ -55,8 +55,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("FORECOURT_SECRET_KEY must be at least 32 characters in production")
         if self.environment == "production" and not self.field_encryption_keys.get_secret_value():
-            raise ValueError("FORECOURT_FIELD_ENCRYPTION_KEYS must be set in production (generate one with "
-                             "`forecourt keys generate`)")
+            raise ValueError(
+                "FORECOURT_FIELD_ENCRYPTION_KEYS must be set in production (generate one with "
+                "`forecourt keys generate`)"
+            )
         return self
 
     @property

@@ -26,9 +26,17 @@ from forecourt.core.http import DbSession, run_idempotent
 from forecourt.finance import application_review as review
 from forecourt.finance import applications
 from forecourt.finance.application_schemas import (
-    ApplicantOut, ApplicationIn, ApplicationOut, ConsentTextOut, DecisionIn, DecisionOut, OverrideOut, ReasonOut,
-    ReviewDetailOut, StipulationOut,
-)  # fmt: skip
+    ApplicantOut,
+    ApplicationIn,
+    ApplicationOut,
+    ConsentTextOut,
+    DecisionIn,
+    DecisionOut,
+    OverrideOut,
+    ReasonOut,
+    ReviewDetailOut,
+    StipulationOut,
+)
 from forecourt.finance.bureau import CreditBureau
 from forecourt.finance.models import CreditApplication
 from forecourt.web.i18n import LANG_COOKIE, negotiate_language
@@ -46,8 +54,9 @@ def review_scope(user: Principal) -> frozenset[int] | None:
     """Stores whose applications the user may see: None for every store (admin, unscoped finance officer)."""
     if user.is_admin or any(g.role == Role.FINANCE_OFFICER and g.store_id is None for g in user.grants):
         return None
-    return frozenset(g.store_id for g in user.grants
-                     if g.role in (Role.FINANCE_OFFICER, Role.STORE_STAFF) and g.store_id is not None)  # fmt: skip
+    return frozenset(
+        g.store_id for g in user.grants if g.role in (Role.FINANCE_OFFICER, Role.STORE_STAFF) and g.store_id is not None
+    )
 
 
 def may_open_full_record(user: Principal) -> bool:
@@ -64,8 +73,12 @@ def bureau_of(request: Request) -> CreditBureau | None:
 
 
 def language_of(request: Request) -> str:
-    return negotiate_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
-                              request.headers.get("accept-language"), request.app.state.settings.default_language)  # fmt: skip
+    return negotiate_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.settings.default_language,
+    )
 
 
 def client_ip(request: Request) -> str:
@@ -80,51 +93,110 @@ def decision_out(row: CreditApplication) -> DecisionOut:
         return None if required is None else max(Decimal(required) - down, Decimal("0.00"))
 
     return DecisionOut(
-        outcome=row.status, tier=record.get("tier"), monthly_payment=Decimal(record.get("payment", "0")),
-        pti=record.get("pti"), dti=record.get("dti"), ltv=Decimal(record.get("ltv", "0")),
-        reasons=[ReasonOut(code=r["code"], message_en=r["message_en"], message_zh=r["message_zh"])
-                 for r in record.get("reasons", [])],
-        stipulations=[StipulationOut(code=s["code"], message_en=s["message_en"], message_zh=s["message_zh"],
-                                     required_down_payment=s.get("required_down_payment"),
-                                     additional_down_payment=more(s.get("required_down_payment")),
-                                     max_term_months=s.get("max_term_months"))
-                      for s in record.get("stipulations", [])],
+        outcome=row.status,
+        tier=record.get("tier"),
+        monthly_payment=Decimal(record.get("payment", "0")),
+        pti=record.get("pti"),
+        dti=record.get("dti"),
+        ltv=Decimal(record.get("ltv", "0")),
+        reasons=[
+            ReasonOut(code=r["code"], message_en=r["message_en"], message_zh=r["message_zh"])
+            for r in record.get("reasons", [])
+        ],
+        stipulations=[
+            StipulationOut(
+                code=s["code"],
+                message_en=s["message_en"],
+                message_zh=s["message_zh"],
+                required_down_payment=s.get("required_down_payment"),
+                additional_down_payment=more(s.get("required_down_payment")),
+                max_term_months=s.get("max_term_months"),
+            )
+            for s in record.get("stipulations", [])
+        ],
         decided_by_officer=row.decided_by is not None,
-    )  # fmt: skip
+    )
 
 
-def application_out(session: Session, row: CreditApplication, model: type[ApplicationOut] = ApplicationOut,
-                    **extra: Any) -> Any:  # fmt: skip
+def application_out(
+    session: Session, row: CreditApplication, model: type[ApplicationOut] = ApplicationOut, **extra: Any
+) -> Any:
     vehicle = catalog.get_vehicle_by_id(session, row.vehicle_id)
     return model(
-        reference=row.reference, kind=row.kind, status=row.status, quote=review.quote_reference(session, row),
-        store=vehicle.store.code, vin=vehicle.vin, inquiry=(row.decision or {}).get("inquiry", ""),
-        created_at=row.created_at, decided_at=row.decided_at,
-        applicant=ApplicantOut(full_name=row.full_name_masked, id_type=row.id_type, id_number=row.id_number_masked,
-                               income_band=row.income_band, employment_months=row.employment_months),
-        decision=decision_out(row), has_adverse_action_notice=bool(row.adverse_action_notice), **extra,
-    )  # fmt: skip
+        reference=row.reference,
+        kind=row.kind,
+        status=row.status,
+        quote=review.quote_reference(session, row),
+        store=vehicle.store.code,
+        vin=vehicle.vin,
+        inquiry=(row.decision or {}).get("inquiry", ""),
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        applicant=ApplicantOut(
+            full_name=row.full_name_masked,
+            id_type=row.id_type,
+            id_number=row.id_number_masked,
+            income_band=row.income_band,
+            employment_months=row.employment_months,
+        ),
+        decision=decision_out(row),
+        has_adverse_action_notice=bool(row.adverse_action_notice),
+        **extra,
+    )
 
 
 def submission_of(body: ApplicationIn, kind: str, user: Principal, request: Request) -> applications.Submission:
     a = body.applicant
-    person = applications.ApplicantInput(a.full_name, a.id_type, a.id_number, a.date_of_birth, a.address, a.employer,
-                                         a.employment_months, a.monthly_income, a.monthly_housing_cost,
-                                         a.monthly_other_debts)  # fmt: skip
-    return applications.Submission(kind=kind, user_id=user.user_id, quote_reference=body.quote, applicant=person,
-                                   consents=frozenset(body.consents), consent_text_version=body.consent_text_version,
-                                   ip=client_ip(request), language=language_of(request))  # fmt: skip
+    person = applications.ApplicantInput(
+        a.full_name,
+        a.id_type,
+        a.id_number,
+        a.date_of_birth,
+        a.address,
+        a.employer,
+        a.employment_months,
+        a.monthly_income,
+        a.monthly_housing_cost,
+        a.monthly_other_debts,
+    )
+    return applications.Submission(
+        kind=kind,
+        user_id=user.user_id,
+        quote_reference=body.quote,
+        applicant=person,
+        consents=frozenset(body.consents),
+        consent_text_version=body.consent_text_version,
+        ip=client_ip(request),
+        language=language_of(request),
+    )
 
 
-def _submit(session: Session, request: Request, user: Principal, body: ApplicationIn, key: str | None,
-            kind: Literal["prequalification", "application"]) -> JSONResponse:  # fmt: skip
+def _submit(
+    session: Session,
+    request: Request,
+    user: Principal,
+    body: ApplicationIn,
+    key: str | None,
+    kind: Literal["prequalification", "application"],
+) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        row = applications.submit(session, cipher_of(request), submission_of(body, kind, user, request), now=utcnow(),
-                                  bureau=bureau_of(request))  # fmt: skip
+        row = applications.submit(
+            session,
+            cipher_of(request),
+            submission_of(body, kind, user, request),
+            now=utcnow(),
+            bureau=bureau_of(request),
+        )
         return 201, application_out(session, row).model_dump(mode="json")
 
-    return run_idempotent(session, request, scope=f"user:{user.user_id}", key=key,
-                          payload={"kind": kind, **body.model_dump(mode="json")}, run=run)  # fmt: skip
+    return run_idempotent(
+        session,
+        request,
+        scope=f"user:{user.user_id}",
+        key=key,
+        payload={"kind": kind, **body.model_dump(mode="json")},
+        run=run,
+    )
 
 
 # --- the applicant ----------------------------------------------------------------------------------------------
@@ -132,21 +204,41 @@ def _submit(session: Session, request: Request, user: Principal, body: Applicati
 
 @router.get("/consent-texts", response_model=list[ConsentTextOut], summary="The consent wording, by purpose")
 def consent_texts() -> list[ConsentTextOut]:
-    return [ConsentTextOut(purpose=p, version=applications.CONSENT_TEXT_VERSION, text_en=en, text_zh=zh)
-            for p, (en, zh) in applications.CONSENT_TEXTS.items()]  # fmt: skip
+    return [
+        ConsentTextOut(purpose=p, version=applications.CONSENT_TEXT_VERSION, text_en=en, text_zh=zh)
+        for p, (en, zh) in applications.CONSENT_TEXTS.items()
+    ]
 
 
-@router.post("/prequalifications", status_code=201, response_model=ApplicationOut,
-             summary="Pre-qualify for a finance quote (soft inquiry: no effect on the credit score)")  # fmt: skip
-def prequalify(session: DbSession, request: Request, user: RequiredUser, body: ApplicationIn,
-               idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+@router.post(
+    "/prequalifications",
+    status_code=201,
+    response_model=ApplicationOut,
+    summary="Pre-qualify for a finance quote (soft inquiry: no effect on the credit score)",
+)
+def prequalify(
+    session: DbSession,
+    request: Request,
+    user: RequiredUser,
+    body: ApplicationIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     return _submit(session, request, user, body, idempotency_key, "prequalification")
 
 
-@router.post("/applications", status_code=201, response_model=ApplicationOut,
-             summary="Apply for credit on a finance quote (hard inquiry)")  # fmt: skip
-def apply(session: DbSession, request: Request, user: RequiredUser, body: ApplicationIn,
-          idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationOut,
+    summary="Apply for credit on a finance quote (hard inquiry)",
+)
+def apply(
+    session: DbSession,
+    request: Request,
+    user: RequiredUser,
+    body: ApplicationIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     return _submit(session, request, user, body, idempotency_key, "application")
 
 
@@ -160,7 +252,11 @@ def _visible(session: Session, user: Principal, reference: str, *, officers_only
     try:
         return review.get_own(session, user.user_id, reference)
     except NotFound:
-        allowed = may_open_full_record(user) if officers_only else user.has_role(Role.FINANCE_OFFICER, Role.STORE_STAFF, Role.ADMIN)
+        allowed = (
+            may_open_full_record(user)
+            if officers_only
+            else user.has_role(Role.FINANCE_OFFICER, Role.STORE_STAFF, Role.ADMIN)
+        )
         if not allowed:
             raise
     return review.get_in_scope(session, reference, review_scope(user))
@@ -171,14 +267,18 @@ def get_application(session: DbSession, user: RequiredUser, reference: str) -> A
     return application_out(session, _visible(session, user, reference))
 
 
-@router.get("/applications/{reference}/adverse-action-notice", response_class=PlainTextResponse,
-            summary="The adverse-action notice of a declined application (text/plain)")  # fmt: skip
+@router.get(
+    "/applications/{reference}/adverse-action-notice",
+    response_class=PlainTextResponse,
+    summary="The adverse-action notice of a declined application (text/plain)",
+)
 def notice(session: DbSession, request: Request, user: RequiredUser, reference: str) -> PlainTextResponse:
     row = _visible(session, user, reference, officers_only=True)
     text = review.adverse_action_notice(cipher_of(request), row)
     if text is None:
-        raise NotFound(f"Credit application {reference} was not declined; there is no notice",
-                       code="no_adverse_action_notice")  # fmt: skip
+        raise NotFound(
+            f"Credit application {reference} was not declined; there is no notice", code="no_adverse_action_notice"
+        )
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
@@ -187,52 +287,90 @@ def notice(session: DbSession, request: Request, user: RequiredUser, reference: 
 
 @router.get("/review/applications", response_model=list[ApplicationOut], summary="Review queue (masked)")
 def review_queue(
-    session: DbSession, user: ReviewUser,
-    status: Annotated[list[str] | None, Query(description="manual_review, conditional, declined, approved, withdrawn")] = None,
+    session: DbSession,
+    user: ReviewUser,
+    status: Annotated[
+        list[str] | None, Query(description="manual_review, conditional, declined, approved, withdrawn")
+    ] = None,
     kind: Annotated[Literal["prequalification", "application"] | None, Query()] = None,
-) -> list[ApplicationOut]:  # fmt: skip
+) -> list[ApplicationOut]:
     rows = review.review_queue(session, review_scope(user), statuses=status or ("manual_review",), kind=kind)
     return [application_out(session, row) for row in rows]
 
 
-def review_detail(session: Session, request: Request, user: Principal, reference: str, *,
-                  reveal_id: bool) -> ReviewDetailOut:  # fmt: skip
+def review_detail(
+    session: Session, request: Request, user: Principal, reference: str, *, reveal_id: bool
+) -> ReviewDetailOut:
     scope = review_scope(user)
     if not may_open_full_record(user):
-        return application_out(session, review.get_in_scope(session, reference, scope), ReviewDetailOut, full_record=False)
-    record = review.open_full_record(session, cipher_of(request), reference, actor_user_id=user.user_id,
-                                     allowed_store_ids=scope, reveal_id=reveal_id)  # fmt: skip
+        return application_out(
+            session, review.get_in_scope(session, reference, scope), ReviewDetailOut, full_record=False
+        )
+    record = review.open_full_record(
+        session, cipher_of(request), reference, actor_user_id=user.user_id, allowed_store_ids=scope, reveal_id=reveal_id
+    )
     row = record.application
     decision = row.decision or {}
     return application_out(
-        session, row, ReviewDetailOut, full_record=True, full_name_plain=record.full_name,
-        id_number_shown=record.id_number, id_number_revealed=record.id_number_revealed,
-        date_of_birth=record.date_of_birth, address=record.address, employer=record.employer,
-        monthly_income=record.monthly_income, monthly_housing_cost=record.monthly_housing,
-        monthly_other_debts=record.monthly_debts, credit_score=row.credit_score,
-        delinquencies_24m=decision.get("delinquencies_24m"), bureau=row.bureau, bureau_reference=row.bureau_reference,
+        session,
+        row,
+        ReviewDetailOut,
+        full_record=True,
+        full_name_plain=record.full_name,
+        id_number_shown=record.id_number,
+        id_number_revealed=record.id_number_revealed,
+        date_of_birth=record.date_of_birth,
+        address=record.address,
+        employer=record.employer,
+        monthly_income=record.monthly_income,
+        monthly_housing_cost=record.monthly_housing,
+        monthly_other_debts=record.monthly_debts,
+        credit_score=row.credit_score,
+        delinquencies_24m=decision.get("delinquencies_24m"),
+        bureau=row.bureau,
+        bureau_reference=row.bureau_reference,
         override_reason=row.override_reason,
-        overrides=[OverrideOut(from_status=o["from"], to_status=o["to"], by=o["by"], at=o["at"], reason=o["reason"])
-                   for o in decision.get("overrides", [])],
-    )  # fmt: skip
+        overrides=[
+            OverrideOut(from_status=o["from"], to_status=o["to"], by=o["by"], at=o["at"], reason=o["reason"])
+            for o in decision.get("overrides", [])
+        ],
+    )
 
 
-@router.get("/review/applications/{reference}", response_model=ReviewDetailOut,
-            summary="One application for review: the full record for finance officers (audited)")  # fmt: skip
+@router.get(
+    "/review/applications/{reference}",
+    response_model=ReviewDetailOut,
+    summary="One application for review: the full record for finance officers (audited)",
+)
 def review_application(
-    session: DbSession, request: Request, response: Response, user: ReviewUser, reference: str,
+    session: DbSession,
+    request: Request,
+    response: Response,
+    user: ReviewUser,
+    reference: str,
     reveal: Annotated[Literal["id_number"] | None, Query(description="id_number: show it unmasked (audited)")] = None,
-) -> ReviewDetailOut:  # fmt: skip
+) -> ReviewDetailOut:
     response.headers["Cache-Control"] = "no-store"  # decrypted personal data: never kept by a cache
     return review_detail(session, request, user, reference, reveal_id=reveal == "id_number")
 
 
-@router.post("/review/applications/{reference}/decision", response_model=ApplicationOut,
-             summary="Decide by hand (finance officers): approve, conditional or decline, with a reason")  # fmt: skip
+@router.post(
+    "/review/applications/{reference}/decision",
+    response_model=ApplicationOut,
+    summary="Decide by hand (finance officers): approve, conditional or decline, with a reason",
+)
 def decide(session: DbSession, request: Request, user: OfficerUser, reference: str, body: DecisionIn) -> ApplicationOut:
     scope = review_scope(user)
     row = review.get_in_scope(session, reference, scope)
-    row = review.override(session, cipher_of(request), review.provider_of(session, row), reference,
-                          actor_user_id=user.user_id, allowed_store_ids=scope, outcome=body.outcome,
-                          reason=body.reason, now=utcnow())  # fmt: skip
+    row = review.override(
+        session,
+        cipher_of(request),
+        review.provider_of(session, row),
+        reference,
+        actor_user_id=user.user_id,
+        allowed_store_ids=scope,
+        outcome=body.outcome,
+        reason=body.reason,
+        now=utcnow(),
+    )
     return application_out(session, row)

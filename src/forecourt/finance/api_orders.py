@@ -85,18 +85,32 @@ def order_out(session: Session, order: Order) -> OrderOut:
     application = orders.application_of(session, order)
     preview = orders.cancellation_preview(session, order, utcnow())
     return OrderOut(
-        reference=order.reference, status=order.status, product=order.product,
+        reference=order.reference,
+        status=order.status,
+        product=order.product,
         quote_reference=quote.reference if quote else None,
         application_reference=application.reference if application else None,
-        vin=vehicle.vin, model=vehicle.model.code, model_name_en=vehicle.model.name_en,
-        model_name_zh=vehicle.model.name_zh, store=vehicle.store.code, store_name_en=vehicle.store.name_en,
-        store_name_zh=vehicle.store.name_zh, price=order.price, currency=order.currency,
-        deposit_amount=order.deposit_amount, refunded_amount=order.refunded_amount,
-        refund_if_cancelled=RefundPreviewOut(amount=preview.amount, forfeited=preview.forfeited,
-                                             reason=preview.reason.value) if preview else None,
-        cancel_reason=order.cancel_reason, created_at=order.created_at, confirmed_at=order.confirmed_at,
+        vin=vehicle.vin,
+        model=vehicle.model.code,
+        model_name_en=vehicle.model.name_en,
+        model_name_zh=vehicle.model.name_zh,
+        store=vehicle.store.code,
+        store_name_en=vehicle.store.name_en,
+        store_name_zh=vehicle.store.name_zh,
+        price=order.price,
+        currency=order.currency,
+        deposit_amount=order.deposit_amount,
+        refunded_amount=order.refunded_amount,
+        refund_if_cancelled=RefundPreviewOut(
+            amount=preview.amount, forfeited=preview.forfeited, reason=preview.reason.value
+        )
+        if preview
+        else None,
+        cancel_reason=order.cancel_reason,
+        created_at=order.created_at,
+        confirmed_at=order.confirmed_at,
         cancelled_at=order.cancelled_at,
-    )  # fmt: skip
+    )
 
 
 def _visible_order(session: Session, user: Principal, reference: str) -> Order:
@@ -118,12 +132,24 @@ def create_order(
     `vehicle_already_reserved`."""
 
     def run() -> tuple[int, Any]:
-        order = orders.reserve(session, user.user_id, body.quote_reference, body.payment_method, utcnow(),
-                               payment_provider=_payments(request))  # fmt: skip
+        order = orders.reserve(
+            session,
+            user.user_id,
+            body.quote_reference,
+            body.payment_method,
+            utcnow(),
+            payment_provider=_payments(request),
+        )
         return 201, order_out(session, order).model_dump(mode="json")
 
-    return run_idempotent(session, request, scope=f"user:{user.user_id}", key=idempotency_key,
-                          payload=body.model_dump(mode="json"), run=run)  # fmt: skip
+    return run_idempotent(
+        session,
+        request,
+        scope=f"user:{user.user_id}",
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.get("/orders", response_model=list[OrderOut], summary="My orders")
@@ -145,14 +171,22 @@ def confirm_order(session: WriteSession, user: StaffUser, reference: str) -> Ord
 
 
 @router.post("/orders/{reference}/cancel", response_model=OrderOut, summary="Cancel an order (buyer or store staff)")
-def cancel_order(session: WriteSession, request: Request, user: RequiredUser, reference: str,
-                 body: CancelIn | None = None) -> OrderOut:  # fmt: skip
+def cancel_order(
+    session: WriteSession, request: Request, user: RequiredUser, reference: str, body: CancelIn | None = None
+) -> OrderOut:
     """The deposit comes back in full within 72 hours of reserving, when the store cancels, or when finance
     declined the buyer; otherwise half of it is kept. The car goes back on sale."""
     order = _visible_order(session, user, reference)
     by_store = order.user_id != user.user_id
-    order = orders.cancel(session, order.reference, user.user_id, by_store, body.reason if body else "", utcnow(),
-                          payment_provider=_payments(request))  # fmt: skip
+    order = orders.cancel(
+        session,
+        order.reference,
+        user.user_id,
+        by_store,
+        body.reason if body else "",
+        utcnow(),
+        payment_provider=_payments(request),
+    )
     return order_out(session, order)
 
 

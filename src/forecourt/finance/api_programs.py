@@ -53,8 +53,10 @@ def can_change_programs(user: Principal) -> bool:
 
 def _program_editor(user: Annotated[Principal, Depends(require_roles(Role.FINANCE_OFFICER))]) -> Principal:
     if not can_change_programs(user):
-        raise Forbidden("Only the provider's finance officers (not tied to a store) and admins change rate programs",
-                        code="forbidden_store_scoped")  # fmt: skip
+        raise Forbidden(
+            "Only the provider's finance officers (not tied to a store) and admins change rate programs",
+            code="forbidden_store_scoped",
+        )
     return user
 
 
@@ -66,10 +68,25 @@ FormatQuery = Annotated[Literal["csv", "yaml"] | None, Query(alias="format", des
 class ProgramTerms(BaseModel):
     """A program's terms. Give rates and amounts as strings ("0.0399") to keep them exact."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "code": "loan-36-escort", "product": "loan", "name_en": "Escort 36-month loan", "name_zh": "福睿斯 36期贷款",
-        "model_code": "escort", "term_months": 36, "annual_rate": "0.0499", "min_down_percent": "0.20",
-        "valid_from": "2026-01-01", "valid_to": "2027-12-31"}]})  # fmt: skip
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "loan-36-escort",
+                    "product": "loan",
+                    "name_en": "Escort 36-month loan",
+                    "name_zh": "福睿斯 36期贷款",
+                    "model_code": "escort",
+                    "term_months": 36,
+                    "annual_rate": "0.0499",
+                    "min_down_percent": "0.20",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2027-12-31",
+                }
+            ]
+        },
+    )
 
     product: str = Field(description="loan, balloon, lease or lease_to_own")
     name_en: str
@@ -107,8 +124,15 @@ def _program_columns() -> dict[str, Any]:
 
 
 # id, code, version, is_current, then every term (product … valid_to), then created_at.
-ProgramOut = create_model("ProgramOut", id=(int, ...), code=(str, ...), version=(int, ...), is_current=(bool, ...),
-                          **_program_columns(), created_at=(datetime, ...))  # fmt: skip
+ProgramOut = create_model(
+    "ProgramOut",
+    id=(int, ...),
+    code=(str, ...),
+    version=(int, ...),
+    is_current=(bool, ...),
+    **_program_columns(),
+    created_at=(datetime, ...),
+)
 
 
 class ProgramChangedOut(ProgramOut):
@@ -137,14 +161,31 @@ class ResidualImportOut(BaseModel):
 
 def program_out(program: RateProgram) -> ProgramOut:
     cells = files.program_cells(programs.fields_of(program))
-    decimal = {name: Decimal(cells[name]) for name in cells if name in ProgramOut.model_fields
-               and ProgramOut.model_fields[name].annotation in (Decimal, Decimal | None) and cells[name] != ""}  # fmt: skip
-    return ProgramOut(id=program.id, code=program.code, version=program.version, is_current=program.is_current,
-                      product=program.product, name_en=program.name_en, name_zh=program.name_zh,
-                      model_code=program.model_code, trim_code=program.trim_code, term_months=program.term_months,
-                      credit_tier=program.credit_tier, subvention_by=program.subvention_by,
-                      valid_from=program.valid_from, valid_to=program.valid_to, created_at=program.created_at,
-                      **{"money_factor": None, **decimal})  # fmt: skip
+    decimal = {
+        name: Decimal(cells[name])
+        for name in cells
+        if name in ProgramOut.model_fields
+        and ProgramOut.model_fields[name].annotation in (Decimal, Decimal | None)
+        and cells[name] != ""
+    }
+    return ProgramOut(
+        id=program.id,
+        code=program.code,
+        version=program.version,
+        is_current=program.is_current,
+        product=program.product,
+        name_en=program.name_en,
+        name_zh=program.name_zh,
+        model_code=program.model_code,
+        trim_code=program.trim_code,
+        term_months=program.term_months,
+        credit_tier=program.credit_tier,
+        subvention_by=program.subvention_by,
+        valid_from=program.valid_from,
+        valid_to=program.valid_to,
+        created_at=program.created_at,
+        **{"money_factor": None, **decimal},
+    )
 
 
 def _read_upload(request: Request, file: UploadFile) -> bytes:
@@ -158,8 +199,11 @@ def _read_upload(request: Request, file: UploadFile) -> bytes:
 
 
 def _download(data: bytes, fmt: str, name: str) -> Response:
-    return Response(data, media_type=FILE_MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        data,
+        media_type=FILE_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"},
+    )
 
 
 _FILE_DOC = (
@@ -174,7 +218,9 @@ _FILE_DOC = (
 def list_programs(
     session: DbSession,
     product: Annotated[str | None, Query(max_length=20, description="loan, balloon, lease or lease_to_own")] = None,
-    model: Annotated[str | None, Query(max_length=40, description="programs for this model and for every model")] = None,
+    model: Annotated[
+        str | None, Query(max_length=40, description="programs for this model and for every model")
+    ] = None,
     term: Annotated[int | None, Query(ge=1, le=120)] = None,
     tier: Annotated[str | None, Query(max_length=10, description="programs for this tier and for every tier")] = None,
     on: Annotated[date | None, Query(description="only programs valid on this day")] = None,
@@ -183,65 +229,117 @@ def list_programs(
     return [program_out(p) for p in programs.list_programs(session, filters)]
 
 
-@router.get("/programs/export", summary="Every current program as a CSV or YAML file",
-            responses={200: {"content": {"text/csv": {}, "application/yaml": {}}}, 401: _PROBLEM, 403: _PROBLEM})  # fmt: skip
-def export_programs(session: DbSession, user: FinanceUser,
-                    file_format: Annotated[Literal["csv", "yaml"], Query(alias="format")] = "csv") -> Response:  # fmt: skip
+@router.get(
+    "/programs/export",
+    summary="Every current program as a CSV or YAML file",
+    responses={200: {"content": {"text/csv": {}, "application/yaml": {}}}, 401: _PROBLEM, 403: _PROBLEM},
+)
+def export_programs(
+    session: DbSession, user: FinanceUser, file_format: Annotated[Literal["csv", "yaml"], Query(alias="format")] = "csv"
+) -> Response:
     return _download(programs_io.export_programs(session, file_format), file_format, "rate-programs")
 
 
-@router.get("/programs/versions/{program_id}", response_model=ProgramOut, summary="One program version (current or not)",
-            responses={404: _PROBLEM})  # fmt: skip
+@router.get(
+    "/programs/versions/{program_id}",
+    response_model=ProgramOut,
+    summary="One program version (current or not)",
+    responses={404: _PROBLEM},
+)
 def get_program(session: DbSession, program_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> ProgramOut:
     return program_out(programs.get_program(session, program_id))
 
 
-@router.post("/programs", response_model=ProgramOut, status_code=201, summary="Create a rate program",
-             responses={401: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM})  # fmt: skip
+@router.post(
+    "/programs",
+    response_model=ProgramOut,
+    status_code=201,
+    summary="Create a rate program",
+    responses={401: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM},
+)
 def create_program(session: WriteSession, user: ProgramEditor, body: ProgramIn) -> ProgramOut:
     return program_out(programs.create_program(session, body.model_dump(), actor=user.user_id))
 
 
-@router.post("/programs/import", response_model=ImportOut, summary="Import rate programs from a CSV or YAML file",
-             description=_FILE_DOC + " A program whose values are unchanged gets no new version.",
-             responses={401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM})  # fmt: skip
-def import_programs(session: WriteSession, request: Request, user: ProgramEditor, file: Annotated[UploadFile, File()],
-                    file_format: FormatQuery = None) -> ImportOut:  # fmt: skip
+@router.post(
+    "/programs/import",
+    response_model=ImportOut,
+    summary="Import rate programs from a CSV or YAML file",
+    description=_FILE_DOC + " A program whose values are unchanged gets no new version.",
+    responses={401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+)
+def import_programs(
+    session: WriteSession,
+    request: Request,
+    user: ProgramEditor,
+    file: Annotated[UploadFile, File()],
+    file_format: FormatQuery = None,
+) -> ImportOut:
     data = _read_upload(request, file)
     fmt = programs_io.file_format(file_format, file.filename, file.content_type)
     result = programs_io.import_programs(session, data, fmt, actor=user.user_id)
     return ImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged, total=result.total)
 
 
-@router.put("/programs/{code:program_code}", response_model=ProgramChangedOut, summary="Change a program (adds a version)",
-            responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM})  # fmt: skip
+@router.put(
+    "/programs/{code:program_code}",
+    response_model=ProgramChangedOut,
+    summary="Change a program (adds a version)",
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM},
+)
 def change_program(session: WriteSession, user: ProgramEditor, code: str, body: ProgramChange) -> ProgramChangedOut:
     program, added = programs.new_version(session, code, body.model_dump(), actor=user.user_id)
     return ProgramChangedOut(**program_out(program).model_dump(), new_version=added)
 
 
-@router.delete("/programs/{code:program_code}", response_model=ProgramOut, summary="Retire a program",
-               responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM})  # fmt: skip
+@router.delete(
+    "/programs/{code:program_code}",
+    response_model=ProgramOut,
+    summary="Retire a program",
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+)
 def retire_program(session: WriteSession, user: ProgramEditor, code: str) -> ProgramOut:
     return program_out(programs.retire_program(session, code, actor=user.user_id))
 
 
-@router.get("/residuals", response_model=list[ResidualOut], summary="The residual table (JSON, CSV or YAML)",
-            responses={200: {"content": {"text/csv": {}, "application/yaml": {}}}, 401: _PROBLEM, 403: _PROBLEM})  # fmt: skip
-def residuals(session: DbSession, user: FinanceUser,
-              file_format: Annotated[Literal["json", "csv", "yaml"], Query(alias="format")] = "json") -> Response | list[ResidualOut]:  # fmt: skip
+@router.get(
+    "/residuals",
+    response_model=list[ResidualOut],
+    summary="The residual table (JSON, CSV or YAML)",
+    responses={200: {"content": {"text/csv": {}, "application/yaml": {}}}, 401: _PROBLEM, 403: _PROBLEM},
+)
+def residuals(
+    session: DbSession,
+    user: FinanceUser,
+    file_format: Annotated[Literal["json", "csv", "yaml"], Query(alias="format")] = "json",
+) -> Response | list[ResidualOut]:
     if file_format != "json":
         return _download(programs_io.export_residuals(session, file_format), file_format, "residual-values")
-    return [ResidualOut(model_code=r.model_code, term_months=r.term_months, annual_mileage=r.annual_mileage,
-                        residual_percent=Decimal(files.canonical_decimal(r.residual_percent)))
-            for r in programs.residual_rows(session)]  # fmt: skip
+    return [
+        ResidualOut(
+            model_code=r.model_code,
+            term_months=r.term_months,
+            annual_mileage=r.annual_mileage,
+            residual_percent=Decimal(files.canonical_decimal(r.residual_percent)),
+        )
+        for r in programs.residual_rows(session)
+    ]
 
 
-@router.post("/residuals", response_model=ResidualImportOut, summary="Import residual values from a CSV or YAML file",
-             description=_FILE_DOC + " Each model in the file gets exactly the file's rows; other models keep theirs.",
-             responses={401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM})  # fmt: skip
-def import_residuals(session: WriteSession, request: Request, user: ProgramEditor, file: Annotated[UploadFile, File()],
-                     file_format: FormatQuery = None) -> ResidualImportOut:  # fmt: skip
+@router.post(
+    "/residuals",
+    response_model=ResidualImportOut,
+    summary="Import residual values from a CSV or YAML file",
+    description=_FILE_DOC + " Each model in the file gets exactly the file's rows; other models keep theirs.",
+    responses={401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+)
+def import_residuals(
+    session: WriteSession,
+    request: Request,
+    user: ProgramEditor,
+    file: Annotated[UploadFile, File()],
+    file_format: FormatQuery = None,
+) -> ResidualImportOut:
     data = _read_upload(request, file)
     fmt = programs_io.file_format(file_format, file.filename, file.content_type)
     result = programs_io.import_residuals(session, data, fmt, actor=user.user_id)

@@ -34,13 +34,15 @@ Percent = Annotated[Decimal, Field(ge=0, lt=1, max_digits=7, decimal_places=6)]
 class QuoteIn(BaseModel):
     model_config = _STRICT
     vin: str = Field(min_length=17, max_length=17)
-    down_payment: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2,
-                                         description="An amount; or give down_percent")  # fmt: skip
+    down_payment: Decimal | None = Field(
+        None, ge=0, max_digits=14, decimal_places=2, description="An amount; or give down_percent"
+    )
     down_percent: Percent | None = Field(None, description="A fraction of the price after rebates: 0.2 is 20%")
     term_months: int = Field(ge=1, le=120)
     annual_mileage: int = Field(15_000, ge=0, le=quotes.MAX_ANNUAL_MILEAGE, description="Kilometres a year (leases)")
-    balloon_percent: Decimal | None = Field(None, gt=0, lt=1, max_digits=7, decimal_places=6,
-                                            description="Balloon loans; default: the program's maximum")  # fmt: skip
+    balloon_percent: Decimal | None = Field(
+        None, gt=0, lt=1, max_digits=7, decimal_places=6, description="Balloon loans; default: the program's maximum"
+    )
 
     @model_validator(mode="after")
     def _one_down_payment(self) -> QuoteIn:
@@ -144,30 +146,50 @@ def local_today(request: Request) -> date:
 
 
 def _language(request: Request) -> str:
-    return negotiate_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
-                              request.headers.get("accept-language"), request.app.state.settings.default_language)  # fmt: skip
+    return negotiate_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.settings.default_language,
+    )
 
 
 def pdf_response(document: dict[str, Any], lang: str) -> Response:
-    return Response(render_quote_pdf(document, lang), media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="forecourt-quote-{document["reference"]}.pdf"',
-        "Cache-Control": "private, no-store"})  # fmt: skip
+    return Response(
+        render_quote_pdf(document, lang),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="forecourt-quote-{document["reference"]}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
-@router.post("/quotes", status_code=201, response_model=ComparisonOut, summary="Compare every finance product for a car")
+@router.post(
+    "/quotes", status_code=201, response_model=ComparisonOut, summary="Compare every finance product for a car"
+)
 def create_quote(session: DbSession, request: Request, user: CurrentUser, body: QuoteIn) -> JSONResponse:
-    inputs = quotes.QuoteInputs(term_months=body.term_months, down_payment=body.down_payment,
-                                down_percent=body.down_percent, annual_mileage=body.annual_mileage,
-                                balloon_percent=body.balloon_percent)  # fmt: skip
+    inputs = quotes.QuoteInputs(
+        term_months=body.term_months,
+        down_payment=body.down_payment,
+        down_percent=body.down_percent,
+        annual_mileage=body.annual_mileage,
+        balloon_percent=body.balloon_percent,
+    )
     comparison = quotes.compare(session, body.vin, inputs, local_today(request), user.user_id if user else None)
     out = ComparisonOut.model_validate(quotes.comparison_document(comparison, utcnow()))
-    return JSONResponse(out.model_dump(mode="json"), status_code=201,
-                        headers={"Location": f"/api/v1/quotes/{comparison.reference}"})  # fmt: skip
+    return JSONResponse(
+        out.model_dump(mode="json"), status_code=201, headers={"Location": f"/api/v1/quotes/{comparison.reference}"}
+    )
 
 
 # Declared before /quotes/{reference}, whose parameter would otherwise take "Q….pdf".
-@router.get("/quotes/{reference}.pdf", response_class=Response, summary="A quote as a printable PDF",
-            responses={200: {"content": {"application/pdf": {}}}})  # fmt: skip
+@router.get(
+    "/quotes/{reference}.pdf",
+    response_class=Response,
+    summary="A quote as a printable PDF",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def quote_pdf(session: DbSession, request: Request, user: CurrentUser, reference: str) -> Response:
     comparison = quotes.visible_comparison(session, reference, viewer_of(user))
     return pdf_response(quotes.comparison_document(comparison, utcnow()), _language(request))
@@ -192,17 +214,44 @@ def payment_search(
     page_size: Annotated[int, Query(ge=1, le=payment_search_service.MAX_PAGE_SIZE)] = 20,
 ) -> PaymentSearchOut:
     query = payment_search_service.PaymentSearchQuery(
-        monthly_max=monthly_max, term_months=term_months, down_percent=down_percent, city=city,
-        body_type=body_type.value if body_type else None, page=page, page_size=page_size)  # fmt: skip
+        monthly_max=monthly_max,
+        term_months=term_months,
+        down_percent=down_percent,
+        city=city,
+        body_type=body_type.value if body_type else None,
+        page=page,
+        page_size=page_size,
+    )
     result = payment_search_service.search(session, query, local_today(request))
     return PaymentSearchOut(
-        monthly_max=monthly_max, term_months=term_months, down_percent=down_percent, total=result.total, page=page,
-        page_size=page_size, pages=result.pages,
-        vehicles=[PaymentMatchOut(
-            vin=m.vin, model=m.model.code, model_name_en=m.model.name_en, model_name_zh=m.model.name_zh,
-            trim=m.trim.code, trim_name_en=m.trim.name_en, trim_name_zh=m.trim.name_zh, store=m.store.code,
-            store_name_en=m.store.name_en, store_name_zh=m.store.name_zh, price=m.price, net_price=m.net_price,
-            currency=m.currency, down_payment=m.down_payment, monthly_payment=m.monthly_payment,
-            program=m.program.code, program_version=m.program.version, annual_rate=m.program.annual_rate,
-        ) for m in result.matches],
-    )  # fmt: skip
+        monthly_max=monthly_max,
+        term_months=term_months,
+        down_percent=down_percent,
+        total=result.total,
+        page=page,
+        page_size=page_size,
+        pages=result.pages,
+        vehicles=[
+            PaymentMatchOut(
+                vin=m.vin,
+                model=m.model.code,
+                model_name_en=m.model.name_en,
+                model_name_zh=m.model.name_zh,
+                trim=m.trim.code,
+                trim_name_en=m.trim.name_en,
+                trim_name_zh=m.trim.name_zh,
+                store=m.store.code,
+                store_name_en=m.store.name_en,
+                store_name_zh=m.store.name_zh,
+                price=m.price,
+                net_price=m.net_price,
+                currency=m.currency,
+                down_payment=m.down_payment,
+                monthly_payment=m.monthly_payment,
+                program=m.program.code,
+                program_version=m.program.version,
+                annual_rate=m.program.annual_rate,
+            )
+            for m in result.matches
+        ],
+    )

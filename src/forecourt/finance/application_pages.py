@@ -28,8 +28,15 @@ from forecourt.core.http import DbSession
 from forecourt.finance import application_repository as repository
 from forecourt.finance import application_review as review
 from forecourt.finance import applications
-from forecourt.finance.api_applications import (application_out, bureau_of, cipher_of, client_ip, may_open_full_record,
-                                                review_detail, review_scope)  # fmt: skip
+from forecourt.finance.api_applications import (
+    application_out,
+    bureau_of,
+    cipher_of,
+    client_ip,
+    may_open_full_record,
+    review_detail,
+    review_scope,
+)
 from forecourt.finance.application_schemas import ReviewDetailOut
 from forecourt.testdrive.page_support import Problem, form_text, here, redirect, render
 from forecourt.web.errors import PAGES_TAG
@@ -37,8 +44,16 @@ from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-TEXT_FIELDS = {"full_name": 60, "id_type": 12, "date_of_birth": 10, "address": 200, "employer": 120,
-               "employment_months": 4, "monthly_housing_cost": 14, "monthly_other_debts": 14}  # fmt: skip
+TEXT_FIELDS = {
+    "full_name": 60,
+    "id_type": 12,
+    "date_of_birth": 10,
+    "address": 200,
+    "employer": 120,
+    "employment_months": 4,
+    "monthly_housing_cost": 14,
+    "monthly_other_debts": 14,
+}
 NEVER_ECHOED = ("id_number", "monthly_income")
 QUEUE_FILTERS = ("manual_review", "conditional", "declined", "approved", "withdrawn")
 
@@ -61,19 +76,40 @@ def _quote_view(session: Session, user_id: int, reference: str) -> dict[str, Any
     quote = repository.get_quote(session, reference.strip().upper()) if reference else None
     if quote is None or (quote.user_id is not None and quote.user_id != user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
-    return {"quote": quote, "vehicle": catalog.get_vehicle_by_id(session, quote.vehicle_id),
-            "down_payment": Decimal(str((quote.inputs or {}).get("down_payment", "0"))),
-            "term_months": (quote.inputs or {}).get("term_months")}  # fmt: skip
+    return {
+        "quote": quote,
+        "vehicle": catalog.get_vehicle_by_id(session, quote.vehicle_id),
+        "down_payment": Decimal(str((quote.inputs or {}).get("down_payment", "0"))),
+        "term_months": (quote.inputs or {}).get("term_months"),
+    }
 
 
-def _render_apply(session: Session, page: Page, reference: str, *, status_code: int = 200,
-                  form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                  consents: frozenset[str] = frozenset(), problem: Problem | None = None) -> HTMLResponse:  # fmt: skip
+def _render_apply(
+    session: Session,
+    page: Page,
+    reference: str,
+    *,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    consents: frozenset[str] = frozenset(),
+    problem: Problem | None = None,
+) -> HTMLResponse:
     assert page.user is not None
-    return render(page, "finance/apply.html", status_code=status_code, view=_quote_view(session, page.user.user_id, reference),
-                  form=form or {}, errors=errors or {}, consents=consents, problem=problem, key=str(uuid.uuid4()),
-                  texts=applications.CONSENT_TEXTS, version=applications.CONSENT_TEXT_VERSION,
-                  required=applications.REQUIRED_CONSENTS)  # fmt: skip
+    return render(
+        page,
+        "finance/apply.html",
+        status_code=status_code,
+        view=_quote_view(session, page.user.user_id, reference),
+        form=form or {},
+        errors=errors or {},
+        consents=consents,
+        problem=problem,
+        key=str(uuid.uuid4()),
+        texts=applications.CONSENT_TEXTS,
+        version=applications.CONSENT_TEXT_VERSION,
+        required=applications.REQUIRED_CONSENTS,
+    )
 
 
 @router.get("/finance/apply", response_model=None)
@@ -92,8 +128,11 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
     except ValueError:
         errors["date_of_birth"] = "date_of_birth"
     amounts: dict[str, Decimal] = {}
-    for name, text in (("monthly_income", secret["monthly_income"]), ("monthly_housing_cost", form["monthly_housing_cost"]),
-                       ("monthly_other_debts", form["monthly_other_debts"])):  # fmt: skip
+    for name, text in (
+        ("monthly_income", secret["monthly_income"]),
+        ("monthly_housing_cost", form["monthly_housing_cost"]),
+        ("monthly_other_debts", form["monthly_other_debts"]),
+    ):
         try:
             amounts[name] = Decimal(text.replace(",", "") or ("0" if name != "monthly_income" else "x"))
             if not amounts[name].is_finite():
@@ -104,9 +143,18 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
         errors["employment_months"] = "employment_months"
     if errors:
         return form, errors, None
-    person = applications.ApplicantInput(form["full_name"], form["id_type"], secret["id_number"], born, form["address"],
-                                         form["employer"], int(form["employment_months"]), amounts["monthly_income"],
-                                         amounts["monthly_housing_cost"], amounts["monthly_other_debts"])  # fmt: skip
+    person = applications.ApplicantInput(
+        form["full_name"],
+        form["id_type"],
+        secret["id_number"],
+        born,
+        form["address"],
+        form["employer"],
+        int(form["employment_months"]),
+        amounts["monthly_income"],
+        amounts["monthly_housing_cost"],
+        amounts["monthly_other_debts"],
+    )
     return form, errors, person
 
 
@@ -121,26 +169,51 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
     form, errors, person = _parse(posted)
     if person is None or kind not in applications.KINDS:
         return _render_apply(session, page, reference, status_code=422, form=form, errors=errors, consents=consents)
-    submission = applications.Submission(kind=kind, user_id=user.user_id, quote_reference=reference, applicant=person,
-                                         consents=consents, ip=client_ip(page.request), language=page.lang)  # fmt: skip
-    fingerprint = idempotency.fingerprint("POST", "/finance/apply", {**form, "kind": kind, "quote": reference,
-                                                                     "consents": sorted(consents),
-                                                                     "id": person.id_number, "income": str(person.monthly_income)},
-                                      key=page.request.app.state.settings.secret_key.get_secret_value())  # fmt: skip
+    submission = applications.Submission(
+        kind=kind,
+        user_id=user.user_id,
+        quote_reference=reference,
+        applicant=person,
+        consents=consents,
+        ip=client_ip(page.request),
+        language=page.lang,
+    )
+    fingerprint = idempotency.fingerprint(
+        "POST",
+        "/finance/apply",
+        {
+            **form,
+            "kind": kind,
+            "quote": reference,
+            "consents": sorted(consents),
+            "id": person.id_number,
+            "income": str(person.monthly_income),
+        },
+        key=page.request.app.state.settings.secret_key.get_secret_value(),
+    )
     try:
         key = idempotency.check_key(form_text(posted, "idempotency_key", 128))
         with session.begin_nested():
             claimed = idempotency.begin(session, f"user:{user.user_id}", key, fingerprint)
             if isinstance(claimed, idempotency.Replay):
                 return redirect(f"/finance/applications/{(claimed.body or {}).get('reference', '')}")
-            row = applications.submit(session, cipher_of(page.request), submission, now=utcnow(),
-                                      bureau=bureau_of(page.request))  # fmt: skip
+            row = applications.submit(
+                session, cipher_of(page.request), submission, now=utcnow(), bureau=bureau_of(page.request)
+            )
             idempotency.finish(session, claimed, 303, {"reference": row.reference})
     except DomainError as exc:
         field_errors = {e.field.removeprefix("consents."): e.field.removeprefix("consents.") for e in exc.errors}
         problem = None if exc.code in ("invalid_applicant", "consent_required") else Problem.of(exc)
-        return _render_apply(session, page, reference, status_code=exc.status, form=form, errors=field_errors,
-                             consents=consents, problem=problem)  # fmt: skip
+        return _render_apply(
+            session,
+            page,
+            reference,
+            status_code=exc.status,
+            form=form,
+            errors=field_errors,
+            consents=consents,
+            problem=problem,
+        )
     return redirect(f"/finance/applications/{row.reference}")
 
 
@@ -172,17 +245,39 @@ def review_queue(session: DbSession, page: PageContext, user: ReviewUser) -> HTM
     chosen = page.request.query_params.get("status", "manual_review")
     status = chosen if chosen in QUEUE_FILTERS else "manual_review"
     rows = review.review_queue(session, review_scope(user), statuses=(status,))
-    return render(page, "finance/review_queue.html", rows=[application_out(session, r) for r in rows], status=status,
-                  filters=QUEUE_FILTERS, section="finance-review")  # fmt: skip
+    return render(
+        page,
+        "finance/review_queue.html",
+        rows=[application_out(session, r) for r in rows],
+        status=status,
+        filters=QUEUE_FILTERS,
+        section="finance-review",
+    )
 
 
-def _render_detail(session: Session, page: Page, user: Principal, reference: str, *, reveal_id: bool = False,
-                   status_code: int = 200, errors: dict[str, str] | None = None,
-                   form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
+def _render_detail(
+    session: Session,
+    page: Page,
+    user: Principal,
+    reference: str,
+    *,
+    reveal_id: bool = False,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     detail: ReviewDetailOut = review_detail(session, page.request, user, reference, reveal_id=reveal_id)
-    return render(page, "finance/review_detail.html", status_code=status_code, app=detail, errors=errors or {},
-                  form=form or {}, officer=may_open_full_record(user), section="finance-review",
-                  done=page.request.query_params.get("done", "")[:20])  # fmt: skip
+    return render(
+        page,
+        "finance/review_detail.html",
+        status_code=status_code,
+        app=detail,
+        errors=errors or {},
+        form=form or {},
+        officer=may_open_full_record(user),
+        section="finance-review",
+        done=page.request.query_params.get("done", "")[:20],
+    )
 
 
 @router.get("/backoffice/finance/review/{reference}")
@@ -207,9 +302,17 @@ def decide(session: DbSession, page: PageContext, user: ReviewUser, reference: s
     form = {"outcome": form_text(posted, "outcome", 20), "reason": form_text(posted, "reason", 500)}
     try:
         with session.begin_nested():
-            review.override(session, cipher_of(page.request), review.provider_of(session, row), reference,
-                            actor_user_id=user.user_id, allowed_store_ids=scope, outcome=form["outcome"],
-                            reason=form["reason"], now=utcnow())  # fmt: skip
+            review.override(
+                session,
+                cipher_of(page.request),
+                review.provider_of(session, row),
+                reference,
+                actor_user_id=user.user_id,
+                allowed_store_ids=scope,
+                outcome=form["outcome"],
+                reason=form["reason"],
+                now=utcnow(),
+            )
     except DomainError as exc:
         errors = {e.field: e.field for e in exc.errors} or {"outcome": exc.code}
         return _render_detail(session, page, user, reference, status_code=exc.status, errors=errors, form=form)

@@ -37,8 +37,14 @@ def list_for_user(session: Session, user_id: int) -> Sequence[CreditApplication]
     return session.scalars(statement.order_by(CreditApplication.created_at.desc(), CreditApplication.id.desc())).all()
 
 
-def review_queue(session: Session, *, store_ids: Collection[int] | None, statuses: Collection[str] | None,
-                 kind: str | None, limit: int = QUEUE_LIMIT) -> Sequence[CreditApplication]:  # fmt: skip
+def review_queue(
+    session: Session,
+    *,
+    store_ids: Collection[int] | None,
+    statuses: Collection[str] | None,
+    kind: str | None,
+    limit: int = QUEUE_LIMIT,
+) -> Sequence[CreditApplication]:
     """Oldest first (first come, first reviewed). `store_ids` None: every store."""
     statement = select(CreditApplication)
     if store_ids is not None:
@@ -55,9 +61,12 @@ def consents_of(session: Session, application_id: int) -> Sequence[Consent]:
     return session.scalars(statement.order_by(Consent.id)).all()
 
 
-def latest_for_quote(session: Session, user_id: int, quote_id: int, kind: str = "application") -> CreditApplication | None:
-    statement = select(CreditApplication).where(CreditApplication.user_id == user_id,
-                                                CreditApplication.quote_id == quote_id, CreditApplication.kind == kind)
+def latest_for_quote(
+    session: Session, user_id: int, quote_id: int, kind: str = "application"
+) -> CreditApplication | None:
+    statement = select(CreditApplication).where(
+        CreditApplication.user_id == user_id, CreditApplication.quote_id == quote_id, CreditApplication.kind == kind
+    )
     return session.scalars(statement.order_by(CreditApplication.id.desc()).limit(1)).one_or_none()
 
 

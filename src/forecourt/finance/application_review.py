@@ -27,8 +27,15 @@ from forecourt.finance.underwriting import Decision, Reason
 
 OVERRIDE_OUTCOMES = ("approved", "conditional", "declined")
 QUEUE_STATUSES = tuple(s.value for s in ApplicationStatus)
-DETAIL_FIELDS = ("full_name", "date_of_birth", "address", "employer", "monthly_income", "monthly_housing",
-                 "monthly_debts")  # fmt: skip
+DETAIL_FIELDS = (
+    "full_name",
+    "date_of_birth",
+    "address",
+    "employer",
+    "monthly_income",
+    "monthly_housing",
+    "monthly_debts",
+)
 
 
 def _missing(reference: str) -> NotFound:
@@ -53,12 +60,20 @@ def get_in_scope(session: Session, reference: str, allowed_store_ids: Collection
     return row
 
 
-def review_queue(session: Session, allowed_store_ids: Collection[int] | None, *, statuses: Collection[str] = (),
-                 kind: str | None = None) -> Sequence[CreditApplication]:  # fmt: skip
+def review_queue(
+    session: Session,
+    allowed_store_ids: Collection[int] | None,
+    *,
+    statuses: Collection[str] = (),
+    kind: str | None = None,
+) -> Sequence[CreditApplication]:
     unknown = [s for s in statuses if s not in QUEUE_STATUSES]
     if unknown:
-        raise InvalidInput(f"Unknown status {unknown[0]!r}; use {', '.join(QUEUE_STATUSES)}", code="invalid_status",
-                           errors=[FieldError("status", f"one of {', '.join(QUEUE_STATUSES)}")])  # fmt: skip
+        raise InvalidInput(
+            f"Unknown status {unknown[0]!r}; use {', '.join(QUEUE_STATUSES)}",
+            code="invalid_status",
+            errors=[FieldError("status", f"one of {', '.join(QUEUE_STATUSES)}")],
+        )
     if kind not in (None, "prequalification", "application"):
         raise InvalidInput("kind must be prequalification or application", code="invalid_kind")
     return repository.review_queue(session, store_ids=allowed_store_ids, statuses=statuses, kind=kind)
@@ -88,8 +103,15 @@ class FullRecord:
         return f"FullRecord({self.application.reference}, <redacted>)"
 
 
-def open_full_record(session: Session, cipher: FieldCipher, reference: str, *, actor_user_id: int,
-                     allowed_store_ids: Collection[int] | None, reveal_id: bool = False) -> FullRecord:  # fmt: skip
+def open_full_record(
+    session: Session,
+    cipher: FieldCipher,
+    reference: str,
+    *,
+    actor_user_id: int,
+    allowed_store_ids: Collection[int] | None,
+    reveal_id: bool = False,
+) -> FullRecord:
     """Decrypt the applicant's details for a finance officer; every opening is audited with the fields shown."""
     row = get_in_scope(session, reference, allowed_store_ids)
 
@@ -100,16 +122,42 @@ def open_full_record(session: Session, cipher: FieldCipher, reference: str, *, a
         return cipher.decrypt_decimal(getattr(row, f"{field}_enc"), context=context(row.id, field))
 
     shown = [*DETAIL_FIELDS, *(["id_number"] if reveal_id else [])]
-    audit.record(session, actor_user_id, "credit_application.viewed", "credit_application", row.reference,
-                 row.store_id, fields=shown, id_number_revealed=reveal_id)  # fmt: skip
-    return FullRecord(row, text("full_name"), text("id_number") if reveal_id else row.id_number_masked, reveal_id,
-                      text("date_of_birth"), text("address"), text("employer"), amount("monthly_income"),
-                      amount("monthly_housing"), amount("monthly_debts"))  # fmt: skip
+    audit.record(
+        session,
+        actor_user_id,
+        "credit_application.viewed",
+        "credit_application",
+        row.reference,
+        row.store_id,
+        fields=shown,
+        id_number_revealed=reveal_id,
+    )
+    return FullRecord(
+        row,
+        text("full_name"),
+        text("id_number") if reveal_id else row.id_number_masked,
+        reveal_id,
+        text("date_of_birth"),
+        text("address"),
+        text("employer"),
+        amount("monthly_income"),
+        amount("monthly_housing"),
+        amount("monthly_debts"),
+    )
 
 
-def override(session: Session, cipher: FieldCipher, provider: FinanceProvider | None, reference: str, *,
-             actor_user_id: int, allowed_store_ids: Collection[int] | None, outcome: str, reason: str,
-             now: datetime) -> CreditApplication:  # fmt: skip
+def override(
+    session: Session,
+    cipher: FieldCipher,
+    provider: FinanceProvider | None,
+    reference: str,
+    *,
+    actor_user_id: int,
+    allowed_store_ids: Collection[int] | None,
+    outcome: str,
+    reason: str,
+    now: datetime,
+) -> CreditApplication:
     """A finance officer's decision in place of the automatic one. A decline gets an adverse-action notice with
     the automatic reasons (or, if there were none, the officer's reason) in the applicant's language."""
     reason = reason.strip()
@@ -119,48 +167,82 @@ def override(session: Session, cipher: FieldCipher, provider: FinanceProvider | 
     if not 5 <= len(reason) <= 500:
         errors.append(FieldError("reason", "give the reason for the decision (5–500 characters)"))
     if errors:
-        raise InvalidInput("An override needs an outcome and a reason; see errors.", code="invalid_override",
-                           errors=errors)  # fmt: skip
+        raise InvalidInput(
+            "An override needs an outcome and a reason; see errors.", code="invalid_override", errors=errors
+        )
     row = get_in_scope(session, reference, allowed_store_ids)
     if row.kind != "application":
-        raise Conflict("A pre-qualification is an estimate; only an application can be decided by hand.",
-                       code="not_an_application")  # fmt: skip
+        raise Conflict(
+            "A pre-qualification is an estimate; only an application can be decided by hand.", code="not_an_application"
+        )
     if row.status == ApplicationStatus.WITHDRAWN.value:
         raise Conflict("The application was withdrawn.", code="application_withdrawn")
     before = {"status": row.status, "decided_by": row.decided_by, "override_reason": row.override_reason}
     record = dict(row.decision or {})
-    record["overrides"] = [*record.get("overrides", []),
-                           {"from": row.status, "to": outcome, "by": actor_user_id, "at": now.isoformat(),
-                            "reason": reason}]  # fmt: skip
+    record["overrides"] = [
+        *record.get("overrides", []),
+        {"from": row.status, "to": outcome, "by": actor_user_id, "at": now.isoformat(), "reason": reason},
+    ]
     record["outcome"] = outcome
     row.decision = record
     row.status, row.decided_by, row.decided_at, row.override_reason = outcome, actor_user_id, now, reason
     row.updated_at = now
     if outcome == "declined":
-        row.adverse_action_notice = cipher.encrypt(_notice(cipher, row, provider, record, reason),
-                                                   context=context(row.id, "adverse_action_notice"))  # fmt: skip
+        row.adverse_action_notice = cipher.encrypt(
+            _notice(cipher, row, provider, record, reason), context=context(row.id, "adverse_action_notice")
+        )
     else:
         row.adverse_action_notice = None
     session.flush()
     after = {"status": row.status, "decided_by": row.decided_by, "override_reason": row.override_reason}
-    audit.record(session, actor_user_id, "credit_application.overridden", "credit_application", row.reference,
-                 row.store_id, before=before, after=after, reason=reason)  # fmt: skip
+    audit.record(
+        session,
+        actor_user_id,
+        "credit_application.overridden",
+        "credit_application",
+        row.reference,
+        row.store_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
     return row
 
 
-def _notice(cipher: FieldCipher, row: CreditApplication, provider: FinanceProvider | None, record: dict[str, Any],
-            officer_reason: str) -> str:  # fmt: skip
-    reasons = tuple(Reason(r["code"], r["message_en"], r["message_zh"], r.get("detail", {}))
-                    for r in record.get("reasons", []))  # fmt: skip
+def _notice(
+    cipher: FieldCipher,
+    row: CreditApplication,
+    provider: FinanceProvider | None,
+    record: dict[str, Any],
+    officer_reason: str,
+) -> str:
+    reasons = tuple(
+        Reason(r["code"], r["message_en"], r["message_zh"], r.get("detail", {})) for r in record.get("reasons", [])
+    )
     if not reasons:
         reasons = (Reason("manual_decision", officer_reason, officer_reason, {}),)
-    decision = Decision("declined", record.get("tier"), Decimal(record.get("payment", "0")), None, None,
-                        Decimal(record.get("ltv", "0")), reasons, ())  # fmt: skip
+    decision = Decision(
+        "declined",
+        record.get("tier"),
+        Decimal(record.get("payment", "0")),
+        None,
+        None,
+        Decimal(record.get("ltv", "0")),
+        reasons,
+        (),
+    )
     language = record.get("language", "zh-Hans")
     name = cipher.decrypt(row.full_name_enc, context=context(row.id, "full_name"))
-    provider_name = "" if provider is None else (provider.name_zh if language.lower().startswith("zh") else provider.name_en)
-    return underwriting.adverse_action_notice(decision, applicant_name=name, provider_name=provider_name,
-                                              bureau_name=record.get("bureau_name", row.bureau), language=language)  # fmt: skip
+    provider_name = (
+        "" if provider is None else (provider.name_zh if language.lower().startswith("zh") else provider.name_en)
+    )
+    return underwriting.adverse_action_notice(
+        decision,
+        applicant_name=name,
+        provider_name=provider_name,
+        bureau_name=record.get("bureau_name", row.bureau),
+        language=language,
+    )
 
 
 def provider_of(session: Session, row: CreditApplication) -> FinanceProvider | None:

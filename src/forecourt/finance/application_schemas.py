@@ -34,9 +34,13 @@ class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     quote: str = Field(max_length=12, description="The reference of a finance quote of yours")
-    consents: list[Purpose] = Field(default_factory=list, description=(
-        "The purposes you agree to: a pre-qualification needs `prequalification`; an application needs "
-        "`credit_check` and `share_with_provider`. The wording is at GET /api/v1/finance/consent-texts."))
+    consents: list[Purpose] = Field(
+        default_factory=list,
+        description=(
+            "The purposes you agree to: a pre-qualification needs `prequalification`; an application needs "
+            "`credit_check` and `share_with_provider`. The wording is at GET /api/v1/finance/consent-texts."
+        ),
+    )
     consent_text_version: str = Field(default=CONSENT_TEXT_VERSION, max_length=20)
     applicant: ApplicantIn
 

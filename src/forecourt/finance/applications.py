@@ -70,11 +70,18 @@ CONSENT_TEXTS: dict[str, tuple[str, str]] = {
         "本人同意将本申请中的信息提供给报价中所列的金融机构，仅用于本次申请。",
     ),
 }
-REQUIRED_CONSENTS = {"prequalification": ("prequalification",),
-                     "application": ("credit_check", "share_with_provider")}  # fmt: skip
+REQUIRED_CONSENTS = {"prequalification": ("prequalification",), "application": ("credit_check", "share_with_provider")}
 INQUIRY = {"prequalification": "soft", "application": "hard"}
-ENCRYPTED_FIELDS = ("full_name", "id_number", "date_of_birth", "address", "employer", "monthly_income",
-                    "monthly_housing", "monthly_debts")  # fmt: skip
+ENCRYPTED_FIELDS = (
+    "full_name",
+    "id_number",
+    "date_of_birth",
+    "address",
+    "employer",
+    "monthly_income",
+    "monthly_housing",
+    "monthly_debts",
+)
 PASSPORT_PATTERN = re.compile(r"[A-Z0-9]{5,20}")
 MAX_AMOUNT = Decimal("100000000")
 
@@ -133,7 +140,9 @@ def validate_applicant(applicant: ApplicantInput, today: date) -> list[FieldErro
             errors.append(FieldError("id_number", f"This is not a valid resident ID number: {exc}."))
         else:
             if resident.birth_date != applicant.date_of_birth:
-                errors.append(FieldError("date_of_birth", "The date of birth does not match the one in your ID number."))
+                errors.append(
+                    FieldError("date_of_birth", "The date of birth does not match the one in your ID number.")
+                )
     elif applicant.id_type == "passport":
         if not PASSPORT_PATTERN.fullmatch(number):
             errors.append(FieldError("id_number", "A passport number has 5–20 letters and digits."))
@@ -149,8 +158,12 @@ def validate_applicant(applicant: ApplicantInput, today: date) -> list[FieldErro
         errors.append(FieldError("employment_months", "Give the months in your current employment (0–1200)."))
     for name in ("monthly_income", "monthly_housing_cost", "monthly_other_debts"):
         amount = getattr(applicant, name)
-        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount < MAX_AMOUNT \
-                or amount != amount.quantize(Decimal("0.01")):  # fmt: skip
+        if (
+            not isinstance(amount, Decimal)
+            or not amount.is_finite()
+            or not 0 <= amount < MAX_AMOUNT
+            or amount != amount.quantize(Decimal("0.01"))
+        ):
             errors.append(FieldError(name, "Give an amount in yuan, at least 0, with at most two decimals."))
     return errors
 
@@ -164,8 +177,11 @@ def _financed_quote(session: Session, user_id: int, reference: str, now: datetim
     if quote is None or (quote.user_id is not None and quote.user_id != user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
     if quote.product == Product.CASH.value or quote.program_id is None:
-        raise InvalidInput("A cash quote needs no credit application; choose a finance quote.", code="quote_not_financed",
-                           errors=[FieldError("quote", "choose a finance quote")])  # fmt: skip
+        raise InvalidInput(
+            "A cash quote needs no credit application; choose a finance quote.",
+            code="quote_not_financed",
+            errors=[FieldError("quote", "choose a finance quote")],
+        )
     if quote.expires_at <= now:
         raise Conflict("The quote has expired; make a new quote first.", code="quote_expired")
     return quote
@@ -174,12 +190,18 @@ def _financed_quote(session: Session, user_id: int, reference: str, now: datetim
 def check_consents(kind: str, given: frozenset[str], text_version: str) -> None:
     missing = [purpose for purpose in REQUIRED_CONSENTS[kind] if purpose not in given]
     if missing:
-        raise InvalidInput(f"Consent is required before the credit bureau is asked: {', '.join(missing)}.",
-                           code="consent_required", extra={"missing_consents": missing},
-                           errors=[FieldError(f"consents.{purpose}", "consent is required") for purpose in missing])  # fmt: skip
+        raise InvalidInput(
+            f"Consent is required before the credit bureau is asked: {', '.join(missing)}.",
+            code="consent_required",
+            extra={"missing_consents": missing},
+            errors=[FieldError(f"consents.{purpose}", "consent is required") for purpose in missing],
+        )
     if text_version != CONSENT_TEXT_VERSION:
-        raise InvalidInput(f"The consent wording has changed (now version {CONSENT_TEXT_VERSION}); please read it again.",
-                           code="consent_text_outdated", extra={"current_version": CONSENT_TEXT_VERSION})  # fmt: skip
+        raise InvalidInput(
+            f"The consent wording has changed (now version {CONSENT_TEXT_VERSION}); please read it again.",
+            code="consent_text_outdated",
+            extra={"current_version": CONSENT_TEXT_VERSION},
+        )
 
 
 def deal_for(session: Session, quote: Quote) -> tuple[Deal, FinanceProvider]:
@@ -191,27 +213,42 @@ def deal_for(session: Session, quote: Quote) -> tuple[Deal, FinanceProvider]:
     inputs = quote.inputs or {}
     vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     powertrain = vehicle.trim.powertrain if vehicle.trim.powertrain in ("ice", "hybrid", "phev", "bev") else "ice"
-    deal = Deal(price=quote.price, down_payment=Decimal(str(inputs.get("down_payment", "0"))),
-                term_months=int(inputs.get("term_months", program.term_months)), annual_rate=program.annual_rate,
-                balloon=Decimal(str(inputs.get("balloon", "0") or "0")), powertrain=powertrain)  # fmt: skip
+    deal = Deal(
+        price=quote.price,
+        down_payment=Decimal(str(inputs.get("down_payment", "0"))),
+        term_months=int(inputs.get("term_months", program.term_months)),
+        annual_rate=program.annual_rate,
+        balloon=Decimal(str(inputs.get("balloon", "0") or "0")),
+        powertrain=powertrain,
+    )
     return deal, provider
 
 
-def submit(session: Session, cipher: FieldCipher, submission: Submission, *, now: datetime,
-           bureau: CreditBureau | None = None) -> CreditApplication:  # fmt: skip
+def submit(
+    session: Session, cipher: FieldCipher, submission: Submission, *, now: datetime, bureau: CreditBureau | None = None
+) -> CreditApplication:
     """`bureau`: the configured adapter; None asks the quote's provider's bureau (the demo bureau ships)."""
     if submission.kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="invalid_kind")
     person = submission.applicant
     errors = validate_applicant(person, now.date())
     if errors:
-        raise InvalidInput("Some applicant details are missing or wrong; see errors.", code="invalid_applicant",
-                           errors=errors)  # fmt: skip
+        raise InvalidInput(
+            "Some applicant details are missing or wrong; see errors.", code="invalid_applicant", errors=errors
+        )
     quote = _financed_quote(session, submission.user_id, submission.quote_reference, now)
     check_consents(submission.kind, submission.consents, submission.consent_text_version)
-    consents = [Consent(user_id=submission.user_id, purpose=purpose, granted=True, created_at=now,
-                        text_version=submission.consent_text_version, ip=submission.ip[:45])
-                for purpose in sorted(submission.consents & set(CONSENT_TEXTS))]  # fmt: skip
+    consents = [
+        Consent(
+            user_id=submission.user_id,
+            purpose=purpose,
+            granted=True,
+            created_at=now,
+            text_version=submission.consent_text_version,
+            ip=submission.ip[:45],
+        )
+        for purpose in sorted(submission.consents & set(CONSENT_TEXTS))
+    ]
     session.add_all(consents)
     session.flush()  # the consents are on record before the bureau is asked
 
@@ -220,48 +257,99 @@ def submit(session: Session, cipher: FieldCipher, submission: Submission, *, now
     try:
         adapter = bureau_for(provider.bureau, bureau)
     except LookupError:
-        raise DomainError(f"The credit bureau {provider.bureau!r} is not available.", code="bureau_unavailable",
-                          status=503) from None
+        raise DomainError(
+            f"The credit bureau {provider.bureau!r} is not available.", code="bureau_unavailable", status=503
+        ) from None
     report = adapter.pull(id_type=person.id_type, id_number=number, inquiry=INQUIRY[submission.kind])  # type: ignore[arg-type]
-    applicant = Applicant(age_years=age_on(person.date_of_birth, now.date()), monthly_income=person.monthly_income,
-                          monthly_debt_payments=max(person.monthly_other_debts, report.monthly_debt_payments),
-                          monthly_housing_cost=person.monthly_housing_cost, credit_score=report.score,
-                          employment_months=person.employment_months, delinquencies_24m=report.delinquencies_24m)  # fmt: skip
+    applicant = Applicant(
+        age_years=age_on(person.date_of_birth, now.date()),
+        monthly_income=person.monthly_income,
+        monthly_debt_payments=max(person.monthly_other_debts, report.monthly_debt_payments),
+        monthly_housing_cost=person.monthly_housing_cost,
+        credit_score=report.score,
+        employment_months=person.employment_months,
+        delinquencies_24m=report.delinquencies_24m,
+    )
     try:
         decision = underwriting.decide(applicant, deal, rule_set(provider))
     except ValueError as exc:
         raise InvalidInput(f"This quote cannot be underwritten: {exc}", code="quote_not_underwritable") from None
 
     row = CreditApplication(
-        reference=new_reference("CA"), kind=submission.kind, user_id=submission.user_id, store_id=quote.store_id,
-        vehicle_id=quote.vehicle_id, quote_id=quote.id, provider_id=provider.id, status=decision.outcome,
-        full_name_enc="", full_name_masked=mask_name(person.full_name)[:40], id_type=person.id_type,
-        id_number_enc="", id_number_masked=mask_id_number(number)[:24],
-        id_number_index=id_index(cipher, person.id_type, number), date_of_birth_enc="", address_enc="",
-        employer_enc="", employment_months=person.employment_months, monthly_income_enc="", monthly_housing_enc="",
-        monthly_debts_enc="", income_band=mask_amount_band(person.monthly_income)[:40], credit_score=report.score,
-        bureau=report.bureau, bureau_reference=report.reference, created_at=now, updated_at=now, decided_at=now,
-    )  # fmt: skip
+        reference=new_reference("CA"),
+        kind=submission.kind,
+        user_id=submission.user_id,
+        store_id=quote.store_id,
+        vehicle_id=quote.vehicle_id,
+        quote_id=quote.id,
+        provider_id=provider.id,
+        status=decision.outcome,
+        full_name_enc="",
+        full_name_masked=mask_name(person.full_name)[:40],
+        id_type=person.id_type,
+        id_number_enc="",
+        id_number_masked=mask_id_number(number)[:24],
+        id_number_index=id_index(cipher, person.id_type, number),
+        date_of_birth_enc="",
+        address_enc="",
+        employer_enc="",
+        employment_months=person.employment_months,
+        monthly_income_enc="",
+        monthly_housing_enc="",
+        monthly_debts_enc="",
+        income_band=mask_amount_band(person.monthly_income)[:40],
+        credit_score=report.score,
+        bureau=report.bureau,
+        bureau_reference=report.reference,
+        created_at=now,
+        updated_at=now,
+        decided_at=now,
+    )
     session.add(row)
     session.flush()  # the id binds every token to this row
     _seal(cipher, row, person, number)
     row.decision = decision_record(decision, deal, report, submission.language)
     if decision.outcome == "declined":
-        notice = underwriting.adverse_action_notice(decision, applicant_name=person.full_name.strip(),
-                                                    provider_name=_provider_name(provider, submission.language),
-                                                    bureau_name=report.bureau_name, language=submission.language)  # fmt: skip
+        notice = underwriting.adverse_action_notice(
+            decision,
+            applicant_name=person.full_name.strip(),
+            provider_name=_provider_name(provider, submission.language),
+            bureau_name=report.bureau_name,
+            language=submission.language,
+        )
         row.adverse_action_notice = cipher.encrypt(notice, context=context(row.id, "adverse_action_notice"))
     for consent in consents:
         consent.application_id = row.id
     session.flush()
-    audit.record(session, submission.user_id, "credit_application.created", "credit_application", row.reference,
-                 row.store_id, kind=row.kind, outcome=row.status, tier=decision.tier, inquiry=report.inquiry,
-                 quote=quote.reference, consents=sorted(submission.consents))  # fmt: skip
+    audit.record(
+        session,
+        submission.user_id,
+        "credit_application.created",
+        "credit_application",
+        row.reference,
+        row.store_id,
+        kind=row.kind,
+        outcome=row.status,
+        tier=decision.tier,
+        inquiry=report.inquiry,
+        quote=quote.reference,
+        consents=sorted(submission.consents),
+    )
     vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
-    enqueue_event(session, {"event_id": f"platform:credit_application:{row.reference}", "type": "credit_application",
-                            "occurred_at": now.isoformat(), "user_id": submission.user_id,
-                            "model_code": vehicle.model.code, "city": vehicle.store.city.code,
-                            "store_code": vehicle.store.code, "subject": row.reference, "value": None})  # fmt: skip
+    enqueue_event(
+        session,
+        {
+            "event_id": f"platform:credit_application:{row.reference}",
+            "type": "credit_application",
+            "occurred_at": now.isoformat(),
+            "user_id": submission.user_id,
+            "model_code": vehicle.model.code,
+            "city": vehicle.store.city.code,
+            "store_code": vehicle.store.code,
+            "subject": row.reference,
+            "value": None,
+        },
+    )
     log.info("credit %s %s decided %s", row.kind, row.reference, row.status)
     return row
 
@@ -276,8 +364,9 @@ def _seal(cipher: FieldCipher, row: CreditApplication, person: ApplicantInput, n
     row.address_enc = seal("address", person.address.strip())
     row.employer_enc = seal("employer", person.employer.strip())
     row.monthly_income_enc = cipher.encrypt_decimal(person.monthly_income, context=context(row.id, "monthly_income"))
-    row.monthly_housing_enc = cipher.encrypt_decimal(person.monthly_housing_cost,
-                                                     context=context(row.id, "monthly_housing"))  # fmt: skip
+    row.monthly_housing_enc = cipher.encrypt_decimal(
+        person.monthly_housing_cost, context=context(row.id, "monthly_housing")
+    )
     row.monthly_debts_enc = cipher.encrypt_decimal(person.monthly_other_debts, context=context(row.id, "monthly_debts"))
 
 
@@ -292,15 +381,36 @@ def _text(value: Decimal | None) -> str | None:
 def decision_record(decision: Decision, deal: Deal, report: BureauReport, language: str) -> dict[str, Any]:
     """The decision as stored (JSON): figures as decimal strings, reasons and stipulations in both languages."""
     return {
-        "outcome": decision.outcome, "tier": decision.tier, "payment": str(decision.payment),
-        "pti": _text(decision.pti), "dti": _text(decision.dti), "ltv": str(decision.ltv),
-        "reasons": [{"code": r.code, "message_en": r.message_en, "message_zh": r.message_zh, "detail": dict(r.detail)}
-                    for r in decision.reasons],
-        "stipulations": [{"code": s.code, "message_en": s.message_en, "message_zh": s.message_zh,
-                          "required_down_payment": _text(s.required_down_payment),
-                          "max_term_months": s.max_term_months} for s in decision.stipulations],
-        "deal": {"price": str(deal.price), "down_payment": str(deal.down_payment), "term_months": deal.term_months,
-                 "annual_rate": str(deal.annual_rate), "balloon": str(deal.balloon)},
-        "inquiry": report.inquiry, "delinquencies_24m": report.delinquencies_24m,
-        "bureau_name": report.bureau_name, "language": language, "overrides": [],
-    }  # fmt: skip
+        "outcome": decision.outcome,
+        "tier": decision.tier,
+        "payment": str(decision.payment),
+        "pti": _text(decision.pti),
+        "dti": _text(decision.dti),
+        "ltv": str(decision.ltv),
+        "reasons": [
+            {"code": r.code, "message_en": r.message_en, "message_zh": r.message_zh, "detail": dict(r.detail)}
+            for r in decision.reasons
+        ],
+        "stipulations": [
+            {
+                "code": s.code,
+                "message_en": s.message_en,
+                "message_zh": s.message_zh,
+                "required_down_payment": _text(s.required_down_payment),
+                "max_term_months": s.max_term_months,
+            }
+            for s in decision.stipulations
+        ],
+        "deal": {
+            "price": str(deal.price),
+            "down_payment": str(deal.down_payment),
+            "term_months": deal.term_months,
+            "annual_rate": str(deal.annual_rate),
+            "balloon": str(deal.balloon),
+        },
+        "inquiry": report.inquiry,
+        "delinquencies_24m": report.delinquencies_24m,
+        "bureau_name": report.bureau_name,
+        "language": language,
+        "overrides": [],
+    }

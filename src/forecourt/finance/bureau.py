@@ -81,8 +81,15 @@ class DemoCreditBureau:
         profile = self._profiles.get(number) or self._derived(f"{id_type}:{number}")
         reference = f"DEMO-{'S' if inquiry == 'soft' else 'H'}-{secrets.token_hex(6).upper()}"
         self.inquiries.append((reference, inquiry))
-        return BureauReport(self.code, self.name, reference, inquiry, profile.score, profile.delinquencies_24m,
-                            profile.monthly_debt_payments)  # fmt: skip
+        return BureauReport(
+            self.code,
+            self.name,
+            reference,
+            inquiry,
+            profile.score,
+            profile.delinquencies_24m,
+            profile.monthly_debt_payments,
+        )
 
     def _derived(self, key: str) -> DemoProfile:
         digest = hmac.new(self._salt, key.encode(), hashlib.sha256).digest()

@@ -39,9 +39,21 @@ RATES = {
     "navigator": ("0.0449", "0.0499", "0.0549", "0.0599", "0.0699"),
 }
 # Residual at 36 months and 10,000 km a year; 24 months adds 0.08, 48 months takes 0.08, 20,000 km takes 0.04.
-RESIDUAL_36 = {"escort": "0.50", "focus": "0.50", "mondeo": "0.52", "taurus": "0.48", "kuga": "0.54", "ecosport": "0.50",
-               "edge": "0.55", "explorer": "0.56", "everest": "0.55", "mustang": "0.58", "mkc": "0.52",
-               "continental": "0.50", "navigator": "0.55"}  # fmt: skip
+RESIDUAL_36 = {
+    "escort": "0.50",
+    "focus": "0.50",
+    "mondeo": "0.52",
+    "taurus": "0.48",
+    "kuga": "0.54",
+    "ecosport": "0.50",
+    "edge": "0.55",
+    "explorer": "0.56",
+    "everest": "0.55",
+    "mustang": "0.58",
+    "mkc": "0.52",
+    "continental": "0.50",
+    "navigator": "0.55",
+}
 _ZERO = Decimal("0")
 _NO_MONEY = Decimal("0.00")
 
@@ -49,40 +61,99 @@ _NO_MONEY = Decimal("0.00")
 def ensure_provider(session: Session) -> FinanceProvider:
     provider = repository.get_provider(session, PROVIDER_CODE)
     if provider is None:
-        provider = FinanceProvider(code=PROVIDER_CODE, name_en=PROVIDER_NAME_EN, name_zh=PROVIDER_NAME_ZH,
-                                   underwriting_rules={}, bureau="demo-bureau")  # fmt: skip
+        provider = FinanceProvider(
+            code=PROVIDER_CODE,
+            name_en=PROVIDER_NAME_EN,
+            name_zh=PROVIDER_NAME_ZH,
+            underwriting_rules={},
+            bureau="demo-bureau",
+        )
         session.add(provider)
         session.flush()
     return provider
 
 
-def _program(code: str, product: str, name_en: str, name_zh: str, model: str, term: int, rate: str, *,
-             trim: str | None = None, **terms: object) -> ProgramFields:  # fmt: skip
+def _program(
+    code: str,
+    product: str,
+    name_en: str,
+    name_zh: str,
+    model: str,
+    term: int,
+    rate: str,
+    *,
+    trim: str | None = None,
+    **terms: object,
+) -> ProgramFields:
     values: dict[str, object] = {
-        "money_factor": None, "subvention_rate": _ZERO, "subvention_by": "", "min_down_percent": Decimal("0.20"),
-        "max_balloon_percent": _ZERO, "fee": _NO_MONEY, "cash_rebate": _NO_MONEY, "purchase_price": _NO_MONEY,
+        "money_factor": None,
+        "subvention_rate": _ZERO,
+        "subvention_by": "",
+        "min_down_percent": Decimal("0.20"),
+        "max_balloon_percent": _ZERO,
+        "fee": _NO_MONEY,
+        "cash_rebate": _NO_MONEY,
+        "purchase_price": _NO_MONEY,
         "disposition_fee": _NO_MONEY,
-    }  # fmt: skip
+    }
     values.update(terms)
-    return ProgramFields(code=code, product=product, name_en=name_en, name_zh=name_zh, model_code=model,
-                         trim_code=trim, term_months=term, credit_tier="*", annual_rate=Decimal(rate),
-                         valid_from=VALID_FROM, valid_to=VALID_TO, **values)  # type: ignore[arg-type]  # fmt: skip
+    return ProgramFields(
+        code=code,
+        product=product,
+        name_en=name_en,
+        name_zh=name_zh,
+        model_code=model,
+        trim_code=trim,
+        term_months=term,
+        credit_tier="*",
+        annual_rate=Decimal(rate),
+        valid_from=VALID_FROM,
+        valid_to=VALID_TO,
+        **values,
+    )  # type: ignore[arg-type]
 
 
 def _loans(model: ModelSpec, *, trim: str | None = None) -> list[ProgramFields]:
     rates = RATES.get(model.code, STANDARD_RATES)
     suffix = trim or model.code
-    en, zh = (model.name_en, model.name_zh) if trim is None else (f"{model.name_en} plug-in hybrid", f"{model.name_zh} 插电混动")
+    en, zh = (
+        (model.name_en, model.name_zh)
+        if trim is None
+        else (f"{model.name_en} plug-in hybrid", f"{model.name_zh} 插电混动")
+    )
     down = Decimal("0.15") if trim else Decimal("0.20")
     loans = []
     for term, rate in zip(LOAN_TERMS, rates, strict=True):
         if term == 12 and model.code in ZERO_PERCENT_12:
-            loans.append(_program(f"loan-12-{suffix}", "loan", f"{en} 12-month 0% loan (Ford subsidised)",
-                                  f"{zh} 12期0利率贷款（厂家贴息）", model.code, 12, "0", trim=trim, min_down_percent=down,
-                                  subvention_rate=Decimal(rate), subvention_by="oem"))  # fmt: skip
+            loans.append(
+                _program(
+                    f"loan-12-{suffix}",
+                    "loan",
+                    f"{en} 12-month 0% loan (Ford subsidised)",
+                    f"{zh} 12期0利率贷款（厂家贴息）",
+                    model.code,
+                    12,
+                    "0",
+                    trim=trim,
+                    min_down_percent=down,
+                    subvention_rate=Decimal(rate),
+                    subvention_by="oem",
+                )
+            )
         else:
-            loans.append(_program(f"loan-{term}-{suffix}", "loan", f"{en} {term}-month loan", f"{zh} {term}期贷款",
-                                  model.code, term, rate, trim=trim, min_down_percent=down))  # fmt: skip
+            loans.append(
+                _program(
+                    f"loan-{term}-{suffix}",
+                    "loan",
+                    f"{en} {term}-month loan",
+                    f"{zh} {term}期贷款",
+                    model.code,
+                    term,
+                    rate,
+                    trim=trim,
+                    min_down_percent=down,
+                )
+            )
     return loans
 
 
@@ -93,14 +164,46 @@ def demo_programs() -> list[ProgramFields]:
         rows += _loans(model)
         if code in NEV_TRIMS:
             rows += _loans(model, trim=NEV_TRIMS[code])
-        rows.append(_program(f"balloon-36-{code}", "balloon", f"{en} 36-month balloon loan", f"{zh} 36期弹性尾款",
-                             code, 36, "0.0499", max_balloon_percent=Decimal("0.40")))  # fmt: skip
-        rows.append(_program(f"lease-36-{code}", "lease", f"{en} 36-month lease", f"{zh} 36期租赁", code, 36, "0.036",
-                             money_factor=Decimal("0.0015"), min_down_percent=_ZERO, fee=Decimal("3000.00"),
-                             disposition_fee=Decimal("2000.00")))  # fmt: skip
-        rows.append(_program(f"lto-36-{code}", "lease_to_own", f"{en} 36-month lease to own (CNY 1 buy-out)",
-                             f"{zh} 36期直租（1元购车）", code, 36, "0.055", fee=Decimal("1500.00"),
-                             purchase_price=Decimal("1.00")))  # fmt: skip
+        rows.append(
+            _program(
+                f"balloon-36-{code}",
+                "balloon",
+                f"{en} 36-month balloon loan",
+                f"{zh} 36期弹性尾款",
+                code,
+                36,
+                "0.0499",
+                max_balloon_percent=Decimal("0.40"),
+            )
+        )
+        rows.append(
+            _program(
+                f"lease-36-{code}",
+                "lease",
+                f"{en} 36-month lease",
+                f"{zh} 36期租赁",
+                code,
+                36,
+                "0.036",
+                money_factor=Decimal("0.0015"),
+                min_down_percent=_ZERO,
+                fee=Decimal("3000.00"),
+                disposition_fee=Decimal("2000.00"),
+            )
+        )
+        rows.append(
+            _program(
+                f"lto-36-{code}",
+                "lease_to_own",
+                f"{en} 36-month lease to own (CNY 1 buy-out)",
+                f"{zh} 36期直租（1元购车）",
+                code,
+                36,
+                "0.055",
+                fee=Decimal("1500.00"),
+                purchase_price=Decimal("1.00"),
+            )
+        )
     return rows
 
 
@@ -119,6 +222,8 @@ def ensure_finance_demo(session: Session) -> str:
     provider = ensure_provider(session)
     saved = programs_io.save_programs(session, demo_programs(), actor=None, provider=provider, via="demo")
     residuals = programs_io.replace_residuals(session, demo_residuals(), actor=None, provider=provider)
-    return (f"finance demo ({PROVIDER_CODE}): {len(saved.created)} programs created, {len(saved.updated)} updated, "
-            f"{len(saved.unchanged)} unchanged; residuals of {len(residuals.replaced)} models set, "
-            f"{len(residuals.unchanged)} unchanged")  # fmt: skip
+    return (
+        f"finance demo ({PROVIDER_CODE}): {len(saved.created)} programs created, {len(saved.updated)} updated, "
+        f"{len(saved.unchanged)} unchanged; residuals of {len(residuals.replaced)} models set, "
+        f"{len(residuals.unchanged)} unchanged"
+    )

@@ -155,8 +155,9 @@ def detect_format(explicit: str | None, filename: str | None = None, content_typ
     raise FileFormatError(f"Cannot tell whether {filename or 'the file'!r} is CSV or YAML; name it .csv or .yaml")
 
 
-def read_records(data: bytes, file_format: str, key: str, columns: Sequence[str],
-                 required: Sequence[str]) -> tuple[list[tuple[int, Mapping[str, object]]], list[Problem]]:  # fmt: skip
+def read_records(
+    data: bytes, file_format: str, key: str, columns: Sequence[str], required: Sequence[str]
+) -> tuple[list[tuple[int, Mapping[str, object]]], list[Problem]]:
     """The file's records (each with its first line) and the problems found while splitting it into records; a CSV
     line with the wrong number of fields is a record holding only `ERROR`. FileFormatError for an unreadable file."""
     if file_format == "csv":
@@ -219,7 +220,9 @@ def _check_columns(names: Sequence[str], columns: Sequence[str], required: Seque
         raise FileFormatError(f"{where}{'; '.join(parts)}. The columns are: {', '.join(columns)}", line)
 
 
-def _yaml_records(data: bytes, key: str, columns: Sequence[str]) -> tuple[list[tuple[int, dict[str, object]]], list[Problem]]:
+def _yaml_records(
+    data: bytes, key: str, columns: Sequence[str]
+) -> tuple[list[tuple[int, dict[str, object]]], list[Problem]]:
     """Records from `key: [ {column: value}, … ]` (or a bare list), each value the raw scalar text, with its line."""
     text = _decode(data)
     try:
@@ -237,8 +240,10 @@ def _yaml_records(data: bytes, key: str, columns: Sequence[str]) -> tuple[list[t
         found = [value for name, value in root.value if isinstance(name, yaml.ScalarNode) and name.value == key]
         others = [name.value for name, _ in root.value if not (isinstance(name, yaml.ScalarNode) and name.value == key)]
         if not found or others:
-            raise FileFormatError(f"line {root.start_mark.line + 1}: the document must hold only `{key}:` with a list",
-                                  root.start_mark.line + 1)  # fmt: skip
+            raise FileFormatError(
+                f"line {root.start_mark.line + 1}: the document must hold only `{key}:` with a list",
+                root.start_mark.line + 1,
+            )
         items = found[0]
     if not isinstance(items, yaml.SequenceNode):
         raise FileFormatError(f"line {items.start_mark.line + 1}: `{key}` must be a list", items.start_mark.line + 1)
@@ -286,6 +291,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def write_yaml(key: str, items: list[dict[str, Any]]) -> bytes:
-    text = yaml.dump({key: items}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
-                     width=1000)  # fmt: skip
+    text = yaml.dump(
+        {key: items}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000
+    )
     return text.encode("utf-8")

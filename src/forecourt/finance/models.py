@@ -13,8 +13,19 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text,
-)  # fmt: skip
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecourt.core.clock import utcnow
@@ -154,8 +165,9 @@ class CreditApplication(Base):
     __tablename__ = "credit_applications"
     __table_args__ = (
         CheckConstraint("kind IN ('prequalification', 'application')", name="kind_valid"),
-        CheckConstraint("status IN ('approved', 'conditional', 'declined', 'manual_review', 'withdrawn')",
-                        name="status_valid"),  # fmt: skip
+        CheckConstraint(
+            "status IN ('approved', 'conditional', 'declined', 'manual_review', 'withdrawn')", name="status_valid"
+        ),
         CheckConstraint("id_type IN ('resident_id', 'passport')", name="id_type_valid"),
         Index("ix_credit_applications_store_status", "store_id", "status"),
         Index("ix_credit_applications_user", "user_id", "created_at"),
@@ -199,8 +211,9 @@ class CreditApplication(Base):
 class Consent(Base):
     __tablename__ = "consents"
     __table_args__ = (
-        CheckConstraint("purpose IN ('credit_check', 'prequalification', 'share_with_provider', 'marketing')",
-                        name="purpose_valid"),  # fmt: skip
+        CheckConstraint(
+            "purpose IN ('credit_check', 'prequalification', 'share_with_provider', 'marketing')", name="purpose_valid"
+        ),
         Index("ix_consents_user_purpose", "user_id", "purpose", "created_at"),
     )
 
@@ -220,8 +233,13 @@ class Order(Base):
         _in("status", OrderStatus),
         CheckConstraint("deposit_amount >= 0 AND refunded_amount >= 0", name="amounts_non_negative"),
         # One order holding a vehicle at a time, whatever the application does.
-        Index("uq_orders_holding_vehicle", "vehicle_id", unique=True,
-              postgresql_where=text(HOLDING_ORDER_SQL), sqlite_where=text(HOLDING_ORDER_SQL)),  # fmt: skip
+        Index(
+            "uq_orders_holding_vehicle",
+            "vehicle_id",
+            unique=True,
+            postgresql_where=text(HOLDING_ORDER_SQL),
+            sqlite_where=text(HOLDING_ORDER_SQL),
+        ),
         Index("ix_orders_user", "user_id", "created_at"),
         Index("ix_orders_store_status", "store_id", "status"),
     )

@@ -57,15 +57,27 @@ class OrderView:
 
 
 def _view(session: Session, order: Order, *, by_store: bool = False) -> OrderView:
-    return OrderView(order, catalog.get_vehicle_by_id(session, order.vehicle_id), orders.quote_of(session, order),
-                     orders.application_of(session, order),
-                     orders.cancellation_preview(session, order, utcnow(), by_store=by_store))  # fmt: skip
+    return OrderView(
+        order,
+        catalog.get_vehicle_by_id(session, order.vehicle_id),
+        orders.quote_of(session, order),
+        orders.application_of(session, order),
+        orders.cancellation_preview(session, order, utcnow(), by_store=by_store),
+    )
 
 
 def _render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     user = page.user
-    response = page.render(template, status_code=status_code, user=user, csrf_token=(user.csrf_token if user else "") or "",
-                           terms=DEFAULT_TERMS, cooling_off_ends=cooling_off_ends, hhmm=hhmm, **context)  # fmt: skip
+    response = page.render(
+        template,
+        status_code=status_code,
+        user=user,
+        csrf_token=(user.csrf_token if user else "") or "",
+        terms=DEFAULT_TERMS,
+        cooling_off_ends=cooling_off_ends,
+        hhmm=hhmm,
+        **context,
+    )
     response.headers["Cache-Control"] = "no-store"  # personal pages
     return response
 
@@ -73,8 +85,15 @@ def _render(page: Page, template: str, *, status_code: int = 200, **context: Any
 # --- storefront: reserve --------------------------------------------------------------------------------------------
 
 
-def _render_new(session: Session, page: Page, quote_reference: str, *, status_code: int = 200,
-                problem: Problem | None = None, method: str = "") -> HTMLResponse:  # fmt: skip
+def _render_new(
+    session: Session,
+    page: Page,
+    quote_reference: str,
+    *,
+    status_code: int = 200,
+    problem: Problem | None = None,
+    method: str = "",
+) -> HTMLResponse:
     assert page.user is not None
     check = None
     if quote_reference:
@@ -85,9 +104,18 @@ def _render_new(session: Session, page: Page, quote_reference: str, *, status_co
                 problem, status_code = Problem.of(exc), exc.status
     elif problem is None:
         problem, status_code = Problem("quote_not_found", 404, "Choose a quote first"), 404
-    return _render(page, "finance/order_new.html", status_code=status_code, check=check, problem=problem,
-                   quote_reference=quote_reference, key=str(uuid.uuid4()), methods=DEMO_PAYMENT_METHODS,
-                   chosen_method=method or DEMO_PAYMENT_METHODS[0], financed=orders.is_financed)  # fmt: skip
+    return _render(
+        page,
+        "finance/order_new.html",
+        status_code=status_code,
+        check=check,
+        problem=problem,
+        quote_reference=quote_reference,
+        key=str(uuid.uuid4()),
+        methods=DEMO_PAYMENT_METHODS,
+        chosen_method=method or DEMO_PAYMENT_METHODS[0],
+        financed=orders.is_financed,
+    )
 
 
 @router.get(NEW_ORDER_PATH, response_model=None)
@@ -111,11 +139,19 @@ def reserve(session: WriteSession, page: PageContext, posted: PostedForm) -> Res
         return order.reference, None
 
     try:
-        reference, _ = once(session, user.user_id, form_text(posted, "idempotency_key", 128), NEW_ORDER_PATH,
-                            {"quote": quote_reference, "payment_method": method}, run,
-                            secret=app_secret(page.request))  # fmt: skip
+        reference, _ = once(
+            session,
+            user.user_id,
+            form_text(posted, "idempotency_key", 128),
+            NEW_ORDER_PATH,
+            {"quote": quote_reference, "payment_method": method},
+            run,
+            secret=app_secret(page.request),
+        )
     except DomainError as exc:
-        return _render_new(session, page, quote_reference, status_code=exc.status, problem=Problem.of(exc), method=method)
+        return _render_new(
+            session, page, quote_reference, status_code=exc.status, problem=Problem.of(exc), method=method
+        )
     return redirect(f"/orders/{reference}?notice=reserved")
 
 
@@ -130,12 +166,20 @@ def my_orders(session: DbSession, page: PageContext) -> Response:
     return _render(page, "finance/orders.html", views=views, nav="orders")
 
 
-def _render_order(session: Session, page: Page, reference: str, *, status_code: int = 200,
-                  problem: Problem | None = None) -> HTMLResponse:  # fmt: skip
+def _render_order(
+    session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None
+) -> HTMLResponse:
     assert page.user is not None
     view = _view(session, orders.get_own_order(session, page.user.user_id, reference))
-    return _render(page, "finance/order.html", status_code=status_code, view=view, problem=problem, nav="orders",
-                   notice=page.request.query_params.get("notice", "")[:20])  # fmt: skip
+    return _render(
+        page,
+        "finance/order.html",
+        status_code=status_code,
+        view=view,
+        problem=problem,
+        nav="orders",
+        notice=page.request.query_params.get("notice", "")[:20],
+    )
 
 
 @router.get("/orders/{reference}", response_model=None)
@@ -153,8 +197,18 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
     order = orders.get_own_order(session, user.user_id, reference)  # someone else's reference: 404
     provider = page.request.app.state.integrations.payments
     try:
-        attempt(session, lambda: orders.cancel(session, order.reference, user.user_id, False, form_text(posted, "reason"),
-                                                utcnow(), payment_provider=provider))  # fmt: skip
+        attempt(
+            session,
+            lambda: orders.cancel(
+                session,
+                order.reference,
+                user.user_id,
+                False,
+                form_text(posted, "reason"),
+                utcnow(),
+                payment_provider=provider,
+            ),
+        )
     except DomainError as exc:
         return _render_order(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
     return redirect(f"/orders/{order.reference}?notice=cancelled")
@@ -184,15 +238,31 @@ def backoffice_orders(session: DbSession, page: PageContext, user: StaffUser) ->
         store_ids = [store.id]
     statuses = [chosen_status] if chosen_status in {s.value for s in OrderStatus} else []
     views = [_view(session, o, by_store=True) for o in orders.list_store_orders(session, store_ids, statuses)]
-    return _render(page, "finance/order_bo_list.html", views=views, stores=stores, chosen_store=chosen_store,
-                   chosen_status=chosen_status if statuses else "", statuses=list(OrderStatus), section="orders")  # fmt: skip
+    return _render(
+        page,
+        "finance/order_bo_list.html",
+        views=views,
+        stores=stores,
+        chosen_store=chosen_store,
+        chosen_status=chosen_status if statuses else "",
+        statuses=list(OrderStatus),
+        section="orders",
+    )
 
 
-def _render_staff_order(session: Session, page: Page, user: Any, reference: str, *, status_code: int = 200,
-                        problem: Problem | None = None) -> HTMLResponse:  # fmt: skip
+def _render_staff_order(
+    session: Session, page: Page, user: Any, reference: str, *, status_code: int = 200, problem: Problem | None = None
+) -> HTMLResponse:
     view = _view(session, _staff_order(session, user, reference), by_store=True)
-    return _render(page, "finance/order_bo.html", status_code=status_code, view=view, problem=problem,
-                   done=page.request.query_params.get("done", "")[:20], section="orders")  # fmt: skip
+    return _render(
+        page,
+        "finance/order_bo.html",
+        status_code=status_code,
+        view=view,
+        problem=problem,
+        done=page.request.query_params.get("done", "")[:20],
+        section="orders",
+    )
 
 
 @router.get("/backoffice/orders/{reference}")
@@ -200,8 +270,9 @@ def backoffice_order(session: DbSession, page: PageContext, user: StaffUser, ref
     return _render_staff_order(session, page, user, reference)
 
 
-def _staff_action(session: Session, page: Page, user: Any, reference: str, done: str,
-                  run: Callable[[Order], object]) -> Response:  # fmt: skip
+def _staff_action(
+    session: Session, page: Page, user: Any, reference: str, done: str, run: Callable[[Order], object]
+) -> Response:
     order = _staff_order(session, user, reference)
     try:
         attempt(session, lambda: run(order))
@@ -212,19 +283,50 @@ def _staff_action(session: Session, page: Page, user: Any, reference: str, done:
 
 @router.post("/backoffice/orders/{reference}/confirm", response_model=None)
 def backoffice_confirm(session: WriteSession, page: PageContext, user: StaffUser, reference: str) -> Response:
-    return _staff_action(session, page, user, reference, "confirmed", lambda order: orders.confirm(
-        session, order.reference, user.user_id, allowed_store_ids=store_scope(user), now=utcnow()))
+    return _staff_action(
+        session,
+        page,
+        user,
+        reference,
+        "confirmed",
+        lambda order: orders.confirm(
+            session, order.reference, user.user_id, allowed_store_ids=store_scope(user), now=utcnow()
+        ),
+    )
 
 
 @router.post("/backoffice/orders/{reference}/complete", response_model=None)
 def backoffice_complete(session: WriteSession, page: PageContext, user: StaffUser, reference: str) -> Response:
-    return _staff_action(session, page, user, reference, "completed", lambda order: orders.complete(
-        session, order.reference, user.user_id, allowed_store_ids=store_scope(user), now=utcnow()))
+    return _staff_action(
+        session,
+        page,
+        user,
+        reference,
+        "completed",
+        lambda order: orders.complete(
+            session, order.reference, user.user_id, allowed_store_ids=store_scope(user), now=utcnow()
+        ),
+    )
 
 
 @router.post("/backoffice/orders/{reference}/cancel", response_model=None)
-def backoffice_cancel(session: WriteSession, page: PageContext, user: StaffUser, reference: str,
-                      posted: PostedForm) -> Response:  # fmt: skip
+def backoffice_cancel(
+    session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm
+) -> Response:
     provider = page.request.app.state.integrations.payments
-    return _staff_action(session, page, user, reference, "cancelled", lambda order: orders.cancel(
-        session, order.reference, user.user_id, True, form_text(posted, "reason"), utcnow(), payment_provider=provider))
+    return _staff_action(
+        session,
+        page,
+        user,
+        reference,
+        "cancelled",
+        lambda order: orders.cancel(
+            session,
+            order.reference,
+            user.user_id,
+            True,
+            form_text(posted, "reason"),
+            utcnow(),
+            payment_provider=provider,
+        ),
+    )

@@ -68,8 +68,9 @@ def check_store_access(order: Order, allowed_store_ids: Collection[int] | None) 
         raise Forbidden(f"Order {order.reference} belongs to a store that is not one of yours", code="store_forbidden")
 
 
-def get_store_order(session: Session, reference: str, allowed_store_ids: Collection[int] | None,
-                    *, for_update: bool = False) -> Order:  # fmt: skip
+def get_store_order(
+    session: Session, reference: str, allowed_store_ids: Collection[int] | None, *, for_update: bool = False
+) -> Order:
     order = get_order(session, reference, for_update=for_update)
     check_store_access(order, allowed_store_ids)
     return order
@@ -79,7 +80,9 @@ def list_my_orders(session: Session, user_id: int) -> Sequence[Order]:
     return repository.list_user_orders(session, user_id)
 
 
-def list_store_orders(session: Session, store_ids: Collection[int] | None, statuses: Collection[str] = ()) -> Sequence[Order]:
+def list_store_orders(
+    session: Session, store_ids: Collection[int] | None, statuses: Collection[str] = ()
+) -> Sequence[Order]:
     return repository.list_store_orders(session, store_ids, statuses)
 
 
@@ -106,16 +109,20 @@ class QuoteCheck:
     deposit: Decimal
 
 
-def reservable_quote(session: Session, user_id: int, quote_reference: str, now: datetime,
-                     terms: OrderTerms = DEFAULT_TERMS) -> QuoteCheck:  # fmt: skip
+def reservable_quote(
+    session: Session, user_id: int, quote_reference: str, now: datetime, terms: OrderTerms = DEFAULT_TERMS
+) -> QuoteCheck:
     """Refuse unless the quote is the user's (an anonymous quote is claimed by the first signed-in user who
     reserves from it: only its creator has seen the reference), unexpired, and its car is available."""
     quote = repository.get_quote(session, quote_reference.strip().upper())
     if quote is None or (quote.user_id is not None and quote.user_id != user_id):
         raise NotFound(f"No quote {quote_reference}", code="quote_not_found")
     if quote.expires_at <= now:
-        raise Conflict(f"Quote {quote.reference} expired at {quote.expires_at.isoformat()}; ask for a new quote",
-                       code="quote_expired", extra={"expired_at": quote.expires_at.isoformat()})  # fmt: skip
+        raise Conflict(
+            f"Quote {quote.reference} expired at {quote.expires_at.isoformat()}; ask for a new quote",
+            code="quote_expired",
+            extra={"expired_at": quote.expires_at.isoformat()},
+        )
     vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     _check_available(vehicle)
     return QuoteCheck(quote, vehicle, deposit_for(quote.price, quote.currency, terms))
@@ -125,13 +132,17 @@ def _check_available(vehicle: Vehicle) -> None:
     if vehicle.status == VehicleStatus.RESERVED.value:
         raise _already_reserved(vehicle.vin)
     if vehicle.status != VehicleStatus.AVAILABLE.value:
-        raise Conflict(f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')} and cannot be reserved",
-                       code="vehicle_not_available", extra={"vehicle_status": vehicle.status})  # fmt: skip
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')} and cannot be reserved",
+            code="vehicle_not_available",
+            extra={"vehicle_status": vehicle.status},
+        )
 
 
 def _already_reserved(vin: str) -> Conflict:
-    return Conflict(f"Vehicle {vin} is already reserved by another order", code="vehicle_already_reserved",
-                    extra={"vin": vin})  # fmt: skip
+    return Conflict(
+        f"Vehicle {vin} is already reserved by another order", code="vehicle_already_reserved", extra={"vin": vin}
+    )
 
 
 def _is_holding_violation(exc: IntegrityError) -> bool:
@@ -163,35 +174,77 @@ def reserve(
     terms: OrderTerms = DEFAULT_TERMS,
 ) -> Order:
     if not payment_method or not payment_method.strip():
-        raise InvalidInput("Choose a payment method for the deposit", code="payment_method_required",
-                           errors=[FieldError("payment_method", "required for the deposit")])  # fmt: skip
+        raise InvalidInput(
+            "Choose a payment method for the deposit",
+            code="payment_method_required",
+            errors=[FieldError("payment_method", "required for the deposit")],
+        )
     check = reservable_quote(session, user_id, quote_reference, now, terms)
     quote, vehicle = check.quote, check.vehicle
     if quote.user_id is None:
         quote.user_id = user_id
         audit.record(session, user_id, "quote.claimed", "quote", quote.reference, quote.store_id)
-    order = Order(reference=new_reference(REFERENCE_PREFIX), user_id=user_id, vehicle_id=vehicle.id,
-                  store_id=vehicle.store_id, quote_id=quote.id, product=quote.product,
-                  status=OrderStatus.RESERVED.value, price=quote.price, currency=quote.currency,
-                  deposit_amount=check.deposit, refunded_amount=Decimal("0.00"), cancel_reason="",
-                  created_at=now, updated_at=now)  # fmt: skip
+    order = Order(
+        reference=new_reference(REFERENCE_PREFIX),
+        user_id=user_id,
+        vehicle_id=vehicle.id,
+        store_id=vehicle.store_id,
+        quote_id=quote.id,
+        product=quote.product,
+        status=OrderStatus.RESERVED.value,
+        price=quote.price,
+        currency=quote.currency,
+        deposit_amount=check.deposit,
+        refunded_amount=Decimal("0.00"),
+        cancel_reason="",
+        created_at=now,
+        updated_at=now,
+    )
     if not insert_holding_order(session, order):
         raise _already_reserved(vehicle.vin)
-    payment = payments.charge(session, payment_provider, user_id=user_id, purpose=DEPOSIT_PURPOSE,
-                              subject=order.reference, amount=order.deposit_amount, currency=order.currency,
-                              method_token=payment_method.strip(), idempotency_key=f"{order.reference}:deposit")  # fmt: skip
+    payment = payments.charge(
+        session,
+        payment_provider,
+        user_id=user_id,
+        purpose=DEPOSIT_PURPOSE,
+        subject=order.reference,
+        amount=order.deposit_amount,
+        currency=order.currency,
+        method_token=payment_method.strip(),
+        idempotency_key=f"{order.reference}:deposit",
+    )
     order.payment_id = payment.id
     session.flush()
     try:
         catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.RESERVED, actor=user_id)
     except Conflict as exc:  # moved by staff since we looked (e.g. to in transit)
         raise Conflict(f"Vehicle {vehicle.vin} can no longer be reserved", code="vehicle_not_available") from exc
-    enqueue_event(session, {"event_id": f"platform:order:{order.reference}", "type": "order",
-                            "occurred_at": now.isoformat(), "user_id": user_id, "model_code": vehicle.model.code,
-                            "city": vehicle.store.city.code, "store_code": vehicle.store.code,
-                            "subject": order.reference, "value": str(vehicle.price)})  # fmt: skip
-    audit.record(session, user_id, "order.reserved", "order", order.reference, order.store_id, vin=vehicle.vin,
-                 quote=quote.reference, product=order.product, deposit=str(order.deposit_amount))  # fmt: skip
+    enqueue_event(
+        session,
+        {
+            "event_id": f"platform:order:{order.reference}",
+            "type": "order",
+            "occurred_at": now.isoformat(),
+            "user_id": user_id,
+            "model_code": vehicle.model.code,
+            "city": vehicle.store.city.code,
+            "store_code": vehicle.store.code,
+            "subject": order.reference,
+            "value": str(vehicle.price),
+        },
+    )
+    audit.record(
+        session,
+        user_id,
+        "order.reserved",
+        "order",
+        order.reference,
+        order.store_id,
+        vin=vehicle.vin,
+        quote=quote.reference,
+        product=order.product,
+        deposit=str(order.deposit_amount),
+    )
     return order
 
 
@@ -210,21 +263,35 @@ def confirm(
     for its quote to be approved (a conditional decision counts once finance overrides it to approved)."""
     order = get_store_order(session, order_reference, allowed_store_ids, for_update=True)
     if order.status != OrderStatus.RESERVED.value:
-        raise Conflict(f"Order {order.reference} is {order.status} and cannot be confirmed", code="not_confirmable",
-                       extra={"order_status": order.status})  # fmt: skip
+        raise Conflict(
+            f"Order {order.reference} is {order.status} and cannot be confirmed",
+            code="not_confirmable",
+            extra={"order_status": order.status},
+        )
     if is_financed(order.product):
         application = repository.latest_application(session, order.quote_id) if order.quote_id else None
         if application is None or application.status != ApplicationStatus.APPROVED.value:
             status = application.status if application else None
-            raise Conflict(f"Order {order.reference} is financed ({order.product}); it needs an approved credit "
-                           f"application first (now: {status or 'none'})", code="finance_not_approved",
-                           extra={"application_status": status})  # fmt: skip
+            raise Conflict(
+                f"Order {order.reference} is financed ({order.product}); it needs an approved credit "
+                f"application first (now: {status or 'none'})",
+                code="finance_not_approved",
+                extra={"application_status": status},
+            )
         order.application_id = application.id
     order.status = OrderStatus.CONFIRMED.value
     order.confirmed_at = order.updated_at = now
     session.flush()
-    audit.record(session, actor, "order.confirmed", "order", order.reference, order.store_id, product=order.product,
-                 application=order.application_id)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "order.confirmed",
+        "order",
+        order.reference,
+        order.store_id,
+        product=order.product,
+        application=order.application_id,
+    )
     return order
 
 
@@ -235,15 +302,23 @@ def _finance_declined(session: Session, order: Order) -> bool:
     return application is not None and application.status == ApplicationStatus.DECLINED.value
 
 
-def refund_decision(session: Session, order: Order, now: datetime, *, by_store: bool,
-                    terms: OrderTerms = DEFAULT_TERMS) -> RefundDecision:  # fmt: skip
-    return cancellation_refund(order.deposit_amount, order.created_at, now, by_store=by_store,
-                               finance_declined=_finance_declined(session, order), currency=order.currency,
-                               terms=terms)  # fmt: skip
+def refund_decision(
+    session: Session, order: Order, now: datetime, *, by_store: bool, terms: OrderTerms = DEFAULT_TERMS
+) -> RefundDecision:
+    return cancellation_refund(
+        order.deposit_amount,
+        order.created_at,
+        now,
+        by_store=by_store,
+        finance_declined=_finance_declined(session, order),
+        currency=order.currency,
+        terms=terms,
+    )
 
 
-def cancellation_preview(session: Session, order: Order, now: datetime, *, by_store: bool = False,
-                         terms: OrderTerms = DEFAULT_TERMS) -> RefundDecision | None:  # fmt: skip
+def cancellation_preview(
+    session: Session, order: Order, now: datetime, *, by_store: bool = False, terms: OrderTerms = DEFAULT_TERMS
+) -> RefundDecision | None:
     """What a cancel at `now` would refund (None once the order can no longer be cancelled)."""
     if order.status not in HOLDING:
         return None
@@ -265,8 +340,11 @@ def cancel(
     `by_store`), refund per `order_rules`, and put the car back on sale."""
     order = get_order(session, reference, for_update=True)
     if order.status not in HOLDING:
-        raise Conflict(f"Order {order.reference} is {order.status} and cannot be cancelled", code="not_cancellable",
-                       extra={"order_status": order.status})  # fmt: skip
+        raise Conflict(
+            f"Order {order.reference} is {order.status} and cannot be cancelled",
+            code="not_cancellable",
+            extra={"order_status": order.status},
+        )
     decision = refund_decision(session, order, now, by_store=by_store, terms=terms)
     refunded = Decimal("0.00")
     payment = payments.get_payment(session, order.payment_id) if order.payment_id else None
@@ -280,8 +358,18 @@ def cancel(
     vehicle = catalog.get_vehicle_by_id(session, order.vehicle_id)
     if vehicle.status == VehicleStatus.RESERVED.value:
         catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.AVAILABLE, actor=actor)
-    audit.record(session, actor, "order.cancelled", "order", order.reference, order.store_id, by_store=by_store,
-                 refund=str(refunded), refund_reason=decision.reason.value, forfeited=str(decision.forfeited))  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "order.cancelled",
+        "order",
+        order.reference,
+        order.store_id,
+        by_store=by_store,
+        refund=str(refunded),
+        refund_reason=decision.reason.value,
+        forfeited=str(decision.forfeited),
+    )
     return order
 
 
@@ -296,8 +384,11 @@ def complete(
     """Staff hand over a confirmed order's car: the order is completed and the car sold."""
     order = get_store_order(session, reference, allowed_store_ids, for_update=True)
     if order.status != OrderStatus.CONFIRMED.value:
-        raise Conflict(f"Order {order.reference} is {order.status}; only a confirmed order can be completed",
-                       code="not_completable", extra={"order_status": order.status})  # fmt: skip
+        raise Conflict(
+            f"Order {order.reference} is {order.status}; only a confirmed order can be completed",
+            code="not_completable",
+            extra={"order_status": order.status},
+        )
     order.status = OrderStatus.COMPLETED.value
     order.updated_at = now
     session.flush()

@@ -75,13 +75,22 @@ class SearchResult:
 def search(session: Session, query: PaymentSearchQuery, on: date) -> SearchResult:
     _check(query)
     provider = programs.default_provider(session)
-    rows = catalog.list_searchable_vehicle_rows(session, city_code=query.city or None,
-                                                body_type=query.body_type or None)  # fmt: skip
+    rows = catalog.list_searchable_vehicle_rows(
+        session, city_code=query.city or None, body_type=query.body_type or None
+    )
     best: dict[tuple[str, str], RateProgram | None] = {}
     for model_code, trim_code in sorted({(r.model_code, r.trim_code) for r in rows}):
-        best[(model_code, trim_code)] = programs.best_program(programs.applicable_programs(
-            session, provider=provider, model_code=model_code, trim_code=trim_code, on=on, product=LOAN,
-            term_months=query.term_months))  # fmt: skip
+        best[(model_code, trim_code)] = programs.best_program(
+            programs.applicable_programs(
+                session,
+                provider=provider,
+                model_code=model_code,
+                trim_code=trim_code,
+                on=on,
+                product=LOAN,
+                term_months=query.term_months,
+            )
+        )
     if rows and not any(best.values()):
         raise _term_not_offered(session, query, provider, sorted(best), on)
     chosen = [best[(r.model_code, r.trim_code)] for r in rows]
@@ -96,8 +105,9 @@ def search(session: Session, query: PaymentSearchQuery, on: date) -> SearchResul
         net = np.maximum(prices[in_group] - to_minor_units(program.cash_rebate), 0)
         loan_query = _loan_query(query, program)
         group_estimates = payment_search.estimate_payments(net, loan_query)
-        floors = np.array([max(minimum_shares[rows[i].powertrain], Decimal(program.min_down_percent)) for i in in_group],
-                          dtype=object)  # fmt: skip
+        floors = np.array(
+            [max(minimum_shares[rows[i].powertrain], Decimal(program.min_down_percent)) for i in in_group], dtype=object
+        )
         down_ok = _half_up_share(net, query.down_percent) >= _ceil_shares(net, floors)
         candidates = payment_search.candidates_under_budget(net, loan_query) & down_ok
         sure = candidates & (group_estimates <= float(query.monthly_max) - SURE_FIT_MARGIN)
@@ -109,7 +119,7 @@ def search(session: Session, query: PaymentSearchQuery, on: date) -> SearchResul
     ordered = matching[np.lexsort((matching, estimates[matching]))]
     total = len(ordered)
     start = (query.page - 1) * query.page_size
-    page_rows = [rows[i] for i in ordered[start:start + query.page_size]]
+    page_rows = [rows[i] for i in ordered[start : start + query.page_size]]
     models = {m.code: m for m in catalog.list_models(session)} if page_rows else {}
     stores = catalog.stores_by_id(session) if page_rows else {}
     matches = [_exact_match(row, best[(row.model_code, row.trim_code)], query, models, stores) for row in page_rows]
@@ -117,23 +127,42 @@ def search(session: Session, query: PaymentSearchQuery, on: date) -> SearchResul
     return SearchResult(query, matches, total, max(1, math.ceil(total / query.page_size)))
 
 
-def _exact_match(row: Row, program: RateProgram | None, query: PaymentSearchQuery, models: dict[str, VehicleModel],
-                 stores: dict[int, Store]) -> Match:  # fmt: skip
+def _exact_match(
+    row: Row,
+    program: RateProgram | None,
+    query: PaymentSearchQuery,
+    models: dict[str, VehicleModel],
+    stores: dict[int, Store],
+) -> Match:
     assert program is not None
     loan_query = _loan_query(query, program)
     price = from_minor_units(int(row.price_minor))
     net = price - program.cash_rebate
     model = models[row.model_code]
     trim = next(t for t in model.trims if t.code == row.trim_code)
-    return Match(vehicle_id=row.id, vin=row.vin, price=price, net_price=net, currency=row.currency, model=model,
-                 trim=trim, store=stores[row.store_id], monthly_payment=payment_search.exact_payment(net, loan_query),
-                 down_payment=payment_search.down_payment(net, loan_query), program=program)  # fmt: skip
+    return Match(
+        vehicle_id=row.id,
+        vin=row.vin,
+        price=price,
+        net_price=net,
+        currency=row.currency,
+        model=model,
+        trim=trim,
+        store=stores[row.store_id],
+        monthly_payment=payment_search.exact_payment(net, loan_query),
+        down_payment=payment_search.down_payment(net, loan_query),
+        program=program,
+    )
 
 
 def _loan_query(query: PaymentSearchQuery, program: RateProgram) -> PaymentQuery:
-    return PaymentQuery(max_monthly=query.monthly_max, term_months=query.term_months,
-                        down_payment_percent=query.down_percent, annual_rate=Decimal(program.annual_rate),
-                        fees_financed=program.fee)  # fmt: skip
+    return PaymentQuery(
+        max_monthly=query.monthly_max,
+        term_months=query.term_months,
+        down_payment_percent=query.down_percent,
+        annual_rate=Decimal(program.annual_rate),
+        fees_financed=program.fee,
+    )
 
 
 def _half_up_share(amounts: np.ndarray, share: Decimal) -> np.ndarray:
@@ -158,31 +187,47 @@ def _check(query: PaymentSearchQuery) -> None:
         errors.append(FieldError("monthly_max", "must be a positive amount", str(query.monthly_max)))
     if not 1 <= query.term_months <= 120:
         errors.append(FieldError("term_months", "must be 1 to 120 months", query.term_months))
-    if not (query.down_percent.is_finite() and 0 <= query.down_percent < 1) \
-            or query.down_percent != round(query.down_percent, payment_search.MAX_PERCENT_DECIMALS):
-        errors.append(FieldError("down_percent", "must be a fraction from 0 to below 1 with at most 6 decimals",
-                                 str(query.down_percent)))  # fmt: skip
+    if not (query.down_percent.is_finite() and 0 <= query.down_percent < 1) or query.down_percent != round(
+        query.down_percent, payment_search.MAX_PERCENT_DECIMALS
+    ):
+        errors.append(
+            FieldError(
+                "down_percent", "must be a fraction from 0 to below 1 with at most 6 decimals", str(query.down_percent)
+            )
+        )
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
         errors.append(FieldError("page_size", f"must be 1 to {MAX_PAGE_SIZE}", query.page_size))
     if query.page < 1:
         errors.append(FieldError("page", "must be at least 1", query.page))
     if errors:
-        raise InvalidInput("The payment search has invalid fields; see errors.", code="invalid_payment_search",
-                           errors=errors)  # fmt: skip
+        raise InvalidInput(
+            "The payment search has invalid fields; see errors.", code="invalid_payment_search", errors=errors
+        )
     max_term = LENDING_POLICY.term_limit(USE)
     if query.term_months > max_term:
-        raise InvalidInput(f"A car loan can run at most {max_term} months (asked for {query.term_months}).",
-                           code="term_not_offered", errors=[FieldError("term_months", f"at most {max_term} months")],
-                           extra={"max_term_months": max_term})  # fmt: skip
+        raise InvalidInput(
+            f"A car loan can run at most {max_term} months (asked for {query.term_months}).",
+            code="term_not_offered",
+            errors=[FieldError("term_months", f"at most {max_term} months")],
+            extra={"max_term_months": max_term},
+        )
 
 
-def _term_not_offered(session: Session, query: PaymentSearchQuery, provider: FinanceProvider,
-                      pairs: list[tuple[str, str]], on: date) -> InvalidInput:
+def _term_not_offered(
+    session: Session, query: PaymentSearchQuery, provider: FinanceProvider, pairs: list[tuple[str, str]], on: date
+) -> InvalidInput:
     terms: set[int] = set()
     for model_code, trim_code in pairs:
-        terms.update(p.term_months for p in programs.applicable_programs(
-            session, provider=provider, model_code=model_code, trim_code=trim_code, on=on, product=LOAN))
+        terms.update(
+            p.term_months
+            for p in programs.applicable_programs(
+                session, provider=provider, model_code=model_code, trim_code=trim_code, on=on, product=LOAN
+            )
+        )
     offered = ", ".join(map(str, sorted(terms))) or "none"
-    return InvalidInput(f"No loan is offered for {query.term_months} months; terms offered: {offered}.",
-                        code="term_not_offered", errors=[FieldError("term_months", f"terms offered: {offered}")],
-                        extra={"offered_terms": sorted(terms)})  # fmt: skip
+    return InvalidInput(
+        f"No loan is offered for {query.term_months} months; terms offered: {offered}.",
+        code="term_not_offered",
+        errors=[FieldError("term_months", f"terms offered: {offered}")],
+        extra={"offered_terms": sorted(terms)},
+    )

@@ -19,16 +19,47 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from forecourt.finance.file_formats import (CATALOG_CODE, ERROR, BadValue, Parsed, Problem, canonical_decimal, date_value,
-                                            decimal_value, fail, int_value, money_text, read_records, text_value,
-                                            write_csv, write_yaml)  # fmt: skip
+from forecourt.finance.file_formats import (
+    CATALOG_CODE,
+    ERROR,
+    BadValue,
+    Parsed,
+    Problem,
+    canonical_decimal,
+    date_value,
+    decimal_value,
+    fail,
+    int_value,
+    money_text,
+    read_records,
+    text_value,
+    write_csv,
+    write_yaml,
+)
 from forecourt.finance.file_formats import FORMATS, FileFormatError, detect_format  # noqa: F401 - callers use them from here
 
 PROGRAM_COLUMNS = (
-    "code", "product", "name_en", "name_zh", "model_code", "trim_code", "term_months", "credit_tier", "annual_rate",
-    "money_factor", "subvention_rate", "subvention_by", "min_down_percent", "max_balloon_percent", "fee",
-    "cash_rebate", "purchase_price", "disposition_fee", "valid_from", "valid_to",
-)  # fmt: skip
+    "code",
+    "product",
+    "name_en",
+    "name_zh",
+    "model_code",
+    "trim_code",
+    "term_months",
+    "credit_tier",
+    "annual_rate",
+    "money_factor",
+    "subvention_rate",
+    "subvention_by",
+    "min_down_percent",
+    "max_balloon_percent",
+    "fee",
+    "cash_rebate",
+    "purchase_price",
+    "disposition_fee",
+    "valid_from",
+    "valid_to",
+)
 PROGRAM_REQUIRED = ("code", "product", "name_en", "name_zh", "term_months", "annual_rate", "valid_from", "valid_to")
 PRODUCTS = ("loan", "balloon", "lease", "lease_to_own")
 SUBVENTION_BY = ("", "dealer", "oem")
@@ -110,7 +141,6 @@ class ProgramFields:
         return asdict(self)
 
 
-
 # --- program checks -------------------------------------------------------------------------------------------------
 
 
@@ -150,6 +180,7 @@ def parse_program(raw: Mapping[str, object]) -> tuple[ProgramFields | None, list
         def parse(value: object) -> str:
             text = text_value(value)
             return text if len(text) <= limit and CATALOG_CODE.fullmatch(text) else fail(message_key)
+
         return parse
 
     def term(value: object) -> int:
@@ -166,6 +197,7 @@ def parse_program(raw: Mapping[str, object]) -> tuple[ProgramFields | None, list
             if not (Decimal(0) <= number < 1 if below_one else Decimal(0) <= number <= 1):
                 raise BadValue(range_key)
             return decimal_value(number, places, places_key or range_key)
+
         return parse
 
     def money_factor(value: object) -> Decimal:
@@ -258,8 +290,11 @@ def parse_programs(data: bytes, file_format: str) -> Parsed:
         if program is None or found:
             continue
         if program.code in first_line:
-            parsed.problems.append(Problem(line, "code", f"program {program.code} is already given on line "
-                                                         f"{first_line[program.code]}", key))  # fmt: skip
+            parsed.problems.append(
+                Problem(
+                    line, "code", f"program {program.code} is already given on line {first_line[program.code]}", key
+                )
+            )
             continue
         first_line[program.code] = line
         parsed.rows.append((line, program))
@@ -289,7 +324,9 @@ def _sorted_programs(programs: Iterable[ProgramFields]) -> list[ProgramFields]:
 
 
 def format_programs_csv(programs: Iterable[ProgramFields]) -> bytes:
-    return write_csv(PROGRAM_COLUMNS, ([program_cells(p)[c] for c in PROGRAM_COLUMNS] for p in _sorted_programs(programs)))
+    return write_csv(
+        PROGRAM_COLUMNS, ([program_cells(p)[c] for c in PROGRAM_COLUMNS] for p in _sorted_programs(programs))
+    )
 
 
 def format_programs_yaml(programs: Iterable[ProgramFields]) -> bytes:
@@ -316,8 +353,19 @@ def format_programs(programs: Iterable[ProgramFields], file_format: str) -> byte
     return format_programs_yaml(programs) if file_format == "yaml" else format_programs_csv(programs)
 
 
-_RESIDUAL_NAMES = frozenset({"MILEAGE_MAX", "RESIDUAL_COLUMNS", "ResidualRow", "format_residuals", "format_residuals_csv",
-                             "format_residuals_yaml", "mileage_inversions", "parse_residual", "parse_residuals"})  # fmt: skip
+_RESIDUAL_NAMES = frozenset(
+    {
+        "MILEAGE_MAX",
+        "RESIDUAL_COLUMNS",
+        "ResidualRow",
+        "format_residuals",
+        "format_residuals_csv",
+        "format_residuals_yaml",
+        "mileage_inversions",
+        "parse_residual",
+        "parse_residuals",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

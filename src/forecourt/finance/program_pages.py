@@ -29,8 +29,9 @@ from forecourt.finance.program_files import Problem
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.templating import Page, PageContext
 
-router = APIRouter(prefix="/backoffice/finance", tags=[PAGES_TAG], include_in_schema=False,
-                   default_response_class=HTMLResponse)  # fmt: skip
+router = APIRouter(
+    prefix="/backoffice/finance", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse
+)
 PROGRAMS = "/backoffice/finance/programs"
 RESIDUALS = "/backoffice/finance/residuals"
 
@@ -62,9 +63,18 @@ def percent(value: Decimal | None) -> str:
 
 
 def _render(page: Page, template: str, user: Principal, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    response = page.render(template, status_code=status_code, user=user, csrf_token=user.csrf_token or "",
-                           can_edit=can_change_programs(user), percent=percent, money_text=files.money_text,
-                           decimal_text=files.canonical_decimal, section="finance", **context)  # fmt: skip
+    response = page.render(
+        template,
+        status_code=status_code,
+        user=user,
+        csrf_token=user.csrf_token or "",
+        can_edit=can_change_programs(user),
+        percent=percent,
+        money_text=files.money_text,
+        decimal_text=files.canonical_decimal,
+        section="finance",
+        **context,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,8 +94,10 @@ def _field_errors(page: Page, exc: DomainError) -> dict[str, str]:
 
 
 def _posted_program(posted: Any) -> dict[str, str]:
-    return {name: value.strip()[:200] if isinstance(value := posted.get(name, ""), str) else ""
-            for name in files.PROGRAM_COLUMNS}  # fmt: skip
+    return {
+        name: value.strip()[:200] if isinstance(value := posted.get(name, ""), str) else ""
+        for name in files.PROGRAM_COLUMNS
+    }
 
 
 def _model_names(session: Any) -> dict[str, Any]:
@@ -120,30 +132,72 @@ def program_list(session: DbSession, page: PageContext, user: FinanceUser) -> HT
         errors["product"] = page.gettext(files.MESSAGES["product"])
     rows = []
     if not errors:
-        filters = programs.ProgramFilters(product=chosen["product"] or None, model_code=chosen["model"] or None,
-                                          term_months=term, tier=chosen["tier"] or None, on=on)  # fmt: skip
+        filters = programs.ProgramFilters(
+            product=chosen["product"] or None,
+            model_code=chosen["model"] or None,
+            term_months=term,
+            tier=chosen["tier"] or None,
+            on=on,
+        )
         rows = list(programs.list_programs(session, filters))
-    return _render(page, "finance/programs.html", user, status_code=422 if errors else 200, programs=rows,
-                   chosen=chosen, errors=errors, models=_model_names(session), products=files.PRODUCTS)  # fmt: skip
+    return _render(
+        page,
+        "finance/programs.html",
+        user,
+        status_code=422 if errors else 200,
+        programs=rows,
+        chosen=chosen,
+        errors=errors,
+        models=_model_names(session),
+        products=files.PRODUCTS,
+    )
 
 
 # --- one program: create, new version, retire ----------------------------------------------------------------------
 
 
-def _form_page(session: Any, page: Page, user: Principal, *, form: dict[str, str], errors: dict[str, str] | None = None,
-               versions: Any = (), status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def _form_page(
+    session: Any,
+    page: Page,
+    user: Principal,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str] | None = None,
+    versions: Any = (),
+    status_code: int = 200,
+) -> HTMLResponse:
     params = page.request.query_params
     notice = next((name for name in ("saved", "unchanged", "retired", "created") if params.get(name) == "1"), "")
-    return _render(page, "finance/programs_form.html", user, status_code=status_code, form=form, errors=errors or {},
-                   versions=list(versions), models=_model_names(session), products=files.PRODUCTS, notice=notice)  # fmt: skip
+    return _render(
+        page,
+        "finance/programs_form.html",
+        user,
+        status_code=status_code,
+        form=form,
+        errors=errors or {},
+        versions=list(versions),
+        models=_model_names(session),
+        products=files.PRODUCTS,
+        notice=notice,
+    )
 
 
 def _new_form() -> dict[str, str]:
     today = utcnow().date()
     form = dict.fromkeys(files.PROGRAM_COLUMNS, "")
-    form.update(product="loan", credit_tier="*", subvention_rate="0", min_down_percent="0.2",
-                max_balloon_percent="0", fee="0.00", cash_rebate="0.00", purchase_price="0.00",
-                disposition_fee="0.00", valid_from=today.isoformat(), valid_to=today.replace(month=12, day=31).isoformat())  # fmt: skip
+    form.update(
+        product="loan",
+        credit_tier="*",
+        subvention_rate="0",
+        min_down_percent="0.2",
+        max_balloon_percent="0",
+        fee="0.00",
+        cash_rebate="0.00",
+        purchase_price="0.00",
+        disposition_fee="0.00",
+        valid_from=today.isoformat(),
+        valid_to=today.replace(month=12, day=31).isoformat(),
+    )
     return form
 
 
@@ -197,17 +251,35 @@ def import_form(page: PageContext, user: ProgramEditor) -> HTMLResponse:
 def import_upload(session: WriteSession, page: PageContext, user: ProgramEditor, posted: PostedForm) -> HTMLResponse:
     upload = _upload(page.request, posted)
     if isinstance(upload, str):
-        return _render(page, "finance/programs_import.html", user, status_code=422, result=None, problems=[],
-                       error=page.gettext(upload), filename="")  # fmt: skip
+        return _render(
+            page,
+            "finance/programs_import.html",
+            user,
+            status_code=422,
+            result=None,
+            problems=[],
+            error=page.gettext(upload),
+            filename="",
+        )
     data, fmt = upload
     filename = str(getattr(posted.get("file"), "filename", ""))[:200]
     try:
         with session.begin_nested():
             result = programs_io.import_programs(session, data, fmt, actor=user.user_id)
     except DomainError as exc:
-        return _render(page, "finance/programs_import.html", user, status_code=exc.status, result=None,
-                       problems=_problems(page, exc), error=None, filename=filename)  # fmt: skip
-    return _render(page, "finance/programs_import.html", user, result=result, problems=[], error=None, filename=filename)
+        return _render(
+            page,
+            "finance/programs_import.html",
+            user,
+            status_code=exc.status,
+            result=None,
+            problems=_problems(page, exc),
+            error=None,
+            filename=filename,
+        )
+    return _render(
+        page, "finance/programs_import.html", user, result=result, problems=[], error=None, filename=filename
+    )
 
 
 @router.get("/programs/{code}")
@@ -217,15 +289,18 @@ def program_page(session: DbSession, page: PageContext, user: FinanceUser, code:
 
 
 @router.post("/programs/{code}", response_model=None)
-def change_program(session: WriteSession, page: PageContext, user: ProgramEditor, code: str, posted: PostedForm) -> Response:
+def change_program(
+    session: WriteSession, page: PageContext, user: ProgramEditor, code: str, posted: PostedForm
+) -> Response:
     versions = programs.program_versions(session, code)
     form = {**_posted_program(posted), "code": code}
     try:
         with session.begin_nested():
             _, added = programs.new_version(session, code, form, actor=user.user_id)
     except DomainError as exc:
-        return _form_page(session, page, user, form=form, errors=_field_errors(page, exc), versions=versions,
-                          status_code=exc.status)  # fmt: skip
+        return _form_page(
+            session, page, user, form=form, errors=_field_errors(page, exc), versions=versions, status_code=exc.status
+        )
     return _redirect(f"{PROGRAMS}/{code}?{'saved' if added else 'unchanged'}=1")
 
 
@@ -236,15 +311,24 @@ def retire_program(session: WriteSession, page: PageContext, user: ProgramEditor
         with session.begin_nested():
             programs.retire_program(session, code, actor=user.user_id)
     except DomainError as exc:
-        return _form_page(session, page, user, form=files.program_cells(programs.fields_of(versions[0])),
-                          errors=_field_errors(page, exc), versions=versions, status_code=exc.status)  # fmt: skip
+        return _form_page(
+            session,
+            page,
+            user,
+            form=files.program_cells(programs.fields_of(versions[0])),
+            errors=_field_errors(page, exc),
+            versions=versions,
+            status_code=exc.status,
+        )
     return _redirect(f"{PROGRAMS}/{code}?retired=1")
 
 
 # --- residual values -------------------------------------------------------------------------------------------------
 
 
-def _residual_page(session: Any, page: Page, user: Principal, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+def _residual_page(
+    session: Any, page: Page, user: Principal, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     rows = programs.residual_rows(session)
     tables: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -258,8 +342,15 @@ def _residual_page(session: Any, page: Page, user: Principal, *, status_code: in
         table["terms"].sort()
         table["mileages"].sort()
     context = {"result": None, "problems": [], "error": None, "filename": "", **context}
-    return _render(page, "finance/residuals.html", user, status_code=status_code, tables=tables,
-                   models=_model_names(session), **context)  # fmt: skip
+    return _render(
+        page,
+        "finance/residuals.html",
+        user,
+        status_code=status_code,
+        tables=tables,
+        models=_model_names(session),
+        **context,
+    )
 
 
 @router.get("/residuals")
@@ -278,5 +369,7 @@ def residuals_upload(session: WriteSession, page: PageContext, user: ProgramEdit
         with session.begin_nested():
             result = programs_io.import_residuals(session, data, fmt, actor=user.user_id)
     except DomainError as exc:
-        return _residual_page(session, page, user, status_code=exc.status, problems=_problems(page, exc), filename=filename)
+        return _residual_page(
+            session, page, user, status_code=exc.status, problems=_problems(page, exc), filename=filename
+        )
     return _residual_page(session, page, user, result=result, filename=filename)

@@ -51,14 +51,19 @@ def get_program(session: Session, program_id: int) -> RateProgram | None:
 
 
 def residual_rows(session: Session, provider_id: int, model_code: str) -> Sequence[ResidualValue]:
-    statement = select(ResidualValue).where(ResidualValue.provider_id == provider_id,
-                                            ResidualValue.model_code == model_code)  # fmt: skip
+    statement = select(ResidualValue).where(
+        ResidualValue.provider_id == provider_id, ResidualValue.model_code == model_code
+    )
     return session.scalars(statement).all()
 
 
 def residual_table_rows(session: Session, provider_id: int) -> Sequence[tuple[str, int, int, Decimal]]:
-    statement = select(ResidualValue.model_code, ResidualValue.term_months, ResidualValue.annual_mileage,
-                       ResidualValue.residual_percent).where(ResidualValue.provider_id == provider_id)  # fmt: skip
+    statement = select(
+        ResidualValue.model_code,
+        ResidualValue.term_months,
+        ResidualValue.annual_mileage,
+        ResidualValue.residual_percent,
+    ).where(ResidualValue.provider_id == provider_id)
     return [tuple(row) for row in session.execute(statement)]
 
 
@@ -97,16 +102,20 @@ def programs_by_code(session: Session, provider_id: int, codes: Sequence[str]) -
     """Every version of each of `codes`, newest first (one query for an import)."""
     found: dict[str, list[RateProgram]] = {code: [] for code in codes}
     for start in range(0, len(codes), 500):
-        statement = select(RateProgram).where(RateProgram.provider_id == provider_id,
-                                              RateProgram.code.in_(codes[start:start + 500]))  # fmt: skip
+        statement = select(RateProgram).where(
+            RateProgram.provider_id == provider_id, RateProgram.code.in_(codes[start : start + 500])
+        )
         for program in session.scalars(statement.order_by(RateProgram.code, RateProgram.version.desc())):
             found[program.code].append(program)
     return found
 
 
 def residuals(session: Session, provider_id: int) -> Sequence[ResidualValue]:
-    statement = select(ResidualValue).where(ResidualValue.provider_id == provider_id).order_by(
-        ResidualValue.model_code, ResidualValue.term_months, ResidualValue.annual_mileage)
+    statement = (
+        select(ResidualValue)
+        .where(ResidualValue.provider_id == provider_id)
+        .order_by(ResidualValue.model_code, ResidualValue.term_months, ResidualValue.annual_mileage)
+    )
     return session.scalars(statement).all()
 
 

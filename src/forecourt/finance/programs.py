@@ -54,13 +54,21 @@ def applicable_programs(
     tier: str = ANY_TIER,
 ) -> list[RateProgram]:
     """Current programs for the car on that day, for the credit tier (a tier-specific program beats "*")."""
-    rows = repository.current_programs(session, provider_id=provider.id, model_code=model_code, trim_code=trim_code,
-                                       on=on, product=product, term_months=term_months)  # fmt: skip
+    rows = repository.current_programs(
+        session,
+        provider_id=provider.id,
+        model_code=model_code,
+        trim_code=trim_code,
+        on=on,
+        product=product,
+        term_months=term_months,
+    )
     return [p for p in rows if p.credit_tier in (ANY_TIER, tier)]
 
 
 def best_program(programs: Sequence[RateProgram]) -> RateProgram | None:
     """The most specific program (trim over model over all; a tier over "*"), then the lowest rate."""
+
     def rank(program: RateProgram) -> tuple[int, int, Decimal, int]:
         specificity = (program.trim_code is not None) * 2 + (program.model_code is not None)
         return (-specificity, program.credit_tier == ANY_TIER, program.annual_rate, program.id)
@@ -98,19 +106,29 @@ def fields_of(program: RateProgram) -> ProgramFields:
     return ProgramFields(**{name: getattr(program, name) for name in files.PROGRAM_COLUMNS})
 
 
-def list_programs(session: Session, filters: ProgramFilters = ProgramFilters(),
-                  provider: FinanceProvider | None = None) -> Sequence[RateProgram]:  # fmt: skip
+def list_programs(
+    session: Session, filters: ProgramFilters = ProgramFilters(), provider: FinanceProvider | None = None
+) -> Sequence[RateProgram]:
     """The current version of every program (retired ones are left out), filtered. A model filter keeps the
     programs for every model, a tier filter those for every tier, `on` those valid that day."""
     if filters.product is not None and filters.product not in files.PRODUCTS:
-        raise InvalidInput("Unknown product", code="invalid_filter",
-                           errors=[FieldError("product", MESSAGES["product"], filters.product)])  # fmt: skip
+        raise InvalidInput(
+            "Unknown product",
+            code="invalid_filter",
+            errors=[FieldError("product", MESSAGES["product"], filters.product)],
+        )
     provider = provider or repository.default_provider(session)
     if provider is None:
         return []  # no provider set up yet: no programs
-    return repository.list_current_programs(session, provider_id=provider.id, product=filters.product,
-                                            model_code=filters.model_code, term_months=filters.term_months,
-                                            tier=filters.tier, on=filters.on)  # fmt: skip
+    return repository.list_current_programs(
+        session,
+        provider_id=provider.id,
+        product=filters.product,
+        model_code=filters.model_code,
+        term_months=filters.term_months,
+        tier=filters.tier,
+        on=filters.on,
+    )
 
 
 def program_versions(session: Session, code: str, provider: FinanceProvider | None = None) -> Sequence[RateProgram]:
@@ -131,8 +149,11 @@ def current_program(session: Session, code: str, provider: FinanceProvider | Non
 
 def _invalid(problems: Sequence[tuple[str, str]], values: Mapping[str, object]) -> InvalidInput:
     summary = "; ".join(f"{column}: {message}" for column, message in problems)
-    return InvalidInput(f"The rate program was not saved: {summary}", code="invalid_program",
-                        errors=[FieldError(column, message, _shown(values.get(column))) for column, message in problems])  # fmt: skip
+    return InvalidInput(
+        f"The rate program was not saved: {summary}",
+        code="invalid_program",
+        errors=[FieldError(column, message, _shown(values.get(column))) for column, message in problems],
+    )
 
 
 def _shown(value: object) -> object:
@@ -162,8 +183,9 @@ class ProgramCatalog:
         return problems
 
 
-def check_program_input(session: Session, values: Mapping[str, object],
-                        provider: FinanceProvider | None = None) -> ProgramFields:  # fmt: skip
+def check_program_input(
+    session: Session, values: Mapping[str, object], provider: FinanceProvider | None = None
+) -> ProgramFields:
     """Read and check a program given as text or typed values; InvalidInput lists every field's problem."""
     provider = provider or default_provider(session)
     program, problems = files.parse_program(values)
@@ -174,8 +196,9 @@ def check_program_input(session: Session, values: Mapping[str, object],
     return program
 
 
-def add_version(session: Session, provider: FinanceProvider, program: ProgramFields, version: int,
-                 actor: int | None) -> RateProgram:  # fmt: skip
+def add_version(
+    session: Session, provider: FinanceProvider, program: ProgramFields, version: int, actor: int | None
+) -> RateProgram:
     row = RateProgram(provider_id=provider.id, version=version, is_current=True, created_by=actor, **program.values())
     session.add(row)
     session.flush()
@@ -193,23 +216,38 @@ def create_program(session: Session, values: Mapping[str, object], *, actor: int
     program = check_program_input(session, values, provider)
     versions = repository.program_versions(session, provider.id, program.code)
     if versions and versions[0].is_current:
-        raise Conflict(f"Rate program {program.code!r} exists already; change it with PUT (a new version)",
-                       code="program_exists", errors=[FieldError("code", "This code is taken by a current program.")])  # fmt: skip
+        raise Conflict(
+            f"Rate program {program.code!r} exists already; change it with PUT (a new version)",
+            code="program_exists",
+            errors=[FieldError("code", "This code is taken by a current program.")],
+        )
     row = add_version(session, provider, program, versions[0].version + 1 if versions else 1, actor)
-    audit.record(session, actor, "finance.program_created", PROGRAM_OBJECT, program.code, version=row.version,
-                 values=files.program_cells(program))  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "finance.program_created",
+        PROGRAM_OBJECT,
+        program.code,
+        version=row.version,
+        values=files.program_cells(program),
+    )
     return row
 
 
-def new_version(session: Session, code: str, values: Mapping[str, object], *, actor: int | None) -> tuple[RateProgram, bool]:
+def new_version(
+    session: Session, code: str, values: Mapping[str, object], *, actor: int | None
+) -> tuple[RateProgram, bool]:
     """Change a current program: a new version with `values` (the code must stay), unless nothing changed.
     Returns the current version and whether it is new."""
     provider = default_provider(session)
     current = current_program(session, code, provider)
     given_code = values.get("code")
     if given_code not in (None, "") and str(given_code).strip() != code:
-        raise InvalidInput("The code names the program and cannot change; create a new program instead",
-                           code="invalid_program", errors=[FieldError("code", "The code of a program cannot change.")])  # fmt: skip
+        raise InvalidInput(
+            "The code names the program and cannot change; create a new program instead",
+            code="invalid_program",
+            errors=[FieldError("code", "The code of a program cannot change.")],
+        )
     program = check_program_input(session, {**values, "code": code}, provider)
     before = fields_of(current)
     if program == before:
@@ -217,8 +255,16 @@ def new_version(session: Session, code: str, values: Mapping[str, object], *, ac
     current.is_current = False
     session.flush()
     row = add_version(session, provider, program, current.version + 1, actor)
-    audit.record(session, actor, "finance.program_versioned", PROGRAM_OBJECT, code, version=row.version,
-                 previous_version=current.version, changes=version_changes(before, program))  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "finance.program_versioned",
+        PROGRAM_OBJECT,
+        code,
+        version=row.version,
+        previous_version=current.version,
+        changes=version_changes(before, program),
+    )
     return row, True
 
 
@@ -239,5 +285,7 @@ def residual_rows(session: Session, provider: FinanceProvider | None = None) -> 
     provider = provider or repository.default_provider(session)
     if provider is None:
         return []
-    return [ResidualRow(r.model_code, r.term_months, r.annual_mileage, r.residual_percent)
-            for r in repository.residuals(session, provider.id)]  # fmt: skip
+    return [
+        ResidualRow(r.model_code, r.term_months, r.annual_mileage, r.residual_percent)
+        for r in repository.residuals(session, provider.id)
+    ]

@@ -22,8 +22,16 @@ from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError
 from forecourt.finance.file_formats import FileFormatError, Parsed, Problem, canonical_decimal, detect_format
 from forecourt.finance.models import FinanceProvider, ResidualValue
 from forecourt.finance.program_files import MESSAGES, ProgramFields
-from forecourt.finance.programs import (PROGRAM_OBJECT, ProgramCatalog, add_version, default_provider, fields_of,
-                                        list_programs, residual_rows, version_changes)  # fmt: skip
+from forecourt.finance.programs import (
+    PROGRAM_OBJECT,
+    ProgramCatalog,
+    add_version,
+    default_provider,
+    fields_of,
+    list_programs,
+    residual_rows,
+    version_changes,
+)
 from forecourt.finance.residual_files import ResidualRow
 
 
@@ -32,11 +40,15 @@ class FileRejected(InvalidInput):
 
     def __init__(self, what: str, problems: Sequence[Problem]) -> None:
         listed = [{"line": p.line, "column": p.column, "key": p.key or None, "message": p.message} for p in problems]
-        super().__init__(f"The {what} file was not imported: {len(problems)} problem(s), listed in `problems`; "
-                         "nothing was changed", code="file_rejected",
-                         errors=[FieldError(p.column or "file", f"line {p.line}: {p.message}" if p.line else p.message)
-                                 for p in problems[:200]],
-                         extra={"problems": listed})  # fmt: skip
+        super().__init__(
+            f"The {what} file was not imported: {len(problems)} problem(s), listed in `problems`; nothing was changed",
+            code="file_rejected",
+            errors=[
+                FieldError(p.column or "file", f"line {p.line}: {p.message}" if p.line else p.message)
+                for p in problems[:200]
+            ],
+            extra={"problems": listed},
+        )
         self.problems = list(problems)
 
 
@@ -74,22 +86,40 @@ def import_programs(session: Session, data: bytes, fmt: str, *, actor: int | Non
     known = ProgramCatalog.load(session, provider)
     problems = list(parsed.problems)
     for line, program in parsed.rows:
-        problems.extend(Problem(line, column, message, program.code) for column, message in known.program_problems(program))
+        problems.extend(
+            Problem(line, column, message, program.code) for column, message in known.program_problems(program)
+        )
     if problems:
         raise FileRejected("rate program", sorted(problems, key=lambda p: p.line or 0))
-    return save_programs(session, [program for _, program in parsed.rows], actor=actor, provider=provider,
-                         via=f"import:{fmt}", checked=True)
+    return save_programs(
+        session,
+        [program for _, program in parsed.rows],
+        actor=actor,
+        provider=provider,
+        via=f"import:{fmt}",
+        checked=True,
+    )
 
 
-def save_programs(session: Session, rows: Sequence[ProgramFields], *, actor: int | None,
-                  provider: FinanceProvider | None = None, via: str = "", checked: bool = False) -> ProgramImport:
+def save_programs(
+    session: Session,
+    rows: Sequence[ProgramFields],
+    *,
+    actor: int | None,
+    provider: FinanceProvider | None = None,
+    via: str = "",
+    checked: bool = False,
+) -> ProgramImport:
     """Create or version each program (by code) unless its current version has the same values; InvalidInput
     (nothing written) when any program refers to an unknown model, trim or tier or breaks a rule."""
     provider = provider or default_provider(session)
     if not checked:
         known = ProgramCatalog.load(session, provider)
-        problems = [Problem(None, column, message, program.code) for program in rows
-                    for column, message in files.check_program(program) + known.program_problems(program)]  # fmt: skip
+        problems = [
+            Problem(None, column, message, program.code)
+            for program in rows
+            for column, message in files.check_program(program) + known.program_problems(program)
+        ]
         if problems:
             raise FileRejected("rate program", problems)
     existing = repository.programs_by_code(session, provider.id, [program.code for program in rows])
@@ -104,17 +134,43 @@ def save_programs(session: Session, rows: Sequence[ProgramFields], *, actor: int
             current.is_current = False
             session.flush()
             row = add_version(session, provider, program, current.version + 1, actor)
-            audit.record(session, actor, "finance.program_versioned", PROGRAM_OBJECT, program.code, version=row.version,
-                         previous_version=current.version, changes=version_changes(fields_of(current), program), via=via)  # fmt: skip
+            audit.record(
+                session,
+                actor,
+                "finance.program_versioned",
+                PROGRAM_OBJECT,
+                program.code,
+                version=row.version,
+                previous_version=current.version,
+                changes=version_changes(fields_of(current), program),
+                via=via,
+            )
             result.updated.append(program.code)
         else:
             row = add_version(session, provider, program, versions[0].version + 1 if versions else 1, actor)
-            audit.record(session, actor, "finance.program_created", PROGRAM_OBJECT, program.code, version=row.version,
-                         values=files.program_cells(program), via=via)  # fmt: skip
+            audit.record(
+                session,
+                actor,
+                "finance.program_created",
+                PROGRAM_OBJECT,
+                program.code,
+                version=row.version,
+                values=files.program_cells(program),
+                via=via,
+            )
             result.created.append(program.code)
     if result.created or result.updated:
-        audit.record(session, actor, "finance.programs_imported", PROGRAM_OBJECT, None, via=via,
-                     created=len(result.created), updated=len(result.updated), unchanged=len(result.unchanged))  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            "finance.programs_imported",
+            PROGRAM_OBJECT,
+            None,
+            via=via,
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=len(result.unchanged),
+        )
     return result
 
 
@@ -141,15 +197,19 @@ def import_residuals(session: Session, data: bytes, fmt: str, *, actor: int | No
     provider = default_provider(session)
     models = {model.code for model in catalog.list_models(session)}
     problems = list(parsed.problems)
-    problems.extend(Problem(line, "model_code", MESSAGES["unknown_model"], row.model_code)
-                    for line, row in parsed.rows if row.model_code not in models)  # fmt: skip
+    problems.extend(
+        Problem(line, "model_code", MESSAGES["unknown_model"], row.model_code)
+        for line, row in parsed.rows
+        if row.model_code not in models
+    )
     if problems:
         raise FileRejected("residual", sorted(problems, key=lambda p: p.line or 0))
     return replace_residuals(session, [row for _, row in parsed.rows], actor=actor, provider=provider)
 
 
-def replace_residuals(session: Session, rows: Sequence[ResidualRow], *, actor: int | None,
-                      provider: FinanceProvider | None = None) -> ResidualImport:  # fmt: skip
+def replace_residuals(
+    session: Session, rows: Sequence[ResidualRow], *, actor: int | None, provider: FinanceProvider | None = None
+) -> ResidualImport:
     """Per model in `rows`: its residual rows become exactly these. Checked as a whole by ResidualTable."""
     provider = provider or default_provider(session)
     try:
@@ -170,11 +230,25 @@ def replace_residuals(session: Session, rows: Sequence[ResidualRow], *, actor: i
             continue
         repository.delete_residuals(session, provider.id, model_code)
         for (model, term, mileage), percent in sorted(table.items()):
-            session.add(ResidualValue(provider_id=provider.id, model_code=model, term_months=term,
-                                      annual_mileage=mileage, residual_percent=percent))  # fmt: skip
+            session.add(
+                ResidualValue(
+                    provider_id=provider.id,
+                    model_code=model,
+                    term_months=term,
+                    annual_mileage=mileage,
+                    residual_percent=percent,
+                )
+            )
         session.flush()
-        audit.record(session, actor, "finance.residuals_replaced", "residual_table", model_code,
-                     before=_residual_details(before), after=_residual_details(table))  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            "finance.residuals_replaced",
+            "residual_table",
+            model_code,
+            before=_residual_details(before),
+            after=_residual_details(table),
+        )
         result.replaced.append(model_code)
     return result
 

@@ -89,22 +89,32 @@ def _form_page(page: Page, vehicle: Vehicle, choices: WidgetChoices, status_code
 def new_quote(session: DbSession, page: PageContext) -> HTMLResponse:
     params = page.request.query_params
     vehicle = catalog.get_vehicle(session, params.get("vin", "")[:17])
-    choices = WidgetChoices(down_percent=_int(params.get("down_percent"), 20), term_months=_int(params.get("term_months"), 36),
-                            annual_mileage=_int(params.get("annual_mileage"), 15_000))  # fmt: skip
+    choices = WidgetChoices(
+        down_percent=_int(params.get("down_percent"), 20),
+        term_months=_int(params.get("term_months"), 36),
+        annual_mileage=_int(params.get("annual_mileage"), 15_000),
+    )
     return _form_page(page, vehicle, choices)
 
 
 @router.post("/quotes", response_model=None)
 def create_quote(session: DbSession, page: PageContext, posted: PostedForm) -> Response:
     vin = str(posted.get("vin", "")).strip()[:17]
-    choices = WidgetChoices(down_percent=_int(posted.get("down_percent"), -1), term_months=_int(posted.get("term_months"), 0),
-                            annual_mileage=_int(posted.get("annual_mileage"), 15_000))  # fmt: skip
-    inputs = quotes.QuoteInputs(term_months=choices.term_months, down_percent=Decimal(choices.down_percent) / 100,
-                                annual_mileage=choices.annual_mileage)  # fmt: skip
+    choices = WidgetChoices(
+        down_percent=_int(posted.get("down_percent"), -1),
+        term_months=_int(posted.get("term_months"), 0),
+        annual_mileage=_int(posted.get("annual_mileage"), 15_000),
+    )
+    inputs = quotes.QuoteInputs(
+        term_months=choices.term_months,
+        down_percent=Decimal(choices.down_percent) / 100,
+        annual_mileage=choices.annual_mileage,
+    )
     try:
         with session.begin_nested():
-            comparison = quotes.compare(session, vin, inputs, local_today(page.request),
-                                        page.user.user_id if page.user else None)  # fmt: skip
+            comparison = quotes.compare(
+                session, vin, inputs, local_today(page.request), page.user.user_id if page.user else None
+            )
     except DomainError as exc:
         if exc.code in ("vehicle_not_found", "invalid_vin"):
             raise
@@ -137,9 +147,14 @@ def quote(session: DbSession, page: PageContext, reference: str) -> HTMLResponse
 @router.get("/finance/payment-search")
 def payment_search(session: DbSession, page: PageContext) -> HTMLResponse:
     params = page.request.query_params
-    form = SearchForm(monthly_max=params.get("monthly_max", "").strip()[:14], term_months=_int(params.get("term_months"), 36),
-                      down_percent=_int(params.get("down_percent"), 20), city=params.get("city", "").strip()[:40],
-                      body_type=params.get("body_type", "").strip()[:20], page=max(1, _int(params.get("page"), 1)))  # fmt: skip
+    form = SearchForm(
+        monthly_max=params.get("monthly_max", "").strip()[:14],
+        term_months=_int(params.get("term_months"), 36),
+        down_percent=_int(params.get("down_percent"), 20),
+        city=params.get("city", "").strip()[:40],
+        body_type=params.get("body_type", "").strip()[:20],
+        page=max(1, _int(params.get("page"), 1)),
+    )
     status = 200
     if form.monthly_max:
         try:
@@ -151,15 +166,26 @@ def payment_search(session: DbSession, page: PageContext) -> HTMLResponse:
             status = 422
         else:
             query = payment_search_service.PaymentSearchQuery(
-                monthly_max=budget.quantize(Decimal("0.01")), term_months=form.term_months,
-                down_percent=Decimal(form.down_percent) / 100, city=form.city or None,
-                body_type=form.body_type if form.body_type in BodyType.__members__.values() else None, page=form.page)  # fmt: skip
+                monthly_max=budget.quantize(Decimal("0.01")),
+                term_months=form.term_months,
+                down_percent=Decimal(form.down_percent) / 100,
+                city=form.city or None,
+                body_type=form.body_type if form.body_type in BodyType.__members__.values() else None,
+                page=form.page,
+            )
             try:
                 form.result = payment_search_service.search(session, query, local_today(page.request))
             except DomainError as exc:
                 form.errors.append(exc.code)
                 status = exc.status
     cities = {store.city.code: store.city for store in catalog.list_stores(session)}
-    return _render(page, "finance/quote_payment_search.html", status_code=status, form=form,
-                   cities=[cities[code] for code in sorted(cities)], body_types=[b.value for b in BodyType],
-                   terms=TERMS, down_percents=DOWN_PERCENTS)  # fmt: skip
+    return _render(
+        page,
+        "finance/quote_payment_search.html",
+        status_code=status,
+        form=form,
+        cities=[cities[code] for code in sorted(cities)],
+        body_types=[b.value for b in BodyType],
+        terms=TERMS,
+        down_percents=DOWN_PERCENTS,
+    )

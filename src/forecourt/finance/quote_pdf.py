@@ -21,9 +21,12 @@ CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FAMILY = "wqy"
 PAGE_WIDTH = 190  # A4 less 10 mm margins
 PRODUCT_NAMES = {
-    "cash": ("Cash", "全款"), "loan": ("Loan", "贷款"), "balloon": ("Balloon loan", "弹性尾款"),
-    "lease": ("Lease", "租赁"), "lease_to_own": ("Lease-to-own", "直租"),
-}  # fmt: skip
+    "cash": ("Cash", "全款"),
+    "loan": ("Loan", "贷款"),
+    "balloon": ("Balloon loan", "弹性尾款"),
+    "lease": ("Lease", "租赁"),
+    "lease_to_own": ("Lease-to-own", "直租"),
+}
 ROWS = (
     ("monthly_payment", "Monthly payment", "月供", "money"),
     ("due_at_signing", "Due at signing", "签约时应付", "money"),
@@ -50,8 +53,10 @@ TEXT = {
     "program": ("Program", "方案"),
     "expired": ("This quote has expired.", "此报价已过期。"),
     "no_font": ("Chinese font unavailable: this PDF is in English only.", ""),
-    "footer": ("Figures are estimates until a credit decision; the disclosures above are those of this quote.",
-               "在信贷审批前，以上数字为估算；以上披露适用于本报价。"),
+    "footer": (
+        "Figures are estimates until a credit decision; the disclosures above are those of this quote.",
+        "在信贷审批前，以上数字为估算；以上披露适用于本报价。",
+    ),
 }
 
 
@@ -140,8 +145,12 @@ def render_quote_pdf(document: dict[str, Any], lang: str = "en", font_path: Path
     doc.line(f"Forecourt · {doc.text('title')} {document['reference']}", 16, 9)
     if document.get("expired"):
         doc.line(doc.text("expired"), 11)
-    doc.line(f"{doc.pick(vehicle['model_name_en'], vehicle['model_name_zh'])} "
-             f"{doc.pick(vehicle['trim_name_en'], vehicle['trim_name_zh'])} · {vehicle['model_year']}", 12, 7)  # fmt: skip
+    doc.line(
+        f"{doc.pick(vehicle['model_name_en'], vehicle['model_name_zh'])} "
+        f"{doc.pick(vehicle['trim_name_en'], vehicle['trim_name_zh'])} · {vehicle['model_year']}",
+        12,
+        7,
+    )
     doc.pair(doc.text("vin"), document["vin"])
     doc.pair(doc.text("store"), doc.pick(vehicle["store_name_en"], vehicle["store_name_zh"]))
     doc.pair(doc.text("price"), format_money(document["price"], currency))
@@ -150,8 +159,11 @@ def render_quote_pdf(document: dict[str, Any], lang: str = "en", font_path: Path
     inputs = document["inputs"]
     doc.pdf.ln(3)
     doc.line(doc.text("choices"), 12, 7)
-    down = format_money(inputs["down_payment"], currency) if inputs.get("down_payment") is not None \
+    down = (
+        format_money(inputs["down_payment"], currency)
+        if inputs.get("down_payment") is not None
         else f"{Decimal(inputs['down_percent']) * 100:.2f}%"
+    )
     doc.pair(doc.text("down"), down)
     doc.pair(doc.text("term"), f"{inputs['term_months']} {doc.text('months')}")
     doc.pair(doc.text("mileage"), f"{int(inputs['annual_mileage']):,} km")
@@ -192,8 +204,12 @@ def _product_section(doc: _Pdf, product: dict[str, Any], currency: str) -> None:
     doc.line(f"{name} · {doc.text('reference')} {product['reference']}", 12, 7)
     program = product.get("program")
     if program:
-        doc.line(f"{doc.text('program')}: {doc.pick(program['name_en'], program['name_zh'])} "
-                 f"({program['code']} v{program['version']})", 8, 4.5)  # fmt: skip
+        doc.line(
+            f"{doc.text('program')}: {doc.pick(program['name_en'], program['name_zh'])} "
+            f"({program['code']} v{program['version']})",
+            8,
+            4.5,
+        )
     for box in product["disclosure"].get("boxes", []):
         doc.line(doc.label(box["title"]), 10, 6)
         for item in box["fields"]:

@@ -41,8 +41,13 @@ from forecourt.finance.models import Product, RateProgram
 CASH, LOAN, BALLOON, LEASE, LEASE_TO_OWN = (p.value for p in Product)
 PRODUCTS = (CASH, LOAN, BALLOON, LEASE, LEASE_TO_OWN)
 FINANCED = PRODUCTS[1:]
-PRODUCT_NAMES = {CASH: "cash purchase", LOAN: "loan", BALLOON: "balloon loan", LEASE: "lease",
-                 LEASE_TO_OWN: "lease-to-own"}  # fmt: skip
+PRODUCT_NAMES = {
+    CASH: "cash purchase",
+    LOAN: "loan",
+    BALLOON: "balloon loan",
+    LEASE: "lease",
+    LEASE_TO_OWN: "lease-to-own",
+}
 USE = "personal"  # new cars sold to people: the lending policy's self-use limits
 LENDING_POLICY = policy.LendingPolicy.china_default()
 # Per km over the lease's allowance. Rate programs have no column for it yet, so one figure serves every lease.
@@ -77,7 +82,6 @@ class NotOffered:
         return {"product": self.product, "code": self.code, "message": self.message, "details": dict(self.details)}
 
 
-
 @dataclass(frozen=True)
 class Car:
     """The car's figures a product is priced on."""
@@ -107,11 +111,16 @@ class Priced:
 def no_program(product: str, term: int, available: Sequence[RateProgram]) -> NotOffered:
     terms = sorted({p.term_months for p in available if p.product == product})
     if not terms:
-        return NotOffered(product, "no_program", f"No {PRODUCT_NAMES[product]} is offered on this car.",
-                          {"offered_terms": []})  # fmt: skip
-    return NotOffered(product, "no_program_for_term",
-                      f"No {PRODUCT_NAMES[product]} is offered for {term} months on this car; "
-                      f"terms offered: {', '.join(map(str, terms))}.", {"offered_terms": terms})  # fmt: skip
+        return NotOffered(
+            product, "no_program", f"No {PRODUCT_NAMES[product]} is offered on this car.", {"offered_terms": []}
+        )
+    return NotOffered(
+        product,
+        "no_program_for_term",
+        f"No {PRODUCT_NAMES[product]} is offered for {term} months on this car; "
+        f"terms offered: {', '.join(map(str, terms))}.",
+        {"offered_terms": terms},
+    )
 
 
 def _ceil_cents(amount: Decimal) -> Decimal:
@@ -135,19 +144,28 @@ def loan_minimum_down(net_price: Decimal, powertrain: str, program: RateProgram)
 
 
 def _below_minimum(product: str, down: Decimal, minimum: Decimal, fraction: Decimal, net_price: Decimal) -> NotOffered:
-    return NotOffered(product, "down_payment_below_minimum",
-                      f"A {PRODUCT_NAMES[product]} on this car needs a down payment of at least {money(minimum)} "
-                      f"({percent(fraction)}% of {money(net_price)}); got {money(down)}.",
-                      {"minimum_down_payment": money(minimum), "minimum_down_percent": str(fraction),
-                       "down_payment": money(down)})  # fmt: skip
+    return NotOffered(
+        product,
+        "down_payment_below_minimum",
+        f"A {PRODUCT_NAMES[product]} on this car needs a down payment of at least {money(minimum)} "
+        f"({percent(fraction)}% of {money(net_price)}); got {money(down)}.",
+        {"minimum_down_payment": money(minimum), "minimum_down_percent": str(fraction), "down_payment": money(down)},
+    )
 
 
 def _nothing_to_finance(product: str, down: Decimal, net_price: Decimal) -> NotOffered:
-    return NotOffered(product, "nothing_to_finance", f"The down payment ({money(down)}) covers the price after the "
-                      f"rebate ({money(net_price)}): there is nothing to finance.", {"net_price": money(net_price)})
+    return NotOffered(
+        product,
+        "nothing_to_finance",
+        f"The down payment ({money(down)}) covers the price after the "
+        f"rebate ({money(net_price)}): there is nothing to finance.",
+        {"net_price": money(net_price)},
+    )
 
 
-def _financed_down(product: str, car: Car, inputs: QuoteInputs, program: RateProgram) -> tuple[Decimal, Decimal] | NotOffered:
+def _financed_down(
+    product: str, car: Car, inputs: QuoteInputs, program: RateProgram
+) -> tuple[Decimal, Decimal] | NotOffered:
     """(net price, down payment) of a lease or a lease-to-own, or why it is not offered: the down payment covers
     the net price, or is under the program's minimum."""
     net = car.price - program.cash_rebate
@@ -164,16 +182,33 @@ def _financed_down(product: str, car: Car, inputs: QuoteInputs, program: RatePro
 
 
 def price_cash(car: Car) -> Priced:
-    figures = {"product": CASH, "price": money(car.price), "net_price": money(car.price), "rebate": money(ZERO),
-               "down_payment": money(car.price), "monthly_payment": money(ZERO), "due_at_signing": money(car.price),
-               "total_cost": money(car.price), "apr": None, "annualised_rate": None, "term_months": 0}  # fmt: skip
+    figures = {
+        "product": CASH,
+        "price": money(car.price),
+        "net_price": money(car.price),
+        "rebate": money(ZERO),
+        "down_payment": money(car.price),
+        "monthly_payment": money(ZERO),
+        "due_at_signing": money(car.price),
+        "total_cost": money(car.price),
+        "apr": None,
+        "annualised_rate": None,
+        "term_months": 0,
+    }
     return Priced(CASH, None, ZERO, figures, {"boxes": [disclosures.cash(price=car.price, currency=car.currency)]})
 
 
-def loan_request(net_price: Decimal, down: Decimal, inputs: QuoteInputs, program: RateProgram,
-                 balloon: Decimal = ZERO) -> LoanRequest:  # fmt: skip
-    return LoanRequest(price=net_price, down_payment=down, annual_rate=Decimal(program.annual_rate),
-                       term_months=inputs.term_months, balloon=balloon, fees_financed=program.fee)  # fmt: skip
+def loan_request(
+    net_price: Decimal, down: Decimal, inputs: QuoteInputs, program: RateProgram, balloon: Decimal = ZERO
+) -> LoanRequest:
+    return LoanRequest(
+        price=net_price,
+        down_payment=down,
+        annual_rate=Decimal(program.annual_rate),
+        term_months=inputs.term_months,
+        balloon=balloon,
+        fees_financed=program.fee,
+    )
 
 
 def price_loan(car: Car, inputs: QuoteInputs, program: RateProgram, product: str) -> Priced | NotOffered:
@@ -191,10 +226,13 @@ def price_loan(car: Car, inputs: QuoteInputs, program: RateProgram, product: str
     if product == BALLOON:
         share = inputs.balloon_percent if inputs.balloon_percent is not None else Decimal(program.max_balloon_percent)
         if share > program.max_balloon_percent:
-            return NotOffered(product, "balloon_above_maximum",
-                              f"The balloon can be at most {percent(program.max_balloon_percent)}% of the price "
-                              f"(asked for {percent(share)}%).",
-                              {"max_balloon_percent": str(program.max_balloon_percent)})  # fmt: skip
+            return NotOffered(
+                product,
+                "balloon_above_maximum",
+                f"The balloon can be at most {percent(program.max_balloon_percent)}% of the price "
+                f"(asked for {percent(share)}%).",
+                {"max_balloon_percent": str(program.max_balloon_percent)},
+            )
         balloon = round_money(net * share)
     try:
         loan = quote_loan(loan_request(net, down, inputs, program, balloon))
@@ -216,33 +254,50 @@ def loan_rates(loan: LoanQuote, prepaid_finance_charge: Decimal) -> tuple[Decima
     return rate, apr_calc.china_annualised_rate(flows)
 
 
-def _loan_priced(car: Car, product: str, program: RateProgram, net: Decimal, down: Decimal,
-                 loan: LoanQuote) -> Priced:  # fmt: skip
+def _loan_priced(car: Car, product: str, program: RateProgram, net: Decimal, down: Decimal, loan: LoanQuote) -> Priced:
     fee = program.fee
     rate, annualised = loan_rates(loan, fee)
     flat = flat_rate.nominal_to_flat_rate(annualised, loan.term_months) if product == LOAN else None
-    tila = disclosures.truth_in_lending(loan, apr=rate, prepaid_finance_charge=fee, down_payment=down,
-                                       currency=car.currency)  # fmt: skip
-    china = disclosures.china_loan(annualised_rate=annualised, note_rate=program.annual_rate, monthly_payment=loan.payment,
-                                   total_interest_and_fees=loan.finance_charge, flat_rate_equivalent=flat,
-                                   currency=car.currency)  # fmt: skip
+    tila = disclosures.truth_in_lending(
+        loan, apr=rate, prepaid_finance_charge=fee, down_payment=down, currency=car.currency
+    )
+    china = disclosures.china_loan(
+        annualised_rate=annualised,
+        note_rate=program.annual_rate,
+        monthly_payment=loan.payment,
+        total_interest_and_fees=loan.finance_charge,
+        flat_rate_equivalent=flat,
+        currency=car.currency,
+    )
     figures = {
-        "product": product, "price": money(car.price), "rebate": money(program.cash_rebate), "net_price": money(net),
-        "down_payment": money(down), "fee": money(fee), "note_principal": money(loan.amount_financed),
-        "amount_financed": money(loan.amount_financed - fee), "annual_rate": percent(program.annual_rate),
-        "term_months": loan.term_months, "monthly_payment": money(loan.payment),
-        "last_payment": money(loan.schedule[-1].payment), "balloon": money(loan.balloon),
-        "finance_charge": money(loan.finance_charge), "total_of_payments": money(loan.total_of_payments),
-        "due_at_signing": money(down), "total_cost": money(down + loan.total_of_payments),
-        "apr": percent(rate), "annualised_rate": percent(annualised),
+        "product": product,
+        "price": money(car.price),
+        "rebate": money(program.cash_rebate),
+        "net_price": money(net),
+        "down_payment": money(down),
+        "fee": money(fee),
+        "note_principal": money(loan.amount_financed),
+        "amount_financed": money(loan.amount_financed - fee),
+        "annual_rate": percent(program.annual_rate),
+        "term_months": loan.term_months,
+        "monthly_payment": money(loan.payment),
+        "last_payment": money(loan.schedule[-1].payment),
+        "balloon": money(loan.balloon),
+        "finance_charge": money(loan.finance_charge),
+        "total_of_payments": money(loan.total_of_payments),
+        "due_at_signing": money(down),
+        "total_cost": money(down + loan.total_of_payments),
+        "apr": percent(rate),
+        "annualised_rate": percent(annualised),
         "flat_rate_equivalent": percent(flat) if flat is not None else None,
         "schedule": tila["schedule"],
-    }  # fmt: skip
+    }
     return Priced(product, program, loan.payment, figures, {"boxes": [tila, china]})
 
 
-def price_lease(car: Car, inputs: QuoteInputs, program: RateProgram,
-                 residuals: ResidualTable | None) -> Priced | NotOffered:  # fmt: skip
+def price_lease(
+    car: Car, inputs: QuoteInputs, program: RateProgram, residuals: ResidualTable | None
+) -> Priced | NotOffered:
     checked = _financed_down(LEASE, car, inputs, program)
     if isinstance(checked, NotOffered):
         return checked
@@ -252,34 +307,57 @@ def price_lease(car: Car, inputs: QuoteInputs, program: RateProgram,
     try:
         share = residuals.residual_percent(car.model_code, inputs.term_months, inputs.annual_mileage)
     except LookupError:
-        return NotOffered(LEASE, "no_residual", f"No residual value is published for this model over "
-                          f"{inputs.term_months} months at {inputs.annual_mileage} km a year.",
-                          {"annual_mileage": inputs.annual_mileage})  # fmt: skip
+        return NotOffered(
+            LEASE,
+            "no_residual",
+            f"No residual value is published for this model over "
+            f"{inputs.term_months} months at {inputs.annual_mileage} km a year.",
+            {"annual_mileage": inputs.annual_mileage},
+        )
     residual = residuals.residual_value(car.model_code, inputs.term_months, inputs.annual_mileage, car.msrp)
     money_factor = Decimal(program.money_factor) if program.money_factor is not None else program.annual_rate / 24
-    request = LeaseRequest(agreed_price=net, term_months=inputs.term_months, residual_value=residual,
-                           money_factor=money_factor, acquisition_fee=program.fee, cap_cost_reduction=down,
-                           disposition_fee=program.disposition_fee, annual_mileage=inputs.annual_mileage,
-                           excess_mileage_rate=EXCESS_KM_RATE)  # fmt: skip
+    request = LeaseRequest(
+        agreed_price=net,
+        term_months=inputs.term_months,
+        residual_value=residual,
+        money_factor=money_factor,
+        acquisition_fee=program.fee,
+        cap_cost_reduction=down,
+        disposition_fee=program.disposition_fee,
+        annual_mileage=inputs.annual_mileage,
+        excess_mileage_rate=EXCESS_KM_RATE,
+    )
     try:
         lease = quote_lease(request)
     except ValueError as exc:
         return NotOffered(LEASE, "cannot_price", str(exc))
     annualised = lease_annualised_rate(net, lease)
     figures: dict[str, Any] = {
-        "product": LEASE, "price": money(car.price), "rebate": money(program.cash_rebate), "net_price": money(net),
-        "down_payment": money(down), "fee": money(program.fee), "msrp": money(car.msrp),
-        "residual_percent": str(share), "money_factor": str(money_factor), "term_months": lease.term_months,
-        "annual_mileage": inputs.annual_mileage, "monthly_payment": money(lease.total_monthly_payment),
-        "due_at_signing": money(lease.due_at_signing), "total_cost": money(lease.total_of_payments),
-        "apr": None, "annualised_rate": percent(annualised) if annualised is not None else None,
-    }  # fmt: skip
+        "product": LEASE,
+        "price": money(car.price),
+        "rebate": money(program.cash_rebate),
+        "net_price": money(net),
+        "down_payment": money(down),
+        "fee": money(program.fee),
+        "msrp": money(car.msrp),
+        "residual_percent": str(share),
+        "money_factor": str(money_factor),
+        "term_months": lease.term_months,
+        "annual_mileage": inputs.annual_mileage,
+        "monthly_payment": money(lease.total_monthly_payment),
+        "due_at_signing": money(lease.due_at_signing),
+        "total_cost": money(lease.total_of_payments),
+        "apr": None,
+        "annualised_rate": percent(annualised) if annualised is not None else None,
+    }
     for name in LeaseQuote.__dataclass_fields__:
         value = getattr(lease, name)
         figures.setdefault(name, value if isinstance(value, int) else money(value))
     figures["equivalent_apr"] = str(lease.equivalent_apr)
-    boxes = [disclosures.regulation_m(lease, currency=car.currency, residual_percent=share),
-             disclosures.china_lease(annualised_rate=annualised, currency=car.currency)]  # fmt: skip
+    boxes = [
+        disclosures.regulation_m(lease, currency=car.currency, residual_percent=share),
+        disclosures.china_lease(annualised_rate=annualised, currency=car.currency),
+    ]
     return Priced(LEASE, program, lease.total_monthly_payment, figures, {"boxes": boxes})
 
 
@@ -302,21 +380,36 @@ def price_lease_to_own(car: Car, inputs: QuoteInputs, program: RateProgram) -> P
     if isinstance(checked, NotOffered):
         return checked
     net, down = checked
-    request = LeaseToOwnRequest(price=net, down_payment=down, term_months=inputs.term_months, monthly_rent=None,
-                                annual_rate=Decimal(program.annual_rate), purchase_price=program.purchase_price,
-                                fees_upfront=program.fee)  # fmt: skip
+    request = LeaseToOwnRequest(
+        price=net,
+        down_payment=down,
+        term_months=inputs.term_months,
+        monthly_rent=None,
+        annual_rate=Decimal(program.annual_rate),
+        purchase_price=program.purchase_price,
+        fees_upfront=program.fee,
+    )
     try:
         lto = quote_lease_to_own(request)
     except (ValueError, MoneyError) as exc:
         return NotOffered(LEASE_TO_OWN, "cannot_price", str(exc))
     figures = {
-        "product": LEASE_TO_OWN, "price": money(car.price), "rebate": money(program.cash_rebate),
-        "net_price": money(net), "down_payment": money(down), "fee": money(program.fee),
-        "annual_rate": percent(program.annual_rate), "financed": money(lto.financed),
-        "monthly_payment": money(lto.monthly_rent), "monthly_rent": money(lto.monthly_rent),
-        "term_months": lto.term_months, "purchase_price": money(lto.purchase_price),
-        "due_at_signing": money(down + program.fee), "total_cost": money(lto.total_cost), "apr": None,
+        "product": LEASE_TO_OWN,
+        "price": money(car.price),
+        "rebate": money(program.cash_rebate),
+        "net_price": money(net),
+        "down_payment": money(down),
+        "fee": money(program.fee),
+        "annual_rate": percent(program.annual_rate),
+        "financed": money(lto.financed),
+        "monthly_payment": money(lto.monthly_rent),
+        "monthly_rent": money(lto.monthly_rent),
+        "term_months": lto.term_months,
+        "purchase_price": money(lto.purchase_price),
+        "due_at_signing": money(down + program.fee),
+        "total_cost": money(lto.total_cost),
+        "apr": None,
         "annualised_rate": percent(lto.annualised_rate),
-    }  # fmt: skip
+    }
     box = disclosures.china_lease_to_own(lto, down_payment=down, fees_upfront=program.fee, currency=car.currency)
     return Priced(LEASE_TO_OWN, program, lto.monthly_rent, figures, {"boxes": [box]})

@@ -38,12 +38,36 @@ from forecourt.finance import quote_repository as repository
 from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError
 from forecourt.finance.disclosures import money, percent
 from forecourt.finance.models import FinanceProvider, Quote, RateProgram
-from forecourt.finance.quote_products import (CASH, FINANCED, LEASE, LEASE_TO_OWN, PRODUCT_NAMES, PRODUCTS, USE, ZERO,
-                                              Car, NotOffered, Priced, QuoteInputs, no_program, price_cash,
-                                              price_lease, price_lease_to_own, price_loan)  # fmt: skip
+from forecourt.finance.quote_products import (
+    CASH,
+    FINANCED,
+    LEASE,
+    LEASE_TO_OWN,
+    PRODUCT_NAMES,
+    PRODUCTS,
+    USE,
+    ZERO,
+    Car,
+    NotOffered,
+    Priced,
+    QuoteInputs,
+    no_program,
+    price_cash,
+    price_lease,
+    price_lease_to_own,
+    price_loan,
+)
 from forecourt.finance.quote_products import (  # noqa: F401 - callers use them from here
-    BALLOON, EXCESS_KM_RATE, LENDING_POLICY, LOAN, down_payment_for, lease_annualised_rate, loan_minimum_down,
-    loan_rates, loan_request)  # fmt: skip
+    BALLOON,
+    EXCESS_KM_RATE,
+    LENDING_POLICY,
+    LOAN,
+    down_payment_for,
+    lease_annualised_rate,
+    loan_minimum_down,
+    loan_rates,
+    loan_request,
+)
 
 QUOTE_LIFETIME = timedelta(days=7)
 QUOTABLE_STATUSES = frozenset({"available", "in_transit"})
@@ -84,8 +108,11 @@ class Comparison:
 
     def entries(self) -> list[Entry]:
         missing = {n.product: n for n in self.not_offered}
-        return [Entry(p, self.quote_for(p), missing.get(p)) for p in PRODUCTS
-                if self.quote_for(p) is not None or p in missing]  # fmt: skip
+        return [
+            Entry(p, self.quote_for(p), missing.get(p))
+            for p in PRODUCTS
+            if self.quote_for(p) is not None or p in missing
+        ]
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -107,18 +134,29 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     vehicle = catalog.get_vehicle(session, vin)
     _check_inputs(inputs, vehicle.price)
     if vehicle.status not in QUOTABLE_STATUSES:
-        raise Conflict(f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
-                       code="vehicle_not_available", extra={"vehicle_status": vehicle.status})  # fmt: skip
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
+            code="vehicle_not_available",
+            extra={"vehicle_status": vehicle.status},
+        )
     provider = programs.default_provider(session)
-    car = Car(vehicle.price, vehicle.trim.msrp, vehicle.currency, vehicle.model.code, vehicle.trim.code,
-               vehicle.trim.powertrain)  # fmt: skip
-    available = programs.applicable_programs(session, provider=provider, model_code=car.model_code,
-                                             trim_code=car.trim_code, on=on, tier=inputs.tier)  # fmt: skip
+    car = Car(
+        vehicle.price,
+        vehicle.trim.msrp,
+        vehicle.currency,
+        vehicle.model.code,
+        vehicle.trim.code,
+        vehicle.trim.powertrain,
+    )
+    available = programs.applicable_programs(
+        session, provider=provider, model_code=car.model_code, trim_code=car.trim_code, on=on, tier=inputs.tier
+    )
     results: dict[str, Priced | NotOffered] = {CASH: price_cash(car)}
     residuals: list[ResidualTable | None] = []  # loaded once, only when a lease program applies
     for product in FINANCED:
-        program = programs.best_program([p for p in available if p.product == product
-                                         and p.term_months == inputs.term_months])  # fmt: skip
+        program = programs.best_program(
+            [p for p in available if p.product == product and p.term_months == inputs.term_months]
+        )
         if program is None:
             results[product] = no_program(product, inputs.term_months, available)
         elif product == LEASE:
@@ -134,10 +172,20 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
         raise _nothing_offered(refused, inputs, available)
     comparison = _store(session, vehicle, car, inputs, on, provider, user_id, results)
     if user_id is not None:  # a signed-in shopper asked for a quote: an engagement for marketing
-        enqueue_event(session, {"event_id": f"platform:quote_request:{comparison.reference}", "type": "quote_request",
-                                "occurred_at": comparison.created_at.isoformat(), "user_id": user_id,
-                                "model_code": vehicle.model.code, "city": vehicle.store.city.code,
-                                "store_code": vehicle.store.code, "subject": comparison.reference, "value": None})  # fmt: skip
+        enqueue_event(
+            session,
+            {
+                "event_id": f"platform:quote_request:{comparison.reference}",
+                "type": "quote_request",
+                "occurred_at": comparison.created_at.isoformat(),
+                "user_id": user_id,
+                "model_code": vehicle.model.code,
+                "city": vehicle.store.city.code,
+                "store_code": vehicle.store.code,
+                "subject": comparison.reference,
+                "value": None,
+            },
+        )
     return comparison
 
 
@@ -148,8 +196,13 @@ def get_comparison(session: Session, reference: str) -> Comparison:
     references = set((group.get("quotes") or {}).values()) | {quote.reference}
     rows = sorted(repository.by_references(session, references), key=lambda q: PRODUCTS.index(q.product))
     not_offered = tuple(NotOffered(**item) for item in group.get("not_offered", []))
-    return Comparison(group.get("reference", quote.reference), catalog.get_vehicle_by_id(session, quote.vehicle_id),
-                      tuple(rows), not_offered, requested=quote.reference)  # fmt: skip
+    return Comparison(
+        group.get("reference", quote.reference),
+        catalog.get_vehicle_by_id(session, quote.vehicle_id),
+        tuple(rows),
+        not_offered,
+        requested=quote.reference,
+    )
 
 
 def get_quote(session: Session, reference: str) -> Quote:
@@ -183,35 +236,48 @@ def comparison_document(comparison: Comparison, now: datetime) -> dict[str, Any]
     for entry in comparison.entries():
         quote, refusal = entry.quote, entry.not_offered
         figures = quote.figures if quote else {}
-        products.append({
-            "product": entry.product,
-            "offered": quote is not None,
-            "reference": quote.reference if quote else None,
-            "program": (quote.inputs.get("program") if quote else None),
-            "monthly_payment": figures.get("monthly_payment"),
-            "due_at_signing": figures.get("due_at_signing"),
-            "total_cost": figures.get("total_cost"),
-            "apr": figures.get("apr"),
-            "annualised_rate": figures.get("annualised_rate"),
-            "figures": figures,
-            "disclosure": quote.disclosure if quote else {"boxes": []},
-            "reason": refusal.as_dict() if refusal else None,
-        })  # fmt: skip
+        products.append(
+            {
+                "product": entry.product,
+                "offered": quote is not None,
+                "reference": quote.reference if quote else None,
+                "program": (quote.inputs.get("program") if quote else None),
+                "monthly_payment": figures.get("monthly_payment"),
+                "due_at_signing": figures.get("due_at_signing"),
+                "total_cost": figures.get("total_cost"),
+                "apr": figures.get("apr"),
+                "annualised_rate": figures.get("annualised_rate"),
+                "figures": figures,
+                "disclosure": quote.disclosure if quote else {"boxes": []},
+                "reason": refusal.as_dict() if refusal else None,
+            }
+        )
     return {
         "reference": comparison.reference,
         "requested": comparison.requested or comparison.reference,
         "vin": vehicle.vin,
         "vehicle": {
-            "model": vehicle.model.code, "model_name_en": vehicle.model.name_en, "model_name_zh": vehicle.model.name_zh,
-            "trim": vehicle.trim.code, "trim_name_en": vehicle.trim.name_en, "trim_name_zh": vehicle.trim.name_zh,
-            "model_year": vehicle.model_year, "store": vehicle.store.code, "store_name_en": vehicle.store.name_en,
+            "model": vehicle.model.code,
+            "model_name_en": vehicle.model.name_en,
+            "model_name_zh": vehicle.model.name_zh,
+            "trim": vehicle.trim.code,
+            "trim_name_en": vehicle.trim.name_en,
+            "trim_name_zh": vehicle.trim.name_zh,
+            "model_year": vehicle.model_year,
+            "store": vehicle.store.code,
+            "store_name_en": vehicle.store.name_en,
             "store_name_zh": vehicle.store.name_zh,
-        },  # fmt: skip
+        },
         "price": money(comparison.quotes[0].price),
         "currency": comparison.quotes[0].currency,
-        "inputs": {"down_payment": inputs.get("down_payment_given"), "down_percent": inputs.get("down_percent"),
-                   "term_months": inputs.get("term_months"), "annual_mileage": inputs.get("annual_mileage"),
-                   "balloon_percent": inputs.get("balloon_percent"), "on": inputs.get("on")},
+        "inputs": {
+            "down_payment": inputs.get("down_payment_given"),
+            "down_percent": inputs.get("down_percent"),
+            "term_months": inputs.get("term_months"),
+            "annual_mileage": inputs.get("annual_mileage"),
+            "balloon_percent": inputs.get("balloon_percent"),
+            "on": inputs.get("on"),
+        },
         "created_at": comparison.created_at,
         "expires_at": comparison.expires_at,
         "expired": comparison.is_expired(now),
@@ -232,24 +298,38 @@ def _check_inputs(inputs: QuoteInputs, price: Decimal) -> None:
         elif round_money(inputs.down_payment) != inputs.down_payment:
             errors.append(FieldError("down_payment", "must be in whole fen (two decimals)", str(inputs.down_payment)))
         elif inputs.down_payment >= price:
-            errors.append(FieldError("down_payment", f"must be less than the price ({money(price)}): nothing would "
-                                                     "be financed", str(inputs.down_payment)))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "down_payment",
+                    f"must be less than the price ({money(price)}): nothing would be financed",
+                    str(inputs.down_payment),
+                )
+            )
     if inputs.down_percent is not None and not (inputs.down_percent.is_finite() and 0 <= inputs.down_percent < 1):
-        errors.append(FieldError("down_percent", "must be a fraction from 0 to below 1 (0.2 is 20%)",
-                                 str(inputs.down_percent)))  # fmt: skip
+        errors.append(
+            FieldError("down_percent", "must be a fraction from 0 to below 1 (0.2 is 20%)", str(inputs.down_percent))
+        )
     if isinstance(inputs.term_months, bool) or not 1 <= inputs.term_months <= 120:
         errors.append(FieldError("term_months", "must be 1 to 120 months", inputs.term_months))
     if not 0 <= inputs.annual_mileage <= MAX_ANNUAL_MILEAGE:
-        errors.append(FieldError("annual_mileage", f"must be 0 to {MAX_ANNUAL_MILEAGE} km a year", inputs.annual_mileage))
-    if inputs.balloon_percent is not None and not (inputs.balloon_percent.is_finite() and 0 < inputs.balloon_percent < 1):
-        errors.append(FieldError("balloon_percent", "must be a fraction above 0 and below 1", str(inputs.balloon_percent)))
+        errors.append(
+            FieldError("annual_mileage", f"must be 0 to {MAX_ANNUAL_MILEAGE} km a year", inputs.annual_mileage)
+        )
+    if inputs.balloon_percent is not None and not (
+        inputs.balloon_percent.is_finite() and 0 < inputs.balloon_percent < 1
+    ):
+        errors.append(
+            FieldError("balloon_percent", "must be a fraction above 0 and below 1", str(inputs.balloon_percent))
+        )
     if errors:
-        raise InvalidInput("The quote request has invalid fields; see errors.", code="invalid_quote_request",
-                           errors=errors)  # fmt: skip
+        raise InvalidInput(
+            "The quote request has invalid fields; see errors.", code="invalid_quote_request", errors=errors
+        )
 
 
-def _nothing_offered(refused: Sequence[NotOffered], inputs: QuoteInputs,
-                     available: Sequence[RateProgram]) -> InvalidInput:  # fmt: skip
+def _nothing_offered(
+    refused: Sequence[NotOffered], inputs: QuoteInputs, available: Sequence[RateProgram]
+) -> InvalidInput:
     below = [r for r in refused if r.code == "down_payment_below_minimum"]
     if below:
         lowest = min(below, key=lambda r: Decimal(r.details["minimum_down_payment"]))
@@ -257,20 +337,29 @@ def _nothing_offered(refused: Sequence[NotOffered], inputs: QuoteInputs,
             f"The down payment is below the minimum of every finance product for this car: "
             f"{PRODUCT_NAMES[lowest.product]} needs at least {lowest.details['minimum_down_payment']} "
             f"({percent(Decimal(lowest.details['minimum_down_percent']))}%). {lowest.message}",
-            code="down_payment_below_minimum", errors=[FieldError("down_payment", lowest.message)],
-            extra={"minimum_down_payment": lowest.details["minimum_down_payment"],
-                   "minimum_down_percent": lowest.details["minimum_down_percent"], "product": lowest.product,
-                   "not_offered": [r.as_dict() for r in refused]})  # fmt: skip
+            code="down_payment_below_minimum",
+            errors=[FieldError("down_payment", lowest.message)],
+            extra={
+                "minimum_down_payment": lowest.details["minimum_down_payment"],
+                "minimum_down_percent": lowest.details["minimum_down_percent"],
+                "product": lowest.product,
+                "not_offered": [r.as_dict() for r in refused],
+            },
+        )
     if all(r.code in ("no_program_for_term", "term_too_long") for r in refused):
         terms = sorted({p.term_months for p in available if p.product in FINANCED})
         offered = ", ".join(map(str, terms)) or "none"
-        return InvalidInput(f"No finance product is offered for {inputs.term_months} months on this car; "
-                            f"terms offered: {offered}.", code="term_not_offered",
-                            errors=[FieldError("term_months", f"terms offered: {offered}", inputs.term_months)],
-                            extra={"offered_terms": terms, "not_offered": [r.as_dict() for r in refused]})  # fmt: skip
-    return InvalidInput("No finance product can be offered for these choices: "
-                        + " ".join(r.message for r in refused), code="no_finance_offered",
-                        extra={"not_offered": [r.as_dict() for r in refused]})  # fmt: skip
+        return InvalidInput(
+            f"No finance product is offered for {inputs.term_months} months on this car; terms offered: {offered}.",
+            code="term_not_offered",
+            errors=[FieldError("term_months", f"terms offered: {offered}", inputs.term_months)],
+            extra={"offered_terms": terms, "not_offered": [r.as_dict() for r in refused]},
+        )
+    return InvalidInput(
+        "No finance product can be offered for these choices: " + " ".join(r.message for r in refused),
+        code="no_finance_offered",
+        extra={"not_offered": [r.as_dict() for r in refused]},
+    )
 
 
 def _residual_table(session: Session, provider: FinanceProvider) -> ResidualTable | None:
@@ -285,18 +374,33 @@ def _residual_table(session: Session, provider: FinanceProvider) -> ResidualTabl
 
 def program_snapshot(program: RateProgram, provider_code: str) -> dict[str, Any]:
     """The program version's terms as they were when quoted (the row itself stays, retired, for reference)."""
+
     def text(value: Decimal | None) -> str | None:
         return None if value is None else str(value)
 
-    return {"id": program.id, "provider": provider_code, "code": program.code, "version": program.version,
-            "name_en": program.name_en, "name_zh": program.name_zh, "product": program.product,
-            "term_months": program.term_months, "credit_tier": program.credit_tier,
-            "annual_rate": text(program.annual_rate), "money_factor": text(program.money_factor),
-            "subvention_rate": text(program.subvention_rate), "subvention_by": program.subvention_by,
-            "min_down_percent": text(program.min_down_percent), "max_balloon_percent": text(program.max_balloon_percent),
-            "fee": money(program.fee), "cash_rebate": money(program.cash_rebate),
-            "purchase_price": money(program.purchase_price), "disposition_fee": money(program.disposition_fee),
-            "valid_from": program.valid_from.isoformat(), "valid_to": program.valid_to.isoformat()}  # fmt: skip
+    return {
+        "id": program.id,
+        "provider": provider_code,
+        "code": program.code,
+        "version": program.version,
+        "name_en": program.name_en,
+        "name_zh": program.name_zh,
+        "product": program.product,
+        "term_months": program.term_months,
+        "credit_tier": program.credit_tier,
+        "annual_rate": text(program.annual_rate),
+        "money_factor": text(program.money_factor),
+        "subvention_rate": text(program.subvention_rate),
+        "subvention_by": program.subvention_by,
+        "min_down_percent": text(program.min_down_percent),
+        "max_balloon_percent": text(program.max_balloon_percent),
+        "fee": money(program.fee),
+        "cash_rebate": money(program.cash_rebate),
+        "purchase_price": money(program.purchase_price),
+        "disposition_fee": money(program.disposition_fee),
+        "valid_from": program.valid_from.isoformat(),
+        "valid_to": program.valid_to.isoformat(),
+    }
 
 
 def _unique_references(count: int) -> list[str]:
@@ -308,34 +412,66 @@ def _unique_references(count: int) -> list[str]:
     return references
 
 
-def _store(session: Session, vehicle: Vehicle, car: Car, inputs: QuoteInputs, on: date, provider: FinanceProvider,
-           user_id: int | None, results: dict[str, Priced | NotOffered]) -> Comparison:  # fmt: skip
+def _store(
+    session: Session,
+    vehicle: Vehicle,
+    car: Car,
+    inputs: QuoteInputs,
+    on: date,
+    provider: FinanceProvider,
+    user_id: int | None,
+    results: dict[str, Priced | NotOffered],
+) -> Comparison:
     priced = [results[p] for p in PRODUCTS if isinstance(results[p], Priced)]
     not_offered = tuple(r for p in PRODUCTS if isinstance(r := results[p], NotOffered))
     references = dict(zip((p.product for p in priced), _unique_references(len(priced))))  # type: ignore[union-attr]
     group = {"reference": references[CASH], "quotes": references, "not_offered": [n.as_dict() for n in not_offered]}
     shared = {
-        "vin": vehicle.vin, "vehicle_price": money(car.price), "msrp": money(car.msrp), "currency": car.currency,
-        "model": car.model_code, "trim": car.trim_code, "powertrain": car.powertrain, "use": USE,
+        "vin": vehicle.vin,
+        "vehicle_price": money(car.price),
+        "msrp": money(car.msrp),
+        "currency": car.currency,
+        "model": car.model_code,
+        "trim": car.trim_code,
+        "powertrain": car.powertrain,
+        "use": USE,
         "down_payment_given": money(inputs.down_payment) if inputs.down_payment is not None else None,
         "down_percent": str(inputs.down_percent) if inputs.down_percent is not None else None,
-        "term_months": inputs.term_months, "annual_mileage": inputs.annual_mileage,
+        "term_months": inputs.term_months,
+        "annual_mileage": inputs.annual_mileage,
         "balloon_percent": str(inputs.balloon_percent) if inputs.balloon_percent is not None else None,
-        "tier": inputs.tier, "on": on.isoformat(), "provider": provider.code, "comparison": group,
-    }  # fmt: skip
+        "tier": inputs.tier,
+        "on": on.isoformat(),
+        "provider": provider.code,
+        "comparison": group,
+    }
     now = utcnow()
     rows = []
     for result in priced:
         assert isinstance(result, Priced)
         program = result.program
-        rows.append(Quote(
-            reference=references[result.product], user_id=user_id, vehicle_id=vehicle.id, store_id=vehicle.store_id,
-            product=result.product, program_id=program.id if program else None,
-            price=Decimal(result.figures["net_price"]), currency=car.currency, monthly_payment=result.monthly_payment,
-            inputs={**shared, "down_payment": result.figures["down_payment"],
+        rows.append(
+            Quote(
+                reference=references[result.product],
+                user_id=user_id,
+                vehicle_id=vehicle.id,
+                store_id=vehicle.store_id,
+                product=result.product,
+                program_id=program.id if program else None,
+                price=Decimal(result.figures["net_price"]),
+                currency=car.currency,
+                monthly_payment=result.monthly_payment,
+                inputs={
+                    **shared,
+                    "down_payment": result.figures["down_payment"],
                     "balloon": result.figures.get("balloon", money(ZERO)),
-                    "program": program_snapshot(program, provider.code) if program else None},
-            figures=result.figures, disclosure=result.disclosure, created_at=now, expires_at=now + QUOTE_LIFETIME,
-        ))  # fmt: skip
+                    "program": program_snapshot(program, provider.code) if program else None,
+                },
+                figures=result.figures,
+                disclosure=result.disclosure,
+                created_at=now,
+                expires_at=now + QUOTE_LIFETIME,
+            )
+        )
     repository.add(session, rows)
     return Comparison(references[CASH], vehicle, tuple(rows), not_offered, requested=references[CASH])

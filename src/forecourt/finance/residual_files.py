@@ -13,9 +13,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from forecourt.finance.file_formats import (CATALOG_CODE, ERROR, BadValue, Parsed, Problem, canonical_decimal,
-                                            decimal_value, fail, int_value, read_records, text_value, write_csv,
-                                            write_yaml)  # fmt: skip
+from forecourt.finance.file_formats import (
+    CATALOG_CODE,
+    ERROR,
+    BadValue,
+    Parsed,
+    Problem,
+    canonical_decimal,
+    decimal_value,
+    fail,
+    int_value,
+    read_records,
+    text_value,
+    write_csv,
+    write_yaml,
+)
 from forecourt.finance.program_files import MESSAGES
 
 RESIDUAL_COLUMNS = ("model_code", "term_months", "annual_mileage", "residual_percent")
@@ -35,11 +47,13 @@ class ResidualRow:
 
 
 _CHECKS: dict[str, Callable[[object], Any]] = {
-    "model_code": lambda v: text_value(v) if CATALOG_CODE.fullmatch(text_value(v)) and len(text_value(v)) <= 40 else fail("model_code"),
+    "model_code": lambda v: (
+        text_value(v) if CATALOG_CODE.fullmatch(text_value(v)) and len(text_value(v)) <= 40 else fail("model_code")
+    ),
     "term_months": lambda v: int_value(v) if 1 <= int_value(v) <= 120 else fail("term"),
     "annual_mileage": lambda v: int_value(v) if 1 <= int_value(v) <= MILEAGE_MAX else fail("mileage"),
-    "residual_percent": lambda v: (n if Decimal(0) < (n := decimal_value(v, 4, "residual")) < 1 else fail("residual")),
-}  # fmt: skip
+    "residual_percent": lambda v: n if Decimal(0) < (n := decimal_value(v, 4, "residual")) < 1 else fail("residual"),
+}
 
 
 def parse_residual(raw: Mapping[str, object]) -> tuple[ResidualRow | None, list[tuple[str, str]]]:
@@ -70,18 +84,29 @@ def parse_residuals(data: bytes, file_format: str) -> Parsed:
         if row is None:
             continue
         if row.key in first_line:
-            parsed.problems.append(Problem(line, "annual_mileage", f"{_describe(row.key)} is already given on line "
-                                                                   f"{first_line[row.key]}", row.model_code))  # fmt: skip
+            parsed.problems.append(
+                Problem(
+                    line,
+                    "annual_mileage",
+                    f"{_describe(row.key)} is already given on line {first_line[row.key]}",
+                    row.model_code,
+                )
+            )
             continue
         first_line[row.key] = line
         parsed.rows.append((line, row))
     for lower, higher in mileage_inversions([row for _, row in parsed.rows]):
-        parsed.problems.append(Problem(first_line[higher.key], "residual_percent",
-                                       f"{higher.model_code} {higher.term_months} months: {higher.annual_mileage:,} km a "
-                                       f"year has a higher residual ({canonical_decimal(higher.residual_percent)}) than "
-                                       f"{lower.annual_mileage:,} km a year ({canonical_decimal(lower.residual_percent)}) "
-                                       f"on line {first_line[lower.key]}; more driving must not raise the residual",
-                                       higher.model_code))  # fmt: skip
+        parsed.problems.append(
+            Problem(
+                first_line[higher.key],
+                "residual_percent",
+                f"{higher.model_code} {higher.term_months} months: {higher.annual_mileage:,} km a "
+                f"year has a higher residual ({canonical_decimal(higher.residual_percent)}) than "
+                f"{lower.annual_mileage:,} km a year ({canonical_decimal(lower.residual_percent)}) "
+                f"on line {first_line[lower.key]}; more driving must not raise the residual",
+                higher.model_code,
+            )
+        )
     parsed.sort_problems(RESIDUAL_COLUMNS)
     return parsed
 
@@ -111,15 +136,28 @@ def _sorted_residuals(rows: Iterable[ResidualRow]) -> list[ResidualRow]:
 
 
 def format_residuals_csv(rows: Iterable[ResidualRow]) -> bytes:
-    return write_csv(RESIDUAL_COLUMNS, ([r.model_code, str(r.term_months), str(r.annual_mileage),
-                                         canonical_decimal(r.residual_percent)] for r in _sorted_residuals(rows)))  # fmt: skip
+    return write_csv(
+        RESIDUAL_COLUMNS,
+        (
+            [r.model_code, str(r.term_months), str(r.annual_mileage), canonical_decimal(r.residual_percent)]
+            for r in _sorted_residuals(rows)
+        ),
+    )
 
 
 def format_residuals_yaml(rows: Iterable[ResidualRow]) -> bytes:
-    return write_yaml("residuals", [{"model_code": r.model_code, "term_months": r.term_months,
-                                     "annual_mileage": r.annual_mileage,
-                                     "residual_percent": canonical_decimal(r.residual_percent)}
-                                    for r in _sorted_residuals(rows)])  # fmt: skip
+    return write_yaml(
+        "residuals",
+        [
+            {
+                "model_code": r.model_code,
+                "term_months": r.term_months,
+                "annual_mileage": r.annual_mileage,
+                "residual_percent": canonical_decimal(r.residual_percent),
+            }
+            for r in _sorted_residuals(rows)
+        ],
+    )
 
 
 def format_residuals(rows: Iterable[ResidualRow], file_format: str) -> bytes:

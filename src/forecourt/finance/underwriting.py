@@ -94,10 +94,17 @@ def decide(applicant: Applicant, deal: Deal, rules: RuleSet) -> Decision:
     payment, checks = _checks(applicant, deal, limits, deal.down_payment, deal.term_months)
     hard = _hard_reasons(applicant, deal, rules, tier)
     stipulations, uncurable = _cure(applicant, deal, limits)
-    failing = sorted((c for c in checks if c.measure in uncurable or not c.within),
-                     key=lambda c: (c.measure not in uncurable, -c.excess))  # uncurable first, then furthest over
-    reasons = [*hard, *(_uncurable_reason(c, applicant, deal) if c.measure in uncurable
-                        else _breach_reason(c, payment, deal) for c in failing)]
+    failing = sorted(
+        (c for c in checks if c.measure in uncurable or not c.within),
+        key=lambda c: (c.measure not in uncurable, -c.excess),
+    )  # uncurable first, then furthest over
+    reasons = [
+        *hard,
+        *(
+            _uncurable_reason(c, applicant, deal) if c.measure in uncurable else _breach_reason(c, payment, deal)
+            for c in failing
+        ),
+    ]
     if hard or uncurable:
         outcome, stipulations = "declined", []
     elif tier is None:
@@ -108,20 +115,25 @@ def decide(applicant: Applicant, deal: Deal, rules: RuleSet) -> Decision:
     return Decision(outcome, tier.name if tier else None, payment, pti, dti, ltv, tuple(reasons), tuple(stipulations))
 
 
-def adverse_action_notice(decision: Decision, *, applicant_name: str, provider_name: str, bureau_name: str,
-                          language: str) -> str:
+def adverse_action_notice(
+    decision: Decision, *, applicant_name: str, provider_name: str, bureau_name: str, language: str
+) -> str:
     """Plain-text notice for a declined application: up to four principal reasons by weight, the bureau
     used, and the right to a free copy of the report and to dispute it; language 'en' or 'zh'."""
     if decision.outcome != "declined":
-        raise ValueError(f"An adverse-action notice is only for a declined application (this one is {decision.outcome}).")
+        raise ValueError(
+            f"An adverse-action notice is only for a declined application (this one is {decision.outcome})."
+        )
     lang = words.notice_language(language)
     principal = decision.reasons[:MAX_NOTICE_REASONS]
     messages = [reason.message_en if lang == "en" else reason.message_zh for reason in principal]
-    return words.notice_text(lang, applicant=applicant_name, provider=provider_name, bureau=bureau_name,
-                             reasons=messages)
+    return words.notice_text(
+        lang, applicant=applicant_name, provider=provider_name, bureau=bureau_name, reasons=messages
+    )
 
 
 # --- the rules ------------------------------------------------------------------------------------
+
 
 def _tier_for(score: int | None, rules: RuleSet) -> ScoreTier | None:
     if score is None:
@@ -136,8 +148,12 @@ def _limits_for(applicant: Applicant, deal: Deal, rules: RuleSet, tier: ScoreTie
     if tier is None:
         return _Limits(ltv, term, None, None)
     measurable = applicant.monthly_income > 0
-    return _Limits(min(ltv, tier.max_ltv), min(term, tier.max_term_months),
-                   tier.max_pti if measurable else None, tier.max_dti if measurable else None)
+    return _Limits(
+        min(ltv, tier.max_ltv),
+        min(term, tier.max_term_months),
+        tier.max_pti if measurable else None,
+        tier.max_dti if measurable else None,
+    )
 
 
 def _hard_reasons(applicant: Applicant, deal: Deal, rules: RuleSet, tier: ScoreTier | None) -> list[Reason]:
@@ -150,32 +166,50 @@ def _hard_reasons(applicant: Applicant, deal: Deal, rules: RuleSet, tier: ScoreT
     months_at_maturity = applicant.age_years * MONTHS_PER_YEAR + deal.term_months
     if months_at_maturity > rules.max_age_at_maturity * MONTHS_PER_YEAR:
         years = (Decimal(months_at_maturity) / MONTHS_PER_YEAR).quantize(Decimal("0.1"), ROUND_CEILING)
-        reasons.append(words.reason("age_at_maturity_above_maximum", age_at_maturity=years.normalize(),
-                                    limit=rules.max_age_at_maturity))
+        reasons.append(
+            words.reason(
+                "age_at_maturity_above_maximum", age_at_maturity=years.normalize(), limit=rules.max_age_at_maturity
+            )
+        )
     if applicant.delinquencies_24m > rules.max_delinquencies_24m:
-        reasons.append(words.reason("too_many_delinquencies", delinquencies=applicant.delinquencies_24m,
-                                    limit=rules.max_delinquencies_24m))
+        reasons.append(
+            words.reason(
+                "too_many_delinquencies", delinquencies=applicant.delinquencies_24m, limit=rules.max_delinquencies_24m
+            )
+        )
     if applicant.credit_score is not None and tier is None:
         reasons.append(words.reason("score_too_low", score=applicant.credit_score, minimum=rules.tiers[-1].min_score))
     if applicant.credit_score is None and rules.no_score_policy == "decline":
         reasons.append(words.reason("no_credit_file"))
     if applicant.employment_months < rules.min_employment_months and tier != rules.tiers[0]:
-        reasons.append(words.reason("employment_too_short", months=applicant.employment_months,
-                                    minimum=rules.min_employment_months))
+        reasons.append(
+            words.reason(
+                "employment_too_short", months=applicant.employment_months, minimum=rules.min_employment_months
+            )
+        )
     return reasons
 
 
-def _checks(applicant: Applicant, deal: Deal, limits: _Limits, down: Decimal, term: int) -> tuple[Decimal, list[_Check]]:
+def _checks(
+    applicant: Applicant, deal: Deal, limits: _Limits, down: Decimal, term: int
+) -> tuple[Decimal, list[_Check]]:
     """The quoted payment and every limit measured against it, for the deal at this down payment and term."""
-    quote = quote_loan(LoanRequest(price=deal.price, down_payment=down, annual_rate=deal.annual_rate,
-                                   term_months=term, balloon=deal.balloon))
+    quote = quote_loan(
+        LoanRequest(
+            price=deal.price, down_payment=down, annual_rate=deal.annual_rate, term_months=term, balloon=deal.balloon
+        )
+    )
     financed, payment, income = quote.amount_financed, quote.payment, applicant.monthly_income
-    checks = [_Check("ltv", financed / deal.price, limits.max_ltv, financed <= limits.max_ltv * deal.price),
-              _Check("term", Decimal(term), Decimal(limits.max_term), term <= limits.max_term)]
+    checks = [
+        _Check("ltv", financed / deal.price, limits.max_ltv, financed <= limits.max_ltv * deal.price),
+        _Check("term", Decimal(term), Decimal(limits.max_term), term <= limits.max_term),
+    ]
     if limits.max_pti is not None and limits.max_dti is not None:
         debts = payment + applicant.monthly_debt_payments + applicant.monthly_housing_cost
-        checks += [_Check("pti", payment / income, limits.max_pti, payment <= limits.max_pti * income),
-                   _Check("dti", debts / income, limits.max_dti, debts <= limits.max_dti * income)]
+        checks += [
+            _Check("pti", payment / income, limits.max_pti, payment <= limits.max_pti * income),
+            _Check("dti", debts / income, limits.max_dti, debts <= limits.max_dti * income),
+        ]
     return payment, checks
 
 
@@ -190,6 +224,7 @@ def _ratios(applicant: Applicant, deal: Deal, payment: Decimal) -> tuple[Decimal
 
 
 # --- curing: cap the term, then the smallest down payment (in 100s) that meets every limit --------
+
 
 def _cure(applicant: Applicant, deal: Deal, limits: _Limits) -> tuple[list[Stipulation], set[str]]:
     """The stipulations that cure every breach, or the measures no down payment within the price can meet."""
@@ -215,8 +250,10 @@ def _exact_minimum_down(applicant: Applicant, deal: Deal, limits: _Limits, term:
     needs = [(deal.price * (1 - limits.max_ltv)).quantize(CENT, ROUND_CEILING)]  # as policy.minimum_down_payment
     if limits.max_pti is not None and limits.max_dti is not None:
         income, fixed = applicant.monthly_income, applicant.monthly_debt_payments + applicant.monthly_housing_cost
-        needs += [_down_for_payment_cap(deal, term, limits.max_pti * income),
-                  _down_for_payment_cap(deal, term, limits.max_dti * income - fixed)]
+        needs += [
+            _down_for_payment_cap(deal, term, limits.max_pti * income),
+            _down_for_payment_cap(deal, term, limits.max_dti * income - fixed),
+        ]
     return max(needs)
 
 
@@ -242,6 +279,7 @@ def _round_up(amount: Decimal, step: Decimal) -> Decimal:
 
 # --- reasons and stipulations ---------------------------------------------------------------------
 
+
 def _breach_reason(check: _Check, payment: Decimal, deal: Deal) -> Reason:
     if check.measure == "term":
         return words.reason("term_too_long", term_months=int(check.value), limit=int(check.limit))
@@ -252,8 +290,10 @@ def _breach_reason(check: _Check, payment: Decimal, deal: Deal) -> Reason:
 
 def _uncurable_reason(check: _Check, applicant: Applicant, deal: Deal) -> Reason:
     ratios = {check.measure: _reported_ratio(check.value), "limit": check.limit}
-    money = {"dti": {"obligations": applicant.monthly_debt_payments + applicant.monthly_housing_cost},
-             "ltv": {"balloon": deal.balloon}}.get(check.measure, {})
+    money = {
+        "dti": {"obligations": applicant.monthly_debt_payments + applicant.monthly_housing_cost},
+        "ltv": {"balloon": deal.balloon},
+    }.get(check.measure, {})
     return words.reason(f"{check.measure}_uncurable", ratios=ratios, money=money)
 
 
@@ -262,6 +302,7 @@ def _reported_ratio(ratio: Decimal) -> Decimal:
 
 
 # --- validation -----------------------------------------------------------------------------------
+
 
 def _validate_applicant(applicant: Applicant) -> None:
     for key in ("monthly_income", "monthly_debt_payments", "monthly_housing_cost"):

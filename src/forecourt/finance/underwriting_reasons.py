@@ -86,8 +86,7 @@ REASONS: Mapping[str, tuple[str, str]] = {
         "月供 {payment} 元将占您月收入的 {pti}，超过上限 {limit}。",
     ),
     "dti_too_high": (
-        "Your monthly debts and housing costs with this payment would be {dti} of your income; "
-        "the limit is {limit}.",
+        "Your monthly debts and housing costs with this payment would be {dti} of your income; the limit is {limit}.",
         "加上本车月供后，您每月的债务及住房支出将占收入的 {dti}，超过上限 {limit}。",
     ),
     "ltv_too_high": (
@@ -143,14 +142,22 @@ _NOTICE: Mapping[str, str] = {
 _LANGUAGES = {"en": "en", "zh": "zh", "zh-hans": "zh", "zh-cn": "zh"}
 
 
-def reason(code: str, *, ratios: Mapping[str, Decimal] | None = None, money: Mapping[str, Decimal] | None = None,
-           **plain: object) -> Reason:
+def reason(
+    code: str,
+    *,
+    ratios: Mapping[str, Decimal] | None = None,
+    money: Mapping[str, Decimal] | None = None,
+    **plain: object,
+) -> Reason:
     """A reason whose messages show `ratios` as percentages and `money` as amounts, the rest as written."""
     ratios, money = ratios or {}, money or {}
     detail = {key: str(value) for key, value in {**plain, **ratios}.items()}
     detail |= {key: str(round_money(value)) for key, value in money.items()}
-    shown = {**detail, **{key: show_percent(value) for key, value in ratios.items()},
-             **{key: show_money(value) for key, value in money.items()}}
+    shown = {
+        **detail,
+        **{key: show_percent(value) for key, value in ratios.items()},
+        **{key: show_money(value) for key, value in money.items()},
+    }
     english, chinese = REASONS[code]
     return Reason(code, english.format(**shown), chinese.format(**shown), MappingProxyType(detail))
 
@@ -158,14 +165,16 @@ def reason(code: str, *, ratios: Mapping[str, Decimal] | None = None, money: Map
 def minimum_down_payment(amount: Decimal) -> Stipulation:
     english, chinese = STIPULATIONS["minimum_down_payment"]
     shown = show_money(amount)
-    return Stipulation("minimum_down_payment", english.format(amount=shown), chinese.format(amount=shown),
-                       required_down_payment=amount)
+    return Stipulation(
+        "minimum_down_payment", english.format(amount=shown), chinese.format(amount=shown), required_down_payment=amount
+    )
 
 
 def maximum_term(months: int) -> Stipulation:
     english, chinese = STIPULATIONS["maximum_term"]
-    return Stipulation("maximum_term", english.format(months=months), chinese.format(months=months),
-                       max_term_months=months)
+    return Stipulation(
+        "maximum_term", english.format(months=months), chinese.format(months=months), max_term_months=months
+    )
 
 
 def notice_language(language: str) -> str:

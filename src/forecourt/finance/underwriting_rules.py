@@ -66,11 +66,13 @@ class RuleSet:
     @classmethod
     def china_default(cls) -> RuleSet:
         """Tiers on a 350–950 score; PTI/DTI after the 50%/55% income tests Chinese banks use for loans."""
-        return cls(tiers=(
-            ScoreTier("A", 750, Decimal("0.40"), Decimal("0.55"), Decimal("0.85"), 60),
-            ScoreTier("B", 680, Decimal("0.35"), Decimal("0.50"), Decimal("0.80"), 60),
-            ScoreTier("C", 620, Decimal("0.30"), Decimal("0.45"), Decimal("0.70"), 36),
-        ))
+        return cls(
+            tiers=(
+                ScoreTier("A", 750, Decimal("0.40"), Decimal("0.55"), Decimal("0.85"), 60),
+                ScoreTier("B", 680, Decimal("0.35"), Decimal("0.50"), Decimal("0.80"), 60),
+                ScoreTier("C", 620, Decimal("0.30"), Decimal("0.45"), Decimal("0.70"), 36),
+            )
+        )
 
     def to_mapping(self) -> dict[str, Any]:
         """JSON/YAML-safe: Decimals as strings, the policy's LTV table nested use → powertrain."""
@@ -79,9 +81,17 @@ class RuleSet:
         for (use, powertrain), limit in policy.max_ltv_by_use_powertrain.items():
             ltv.setdefault(use, {})[powertrain] = str(limit)
         return {
-            "tiers": [{"name": t.name, "min_score": t.min_score, "max_pti": str(t.max_pti),
-                       "max_dti": str(t.max_dti), "max_ltv": str(t.max_ltv),
-                       "max_term_months": t.max_term_months} for t in self.tiers],
+            "tiers": [
+                {
+                    "name": t.name,
+                    "min_score": t.min_score,
+                    "max_pti": str(t.max_pti),
+                    "max_dti": str(t.max_dti),
+                    "max_ltv": str(t.max_ltv),
+                    "max_term_months": t.max_term_months,
+                }
+                for t in self.tiers
+            ],
             **{key: getattr(self, key) for key in _RULE_KEYS},
             "lending_policy": {"max_ltv": ltv, "max_term_months": dict(policy.max_term_months)},
         }
@@ -105,6 +115,7 @@ _TIER_KEYS = {"name", "min_score", "max_pti", "max_dti", "max_ltv", "max_term_mo
 
 # --- validation -----------------------------------------------------------------------------------
 
+
 def check_int(key: str, value: object, low: int, high: int) -> None:
     """ValueError naming `key` unless value is an int (not a bool) from low to high; `underwriting` uses it too."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -112,9 +123,15 @@ def check_int(key: str, value: object, low: int, high: int) -> None:
 
 
 def _check_ratio(key: str, value: object) -> None:
-    if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 1 \
-            or value != value.quantize(RATIO_QUANTUM):
-        raise ValueError(f"{key}: must be a Decimal fraction above 0, at most 1, with at most 4 decimals (got {value!r})")
+    if (
+        not isinstance(value, Decimal)
+        or not value.is_finite()
+        or not 0 < value <= 1
+        or value != value.quantize(RATIO_QUANTUM)
+    ):
+        raise ValueError(
+            f"{key}: must be a Decimal fraction above 0, at most 1, with at most 4 decimals (got {value!r})"
+        )
 
 
 def _mapping(where: str, data: object) -> Mapping[str, Any]:
@@ -135,7 +152,7 @@ def _check_keys(where: str, data: object, allowed: set[str], required: set[str])
 def _decimal(key: str, value: object) -> Decimal:
     """Decimals travel as strings ("0.35"); a float is refused because it is not the figure it looks like."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{key}: write the number as a string, e.g. \"0.35\" (got {value!r})")
+        raise ValueError(f'{key}: write the number as a string, e.g. "0.35" (got {value!r})')
     try:
         return Decimal(value)
     except InvalidOperation:
@@ -145,8 +162,12 @@ def _decimal(key: str, value: object) -> Decimal:
 def _tier_from_mapping(where: str, data: object) -> ScoreTier:
     data = _check_keys(where, data, _TIER_KEYS, required=_TIER_KEYS)
     ratios = {key: _decimal(f"{where}.{key}", data[key]) for key in ("max_pti", "max_dti", "max_ltv")}
-    return _prefixed(f"{where}.", lambda: ScoreTier(name=data["name"], min_score=data["min_score"],
-                                                   max_term_months=data["max_term_months"], **ratios))
+    return _prefixed(
+        f"{where}.",
+        lambda: ScoreTier(
+            name=data["name"], min_score=data["min_score"], max_term_months=data["max_term_months"], **ratios
+        ),
+    )
 
 
 def _policy_from_mapping(data: object) -> LendingPolicy:

@@ -45,23 +45,33 @@ class VerificationOut(BaseModel):
 
 def _out(verification: DriverVerification) -> VerificationOut:
     return VerificationOut(
-        full_name=verification.full_name, id_number=verification.id_number_masked,
-        date_of_birth=verification.date_of_birth, licence_class=verification.licence_class,
-        licence_expiry=verification.licence_expiry, verified=verification.verified,
-        reasons=[r for r in verification.refusal_reasons.split(",") if r], provider=verification.provider,
-        credit_score=verification.credit_score, premium_member=verification.premium_member,
+        full_name=verification.full_name,
+        id_number=verification.id_number_masked,
+        date_of_birth=verification.date_of_birth,
+        licence_class=verification.licence_class,
+        licence_expiry=verification.licence_expiry,
+        verified=verification.verified,
+        reasons=[r for r in verification.refusal_reasons.split(",") if r],
+        provider=verification.provider,
+        credit_score=verification.credit_score,
+        premium_member=verification.premium_member,
         checked_at=verification.checked_at,
-    )  # fmt: skip
+    )
 
 
 @router.post("/driver-verification", response_model=VerificationOut, summary="Verify my driving licence")
 def verify(session: DbSession, request: Request, user: RequiredUser, body: VerificationIn) -> VerificationOut:
     integrations = request.app.state.integrations
     claim = IdentityClaim(body.full_name, body.id_number, body.licence_expiry, body.licence_class)
-    verification = service.verify_driver(session, user.user_id, claim, identity=integrations.identity,
-                                         credit=integrations.credit,
-                                         secret_key=request.app.state.settings.secret_key.get_secret_value(),
-                                         today=utcnow().date())  # fmt: skip
+    verification = service.verify_driver(
+        session,
+        user.user_id,
+        claim,
+        identity=integrations.identity,
+        credit=integrations.credit,
+        secret_key=request.app.state.settings.secret_key.get_secret_value(),
+        today=utcnow().date(),
+    )
     return _out(verification)
 
 
@@ -81,7 +91,12 @@ class PremiumIn(BaseModel):
 admin_router = APIRouter(prefix="/api/v1/users", tags=["identity"])
 
 
-@admin_router.put("/{user_id}/premium-membership", response_model=VerificationOut,
-                  summary="Grant or end a shopper's premium membership (waives test-drive deposits)")  # fmt: skip
-def set_premium(session: DbSession, admin: AdminUser, user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: PremiumIn) -> VerificationOut:
+@admin_router.put(
+    "/{user_id}/premium-membership",
+    response_model=VerificationOut,
+    summary="Grant or end a shopper's premium membership (waives test-drive deposits)",
+)
+def set_premium(
+    session: DbSession, admin: AdminUser, user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: PremiumIn
+) -> VerificationOut:
     return _out(service.set_premium_member(session, user_id, body.premium_member, actor=admin.user_id))

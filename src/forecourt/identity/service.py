@@ -71,8 +71,17 @@ def verify_driver(
     verification.premium_member = bool(verification.premium_member)
     session.add(verification)
     session.flush()
-    audit.record(session, user_id, "driver.verification_checked", "user", user_id, None,
-                 verified=check.verified, provider=check.provider, reasons=list(check.reasons))  # fmt: skip
+    audit.record(
+        session,
+        user_id,
+        "driver.verification_checked",
+        "user",
+        user_id,
+        None,
+        verified=check.verified,
+        provider=check.provider,
+        reasons=list(check.reasons),
+    )
     return verification
 
 
@@ -81,8 +90,9 @@ def set_premium_member(session: Session, user_id: int, premium: bool, *, actor: 
     shopper must have verified one first."""
     verification = get_verification(session, user_id)
     if verification is None:
-        raise Conflict("This shopper has not verified a driving licence yet; membership applies after that",
-                       code="not_verified")  # fmt: skip
+        raise Conflict(
+            "This shopper has not verified a driving licence yet; membership applies after that", code="not_verified"
+        )
     verification.premium_member = premium
     session.flush()
     audit.record(session, actor, "driver.premium_membership_set", "user", user_id, None, premium=premium)

@@ -22,12 +22,17 @@ from forecourt.marketing import dashboard
 
 router = APIRouter(prefix="/api/v1", tags=["marketing"])
 
-ModelName = Literal["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov",
-                    "shapley"]  # fmt: skip
+ModelName = Literal[
+    "first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov", "shapley"
+]
 ConversionName = Literal["test_drive_booked", "test_drive_taken", "credit_application", "order"]
-FromDay = Annotated[date | None, Query(alias="from", description="First day (inclusive, business time zone); "
-                                       "default: 29 days before `to`")]  # fmt: skip
-ToDay = Annotated[date | None, Query(alias="to", description="Last day (inclusive); default: today, or 29 days after `from`")]
+FromDay = Annotated[
+    date | None,
+    Query(alias="from", description="First day (inclusive, business time zone); default: 29 days before `to`"),
+]
+ToDay = Annotated[
+    date | None, Query(alias="to", description="Last day (inclusive); default: today, or 29 days after `from`")
+]
 VehicleModel = Annotated[str | None, Query(max_length=40, description="Only conversions of this model code")]
 City = Annotated[str | None, Query(max_length=60, description="Only conversions in this city code")]
 
@@ -85,25 +90,47 @@ def get_attribution(
     order: Annotated[int | None, Query(description="Markov chain order, 1-3 (markov only)")] = None,
     conversion: ConversionName = "test_drive_booked",
     by: Literal["channel", "campaign"] = "channel",
-    lookback_days: Annotated[int | None, Query(description="Touches count up to this many days before a conversion "
-                                               "(1-180; default per conversion type)")] = None,
+    lookback_days: Annotated[
+        int | None,
+        Query(
+            description="Touches count up to this many days before a conversion (1-180; default per conversion type)"
+        ),
+    ] = None,
     vehicle_model: VehicleModel = None,
     city: City = None,
 ) -> AttributionOut:
     """Credit per channel or campaign for one conversion type, model and period, with spend, cost per conversion
     and ROAS (credited value / spend)."""
     query = attribution.check_query(
-        first_day=first_day, last_day=last_day, conversion=conversion, model=model, order=order, by=by,
-        lookback_days=lookback_days, zone=request.app.state.settings.time_zone, vehicle_model=vehicle_model, city=city,
-    )  # fmt: skip
+        first_day=first_day,
+        last_day=last_day,
+        conversion=conversion,
+        model=model,
+        order=order,
+        by=by,
+        lookback_days=lookback_days,
+        zone=request.app.state.settings.time_zone,
+        vehicle_model=vehicle_model,
+        city=city,
+    )
     report = attribution.attribution_report(session, query)
     return AttributionOut(
-        model=query.model, order=query.order if query.model == "markov" else None, conversion=query.conversion,
-        by=query.by, from_day=query.period.first_day, to_day=query.period.last_day, time_zone=query.period.zone,
-        lookback_days=query.lookback.days, currency=report.currency, conversions=report.conversions,
-        value=report.value, spend=report.spend, cost_per_conversion=report.cost_per_conversion, roas=report.roas,
+        model=query.model,
+        order=query.order if query.model == "markov" else None,
+        conversion=query.conversion,
+        by=query.by,
+        from_day=query.period.first_day,
+        to_day=query.period.last_day,
+        time_zone=query.period.zone,
+        lookback_days=query.lookback.days,
+        currency=report.currency,
+        conversions=report.conversions,
+        value=report.value,
+        spend=report.spend,
+        cost_per_conversion=report.cost_per_conversion,
+        roas=report.roas,
         rows=[CreditOut(**row.__dict__) for row in report.rows],
-    )  # fmt: skip
+    )
 
 
 @router.get("/marketing/funnel", response_model=FunnelOut)
@@ -119,14 +146,25 @@ def get_funnel(
 ) -> FunnelOut:
     """People who reached each stage (visit, vehicle view, test drive booked, credit application, order) in the
     period, by their first channel, their city or the first model they viewed."""
-    query = attribution.check_query(first_day=first_day, last_day=last_day, conversion="test_drive_booked",
-                                    model="last_non_direct", order=None, by="channel",
-                                    zone=request.app.state.settings.time_zone, vehicle_model=vehicle_model,
-                                    city=city)  # fmt: skip
+    query = attribution.check_query(
+        first_day=first_day,
+        last_day=last_day,
+        conversion="test_drive_booked",
+        model="last_non_direct",
+        order=None,
+        by="channel",
+        zone=request.app.state.settings.time_zone,
+        vehicle_model=vehicle_model,
+        city=city,
+    )
     part = dashboard.funnel(session, query.period, by, vehicle_model=query.vehicle_model, city=query.city)
     stages = list(dashboard.FUNNEL_STAGES)
     return FunnelOut(
-        by=by, from_day=query.period.first_day, to_day=query.period.last_day, time_zone=query.period.zone,
-        stages=stages, rows=[FunnelRowOut(key=r.key, counts=dict(zip(stages, r.counts, strict=True))) for r in part.rows],
+        by=by,
+        from_day=query.period.first_day,
+        to_day=query.period.last_day,
+        time_zone=query.period.zone,
+        stages=stages,
+        rows=[FunnelRowOut(key=r.key, counts=dict(zip(stages, r.counts, strict=True))) for r in part.rows],
         totals=dict(zip(stages, part.totals, strict=True)),
-    )  # fmt: skip
+    )

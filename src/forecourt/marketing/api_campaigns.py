@@ -16,7 +16,7 @@ from forecourt.marketing.campaign_schemas import (
     CampaignPatch,
     ChannelName,
     SpendImportOut,
-)  # fmt: skip
+)
 from forecourt.marketing.event_files import FileTooLarge
 from forecourt.marketing.models import Campaign
 
@@ -42,32 +42,57 @@ def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CampaignOut]:
-    found = campaigns.list_campaigns(session, channel=channel, active_on=active_on,
-                                     model_code=model.strip().lower() if model else None,
-                                     text=q.strip() if q else None, limit=limit, offset=offset)  # fmt: skip
+    found = campaigns.list_campaigns(
+        session,
+        channel=channel,
+        active_on=active_on,
+        model_code=model.strip().lower() if model else None,
+        text=q.strip() if q else None,
+        limit=limit,
+        offset=offset,
+    )
     spent = campaigns.spent_by_campaign(session, found)
     return [_out(c, spent) for c in found]
 
 
-@router.post("/campaigns", status_code=201, response_model=CampaignOut, summary="Create a campaign",
-             responses={**_AUTH, 409: {"description": "Code or UTM triple taken", **_PROBLEM},
-                        422: {"description": "Invalid fields or unknown model codes", **_PROBLEM}})  # fmt: skip
+@router.post(
+    "/campaigns",
+    status_code=201,
+    response_model=CampaignOut,
+    summary="Create a campaign",
+    responses={
+        **_AUTH,
+        409: {"description": "Code or UTM triple taken", **_PROBLEM},
+        422: {"description": "Invalid fields or unknown model codes", **_PROBLEM},
+    },
+)
 def create_campaign(session: WriteSession, user: MarketerUser, body: CampaignIn) -> CampaignOut:
     campaign = campaigns.create_campaign(session, body.model_dump(), actor=user.user_id)
     return _out(campaign, {})
 
 
-@router.get("/campaigns/{code}", response_model=CampaignOut, summary="One campaign",
-            responses={**_AUTH, 404: {"description": "No such campaign", **_PROBLEM}})  # fmt: skip
+@router.get(
+    "/campaigns/{code}",
+    response_model=CampaignOut,
+    summary="One campaign",
+    responses={**_AUTH, 404: {"description": "No such campaign", **_PROBLEM}},
+)
 def get_campaign(session: DbSession, user: MarketerUser, code: CampaignCode) -> CampaignOut:
     campaign = campaigns.get_campaign(session, code.lower())
     return _out(campaign, campaigns.spent_by_campaign(session, [campaign]))
 
 
-@router.patch("/campaigns/{code}", response_model=CampaignOut, summary="Change a campaign",
-              responses={**_AUTH, 404: {"description": "No such campaign", **_PROBLEM},
-                         409: {"description": "UTM triple taken", **_PROBLEM},
-                         422: {"description": "Invalid fields", **_PROBLEM}})  # fmt: skip
+@router.patch(
+    "/campaigns/{code}",
+    response_model=CampaignOut,
+    summary="Change a campaign",
+    responses={
+        **_AUTH,
+        404: {"description": "No such campaign", **_PROBLEM},
+        409: {"description": "UTM triple taken", **_PROBLEM},
+        422: {"description": "Invalid fields", **_PROBLEM},
+    },
+)
 def update_campaign(session: WriteSession, user: MarketerUser, code: CampaignCode, body: CampaignPatch) -> CampaignOut:
     campaign = campaigns.update_campaign(session, code.lower(), body.model_dump(exclude_unset=True), actor=user.user_id)
     return _out(campaign, campaigns.spent_by_campaign(session, [campaign]))
@@ -83,8 +108,11 @@ def update_campaign(session: WriteSession, user: MarketerUser, code: CampaignCod
         "and column (`problems`). A campaign day imported before gets the new amount, so importing the same "
         "file twice changes nothing."
     ),
-    responses={**_AUTH, 413: {"description": "Above the import size limit", **_PROBLEM},
-               422: {"description": "The file has problems; nothing was imported", **_PROBLEM}},
+    responses={
+        **_AUTH,
+        413: {"description": "Above the import size limit", **_PROBLEM},
+        422: {"description": "The file has problems; nothing was imported", **_PROBLEM},
+    },
 )
 def import_spend(
     request: Request,
@@ -97,5 +125,10 @@ def import_spend(
     if len(data) > limit:
         raise FileTooLarge(limit)
     result = campaigns.import_spend(session, data, actor=user.user_id)
-    return SpendImportOut(rows=result.rows, created=result.created, replaced=result.replaced,
-                          campaigns=result.campaigns, total=result.total)  # fmt: skip
+    return SpendImportOut(
+        rows=result.rows,
+        created=result.created,
+        replaced=result.replaced,
+        campaigns=result.campaigns,
+        total=result.total,
+    )

@@ -36,7 +36,7 @@ from forecourt.marketing.event_schemas import (
     EventsReportOut,
     ImportRejectionOut,
     RejectedEventOut,
-)  # fmt: skip
+)
 
 router = APIRouter(prefix="/api/v1", tags=["marketing events"])
 ANONYMOUS_EVENTS_PER_MINUTE = 300
@@ -62,8 +62,12 @@ class _RateLimiter:
                 started, used = now, 0
             if used + amount > self.limit:
                 retry = int(self.window - (now - started)) + 1
-                raise TooManyRequests(f"Too many events from this address; at most {self.limit} a minute without "
-                                      "signing in. Retry later.", retry_after=retry, code="rate_limited")  # fmt: skip
+                raise TooManyRequests(
+                    f"Too many events from this address; at most {self.limit} a minute without "
+                    "signing in. Retry later.",
+                    retry_after=retry,
+                    code="rate_limited",
+                )
             self.counts[key] = (started, used + amount)
 
 
@@ -92,8 +96,10 @@ def _sender(user: Principal | None) -> events.Sender:
         "`consent_declined`. Without signing in, only events with a visitor_id and no user_id are accepted, "
         f"at most {ANONYMOUS_EVENTS_PER_MINUTE} per minute per address."
     ),
-    responses={422: {"description": "Not a batch (e.g. more than 1,000 events)", **_PROBLEM},
-               429: {"description": "Rate limit of anonymous senders", **_PROBLEM}},
+    responses={
+        422: {"description": "Not a batch (e.g. more than 1,000 events)", **_PROBLEM},
+        429: {"description": "Rate limit of anonymous senders", **_PROBLEM},
+    },
 )
 def post_events(request: Request, session: WriteSession, user: CurrentUser, body: EventsIn) -> EventsReportOut:
     sender = _sender(user)
@@ -101,10 +107,14 @@ def post_events(request: Request, session: WriteSession, user: CurrentUser, body
         _limiter(request).take(request.client.host if request.client else "", len(body.events))
     report = events.ingest(session, list(enumerate(body.events)), sender)
     return EventsReportOut(
-        accepted=report.accepted, duplicates=report.duplicates, duplicate_event_ids=report.duplicate_ids,
-        rejected=[RejectedEventOut(index=r.index, event_id=r.event_id, code=r.code, field=r.field, reason=r.reason)
-                  for r in report.rejected],
-    )  # fmt: skip
+        accepted=report.accepted,
+        duplicates=report.duplicates,
+        duplicate_event_ids=report.duplicate_ids,
+        rejected=[
+            RejectedEventOut(index=r.index, event_id=r.event_id, code=r.code, field=r.field, reason=r.reason)
+            for r in report.rejected
+        ],
+    )
 
 
 @router.post(
@@ -117,9 +127,12 @@ def post_events(request: Request, session: WriteSession, user: CurrentUser, body
         "Good rows are stored, duplicates skipped. A file that is unusable as a whole (unknown or missing "
         "columns, not UTF-8, not Parquet) is a 422 and imports nothing. Marketers and admins."
     ),
-    responses={401: {"description": "Not signed in", **_PROBLEM}, 403: {"description": "Not a marketer", **_PROBLEM},
-               413: {"description": "Above the import size limit", **_PROBLEM},
-               422: {"description": "The file is unusable; nothing was imported", **_PROBLEM}},
+    responses={
+        401: {"description": "Not signed in", **_PROBLEM},
+        403: {"description": "Not a marketer", **_PROBLEM},
+        413: {"description": "Above the import size limit", **_PROBLEM},
+        422: {"description": "The file is unusable; nothing was imported", **_PROBLEM},
+    },
 )
 def import_events(
     request: Request,
@@ -140,11 +153,15 @@ def import_events(
     reader = CsvEvents(stream) if kind == "csv" else ParquetEvents(stream)
     report = events.import_events(session, reader, actor=user.user_id, unreadable=lambda: reader.errors)
     return EventImportOut(
-        total=report.processed, accepted=report.accepted, duplicates=report.duplicates,
+        total=report.processed,
+        accepted=report.accepted,
+        duplicates=report.duplicates,
         rejected_count=report.rejected_count,
-        rejected=[ImportRejectionOut(line=r.index, event_id=r.event_id, code=r.code, field=r.field, reason=r.reason)
-                  for r in report.rejected],
-    )  # fmt: skip
+        rejected=[
+            ImportRejectionOut(line=r.index, event_id=r.event_id, code=r.code, field=r.field, reason=r.reason)
+            for r in report.rejected
+        ],
+    )
 
 
 VisitorId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]

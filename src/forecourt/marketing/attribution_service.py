@@ -93,10 +93,19 @@ class Query:
 
 
 def check_query(
-    *, first_day: date | None, last_day: date | None, conversion: str, model: str, order: int | None, by: str,
-    lookback_days: int | None = None, zone: str = "UTC", vehicle_model: str | None = None, city: str | None = None,
+    *,
+    first_day: date | None,
+    last_day: date | None,
+    conversion: str,
+    model: str,
+    order: int | None,
+    by: str,
+    lookback_days: int | None = None,
+    zone: str = "UTC",
+    vehicle_model: str | None = None,
+    city: str | None = None,
     today: date | None = None,
-) -> Query:  # fmt: skip
+) -> Query:
     """The checked query, or InvalidInput naming every bad field. The period defaults to the 30 days up to today."""
     errors: list[FieldError] = []
     if conversion not in CONVERSION_TYPES:
@@ -116,8 +125,9 @@ def check_query(
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
             errors.append(FieldError(name, f"must be between {EARLIEST_DAY} and {LATEST_DAY}", day.isoformat()))
     if errors:
-        raise InvalidInput("The attribution query has invalid parameters", code="invalid_attribution_query",
-                           errors=errors)  # fmt: skip
+        raise InvalidInput(
+            "The attribution query has invalid parameters", code="invalid_attribution_query", errors=errors
+        )
     last = last_day or (today if first_day is None else min(today, first_day + timedelta(days=29)))
     first = first_day or last - timedelta(days=29)
     if first > last:
@@ -125,10 +135,12 @@ def check_query(
     elif (last - first).days + 1 > MAX_SPAN_DAYS:
         errors.append(FieldError("to", f"the period may span at most {MAX_SPAN_DAYS} days", last.isoformat()))
     if errors:
-        raise InvalidInput("The attribution query has invalid parameters", code="invalid_attribution_query",
-                           errors=errors)  # fmt: skip
-    return Query(Period(first, last, zone), conversion, model, order or 1, by, lookback_days, vehicle_model or None,
-                 city or None)  # fmt: skip
+        raise InvalidInput(
+            "The attribution query has invalid parameters", code="invalid_attribution_query", errors=errors
+        )
+    return Query(
+        Period(first, last, zone), conversion, model, order or 1, by, lookback_days, vehicle_model or None, city or None
+    )
 
 
 # --- loading ---------------------------------------------------------------------------------------------------------
@@ -168,9 +180,14 @@ def journeys_from_events(events: pl.DataFrame) -> Journeys:
         pl.col("person_id").alias("visitor_id"), "at", "channel", pl.col("campaign_code").alias("campaign")
     )
     conversions = events.filter(pl.col("type").is_in(CONVERSION_TYPES)).select(
-        pl.col("event_id").alias("conversion_id"), pl.col("person_id").alias("visitor_id"), "at", "type",
-        pl.col("value").cast(pl.Float64), "model_code", "city",
-    )  # fmt: skip
+        pl.col("event_id").alias("conversion_id"),
+        pl.col("person_id").alias("visitor_id"),
+        "at",
+        "type",
+        pl.col("value").cast(pl.Float64),
+        "model_code",
+        "city",
+    )
     return Journeys(touches, conversions)
 
 
@@ -184,9 +201,15 @@ class PathSet:
 
 
 def path_set(
-    journeys: Journeys, conversion: str, start: datetime, end: datetime, lookback: timedelta,
-    *, vehicle_model: str | None = None, city: str | None = None,
-) -> PathSet:  # fmt: skip
+    journeys: Journeys,
+    conversion: str,
+    start: datetime,
+    end: datetime,
+    lookback: timedelta,
+    *,
+    vehicle_model: str | None = None,
+    city: str | None = None,
+) -> PathSet:
     of_type = journeys.conversions.filter(pl.col("type") == conversion)
     in_period = of_type.filter((pl.col("at") >= start) & (pl.col("at") < end))
     if vehicle_model:
@@ -196,7 +219,9 @@ def path_set(
     touches = journeys.touchpoints.filter(pl.col("at") < end)
     paths = build_paths(touches, in_period, lookback=lookback)
     # Null journeys: touched within the last window, no conversion of this type after the touches.
-    non_converting = build_non_converting_paths(touches, of_type, end=end - timedelta(microseconds=1), lookback=lookback)
+    non_converting = build_non_converting_paths(
+        touches, of_type, end=end - timedelta(microseconds=1), lookback=lookback
+    )
     return PathSet(paths, non_converting)
 
 
@@ -251,18 +276,23 @@ def cost_rows(credited: pl.DataFrame, spend: Mapping[str, Decimal]) -> list[Cred
     """Credit joined with exact spend per key (via `heuristics.cost_metrics`, which decides the key set and order);
     the money columns are recomputed from the Decimal spend and rounded half up."""
     spend_frame = pl.DataFrame(
-        {"key": list(spend), "amount": [float(a) for a in spend.values()]}, schema={"key": pl.String, "amount": pl.Float64}
+        {"key": list(spend), "amount": [float(a) for a in spend.values()]},
+        schema={"key": pl.String, "amount": pl.Float64},
     )
     joined = heuristics.cost_metrics(credited, spend_frame)
     rows = []
     for key, conversions, value, *_ in joined.iter_rows():
         exact = spend.get(key, Decimal(0))
         money_value = _money(value)
-        rows.append(CreditRow(key, conversions, money_value, exact, _per(exact, conversions), _roas(money_value, exact)))
+        rows.append(
+            CreditRow(key, conversions, money_value, exact, _per(exact, conversions), _roas(money_value, exact))
+        )
     return rows
 
 
-def report_from_paths(query: Query, paths: PathSet, spend: Mapping[str, Decimal], progress: Progress = _no_progress) -> Report:
+def report_from_paths(
+    query: Query, paths: PathSet, spend: Mapping[str, Decimal], progress: Progress = _no_progress
+) -> Report:
     progress("solve", 0, 1)
     credited = credit(paths, query.model, by=query.by, order=query.order)
     progress("solve", 1, 1)
@@ -278,8 +308,15 @@ def attribution_report(session: Session, query: Query, progress: Progress = _no_
     period = query.period
     journeys = load_journeys(session, period.start, period.end, query.lookback, progress)
     progress("paths", 0, 1)
-    paths = path_set(journeys, query.conversion, period.start, period.end, query.lookback,
-                     vehicle_model=query.vehicle_model, city=query.city)  # fmt: skip
+    paths = path_set(
+        journeys,
+        query.conversion,
+        period.start,
+        period.end,
+        query.lookback,
+        vehicle_model=query.vehicle_model,
+        city=query.city,
+    )
     progress("paths", 1, 1)
     spend = repository.spend_totals(session, period.first_day, period.last_day, query.by)
     return report_from_paths(query, paths, spend, progress)
@@ -342,8 +379,9 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
 
     def paths_of(conversion: str) -> PathSet:
         lookback = timedelta(days=query.lookback_days or LOOKBACK_DAYS.get(conversion, 30))
-        return path_set(journeys, conversion, period.start, period.end, lookback,
-                        vehicle_model=query.vehicle_model, city=query.city)  # fmt: skip
+        return path_set(
+            journeys, conversion, period.start, period.end, lookback, vehicle_model=query.vehicle_model, city=query.city
+        )
 
     main = paths_of(query.conversion)
     table = aggregate.compare_models(main.paths, main.non_converting, MODELS, by=query.by, order=query.order)  # type: ignore[arg-type]
@@ -362,8 +400,19 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
         drives_credited = drive_credit.get(key, 0.0)
         sold, sold_value = sale_credit.get(key, (0.0, 0.0))
         value = _money(sold_value)
-        rows.append(ComparisonRow(key, credits, spent, drives_credited, _per(spent, drives_credited), sold, value,
-                                  _per(spent, sold), _roas(value, spent)))  # fmt: skip
+        rows.append(
+            ComparisonRow(
+                key,
+                credits,
+                spent,
+                drives_credited,
+                _per(spent, drives_credited),
+                sold,
+                value,
+                _per(spent, sold),
+                _roas(value, spent),
+            )
+        )
     rows.sort(key=lambda r: (-r.credit[query.model], -r.spend, r.key))  # the chosen model's ranking
     totals = {m: float(table[m].sum()) if table.height else 0.0 for m in MODELS}
     return Comparison(query, MODELS, rows, main.paths.height, totals, sum(spend.values(), Decimal(0)))

@@ -10,8 +10,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from forecourt.marketing.vocabulary import CHANNELS
 
-Budget = Annotated[Decimal, Field(ge=0, le=Decimal(10000000000), max_digits=14, decimal_places=2,
-                                  description="CNY, a decimal string such as \"250000.00\"")]  # fmt: skip
+Budget = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=Decimal(10000000000),
+        max_digits=14,
+        decimal_places=2,
+        description='CNY, a decimal string such as "250000.00"',
+    ),
+]
+
+
 def _printable(text: str) -> str:
     """No control characters, no lone surrogates (which no database can store), not blank."""
     if not text.strip() or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
@@ -27,11 +37,19 @@ CityCode = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_pr
 ChannelName = Literal[CHANNELS]  # type: ignore[valid-type]
 
 EXAMPLE = {
-    "code": "baidu-mondeo-2026q4", "name": "Mondeo search, Q4 2026", "channel": "search",
-    "utm_source": "baidu", "utm_medium": "cpc", "utm_campaign": "mondeo-q4", "budget": "250000.00",
-    "currency": "CNY", "starts_on": "2026-10-01", "ends_on": "2026-12-31", "target_models": ["mondeo"],
+    "code": "baidu-mondeo-2026q4",
+    "name": "Mondeo search, Q4 2026",
+    "channel": "search",
+    "utm_source": "baidu",
+    "utm_medium": "cpc",
+    "utm_campaign": "mondeo-q4",
+    "budget": "250000.00",
+    "currency": "CNY",
+    "starts_on": "2026-10-01",
+    "ends_on": "2026-12-31",
+    "target_models": ["mondeo"],
     "target_cities": ["guangzhou", "shanghai"],
-}  # fmt: skip
+}
 
 
 class CampaignIn(BaseModel):
@@ -94,8 +112,13 @@ class SpendProblemOut(BaseModel):
 
 
 class SpendImportOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"rows": 31, "created": 30, "replaced": 1, "campaigns": ["baidu-mondeo-2026q4"], "total": "36100.00"}]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"rows": 31, "created": 30, "replaced": 1, "campaigns": ["baidu-mondeo-2026q4"], "total": "36100.00"}
+            ]
+        }
+    )
 
     rows: int
     created: int = Field(description="Campaign days that had no spend before")

@@ -47,22 +47,31 @@ def _clean_list(values: Sequence[str]) -> list[str]:
 def _check_targets(session: Session, models: Sequence[str]) -> None:
     unknown = catalog.unknown_model_codes(session, models)
     if unknown:
-        raise InvalidInput(f"Unknown model code(s): {', '.join(unknown)}", code="unknown_model",
-                           errors=[FieldError("target_models", "no such model", code) for code in unknown])  # fmt: skip
+        raise InvalidInput(
+            f"Unknown model code(s): {', '.join(unknown)}",
+            code="unknown_model",
+            errors=[FieldError("target_models", "no such model", code) for code in unknown],
+        )
 
 
 def _check_dates(starts_on: date, ends_on: date | None) -> None:
     if ends_on is not None and ends_on < starts_on:
-        raise InvalidInput("ends_on is before starts_on", code="dates_out_of_order",
-                           errors=[FieldError("ends_on", "must be on or after starts_on")])  # fmt: skip
+        raise InvalidInput(
+            "ends_on is before starts_on",
+            code="dates_out_of_order",
+            errors=[FieldError("ends_on", "must be on or after starts_on")],
+        )
 
 
 def _check_utm_free(session: Session, key: tuple[str, str, str], campaign_id: int | None) -> None:
     holder = repository.get_by_utm(session, key)
     if holder is not None and holder.id != campaign_id:
-        raise Conflict(f"Campaign {holder.code} already uses utm_source={key[0]}, utm_medium={key[1]}, "
-                       f"utm_campaign={key[2]}; each campaign needs its own UTM triple", code="utm_taken",
-                       extra={"campaign": holder.code})  # fmt: skip
+        raise Conflict(
+            f"Campaign {holder.code} already uses utm_source={key[0]}, utm_medium={key[1]}, "
+            f"utm_campaign={key[2]}; each campaign needs its own UTM triple",
+            code="utm_taken",
+            extra={"campaign": holder.code},
+        )
 
 
 def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Campaign:
@@ -93,14 +102,34 @@ def create_campaign(session: Session, data: dict[str, Any], *, actor: int | None
     models = _clean_list(data.get("target_models") or [])
     _check_targets(session, models)
     now = utcnow()
-    campaign = Campaign(code=code, name=data["name"].strip(), channel=data["channel"], utm_source=key[0],
-                        utm_medium=key[1], utm_campaign=key[2], budget=_money(data["budget"]), currency="CNY",
-                        starts_on=data["starts_on"], ends_on=data.get("ends_on"), target_models=models,
-                        target_cities=_clean_list(data.get("target_cities") or []), created_at=now, updated_at=now)  # fmt: skip
+    campaign = Campaign(
+        code=code,
+        name=data["name"].strip(),
+        channel=data["channel"],
+        utm_source=key[0],
+        utm_medium=key[1],
+        utm_campaign=key[2],
+        budget=_money(data["budget"]),
+        currency="CNY",
+        starts_on=data["starts_on"],
+        ends_on=data.get("ends_on"),
+        target_models=models,
+        target_cities=_clean_list(data.get("target_cities") or []),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(campaign)
     session.flush()
-    audit.record(session, actor, "campaign.created", "campaign", campaign.code, None, channel=campaign.channel,
-                 budget=str(campaign.budget))  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "campaign.created",
+        "campaign",
+        campaign.code,
+        None,
+        channel=campaign.channel,
+        budget=str(campaign.budget),
+    )
     return campaign
 
 
@@ -152,19 +181,35 @@ def import_spend(session: Session, data: bytes, *, actor: int | None) -> SpendIm
         raise InvalidInput(
             f"The spend file has {len(problems)} problem(s); nothing was imported. Fix them and upload it again.",
             code="spend_file_rejected",
-            errors=[FieldError(f"line {line}" + (f".{column}" if column else ""), reason) for line, column, reason in problems],
-            extra={"problems": [{"line": line, "column": column, "reason": reason} for line, column, reason in problems]},
-        )  # fmt: skip
+            errors=[
+                FieldError(f"line {line}" + (f".{column}" if column else ""), reason)
+                for line, column, reason in problems
+            ],
+            extra={
+                "problems": [{"line": line, "column": column, "reason": reason} for line, column, reason in problems]
+            },
+        )
     return _store_spend(session, rows, {row.campaign_code: ids[row.campaign_code] for row in rows}, actor=actor)
 
 
 def _store_spend(session: Session, rows: list[SpendRow], ids: dict[str, int], *, actor: int | None) -> SpendImport:
     existing = repository.spend_days(session, set(ids.values()))
     replaced = sum(1 for row in rows if (ids[row.campaign_code], row.day) in existing)
-    repository.upsert_spend(session, [{"campaign_id": ids[r.campaign_code], "day": r.day, "amount": r.amount}
-                                      for r in rows], utcnow())  # fmt: skip
+    repository.upsert_spend(
+        session, [{"campaign_id": ids[r.campaign_code], "day": r.day, "amount": r.amount} for r in rows], utcnow()
+    )
     total = sum((row.amount for row in rows), Decimal("0.00"))
     result = SpendImport(len(rows), len(rows) - replaced, replaced, sorted(ids), total)
-    audit.record(session, actor, "campaign_spend.imported", "campaign_spend", None, None, rows=result.rows,
-                 created=result.created, replaced=result.replaced, total=str(total))  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "campaign_spend.imported",
+        "campaign_spend",
+        None,
+        None,
+        rows=result.rows,
+        created=result.created,
+        replaced=result.replaced,
+        total=str(total),
+    )
     return result

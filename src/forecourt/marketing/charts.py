@@ -13,9 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 PALETTE: tuple[str, ...] = (
-    "#0b4ea2", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#3d8bd9", "#8a5a44", "#5c946e", "#c86bfa", "#4a4a4a",
-    "#9aa5b1", "#1b998b",
-)  # fmt: skip
+    "#0b4ea2",
+    "#d1495b",
+    "#2a9d8f",
+    "#e9a03b",
+    "#6a4c93",
+    "#3d8bd9",
+    "#8a5a44",
+    "#5c946e",
+    "#c86bfa",
+    "#4a4a4a",
+    "#9aa5b1",
+    "#1b998b",
+)
 
 
 def colour(index: int) -> str:
@@ -102,11 +112,28 @@ def grouped_bars(
         for g, value in enumerate(values):
             h = plot_h * max(value, 0.0) / peak
             x = left + g * slot + slot * 0.1 + s * bar_w
-            bars.append(Bar(round(x, 1), round(top + plot_h - h, 1), round(bar_w, 1), round(h, 1), colour(s), name,
-                            groups[g], value))  # fmt: skip
-    return BarChart(width, height, left, top + plot_h, bars,
-                    [Group(label, round(left + (g + 0.5) * slot, 1)) for g, label in enumerate(groups)],
-                    _ticks(peak, top, plot_h), [Legend(name, colour(s)) for s, (name, _) in enumerate(series)])  # fmt: skip
+            bars.append(
+                Bar(
+                    round(x, 1),
+                    round(top + plot_h - h, 1),
+                    round(bar_w, 1),
+                    round(h, 1),
+                    colour(s),
+                    name,
+                    groups[g],
+                    value,
+                )
+            )
+    return BarChart(
+        width,
+        height,
+        left,
+        top + plot_h,
+        bars,
+        [Group(label, round(left + (g + 0.5) * slot, 1)) for g, label in enumerate(groups)],
+        _ticks(peak, top, plot_h),
+        [Legend(name, colour(s)) for s, (name, _) in enumerate(series)],
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +154,12 @@ class StackChart:
 
 
 def stacked_rows(
-    rows: Sequence[str], keys: Sequence[str], values: Sequence[Sequence[float]], *, width: int = 960, row_height: int = 34
+    rows: Sequence[str],
+    keys: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    width: int = 960,
+    row_height: int = 34,
 ) -> StackChart:
     """Horizontal bars, one per row (a funnel stage), split into one segment per key; values[row][key]."""
     left, right = 170.0, 80.0
@@ -140,8 +172,18 @@ def stacked_rows(
         for k, key in enumerate(keys):
             w = plot_w * max(values[r][k], 0.0) / peak
             if w > 0:
-                segments.append(Bar(round(x, 1), r * row_height + 6, round(w, 1), row_height - 12, colour(k), key,
-                                    label, values[r][k]))  # fmt: skip
+                segments.append(
+                    Bar(
+                        round(x, 1),
+                        r * row_height + 6,
+                        round(w, 1),
+                        row_height - 12,
+                        colour(k),
+                        key,
+                        label,
+                        values[r][k],
+                    )
+                )
             x += w
         out.append(StackRow(label, r * row_height + row_height / 2 + 5, sum(values[r]), segments))
     return StackChart(width, len(rows) * row_height + 4, left, out, [Legend(k, colour(i)) for i, k in enumerate(keys)])
@@ -168,9 +210,13 @@ class LineChart:
 
 
 def lines(
-    x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, width: int = 960, height: int = 300,
+    x_labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    width: int = 960,
+    height: int = 300,
     every: int = 1,
-) -> LineChart:  # fmt: skip
+) -> LineChart:
     """One polyline per series over evenly spaced x positions; every `every`-th x label is kept."""
     left, right, top, bottom = 64.0, 12.0, 12.0, 36.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -178,9 +224,17 @@ def lines(
     step = plot_w / max(len(x_labels) - 1, 1)
     out = []
     for s, (name, values) in enumerate(series):
-        pts = [(round(left + i * step, 1), round(top + plot_h * (1 - max(v, 0.0) / peak), 1)) for i, v in enumerate(values)]
-        out.append(Line(name, colour(s), " ".join(f"{x},{y}" for x, y in pts),
-                        [(x, y, x_labels[i], values[i]) for i, (x, y) in enumerate(pts)]))  # fmt: skip
+        pts = [
+            (round(left + i * step, 1), round(top + plot_h * (1 - max(v, 0.0) / peak), 1)) for i, v in enumerate(values)
+        ]
+        out.append(
+            Line(
+                name,
+                colour(s),
+                " ".join(f"{x},{y}" for x, y in pts),
+                [(x, y, x_labels[i], values[i]) for i, (x, y) in enumerate(pts)],
+            )
+        )
     labels = [Group(label, round(left + i * step, 1)) for i, label in enumerate(x_labels) if i % max(every, 1) == 0]
     return LineChart(width, height, left, width - right, top + plot_h, out, labels, _ticks(peak, top, plot_h))
 
@@ -222,8 +276,14 @@ def ranked_bars(
     for i, (label, amount) in enumerate(items):
         y = top + i * row_height
         length = round(plot_w * max(float(amount), 0.0) / peak, 1)
-        rows.append(RowBar(label, y + row_height / 2 + 4, Bar(left, y + 4, length, row_height - 8, fill, label, label,
-                                                                float(amount)), amount))  # fmt: skip
+        rows.append(
+            RowBar(
+                label,
+                y + row_height / 2 + 4,
+                Bar(left, y + 4, length, row_height - 8, fill, label, label, float(amount)),
+                amount,
+            )
+        )
     plot_bottom = top + len(items) * row_height
     ticks = [XTick(t.value, round(left + plot_w * t.value / peak, 1)) for t in _ticks(peak, 0.0, 1.0)]
     return RowBarChart(width, int(plot_bottom + bottom), left, left + plot_w, plot_bottom, rows, ticks)

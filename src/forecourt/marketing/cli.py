@@ -82,23 +82,38 @@ def _fmt(value: Decimal | None) -> str:
 
 @attribution_app.command("run")
 def run(
-    model: Annotated[str, typer.Option(help="first_touch, last_touch, last_non_direct, linear, time_decay, "
-                                       "position_based, markov or shapley")] = "markov",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="first_touch, last_touch, last_non_direct, linear, time_decay, position_based, markov or shapley"
+        ),
+    ] = "markov",
     order: Annotated[int | None, typer.Option(help="Markov chain order, 1-3 (markov only)")] = None,
     first: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD")] = None,
-    conversion: Annotated[str, typer.Option(help="test_drive_booked, test_drive_taken, credit_application or order")]
-    = "test_drive_booked",
+    conversion: Annotated[
+        str, typer.Option(help="test_drive_booked, test_drive_taken, credit_application or order")
+    ] = "test_drive_booked",
     by: Annotated[str, typer.Option(help="channel or campaign")] = "channel",
-    lookback_days: Annotated[int | None, typer.Option(help="Days a touch counts before a conversion (default 30)")]
-    = None,
+    lookback_days: Annotated[
+        int | None, typer.Option(help="Days a touch counts before a conversion (default 30)")
+    ] = None,
     output: Annotated[str, typer.Option("--format", help="table or csv")] = "table",
-    touchpoints: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Touchpoints file "
-                           "(visitor_id, at, channel, campaign) instead of the database")] = None,
-    conversions: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Conversions file "
-                           "(conversion_id, visitor_id, at, type, value)")] = None,
-    spend: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="With files: spend per key "
-                     "(key, amount in yuan)")] = None,
+    touchpoints: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Touchpoints file (visitor_id, at, channel, campaign) instead of the database",
+        ),
+    ] = None,
+    conversions: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Conversions file (conversion_id, visitor_id, at, type, value)"),
+    ] = None,
+    spend: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="With files: spend per key (key, amount in yuan)")
+    ] = None,
 ) -> None:
     """Credit per channel or campaign for one model and period, with spend, cost per conversion and ROAS."""
     from forecourt.core.errors import InvalidInput
@@ -112,16 +127,30 @@ def run(
     settings = get_settings()
     zone = "UTC" if touchpoints else settings.time_zone
     try:
-        query = service.check_query(first_day=_day(first, "--from"), last_day=_day(last, "--to"),
-                                    conversion=conversion, model=model, order=order, by=by,
-                                    lookback_days=lookback_days, zone=zone)  # fmt: skip
+        query = service.check_query(
+            first_day=_day(first, "--from"),
+            last_day=_day(last, "--to"),
+            conversion=conversion,
+            model=model,
+            order=order,
+            by=by,
+            lookback_days=lookback_days,
+            zone=zone,
+        )
     except InvalidInput as exc:
         for error in exc.errors:
             typer.echo(f"--{error.field.replace('_', '-')}: {error.message}", err=True)
         raise typer.Exit(2) from exc
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(step: str, done: int, total: int) -> None:
@@ -130,8 +159,15 @@ def run(
             bar.update(tasks[step], completed=done, total=total)
 
         if touchpoints is not None and conversions is not None:
-            report = _from_files(service, query, touchpoints, conversions, _spend_file(spend), progress,
-                                 whole_file=first is None and last is None)  # fmt: skip
+            report = _from_files(
+                service,
+                query,
+                touchpoints,
+                conversions,
+                _spend_file(spend),
+                progress,
+                whole_file=first is None and last is None,
+            )
         else:
             from forecourt.core.db import make_engine, make_session_factory, transaction
 
@@ -142,8 +178,16 @@ def run(
     _print(report, output)
 
 
-def _from_files(service, query, touch_path: Path, conversion_path: Path, spend, progress, *,  # type: ignore[no-untyped-def]
-                whole_file: bool):
+def _from_files(
+    service,
+    query,
+    touch_path: Path,
+    conversion_path: Path,
+    spend,
+    progress,
+    *,  # type: ignore[no-untyped-def]
+    whole_file: bool,
+):
     progress("load", 0, 2)
     touches = _utc(_read(touch_path), "at")
     progress("load", 1, 2)
@@ -163,11 +207,18 @@ def _from_files(service, query, touch_path: Path, conversion_path: Path, spend, 
     if whole_file and converted.height:
         period = service.Period(converted["at"].min().date(), converted["at"].max().date(), "UTC")
         query = service.Query(period, query.conversion, query.model, query.order, query.by, query.lookback_days)
-    journeys = service.Journeys(touches.select("visitor_id", "at", "channel", pl.col("campaign").cast(pl.String)),
-                                converted.select("conversion_id", "visitor_id", "at", "type",
-                                                 pl.col("value").cast(pl.Float64),
-                                                 pl.lit(None, dtype=pl.String).alias("model_code"),
-                                                 pl.lit(None, dtype=pl.String).alias("city")))  # fmt: skip
+    journeys = service.Journeys(
+        touches.select("visitor_id", "at", "channel", pl.col("campaign").cast(pl.String)),
+        converted.select(
+            "conversion_id",
+            "visitor_id",
+            "at",
+            "type",
+            pl.col("value").cast(pl.Float64),
+            pl.lit(None, dtype=pl.String).alias("model_code"),
+            pl.lit(None, dtype=pl.String).alias("city"),
+        ),
+    )
     progress("paths", 0, 1)
     paths = service.path_set(journeys, query.conversion, query.period.start, query.period.end, query.lookback)
     progress("paths", 1, 1)
@@ -177,24 +228,41 @@ def _from_files(service, query, touch_path: Path, conversion_path: Path, spend, 
 def _print(report, output: str) -> None:  # type: ignore[no-untyped-def]
     query = report.query
     header = [query.by, "credit", "value", "spend", "cost_per_conversion", "roas"]
-    rows = [[r.key, f"{r.conversions:.2f}", f"{r.value:.2f}", f"{r.spend:.2f}",
-             "" if r.cost_per_conversion is None else f"{r.cost_per_conversion:.2f}",
-             "" if r.roas is None else f"{r.roas:.2f}"] for r in report.rows]  # fmt: skip
+    rows = [
+        [
+            r.key,
+            f"{r.conversions:.2f}",
+            f"{r.value:.2f}",
+            f"{r.spend:.2f}",
+            "" if r.cost_per_conversion is None else f"{r.cost_per_conversion:.2f}",
+            "" if r.roas is None else f"{r.roas:.2f}",
+        ]
+        for r in report.rows
+    ]
     if output == "csv":
         from forecourt.marketing.dashboard import csv_bytes
 
         sys.stdout.write(csv_bytes(header, rows).decode("utf-8-sig"))
         return
     model = query.model + (f" (order {query.order})" if query.model == "markov" else "")
-    table = Table(title=f"{query.conversion} by {query.by}, {model}, {query.period.first_day} to "
-                        f"{query.period.last_day} ({query.period.zone})")  # fmt: skip
+    table = Table(
+        title=f"{query.conversion} by {query.by}, {model}, {query.period.first_day} to "
+        f"{query.period.last_day} ({query.period.zone})"
+    )
     table.add_column(query.by.capitalize())
     for name in ("Credit", "Value", "Spend", "Cost per conversion", "ROAS"):
         table.add_column(name, justify="right")
     for r in report.rows:
-        table.add_row(r.key, f"{r.conversions:,.2f}", _fmt(r.value), _fmt(r.spend), _fmt(r.cost_per_conversion),
-                      _fmt(r.roas))  # fmt: skip
+        table.add_row(
+            r.key, f"{r.conversions:,.2f}", _fmt(r.value), _fmt(r.spend), _fmt(r.cost_per_conversion), _fmt(r.roas)
+        )
     table.add_section()
-    table.add_row("Total", f"{report.conversions:,}", _fmt(report.value), _fmt(report.spend),
-                  _fmt(report.cost_per_conversion), _fmt(report.roas))  # fmt: skip
+    table.add_row(
+        "Total",
+        f"{report.conversions:,}",
+        _fmt(report.value),
+        _fmt(report.spend),
+        _fmt(report.cost_per_conversion),
+        _fmt(report.roas),
+    )
     Console(width=max(100, Console().width)).print(table)

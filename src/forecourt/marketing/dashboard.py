@@ -82,9 +82,13 @@ def funnel_from_events(
 
 
 def funnel(
-    session: Session, period: attribution.Period, dimension: str, *, vehicle_model: str | None = None,
+    session: Session,
+    period: attribution.Period,
+    dimension: str,
+    *,
+    vehicle_model: str | None = None,
     city: str | None = None,
-) -> Funnel:  # fmt: skip
+) -> Funnel:
     events = event_repository.person_events_frame(session, TOUCH_TYPES + FUNNEL_STAGES[1:], period.start, period.end)
     return funnel_from_events(events, dimension, vehicle_model=vehicle_model, city=city)
 
@@ -95,11 +99,17 @@ def funnel(
 def weekly_credit(journeys: attribution.Journeys, query: attribution.Query) -> list[tuple[date, dict[str, float]]]:
     """Per week (starting Monday, in the query's zone) the query model's credit per key of conversions that week."""
     period = query.period
-    paths = attribution.path_set(journeys, query.conversion, period.start, period.end, query.lookback,
-                                 vehicle_model=query.vehicle_model, city=query.city)  # fmt: skip
-    week = (
-        pl.col("converted_at").dt.convert_time_zone(period.zone).dt.date()
-        - pl.duration(days=pl.col("converted_at").dt.convert_time_zone(period.zone).dt.weekday() - 1)
+    paths = attribution.path_set(
+        journeys,
+        query.conversion,
+        period.start,
+        period.end,
+        query.lookback,
+        vehicle_model=query.vehicle_model,
+        city=query.city,
+    )
+    week = pl.col("converted_at").dt.convert_time_zone(period.zone).dt.date() - pl.duration(
+        days=pl.col("converted_at").dt.convert_time_zone(period.zone).dt.weekday() - 1
     )
     tagged = paths.paths.with_columns(week.alias("_week"))
     result = []
@@ -152,8 +162,11 @@ class Trends:
 
     @property
     def rows(self) -> list[TrendRow]:
-        return [TrendRow(w, k, self.conversions[k][i], self.spend[k][i])
-                for i, w in enumerate(self.weeks) for k in self.keys]  # fmt: skip
+        return [
+            TrendRow(w, k, self.conversions[k][i], self.spend[k][i])
+            for i, w in enumerate(self.weeks)
+            for k in self.keys
+        ]
 
 
 def trends(
@@ -189,8 +202,7 @@ def dashboard(session: Session, query: attribution.Query, dimension: str) -> Das
     comparison = attribution.compare_journeys(journeys, query, spend)
     weekly = weekly_credit(journeys, query)
     spend_days = repository.spend_by_day(session, period.first_day, period.last_day)
-    return Dashboard(query, dimension, funnel_part, comparison,
-                     trends(weekly, weekly_spend(spend_days, query.by)))  # fmt: skip
+    return Dashboard(query, dimension, funnel_part, comparison, trends(weekly, weekly_spend(spend_days, query.by)))
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------------
@@ -228,13 +240,37 @@ def funnel_csv(part: Funnel) -> bytes:
 
 
 def attribution_csv(part: attribution.Comparison) -> bytes:
-    header = [part.query.by, *part.models, "spend", "test_drives", "cost_per_test_drive", "sales", "sales_value",
-              "cost_per_sale", "roas"]  # fmt: skip
-    return csv_bytes(header, ([r.key, *(_share(r.credit[m]) for m in part.models), r.spend, _share(r.test_drives),
-                               r.cost_per_test_drive, _share(r.sales), r.sales_value, r.cost_per_sale, r.roas]
-                              for r in part.rows))  # fmt: skip
+    header = [
+        part.query.by,
+        *part.models,
+        "spend",
+        "test_drives",
+        "cost_per_test_drive",
+        "sales",
+        "sales_value",
+        "cost_per_sale",
+        "roas",
+    ]
+    return csv_bytes(
+        header,
+        (
+            [
+                r.key,
+                *(_share(r.credit[m]) for m in part.models),
+                r.spend,
+                _share(r.test_drives),
+                r.cost_per_test_drive,
+                _share(r.sales),
+                r.sales_value,
+                r.cost_per_sale,
+                r.roas,
+            ]
+            for r in part.rows
+        ),
+    )
 
 
 def trends_csv(part: Trends, by: str) -> bytes:
-    return csv_bytes(["week", by, "conversions", "spend"],
-                     ([r.week, r.key, _share(r.conversions), r.spend] for r in part.rows))  # fmt: skip
+    return csv_bytes(
+        ["week", by, "conversions", "spend"], ([r.week, r.key, _share(r.conversions), r.spend] for r in part.rows)
+    )

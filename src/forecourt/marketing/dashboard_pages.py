@@ -31,8 +31,9 @@ from forecourt.web import i18n
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.templating import Page, PageContext
 
-router = APIRouter(prefix="/backoffice/marketing", tags=[PAGES_TAG], include_in_schema=False,
-                   default_response_class=HTMLResponse)  # fmt: skip
+router = APIRouter(
+    prefix="/backoffice/marketing", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse
+)
 
 DEFAULT_MODEL = "markov"
 MODEL_CHART_GROUPS = 12  # the chart shows the keys the chosen model credits most; the table shows them all
@@ -75,13 +76,15 @@ def _filters(page: Page) -> tuple[attribution.Query, str, list[str]]:
     today = utcnow().astimezone(ZoneInfo(zone)).date()
     model = _choice(params.get("model"), attribution.MODELS, DEFAULT_MODEL)
     raw = {
-        "first_day": _day(params.get("from")), "last_day": _day(params.get("to")),
+        "first_day": _day(params.get("from")),
+        "last_day": _day(params.get("to")),
         "conversion": _choice(params.get("conversion"), CONVERSION_TYPES, "test_drive_booked"),
-        "model": model, "order": _order(params.get("order")) if model == "markov" else None,
+        "model": model,
+        "order": _order(params.get("order")) if model == "markov" else None,
         "by": _choice(params.get("by"), attribution.BY, "channel"),
         "vehicle_model": (params.get("vehicle_model") or "").strip()[:40] or None,
         "city": (params.get("city") or "").strip()[:60] or None,
-    }  # fmt: skip
+    }
     dimension = _choice(params.get("dimension"), service.DIMENSIONS, "channel")
     invalid = [name for name in ("from", "to") if params.get(name) and _day(params.get(name)) is None]
     try:
@@ -103,7 +106,9 @@ def _charts(board: service.Dashboard, names: dict[str, str]) -> dict[str, Any]:
     keys = [names.get(k, k) for k in funnel.keys]
     comparison = board.comparison
     groups = [r.key for r in comparison.rows if any(r.credit.values())][:MODEL_CHART_GROUPS]
-    series = [(m, [next(r.credit[m] for r in comparison.rows if r.key == g) for g in groups]) for m in comparison.models]
+    series = [
+        (m, [next(r.credit[m] for r in comparison.rows if r.key == g) for g in groups]) for m in comparison.models
+    ]
     trend = board.trends
     top = trend.keys[: service.TREND_LINES]
     labels = [w.strftime("%m-%d") for w in trend.weeks]
@@ -135,26 +140,46 @@ def dashboard_page(session: DbSession, page: PageContext, user: MarketerUser) ->
     query, dimension, invalid = _filters(page)
     board = service.dashboard(session, query, dimension)
     models = catalog.list_models(session)
-    cities = sorted({store.city.code: store.city for store in catalog.list_stores(session)}.values(), key=lambda c: c.code)
+    cities = sorted(
+        {store.city.code: store.city for store in catalog.list_stores(session)}.values(), key=lambda c: c.code
+    )
     model_names, city_names = _names(page, models), _names(page, cities)
     names = city_names if dimension == "city" else model_names if dimension == "model" else {}
     response = page.render(
-        "marketing/dashboard.html", status_code=422 if invalid else 200, user=user, csrf_token=user.csrf_token or "",
-        section="marketing", board=board, query=query, dimension=dimension, invalid=invalid, names=names,
-        model_names=model_names, city_names=city_names, models=attribution.MODELS, conversions=CONVERSION_TYPES,
-        stages=service.FUNNEL_STAGES, dimensions=service.DIMENSIONS, tick_label=charts.tick_label,
+        "marketing/dashboard.html",
+        status_code=422 if invalid else 200,
+        user=user,
+        csrf_token=user.csrf_token or "",
+        section="marketing",
+        board=board,
+        query=query,
+        dimension=dimension,
+        invalid=invalid,
+        names=names,
+        model_names=model_names,
+        city_names=city_names,
+        models=attribution.MODELS,
+        conversions=CONVERSION_TYPES,
+        stages=service.FUNNEL_STAGES,
+        dimensions=service.DIMENSIONS,
+        tick_label=charts.tick_label,
         **_charts(board, names),
-    )  # fmt: skip
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _csv(body: bytes, name: str, query: attribution.Query) -> Response:
     filename = f"marketing-{name}-{query.period.first_day.isoformat()}-{query.period.last_day.isoformat()}.csv"
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    })  # fmt: skip
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/funnel.csv")
@@ -175,4 +200,3 @@ def trends_csv(session: DbSession, page: PageContext, user: MarketerUser) -> Res
     query, dimension, _ = _filters(page)
     board = service.dashboard(session, query, dimension)
     return _csv(service.trends_csv(board.trends, query.by), "trends", query)
-

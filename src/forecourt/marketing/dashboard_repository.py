@@ -69,4 +69,3 @@ def bulk_insert(session: Session, table: str, rows: Iterable[Mapping[str, Any]])
         session.execute(insert(target.__table__), batch)
         count += len(batch)
     return count
-

@@ -56,25 +56,43 @@ def _money(minor: int | None) -> Decimal | None:
 
 def _campaign_rows(sim: Simulation) -> list[dict[str, Any]]:
     return [
-        {"code": PREFIX + row["code"], "name": row["name"], "channel": row["channel"], "utm_source": row["utm_source"],
-         "utm_medium": row["utm_medium"], "utm_campaign": PREFIX.replace("-", "_") + row["utm_campaign"],
-         "budget": _money(row["budget_minor"]), "currency": "CNY", "starts_on": row["starts_on"],
-         "ends_on": row["ends_on"], "target_models": list(row["target_models"]),
-         "target_cities": list(row["target_cities"])}
+        {
+            "code": PREFIX + row["code"],
+            "name": row["name"],
+            "channel": row["channel"],
+            "utm_source": row["utm_source"],
+            "utm_medium": row["utm_medium"],
+            "utm_campaign": PREFIX.replace("-", "_") + row["utm_campaign"],
+            "budget": _money(row["budget_minor"]),
+            "currency": "CNY",
+            "starts_on": row["starts_on"],
+            "ends_on": row["ends_on"],
+            "target_models": list(row["target_models"]),
+            "target_cities": list(row["target_cities"]),
+        }
         for row in sim.campaigns.iter_rows(named=True)
-    ]  # fmt: skip
+    ]
 
 
 def _event_rows(events: pl.DataFrame, campaign_ids: dict[str, int]) -> Iterator[dict[str, Any]]:
     for row in events.iter_rows(named=True):
         code = row["campaign_code"]
         yield {
-            "event_id": PREFIX + row["event_id"], "type": row["type"], "occurred_at": row["occurred_at"],
-            "received_at": row["occurred_at"], "source": "demo", "visitor_id": PREFIX + row["visitor_id"],
-            "user_id": None, "channel": row["channel"],
-            "campaign_id": campaign_ids.get(PREFIX + code) if code else None, "model_code": row["model_code"],
-            "city": row["city"], "store_code": row["store_code"], "subject": None, "value": _money(row["value_minor"]),
-        }  # fmt: skip
+            "event_id": PREFIX + row["event_id"],
+            "type": row["type"],
+            "occurred_at": row["occurred_at"],
+            "received_at": row["occurred_at"],
+            "source": "demo",
+            "visitor_id": PREFIX + row["visitor_id"],
+            "user_id": None,
+            "channel": row["channel"],
+            "campaign_id": campaign_ids.get(PREFIX + code) if code else None,
+            "model_code": row["model_code"],
+            "city": row["city"],
+            "store_code": row["store_code"],
+            "subject": None,
+            "value": _money(row["value_minor"]),
+        }
 
 
 def load_marketing_demo(session: Session, *, visitors: int = DEMO_VISITORS, days: int = DEMO_DAYS) -> str:
@@ -94,7 +112,13 @@ def load_marketing_demo(session: Session, *, visitors: int = DEMO_VISITORS, days
     events = sim.events.filter(pl.col("occurred_at") <= now)  # journeys may run past today: keep the past only
     first_seen = events.group_by("visitor_id").agg(pl.col("occurred_at").min()).sort("visitor_id")
     visitor_rows = (
-        {"visitor_id": PREFIX + visitor_id, "user_id": None, "consent": "granted", "consent_at": at, "first_seen_at": at}
+        {
+            "visitor_id": PREFIX + visitor_id,
+            "user_id": None,
+            "consent": "granted",
+            "consent_at": at,
+            "first_seen_at": at,
+        }
         for visitor_id, at in first_seen.iter_rows()
     )
     people = repository.bulk_insert(session, "visitors", visitor_rows)

@@ -33,8 +33,11 @@ ExistingFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, reada
 
 def _database_error(console: Console, exc: SQLAlchemyError) -> int:
     cause = getattr(exc, "orig", None) or exc
-    console.print(f"[bold red]Nothing imported; the database refused the import:[/] {escape(str(cause))}. "
-                  "Is the schema up to date (`forecourt db upgrade`)?", soft_wrap=True)  # fmt: skip
+    console.print(
+        f"[bold red]Nothing imported; the database refused the import:[/] {escape(str(cause))}. "
+        "Is the schema up to date (`forecourt db upgrade`)?",
+        soft_wrap=True,
+    )
     return EXIT_DATABASE
 
 
@@ -62,8 +65,10 @@ def import_spend(file: ExistingFile) -> None:
         raise typer.Exit(_database_error(err, exc)) from None
     finally:
         engine.dispose()
-    out.print(f"{result.rows} day(s) imported for {len(result.campaigns)} campaign(s): {result.created} new, "
-              f"{result.replaced} replaced; total CNY {result.total}")  # fmt: skip
+    out.print(
+        f"{result.rows} day(s) imported for {len(result.campaigns)} campaign(s): {result.created} new, "
+        f"{result.replaced} replaced; total CNY {result.total}"
+    )
 
 
 @marketing_app.command("import-events")
@@ -89,13 +94,27 @@ def import_events(
         raise typer.Exit(EXIT_BAD_FILE) from None
     engine = make_engine(get_settings().database_url)
     try:
-        with file.open("rb") as handle, Progress(TextColumn("Importing events"), BarColumn(), MofNCompleteColumn(),
-                                                 TimeElapsedColumn(), console=out, transient=True) as bar:  # fmt: skip
+        with (
+            file.open("rb") as handle,
+            Progress(
+                TextColumn("Importing events"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=out,
+                transient=True,
+            ) as bar,
+        ):
             task = bar.add_task("rows", total=total)
             reader = event_files.ParquetEvents(file) if kind == "parquet" else event_files.CsvEvents(handle)
             with transaction(make_session_factory(engine)) as session:
-                result = events.import_events(session, reader, actor=None, unreadable=lambda: reader.errors,
-                                              progress=lambda done: bar.update(task, completed=done))  # fmt: skip
+                result = events.import_events(
+                    session,
+                    reader,
+                    actor=None,
+                    unreadable=lambda: reader.errors,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
     except InvalidInput as exc:
         err.print(f"[bold red]Nothing imported:[/] {escape(str(file))}: {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_FILE) from None
@@ -111,8 +130,9 @@ def import_events(
     out.print(table)
     out.print(f"Done in {seconds:.2f} s" + (f", {result.processed / seconds:,.0f} rows/s." if seconds > 0 else "."))
     if result.rejected:
-        problems = Table(title=f"Rejected rows (first {min(SHOWN_PROBLEMS, result.rejected_count)} of "
-                               f"{result.rejected_count})")  # fmt: skip
+        problems = Table(
+            title=f"Rejected rows (first {min(SHOWN_PROBLEMS, result.rejected_count)} of {result.rejected_count})"
+        )
         for name in ("line", "event_id", "reason"):
             problems.add_column(name, overflow="fold")
         for row in result.rejected[:SHOWN_PROBLEMS]:

@@ -28,8 +28,12 @@ PARQUET_SLICE = 20_000
 
 class FileTooLarge(DomainError):
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The file is larger than the {limit:,}-byte import limit; split it into smaller files",
-                         code="file_too_large", status=413, extra={"max_bytes": limit})  # fmt: skip
+        super().__init__(
+            f"The file is larger than the {limit:,}-byte import limit; split it into smaller files",
+            code="file_too_large",
+            status=413,
+            extra={"max_bytes": limit},
+        )
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,21 @@ def check_columns(names: list[str]) -> None:
         for name in unknown:
             close = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
             described.append(f"{name[:40]!r} (did you mean {close[0]}?)" if close else repr(name[:40]))
-        raise InvalidInput(f"Unknown column(s): {', '.join(described)}. Allowed: {', '.join(FIELDS)}",
-                           code="unknown_columns", errors=[FieldError(n[:40], "unknown column") for n in unknown])  # fmt: skip
+        raise InvalidInput(
+            f"Unknown column(s): {', '.join(described)}. Allowed: {', '.join(FIELDS)}",
+            code="unknown_columns",
+            errors=[FieldError(n[:40], "unknown column") for n in unknown],
+        )
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InvalidInput(f"Column(s) {', '.join(repeated)} appear more than once", code="duplicate_columns")
     missing = [n for n in REQUIRED if n not in names]
     if missing:
-        raise InvalidInput(f"Missing required column(s): {', '.join(missing)}", code="missing_columns",
-                           errors=[FieldError(n, "required column missing") for n in missing])  # fmt: skip
+        raise InvalidInput(
+            f"Missing required column(s): {', '.join(missing)}",
+            code="missing_columns",
+            errors=[FieldError(n, "required column missing") for n in missing],
+        )
 
 
 @dataclass
@@ -93,17 +103,27 @@ class CsvEvents:
                     check_columns(header)
                     continue
                 if len(cells) != len(header):
-                    event_id = cells[header.index("event_id")].strip()[:64] if len(cells) > header.index("event_id") else None
-                    self.errors.append(UnreadableRow(start, event_id or None,
-                                                     f"the row has {len(cells)} fields but the header has {len(header)}; "
-                                                     "check for an unquoted comma"))  # fmt: skip
+                    event_id = (
+                        cells[header.index("event_id")].strip()[:64] if len(cells) > header.index("event_id") else None
+                    )
+                    self.errors.append(
+                        UnreadableRow(
+                            start,
+                            event_id or None,
+                            f"the row has {len(cells)} fields but the header has {len(header)}; "
+                            "check for an unquoted comma",
+                        )
+                    )
                     continue
                 yield start, dict(zip(header, cells, strict=True))
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"The file is not UTF-8 text near line {line + 1}; save it as CSV UTF-8",
-                               code="bad_encoding") from exc  # fmt: skip
+            raise InvalidInput(
+                f"The file is not UTF-8 text near line {line + 1}; save it as CSV UTF-8", code="bad_encoding"
+            ) from exc
         except csv.Error as exc:
-            raise InvalidInput(f"The CSV cannot be read near line {reader.line_num}: {exc}", code="malformed_csv") from exc
+            raise InvalidInput(
+                f"The CSV cannot be read near line {reader.line_num}: {exc}", code="malformed_csv"
+            ) from exc
         finally:
             text.detach()  # leave the caller's stream open
         if header is None:
@@ -142,8 +162,9 @@ class ParquetEvents:
             try:
                 chunk = frame.slice(offset, PARQUET_SLICE).collect()
             except (Exception, pl.exceptions.PanicException) as exc:  # polars raises many kinds, or panics
-                raise InvalidInput(f"The Parquet file cannot be read past row {offset}: {str(exc)[:200]}",
-                                   code="malformed_parquet") from exc  # fmt: skip
+                raise InvalidInput(
+                    f"The Parquet file cannot be read past row {offset}: {str(exc)[:200]}", code="malformed_parquet"
+                ) from exc
             if chunk.height == 0:
                 return
             for number, row in enumerate(chunk.iter_rows(named=True), start=offset + 1):

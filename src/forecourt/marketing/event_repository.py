@@ -36,12 +36,12 @@ FRAME_SCHEMA: dict[str, Any] = {
 
 def _insert(session: Session, table: Table) -> Any:
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def existing_event_ids(session: Session, event_ids: Collection[str]) -> set[str]:
@@ -65,8 +65,9 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]
 def events_by_ids(session: Session, ids: Collection[int]) -> list[MarketingEvent]:
     events: list[MarketingEvent] = []
     for chunk in _chunks(sorted(ids)):
-        events.extend(session.scalars(select(MarketingEvent).where(MarketingEvent.id.in_(chunk))
-                                      .order_by(MarketingEvent.id)))  # fmt: skip
+        events.extend(
+            session.scalars(select(MarketingEvent).where(MarketingEvent.id.in_(chunk)).order_by(MarketingEvent.id))
+        )
     return events
 
 
@@ -85,8 +86,11 @@ def ensure_visitors(session: Session, visitor_ids: Collection[str], now: datetim
 def declined_visitor_ids(session: Session, visitor_ids: Collection[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(sorted(visitor_ids)):
-        found.update(session.scalars(select(Visitor.visitor_id).where(Visitor.visitor_id.in_(chunk),
-                                                                      Visitor.consent == "declined")))  # fmt: skip
+        found.update(
+            session.scalars(
+                select(Visitor.visitor_id).where(Visitor.visitor_id.in_(chunk), Visitor.consent == "declined")
+            )
+        )
     return found
 
 
@@ -105,14 +109,14 @@ def add_visitor(session: Session, visitor_id: str, now: datetime) -> Visitor:
 
 
 def delete_visitor_events(session: Session, visitor_id: str, types: Collection[str]) -> int:
-    result = session.execute(delete(MarketingEvent).where(MarketingEvent.visitor_id == visitor_id,
-                                                          MarketingEvent.type.in_(list(types))))  # fmt: skip
+    result = session.execute(
+        delete(MarketingEvent).where(MarketingEvent.visitor_id == visitor_id, MarketingEvent.type.in_(list(types)))
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def set_visitor_user(session: Session, visitor_id: str, user_id: int, now: datetime) -> None:
-    session.execute(update(Visitor).where(Visitor.visitor_id == visitor_id)
-                    .values(user_id=user_id, stitched_at=now))  # fmt: skip
+    session.execute(update(Visitor).where(Visitor.visitor_id == visitor_id).values(user_id=user_id, stitched_at=now))
 
 
 def person_events_frame(
@@ -126,13 +130,24 @@ def person_events_frame(
     visitor's signed-in user, is known; else "v:<visitor id>"), at (UTC), type, channel, campaign_code,
     model_code, city, store_code, value (float yuan, null when none), event_id."""
     statement = (
-        select(MarketingEvent.user_id, Visitor.user_id, MarketingEvent.visitor_id, MarketingEvent.occurred_at,
-               MarketingEvent.type, MarketingEvent.channel, Campaign.code, MarketingEvent.model_code,
-               MarketingEvent.city, MarketingEvent.store_code, MarketingEvent.value, MarketingEvent.event_id)
+        select(
+            MarketingEvent.user_id,
+            Visitor.user_id,
+            MarketingEvent.visitor_id,
+            MarketingEvent.occurred_at,
+            MarketingEvent.type,
+            MarketingEvent.channel,
+            Campaign.code,
+            MarketingEvent.model_code,
+            MarketingEvent.city,
+            MarketingEvent.store_code,
+            MarketingEvent.value,
+            MarketingEvent.event_id,
+        )
         .outerjoin(Visitor, Visitor.visitor_id == MarketingEvent.visitor_id)
         .outerjoin(Campaign, Campaign.id == MarketingEvent.campaign_id)
         .order_by(MarketingEvent.occurred_at, MarketingEvent.id)
-    )  # fmt: skip
+    )
     if types is not None:
         statement = statement.where(MarketingEvent.type.in_(list(types)))
     if start is not None:

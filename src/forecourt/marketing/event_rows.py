@@ -17,9 +17,21 @@ from typing import Any
 from forecourt.marketing.vocabulary import CHANNELS, EVENT_TYPES, PLATFORM_EVENT_TYPES
 
 FIELDS: tuple[str, ...] = (
-    "event_id", "type", "occurred_at", "visitor_id", "user_id", "channel", "utm_source", "utm_medium",
-    "utm_campaign", "referrer", "model_code", "city", "store_code", "value",
-)  # fmt: skip
+    "event_id",
+    "type",
+    "occurred_at",
+    "visitor_id",
+    "user_id",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referrer",
+    "model_code",
+    "city",
+    "store_code",
+    "value",
+)
 PLATFORM_FIELDS: tuple[str, ...] = (*FIELDS, "subject")
 REQUIRED: tuple[str, ...] = ("event_id", "type", "occurred_at")
 PLATFORM_PREFIX = "platform:"
@@ -27,8 +39,13 @@ MAX_FUTURE = timedelta(minutes=10)  # clock skew of a browser or an ad platform'
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_VALUE = Decimal("100000000.00")  # CNY 100 million: no car costs more; a larger figure is a unit mistake
 MAX_LENGTHS: dict[str, int] = {
-    "utm_source": 100, "utm_medium": 100, "utm_campaign": 100, "referrer": 2000, "city": 60, "subject": 40,
-}  # fmt: skip
+    "utm_source": 100,
+    "utm_medium": 100,
+    "utm_campaign": 100,
+    "referrer": 2000,
+    "city": 60,
+    "subject": 40,
+}
 
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters and lone surrogates
 _EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
@@ -99,8 +116,9 @@ def parse_timestamp(raw: Any, now: datetime | None) -> datetime:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise EventProblem("occurred_at", f"occurred_at {text!r} is not an ISO 8601 timestamp such as "
-                                              "2026-12-01T10:30:00+08:00") from None  # fmt: skip
+            raise EventProblem(
+                "occurred_at", f"occurred_at {text!r} is not an ISO 8601 timestamp such as 2026-12-01T10:30:00+08:00"
+            ) from None
     elif isinstance(raw, datetime):
         moment = raw
     elif isinstance(raw, date):
@@ -194,9 +212,19 @@ def check_event(
     if channel is not None and channel not in CHANNELS:
         raise EventProblem("channel", f"unknown channel {channel[:40]!r}; use one of {', '.join(CHANNELS)}")
     return CleanEvent(
-        event_id=event_id, type=kind, occurred_at=occurred_at, visitor_id=visitor_id, user_id=user_id,
-        channel=channel, utm_source=_text(values, "utm_source", lower=True),
-        utm_medium=_text(values, "utm_medium", lower=True), utm_campaign=_text(values, "utm_campaign", lower=True),
-        referrer=_text(values, "referrer"), model_code=_code(values, "model_code"), city=_text(values, "city", lower=True),
-        store_code=_code(values, "store_code"), subject=_text(values, "subject"), value=parse_value(values.get("value")),
-    )  # fmt: skip
+        event_id=event_id,
+        type=kind,
+        occurred_at=occurred_at,
+        visitor_id=visitor_id,
+        user_id=user_id,
+        channel=channel,
+        utm_source=_text(values, "utm_source", lower=True),
+        utm_medium=_text(values, "utm_medium", lower=True),
+        utm_campaign=_text(values, "utm_campaign", lower=True),
+        referrer=_text(values, "referrer"),
+        model_code=_code(values, "model_code"),
+        city=_text(values, "city", lower=True),
+        store_code=_code(values, "store_code"),
+        subject=_text(values, "subject"),
+        value=parse_value(values.get("value")),
+    )

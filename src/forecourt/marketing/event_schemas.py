@@ -9,10 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_BATCH = 1000
 
 EVENT_EXAMPLE = {
-    "event_id": "5f0c2a4e-7d1b-4c8e-9a51-0b7f3c2d9e11", "type": "visit", "occurred_at": "2026-12-01T10:30:00+08:00",
-    "visitor_id": "q1w2e3r4t5y6u7i8o9p0as", "utm_source": "baidu", "utm_medium": "cpc", "utm_campaign": "mondeo-q4",
-    "referrer": "https://www.baidu.com/s?wd=mondeo", "model_code": "mondeo", "city": "guangzhou",
-}  # fmt: skip
+    "event_id": "5f0c2a4e-7d1b-4c8e-9a51-0b7f3c2d9e11",
+    "type": "visit",
+    "occurred_at": "2026-12-01T10:30:00+08:00",
+    "visitor_id": "q1w2e3r4t5y6u7i8o9p0as",
+    "utm_source": "baidu",
+    "utm_medium": "cpc",
+    "utm_campaign": "mondeo-q4",
+    "referrer": "https://www.baidu.com/s?wd=mondeo",
+    "model_code": "mondeo",
+    "city": "guangzhou",
+}
 
 
 class EventsIn(BaseModel):
@@ -39,10 +46,26 @@ class RejectedEventOut(BaseModel):
 
 
 class EventsReportOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "accepted": 2, "duplicates": 1, "duplicate_event_ids": ["5f0c2a4e-7d1b-4c8e-9a51-0b7f3c2d9e11"],
-        "rejected": [{"index": 3, "event_id": "e-4", "code": "invalid_event", "field": "occurred_at",
-                      "reason": "occurred_at has no UTC offset; add one, e.g. +08:00 or Z"}]}]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 2,
+                    "duplicates": 1,
+                    "duplicate_event_ids": ["5f0c2a4e-7d1b-4c8e-9a51-0b7f3c2d9e11"],
+                    "rejected": [
+                        {
+                            "index": 3,
+                            "event_id": "e-4",
+                            "code": "invalid_event",
+                            "field": "occurred_at",
+                            "reason": "occurred_at has no UTC offset; add one, e.g. +08:00 or Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     accepted: int = Field(description="Events stored by this request")
     duplicates: int = Field(description="Events whose id was stored before or repeated in the batch: not stored again")
@@ -59,10 +82,27 @@ class ImportRejectionOut(BaseModel):
 
 
 class EventImportOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "total": 3, "accepted": 1, "duplicates": 1, "rejected_count": 1,
-        "rejected": [{"line": 4, "event_id": "e-3", "code": "invalid_event", "field": "type",
-                      "reason": "order is a conversion the platform records itself; it cannot be sent"}]}]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 3,
+                    "accepted": 1,
+                    "duplicates": 1,
+                    "rejected_count": 1,
+                    "rejected": [
+                        {
+                            "line": 4,
+                            "event_id": "e-3",
+                            "code": "invalid_event",
+                            "field": "type",
+                            "reason": "order is a conversion the platform records itself; it cannot be sent",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     total: int
     accepted: int

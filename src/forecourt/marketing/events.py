@@ -113,8 +113,10 @@ def _authorise(session: Session, context: _Context, event: CleanEvent, sender: S
             return CleanEvent(**{**event.__dict__, "user_id": sender.user_id})  # the signed-in shopper's own
         return event
     if not sender.privileged and event.user_id != sender.user_id:
-        raise EventProblem("user_id", "user_id may only be your own user id (or left out); marketers and admins "
-                                      "may send events of other users")  # fmt: skip
+        raise EventProblem(
+            "user_id",
+            "user_id may only be your own user id (or left out); marketers and admins may send events of other users",
+        )
     if sender.source != "platform" and not _user_exists(session, context, event.user_id):
         raise EventProblem("user_id", f"user_id {event.user_id} is not a Forecourt user")
     return event
@@ -128,27 +130,52 @@ def _row(event: CleanEvent, context: _Context, source: str, now: datetime) -> di
             campaign_id, campaign_channel = match
     channel = None
     if event.type in TOUCH_TYPES:
-        channel = resolve_channel(campaign_channel=campaign_channel, explicit=event.channel,
-                                  utm_medium=event.utm_medium, referrer=event.referrer)  # fmt: skip
+        channel = resolve_channel(
+            campaign_channel=campaign_channel,
+            explicit=event.channel,
+            utm_medium=event.utm_medium,
+            referrer=event.referrer,
+        )
     elif event.channel is not None or campaign_channel is not None:
         channel = campaign_channel or event.channel
     return {
-        "event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at, "received_at": now,
-        "source": source, "visitor_id": event.visitor_id, "user_id": event.user_id, "channel": channel,
-        "campaign_id": campaign_id, "model_code": event.model_code, "city": event.city,
-        "store_code": event.store_code, "subject": event.subject, "value": event.value,
-    }  # fmt: skip
+        "event_id": event.event_id,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+        "source": source,
+        "visitor_id": event.visitor_id,
+        "user_id": event.user_id,
+        "channel": channel,
+        "campaign_id": campaign_id,
+        "model_code": event.model_code,
+        "city": event.city,
+        "store_code": event.store_code,
+        "subject": event.subject,
+        "value": event.value,
+    }
 
 
-def _ingest_chunk(session: Session, chunk: list[Record], sender: Sender, context: _Context, report: IngestReport,
-                  *, allowed_types: tuple[str, ...], fields: tuple[str, ...], now: datetime) -> None:  # fmt: skip
+def _ingest_chunk(
+    session: Session,
+    chunk: list[Record],
+    sender: Sender,
+    context: _Context,
+    report: IngestReport,
+    *,
+    allowed_types: tuple[str, ...],
+    fields: tuple[str, ...],
+    now: datetime,
+) -> None:
     unique: dict[str, tuple[int, CleanEvent]] = {}
     for index, values in chunk:
         if not isinstance(values, Mapping):
             report.reject(Rejection(index, None, f"event {index} is {type(values).__name__}, expected an object"))
             continue
         try:
-            event = check_event(values, None if sender.source == "platform" else now, allowed_types=allowed_types, fields=fields)
+            event = check_event(
+                values, None if sender.source == "platform" else now, allowed_types=allowed_types, fields=fields
+            )
             event = _authorise(session, context, event, sender)
         except EventProblem as problem:
             report.reject(Rejection(index, _raw_id(values), problem.reason, field=problem.field))
@@ -163,8 +190,15 @@ def _ingest_chunk(session: Session, chunk: list[Record], sender: Sender, context
     rows: list[dict[str, Any]] = []
     for event_id, (index, event) in list(unique.items()):
         if event.visitor_id in declined and event.type in CONSENT_BOUND_TYPES:
-            report.reject(Rejection(index, event_id, "the visitor declined tracking; the event was not stored",
-                                    code="consent_declined", field="visitor_id"))  # fmt: skip
+            report.reject(
+                Rejection(
+                    index,
+                    event_id,
+                    "the visitor declined tracking; the event was not stored",
+                    code="consent_declined",
+                    field="visitor_id",
+                )
+            )
             del unique[event_id]
             continue
         rows.append(_row(event, context, sender.source, now))
@@ -196,8 +230,9 @@ def ingest(
     report = IngestReport()
     iterator = iter(records)
     while chunk := list(islice(iterator, chunk_size)):
-        _ingest_chunk(session, chunk, sender, context, report, allowed_types=allowed_types,
-                      fields=fields or FIELDS, now=now)  # fmt: skip
+        _ingest_chunk(
+            session, chunk, sender, context, report, allowed_types=allowed_types, fields=fields or FIELDS, now=now
+        )
         report.processed += len(chunk)
         if progress is not None:
             progress(report.processed)
@@ -209,8 +244,9 @@ def ingest(
 def record_platform_event(session: Session, payload: Mapping[str, Any]) -> bool:
     """Store one conversion the platform reported through the outbox; False when it was stored before."""
     values = {k: v for k, v in payload.items() if v is not None}
-    report = ingest(session, [(0, values)], Sender(None, True, "platform"), allowed_types=PLATFORM_TYPES,
-                    fields=PLATFORM_FIELDS)  # fmt: skip
+    report = ingest(
+        session, [(0, values)], Sender(None, True, "platform"), allowed_types=PLATFORM_TYPES, fields=PLATFORM_FIELDS
+    )
     if report.rejected:
         raise ValueError(f"platform event {values.get('event_id')!r} refused: {report.rejected[0].reason}")
     return report.accepted == 1
@@ -233,7 +269,16 @@ def import_events(
         report.processed += 1
     report.rejected.sort(key=lambda r: r.index)
     report.duplicate_ids = []
-    audit.record(session, actor, "marketing_events.imported", "marketing_events", None, None,
-                 accepted=report.accepted, duplicates=report.duplicates, rejected=report.rejected_count,
-                 total=report.processed)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "marketing_events.imported",
+        "marketing_events",
+        None,
+        None,
+        accepted=report.accepted,
+        duplicates=report.duplicates,
+        rejected=report.rejected_count,
+        total=report.processed,
+    )
     return report

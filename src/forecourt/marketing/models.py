@@ -62,7 +62,9 @@ class CampaignSpend(Base):
 
 class Visitor(Base):
     __tablename__ = "marketing_visitors"
-    __table_args__ = (CheckConstraint(f"consent IS NULL OR consent IN ({sql_in(CONSENT_STATES)})", name="consent_valid"),)
+    __table_args__ = (
+        CheckConstraint(f"consent IS NULL OR consent IN ({sql_in(CONSENT_STATES)})", name="consent_valid"),
+    )
 
     visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)

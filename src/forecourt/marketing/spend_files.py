@@ -83,7 +83,11 @@ def parse_spend_csv(data: bytes) -> tuple[list[SpendRow], list[Problem], list[tu
                 unknown = [c for c in header if c and c not in COLUMNS]
                 if missing or unknown or len(set(header)) != len(header):
                     found = ",".join(header)[:200]
-                    return [], [(start_line, None, f"the header must be exactly {','.join(COLUMNS)}; found {found}")], []
+                    return (
+                        [],
+                        [(start_line, None, f"the header must be exactly {','.join(COLUMNS)}; found {found}")],
+                        [],
+                    )
                 continue
             if len(rows) + len(problems) >= MAX_ROWS:
                 problems.append((start_line, None, f"more than {MAX_ROWS:,} rows; split the file"))
@@ -100,8 +104,9 @@ def parse_spend_csv(data: bytes) -> tuple[list[SpendRow], list[Problem], list[tu
     return rows, problems, codes
 
 
-def _row(header: list[str], cells: list[str], line: int, seen: dict[tuple[str, date], int],
-         problems: list[Problem]) -> SpendRow | None:  # fmt: skip
+def _row(
+    header: list[str], cells: list[str], line: int, seen: dict[tuple[str, date], int], problems: list[Problem]
+) -> SpendRow | None:
     if len(cells) != len(header):
         reason = f"the row has {len(cells)} fields but the header has {len(header)}; check for an unquoted comma"
         problems.append((line, None, reason))

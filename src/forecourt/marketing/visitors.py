@@ -51,8 +51,11 @@ def is_visitor_id(value: str | None) -> bool:
 
 def _check(visitor_id: str) -> None:
     if not is_visitor_id(visitor_id):
-        raise InvalidInput("visitor_id must be 8-64 letters, digits, '-' or '_' (the fc_vid cookie)",
-                           code="invalid_visitor_id", errors=[FieldError("visitor_id", "malformed")])  # fmt: skip
+        raise InvalidInput(
+            "visitor_id must be 8-64 letters, digits, '-' or '_' (the fc_vid cookie)",
+            code="invalid_visitor_id",
+            errors=[FieldError("visitor_id", "malformed")],
+        )
 
 
 def set_consent(session: Session, visitor_id: str, granted: bool) -> ConsentOutcome:

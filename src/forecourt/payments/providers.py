@@ -111,8 +111,9 @@ class DemoPaymentProvider:
         if method_token == self.DECLINED_TOKEN:
             raise PaymentDeclined("Your card was declined; please try another card or a wallet.", code="card_declined")
         if method_token not in self.ACCEPTED_TOKENS:
-            raise PaymentDeclined("We do not recognise this payment method; please choose another.",
-                                  code="unknown_payment_method")  # fmt: skip
+            raise PaymentDeclined(
+                "We do not recognise this payment method; please choose another.", code="unknown_payment_method"
+            )
 
     @staticmethod
     def _replay(remembered: tuple[tuple[object, ...], _Result], request: tuple[object, ...], key: str) -> _Result:

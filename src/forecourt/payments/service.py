@@ -31,25 +31,44 @@ def charge(
     idempotency_key: str,
 ) -> Payment:
     try:
-        result = provider.charge(amount=amount, currency=currency, method_token=method_token,
-                                 description=f"{purpose} {subject}", idempotency_key=idempotency_key)  # fmt: skip
+        result = provider.charge(
+            amount=amount,
+            currency=currency,
+            method_token=method_token,
+            description=f"{purpose} {subject}",
+            idempotency_key=idempotency_key,
+        )
     except PaymentDeclined as exc:
         raise PaymentFailed(str(exc), code=getattr(exc, "code", "payment_declined")) from exc
-    payment = Payment(user_id=user_id, purpose=purpose, subject=subject, provider=result.provider,
-                      provider_reference=result.reference, amount=result.amount, currency=result.currency,
-                      status="captured", refunded_amount=Decimal("0.00"), refund_reference="",
-                      created_at=utcnow(), updated_at=utcnow())  # fmt: skip
+    payment = Payment(
+        user_id=user_id,
+        purpose=purpose,
+        subject=subject,
+        provider=result.provider,
+        provider_reference=result.reference,
+        amount=result.amount,
+        currency=result.currency,
+        status="captured",
+        refunded_amount=Decimal("0.00"),
+        refund_reference="",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
     session.add(payment)
     session.flush()
     return payment
 
 
-def refund(session: Session, provider: PaymentProvider, payment: Payment, amount: Decimal, idempotency_key: str) -> Decimal:
+def refund(
+    session: Session, provider: PaymentProvider, payment: Payment, amount: Decimal, idempotency_key: str
+) -> Decimal:
     """Refund up to what is left of the payment; returns the amount refunded (0 when nothing was due)."""
     amount = min(round_money(amount, payment.currency), payment.amount - payment.refunded_amount)
     if amount <= 0:
         return Decimal("0.00")
-    result = provider.refund(charge_reference=payment.provider_reference, amount=amount, idempotency_key=idempotency_key)
+    result = provider.refund(
+        charge_reference=payment.provider_reference, amount=amount, idempotency_key=idempotency_key
+    )
     payment.refunded_amount += result.amount
     payment.refund_reference = result.reference
     payment.status = "refunded" if payment.refunded_amount == payment.amount else "partially_refunded"

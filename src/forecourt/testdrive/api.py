@@ -25,9 +25,19 @@ from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import TestDriveBooking
 from forecourt.testdrive.schemas import (
-    AvailabilityOut, BookingOut, CancelIn, CheckOutIn, ConfirmIn, DepositOut, FiguresRowOut, HoldIn, ReadingIn,
-    RescheduleIn, SlotOut, StoreSlotsOut,
-)  # fmt: skip
+    AvailabilityOut,
+    BookingOut,
+    CancelIn,
+    CheckOutIn,
+    ConfirmIn,
+    DepositOut,
+    FiguresRowOut,
+    HoldIn,
+    ReadingIn,
+    RescheduleIn,
+    SlotOut,
+    StoreSlotsOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["test drives"])
 StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
@@ -49,8 +59,12 @@ def _secret(request: Request) -> str:
 
 def _language(request: Request) -> str:
     """Messages about the booking go out in the language the shopper booked in."""
-    return negotiate_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
-                              request.headers.get("accept-language"), request.app.state.settings.default_language)  # fmt: skip
+    return negotiate_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.settings.default_language,
+    )
 
 
 def _ip(request: Request) -> str:
@@ -60,16 +74,34 @@ def _ip(request: Request) -> str:
 def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | None = None) -> BookingOut:
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
     return BookingOut(
-        reference=booking.reference, status=booking.status, kind=booking.kind, vin=vehicle.vin,
-        model=vehicle.model.code, model_name_en=vehicle.model.name_en, model_name_zh=vehicle.model.name_zh,
-        store=vehicle.store.code, store_name_en=vehicle.store.name_en, store_name_zh=vehicle.store.name_zh,
-        starts_at=booking.starts_at, ends_at=booking.ends_at, hold_expires_at=booking.hold_expires_at,
-        deposit=DepositOut(kind=booking.deposit_kind, amount=booking.deposit_amount, currency=vehicle.currency,  # type: ignore[arg-type]
-                           reason=booking.deposit_reason),
-        refunded_amount=booking.refunded_amount, late_fee=booking.late_fee, checked_out_at=booking.checked_out_at,
-        checked_in_at=booking.checked_in_at, odometer_out_km=booking.odometer_out_km,
-        odometer_in_km=booking.odometer_in_km, salesperson_user_id=booking.salesperson_user_id, pickup_code=pickup_code,
-    )  # fmt: skip
+        reference=booking.reference,
+        status=booking.status,
+        kind=booking.kind,
+        vin=vehicle.vin,
+        model=vehicle.model.code,
+        model_name_en=vehicle.model.name_en,
+        model_name_zh=vehicle.model.name_zh,
+        store=vehicle.store.code,
+        store_name_en=vehicle.store.name_en,
+        store_name_zh=vehicle.store.name_zh,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        hold_expires_at=booking.hold_expires_at,
+        deposit=DepositOut(
+            kind=booking.deposit_kind,
+            amount=booking.deposit_amount,
+            currency=vehicle.currency,  # type: ignore[arg-type]
+            reason=booking.deposit_reason,
+        ),
+        refunded_amount=booking.refunded_amount,
+        late_fee=booking.late_fee,
+        checked_out_at=booking.checked_out_at,
+        checked_in_at=booking.checked_in_at,
+        odometer_out_km=booking.odometer_out_km,
+        odometer_in_km=booking.odometer_in_km,
+        salesperson_user_id=booking.salesperson_user_id,
+        pickup_code=pickup_code,
+    )
 
 
 def _without_code(body: Any) -> Any:
@@ -92,15 +124,34 @@ def availability(
     today = utcnow().date()
     first = first_day or today
     last = last_day or first + timedelta(days=13)
-    query = finder.SlotQuery(kind=kind, first_day=first, last_day=last, minutes=minutes, days=days, vin=vin,
-                             model_code=model, store_code=store, city_code=city)  # fmt: skip
+    query = finder.SlotQuery(
+        kind=kind,
+        first_day=first,
+        last_day=last,
+        minutes=minutes,
+        days=days,
+        vin=vin,
+        model_code=model,
+        store_code=store,
+        city_code=city,
+    )
     found = finder.find_slots(session, query, utcnow())
-    return AvailabilityOut(kind=kind.value, first_day=first, last_day=last, stores=[
-        StoreSlotsOut(store=r.store.code, store_name_en=r.store.name_en, store_name_zh=r.store.name_zh,
-                      time_zone=r.store.time_zone, vins=list(r.vins),
-                      slots=[SlotOut(start=s.start, end=s.end, free_vehicles=len(s.vehicle_ids)) for s in r.slots])
-        for r in found
-    ])  # fmt: skip
+    return AvailabilityOut(
+        kind=kind.value,
+        first_day=first,
+        last_day=last,
+        stores=[
+            StoreSlotsOut(
+                store=r.store.code,
+                store_name_en=r.store.name_en,
+                store_name_zh=r.store.name_zh,
+                time_zone=r.store.time_zone,
+                vins=list(r.vins),
+                slots=[SlotOut(start=s.start, end=s.end, free_vehicles=len(s.vehicle_ids)) for s in r.slots],
+            )
+            for r in found
+        ],
+    )
 
 
 @router.post("/test-drives/holds", status_code=201, response_model=BookingOut, summary="Hold a car for a slot")
@@ -109,13 +160,26 @@ def create_hold(
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
         shopper = bookings.Shopper(user.user_id, user.email, user.mobile, _language(request))
-        drive = bookings.DriveRequest(kind=body.kind, start=body.start, minutes=body.minutes, days=body.days,
-                                      vin=body.vin, model_code=body.model, store_code=body.store)  # fmt: skip
+        drive = bookings.DriveRequest(
+            kind=body.kind,
+            start=body.start,
+            minutes=body.minutes,
+            days=body.days,
+            vin=body.vin,
+            model_code=body.model,
+            store_code=body.store,
+        )
         booking = bookings.hold(session, shopper, drive, ip=_ip(request), now=utcnow())
         return 201, booking_out(session, booking).model_dump(mode="json")
 
-    return run_idempotent(session, request, scope=f"user:{user.user_id}", key=idempotency_key,
-                          payload=body.model_dump(mode="json"), run=run)  # fmt: skip
+    return run_idempotent(
+        session,
+        request,
+        scope=f"user:{user.user_id}",
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.get("/test-drives/bookings", response_model=list[BookingOut], summary="My test drives")
@@ -146,43 +210,87 @@ def deposit(session: DbSession, user: RequiredUser, reference: str) -> DepositOu
 
 
 @router.post("/test-drives/bookings/{reference}/confirm", response_model=BookingOut, summary="Confirm a hold")
-def confirm(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: ConfirmIn,
-            background: BackgroundTasks, idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+def confirm(
+    session: WriteSession,
+    request: Request,
+    user: RequiredUser,
+    reference: str,
+    body: ConfirmIn,
+    background: BackgroundTasks,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     relay_soon(background, request)
     booking = bookings.get_own_booking(session, user.user_id, reference)  # 404 before any key is looked at
 
     def run() -> tuple[int, Any]:
-        outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=body.payment_method,
-                                    payment_provider=integrations(request).payments, secret_key=_secret(request),
-                                    now=utcnow(), salespeople=accounts.staff_user_ids(session, booking.store_id))  # fmt: skip
+        outcome = lifecycle.confirm(
+            session,
+            user.user_id,
+            reference,
+            payment_method=body.payment_method,
+            payment_provider=integrations(request).payments,
+            secret_key=_secret(request),
+            now=utcnow(),
+            salespeople=accounts.staff_user_ids(session, booking.store_id),
+        )
         return 200, booking_out(session, outcome.booking, outcome.pickup_code).model_dump(mode="json")
 
-    return run_idempotent(session, request, scope=f"user:{user.user_id}", key=idempotency_key,
-                          payload=body.model_dump(mode="json"), run=run, redact=_without_code)  # fmt: skip
+    return run_idempotent(
+        session,
+        request,
+        scope=f"user:{user.user_id}",
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),
+        run=run,
+        redact=_without_code,
+    )
 
 
 @router.post("/test-drives/bookings/{reference}/cancel", response_model=BookingOut, summary="Cancel a test drive")
-def cancel(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: CancelIn,
-           background: BackgroundTasks) -> BookingOut:  # fmt: skip
+def cancel(
+    session: WriteSession,
+    request: Request,
+    user: RequiredUser,
+    reference: str,
+    body: CancelIn,
+    background: BackgroundTasks,
+) -> BookingOut:
     relay_soon(background, request)
     booking = _visible_booking(session, user, reference)
     by_store = booking.shopper_user_id != user.user_id
-    booking = lifecycle.cancel(session, booking.reference, actor_user_id=user.user_id, by_store=by_store,
-                               reason=body.reason, payment_provider=integrations(request).payments, now=utcnow())  # fmt: skip
+    booking = lifecycle.cancel(
+        session,
+        booking.reference,
+        actor_user_id=user.user_id,
+        by_store=by_store,
+        reason=body.reason,
+        payment_provider=integrations(request).payments,
+        now=utcnow(),
+    )
     return booking_out(session, booking)
 
 
 @router.post("/test-drives/bookings/{reference}/reschedule", response_model=BookingOut, summary="Move a test drive")
-def reschedule(session: WriteSession, request: Request, user: RequiredUser, reference: str, body: RescheduleIn,
-               background: BackgroundTasks) -> BookingOut:  # fmt: skip
+def reschedule(
+    session: WriteSession,
+    request: Request,
+    user: RequiredUser,
+    reference: str,
+    body: RescheduleIn,
+    background: BackgroundTasks,
+) -> BookingOut:
     relay_soon(background, request)
     return booking_out(session, lifecycle.reschedule(session, user.user_id, reference, body.start, now=utcnow()))
 
 
-@router.post("/test-drives/bookings/{reference}/pickup-code", response_model=BookingOut,
-             summary="Send a new pick-up code (the old one stops working)")  # fmt: skip
-def reissue_code(session: WriteSession, request: Request, user: RequiredUser, reference: str,
-                 background: BackgroundTasks) -> BookingOut:  # fmt: skip
+@router.post(
+    "/test-drives/bookings/{reference}/pickup-code",
+    response_model=BookingOut,
+    summary="Send a new pick-up code (the old one stops working)",
+)
+def reissue_code(
+    session: WriteSession, request: Request, user: RequiredUser, reference: str, background: BackgroundTasks
+) -> BookingOut:
     relay_soon(background, request)
     code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=_secret(request), now=utcnow())
     return booking_out(session, bookings.get_booking(session, reference), code)
@@ -195,9 +303,16 @@ def _reading(body: ReadingIn) -> handover.Reading:
 @router.post("/test-drives/bookings/{reference}/check-out", response_model=BookingOut, summary="Hand the car over")
 def check_out(session: WriteSession, request: Request, user: StaffUser, reference: str, body: CheckOutIn) -> Any:
     try:
-        booking = handover.check_out(session, reference, _reading(body), staff_user_id=user.user_id,
-                                     allowed_store_ids=managed_store_ids(user), pickup_code=body.pickup_code,
-                                     secret_key=_secret(request), now=utcnow())  # fmt: skip
+        booking = handover.check_out(
+            session,
+            reference,
+            _reading(body),
+            staff_user_id=user.user_id,
+            allowed_store_ids=managed_store_ids(user),
+            pickup_code=body.pickup_code,
+            secret_key=_secret(request),
+            now=utcnow(),
+        )
     except Forbidden as exc:
         if exc.code != "pickup_code_wrong":
             raise
@@ -207,24 +322,34 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
 
 @router.post("/test-drives/bookings/{reference}/check-in", response_model=BookingOut, summary="Take the car back")
 def check_in(session: WriteSession, request: Request, user: StaffUser, reference: str, body: ReadingIn) -> BookingOut:
-    booking = handover.check_in(session, reference, _reading(body), staff_user_id=user.user_id,
-                                allowed_store_ids=managed_store_ids(user),
-                                payment_provider=integrations(request).payments, now=utcnow())  # fmt: skip
+    booking = handover.check_in(
+        session,
+        reference,
+        _reading(body),
+        staff_user_id=user.user_id,
+        allowed_store_ids=managed_store_ids(user),
+        payment_provider=integrations(request).payments,
+        now=utcnow(),
+    )
     return booking_out(session, booking)
 
 
 @router.post("/test-drives/bookings/{reference}/no-show", response_model=BookingOut, summary="Record a no-show")
 def no_show(session: WriteSession, user: StaffUser, reference: str) -> BookingOut:
-    booking = handover.mark_no_show(session, reference, staff_user_id=user.user_id,
-                                    allowed_store_ids=managed_store_ids(user), now=utcnow())  # fmt: skip
+    booking = handover.mark_no_show(
+        session, reference, staff_user_id=user.user_id, allowed_store_ids=managed_store_ids(user), now=utcnow()
+    )
     return booking_out(session, booking)
 
 
 @router.get("/stores/{code}/test-drives", response_model=list[BookingOut], summary="A store's test drives")
 def store_bookings(
-    session: DbSession, user: StaffUser, code: str, day: Annotated[date | None, Query(alias="date")] = None,
+    session: DbSession,
+    user: StaffUser,
+    code: str,
+    day: Annotated[date | None, Query(alias="date")] = None,
     days: Annotated[int, Query(ge=1, le=31)] = 1,
-) -> list[BookingOut]:  # fmt: skip
+) -> list[BookingOut]:
     store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
     rows = bookings.store_calendar(session, store, day or utcnow().date(), days)
     return [booking_out(session, b) for b in rows]
@@ -232,10 +357,14 @@ def store_bookings(
 
 @router.get("/test-drives/figures", response_model=list[FiguresRowOut], summary="Show and no-show rates")
 def drive_figures(
-    session: DbSession, user: StaffUser, first_day: Annotated[date, Query(alias="from")],
+    session: DbSession,
+    user: StaffUser,
+    first_day: Annotated[date, Query(alias="from")],
     last_day: Annotated[date, Query(alias="to")],
-) -> list[FiguresRowOut]:  # fmt: skip
-    return [FiguresRowOut(**row) for row in figures.figures_table(session, first_day, last_day, managed_store_ids(user))]
+) -> list[FiguresRowOut]:
+    return [
+        FiguresRowOut(**row) for row in figures.figures_table(session, first_day, last_day, managed_store_ids(user))
+    ]
 
 
 __all__ = ["CurrentUser", "router"]

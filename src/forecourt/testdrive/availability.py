@@ -138,8 +138,9 @@ def _within_opening(hours: OpeningHours, day: date, wall: time) -> bool:
     return any(opens <= wall <= closes for opens, closes in hours.intervals_on(day))
 
 
-def _window_at(hours: OpeningHours, rules: SlotRules, zone: ZoneInfo, day: date, interval: Interval,
-               wall: time) -> Window | None:
+def _window_at(
+    hours: OpeningHours, rules: SlotRules, zone: ZoneInfo, day: date, interval: Interval, wall: time
+) -> Window | None:
     """The drive starting at `wall` on `day`, already known to be on `interval`'s grid, if it fits."""
     start = _local_to_utc(day, wall, zone)
     if start is None:
@@ -181,14 +182,16 @@ def drive_window(hours: OpeningHours, rules: SlotRules, start: datetime) -> Wind
     return None
 
 
-def candidate_windows(hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date,
-                      now: datetime) -> list[Window]:
+def candidate_windows(
+    hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date, now: datetime
+) -> list[Window]:
     return list(_candidate_windows(hours, rules, first_day, last_day, now))
 
 
 @lru_cache(maxsize=256)
-def _candidate_windows(hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date,
-                       now: datetime) -> tuple[Window, ...]:
+def _candidate_windows(
+    hours: OpeningHours, rules: SlotRules, first_day: date, last_day: date, now: datetime
+) -> tuple[Window, ...]:
     """Cached: the stores of a city usually share opening hours and rules, so one availability search asks
     for the same windows once per store (the arguments are frozen, so the cache cannot go stale)."""
     _require_aware(now)
@@ -251,13 +254,28 @@ def _slots(rules: SlotRules, windows: Sequence[Window], vehicle_ids: Sequence[in
     ]
 
 
-def free_slots(hours: OpeningHours, rules: SlotRules, vehicle_ids: Sequence[int], busy: Sequence[Busy],
-               first_day: date, last_day: date, now: datetime) -> list[Slot]:
+def free_slots(
+    hours: OpeningHours,
+    rules: SlotRules,
+    vehicle_ids: Sequence[int],
+    busy: Sequence[Busy],
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[Slot]:
     return _slots(rules, candidate_windows(hours, rules, first_day, last_day, now), vehicle_ids, busy)
 
 
-def next_free_slots(hours: OpeningHours, rules: SlotRules, vehicle_ids: Sequence[int], busy: Sequence[Busy],
-                    after: datetime, now: datetime, limit: int = 3, search_days: int = 14) -> list[Slot]:
+def next_free_slots(
+    hours: OpeningHours,
+    rules: SlotRules,
+    vehicle_ids: Sequence[int],
+    busy: Sequence[Busy],
+    after: datetime,
+    now: datetime,
+    limit: int = 3,
+    search_days: int = 14,
+) -> list[Slot]:
     _require_aware(after)
     latest = min(after + timedelta(days=search_days), now + rules.horizon)
     if limit <= 0 or latest < after:

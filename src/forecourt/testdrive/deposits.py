@@ -11,7 +11,9 @@ from forecourt.payments.providers import PaymentProvider
 from forecourt.testdrive.models import TestDriveBooking
 
 
-def refund_deposit(session: Session, booking: TestDriveBooking, amount: Decimal, provider: PaymentProvider, why: str) -> None:
+def refund_deposit(
+    session: Session, booking: TestDriveBooking, amount: Decimal, provider: PaymentProvider, why: str
+) -> None:
     """Refund `amount` of the booking's deposit; `why` keys the provider's idempotency (one refund per reason)."""
     if booking.payment_id is None or amount <= 0:
         return

@@ -49,10 +49,24 @@ def drive_figures(
         showed = sum(by_status[s] for s in _SHOWED)
         no_shows = by_status[BookingStatus.NO_SHOW.value]
         spans = durations[(store_id, model_id)]
-        average = (Decimal(sum(s.total_seconds() for s in spans)) / 60 / len(spans)).quantize(Decimal("0.1"), ROUND_HALF_UP) if spans else None
-        figures.append(DriveFigures(store_id, model_id, sum(by_status.values()), by_status[BookingStatus.COMPLETED.value],
-                                    no_shows, by_status[BookingStatus.CANCELLED.value], _rate(showed, showed + no_shows),
-                                    _rate(no_shows, showed + no_shows), average))  # fmt: skip
+        average = (
+            (Decimal(sum(s.total_seconds() for s in spans)) / 60 / len(spans)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            if spans
+            else None
+        )
+        figures.append(
+            DriveFigures(
+                store_id,
+                model_id,
+                sum(by_status.values()),
+                by_status[BookingStatus.COMPLETED.value],
+                no_shows,
+                by_status[BookingStatus.CANCELLED.value],
+                _rate(showed, showed + no_shows),
+                _rate(no_shows, showed + no_shows),
+                average,
+            )
+        )
     return figures
 
 
@@ -63,8 +77,16 @@ def figures_table(session: Session, first_day: date, last_day: date, store_ids: 
     stores = {s.id: s.code for s in catalog.list_stores(session)}
     models = {m.id: m.code for m in catalog.list_models(session)}
     return [
-        {"store": stores.get(f.store_id, str(f.store_id)), "model": models.get(f.model_id, str(f.model_id)),
-         "bookings": f.bookings, "completed": f.completed, "no_shows": f.no_shows, "cancelled": f.cancelled,
-         "show_rate": f.show_rate, "no_show_rate": f.no_show_rate, "average_drive_minutes": f.average_minutes}
+        {
+            "store": stores.get(f.store_id, str(f.store_id)),
+            "model": models.get(f.model_id, str(f.model_id)),
+            "bookings": f.bookings,
+            "completed": f.completed,
+            "no_shows": f.no_shows,
+            "cancelled": f.cancelled,
+            "show_rate": f.show_rate,
+            "no_show_rate": f.no_show_rate,
+            "average_drive_minutes": f.average_minutes,
+        }
         for f in drive_figures(session, start, end, store_ids)
-    ]  # fmt: skip
+    ]

@@ -49,16 +49,27 @@ class StoreSlots:
 
 def _check(query: SlotQuery) -> None:
     if query.last_day < query.first_day:
-        raise InvalidInput("`to` must not be before `from`", code="invalid_range", errors=[FieldError("to", "before from")])
+        raise InvalidInput(
+            "`to` must not be before `from`", code="invalid_range", errors=[FieldError("to", "before from")]
+        )
     if (query.last_day - query.first_day).days >= MAX_RANGE_DAYS:
-        raise InvalidInput(f"Ask for at most {MAX_RANGE_DAYS} days at a time", code="range_too_long",
-                           errors=[FieldError("to", f"at most {MAX_RANGE_DAYS} days after from")])  # fmt: skip
+        raise InvalidInput(
+            f"Ask for at most {MAX_RANGE_DAYS} days at a time",
+            code="range_too_long",
+            errors=[FieldError("to", f"at most {MAX_RANGE_DAYS} days after from")],
+        )
     if not (query.vin or query.model_code):
-        raise InvalidInput("Say which car: a vin or a model", code="vehicle_not_specified",
-                           errors=[FieldError("model", "give a model or a vin")])  # fmt: skip
+        raise InvalidInput(
+            "Say which car: a vin or a model",
+            code="vehicle_not_specified",
+            errors=[FieldError("model", "give a model or a vin")],
+        )
     if not (query.vin or query.store_code or query.city_code):
-        raise InvalidInput("Say where: a store or a city", code="place_not_specified",
-                           errors=[FieldError("city", "give a city or a store")])  # fmt: skip
+        raise InvalidInput(
+            "Say where: a store or a city",
+            code="place_not_specified",
+            errors=[FieldError("city", "give a city or a store")],
+        )
 
 
 def _fleet(session: Session, query: SlotQuery) -> list[FleetCar]:
@@ -70,8 +81,9 @@ def _fleet(session: Session, query: SlotQuery) -> list[FleetCar]:
         catalog.get_store(session, query.store_code)
     if query.model_code:
         catalog.get_model(session, query.model_code)
-    rows = catalog.list_test_drive_fleet_rows(session, model_code=query.model_code, store_code=query.store_code,
-                                              city_code=query.city_code)  # fmt: skip
+    rows = catalog.list_test_drive_fleet_rows(
+        session, model_code=query.model_code, store_code=query.store_code, city_code=query.city_code
+    )
     return [FleetCar(row.id, row.vin, row.store_id) for row in rows]
 
 

@@ -45,10 +45,20 @@ class Reading:
 def conversion_event(session: Session, booking: TestDriveBooking, kind: str, now: datetime) -> None:
     """Tell marketing (through the outbox) that a drive was booked or taken: a conversion to attribute."""
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
-    enqueue_event(session, {"event_id": f"platform:{kind}:{booking.reference}", "type": kind,
-                            "occurred_at": now.isoformat(), "user_id": booking.shopper_user_id,
-                            "model_code": vehicle.model.code, "city": vehicle.store.city.code,
-                            "store_code": vehicle.store.code, "subject": booking.reference, "value": None})  # fmt: skip
+    enqueue_event(
+        session,
+        {
+            "event_id": f"platform:{kind}:{booking.reference}",
+            "type": kind,
+            "occurred_at": now.isoformat(),
+            "user_id": booking.shopper_user_id,
+            "model_code": vehicle.model.code,
+            "city": vehicle.store.city.code,
+            "store_code": vehicle.store.code,
+            "subject": booking.reference,
+            "value": None,
+        },
+    )
 
 
 def _code_digest(secret_key: str, reference: str, code: str) -> str:
@@ -77,10 +87,13 @@ def reissue_pickup_code(session: Session, user_id: int, reference: str, *, secre
 
 def _check_pickup_code(booking: TestDriveBooking, code: str | None, secret_key: str) -> bool:
     if booking.pickup_code_hash is None or booking.pickup_code_failures >= MAX_PICKUP_CODE_FAILURES:
-        raise Conflict("This pick-up code no longer works; the shopper can request a new one",
-                       code="pickup_code_retired")  # fmt: skip
+        raise Conflict(
+            "This pick-up code no longer works; the shopper can request a new one", code="pickup_code_retired"
+        )
     given = (code or "").strip()
-    return bool(given) and hmac.compare_digest(booking.pickup_code_hash, _code_digest(secret_key, booking.reference, given))
+    return bool(given) and hmac.compare_digest(
+        booking.pickup_code_hash, _code_digest(secret_key, booking.reference, given)
+    )
 
 
 def _validate(reading: Reading, field_prefix: str, minimum_km: int | None = None) -> None:
@@ -92,8 +105,11 @@ def _validate(reading: Reading, field_prefix: str, minimum_km: int | None = None
     if not 0 <= reading.energy_percent <= 100:
         problems.append(FieldError(f"{field_prefix}energy_percent", "between 0 and 100"))
     if problems:
-        raise InvalidInput("Check the readings: " + "; ".join(f"{p.field} {p.message}" for p in problems),
-                           code="invalid_reading", errors=problems)  # fmt: skip
+        raise InvalidInput(
+            "Check the readings: " + "; ".join(f"{p.field} {p.message}" for p in problems),
+            code="invalid_reading",
+            errors=problems,
+        )
 
 
 def check_out(
@@ -111,19 +127,29 @@ def check_out(
     booking = bookings.get_booking(session, reference, for_update=True)
     bookings.check_store_access(booking, allowed_store_ids)
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}; only a confirmed drive "
-                       "can be checked out", code="not_checkoutable", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}; only a confirmed drive "
+            "can be checked out",
+            code="not_checkoutable",
+            extra={"booking_status": booking.status},
+        )
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
     policy = policies.store_policy(session, vehicle.store)
     opens, closes = pickup_window(booking.starts_at, policy)
     if not opens <= now <= closes:
-        raise Conflict(f"Pick-up is possible from {opens.isoformat()} to {closes.isoformat()}",
-                       code="outside_pickup_window", extra={"opens": opens.isoformat(), "closes": closes.isoformat()})  # fmt: skip
+        raise Conflict(
+            f"Pick-up is possible from {opens.isoformat()} to {closes.isoformat()}",
+            code="outside_pickup_window",
+            extra={"opens": opens.isoformat(), "closes": closes.isoformat()},
+        )
     _validate(reading, "")
     still_out = repository.vehicle_out_on_another_drive(session, booking.vehicle_id, booking.id)
     if still_out:
-        raise Conflict(f"This car is still out on test drive {still_out}; check it in first",
-                       code="vehicle_not_returned", extra={"other_booking": still_out})  # fmt: skip
+        raise Conflict(
+            f"This car is still out on test drive {still_out}; check it in first",
+            code="vehicle_not_returned",
+            extra={"other_booking": still_out},
+        )
     if booking.kind == DriveKind.SELF_SERVICE.value and not _check_pickup_code(booking, pickup_code, secret_key):
         booking.pickup_code_failures += 1
         session.flush()
@@ -139,8 +165,15 @@ def check_out(
     booking.damage_out, booking.photos_out = reading.damage_notes.strip()[:2000], list(reading.photo_urls)
     booking.pickup_code_hash = None  # single use
     session.flush()
-    audit.record(session, staff_user_id, "testdrive.checked_out", "test_drive", booking.reference, booking.store_id,
-                 odometer_km=reading.odometer_km)  # fmt: skip
+    audit.record(
+        session,
+        staff_user_id,
+        "testdrive.checked_out",
+        "test_drive",
+        booking.reference,
+        booking.store_id,
+        odometer_km=reading.odometer_km,
+    )
     return booking
 
 
@@ -158,13 +191,19 @@ def check_in(
     booking = bookings.get_booking(session, reference, for_update=True)
     bookings.check_store_access(booking, allowed_store_ids)
     if booking.status != BookingStatus.IN_PROGRESS.value:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}; only a car that is out "
-                       "can be checked in", code="not_checkinable", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}; only a car that is out "
+            "can be checked in",
+            code="not_checkinable",
+            extra={"booking_status": booking.status},
+        )
     _validate(reading, "", minimum_km=booking.odometer_out_km)
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
     policy = policies.store_policy(session, vehicle.store)
     booking.late_fee = late_return_fee(booking.ends_at, now, policy)
-    refund_deposit(session, booking, completion_refund(booking.deposit_amount, booking.late_fee), payment_provider, "return")
+    refund_deposit(
+        session, booking, completion_refund(booking.deposit_amount, booking.late_fee), payment_provider, "return"
+    )
     booking.status = BookingStatus.COMPLETED.value
     booking.checked_in_at = booking.updated_at = now
     booking.checked_in_by = staff_user_id
@@ -175,8 +214,16 @@ def check_in(
         booking.blocks_until = booking.ends_at + timedelta(minutes=policy.buffer_minutes)
     session.flush()
     conversion_event(session, booking, "test_drive_taken", now)
-    audit.record(session, staff_user_id, "testdrive.checked_in", "test_drive", booking.reference, booking.store_id,
-                 odometer_km=reading.odometer_km, late_fee=str(booking.late_fee))  # fmt: skip
+    audit.record(
+        session,
+        staff_user_id,
+        "testdrive.checked_in",
+        "test_drive",
+        booking.reference,
+        booking.store_id,
+        odometer_km=reading.odometer_km,
+        late_fee=str(booking.late_fee),
+    )
     return booking
 
 
@@ -196,8 +243,11 @@ def mark_no_show(
     booking = bookings.get_booking(session, reference, for_update=True)
     bookings.check_store_access(booking, allowed_store_ids)
     if booking.status != BookingStatus.CONFIRMED.value:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}, not awaiting pick-up",
-                       code="not_no_showable", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}, not awaiting pick-up",
+            code="not_no_showable",
+            extra={"booking_status": booking.status},
+        )
     allowed_from = no_show_allowed_from(session, booking)
     if now < allowed_from:
         raise Conflict(f"A no-show can be recorded from {allowed_from.isoformat()}", code="too_early_for_no_show")

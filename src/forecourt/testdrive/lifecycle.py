@@ -23,7 +23,13 @@ from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.deposits import refund_deposit
 from forecourt.testdrive.models import BookingStatus, DepositKind, TestDriveBooking
-from forecourt.testdrive.rules import DepositDecision, StorePolicy, cancellation_refund, deposit_decision, driver_refusals
+from forecourt.testdrive.rules import (
+    DepositDecision,
+    StorePolicy,
+    cancellation_refund,
+    deposit_decision,
+    driver_refusals,
+)
 
 CANCELLABLE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
 DEPOSIT_PURPOSE = "test_drive_deposit"
@@ -54,8 +60,11 @@ def _check_driver(session: Session, booking: TestDriveBooking, policy: StorePoli
     last_day = booking.ends_at.astimezone(ZoneInfo(store_zone)).date()
     refusals = driver_refusals(identity.driver_record(session, booking.shopper_user_id), booking.kind, last_day, policy)
     if refusals:
-        raise Conflict(refusals[0].message, code=refusals[0].code,
-                       extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]})  # fmt: skip
+        raise Conflict(
+            refusals[0].message,
+            code=refusals[0].code,
+            extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]},
+        )
 
 
 def confirm(
@@ -81,12 +90,23 @@ def confirm(
     booking.deposit_amount = decision.amount if decision.kind == DepositKind.DEPOSIT.value else Decimal("0.00")
     if decision.kind == DepositKind.DEPOSIT.value:
         if not payment_method:
-            raise InvalidInput(f"A refundable deposit of CNY {decision.amount} is needed to confirm; choose a payment "
-                               "method", code="payment_method_required", extra={"deposit": str(decision.amount)},
-                               errors=[FieldError("payment_method", "required for the deposit")])  # fmt: skip
-        payment = payments.charge(session, payment_provider, user_id=user_id, purpose=DEPOSIT_PURPOSE,
-                                  subject=booking.reference, amount=decision.amount, currency=vehicle.currency,
-                                  method_token=payment_method, idempotency_key=f"{booking.reference}:deposit")  # fmt: skip
+            raise InvalidInput(
+                f"A refundable deposit of CNY {decision.amount} is needed to confirm; choose a payment method",
+                code="payment_method_required",
+                extra={"deposit": str(decision.amount)},
+                errors=[FieldError("payment_method", "required for the deposit")],
+            )
+        payment = payments.charge(
+            session,
+            payment_provider,
+            user_id=user_id,
+            purpose=DEPOSIT_PURPOSE,
+            subject=booking.reference,
+            amount=decision.amount,
+            currency=vehicle.currency,
+            method_token=payment_method,
+            idempotency_key=f"{booking.reference}:deposit",
+        )
         booking.payment_id = payment.id
     booking.status = BookingStatus.CONFIRMED.value
     booking.confirmed_at = booking.updated_at = now
@@ -97,8 +117,16 @@ def confirm(
     session.flush()
     notifications.booking_confirmed(session, booking, vehicle, code)
     handover.conversion_event(session, booking, "test_drive_booked", now)
-    audit.record(session, user_id, "testdrive.confirmed", "test_drive", booking.reference, booking.store_id,
-                 deposit=decision.kind, amount=str(booking.deposit_amount))  # fmt: skip
+    audit.record(
+        session,
+        user_id,
+        "testdrive.confirmed",
+        "test_drive",
+        booking.reference,
+        booking.store_id,
+        deposit=decision.kind,
+        amount=str(booking.deposit_amount),
+    )
     return Confirmation(booking, code)
 
 
@@ -137,8 +165,11 @@ def cancel(
     """The shopper's own cancel (the caller checked ownership) or the store's (always a full refund)."""
     booking = bookings.get_booking(session, reference, for_update=True)
     if booking.status not in CANCELLABLE:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and can no longer be "
-                       "cancelled", code="not_cancellable", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and can no longer be cancelled",
+            code="not_cancellable",
+            extra={"booking_status": booking.status},
+        )
     refund = _refund_on_cancel(session, booking, now, by_store=by_store)
     refund_deposit(session, booking, refund, payment_provider, "cancel")
     was_confirmed = booking.status == BookingStatus.CONFIRMED.value
@@ -149,46 +180,86 @@ def cancel(
     session.flush()
     if was_confirmed:
         notifications.booking_cancelled(session, booking, catalog.get_vehicle_by_id(session, booking.vehicle_id))
-    audit.record(session, actor_user_id, "testdrive.cancelled", "test_drive", booking.reference, booking.store_id,
-                 by_store=by_store, refund=str(refund))  # fmt: skip
+    audit.record(
+        session,
+        actor_user_id,
+        "testdrive.cancelled",
+        "test_drive",
+        booking.reference,
+        booking.store_id,
+        by_store=by_store,
+        refund=str(refund),
+    )
     return booking
 
 
-def reschedule(session: Session, user_id: int, reference: str, new_start: datetime, *, now: datetime) -> TestDriveBooking:
+def reschedule(
+    session: Session, user_id: int, reference: str, new_start: datetime, *, now: datetime
+) -> TestDriveBooking:
     """Move a held or confirmed drive to another start, on the same car when it is free, else on another car of
     the same model at the same store. The drive keeps its kind and length."""
     booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
     if booking.status == BookingStatus.HELD.value:
         bookings.live_hold(booking, now)
     elif booking.status != BookingStatus.CONFIRMED.value:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and cannot be moved",
-                       code="not_reschedulable", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')} and cannot be moved",
+            code="not_reschedulable",
+            extra={"booking_status": booking.status},
+        )
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
     kind = DriveKind(booking.kind)
     length = booking.ends_at - booking.starts_at
-    request = bookings.DriveRequest(kind=kind, start=new_start, minutes=int(length.total_seconds() // 60),
-                                    days=max(1, round(length / timedelta(days=1))), model_code=vehicle.model.code,
-                                    store_code=vehicle.store.code)  # fmt: skip
+    request = bookings.DriveRequest(
+        kind=kind,
+        start=new_start,
+        minutes=int(length.total_seconds() // 60),
+        days=max(1, round(length / timedelta(days=1))),
+        model_code=vehicle.model.code,
+        store_code=vehicle.store.code,
+    )
     plan = bookings.plan_drive(session, request, now)
     bookings.check_fairness(session, user_id, plan, kind, now, ignore=booking.id)
     ids = [v.id for v in plan.candidates]
     catalog.lock_vehicles(session, ids)  # queue behind holds and moves of the same cars (see service.hold)
     repository.expire_stale_holds(session, now, ids)  # a lapsed hold must not block the move (nor the constraint)
-    busy = bookings.busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now,
-                                   plan.block_end - plan.end, ignore_booking_id=booking.id)  # fmt: skip
+    busy = bookings.busy_intervals(
+        session,
+        ids,
+        plan.start - timedelta(days=4),
+        plan.block_end,
+        now,
+        plan.block_end - plan.end,
+        ignore_booking_id=booking.id,
+    )
     free = sorted(bookings.free_vehicles(plan, busy), key=lambda v: v.id != booking.vehicle_id)
     previous = booking.starts_at
     for candidate in free:
         if _move(session, booking, candidate.id, plan.start, plan.end, plan.block_end, now):
             notifications.booking_rescheduled(session, booking, candidate, previous)
-            audit.record(session, user_id, "testdrive.rescheduled", "test_drive", booking.reference, booking.store_id,
-                         start=plan.start.isoformat(), previous=previous.isoformat())  # fmt: skip
+            audit.record(
+                session,
+                user_id,
+                "testdrive.rescheduled",
+                "test_drive",
+                booking.reference,
+                booking.store_id,
+                start=plan.start.isoformat(),
+                previous=previous.isoformat(),
+            )
             return booking
     raise bookings.slot_taken(session, plan, request, now)
 
 
-def _move(session: Session, booking: TestDriveBooking, vehicle_id: int, start: datetime, end: datetime,
-          block_end: datetime, now: datetime) -> bool:  # fmt: skip
+def _move(
+    session: Session,
+    booking: TestDriveBooking,
+    vehicle_id: int,
+    start: datetime,
+    end: datetime,
+    block_end: datetime,
+    now: datetime,
+) -> bool:
     def change() -> None:
         booking.vehicle_id, booking.starts_at, booking.ends_at, booking.blocks_until = vehicle_id, start, end, block_end
         booking.updated_at = now

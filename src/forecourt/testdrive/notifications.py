@@ -61,11 +61,22 @@ def calendar_invite(booking: TestDriveBooking, vehicle: Vehicle, *, cancelled: b
     return calendar.to_ical().decode()
 
 
-def _send(session: Session, booking: TestDriveBooking, subject: str, body: str, *,
-          invite: str | None = None, sensitive: bool = False) -> None:  # fmt: skip
-    attachments = [{"filename": f"{booking.reference}.ics", "content_type": "text/calendar", "content": invite}] if invite else []
+def _send(
+    session: Session,
+    booking: TestDriveBooking,
+    subject: str,
+    body: str,
+    *,
+    invite: str | None = None,
+    sensitive: bool = False,
+) -> None:
+    attachments = (
+        [{"filename": f"{booking.reference}.ics", "content_type": "text/calendar", "content": invite}] if invite else []
+    )
     if booking.contact_email:
-        enqueue(session, Channel.EMAIL, booking.contact_email, subject, body, attachments=attachments, sensitive=sensitive)
+        enqueue(
+            session, Channel.EMAIL, booking.contact_email, subject, body, attachments=attachments, sensitive=sensitive
+        )
     if booking.contact_mobile:
         enqueue(session, Channel.SMS, booking.contact_mobile, subject, f"{subject}: {body}"[:500], sensitive=sensitive)
 
@@ -87,8 +98,13 @@ def booking_confirmed(session: Session, booking: TestDriveBooking, vehicle: Vehi
 
 def pickup_code_sent(session: Session, booking: TestDriveBooking, vehicle: Vehicle, code: str) -> None:
     subject = f"取车码 {booking.reference}" if _zh(booking) else f"Pick-up code {booking.reference}"
-    _send(session, booking, subject, f"{_what(booking, vehicle)} · {_when(booking, vehicle)} · {_code_line(booking, code)}",
-          sensitive=True)  # fmt: skip
+    _send(
+        session,
+        booking,
+        subject,
+        f"{_what(booking, vehicle)} · {_when(booking, vehicle)} · {_code_line(booking, code)}",
+        sensitive=True,
+    )
 
 
 def booking_rescheduled(session: Session, booking: TestDriveBooking, vehicle: Vehicle, previous: datetime) -> None:
@@ -126,8 +142,11 @@ def send_due_follow_ups(session: Session, now: datetime, vehicle_of: Callable[[i
         vehicle = vehicle_of(booking.vehicle_id)
         zh = _zh(booking)
         subject = f"感谢试驾 {vehicle.model.name_zh}" if zh else f"Thank you for driving the {vehicle.model.name_en}"
-        body = ("想了解报价或金融方案？回复此消息或访问门店。" if zh
-                else "Would you like a quote or a finance offer? Reply to this message or visit the store.")  # fmt: skip
+        body = (
+            "想了解报价或金融方案？回复此消息或访问门店。"
+            if zh
+            else "Would you like a quote or a finance offer? Reply to this message or visit the store."
+        )
         _send(session, booking, subject, body)
         booking.follow_up_sent_at = now
         sent += 1

@@ -18,7 +18,16 @@ from forecourt.catalog.models import Store, Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.testdrive.models import TestDriveBooking
 from forecourt.web.page_helpers import (  # noqa: F401 - the test-drive pages use them from here
-    T, Problem, app_secret, attempt, form_text, hhmm, here, redirect, to_local)  # fmt: skip
+    T,
+    Problem,
+    app_secret,
+    attempt,
+    form_text,
+    hhmm,
+    here,
+    redirect,
+    to_local,
+)
 from forecourt.web.templating import Page
 
 
@@ -40,8 +49,15 @@ class Drive:
 
 def render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     user = page.user
-    response = page.render(template, status_code=status_code, user=user, csrf_token=(user.csrf_token if user else "") or "",
-                           hhmm=hhmm, local=to_local, **context)  # fmt: skip
+    response = page.render(
+        template,
+        status_code=status_code,
+        user=user,
+        csrf_token=(user.csrf_token if user else "") or "",
+        hhmm=hhmm,
+        local=to_local,
+        **context,
+    )
     response.headers["Cache-Control"] = "no-store"  # personal pages, and a pick-up code shown once
     return response
 
@@ -66,4 +82,3 @@ def to_int(text: object, default: int | None = None) -> int | None:
         return int(str(text).strip())
     except (TypeError, ValueError):
         return default
-

@@ -35,8 +35,11 @@ def update_store_policy(session: Session, store: Store, changes: dict[str, Any],
         raise InvalidInput(f"Test-drive settings not saved: {exc}", code="invalid_policy") from exc
     problems = policy.validate()
     if problems:
-        raise InvalidInput("Test-drive settings not saved: " + "; ".join(f"{f}: {m}" for f, m in problems),
-                           code="invalid_policy", errors=[FieldError(f, m) for f, m in problems])  # fmt: skip
+        raise InvalidInput(
+            "Test-drive settings not saved: " + "; ".join(f"{f}: {m}" for f, m in problems),
+            code="invalid_policy",
+            errors=[FieldError(f, m) for f, m in problems],
+        )
     row = repository.get_settings(session, store.id) or TestDriveSettings(store_id=store.id)
     row.policy = policy.to_mapping()
     session.add(row)
@@ -67,12 +70,17 @@ def check_drive_offered(policy: StorePolicy, kind: DriveKind, minutes: int, days
             raise InvalidInput("This store offers self-service drives only", code="drive_kind_not_offered")
         if minutes not in policy.accompanied_minutes:
             offered = ", ".join(str(m) for m in policy.accompanied_minutes)
-            raise InvalidInput(f"Accompanied drives here last {offered} minutes", code="duration_not_offered",
-                               errors=[FieldError("minutes", f"choose one of {offered}")])  # fmt: skip
+            raise InvalidInput(
+                f"Accompanied drives here last {offered} minutes",
+                code="duration_not_offered",
+                errors=[FieldError("minutes", f"choose one of {offered}")],
+            )
     else:
         if not policy.self_service_enabled:
             raise InvalidInput("This store offers accompanied drives only", code="drive_kind_not_offered")
         if not 1 <= days <= policy.self_service_max_days:
-            raise InvalidInput(f"Self-service drives last 1 to {policy.self_service_max_days} days",
-                               code="duration_not_offered",
-                               errors=[FieldError("days", f"choose 1 to {policy.self_service_max_days}")])  # fmt: skip
+            raise InvalidInput(
+                f"Self-service drives last 1 to {policy.self_service_max_days} days",
+                code="duration_not_offered",
+                errors=[FieldError("days", f"choose 1 to {policy.self_service_max_days}")],
+            )

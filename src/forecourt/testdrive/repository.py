@@ -48,8 +48,14 @@ def holding_rows(
         TestDriveBooking.status == BookingStatus.IN_PROGRESS.value,
     )
     statement = (
-        select(TestDriveBooking.id, TestDriveBooking.vehicle_id, TestDriveBooking.status, TestDriveBooking.starts_at,
-               TestDriveBooking.ends_at, TestDriveBooking.blocks_until)  # fmt: skip
+        select(
+            TestDriveBooking.id,
+            TestDriveBooking.vehicle_id,
+            TestDriveBooking.status,
+            TestDriveBooking.starts_at,
+            TestDriveBooking.ends_at,
+            TestDriveBooking.blocks_until,
+        )
         .where(TestDriveBooking.vehicle_id.in_(list(vehicle_ids)), TestDriveBooking.status.in_(_HOLDING))
         .where(live_hold, overlapping)
         .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
@@ -57,7 +63,9 @@ def holding_rows(
     return session.execute(statement).all()
 
 
-def shopper_bookings_between(session: Session, user_id: int, start: datetime, end: datetime) -> Sequence[TestDriveBooking]:
+def shopper_bookings_between(
+    session: Session, user_id: int, start: datetime, end: datetime
+) -> Sequence[TestDriveBooking]:
     statement = select(TestDriveBooking).where(
         TestDriveBooking.shopper_user_id == user_id, TestDriveBooking.starts_at < end, TestDriveBooking.ends_at > start
     )
@@ -86,8 +94,12 @@ def list_shopper_bookings(session: Session, user_id: int, limit: int = 50) -> Se
 def list_store_bookings(session: Session, store_id: int, start: datetime, end: datetime) -> Sequence[TestDriveBooking]:
     statement = (
         select(TestDriveBooking)
-        .where(TestDriveBooking.store_id == store_id, TestDriveBooking.starts_at < end,
-               TestDriveBooking.blocks_until > start, TestDriveBooking.status != BookingStatus.EXPIRED.value)  # fmt: skip
+        .where(
+            TestDriveBooking.store_id == store_id,
+            TestDriveBooking.starts_at < end,
+            TestDriveBooking.blocks_until > start,
+            TestDriveBooking.status != BookingStatus.EXPIRED.value,
+        )
         .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
     )
     return session.scalars(statement).all()
@@ -112,13 +124,15 @@ def due_follow_ups(session: Session, checked_in_before: datetime) -> Sequence[Te
     return session.scalars(statement.with_for_update(skip_locked=True)).all()
 
 
-def figures_rows(
-    session: Session, start: datetime, end: datetime, store_ids: Collection[int] | None
-) -> Sequence[Row]:
+def figures_rows(session: Session, start: datetime, end: datetime, store_ids: Collection[int] | None) -> Sequence[Row]:
     """Per store, model and status: bookings and summed drive seconds of completed drives."""
     statement = (
-        select(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.status,
-               func.count().label("bookings"))  # fmt: skip
+        select(
+            TestDriveBooking.store_id,
+            TestDriveBooking.model_id,
+            TestDriveBooking.status,
+            func.count().label("bookings"),
+        )
         .where(TestDriveBooking.starts_at >= start, TestDriveBooking.starts_at < end)
         .where(TestDriveBooking.status.not_in([BookingStatus.HELD.value, BookingStatus.EXPIRED.value]))
         .group_by(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.status)
@@ -131,8 +145,12 @@ def figures_rows(
 def completed_drive_times(
     session: Session, start: datetime, end: datetime, store_ids: Collection[int] | None
 ) -> Sequence[Row]:
-    statement = select(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.checked_out_at,
-                       TestDriveBooking.checked_in_at).where(  # fmt: skip
+    statement = select(
+        TestDriveBooking.store_id,
+        TestDriveBooking.model_id,
+        TestDriveBooking.checked_out_at,
+        TestDriveBooking.checked_in_at,
+    ).where(
         TestDriveBooking.status == BookingStatus.COMPLETED.value,
         TestDriveBooking.starts_at >= start,
         TestDriveBooking.starts_at < end,

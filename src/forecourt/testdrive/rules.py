@@ -84,10 +84,24 @@ class StorePolicy:
 _FIELD_TYPES = {field.name: type(field.default) for field in dataclasses.fields(StorePolicy)}
 _MONEY = tuple(name for name, kind in _FIELD_TYPES.items() if kind is Decimal)
 # Zero is meaningful for these (no buffer, no grace, book right away); the counts below need at least 1.
-_NON_NEGATIVE = ("buffer_minutes", "lead_time_minutes", "free_cancellation_hours", "pickup_early_minutes",
-                 "pickup_late_minutes", "return_grace_minutes")  # fmt: skip
-_POSITIVE = ("horizon_days", "hold_minutes", "minimum_age", "self_service_minimum_age", "max_active_self_service",
-             "max_self_service_per_30_days", "max_holds_per_user_per_hour", "max_holds_per_ip_per_hour")  # fmt: skip
+_NON_NEGATIVE = (
+    "buffer_minutes",
+    "lead_time_minutes",
+    "free_cancellation_hours",
+    "pickup_early_minutes",
+    "pickup_late_minutes",
+    "return_grace_minutes",
+)
+_POSITIVE = (
+    "horizon_days",
+    "hold_minutes",
+    "minimum_age",
+    "self_service_minimum_age",
+    "max_active_self_service",
+    "max_self_service_per_30_days",
+    "max_holds_per_user_per_hour",
+    "max_holds_per_ip_per_hour",
+)
 
 
 def _money_problem(amount: Decimal) -> str | None:
@@ -161,15 +175,21 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def driver_refusals(driver: DriverRecord | None, kind: str, drive_end_local_date: date, policy: StorePolicy) -> list[Refusal]:
+def driver_refusals(
+    driver: DriverRecord | None, kind: str, drive_end_local_date: date, policy: StorePolicy
+) -> list[Refusal]:
     """Why this driver may not take this drive; `drive_end_local_date` is the drive's last day in the store's zone."""
     if driver is None or not driver.verified or driver.date_of_birth is None or driver.licence_expiry is None:
         return [Refusal("licence_not_verified", "Verify your driving licence before booking a test drive.")]
     refusals = []
     if driver.licence_expiry < drive_end_local_date:
-        refusals.append(Refusal("licence_expires_before_drive",
-                                f"Your driving licence expires on {driver.licence_expiry.isoformat()}, "
-                                f"before the drive ends on {drive_end_local_date.isoformat()}."))  # fmt: skip
+        refusals.append(
+            Refusal(
+                "licence_expires_before_drive",
+                f"Your driving licence expires on {driver.licence_expiry.isoformat()}, "
+                f"before the drive ends on {drive_end_local_date.isoformat()}.",
+            )
+        )
     minimum = policy.self_service_minimum_age if kind == SELF_SERVICE else policy.minimum_age
     if age_on(driver.date_of_birth, drive_end_local_date) < minimum:
         what = "Self-service test drives" if kind == SELF_SERVICE else "Test drives"
@@ -210,17 +230,29 @@ def fairness_refusals(
         return refusals
     self_service = [d for d in drives if d.kind == SELF_SERVICE]
     if sum(d.status in ACTIVE_STATUSES for d in self_service) >= policy.max_active_self_service:
-        refusals.append(Refusal("self_service_active_limit",
-                                f"You can have {policy.max_active_self_service} self-service drive(s) booked at once; "
-                                "finish or cancel one first."))  # fmt: skip
+        refusals.append(
+            Refusal(
+                "self_service_active_limit",
+                f"You can have {policy.max_active_self_service} self-service drive(s) booked at once; "
+                "finish or cancel one first.",
+            )
+        )
     # Within 30 days either side, so that every 30-day window holding the new drive stays within the limit.
     nearby = [d for d in self_service if d.status in COUNTED_STATUSES and abs(d.start - start) < FAIRNESS_WINDOW]
     if len(nearby) >= policy.max_self_service_per_30_days:
-        refusals.append(Refusal("self_service_monthly_limit",
-                                f"You can take {policy.max_self_service_per_30_days} self-service drives in any 30 days."))  # fmt: skip
+        refusals.append(
+            Refusal(
+                "self_service_monthly_limit",
+                f"You can take {policy.max_self_service_per_30_days} self-service drives in any 30 days.",
+            )
+        )
     if any(d.model_id == model_id for d in nearby):
-        refusals.append(Refusal("self_service_same_model",
-                                "You have a self-service drive of this model within 30 days; try another model."))  # fmt: skip
+        refusals.append(
+            Refusal(
+                "self_service_same_model",
+                "You have a self-service drive of this model within 30 days; try another model.",
+            )
+        )
     return refusals
 
 
@@ -231,7 +263,9 @@ class DepositDecision:
     reason: str  # credit_score, premium_membership, score_below_threshold or no_score
 
 
-def deposit_decision(score: int | None, premium_member: bool, vehicle_price: Decimal, policy: StorePolicy) -> DepositDecision:
+def deposit_decision(
+    score: int | None, premium_member: bool, vehicle_price: Decimal, policy: StorePolicy
+) -> DepositDecision:
     """Waive the deposit for a good credit score or a premium member; otherwise the vehicle's class sets it."""
     if score is not None and score >= policy.waiver_score_threshold:
         return DepositDecision("waived", ZERO, "credit_score")

@@ -33,8 +33,9 @@ class HoldIn(BaseModel):
 
 class ConfirmIn(BaseModel):
     model_config = _STRICT
-    payment_method: str | None = Field(None, min_length=1, max_length=64,
-                                       description="Payment token for the deposit; demo: demo-card-ok")  # fmt: skip
+    payment_method: str | None = Field(
+        None, min_length=1, max_length=64, description="Payment token for the deposit; demo: demo-card-ok"
+    )
 
 
 class CancelIn(BaseModel):

@@ -71,18 +71,24 @@ def _candidates(session: Session, request: DriveRequest) -> list[Vehicle]:
     if request.vin:
         vehicle = catalog.get_vehicle(session, request.vin)
         if not vehicle.is_test_drive_fleet or vehicle.status != "available":
-            raise InvalidInput(f"Vehicle {vehicle.vin} is not offered for test drives; pick a car of the "
-                               "store's test-drive fleet", code="not_a_test_drive_car")  # fmt: skip
+            raise InvalidInput(
+                f"Vehicle {vehicle.vin} is not offered for test drives; pick a car of the store's test-drive fleet",
+                code="not_a_test_drive_car",
+            )
         return [vehicle]
     if not request.model_code or not request.store_code:
-        raise InvalidInput("Say which car: a vin, or a model and a store", code="vehicle_not_specified",
-                           errors=[FieldError("vin", "give a vin, or model and store")])  # fmt: skip
+        raise InvalidInput(
+            "Say which car: a vin, or a model and a store",
+            code="vehicle_not_specified",
+            errors=[FieldError("vin", "give a vin, or model and store")],
+        )
     catalog.get_store(session, request.store_code)  # 404 for an unknown store
     catalog.get_model(session, request.model_code)  # 404 for an unknown model
     fleet = catalog.list_test_drive_fleet(session, model_code=request.model_code, store_code=request.store_code)
     if not fleet:
-        raise NotFound(f"Store {request.store_code} has no {request.model_code} for test drives",
-                       code="no_test_drive_car")  # fmt: skip
+        raise NotFound(
+            f"Store {request.store_code} has no {request.model_code} for test drives", code="no_test_drive_car"
+        )
     return list(fleet)
 
 
@@ -96,8 +102,11 @@ def plan_drive(session: Session, request: DriveRequest, now: datetime) -> DriveP
     rules = policies.slot_rules(policy, request.kind, minutes=request.minutes, days=request.days)
     window = drive_window(policies.opening_hours(store), rules, request.start)
     if window is None:
-        raise InvalidInput("The store does not offer a drive starting then: pick a slot from the availability "
-                           "list (starts every 30 minutes, within opening hours)", code="slot_not_offered")  # fmt: skip
+        raise InvalidInput(
+            "The store does not offer a drive starting then: pick a slot from the availability "
+            "list (starts every 30 minutes, within opening hours)",
+            code="slot_not_offered",
+        )
     start, end = window
     if start < now + rules.lead_time:
         raise InvalidInput(f"Book at least {policy.lead_time_minutes} minutes ahead", code="too_soon")
@@ -106,8 +115,16 @@ def plan_drive(session: Session, request: DriveRequest, now: datetime) -> DriveP
     return DrivePlan(store, policy, tuple(candidates), start, end, end + rules.buffer)
 
 
-def busy_intervals(session: Session, vehicle_ids: Sequence[int], start: datetime, end: datetime, now: datetime,
-          buffer: timedelta, *, ignore_booking_id: int | None = None) -> list[Busy]:  # fmt: skip
+def busy_intervals(
+    session: Session,
+    vehicle_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    buffer: timedelta,
+    *,
+    ignore_booking_id: int | None = None,
+) -> list[Busy]:
     busy = []
     for row in repository.holding_rows(session, vehicle_ids, start, end, now):
         if row.id == ignore_booking_id:
@@ -127,10 +144,15 @@ def free_vehicles(plan: DrivePlan, busy: Sequence[Busy]) -> list[Vehicle]:
 def slot_taken(session: Session, plan: DrivePlan, request: DriveRequest, now: datetime) -> Conflict:
     ids = [v.id for v in plan.candidates]
     rules = policies.slot_rules(plan.policy, request.kind, minutes=request.minutes, days=request.days)
-    busy = busy_intervals(session, ids, plan.start - timedelta(days=4), plan.start + timedelta(days=18), now, rules.buffer)
+    busy = busy_intervals(
+        session, ids, plan.start - timedelta(days=4), plan.start + timedelta(days=18), now, rules.buffer
+    )
     slots = next_free_slots(policies.opening_hours(plan.store), rules, ids, busy, after=plan.start, now=now)
-    return Conflict("Sorry, that time was just taken. These are the next free times.", code="slot_taken",
-                    extra={"next_free_slots": [slot_summary(s) for s in slots]})  # fmt: skip
+    return Conflict(
+        "Sorry, that time was just taken. These are the next free times.",
+        code="slot_taken",
+        extra={"next_free_slots": [slot_summary(s) for s in slots]},
+    )
 
 
 def slot_summary(slot: Slot) -> dict[str, object]:
@@ -139,7 +161,9 @@ def slot_summary(slot: Slot) -> dict[str, object]:
 
 def _history(session: Session, user_id: int, start: datetime, now: datetime) -> list[ShopperDrive]:
     rows = repository.shopper_bookings_between(session, user_id, start - HISTORY_SPAN, start + HISTORY_SPAN)
-    lapsed = [b for b in rows if b.status == BookingStatus.HELD.value and b.hold_expires_at and b.hold_expires_at <= now]
+    lapsed = [
+        b for b in rows if b.status == BookingStatus.HELD.value and b.hold_expires_at and b.hold_expires_at <= now
+    ]
     return [ShopperDrive(b.id, b.kind, b.model_id, b.status, b.starts_at, b.ends_at) for b in rows if b not in lapsed]
 
 
@@ -148,21 +172,31 @@ def check_fairness(
 ) -> None:
     model_id = plan.candidates[0].trim.model_id
     history = _history(session, user_id, plan.start, now)
-    refusals = fairness_refusals(kind.value, model_id, plan.start, plan.end, history, plan.policy,
-                                 ignore_booking_id=ignore)  # fmt: skip
+    refusals = fairness_refusals(
+        kind.value, model_id, plan.start, plan.end, history, plan.policy, ignore_booking_id=ignore
+    )
     if refusals:
-        raise Conflict(refusals[0].message, code=refusals[0].code,
-                       extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]})  # fmt: skip
+        raise Conflict(
+            refusals[0].message,
+            code=refusals[0].code,
+            extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]},
+        )
 
 
 def _check_rate_limits(session: Session, user_id: int, ip: str, policy: StorePolicy, now: datetime) -> None:
     since = now - timedelta(hours=1)
     if repository.count_holds_since(session, since, user_id=user_id) >= policy.max_holds_per_user_per_hour:
-        raise TooManyRequests("Too many test-drive holds from your account in the last hour; finish or cancel "
-                              "one, or try again later", retry_after=900, code="hold_rate_limited")  # fmt: skip
+        raise TooManyRequests(
+            "Too many test-drive holds from your account in the last hour; finish or cancel one, or try again later",
+            retry_after=900,
+            code="hold_rate_limited",
+        )
     if ip and repository.count_holds_since(session, since, ip=ip) >= policy.max_holds_per_ip_per_hour:
-        raise TooManyRequests("Too many test-drive holds from this network in the last hour; try again later",
-                              retry_after=900, code="hold_rate_limited")  # fmt: skip
+        raise TooManyRequests(
+            "Too many test-drive holds from this network in the last hour; try again later",
+            retry_after=900,
+            code="hold_rate_limited",
+        )
 
 
 DEADLOCK_SQLSTATE = "40P01"
@@ -204,16 +238,36 @@ def hold(session: Session, shopper: Shopper, request: DriveRequest, *, ip: str, 
     busy = busy_intervals(session, ids, plan.start - timedelta(days=4), plan.block_end, now, plan.block_end - plan.end)
     for vehicle in free_vehicles(plan, busy):
         booking = TestDriveBooking(
-            reference=new_reference(), shopper_user_id=shopper.user_id, vehicle_id=vehicle.id,
-            store_id=plan.store.id, model_id=vehicle.trim.model_id, kind=request.kind.value,
-            status=BookingStatus.HELD.value, starts_at=plan.start, ends_at=plan.end, blocks_until=plan.block_end,
-            hold_expires_at=now + timedelta(minutes=plan.policy.hold_minutes), client_ip=ip[:45],
-            contact_mobile=shopper.mobile or "", contact_email=shopper.email or "", language=shopper.language,
-            created_at=now, updated_at=now,
-        )  # fmt: skip
+            reference=new_reference(),
+            shopper_user_id=shopper.user_id,
+            vehicle_id=vehicle.id,
+            store_id=plan.store.id,
+            model_id=vehicle.trim.model_id,
+            kind=request.kind.value,
+            status=BookingStatus.HELD.value,
+            starts_at=plan.start,
+            ends_at=plan.end,
+            blocks_until=plan.block_end,
+            hold_expires_at=now + timedelta(minutes=plan.policy.hold_minutes),
+            client_ip=ip[:45],
+            contact_mobile=shopper.mobile or "",
+            contact_email=shopper.email or "",
+            language=shopper.language,
+            created_at=now,
+            updated_at=now,
+        )
         if write_without_overlap(session, partial(session.add, booking)):
-            audit.record(session, shopper.user_id, "testdrive.held", "test_drive", booking.reference, plan.store.id,
-                         vin=vehicle.vin, start=plan.start.isoformat(), kind=request.kind.value)  # fmt: skip
+            audit.record(
+                session,
+                shopper.user_id,
+                "testdrive.held",
+                "test_drive",
+                booking.reference,
+                plan.store.id,
+                vin=vehicle.vin,
+                start=plan.start.isoformat(),
+                kind=request.kind.value,
+            )
             return booking
     raise slot_taken(session, plan, request, now)
 
@@ -228,7 +282,9 @@ def get_booking(session: Session, reference: str, *, for_update: bool = False) -
 def get_own_booking(session: Session, user_id: int, reference: str, *, for_update: bool = False) -> TestDriveBooking:
     booking = get_booking(session, reference, for_update=for_update)
     if booking.shopper_user_id != user_id:
-        raise NotFound(f"No test drive {reference}", code="booking_not_found")  # another's booking: not even its existence
+        raise NotFound(
+            f"No test drive {reference}", code="booking_not_found"
+        )  # another's booking: not even its existence
     return booking
 
 
@@ -238,8 +294,11 @@ def live_hold(booking: TestDriveBooking, now: datetime) -> None:
         booking.status = BookingStatus.EXPIRED.value
         booking.updated_at = now
     if booking.status != BookingStatus.HELD.value:
-        raise Conflict(f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}, not held; "
-                       "pick a slot again", code="hold_not_active", extra={"booking_status": booking.status})  # fmt: skip
+        raise Conflict(
+            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}, not held; pick a slot again",
+            code="hold_not_active",
+            extra={"booking_status": booking.status},
+        )
 
 
 def list_my_bookings(session: Session, user_id: int) -> Sequence[TestDriveBooking]:
@@ -259,4 +318,6 @@ def store_calendar(session: Session, store: Store, first_day: date, days: int) -
     """The store's drives on `days` local days from `first_day` (lapsed holds left out)."""
     zone = ZoneInfo(store.time_zone)
     start = datetime.combine(first_day, time.min, zone)
-    return repository.list_store_bookings(session, store.id, start, datetime.combine(first_day + timedelta(days=days), time.min, zone))
+    return repository.list_store_bookings(
+        session, store.id, start, datetime.combine(first_day + timedelta(days=days), time.min, zone)
+    )

@@ -33,8 +33,19 @@ from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
-from forecourt.testdrive.page_support import (Drive, Problem, app_secret, attempt, form_text, here, load_drive, parse_day,
-                                              redirect, render, to_int)  # fmt: skip
+from forecourt.testdrive.page_support import (
+    Drive,
+    Problem,
+    app_secret,
+    attempt,
+    form_text,
+    here,
+    load_drive,
+    parse_day,
+    redirect,
+    render,
+    to_int,
+)
 from forecourt.testdrive.slot_picker import SlotSearch, slot_search
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
@@ -50,6 +61,7 @@ LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
+
 # --- storefront: pick a slot -------------------------------------------------------------------------------------
 
 
@@ -57,19 +69,25 @@ def _client_ip(request: Request) -> str:
 def book_form(session: DbSession, page: PageContext) -> HTMLResponse:
     search = slot_search(session, page.request, page.request.query_params)
     status = search.problem.status if search.problem else 200
-    return render(page, "testdrive/book.html", status_code=status, search=search, key=str(uuid.uuid4()),
-                  nav="test-drives")  # fmt: skip
+    return render(
+        page, "testdrive/book.html", status_code=status, search=search, key=str(uuid.uuid4()), nav="test-drives"
+    )
 
 
 @router.post("/test-drives/book", response_model=None)
 def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Response:
     """Hold a car for the chosen slot (the button's value), then go to the hold page."""
-    search = SlotSearch(vin=form_text(posted, "vin", 17).upper(), model=form_text(posted, "model", 40),
-                        city=form_text(posted, "city", 40), store=form_text(posted, "store", 40),
-                        kind=form_text(posted, "kind", 20),
-                        minutes=to_int(posted.get("minutes"), 60) or 60, days=to_int(posted.get("days"), 1) or 1,
-                        first_day=parse_day(form_text(posted, "from", 10), date.min),
-                        last_day=parse_day(form_text(posted, "to", 10), date.min))  # fmt: skip
+    search = SlotSearch(
+        vin=form_text(posted, "vin", 17).upper(),
+        model=form_text(posted, "model", 40),
+        city=form_text(posted, "city", 40),
+        store=form_text(posted, "store", 40),
+        kind=form_text(posted, "kind", 20),
+        minutes=to_int(posted.get("minutes"), 60) or 60,
+        days=to_int(posted.get("days"), 1) or 1,
+        first_day=parse_day(form_text(posted, "from", 10), date.min),
+        last_day=parse_day(form_text(posted, "to", 10), date.min),
+    )
     shown = {"from": form_text(posted, "from", 10), "to": form_text(posted, "to", 10)}
     back = "/test-drives/book?" + search.query_args(**shown)
     if page.user is None:  # sent to sign in, and back to the same choice of times
@@ -82,20 +100,40 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
             raise ValueError("naive")
     except ValueError:
         return _book_again(session, page, posted, Problem("slot_not_offered", 422, "Pick one of the listed times"))
-    drive = bookings.DriveRequest(kind=kind, start=start, minutes=search.minutes, days=search.days,
-                                  vin=search.vin or None, model_code=None if search.vin else search.model or None,
-                                  store_code=None if search.vin else search.store or None)  # fmt: skip
+    drive = bookings.DriveRequest(
+        kind=kind,
+        start=start,
+        minutes=search.minutes,
+        days=search.days,
+        vin=search.vin or None,
+        model_code=None if search.vin else search.model or None,
+        store_code=None if search.vin else search.store or None,
+    )
     shopper = bookings.Shopper(user.user_id, user.email, user.mobile, page.lang)
-    payload = {"kind": kind.value, "start": start.isoformat(), "minutes": search.minutes, "days": search.days,
-               "vin": search.vin, "model": search.model, "store": search.store}  # fmt: skip
+    payload = {
+        "kind": kind.value,
+        "start": start.isoformat(),
+        "minutes": search.minutes,
+        "days": search.days,
+        "vin": search.vin,
+        "model": search.model,
+        "store": search.store,
+    }
 
     def run() -> tuple[str, TestDriveBooking]:
         booking = bookings.hold(session, shopper, drive, ip=_client_ip(page.request), now=utcnow())
         return booking.reference, booking
 
     try:
-        reference, _ = once(session, user.user_id, form_text(posted, "idempotency_key", 128), "/test-drives/book",
-                             payload, run, secret=app_secret(page.request))  # fmt: skip
+        reference, _ = once(
+            session,
+            user.user_id,
+            form_text(posted, "idempotency_key", 128),
+            "/test-drives/book",
+            payload,
+            run,
+            secret=app_secret(page.request),
+        )
     except DomainError as exc:
         return _book_again(session, page, posted, Problem.of(exc))
     return redirect(f"/test-drives/{reference}")
@@ -105,8 +143,9 @@ def _book_again(session: Session, page: Page, posted: Any, problem: Problem) -> 
     """The slot picker again, with fresh slots and why the choice was refused."""
     search = slot_search(session, page.request, posted)
     search.problem = problem
-    return render(page, "testdrive/book.html", status_code=problem.status, search=search, key=str(uuid.uuid4()),
-                  nav="test-drives")  # fmt: skip
+    return render(
+        page, "testdrive/book.html", status_code=problem.status, search=search, key=str(uuid.uuid4()), nav="test-drives"
+    )
 
 
 # --- storefront: my drives, the hold, verification, confirmation ------------------------------------------------
@@ -117,8 +156,15 @@ def my_drives(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
         return redirect(sign_in_url(here(page.request)))
     drives = [load_drive(session, b) for b in bookings.list_my_bookings(session, page.user.user_id)]
-    return render(page, "testdrive/mine.html", drives=drives, now=utcnow(), live=LIVE, nav="test-drives",
-                  cancelled=page.request.query_params.get("cancelled", "")[:12])  # fmt: skip
+    return render(
+        page,
+        "testdrive/mine.html",
+        drives=drives,
+        now=utcnow(),
+        live=LIVE,
+        nav="test-drives",
+        cancelled=page.request.query_params.get("cancelled", "")[:12],
+    )
 
 
 @dataclass
@@ -143,14 +189,33 @@ def _hold_view(session: Session, user_id: int, reference: str) -> HoldView:
     return HoldView(drive, verification, deposit, seconds, math.ceil(seconds / 60))
 
 
-def _render_hold(session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None,
-                 errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
+def _render_hold(
+    session: Session,
+    page: Page,
+    reference: str,
+    *,
+    status_code: int = 200,
+    problem: Problem | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     assert page.user is not None
     view = _hold_view(session, page.user.user_id, reference)
     params = page.request.query_params
-    return render(page, "testdrive/hold.html", status_code=status_code, view=view, problem=problem,
-                  errors=errors or {}, form=form or {}, key=str(uuid.uuid4()), classes=LICENCE_CLASSES,
-                  methods=DEMO_PAYMENT_METHODS, nav="test-drives", notice=params.get("notice", "")[:20])  # fmt: skip
+    return render(
+        page,
+        "testdrive/hold.html",
+        status_code=status_code,
+        view=view,
+        problem=problem,
+        errors=errors or {},
+        form=form or {},
+        key=str(uuid.uuid4()),
+        classes=LICENCE_CLASSES,
+        methods=DEMO_PAYMENT_METHODS,
+        nav="test-drives",
+        notice=params.get("notice", "")[:20],
+    )
 
 
 @router.get("/test-drives/{reference}", response_model=None)
@@ -183,9 +248,15 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         integrations = page.request.app.state.integrations
         claim = IdentityClaim(form["full_name"], form["id_number"], expiry, form["licence_class"])
         try:
-            checked = identity.verify_driver(session, user.user_id, claim, identity=integrations.identity,
-                                             credit=integrations.credit, secret_key=app_secret(page.request),
-                                             today=utcnow().date())  # fmt: skip
+            checked = identity.verify_driver(
+                session,
+                user.user_id,
+                claim,
+                identity=integrations.identity,
+                credit=integrations.credit,
+                secret_key=app_secret(page.request),
+                today=utcnow().date(),
+            )
         except InvalidInput as exc:
             errors["id_number"] = "id_number" if exc.code == "id_number_invalid" else "refused"
         else:
@@ -206,22 +277,39 @@ def confirm(session: WriteSession, page: PageContext, reference: str, posted: Po
 
     def run() -> tuple[str, lifecycle.Confirmation]:
         held = bookings.get_own_booking(session, user.user_id, reference)
-        outcome = lifecycle.confirm(session, user.user_id, reference, payment_method=method,
-                                    payment_provider=request.app.state.integrations.payments,
-                                    secret_key=app_secret(request), now=utcnow(),
-                                    salespeople=accounts.staff_user_ids(session, held.store_id))  # fmt: skip
+        outcome = lifecycle.confirm(
+            session,
+            user.user_id,
+            reference,
+            payment_method=method,
+            payment_provider=request.app.state.integrations.payments,
+            secret_key=app_secret(request),
+            now=utcnow(),
+            salespeople=accounts.staff_user_ids(session, held.store_id),
+        )
         return outcome.booking.reference, outcome
 
     try:
-        done, outcome = once(session, user.user_id, form_text(posted, "idempotency_key", 128),
-                              f"/test-drives/{reference}/confirm", {"payment_method": method}, run,
-                              secret=app_secret(request))  # fmt: skip
+        done, outcome = once(
+            session,
+            user.user_id,
+            form_text(posted, "idempotency_key", 128),
+            f"/test-drives/{reference}/confirm",
+            {"payment_method": method},
+            run,
+            secret=app_secret(request),
+        )
     except DomainError as exc:
         return _render_hold(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
     if outcome is None:  # a second submit of the same form: the drive is confirmed already
         return redirect(f"/test-drives/{done}?notice=confirmed")
-    return render(page, "testdrive/confirmed.html", drive=load_drive(session, outcome.booking),
-                  pickup_code=outcome.pickup_code, nav="test-drives")  # fmt: skip
+    return render(
+        page,
+        "testdrive/confirmed.html",
+        drive=load_drive(session, outcome.booking),
+        pickup_code=outcome.pickup_code,
+        nav="test-drives",
+    )
 
 
 @router.get("/test-drives/{reference}/invite.ics", response_model=None)
@@ -231,23 +319,39 @@ def invite(session: DbSession, page: PageContext, reference: str) -> Response:
     drive = load_drive(session, bookings.get_own_booking(session, page.user.user_id, reference))
     if drive.booking.status == BookingStatus.HELD.value:
         raise NotFound("A hold has no calendar entry yet; confirm it first", code="booking_not_found")
-    body = notifications.calendar_invite(drive.booking, drive.vehicle,
-                                         cancelled=drive.booking.status == BookingStatus.CANCELLED.value)  # fmt: skip
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{drive.booking.reference}.ics"', "Cache-Control": "no-store"})
+    body = notifications.calendar_invite(
+        drive.booking, drive.vehicle, cancelled=drive.booking.status == BookingStatus.CANCELLED.value
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{drive.booking.reference}.ics"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- storefront: cancel and reschedule ----------------------------------------------------------------------------
 
 
-def _render_cancel(session: Session, page: Page, reference: str, *, status_code: int = 200,
-                   problem: Problem | None = None) -> HTMLResponse:  # fmt: skip
+def _render_cancel(
+    session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None
+) -> HTMLResponse:
     assert page.user is not None
     drive = load_drive(session, bookings.get_own_booking(session, page.user.user_id, reference))
     cancellable = drive.booking.status in LIVE
     refund = lifecycle.cancellation_preview(session, drive.booking, utcnow())  # shown before they confirm the cancel
-    return render(page, "testdrive/cancel.html", status_code=status_code, drive=drive, refund=refund,
-                  cancellable=cancellable, problem=problem, nav="test-drives")  # fmt: skip
+    return render(
+        page,
+        "testdrive/cancel.html",
+        status_code=status_code,
+        drive=drive,
+        refund=refund,
+        cancellable=cancellable,
+        problem=problem,
+        nav="test-drives",
+    )
 
 
 @router.get("/test-drives/{reference}/cancel", response_model=None)
@@ -265,9 +369,18 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
     booking = bookings.get_own_booking(session, user.user_id, reference)
     provider = page.request.app.state.integrations.payments
     try:
-        attempt(session, lambda: lifecycle.cancel(session, booking.reference, actor_user_id=user.user_id,
-                                                  by_store=False, reason=form_text(posted, "reason"),
-                                                  payment_provider=provider, now=utcnow()))  # fmt: skip
+        attempt(
+            session,
+            lambda: lifecycle.cancel(
+                session,
+                booking.reference,
+                actor_user_id=user.user_id,
+                by_store=False,
+                reason=form_text(posted, "reason"),
+                payment_provider=provider,
+                now=utcnow(),
+            ),
+        )
     except DomainError as exc:
         return _render_cancel(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
     return redirect(f"/test-drives?cancelled={booking.reference}")
@@ -278,20 +391,34 @@ def _drive_length(booking: TestDriveBooking) -> tuple[int, int]:
     return int(length.total_seconds() // 60), max(1, round(length / timedelta(days=1)))
 
 
-def _render_reschedule(session: Session, page: Page, reference: str, params: Any, *, status_code: int = 200,
-                       problem: Problem | None = None) -> HTMLResponse:  # fmt: skip
+def _render_reschedule(
+    session: Session, page: Page, reference: str, params: Any, *, status_code: int = 200, problem: Problem | None = None
+) -> HTMLResponse:
     assert page.user is not None
     drive = load_drive(session, bookings.get_own_booking(session, page.user.user_id, reference))
     minutes, days = _drive_length(drive.booking)
-    asked = {"model": drive.vehicle.model.code, "store": drive.store.code, "minutes": str(minutes), "days": str(days),
-             "from": params.get("from", ""), "to": params.get("to", "")}  # fmt: skip
+    asked = {
+        "model": drive.vehicle.model.code,
+        "store": drive.store.code,
+        "minutes": str(minutes),
+        "days": str(days),
+        "from": params.get("from", ""),
+        "to": params.get("to", ""),
+    }
     search = slot_search(session, page.request, asked, fixed_kind=drive.booking.kind)
     search.minutes, search.days = minutes, days
     if problem is not None:
         search.problem = problem
     status = status_code if status_code != 200 else (search.problem.status if search.problem else 200)
-    return render(page, "testdrive/reschedule.html", status_code=status, drive=drive, search=search,
-                  movable=drive.booking.status in LIVE, nav="test-drives")  # fmt: skip
+    return render(
+        page,
+        "testdrive/reschedule.html",
+        status_code=status,
+        drive=drive,
+        search=search,
+        movable=drive.booking.status in LIVE,
+        nav="test-drives",
+    )
 
 
 @router.get("/test-drives/{reference}/reschedule", response_model=None)

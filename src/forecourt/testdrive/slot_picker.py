@@ -60,10 +60,17 @@ class SlotSearch:
     problem: Problem | None = None
 
     def query_args(self, **changes: Any) -> str:
-        args = {"vin": self.vin, "model": self.model, "city": self.city, "store": self.store, "kind": self.kind,
-                "minutes": self.minutes if self.kind == DriveKind.ACCOMPANIED.value else "",
-                "days": self.days if self.kind == DriveKind.SELF_SERVICE.value else "",
-                "from": self.first_day.isoformat(), "to": self.last_day.isoformat()}  # fmt: skip
+        args = {
+            "vin": self.vin,
+            "model": self.model,
+            "city": self.city,
+            "store": self.store,
+            "kind": self.kind,
+            "minutes": self.minutes if self.kind == DriveKind.ACCOMPANIED.value else "",
+            "days": self.days if self.kind == DriveKind.SELF_SERVICE.value else "",
+            "from": self.first_day.isoformat(),
+            "to": self.last_day.isoformat(),
+        }
         args.update(changes)
         return urlencode({k: v for k, v in args.items() if v not in ("", None)})
 
@@ -78,8 +85,12 @@ def by_day(slots: Sequence[Slot], zone: str) -> list[DaySlots]:
 
 def slot_search(session: Session, request: Request, params: Any, *, fixed_kind: str | None = None) -> SlotSearch:
     """Free slots for the asked car; without an explicit kind, accompanied first, else what the store offers."""
-    search = SlotSearch(vin=str(params.get("vin", "")).strip().upper()[:17], model=str(params.get("model", "")).strip()[:40],
-                        city=str(params.get("city", "")).strip()[:40], store=str(params.get("store", "")).strip()[:40])  # fmt: skip
+    search = SlotSearch(
+        vin=str(params.get("vin", "")).strip().upper()[:17],
+        model=str(params.get("model", "")).strip()[:40],
+        city=str(params.get("city", "")).strip()[:40],
+        store=str(params.get("store", "")).strip()[:40],
+    )
     if search.vin:
         search.vehicle = catalog.get_vehicle(session, search.vin)  # unknown VIN: the translated 404 page
         search.model_row = search.vehicle.model
@@ -103,17 +114,29 @@ def slot_search(session: Session, request: Request, params: Any, *, fixed_kind: 
     for kind in DriveKind:
         if fixed_kind and kind.value != fixed_kind:
             continue
-        query = finder.SlotQuery(kind=kind, first_day=search.first_day, last_day=search.last_day,
-                                 minutes=search.minutes, days=search.days, vin=search.vin or None,
-                                 model_code=None if search.vin else search.model, store_code=search.store or None,
-                                 city_code=None if search.vin or search.store else search.city or None)  # fmt: skip
+        query = finder.SlotQuery(
+            kind=kind,
+            first_day=search.first_day,
+            last_day=search.last_day,
+            minutes=search.minutes,
+            days=search.days,
+            vin=search.vin or None,
+            model_code=None if search.vin else search.model,
+            store_code=search.store or None,
+            city_code=None if search.vin or search.store else search.city or None,
+        )
         try:
             found[kind.value] = finder.find_slots(session, query, utcnow())
         except DomainError as exc:
             search.problem = Problem.of(exc)
             return search
     search.offered = [kind for kind, stores in found.items() if stores]
-    search.kind = asked if asked in search.offered else (search.offered[0] if search.offered else (asked or DriveKind.ACCOMPANIED.value))
-    search.stores = [StoreChoice(r.store, len(r.vins), by_day(r.slots, r.store.time_zone))
-                     for r in found.get(search.kind, [])]  # fmt: skip
+    search.kind = (
+        asked
+        if asked in search.offered
+        else (search.offered[0] if search.offered else (asked or DriveKind.ACCOMPANIED.value))
+    )
+    search.stores = [
+        StoreChoice(r.store, len(r.vins), by_day(r.slots, r.store.time_zone)) for r in found.get(search.kind, [])
+    ]
     return search

@@ -29,8 +29,21 @@ from forecourt.core.http import DbSession, WriteSession
 from forecourt.testdrive import figures, handover
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
-from forecourt.testdrive.page_support import (T, Drive, Problem, app_secret, attempt, form_text, load_drive,
-                                              local_today, parse_day, redirect, render, to_int, to_local)  # fmt: skip
+from forecourt.testdrive.page_support import (
+    T,
+    Drive,
+    Problem,
+    app_secret,
+    attempt,
+    form_text,
+    load_drive,
+    local_today,
+    parse_day,
+    redirect,
+    render,
+    to_int,
+    to_local,
+)
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.templating import Page, PageContext
 
@@ -78,7 +91,10 @@ def _grid_hours(store: Store, day: date, drives: Sequence[Drive]) -> tuple[int, 
     first = min((int(str(p[0])[:2]) for p in periods), default=8)
     last = max((math.ceil(int(str(p[1])[:2]) + int(str(p[1])[3:5]) / 60) for p in periods), default=20)
     for drive in drives:
-        start, end = to_local(drive.booking.starts_at, store.time_zone), to_local(drive.booking.ends_at, store.time_zone)
+        start, end = (
+            to_local(drive.booking.starts_at, store.time_zone),
+            to_local(drive.booking.ends_at, store.time_zone),
+        )
         if start.date() == day:
             first = min(first, start.hour)
         if end.date() == day:
@@ -131,16 +147,39 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
     else:
         for car in cars:
             mine = [d for d in shown if d.vehicle.id == car.id]
-            rows.append(CalendarRow(car, [[d for d in mine if to_local(d.booking.starts_at, store.time_zone).date() <= one
-                                           and one <= to_local(d.booking.ends_at - timedelta(microseconds=1), store.time_zone).date()]
-                                          for one in days]))  # fmt: skip
+            rows.append(
+                CalendarRow(
+                    car,
+                    [
+                        [
+                            d
+                            for d in mine
+                            if to_local(d.booking.starts_at, store.time_zone).date() <= one
+                            and one <= to_local(d.booking.ends_at - timedelta(microseconds=1), store.time_zone).date()
+                        ]
+                        for one in days
+                    ],
+                )
+            )
     drawn = {c.drive.booking.id for row in rows if view == "day" for c in row.cells if c.drive}
     others = [d for d in drives if view == "day" and d.booking.id not in drawn]
     step = timedelta(days=7 if view == "week" else 1)
-    return render(page, "testdrive/bo_calendar.html", store=store, view=view, day=day, days=days, hours=hours,
-                  rows=rows, others=others, previous=(day - step).isoformat(), next=(day + step).isoformat(),
-                  today=local_today(page.request, store.time_zone).isoformat(), drives=drives,
-                  section="test-drives")  # fmt: skip
+    return render(
+        page,
+        "testdrive/bo_calendar.html",
+        store=store,
+        view=view,
+        day=day,
+        days=days,
+        hours=hours,
+        rows=rows,
+        others=others,
+        previous=(day - step).isoformat(),
+        next=(day + step).isoformat(),
+        today=local_today(page.request, store.time_zone).isoformat(),
+        drives=drives,
+        section="test-drives",
+    )
 
 
 # --- back office: figures -------------------------------------------------------------------------------------------
@@ -179,8 +218,19 @@ def figures_page(session: DbSession, page: PageContext, user: StaffUser) -> HTML
         due = completed + no_shows
         rate = (Decimal(completed) / due).quantize(Decimal("0.001")) if due else None
         rates.append(StoreRate(stores.get(code), code, completed, no_shows, rate, int((rate or 0) * 300)))
-    return render(page, "testdrive/bo_figures.html", status_code=422 if problem else 200, rows=rows, rates=rates,
-                  stores=stores, models=models, first=first, last=last, problem=problem, section="figures")  # fmt: skip
+    return render(
+        page,
+        "testdrive/bo_figures.html",
+        status_code=422 if problem else 200,
+        rows=rows,
+        rates=rates,
+        stores=stores,
+        models=models,
+        first=first,
+        last=last,
+        problem=problem,
+        section="figures",
+    )
 
 
 # --- back office: one drive, handover -----------------------------------------------------------------------------
@@ -192,14 +242,32 @@ def _no_show_allowed(session: Session, booking: TestDriveBooking) -> bool:
     return utcnow() >= handover.no_show_allowed_from(session, booking)
 
 
-def _render_drive(session: Session, page: Page, reference: str, *, status_code: int = 200,
-                  problem: Problem | None = None, errors: dict[str, str] | None = None,
-                  form: dict[str, str] | None = None, which: str = "") -> HTMLResponse:  # fmt: skip
+def _render_drive(
+    session: Session,
+    page: Page,
+    reference: str,
+    *,
+    status_code: int = 200,
+    problem: Problem | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    which: str = "",
+) -> HTMLResponse:
     assert page.user is not None
     drive = load_drive(session, _staff_booking(session, page.user, reference))
-    return render(page, "testdrive/bo_drive.html", status_code=status_code, drive=drive, problem=problem,
-                  errors=errors or {}, form=form or {}, which=which, no_show=_no_show_allowed(session, drive.booking),
-                  done=page.request.query_params.get("done", "")[:20], section="test-drives")  # fmt: skip
+    return render(
+        page,
+        "testdrive/bo_drive.html",
+        status_code=status_code,
+        drive=drive,
+        problem=problem,
+        errors=errors or {},
+        form=form or {},
+        which=which,
+        no_show=_no_show_allowed(session, drive.booking),
+        done=page.request.query_params.get("done", "")[:20],
+        section="test-drives",
+    )
 
 
 @router.get("/backoffice/test-drives/{reference}")
@@ -208,7 +276,9 @@ def drive_page(session: DbSession, page: PageContext, user: StaffUser, reference
 
 
 def _reading(posted: Any) -> tuple[handover.Reading | None, dict[str, str], dict[str, str]]:
-    form = {name: form_text(posted, name, 2000) for name in ("odometer_km", "energy_percent", "damage_notes", "pickup_code")}
+    form = {
+        name: form_text(posted, name, 2000) for name in ("odometer_km", "energy_percent", "damage_notes", "pickup_code")
+    }
     errors = {}
     odometer = to_int(form["odometer_km"])
     if odometer is None or not 0 <= odometer <= 2_000_000:
@@ -229,7 +299,9 @@ def _staff_booking(session: Session, user: Any, reference: str) -> TestDriveBook
 
 
 @router.post("/backoffice/test-drives/{reference}/check-out", response_model=None)
-def check_out(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
+def check_out(
+    session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm
+) -> Response:
     booking = _staff_booking(session, user, reference)
     reading, errors, form = _reading(posted)
     form["pickup_code"] = ""  # a code is never echoed back
@@ -237,12 +309,21 @@ def check_out(session: WriteSession, page: PageContext, user: StaffUser, referen
         return _render_drive(session, page, reference, status_code=422, errors=errors, form=form, which="out")
     try:
         # No savepoint: a wrong pick-up code's failure count must be kept with the refusal, as in the API.
-        handover.check_out(session, booking.reference, reading, staff_user_id=user.user_id,
-                           allowed_store_ids=store_scope(user), pickup_code=form_text(posted, "pickup_code", 12) or None,
-                           secret_key=app_secret(page.request), now=utcnow())  # fmt: skip
+        handover.check_out(
+            session,
+            booking.reference,
+            reading,
+            staff_user_id=user.user_id,
+            allowed_store_ids=store_scope(user),
+            pickup_code=form_text(posted, "pickup_code", 12) or None,
+            secret_key=app_secret(page.request),
+            now=utcnow(),
+        )
     except DomainError as exc:
         status = 422 if exc.code == "pickup_code_wrong" else exc.status
-        return _render_drive(session, page, reference, status_code=status, problem=Problem.of(exc), form=form, which="out")
+        return _render_drive(
+            session, page, reference, status_code=status, problem=Problem.of(exc), form=form, which="out"
+        )
     return redirect(f"/backoffice/test-drives/{booking.reference}?done=checked_out")
 
 
@@ -254,12 +335,22 @@ def check_in(session: WriteSession, page: PageContext, user: StaffUser, referenc
         return _render_drive(session, page, reference, status_code=422, errors=errors, form=form, which="in")
     provider = page.request.app.state.integrations.payments
     try:
-        attempt(session, lambda: handover.check_in(session, booking.reference, reading, staff_user_id=user.user_id,
-                                                   allowed_store_ids=store_scope(user), payment_provider=provider,
-                                                   now=utcnow()))  # fmt: skip
+        attempt(
+            session,
+            lambda: handover.check_in(
+                session,
+                booking.reference,
+                reading,
+                staff_user_id=user.user_id,
+                allowed_store_ids=store_scope(user),
+                payment_provider=provider,
+                now=utcnow(),
+            ),
+        )
     except DomainError as exc:
-        return _render_drive(session, page, reference, status_code=exc.status, problem=Problem.of(exc), form=form,
-                             which="in")  # fmt: skip
+        return _render_drive(
+            session, page, reference, status_code=exc.status, problem=Problem.of(exc), form=form, which="in"
+        )
     return redirect(f"/backoffice/test-drives/{booking.reference}?done=checked_in")
 
 
@@ -267,8 +358,16 @@ def check_in(session: WriteSession, page: PageContext, user: StaffUser, referenc
 def no_show(session: WriteSession, page: PageContext, user: StaffUser, reference: str) -> Response:
     booking = _staff_booking(session, user, reference)
     try:
-        attempt(session, lambda: handover.mark_no_show(session, booking.reference, staff_user_id=user.user_id,
-                                                       allowed_store_ids=store_scope(user), now=utcnow()))  # fmt: skip
+        attempt(
+            session,
+            lambda: handover.mark_no_show(
+                session,
+                booking.reference,
+                staff_user_id=user.user_id,
+                allowed_store_ids=store_scope(user),
+                now=utcnow(),
+            ),
+        )
     except DomainError as exc:
         return _render_drive(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
     return redirect(f"/backoffice/test-drives/{booking.reference}?done=no_show")

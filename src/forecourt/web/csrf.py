@@ -33,8 +33,7 @@ def token_for(request: Request) -> str:
 
 
 def set_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")  # fmt: skip
+    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
 def is_valid(request: Request, submitted: object) -> bool:

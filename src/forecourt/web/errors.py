@@ -96,7 +96,8 @@ def install_page_error_handlers(app: FastAPI) -> None:
     handlers = app.exception_handlers
     app.add_exception_handler(DomainError, wrap(handlers.get(DomainError), lambda e: (e.status, e.code)))  # type: ignore[attr-defined]
     app.add_exception_handler(
-        StarletteHTTPException, wrap(handlers.get(StarletteHTTPException), lambda e: (e.status_code, None))  # type: ignore[attr-defined]
+        StarletteHTTPException,
+        wrap(handlers.get(StarletteHTTPException), lambda e: (e.status_code, None)),  # type: ignore[attr-defined]
     )
     app.add_exception_handler(RequestValidationError, wrap(handlers.get(RequestValidationError), lambda e: (422, None)))
     app.add_exception_handler(Exception, wrap(handlers.get(Exception), lambda e: (500, None)))

@@ -17,8 +17,17 @@ M = TypeVar("M", bound=BaseModel)
 # Pydantic error types grouped by what the shopper should do about them.
 _NOT_A_NUMBER = {"int_parsing", "int_from_float", "decimal_parsing", "float_parsing", "decimal_type", "int_type"}
 _OUT_OF_RANGE = {
-    "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short",
-    "string_too_long", "string_too_short", "decimal_max_digits", "decimal_max_places", "decimal_whole_digits",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_long",
+    "too_short",
+    "string_too_long",
+    "string_too_short",
+    "decimal_max_digits",
+    "decimal_max_places",
+    "decimal_whole_digits",
     "finite_number",
 }
 _NOT_ONE_OF = {"enum", "literal_error"}

@@ -80,9 +80,7 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def negotiate_language(
-    query: str | None, cookie: str | None, accept_language: str | None, default: str
-) -> str:
+def negotiate_language(query: str | None, cookie: str | None, accept_language: str | None, default: str) -> str:
     for candidate in (query, cookie):
         language = normalize_language(candidate)
         if language:
@@ -134,7 +132,9 @@ def format_km(value: int, lang: str) -> str:
 
 
 def format_fuel(litres_per_100km: Decimal, lang: str) -> str:
-    return format_unit(litres_per_100km, "consumption-liter-per-100-kilometer", length="short", locale=babel_locale(lang))
+    return format_unit(
+        litres_per_100km, "consumption-liter-per-100-kilometer", length="short", locale=babel_locale(lang)
+    )
 
 
 def format_day(value: date | datetime, lang: str, time_zone: str | None = None, format: str = "long") -> str:
@@ -147,7 +147,7 @@ def format_day(value: date | datetime, lang: str, time_zone: str | None = None, 
 
 
 def format_clock(hh_mm: str, lang: str) -> str:
-    """"09:00" as the locale writes a time of day ("9:00 AM", "09:00"); "24:00" stays as given."""
+    """ "09:00" as the locale writes a time of day ("9:00 AM", "09:00"); "24:00" stays as given."""
     try:
         hours, minutes = (int(part) for part in hh_mm.split(":"))
         return babel_format_time(time(hours, minutes), format="short", locale=babel_locale(lang))

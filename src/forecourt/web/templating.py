@@ -83,7 +83,9 @@ class Page:
     @property
     def is_staff(self) -> bool:
         """Whether the header offers the back office."""
-        return self.user is not None and self.user.has_role(Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.MARKETER, Role.ADMIN)
+        return self.user is not None and self.user.has_role(
+            Role.STORE_STAFF, Role.FINANCE_OFFICER, Role.MARKETER, Role.ADMIN
+        )
 
     def gettext(self, message: str, **variables: Any) -> str:
         text = i18n.get_translations(self.lang).gettext(message)
@@ -106,9 +108,7 @@ class Page:
         # The same URL answers in either language depending on these two headers: tell caches.
         response.headers["Vary"] = "Accept-Language, Cookie"
         if self.remember_language:
-            response.set_cookie(
-                i18n.LANG_COOKIE, self.lang, max_age=i18n.LANG_COOKIE_MAX_AGE, path="/", samesite="lax"
-            )
+            response.set_cookie(i18n.LANG_COOKIE, self.lang, max_age=i18n.LANG_COOKIE_MAX_AGE, path="/", samesite="lax")
         return response
 
 
@@ -118,8 +118,9 @@ def get_page(request: Request, user: Principal | None = None) -> Page:
     lang = i18n.negotiate_language(
         asked, cookie, request.headers.get("accept-language"), request.app.state.settings.default_language
     )
-    return Page(request, lang, remember_language=i18n.normalize_language(asked) is not None and cookie != lang,
-                user=user)  # fmt: skip
+    return Page(
+        request, lang, remember_language=i18n.normalize_language(asked) is not None and cookie != lang, user=user
+    )
 
 
 def _page_dependency(request: Request, user: CurrentUser) -> Page:

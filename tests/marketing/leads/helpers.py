@@ -48,14 +48,33 @@ def make_world(session: Session) -> World:
     return World(cat, stores, users)
 
 
-def emit(session: Session, type_: str, *, at: datetime = T0, visitor: str | None = None, user: int | None = None,
-         city: str | None = "guangzhou", model: str | None = "mondeo", store: str | None = None,
-         channel: str | None = None) -> MarketingEvent:  # fmt: skip
+def emit(
+    session: Session,
+    type_: str,
+    *,
+    at: datetime = T0,
+    visitor: str | None = None,
+    user: int | None = None,
+    city: str | None = "guangzhou",
+    model: str | None = "mondeo",
+    store: str | None = None,
+    channel: str | None = None,
+) -> MarketingEvent:
     if visitor is None and user is None:
         visitor = f"v-{next(_ids)}"
-    event = MarketingEvent(event_id=f"test-{next(_ids)}-{type_}", type=type_, occurred_at=at, received_at=at,
-                           source="api", visitor_id=visitor, user_id=user, channel=channel, model_code=model, city=city,
-                           store_code=store)  # fmt: skip
+    event = MarketingEvent(
+        event_id=f"test-{next(_ids)}-{type_}",
+        type=type_,
+        occurred_at=at,
+        received_at=at,
+        source="api",
+        visitor_id=visitor,
+        user_id=user,
+        channel=channel,
+        model_code=model,
+        city=city,
+        store_code=store,
+    )
     session.add(event)
     session.flush()
     with pinned(at):  # the ingestion runs as the event arrives

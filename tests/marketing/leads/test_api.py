@@ -79,7 +79,9 @@ def test_moves_and_refusals(client: TestClient, db_session: Session) -> None:
     staff, admin = _token(db_session, world, "staff_a"), _token(db_session, world, "admin")
 
     def move(status: str, reason: str = "", headers: dict[str, str] = staff) -> object:
-        return client.post(f"/api/v1/leads/{reference}/stage", json={"status": status, "reason": reason}, headers=headers)
+        return client.post(
+            f"/api/v1/leads/{reference}/stage", json={"status": status, "reason": reason}, headers=headers
+        )
 
     assert move("contacted").json()["first_contacted_at"] is not None
     assert move("contacted").status_code == 409
@@ -92,8 +94,12 @@ def test_moves_and_refusals(client: TestClient, db_session: Session) -> None:
     assert move("lost", "Bought elsewhere").json()["lost_reason"] == "Bought elsewhere"
     assert move("new", "came back").status_code == 403
     assert move("contacted", "came back", admin).json()["status"] == "contacted"
-    assert [e.details["to"] for e in events(db_session, "lead.stage_changed")] == ["contacted", "test_drive", "lost",
-                                                                                   "contacted"]
+    assert [e.details["to"] for e in events(db_session, "lead.stage_changed")] == [
+        "contacted",
+        "test_drive",
+        "lost",
+        "contacted",
+    ]
     detail = client.get(f"/api/v1/leads/{reference}", headers=staff).json()
     assert {"created", "contacted", "stage"} <= {a["kind"] for a in detail["timeline"]}
 
@@ -120,11 +126,24 @@ def test_sla_overdue_and_tasks(client: TestClient, db_session: Session) -> None:
     assert client.post(f"/api/v1/leads/tasks/{tasks[1]['id']}/complete", json={}, headers=other).status_code == 404
 
 
-@pytest.mark.parametrize("changes", [
-    {"mobile": "", "email": ""}, {"consent": False}, {"name": ""}, {"mobile": "1" * 40}, {"email": "a@"},
-    {"vin": "NOPE"}, {"vin": "'; DROP TABLE leads; --"}, {"name": "x" * 500}, {"message": 42}, {"consent": "maybe"},
-    {"extra": "field"}, {"name": "\u202e\x00"}, {"visitor_id": "v" * 100},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mobile": "", "email": ""},
+        {"consent": False},
+        {"name": ""},
+        {"mobile": "1" * 40},
+        {"email": "a@"},
+        {"vin": "NOPE"},
+        {"vin": "'; DROP TABLE leads; --"},
+        {"name": "x" * 500},
+        {"message": 42},
+        {"consent": "maybe"},
+        {"extra": "field"},
+        {"name": "\u202e\x00"},
+        {"visitor_id": "v" * 100},
+    ],
+)
 def test_contact_api_refuses_bad_input_cleanly(client: TestClient, db_session: Session, changes: dict) -> None:
     world = make_world(db_session)
     answer = _contact(client, _car(db_session, world), **changes)
@@ -139,8 +158,11 @@ def test_storefront_form_and_back_office_pages(client: TestClient, db_session: S
     assert page.status_code == 200 and 'id="ask-about-car"' in page.text
     refused = client.post(f"/vehicles/{vin}/contact", data={"name": "", "mobile": "123", "message": "<b>hi</b>"})
     assert refused.status_code == 422 and 'id="cf-mobile-error"' in refused.text and "&lt;b&gt;hi" in refused.text
-    sent = client.post(f"/vehicles/{vin}/contact", data={"name": "Han Meimei", "email": "han@example.com",
-                                                          "consent": "yes"}, follow_redirects=False)  # fmt: skip
+    sent = client.post(
+        f"/vehicles/{vin}/contact",
+        data={"name": "Han Meimei", "email": "han@example.com", "consent": "yes"},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303 and sent.headers["location"].endswith("?contact=sent#ask-about-car")
     assert client.post("/vehicles/NOPE/contact", data={}).status_code in (404, 422)  # malformed VIN: 422
     reference = _lead_ref(db_session)

@@ -89,7 +89,10 @@ def test_routing(db_session: Session) -> None:
     leads = {lead.visitor_id: lead for lead in _leads(db_session)}
     ids = {code: store.id for code, store in world.stores.items()}
     assert (leads[kuga.visitor_id].store_id, leads[kuga.visitor_id].routed_by) == (ids["gz-baiyun"], "city_model")
-    assert (leads[store_wins.visitor_id].store_id, leads[store_wins.visitor_id].routed_by) == (ids["sh-pudong"], "event_store")
+    assert (leads[store_wins.visitor_id].store_id, leads[store_wins.visitor_id].routed_by) == (
+        ids["sh-pudong"],
+        "event_store",
+    )
     assert (leads[no_stock.visitor_id].store_id, leads[no_stock.visitor_id].routed_by) == (ids["gz-baiyun"], "city")
     assert (leads[by_name.visitor_id].store_id, leads[by_name.visitor_id].routed_by) == (ids["sh-pudong"], "city_model")
     assert (leads[nowhere.visitor_id].store_id, leads[nowhere.visitor_id].routed_by) == (ids["gz-baiyun"], "default")

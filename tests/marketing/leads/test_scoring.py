@@ -52,7 +52,9 @@ def test_factors_are_sorted_and_add_up_to_the_score() -> None:
     assert result.score == round(100 * result.probability)
     for factor in result.factors:
         i = FEATURE_NAMES.index(factor.feature)
-        assert factor.contribution == pytest.approx(model.coefficients[i] * (rows[0][i] - model.means[i]) / model.scales[i])
+        assert factor.contribution == pytest.approx(
+            model.coefficients[i] * (rows[0][i] - model.means[i]) / model.scales[i]
+        )
     top = scoring.top_factors(result)
     assert len(top) == 3 and top == result.factors[:3]
     neutral = scoring.score(model, list(model.means))

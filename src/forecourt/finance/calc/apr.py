@@ -43,9 +43,15 @@ REGULAR_TOLERANCE = Decimal("0.00125")
 IRREGULAR_TOLERANCE = Decimal("0.0025")
 MONTHS_PER_YEAR = 12
 # Rates at which the general, possibly non-monotone, case is probed for sign changes.
-_SCAN_POINTS = tuple(map(Decimal, (
-    "-0.99 -0.9 -0.75 -0.5 -0.3 -0.2 -0.1 -0.05 -0.02 -0.01 -0.005 -0.002 0 0.002 0.005 0.01 "
-    "0.015 0.02 0.03 0.05 0.075 0.1 0.15 0.2 0.3 0.5 0.75 1 2 5 10").split()))
+_SCAN_POINTS = tuple(
+    map(
+        Decimal,
+        (
+            "-0.99 -0.9 -0.75 -0.5 -0.3 -0.2 -0.1 -0.05 -0.02 -0.01 -0.005 -0.002 0 0.002 0.005 0.01 "
+            "0.015 0.02 0.03 0.05 0.075 0.1 0.15 0.2 0.3 0.5 0.75 1 2 5 10"
+        ).split(),
+    )
+)
 
 _Term = tuple[Decimal, int, Decimal]  # signed amount (+ advance, − payment), t, f
 _Evaluate = Callable[[Decimal], tuple[Decimal, Decimal]]  # rate → (present value, slope)

@@ -41,9 +41,19 @@ MAX_FIXED_POINT_STEPS = 100
 
 TaxMode = Literal["monthly", "upfront", "cap_cost"]
 TAX_MODES: tuple[str, ...] = get_args(TaxMode)
-_AMOUNT_FIELDS = ("agreed_price", "residual_value", "money_factor", "acquisition_fee", "capitalized_fees",
-                  "cap_cost_reduction", "disposition_fee", "tax_rate", "security_deposit", "excess_mileage_rate",
-                  "signing_fees")
+_AMOUNT_FIELDS = (
+    "agreed_price",
+    "residual_value",
+    "money_factor",
+    "acquisition_fee",
+    "capitalized_fees",
+    "cap_cost_reduction",
+    "disposition_fee",
+    "tax_rate",
+    "security_deposit",
+    "excess_mileage_rate",
+    "signing_fees",
+)
 
 
 @dataclass(frozen=True)
@@ -129,8 +139,10 @@ def solve_zero_drive_off(request: LeaseRequest) -> LeaseQuote:
     would be due at signing, so both must be zero.
     """
     if request.cap_cost_reduction or request.security_deposit:
-        raise ValueError("a zero-drive-off lease has nothing due at signing: cap_cost_reduction and "
-                         "security_deposit must be 0 (lower the agreed price to pass on a rebate)")
+        raise ValueError(
+            "a zero-drive-off lease has nothing due at signing: cap_cost_reduction and "
+            "security_deposit must be 0 (lower the agreed price to pass on a rebate)"
+        )
     capitalised = replace(request, acquisition_fee_upfront=False)
     with localcontext() as ctx:
         ctx.prec = WORKING_PRECISION
@@ -144,15 +156,27 @@ def solve_zero_drive_off(request: LeaseRequest) -> LeaseQuote:
     raise ArithmeticError("the sign-and-drive payment did not settle to the cent")  # pragma: no cover
 
 
-def amount_due_at_signing(*, cap_cost_reduction: Decimal, first_monthly_payment: Decimal, fees: Decimal,
-                          upfront_tax: Decimal, security_deposit: Decimal) -> Decimal:
+def amount_due_at_signing(
+    *,
+    cap_cost_reduction: Decimal,
+    first_monthly_payment: Decimal,
+    fees: Decimal,
+    upfront_tax: Decimal,
+    security_deposit: Decimal,
+) -> Decimal:
     """§1013.4(b): the itemised amount due at lease signing or delivery (model form, box 6a)."""
     return cap_cost_reduction + first_monthly_payment + fees + upfront_tax + security_deposit
 
 
-def total_of_payments(*, due_at_signing: Decimal, total_monthly_payment: Decimal, term_months: int,
-                      monthly_payments_due_at_signing: int, other_charges: Decimal,
-                      security_deposit: Decimal) -> Decimal:
+def total_of_payments(
+    *,
+    due_at_signing: Decimal,
+    total_monthly_payment: Decimal,
+    term_months: int,
+    monthly_payments_due_at_signing: int,
+    other_charges: Decimal,
+    security_deposit: Decimal,
+) -> Decimal:
     """§1013.4(e): due at signing + all monthly payments + other charges − the monthly payments
     already counted at signing − the refundable security deposit."""
     later_payments = term_months - monthly_payments_due_at_signing
@@ -177,31 +201,52 @@ def _quote(request: LeaseRequest, capitalized_signing_items: Decimal, signing_ca
         monthly_tax = _cents(base * rate) if request.tax_mode == "monthly" else NO_CENTS
         upfront_tax = _cents(total_base * rate) if request.tax_mode == "upfront" else NO_CENTS
         quote = LeaseQuote(
-            gross_capitalized_cost=gross, capitalized_cost_reduction=reduction, adjusted_capitalized_cost=adjusted,
-            residual_value=residual, depreciation=depreciation, rent_charge=total_base - depreciation,
-            total_of_base_payments=total_base, base_monthly_payment=base, monthly_tax=monthly_tax,
-            total_monthly_payment=base + monthly_tax, term_months=term, due_at_signing=NO_CENTS,
-            total_of_payments=NO_CENTS, mileage_allowance_total=request.annual_mileage * term // 12,  # whole miles
-            excess_mileage_rate=_cents(request.excess_mileage_rate), disposition_fee=_cents(request.disposition_fee),
-            equivalent_apr=request.money_factor * APR_PER_MONEY_FACTOR, upfront_tax=upfront_tax,
-            capitalized_tax=capitalized_tax, capitalized_signing_items=capitalized_signing_items)
+            gross_capitalized_cost=gross,
+            capitalized_cost_reduction=reduction,
+            adjusted_capitalized_cost=adjusted,
+            residual_value=residual,
+            depreciation=depreciation,
+            rent_charge=total_base - depreciation,
+            total_of_base_payments=total_base,
+            base_monthly_payment=base,
+            monthly_tax=monthly_tax,
+            total_monthly_payment=base + monthly_tax,
+            term_months=term,
+            due_at_signing=NO_CENTS,
+            total_of_payments=NO_CENTS,
+            mileage_allowance_total=request.annual_mileage * term // 12,  # whole miles
+            excess_mileage_rate=_cents(request.excess_mileage_rate),
+            disposition_fee=_cents(request.disposition_fee),
+            equivalent_apr=request.money_factor * APR_PER_MONEY_FACTOR,
+            upfront_tax=upfront_tax,
+            capitalized_tax=capitalized_tax,
+            capitalized_signing_items=capitalized_signing_items,
+        )
         return _with_amounts_due(request, quote, signing_capitalised)
 
 
 def _with_amounts_due(request: LeaseRequest, quote: LeaseQuote, signing_capitalised: bool) -> LeaseQuote:
     due = NO_CENTS if signing_capitalised else _signing_items(request, quote)
     total = total_of_payments(
-        due_at_signing=due, total_monthly_payment=quote.total_monthly_payment, term_months=quote.term_months,
-        monthly_payments_due_at_signing=1, other_charges=quote.disposition_fee,
-        security_deposit=_cents(request.security_deposit))
+        due_at_signing=due,
+        total_monthly_payment=quote.total_monthly_payment,
+        term_months=quote.term_months,
+        monthly_payments_due_at_signing=1,
+        other_charges=quote.disposition_fee,
+        security_deposit=_cents(request.security_deposit),
+    )
     return replace(quote, due_at_signing=due, total_of_payments=total)
 
 
 def _signing_items(request: LeaseRequest, quote: LeaseQuote) -> Decimal:
     upfront_fees = request.signing_fees + (request.acquisition_fee if request.acquisition_fee_upfront else ZERO)
     return amount_due_at_signing(
-        cap_cost_reduction=quote.capitalized_cost_reduction, first_monthly_payment=quote.total_monthly_payment,
-        fees=_cents(upfront_fees), upfront_tax=quote.upfront_tax, security_deposit=_cents(request.security_deposit))
+        cap_cost_reduction=quote.capitalized_cost_reduction,
+        first_monthly_payment=quote.total_monthly_payment,
+        fees=_cents(upfront_fees),
+        upfront_tax=quote.upfront_tax,
+        security_deposit=_cents(request.security_deposit),
+    )
 
 
 def _closed_form_signing_items(request: LeaseRequest) -> Decimal:
@@ -211,8 +256,10 @@ def _closed_form_signing_items(request: LeaseRequest) -> Decimal:
     tax_multiplier = {"monthly": 1 + rate, "cap_cost": Decimal(1), "upfront": 1 + rate * term}[request.tax_mode]
     slope = growth_per_cap_dollar * tax_multiplier
     if slope >= 1:
-        raise ValueError("no sign-and-drive payment exists: capitalising the first payment would raise it "
-                         "by more than itself (term too short or tax/money factor too high)")
+        raise ValueError(
+            "no sign-and-drive payment exists: capitalising the first payment would raise it "
+            "by more than itself (term too short or tax/money factor too high)"
+        )
     without_rollover = _signing_items(request, quote_lease(request))
     return _cents(without_rollover / (1 - slope))
 

@@ -61,9 +61,7 @@ def quote_lease_to_own(request: LeaseToOwnRequest) -> LeaseToOwnQuote:
         rent = request.monthly_rent
     else:  # pragma: no cover - _validate requires exactly one of the two
         raise ValueError("give exactly one of monthly_rent and annual_rate")
-    total_cost = (
-        request.down_payment + request.fees_upfront + rent * request.term_months + request.purchase_price
-    )
+    total_cost = request.down_payment + request.fees_upfront + rent * request.term_months + request.purchase_price
     return LeaseToOwnQuote(
         financed=financed,
         monthly_rent=rent,

@@ -122,8 +122,7 @@ def _first_period_factor(request: LoanRequest) -> Decimal:
     return (1 + request.annual_rate * odd_days / DAYS_PER_YEAR) * monthly_growth
 
 
-def _regular_month_principal(amount_financed: Decimal, monthly_rate: Decimal,
-                             first_period_factor: Decimal) -> Decimal:
+def _regular_month_principal(amount_financed: Decimal, monthly_rate: Decimal, first_period_factor: Decimal) -> Decimal:
     """The principal that, over a regular first month, grows to what the actual first period grows to.
 
     Pricing an odd first period this way keeps one annuity formula for every loan.
@@ -134,8 +133,13 @@ def _regular_month_principal(amount_financed: Decimal, monthly_rate: Decimal,
     return amount_financed * first_period_factor / regular_growth
 
 
-def _amortise(amount_financed: Decimal, monthly_rate: Decimal, first_period_factor: Decimal,
-              payment: Decimal, request: LoanRequest) -> tuple[ScheduleRow, ...]:
+def _amortise(
+    amount_financed: Decimal,
+    monthly_rate: Decimal,
+    first_period_factor: Decimal,
+    payment: Decimal,
+    request: LoanRequest,
+) -> tuple[ScheduleRow, ...]:
     rows: list[ScheduleRow] = []
     balance = amount_financed
     for period in range(1, request.term_months + 1):
@@ -168,8 +172,11 @@ def _validate(request: LoanRequest) -> None:
         raise ValueError("The interest rate must be a finite Decimal fraction, e.g. Decimal('0.0399') for 3.99%.")
     if not 0 <= request.annual_rate <= 1:
         raise ValueError(f"The annual interest rate must be between 0% and 100% (got {request.annual_rate:%}).")
-    if isinstance(request.term_months, bool) or not isinstance(request.term_months, int) \
-            or not 1 <= request.term_months <= MAX_TERM_MONTHS:
+    if (
+        isinstance(request.term_months, bool)
+        or not isinstance(request.term_months, int)
+        or not 1 <= request.term_months <= MAX_TERM_MONTHS
+    ):
         raise ValueError(f"The term must be 1 to {MAX_TERM_MONTHS} months (got {request.term_months}).")
     amount_financed = request.price - request.down_payment + request.fees_financed
     if amount_financed <= 0:
@@ -178,9 +185,7 @@ def _validate(request: LoanRequest) -> None:
             f"({request.price + request.fees_financed}); there is nothing to finance."
         )
     if request.balloon >= amount_financed:
-        raise ValueError(
-            f"The balloon ({request.balloon}) must be less than the amount financed ({amount_financed})."
-        )
+        raise ValueError(f"The balloon ({request.balloon}) must be less than the amount financed ({amount_financed}).")
     _validate_first_period(request.first_period_days)
 
 

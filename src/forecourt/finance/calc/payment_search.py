@@ -21,7 +21,12 @@ import numpy as np
 
 from forecourt.core.money import quantum, round_money, to_minor_units
 from forecourt.finance.calc.loan import (
-    MAX_TERM_MONTHS, MONTHS_PER_YEAR, WORKING_PRECISION, ZERO, LoanRequest, quote_loan,
+    MAX_TERM_MONTHS,
+    MONTHS_PER_YEAR,
+    WORKING_PRECISION,
+    ZERO,
+    LoanRequest,
+    quote_loan,
 )
 
 CENT = quantum("CNY")
@@ -62,6 +67,7 @@ def _require_percent(label: str, percent: Decimal, *, below: Decimal) -> None:
 
 # --- exact path -------------------------------------------------------------------------------
 
+
 def down_payment(price: Decimal, query: PaymentQuery) -> Decimal:
     return round_money(price * query.down_payment_percent)
 
@@ -73,8 +79,12 @@ def balloon(price: Decimal, query: PaymentQuery) -> Decimal:
 def exact_payment(price: Decimal, query: PaymentQuery) -> Decimal:
     """The monthly payment a customer is shown for this car; ValueError if nothing can be financed."""
     request = LoanRequest(
-        price=price, down_payment=down_payment(price, query), annual_rate=query.annual_rate,
-        term_months=query.term_months, balloon=balloon(price, query), fees_financed=query.fees_financed,
+        price=price,
+        down_payment=down_payment(price, query),
+        annual_rate=query.annual_rate,
+        term_months=query.term_months,
+        balloon=balloon(price, query),
+        fees_financed=query.fees_financed,
     )
     return quote_loan(request).payment
 
@@ -129,6 +139,7 @@ def _annuity_factors(query: PaymentQuery) -> tuple[Decimal, Decimal]:
 
 # --- bulk path (numpy estimates) --------------------------------------------------------------
 
+
 def estimate_payments(prices_minor: np.ndarray, query: PaymentQuery) -> np.ndarray:
     """Unrounded payments in yuan (float64), within a fraction of a cent of `exact_payment`.
 
@@ -143,8 +154,9 @@ def estimate_payments(prices_minor: np.ndarray, query: PaymentQuery) -> np.ndarr
     return np.where(financeable, payments, np.nan)
 
 
-def candidates_under_budget(prices_minor: np.ndarray, query: PaymentQuery, *,
-                            margin: Decimal = Decimal("0.05")) -> np.ndarray:
+def candidates_under_budget(
+    prices_minor: np.ndarray, query: PaymentQuery, *, margin: Decimal = Decimal("0.05")
+) -> np.ndarray:
     """Boolean mask of cars worth an exact check.
 
     An exact payment ≤ budget means the unrounded one is < budget + ½¢, and the estimate is that
@@ -156,8 +168,9 @@ def candidates_under_budget(prices_minor: np.ndarray, query: PaymentQuery, *,
         return estimate_payments(prices_minor, query) <= float(query.max_monthly + margin)
 
 
-def payments_matrix(prices_minor: np.ndarray, terms: Sequence[int], rates: Sequence[Decimal],
-                    down_payment_percent: Decimal) -> np.ndarray:
+def payments_matrix(
+    prices_minor: np.ndarray, terms: Sequence[int], rates: Sequence[Decimal], down_payment_percent: Decimal
+) -> np.ndarray:
     """Estimates for every (price, term option) at once: shape (len(prices), len(terms)).
 
     `rates[j]` is the annual rate offered for `terms[j]`; no balloon, no financed fees.
@@ -195,4 +208,3 @@ def _float_annuity_factors(terms: np.ndarray, annual_rates: np.ndarray) -> tuple
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(rates == 0, 1 / terms, rates / paid_off)
     return k, k * (1 - paid_off)
-

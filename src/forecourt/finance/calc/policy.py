@@ -36,7 +36,10 @@ _CHINA_MAX_TERM_MONTHS = {"personal": 60, "commercial": 60, "used": 36}
 
 _USE_WORDS = {"personal": "self-use", "commercial": "commercial", "used": "second-hand"}
 _POWERTRAIN_WORDS = {
-    "ice": "petrol/diesel", "hybrid": "hybrid", "phev": "plug-in hybrid", "bev": "battery-electric",
+    "ice": "petrol/diesel",
+    "hybrid": "hybrid",
+    "phev": "plug-in hybrid",
+    "bev": "battery-electric",
 }
 
 
@@ -99,8 +102,9 @@ def minimum_down_payment(price: Decimal, use: str, powertrain: str, policy: Lend
     return minimum.quantize(quantum(), rounding=ROUND_CEILING)
 
 
-def check_loan(price: Decimal, down_payment: Decimal, term_months: int, use: str, powertrain: str,
-               policy: LendingPolicy) -> list[PolicyBreach]:
+def check_loan(
+    price: Decimal, down_payment: Decimal, term_months: int, use: str, powertrain: str, policy: LendingPolicy
+) -> list[PolicyBreach]:
     """Every limit the proposed loan breaks; an empty list means it is within policy."""
     _require_amount("down payment", down_payment)
     breaches: list[PolicyBreach] = []
@@ -108,20 +112,28 @@ def check_loan(price: Decimal, down_payment: Decimal, term_months: int, use: str
     if down_payment < required:
         ltv = policy.max_ltv(use, powertrain)
         vehicle = f"{_USE_WORDS.get(use, use)} {_POWERTRAIN_WORDS.get(powertrain, powertrain)} vehicle"
-        breaches.append(PolicyBreach(
-            code="ltv_exceeded",
-            message=(f"A {vehicle} can be financed up to {_percent(ltv)} of its price: "
-                     f"the down payment must be at least {required} (got {down_payment})."),
-            limit=ltv,
-        ))
+        breaches.append(
+            PolicyBreach(
+                code="ltv_exceeded",
+                message=(
+                    f"A {vehicle} can be financed up to {_percent(ltv)} of its price: "
+                    f"the down payment must be at least {required} (got {down_payment})."
+                ),
+                limit=ltv,
+            )
+        )
     max_term = policy.term_limit(use)
     if term_months > max_term:
-        breaches.append(PolicyBreach(
-            code="term_too_long",
-            message=(f"A {_USE_WORDS.get(use, use)} vehicle loan can run at most {max_term} months "
-                     f"(asked for {term_months})."),
-            limit=max_term,
-        ))
+        breaches.append(
+            PolicyBreach(
+                code="term_too_long",
+                message=(
+                    f"A {_USE_WORDS.get(use, use)} vehicle loan can run at most {max_term} months "
+                    f"(asked for {term_months})."
+                ),
+                limit=max_term,
+            )
+        )
     return breaches
 
 

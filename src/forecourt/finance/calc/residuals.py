@@ -47,8 +47,10 @@ class ResidualTable:
         mileages = self._mileages(model, term)
         covering = [mileage for mileage in mileages if mileage >= annual_mileage]
         if not covering:
-            raise LookupError(f"{model} {term} months: {annual_mileage} miles/year is above the highest "
-                              f"published allowance ({mileages[-1]}); residuals are never extrapolated")
+            raise LookupError(
+                f"{model} {term} months: {annual_mileage} miles/year is above the highest "
+                f"published allowance ({mileages[-1]}); residuals are never extrapolated"
+            )
         return self.rows[(model, term, covering[0])]
 
     def residual_value(self, model: str, term: int, annual_mileage: int, msrp: Decimal) -> Decimal:
@@ -83,8 +85,9 @@ def parse_residual_csv(text: str) -> ResidualTable:
     inversion = _first_mileage_inversion(rows)
     if inversion:
         lower, higher = inversion
-        raise ResidualTableError(f"line {first_seen[higher]}: {_describe_inversion(lower, higher, rows)} "
-                                 f"on line {first_seen[lower]}")
+        raise ResidualTableError(
+            f"line {first_seen[higher]}: {_describe_inversion(lower, higher, rows)} on line {first_seen[lower]}"
+        )
     return ResidualTable(rows)
 
 
@@ -113,8 +116,9 @@ def _positive_int(text: str, name: str, line: int) -> int:
 def _check_percent(percent: Decimal, where: str) -> None:
     # A fraction of MSRP: 58 % is written 0.58; a bare 58 is almost surely a units mistake.
     if not isinstance(percent, Decimal) or not percent.is_finite() or not 0 < percent <= 1:
-        raise ResidualTableError(f"{where}: residual_percent must be a Decimal fraction in (0, 1], e.g. 0.58; "
-                                 f"got {percent!r}")
+        raise ResidualTableError(
+            f"{where}: residual_percent must be a Decimal fraction in (0, 1], e.g. 0.58; got {percent!r}"
+        )
 
 
 def _first_mileage_inversion(rows: Mapping[RowKey, Decimal]) -> tuple[RowKey, RowKey] | None:
@@ -132,5 +136,7 @@ def _first_mileage_inversion(rows: Mapping[RowKey, Decimal]) -> tuple[RowKey, Ro
 
 def _describe_inversion(lower: RowKey, higher: RowKey, rows: Mapping[RowKey, Decimal]) -> str:
     model, term, _ = lower
-    return (f"{model} {term} months: {higher[2]} miles/year has a higher residual ({rows[higher]}) "
-            f"than {lower[2]} miles/year ({rows[lower]})")
+    return (
+        f"{model} {term} months: {higher[2]} miles/year has a higher residual ({rows[higher]}) "
+        f"than {lower[2]} miles/year ({rows[lower]})"
+    )

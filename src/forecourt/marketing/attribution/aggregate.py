@@ -78,7 +78,9 @@ def _distinct_paths(paths: pl.DataFrame, non_converting: pl.DataFrame | None, by
     )
 
 
-def path_counts(paths: pl.DataFrame, non_converting: pl.DataFrame | None = None, *, by: By = "channel") -> markov.PathCounts:
+def path_counts(
+    paths: pl.DataFrame, non_converting: pl.DataFrame | None = None, *, by: By = "channel"
+) -> markov.PathCounts:
     """Distinct non-empty paths (of channels, or of campaigns with ``"(no campaign)"`` for a
     touch without one), each with its conversions, its nulls (non-converting journeys with the
     same path) and its total conversion value. ``values`` is None when every value is 0 or null.
@@ -113,7 +115,9 @@ def _credit_frame(credit: dict[str, tuple[float, float]], unattributed: tuple[fl
 
 def _markov(paths: pl.DataFrame, non_converting: pl.DataFrame | None, by: By, order: int) -> pl.DataFrame:
     if non_converting is None:
-        raise ValueError("the markov model needs non_converting paths (its nulls); pass build_non_converting_paths(...)")
+        raise ValueError(
+            "the markov model needs non_converting paths (its nulls); pass build_non_converting_paths(...)"
+        )
     unattributed = _unattributed(paths)
     counts = path_counts(paths, non_converting, by=by)
     total_value = float(paths["value"].cast(pl.Float64).fill_null(0.0).sum()) - unattributed[1]
@@ -184,17 +188,21 @@ def compare_models(
         raise ValueError("compare_models needs at least one model")
     frames = [
         run_model(
-            paths, non_converting, model, by=by, order=order, half_life=half_life,
-            position_weights=position_weights, direct_channel=direct_channel,
+            paths,
+            non_converting,
+            model,
+            by=by,
+            order=order,
+            half_life=half_life,
+            position_weights=position_weights,
+            direct_channel=direct_channel,
         ).select("key", pl.col(measure).alias(model))
         for model in models
-    ]  # fmt: skip
+    ]
     joined = frames[0]
     for frame in frames[1:]:
         joined = joined.join(frame, on="key", how="full", coalesce=True)
-    return joined.with_columns(pl.col(list(models)).fill_null(0.0)).sort(
-        [models[0], "key"], descending=[True, False]
-    )
+    return joined.with_columns(pl.col(list(models)).fill_null(0.0)).sort([models[0], "key"], descending=[True, False])
 
 
 def ordered_shapley_credit(paths: pl.DataFrame, *, by: By = "channel") -> pl.DataFrame:

@@ -49,9 +49,7 @@ def _weight(
     if model == "last_touch":
         return (i == n - 1).cast(pl.Float64)
     if model == "last_non_direct":
-        last_non_direct = (
-            pl.when(pl.col("channels") != direct_channel).then(i).otherwise(None).max().over(_CV)
-        )
+        last_non_direct = pl.when(pl.col("channels") != direct_channel).then(i).otherwise(None).max().over(_CV)
         return (i == last_non_direct.fill_null(n - 1)).cast(pl.Float64)
     if model == "linear":
         return 1.0 / n.cast(pl.Float64)
@@ -119,9 +117,7 @@ def attribute(
         .with_row_index(_CV)
         .with_columns(pl.col("channels").list.len().alias(_N))
     )
-    unattributed = base.filter(pl.col(_N) == 0).select(
-        pl.lit(UNATTRIBUTED).alias("key"), pl.lit(1.0).alias(_W), _VALUE
-    )
+    unattributed = base.filter(pl.col(_N) == 0).select(pl.lit(UNATTRIBUTED).alias("key"), pl.lit(1.0).alias(_W), _VALUE)
     key = pl.col("channels") if by == "channel" else pl.col("campaigns").fill_null(NO_CAMPAIGN)
     touches = (
         base.filter(pl.col(_N) > 0)

@@ -111,9 +111,7 @@ class MarkovChain:
         if removed is None:
             keep = np.arange(len(self.states))
         else:
-            keep = np.array(
-                [i for i, s in enumerate(self.states) if i == 0 or removed not in s], dtype=np.intp
-            )
+            keep = np.array([i for i, s in enumerate(self.states) if i == 0 or removed not in s], dtype=np.intp)
         q = self.q[np.ix_(keep, keep)]
         x = np.linalg.solve(np.eye(len(keep)) - q, self.to_conversion[keep])
         return float(x[0])
@@ -189,10 +187,7 @@ def _chain_removal_effects(chain: MarkovChain) -> dict[str, float]:
     base = chain.conversion_probability()
     if base <= 0:
         return dict.fromkeys(channels, 0.0)
-    return {
-        c: min(1.0, max(0.0, 1.0 - chain.conversion_probability(removed=c) / base))
-        for c in channels
-    }
+    return {c: min(1.0, max(0.0, 1.0 - chain.conversion_probability(removed=c) / base)) for c in channels}
 
 
 def removal_effects(counts: PathCounts, *, order: int = 1) -> dict[str, float]:

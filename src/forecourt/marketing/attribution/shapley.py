@@ -29,9 +29,7 @@ import numpy as np
 MAX_EXACT_CHANNELS = 16
 
 
-def _checked(
-    paths: Sequence[tuple[str, ...]], conversions: Sequence[float]
-) -> list[tuple[tuple[str, ...], float]]:
+def _checked(paths: Sequence[tuple[str, ...]], conversions: Sequence[float]) -> list[tuple[tuple[str, ...], float]]:
     if len(paths) != len(conversions):
         raise ValueError(f"{len(conversions)} conversion counts for {len(paths)} paths.")
     out = []
@@ -56,9 +54,7 @@ def shapley_per_path(paths: Sequence[tuple[str, ...]], conversions: Sequence[flo
     return credit
 
 
-def ordered_shapley(
-    paths: Sequence[tuple[str, ...]], conversions: Sequence[float]
-) -> dict[tuple[str, int], float]:
+def ordered_shapley(paths: Sequence[tuple[str, ...]], conversions: Sequence[float]) -> dict[tuple[str, int], float]:
     """(channel, position) -> credit, position being the 1-based first-touch position of the
     channel among the path's distinct channels. Only pairs that occur on some path are present.
     """

@@ -40,14 +40,29 @@ import polars as pl
 
 from forecourt.marketing.attribution.simulation_world import DEFAULT_CHANNELS, ChannelSpec, Funnel, Market
 
-__all__ = ["CONVERSION_TYPES", "DEFAULT_CHANNELS", "EVENT_TYPES", "ChannelSpec", "Funnel", "Market", "Simulation",
-           "simulate"]  # fmt: skip
+__all__ = [
+    "CONVERSION_TYPES",
+    "DEFAULT_CHANNELS",
+    "EVENT_TYPES",
+    "ChannelSpec",
+    "Funnel",
+    "Market",
+    "Simulation",
+    "simulate",
+]
 
 CONVERSION_TYPES: tuple[str, ...] = ("test_drive_booked", "order")
 EVENT_TYPES: tuple[str, ...] = (
-    "impression", "click", "visit", "vehicle_view", "calculator_use", "test_drive_booked",
-    "test_drive_taken", "credit_application", "order",
-)  # fmt: skip
+    "impression",
+    "click",
+    "visit",
+    "vehicle_view",
+    "calculator_use",
+    "test_drive_booked",
+    "test_drive_taken",
+    "credit_application",
+    "order",
+)
 _FUNNEL = EVENT_TYPES[3:]
 _US = 1_000_000
 _DAY_US = 86_400 * _US
@@ -106,8 +121,12 @@ def _draw_visitors(
     window_days = np.minimum(rng.uniform(1.0, 21.0, visitors), days)
     window_us = (window_days * _DAY_US).astype(np.int64)
     return _Visitors(
-        city=rng.choice(len(market.cities), size=visitors, p=np.asarray(market.city_weights) / sum(market.city_weights)),
-        model=rng.choice(len(market.models), size=visitors, p=np.asarray(market.model_weights) / sum(market.model_weights)),
+        city=rng.choice(
+            len(market.cities), size=visitors, p=np.asarray(market.city_weights) / sum(market.city_weights)
+        ),
+        model=rng.choice(
+            len(market.models), size=visitors, p=np.asarray(market.model_weights) / sum(market.model_weights)
+        ),
         intent=funnel.view_logit + rng.normal(0.0, funnel.intent_sd, visitors),
         window_start_us=(rng.uniform(0.0, 1.0, visitors) * (days * _DAY_US - window_us)).astype(np.int64),
         window_us=window_us,
@@ -143,31 +162,49 @@ def _ground_truth(v: _Visitors, channels: Sequence[ChannelSpec], funnel: Funnel)
     return frame.with_columns(share=pl.when(total > 0).then(pl.col("incremental") / total).otherwise(0.0))
 
 
-def _campaign_table(
-    rng: np.random.Generator, channels: Sequence[ChannelSpec], market: Market, days: int
-) -> list[dict]:
+def _campaign_table(rng: np.random.Generator, channels: Sequence[ChannelSpec], market: Market, days: int) -> list[dict]:
     """Per channel an always-on campaign over the period plus bursts aimed at two models and cities."""
     rows = []
     for ci, ch in enumerate(channels):
         if ch.name == "direct":  # typed-in visits come from no campaign
             continue
-        rows.append({"channel_index": ci, "code": f"{ch.name}-always-on", "first_day": 0, "last_day": days - 1,
-                     "models": list(market.models), "cities": list(market.cities)})  # fmt: skip
+        rows.append(
+            {
+                "channel_index": ci,
+                "code": f"{ch.name}-always-on",
+                "first_day": 0,
+                "last_day": days - 1,
+                "models": list(market.models),
+                "cities": list(market.cities),
+            }
+        )
         for b in range(ch.bursts):
             length = int(rng.integers(min(7, days), min(21, days) + 1))
             first = int(rng.integers(0, days - length + 1))
             models = sorted(rng.choice(len(market.models), min(2, len(market.models)), replace=False))
             cities = sorted(rng.choice(len(market.cities), min(2, len(market.cities)), replace=False))
-            rows.append({"channel_index": ci, "code": f"{ch.name}-burst-{b + 1}", "first_day": first,
-                         "last_day": first + length - 1, "models": [market.models[m] for m in models],
-                         "cities": [market.cities[c] for c in cities]})  # fmt: skip
+            rows.append(
+                {
+                    "channel_index": ci,
+                    "code": f"{ch.name}-burst-{b + 1}",
+                    "first_day": first,
+                    "last_day": first + length - 1,
+                    "models": [market.models[m] for m in models],
+                    "cities": [market.cities[c] for c in cities],
+                }
+            )
     return rows
 
 
 def _assign_campaigns(
-    rng: np.random.Generator, table: list[dict], market: Market, channel: np.ndarray, day: np.ndarray,
-    model: np.ndarray, city: np.ndarray,
-) -> np.ndarray:  # fmt: skip
+    rng: np.random.Generator,
+    table: list[dict],
+    market: Market,
+    channel: np.ndarray,
+    day: np.ndarray,
+    model: np.ndarray,
+    city: np.ndarray,
+) -> np.ndarray:
     """Campaign row per touch (-1 for none), uniform among the channel's campaigns live that day and
     aimed at the visitor's model and city; one channel at a time keeps the mask small."""
     out = np.full(len(channel), -1, dtype=np.int64)
@@ -229,42 +266,57 @@ def _store_index(rng: np.random.Generator, market: Market, city: np.ndarray) -> 
 
 
 def _events(
-    seed: int, v: _Visitors, touch: dict[str, np.ndarray], stages: dict[str, np.ndarray],
-    times: dict[str, np.ndarray], store: tuple[list[str], np.ndarray], value: np.ndarray,
-    channels: Sequence[ChannelSpec], market: Market, campaign_codes: list[str],
-) -> pl.DataFrame:  # fmt: skip
+    seed: int,
+    v: _Visitors,
+    touch: dict[str, np.ndarray],
+    stages: dict[str, np.ndarray],
+    times: dict[str, np.ndarray],
+    store: tuple[list[str], np.ndarray],
+    value: np.ndarray,
+    channels: Sequence[ChannelSpec],
+    market: Market,
+    campaign_codes: list[str],
+) -> pl.DataFrame:
     parts = [dict(touch, store=np.full(len(touch["visitor"]), -1), value=np.full(len(touch["visitor"]), -1))]
     parts[0]["type"] = np.array([EVENT_TYPES.index(c.touch_type) for c in channels])[touch["channel"]]
     parts[0]["model"] = np.full(len(touch["visitor"]), -1)
     for kind in _FUNNEL:
         who = np.flatnonzero(stages[kind])
         at_store = kind not in ("vehicle_view", "calculator_use")
-        parts.append({
-            "visitor": who, "at": times[kind][who], "channel": np.full(len(who), -1),
-            "campaign": np.full(len(who), -1), "type": np.full(len(who), EVENT_TYPES.index(kind)),
-            "model": v.model[who], "store": store[1][who] if at_store else np.full(len(who), -1),
-            "value": value[who] if kind == "order" else np.full(len(who), -1),
-        })  # fmt: skip
+        parts.append(
+            {
+                "visitor": who,
+                "at": times[kind][who],
+                "channel": np.full(len(who), -1),
+                "campaign": np.full(len(who), -1),
+                "type": np.full(len(who), EVENT_TYPES.index(kind)),
+                "model": v.model[who],
+                "store": store[1][who] if at_store else np.full(len(who), -1),
+                "value": value[who] if kind == "order" else np.full(len(who), -1),
+            }
+        )
     col = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.lexsort((col["type"], col["visitor"], col["at"]))
     col = {k: a[order] for k, a in col.items()}
     width = len(str(max(len(v.intent) - 1, 0)))
-    return pl.DataFrame({
-        "event_id": pl.int_range(0, len(order), eager=True).cast(pl.String).str.zfill(10),
-        "type": _lookup(EVENT_TYPES, col["type"]),
-        "visitor_id": pl.Series(col["visitor"]).cast(pl.String).str.zfill(width),
-        "occurred_at": pl.Series(col["at"]).cast(_TS),
-        "channel": _lookup([c.name for c in channels], col["channel"]),
-        "campaign_code": _lookup(campaign_codes, col["campaign"]),
-        "model_code": _lookup(market.models, col["model"]),
-        "city": _lookup(market.cities, v.city[col["visitor"]]),
-        "store_code": _lookup(store[0], col["store"]),
-        "value_minor": pl.Series(col["value"]).cast(pl.Int64),
-    }).with_columns(
+    return pl.DataFrame(
+        {
+            "event_id": pl.int_range(0, len(order), eager=True).cast(pl.String).str.zfill(10),
+            "type": _lookup(EVENT_TYPES, col["type"]),
+            "visitor_id": pl.Series(col["visitor"]).cast(pl.String).str.zfill(width),
+            "occurred_at": pl.Series(col["at"]).cast(_TS),
+            "channel": _lookup([c.name for c in channels], col["channel"]),
+            "campaign_code": _lookup(campaign_codes, col["campaign"]),
+            "model_code": _lookup(market.models, col["model"]),
+            "city": _lookup(market.cities, v.city[col["visitor"]]),
+            "store_code": _lookup(store[0], col["store"]),
+            "value_minor": pl.Series(col["value"]).cast(pl.Int64),
+        }
+    ).with_columns(
         pl.concat_str(pl.lit(f"e{seed}-"), "event_id").alias("event_id"),
         pl.concat_str(pl.lit("v"), "visitor_id").alias("visitor_id"),
         pl.when(pl.col("value_minor") >= 0).then("value_minor").alias("value_minor"),
-    )  # fmt: skip
+    )
 
 
 def _campaign_frames(
@@ -287,22 +339,29 @@ def _campaign_frames(
     ).sort("campaign_code", "day")
     totals = dict(spend.group_by("campaign").agg(pl.col("amount_minor").sum()).iter_rows())
     budget_step = 100_000  # 1,000 yuan
-    campaigns = pl.DataFrame([
-        {
-            "code": row["code"],
-            "name": f"{channels[row['channel_index']].name.replace('_', ' ').title()} {row['code'].split('-', 1)[1].replace('-', ' ')}",
-            "channel": channels[row["channel_index"]].name,
-            "utm_source": channels[row["channel_index"]].utm_source,
-            "utm_medium": channels[row["channel_index"]].utm_medium,
-            "utm_campaign": row["code"].replace("-", "_"),
-            "budget_minor": max(1, -(-int(totals.get(k, 0) * 11 // 10) // budget_step)) * budget_step,
-            "starts_on": start + timedelta(days=row["first_day"]),
-            "ends_on": start + timedelta(days=row["last_day"]),
-            "target_models": row["models"],
-            "target_cities": row["cities"],
-        }
-        for k, row in enumerate(table)
-    ], schema_overrides={"budget_minor": pl.Int64, "target_models": pl.List(pl.String), "target_cities": pl.List(pl.String)})  # fmt: skip
+    campaigns = pl.DataFrame(
+        [
+            {
+                "code": row["code"],
+                "name": f"{channels[row['channel_index']].name.replace('_', ' ').title()} {row['code'].split('-', 1)[1].replace('-', ' ')}",
+                "channel": channels[row["channel_index"]].name,
+                "utm_source": channels[row["channel_index"]].utm_source,
+                "utm_medium": channels[row["channel_index"]].utm_medium,
+                "utm_campaign": row["code"].replace("-", "_"),
+                "budget_minor": max(1, -(-int(totals.get(k, 0) * 11 // 10) // budget_step)) * budget_step,
+                "starts_on": start + timedelta(days=row["first_day"]),
+                "ends_on": start + timedelta(days=row["last_day"]),
+                "target_models": row["models"],
+                "target_cities": row["cities"],
+            }
+            for k, row in enumerate(table)
+        ],
+        schema_overrides={
+            "budget_minor": pl.Int64,
+            "target_models": pl.List(pl.String),
+            "target_cities": pl.List(pl.String),
+        },
+    )
     return campaigns, daily
 
 
@@ -352,9 +411,7 @@ def simulate(
     value = price + (store_rng.uniform(0.0, 0.15, visitors) * price // 100).astype(np.int64) * 100
     campaigns, daily = _campaign_frames(table, channels, touch, start)
     del touch["day"]
-    events = _events(
-        seed, v, touch, stages, times, store, value, channels, market, [row["code"] for row in table]
-    )
+    events = _events(seed, v, touch, stages, times, store, value, channels, market, [row["code"] for row in table])
     return Simulation(
         campaigns=campaigns,
         daily_spend=daily,

@@ -51,8 +51,15 @@ class Market:
     models: tuple[str, ...] = ("focus", "mondeo", "kuga", "escort", "edge", "explorer", "mkc", "continental")
     model_weights: tuple[float, ...] = (0.2, 0.16, 0.16, 0.14, 0.1, 0.09, 0.08, 0.07)
     model_prices_minor: tuple[int, ...] = (
-        10_980_000, 17_980_000, 18_980_000, 7_980_000, 25_980_000, 39_980_000, 27_800_000, 32_980_000,
-    )  # fmt: skip
+        10_980_000,
+        17_980_000,
+        18_980_000,
+        7_980_000,
+        25_980_000,
+        39_980_000,
+        27_800_000,
+        32_980_000,
+    )
     stores: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {
             "guangzhou": ("gz-tianhe", "gz-baiyun", "gz-self-service", "gz-panyu-lincoln"),

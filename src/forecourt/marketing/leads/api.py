@@ -31,7 +31,7 @@ from forecourt.marketing.leads.schemas import (
     TaskOut,
     detail_out,
     lead_out,
-    task_out,  # fmt: skip
+    task_out,
 )
 
 router = APIRouter(prefix="/api/v1/leads", tags=["leads"])
@@ -48,15 +48,24 @@ def contact(body: ContactIn, session: DbSession, request: Request, user: Current
     person, errors = check_contact(body.name, body.mobile, body.email, body.message, body.consent)
     if person is None:
         raise contact_form.invalid(errors)
-    received = contact_form.submit(session, cipher_of(request), body.vin.strip().upper(), person,
-                                   user_id=user.user_id if user else None, visitor_id=body.visitor_id,
-                                   now=utcnow())  # fmt: skip
+    received = contact_form.submit(
+        session,
+        cipher_of(request),
+        body.vin.strip().upper(),
+        person,
+        user_id=user.user_id if user else None,
+        visitor_id=body.visitor_id,
+        now=utcnow(),
+    )
     return ContactReceivedOut(event_id=received.event_id)
 
 
 @router.get("", response_model=list[LeadOut], summary="Leads in my stores")
-def list_leads(session: DbSession, user: LeadApiUser,
-               status: str | None = Query(default=None, max_length=20, description="open (default) or a stage")) -> list[LeadOut]:  # fmt: skip
+def list_leads(
+    session: DbSession,
+    user: LeadApiUser,
+    status: str | None = Query(default=None, max_length=20, description="open (default) or a stage"),
+) -> list[LeadOut]:
     views = service.list_leads(session, scope(user), now=utcnow(), status=status)
     return [lead_out(v, service.masked_contact(v.lead)) for v in views]
 
@@ -71,8 +80,9 @@ def tasks(session: DbSession, user: LeadApiUser) -> list[TaskOut]:
 def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
     require_actor(user)
     now = utcnow()
-    task, lead = service.complete_task(session, task_id, actor=user.user_id, note=body.note,
-                                       allowed_store_ids=act_scope(user), now=now)  # fmt: skip
+    task, lead = service.complete_task(
+        session, task_id, actor=user.user_id, note=body.note, allowed_store_ids=act_scope(user), now=now
+    )
     return task_out(task, lead.reference, now)
 
 
@@ -81,9 +91,15 @@ def scoring_model(session: DbSession, user: LeadApiUser) -> ScoringModelOut:
     row = repository.latest_model(session)
     if row is None:
         raise NotFound("No scoring model has been trained yet (forecourt leads train-scoring)", code="no_scoring_model")
-    return ScoringModelOut(version=row.version, trained_at=row.trained_at, training_rows=row.training_rows,
-                           held_out_rows=row.held_out_rows, held_out_auc=row.held_out_auc,
-                           features=row.parameters["feature_names"], coefficients=row.parameters["coefficients"])  # fmt: skip
+    return ScoringModelOut(
+        version=row.version,
+        trained_at=row.trained_at,
+        training_rows=row.training_rows,
+        held_out_rows=row.held_out_rows,
+        held_out_auc=row.held_out_auc,
+        features=row.parameters["feature_names"],
+        coefficients=row.parameters["coefficients"],
+    )
 
 
 @router.get("/{reference}", response_model=LeadDetailOut, summary="One lead with its timeline and tasks")
@@ -97,8 +113,16 @@ def lead(reference: str, session: DbSession, user: LeadApiUser) -> LeadDetailOut
 def move(reference: str, body: MoveIn, session: DbSession, user: LeadApiUser) -> LeadOut:
     require_actor(user)
     now = utcnow()
-    service.move(session, reference, body.status, reason=body.reason, actor=user.user_id, is_admin=user.is_admin,
-                 allowed_store_ids=act_scope(user), now=now)  # fmt: skip
+    service.move(
+        session,
+        reference,
+        body.status,
+        reason=body.reason,
+        actor=user.user_id,
+        is_admin=user.is_admin,
+        allowed_store_ids=act_scope(user),
+        now=now,
+    )
     detail = service.lead_detail(session, reference, act_scope(user), now=now)
     return lead_out(detail.view, service.masked_contact(detail.view.lead))
 
@@ -107,18 +131,24 @@ def move(reference: str, body: MoveIn, session: DbSession, user: LeadApiUser) ->
 def contacted(reference: str, body: NoteIn, session: DbSession, user: LeadApiUser) -> LeadOut:
     require_actor(user)
     now = utcnow()
-    service.mark_contacted(session, reference, actor=user.user_id, note=body.note, allowed_store_ids=act_scope(user),
-                           now=now)  # fmt: skip
+    service.mark_contacted(
+        session, reference, actor=user.user_id, note=body.note, allowed_store_ids=act_scope(user), now=now
+    )
     detail = service.lead_detail(session, reference, act_scope(user), now=now)
     return lead_out(detail.view, service.masked_contact(detail.view.lead))
 
 
-@router.post("/{reference}/reveal", response_model=ContactOut, summary="Show the contact details (audited)",
-             responses={403: {"description": "Only the staff of the lead's own store may see contact details"}})
+@router.post(
+    "/{reference}/reveal",
+    response_model=ContactOut,
+    summary="Show the contact details (audited)",
+    responses={403: {"description": "Only the staff of the lead's own store may see contact details"}},
+)
 def reveal(reference: str, session: DbSession, request: Request, user: LeadApiUser) -> ContactOut:
     service.get_in_scope(session, reference, scope(user))  # 404 outside the reader's scope
-    details = service.reveal_contact(session, cipher_of(request), reference, actor=user.user_id,
-                                     own_store_ids=_own_stores(user))  # fmt: skip
+    details = service.reveal_contact(
+        session, cipher_of(request), reference, actor=user.user_id, own_store_ids=_own_stores(user)
+    )
     return ContactOut(**details.__dict__)
 
 

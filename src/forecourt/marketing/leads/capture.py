@@ -26,10 +26,18 @@ from forecourt.marketing.leads.models import Lead
 from forecourt.marketing.leads.pipeline import CREATING_EVENTS, event_target
 from forecourt.marketing.models import MarketingEvent
 
-COUNTERS = {"vehicle_view": "vehicle_views", "calculator_use": "calculator_uses",
-            "configurator_use": "configurator_uses", "quote_request": "quote_requests", "contact": "contacts"}  # fmt: skip
-FLAGS = {"test_drive_booked": ("test_drive_booked",), "test_drive_taken": ("test_drive_booked", "test_drive_taken"),
-         "credit_application": ("credit_applied",)}  # fmt: skip
+COUNTERS = {
+    "vehicle_view": "vehicle_views",
+    "calculator_use": "calculator_uses",
+    "configurator_use": "configurator_uses",
+    "quote_request": "quote_requests",
+    "contact": "contacts",
+}
+FLAGS = {
+    "test_drive_booked": ("test_drive_booked",),
+    "test_drive_taken": ("test_drive_booked", "test_drive_taken"),
+    "credit_application": ("credit_applied",),
+}
 
 
 @dataclass(frozen=True)
@@ -112,17 +120,22 @@ def _identities(session: Session, event: MarketingEvent) -> tuple[int | None, li
     return user_id, visitors
 
 
-def capture(session: Session, event: MarketingEvent, *, contact: ContactIndexes | None = None,
-            now: datetime | None = None) -> Lead | None:  # fmt: skip
+def capture(
+    session: Session, event: MarketingEvent, *, contact: ContactIndexes | None = None, now: datetime | None = None
+) -> Lead | None:
     """The lead this event belongs to (created if it is an inquiry and the person has no open lead), or None."""
     now = now or utcnow()
     user_id, visitors = _identities(session, event)
     contact = contact or ContactIndexes(None, None)
-    keys = [k for k in (f"user:{user_id}" if user_id is not None else None, contact.key,
-                        *(f"visitor:{v}" for v in visitors)) if k]  # fmt: skip
+    keys = [
+        k
+        for k in (f"user:{user_id}" if user_id is not None else None, contact.key, *(f"visitor:{v}" for v in visitors))
+        if k
+    ]
     indexes = [i for i in (contact.mobile, contact.email) if i]
-    found = repository.open_leads_of_person(session, keys=keys, user_id=user_id, visitor_ids=visitors,
-                                            contact_indexes=indexes)  # fmt: skip
+    found = repository.open_leads_of_person(
+        session, keys=keys, user_id=user_id, visitor_ids=visitors, contact_indexes=indexes
+    )
     if found:
         lead = found[0]
         _strengthen_identity(session, lead, user_id, contact, event.visitor_id)
@@ -139,8 +152,9 @@ def capture(session: Session, event: MarketingEvent, *, contact: ContactIndexes 
     return _create(session, event, keys[0], user_id, visitors, contact, now)
 
 
-def _strengthen_identity(session: Session, lead: Lead, user_id: int | None, contact: ContactIndexes,
-                         visitor_id: str | None) -> None:  # fmt: skip
+def _strengthen_identity(
+    session: Session, lead: Lead, user_id: int | None, contact: ContactIndexes, visitor_id: str | None
+) -> None:
     lead.mobile_index = lead.mobile_index or contact.mobile
     lead.email_index = lead.email_index or contact.email
     lead.visitor_id = lead.visitor_id or visitor_id
@@ -151,21 +165,51 @@ def _strengthen_identity(session: Session, lead: Lead, user_id: int | None, cont
             lead.person_kind, lead.person_key, lead.open_person_key = "user", key, key
 
 
-def _create(session: Session, event: MarketingEvent, key: str, user_id: int | None, visitors: list[str],
-            contact: ContactIndexes, now: datetime) -> Lead | None:  # fmt: skip
+def _create(
+    session: Session,
+    event: MarketingEvent,
+    key: str,
+    user_id: int | None,
+    visitors: list[str],
+    contact: ContactIndexes,
+    now: datetime,
+) -> Lead | None:
     routed = route(session, city=event.city, model_code=event.model_code, store_code=event.store_code)
     if routed is None:
         return None  # no store at all: nobody could follow the lead up
     kind = key.split(":", 1)[0]
-    due = sla.first_contact_due(min(event.occurred_at, now),
-                                routed.store.opening_hours, routed.store.time_zone)  # fmt: skip
-    lead = Lead(reference=new_reference("LD"), status="new", person_kind=kind, person_key=key, open_person_key=key,
-                user_id=user_id, visitor_id=event.visitor_id, mobile_index=contact.mobile, email_index=contact.email,
-                store_id=routed.store.id, routed_by=routed.routed_by, source=event.type, channel=event.channel,
-                campaign_id=event.campaign_id, model_code=event.model_code, city=event.city,
-                distance_km=routed.distance_km, vehicle_views=0, calculator_uses=0, configurator_uses=0,
-                quote_requests=0, contacts=0, test_drive_booked=False, test_drive_taken=False, credit_applied=False,
-                last_activity_at=event.occurred_at, created_at=now, updated_at=now, first_contact_due_at=due)  # fmt: skip
+    due = sla.first_contact_due(min(event.occurred_at, now), routed.store.opening_hours, routed.store.time_zone)
+    lead = Lead(
+        reference=new_reference("LD"),
+        status="new",
+        person_kind=kind,
+        person_key=key,
+        open_person_key=key,
+        user_id=user_id,
+        visitor_id=event.visitor_id,
+        mobile_index=contact.mobile,
+        email_index=contact.email,
+        store_id=routed.store.id,
+        routed_by=routed.routed_by,
+        source=event.type,
+        channel=event.channel,
+        campaign_id=event.campaign_id,
+        model_code=event.model_code,
+        city=event.city,
+        distance_km=routed.distance_km,
+        vehicle_views=0,
+        calculator_uses=0,
+        configurator_uses=0,
+        quote_requests=0,
+        contacts=0,
+        test_drive_booked=False,
+        test_drive_taken=False,
+        credit_applied=False,
+        last_activity_at=event.occurred_at,
+        created_at=now,
+        updated_at=now,
+        first_contact_due_at=due,
+    )
     for earlier in repository.person_events(session, user_id=user_id, visitor_ids=visitors, before_id=event.id):
         count_event(lead, earlier.type, earlier.occurred_at)
         lead.channel = lead.channel or earlier.channel  # the first touch's channel when the inquiry has none
@@ -173,8 +217,16 @@ def _create(session: Session, event: MarketingEvent, key: str, user_id: int | No
     count_event(lead, event.type, event.occurred_at)
     session.add(lead)
     session.flush()
-    lifecycle.add_activity(session, lead, event.occurred_at, "created", event_type=event.type, event_id=event.id,
-                           to_status="new", note=f"routed by {routed.routed_by} to {routed.store.code}")  # fmt: skip
+    lifecycle.add_activity(
+        session,
+        lead,
+        event.occurred_at,
+        "created",
+        event_type=event.type,
+        event_id=event.id,
+        to_status="new",
+        note=f"routed by {routed.routed_by} to {routed.store.code}",
+    )
     lifecycle.open_task(session, lead, "first_contact", due, now)
     target = event_target("new", event.type)
     if target is not None:
@@ -205,8 +257,9 @@ def _may_concern_a_lead(session: Session, events: Sequence[MarketingEvent]) -> l
         if event.type in CREATING_EVENTS:  # a lead may be created for this person within the batch
             lead_users |= {users_of[event.id]} - {None}
             lead_visitors |= visitors(event)
-    return [e for e in events if e.type in CREATING_EVENTS or users_of[e.id] in lead_users
-            or visitors(e) & lead_visitors]  # fmt: skip
+    return [
+        e for e in events if e.type in CREATING_EVENTS or users_of[e.id] in lead_users or visitors(e) & lead_visitors
+    ]
 
 
 def capture_all(session: Session, events: Sequence[MarketingEvent]) -> list[Lead]:

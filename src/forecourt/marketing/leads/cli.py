@@ -22,8 +22,10 @@ def train_scoring(seed: Annotated[int, typer.Option(help="Seed of the held-out s
     try:
         with transaction(make_session_factory(engine)) as session:
             row = train_from_history(session, now=utcnow(), seed=seed)
-            typer.echo(f"lead-scoring model v{row.version}: trained on {row.training_rows} leads, "
-                       f"held-out AUC {row.held_out_auc:.3f} on {row.held_out_rows} leads (seed {seed})")  # fmt: skip
+            typer.echo(
+                f"lead-scoring model v{row.version}: trained on {row.training_rows} leads, "
+                f"held-out AUC {row.held_out_auc:.3f} on {row.held_out_rows} leads (seed {seed})"
+            )
     except DomainError as exc:
         typer.echo(f"not trained: {exc.message}", err=True)
         raise typer.Exit(1) from None

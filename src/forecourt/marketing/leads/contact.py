@@ -50,8 +50,9 @@ def normalise_email(text: str) -> str | None:
     return address if len(address) <= EMAIL_MAX and EMAIL_PATTERN.fullmatch(address) else None
 
 
-def check_contact(name: object, mobile: object, email: object, message: object,
-                  consent: bool) -> tuple[ContactInput | None, dict[str, str]]:  # fmt: skip
+def check_contact(
+    name: object, mobile: object, email: object, message: object, consent: bool
+) -> tuple[ContactInput | None, dict[str, str]]:
     """The cleaned input, or None and {field: problem code} (codes: required, too_long, invalid)."""
     errors: dict[str, str] = {}
     clean_name = _clean(name, NAME_MAX)

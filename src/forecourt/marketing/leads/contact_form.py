@@ -22,8 +22,12 @@ from forecourt.marketing.leads.models import Lead
 from forecourt.marketing.leads.service import contact_context
 from forecourt.marketing.models import MarketingEvent
 
-FIELD_MESSAGES = {"required": "is required", "too_long": "is too long", "invalid": "is not valid",
-                  "mobile_or_email": "give a mobile number or an e-mail address"}  # fmt: skip
+FIELD_MESSAGES = {
+    "required": "is required",
+    "too_long": "is too long",
+    "invalid": "is not valid",
+    "mobile_or_email": "give a mobile number or an e-mail address",
+}
 VISITOR_ID_MAX = 64
 
 
@@ -33,9 +37,11 @@ def mask_email(address: str) -> str:
 
 
 def invalid(errors: dict[str, str]) -> InvalidInput:
-    return InvalidInput("The contact form is not complete; see errors.", code="invalid_contact",
-                        errors=[FieldError(name, FIELD_MESSAGES.get(problem, problem))
-                                for name, problem in errors.items()])  # fmt: skip
+    return InvalidInput(
+        "The contact form is not complete; see errors.",
+        code="invalid_contact",
+        errors=[FieldError(name, FIELD_MESSAGES.get(problem, problem)) for name, problem in errors.items()],
+    )
 
 
 @dataclass(frozen=True)
@@ -44,21 +50,40 @@ class Received:
     lead: Lead
 
 
-def submit(session: Session, cipher: FieldCipher, vin: str, person: ContactInput, *, user_id: int | None,
-           visitor_id: str | None, now: datetime) -> Received:  # fmt: skip
+def submit(
+    session: Session,
+    cipher: FieldCipher,
+    vin: str,
+    person: ContactInput,
+    *,
+    user_id: int | None,
+    visitor_id: str | None,
+    now: datetime,
+) -> Received:
     vehicle = catalog.get_vehicle(session, vin)  # 404 for an unknown car
     visitor = (visitor_id or "").strip()[:VISITOR_ID_MAX] or None
     if user_id is None and visitor is None:
         visitor = f"contact-{uuid.uuid4().hex}"  # an anonymous form without a visitor cookie
-    event = MarketingEvent(event_id=f"contact-{uuid.uuid4().hex}", type="contact", occurred_at=now, received_at=now,
-                           source="api", visitor_id=visitor, user_id=user_id, channel=None,
-                           model_code=vehicle.trim.model.code, city=vehicle.store.city.code,
-                           store_code=vehicle.store.code, subject=vehicle.vin)  # fmt: skip
+    event = MarketingEvent(
+        event_id=f"contact-{uuid.uuid4().hex}",
+        type="contact",
+        occurred_at=now,
+        received_at=now,
+        source="api",
+        visitor_id=visitor,
+        user_id=user_id,
+        channel=None,
+        model_code=vehicle.trim.model.code,
+        city=vehicle.store.city.code,
+        store_code=vehicle.store.code,
+        subject=vehicle.vin,
+    )
     session.add(event)
     session.flush()
     indexes = ContactIndexes(
         cipher.blind_index(f"mobile:{person.mobile}", purpose="lead.contact") if person.mobile else None,
-        cipher.blind_index(f"email:{person.email}", purpose="lead.contact") if person.email else None)
+        cipher.blind_index(f"email:{person.email}", purpose="lead.contact") if person.email else None,
+    )
     lead = capture(session, event, contact=indexes, now=now)
     assert lead is not None  # a contact event always creates or joins a lead when a store exists
     _seal(cipher, lead, person, now)

@@ -34,37 +34,74 @@ SOURCE_WEIGHTS = (0.3, 0.35, 0.25, 0.1)
 
 def _latent_logit(r: dict[str, float]) -> float:
     """The "true" propensity the history is drawn from (unknown to the model, which must learn it)."""
-    return (-2.2 + 0.9 * r["taken"] + 0.5 * r["booked"] + 0.9 * r["credit"] + 0.35 * r["calculator"]
-            + 0.25 * r["configurator"] + 0.25 * math.log1p(r["views"]) + 0.3 * r["model_known"]
-            - 0.35 * math.log1p(r["distance"]) + 0.6 - 0.45 * math.log1p(r["response_h"]) + 0.5
-            - 0.3 * math.log1p(r["recency_d"]) + 0.3 * (r["source"] == "test_drive_booked"))  # fmt: skip
+    return (
+        -2.2
+        + 0.9 * r["taken"]
+        + 0.5 * r["booked"]
+        + 0.9 * r["credit"]
+        + 0.35 * r["calculator"]
+        + 0.25 * r["configurator"]
+        + 0.25 * math.log1p(r["views"])
+        + 0.3 * r["model_known"]
+        - 0.35 * math.log1p(r["distance"])
+        + 0.6
+        - 0.45 * math.log1p(r["response_h"])
+        + 0.5
+        - 0.3 * math.log1p(r["recency_d"])
+        + 0.3 * (r["source"] == "test_drive_booked")
+    )
 
 
 def _history_lead(rng: random.Random, store: Store, now: datetime) -> Lead:
     source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
     booked = source == "test_drive_booked" or rng.random() < 0.25
-    r = {"source": source, "booked": float(booked), "taken": float(booked and rng.random() < 0.6),
-         "credit": float(source == "credit_application" or rng.random() < 0.12),
-         "calculator": float(rng.random() < 0.35), "configurator": float(rng.random() < 0.25),
-         "views": float(int(rng.expovariate(1 / 4))), "model_known": float(rng.random() < 0.7),
-         "distance": rng.lognormvariate(2.4, 0.7), "response_h": rng.lognormvariate(1.0, 1.2),
-         "recency_d": rng.lognormvariate(1.5, 1.0)}  # fmt: skip
+    r = {
+        "source": source,
+        "booked": float(booked),
+        "taken": float(booked and rng.random() < 0.6),
+        "credit": float(source == "credit_application" or rng.random() < 0.12),
+        "calculator": float(rng.random() < 0.35),
+        "configurator": float(rng.random() < 0.25),
+        "views": float(int(rng.expovariate(1 / 4))),
+        "model_known": float(rng.random() < 0.7),
+        "distance": rng.lognormvariate(2.4, 0.7),
+        "response_h": rng.lognormvariate(1.0, 1.2),
+        "recency_d": rng.lognormvariate(1.5, 1.0),
+    }
     won = rng.random() < 1 / (1 + math.exp(-_latent_logit(r)))
     created = now - timedelta(days=rng.uniform(30, 540))
     closed = created + timedelta(days=rng.uniform(3, 60))
     last = closed - timedelta(days=r["recency_d"])
     key = f"{HISTORY_KEY}{new_reference('', 10)}"
-    return Lead(reference=new_reference("LD"), status="won" if won else "lost", person_kind="demo", person_key=key,
-                open_person_key=None, store_id=store.id, routed_by="city_model", source=source,
-                channel=rng.choice(CHANNELS), model_code=rng.choice(MODELS) if r["model_known"] else None,
-                city=store.city.code, distance_km=round(r["distance"], 1), vehicle_views=int(r["views"]),
-                calculator_uses=int(r["calculator"]), configurator_uses=int(r["configurator"]),
-                quote_requests=int(source == "quote_request"), contacts=int(source == "contact"),
-                test_drive_booked=bool(r["booked"]), test_drive_taken=bool(r["taken"]), credit_applied=bool(r["credit"]),
-                last_activity_at=max(created, last), created_at=created, updated_at=closed,
-                first_contact_due_at=created + timedelta(hours=2),
-                first_contacted_at=created + timedelta(hours=r["response_h"]), closed_at=closed,
-                lost_reason=None if won else rng.choice(("Bought elsewhere", "No budget", "Not reachable")))  # fmt: skip
+    return Lead(
+        reference=new_reference("LD"),
+        status="won" if won else "lost",
+        person_kind="demo",
+        person_key=key,
+        open_person_key=None,
+        store_id=store.id,
+        routed_by="city_model",
+        source=source,
+        channel=rng.choice(CHANNELS),
+        model_code=rng.choice(MODELS) if r["model_known"] else None,
+        city=store.city.code,
+        distance_km=round(r["distance"], 1),
+        vehicle_views=int(r["views"]),
+        calculator_uses=int(r["calculator"]),
+        configurator_uses=int(r["configurator"]),
+        quote_requests=int(source == "quote_request"),
+        contacts=int(source == "contact"),
+        test_drive_booked=bool(r["booked"]),
+        test_drive_taken=bool(r["taken"]),
+        credit_applied=bool(r["credit"]),
+        last_activity_at=max(created, last),
+        created_at=created,
+        updated_at=closed,
+        first_contact_due_at=created + timedelta(hours=2),
+        first_contacted_at=created + timedelta(hours=r["response_h"]),
+        closed_at=closed,
+        lost_reason=None if won else rng.choice(("Bought elsewhere", "No budget", "Not reachable")),
+    )
 
 
 def _open_leads(session: Session, rng: random.Random, stores: list[Store], now: datetime) -> int:
@@ -79,10 +116,18 @@ def _open_leads(session: Session, rng: random.Random, stores: list[Store], now: 
         if rng.random() < 0.2:
             kinds.append("test_drive_taken")
         for k, kind in enumerate(kinds):
-            event = MarketingEvent(event_id=f"{OPEN_EVENT_PREFIX}{n}-{k}", type=kind, occurred_at=start + timedelta(minutes=20 * k),
-                                   received_at=start + timedelta(minutes=20 * k), source="demo", visitor_id=visitor,
-                                   channel=rng.choice(CHANNELS) if k == 0 else None, model_code=model,
-                                   city=store.city.code, store_code=store.code if kind != "vehicle_view" else None)  # fmt: skip
+            event = MarketingEvent(
+                event_id=f"{OPEN_EVENT_PREFIX}{n}-{k}",
+                type=kind,
+                occurred_at=start + timedelta(minutes=20 * k),
+                received_at=start + timedelta(minutes=20 * k),
+                source="demo",
+                visitor_id=visitor,
+                channel=rng.choice(CHANNELS) if k == 0 else None,
+                model_code=model,
+                city=store.city.code,
+                store_code=store.code if kind != "vehicle_view" else None,
+            )
             session.add(event)
             session.flush()
             if capture(session, event, now=start + timedelta(minutes=20 * k)) is not None and k == len(kinds) - 1:
@@ -111,6 +156,7 @@ def load_lead_demo(session: Session) -> str:
     model = repository.latest_model(session)
     if model is None:
         model = scoring_service.train_from_history(session, now=now, seed=SEED)
-    return (f"lead demo: {added} closed leads added ({history} already there), {opened} open leads; scoring model "
-            f"v{model.version} held-out AUC {model.held_out_auc:.3f}")  # fmt: skip
-
+    return (
+        f"lead demo: {added} closed leads added ({history} already there), {opened} open leads; scoring model "
+        f"v{model.version} held-out AUC {model.held_out_auc:.3f}"
+    )

@@ -38,5 +38,7 @@ def city_centre(city_code: str, store_positions: list[tuple[float, float]]) -> t
         return CITY_CENTRES[city_code]
     if not store_positions:
         return None
-    return (sum(p[0] for p in store_positions) / len(store_positions),
-            sum(p[1] for p in store_positions) / len(store_positions))  # fmt: skip
+    return (
+        sum(p[0] for p in store_positions) / len(store_positions),
+        sum(p[1] for p in store_positions) / len(store_positions),
+    )

@@ -105,9 +105,7 @@ class LeadActivity(Base):
     kind: Mapped[str] = mapped_column(String(20))  # event, stage, contacted, task_done, created
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     event_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
-    event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("marketing_events.id", ondelete="SET NULL"), nullable=True
-    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("marketing_events.id", ondelete="SET NULL"), nullable=True)
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -44,20 +44,50 @@ def lead_list(session: DbSession, page: PageContext, user: LeadPageUser) -> HTML
     now = utcnow()
     views = service.list_leads(session, scope(user), now=now, status=status)
     tasks = service.open_tasks(session, scope(user))
-    return render(page, "backoffice/leads.html", views=views, tasks=tasks, status=status, filters=STATUS_FILTERS,
-                  now=now, section="leads", zone=page.request.app.state.settings.time_zone)  # fmt: skip
+    return render(
+        page,
+        "backoffice/leads.html",
+        views=views,
+        tasks=tasks,
+        status=status,
+        filters=STATUS_FILTERS,
+        now=now,
+        section="leads",
+        zone=page.request.app.state.settings.time_zone,
+    )
 
 
-def _render_detail(session: Session, page: Page, user: Principal, reference: str, *, status_code: int = 200,
-                   problem: Problem | None = None, contact: service.ContactDetails | None = None) -> HTMLResponse:  # fmt: skip
+def _render_detail(
+    session: Session,
+    page: Page,
+    user: Principal,
+    reference: str,
+    *,
+    status_code: int = 200,
+    problem: Problem | None = None,
+    contact: service.ContactDetails | None = None,
+) -> HTMLResponse:
     now = utcnow()
     detail = service.lead_detail(session, reference, scope(user), now=now)
     lead = detail.view.lead
     own = lead.store_id in staff_store_ids(user)
-    return render(page, "backoffice/leads_detail.html", status_code=status_code, detail=detail, view=detail.view,
-                  lead=lead, contact=contact or service.masked_contact(lead), may_reveal=own and contact is None,
-                  may_act=may_act(user), is_admin=user.is_admin, stages=STAGES, problem=problem, now=now,
-                  section="leads", zone=detail.view.store.time_zone)  # fmt: skip
+    return render(
+        page,
+        "backoffice/leads_detail.html",
+        status_code=status_code,
+        detail=detail,
+        view=detail.view,
+        lead=lead,
+        contact=contact or service.masked_contact(lead),
+        may_reveal=own and contact is None,
+        may_act=may_act(user),
+        is_admin=user.is_admin,
+        stages=STAGES,
+        problem=problem,
+        now=now,
+        section="leads",
+        zone=detail.view.store.time_zone,
+    )
 
 
 @router.get("/backoffice/leads/{reference}")
@@ -78,18 +108,40 @@ def _act(session: Session, page: Page, user: Principal, reference: str, run: Any
 
 
 @router.post("/backoffice/leads/{reference}/contacted", response_model=None)
-def contacted(session: DbSession, page: PageContext, user: LeadPageUser, reference: str, posted: PostedForm) -> Response:
+def contacted(
+    session: DbSession, page: PageContext, user: LeadPageUser, reference: str, posted: PostedForm
+) -> Response:
     note = form_text(posted, "note", 500)
-    return _act(session, page, user, reference, lambda: service.mark_contacted(
-        session, reference, actor=user.user_id, note=note, allowed_store_ids=act_scope(user), now=utcnow()))
+    return _act(
+        session,
+        page,
+        user,
+        reference,
+        lambda: service.mark_contacted(
+            session, reference, actor=user.user_id, note=note, allowed_store_ids=act_scope(user), now=utcnow()
+        ),
+    )
 
 
 @router.post("/backoffice/leads/{reference}/stage", response_model=None)
 def move(session: DbSession, page: PageContext, user: LeadPageUser, reference: str, posted: PostedForm) -> Response:
     target, reason = form_text(posted, "status", 20), form_text(posted, "reason", 500)
-    return _act(session, page, user, reference, lambda: service.move(
-        session, reference, target, reason=reason, actor=user.user_id, is_admin=user.is_admin,
-        allowed_store_ids=act_scope(user), now=utcnow()))
+    return _act(
+        session,
+        page,
+        user,
+        reference,
+        lambda: service.move(
+            session,
+            reference,
+            target,
+            reason=reason,
+            actor=user.user_id,
+            is_admin=user.is_admin,
+            allowed_store_ids=act_scope(user),
+            now=utcnow(),
+        ),
+    )
 
 
 @router.post("/backoffice/leads/{reference}/reveal")
@@ -98,19 +150,22 @@ def reveal(session: DbSession, page: PageContext, user: LeadPageUser, reference:
     own = staff_store_ids(user)
     if not own:
         raise NotAllowed()
-    details = service.reveal_contact(session, page.request.app.state.field_cipher, reference, actor=user.user_id,
-                                     own_store_ids=own)  # fmt: skip
+    details = service.reveal_contact(
+        session, page.request.app.state.field_cipher, reference, actor=user.user_id, own_store_ids=own
+    )
     return _render_detail(session, page, user, reference, contact=details)
 
 
 @router.post("/backoffice/leads/tasks/{task_id}/complete", response_model=None)
-def complete_task(session: DbSession, page: PageContext, user: LeadPageUser, task_id: int,
-                  posted: PostedForm) -> Response:  # fmt: skip
+def complete_task(
+    session: DbSession, page: PageContext, user: LeadPageUser, task_id: int, posted: PostedForm
+) -> Response:
     if not may_act(user):
         raise NotAllowed()
     note = form_text(posted, "note", 500)
-    _, lead = service.complete_task(session, task_id, actor=user.user_id, note=note, allowed_store_ids=act_scope(user),
-                                    now=utcnow())  # fmt: skip
+    _, lead = service.complete_task(
+        session, task_id, actor=user.user_id, note=note, allowed_store_ids=act_scope(user), now=utcnow()
+    )
     back = form_text(posted, "next", 100)
     return redirect(f"/backoffice/leads/{lead.reference}" if back == "lead" else "/backoffice/leads")
 
@@ -121,18 +176,33 @@ def complete_task(session: DbSession, page: PageContext, user: LeadPageUser, tas
 @router.post("/vehicles/{vin}/contact", response_model=None)
 def ask_about_car(session: DbSession, page: PageContext, vin: str, posted: PostedForm) -> Response:
     found = catalog.get_vehicle(session, vin)  # 404 page for an unknown car
-    form = {name: form_text(posted, name, limit) for name, limit in
-            (("name", 200), ("mobile", 40), ("email", 200), ("message", 2000))}  # fmt: skip
+    form = {
+        name: form_text(posted, name, limit)
+        for name, limit in (("name", 200), ("mobile", 40), ("email", 200), ("message", 2000))
+    }
     consent = posted.get("consent") == "yes"
     person, errors = check_contact(form["name"], form["mobile"], form["email"], form["message"], consent)
     if person is None:
         model = catalog.get_model(session, found.model.code)
         options = {option.code: option for option in model.options}
         fitted = [options[code] for code in found.option_codes if code in options]
-        return page.render("vehicle.html", status_code=422, vehicle=found, model=model, options=fitted,
-                           contact_form={"values": form, "errors": errors, "consent": consent})  # fmt: skip
+        return page.render(
+            "vehicle.html",
+            status_code=422,
+            vehicle=found,
+            model=model,
+            options=fitted,
+            contact_form={"values": form, "errors": errors, "consent": consent},
+        )
     user = page.user
     visitor = page.request.cookies.get(VISITOR_COOKIE)  # links the browsing history of this visitor to the lead
-    contact_form.submit(session, page.request.app.state.field_cipher, found.vin, person,
-                        user_id=user.user_id if user else None, visitor_id=visitor, now=utcnow())  # fmt: skip
+    contact_form.submit(
+        session,
+        page.request.app.state.field_cipher,
+        found.vin,
+        person,
+        user_id=user.user_id if user else None,
+        visitor_id=visitor,
+        now=utcnow(),
+    )
     return redirect(f"/vehicles/{found.vin}?contact=sent#ask-about-car")

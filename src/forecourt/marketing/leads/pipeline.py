@@ -21,8 +21,13 @@ CLOSED_STAGES: tuple[str, ...] = ("won", "lost")
 RANK = {stage: rank for rank, stage in enumerate(STAGES[:5])} | {"lost": 4}
 
 # Event types that create a lead when the person has no open lead.
-CREATING_EVENTS: tuple[str, ...] = ("test_drive_booked", "test_drive_taken", "quote_request", "credit_application",
-                                    "contact")  # fmt: skip
+CREATING_EVENTS: tuple[str, ...] = (
+    "test_drive_booked",
+    "test_drive_taken",
+    "quote_request",
+    "credit_application",
+    "contact",
+)
 # Event types that move an open lead forward.
 EVENT_STAGE: dict[str, str] = {
     "test_drive_booked": "test_drive",
@@ -67,8 +72,9 @@ def check_manual_move(current: str, target: str, *, reason: str, is_admin: bool)
     backwards = current in CLOSED_STAGES or (target in OPEN_STAGES and RANK[target] < RANK[current])
     if backwards:
         if not is_admin:
-            return Refusal("backwards_move_admin_only",
-                           f"Only an admin may move a lead from {current} back to {target}", 403)  # fmt: skip
+            return Refusal(
+                "backwards_move_admin_only", f"Only an admin may move a lead from {current} back to {target}", 403
+            )
         if not reason_ok:
             return Refusal("reason_required", "Moving a lead back needs a reason (3–500 characters)", 422)
         return None

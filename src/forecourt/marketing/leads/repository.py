@@ -42,8 +42,9 @@ def visitors_of_users(session: Session, user_ids: Collection[int]) -> dict[int, 
     return found
 
 
-def people_with_open_leads(session: Session, *, user_ids: Collection[int],
-                           visitor_ids: Collection[str]) -> tuple[set[int], set[str]]:  # fmt: skip
+def people_with_open_leads(
+    session: Session, *, user_ids: Collection[int], visitor_ids: Collection[str]
+) -> tuple[set[int], set[str]]:
     """Which of these users and visitors have an open lead: (user ids, visitor ids)."""
     clauses = []
     if user_ids:
@@ -66,8 +67,14 @@ def visitors_of_user(session: Session, user_id: int) -> list[str]:
     return list(session.scalars(select(Visitor.visitor_id).where(Visitor.user_id == user_id)))
 
 
-def open_leads_of_person(session: Session, *, keys: Collection[str], user_id: int | None,
-                         visitor_ids: Collection[str], contact_indexes: Collection[str]) -> Sequence[Lead]:  # fmt: skip
+def open_leads_of_person(
+    session: Session,
+    *,
+    keys: Collection[str],
+    user_id: int | None,
+    visitor_ids: Collection[str],
+    contact_indexes: Collection[str],
+) -> Sequence[Lead]:
     """Open leads matching any of the person's identities, oldest first."""
     clauses = [Lead.open_person_key.in_(list(keys))] if keys else []
     if user_id is not None:
@@ -82,8 +89,9 @@ def open_leads_of_person(session: Session, *, keys: Collection[str], user_id: in
     return session.scalars(statement).all()
 
 
-def person_events(session: Session, *, user_id: int | None, visitor_ids: Collection[str],
-                  before_id: int | None = None) -> Sequence[MarketingEvent]:  # fmt: skip
+def person_events(
+    session: Session, *, user_id: int | None, visitor_ids: Collection[str], before_id: int | None = None
+) -> Sequence[MarketingEvent]:
     """The person's earlier events (to count what they did before the lead existed)."""
     clauses = []
     if user_id is not None:
@@ -102,32 +110,42 @@ def get_lead(session: Session, reference: str) -> Lead | None:
     return session.scalars(select(Lead).where(Lead.reference == reference)).one_or_none()
 
 
-def list_leads(session: Session, *, store_ids: Collection[int] | None, statuses: Collection[str] = (),
-               limit: int = 200) -> Sequence[Lead]:  # fmt: skip
+def list_leads(
+    session: Session, *, store_ids: Collection[int] | None, statuses: Collection[str] = (), limit: int = 200
+) -> Sequence[Lead]:
     """Open leads first by first-contact due time (the most overdue on top), then the rest, newest first."""
     statement = select(Lead)
     if store_ids is not None:
         statement = statement.where(Lead.store_id.in_(list(store_ids)))
     if statuses:
         statement = statement.where(Lead.status.in_(list(statuses)))
-    statement = statement.order_by(Lead.status.in_(CLOSED_STAGES), Lead.first_contacted_at.is_not(None),
-                                   Lead.first_contact_due_at, Lead.id.desc()).limit(limit)  # fmt: skip
+    statement = statement.order_by(
+        Lead.status.in_(CLOSED_STAGES), Lead.first_contacted_at.is_not(None), Lead.first_contact_due_at, Lead.id.desc()
+    ).limit(limit)
     return session.scalars(statement).all()
 
 
 def timeline(session: Session, lead_id: int) -> Sequence[LeadActivity]:
-    return session.scalars(select(LeadActivity).where(LeadActivity.lead_id == lead_id)
-                           .order_by(LeadActivity.at, LeadActivity.id)).all()  # fmt: skip
+    return session.scalars(
+        select(LeadActivity).where(LeadActivity.lead_id == lead_id).order_by(LeadActivity.at, LeadActivity.id)
+    ).all()
 
 
 def tasks_of_lead(session: Session, lead_id: int) -> Sequence[LeadTask]:
     return session.scalars(select(LeadTask).where(LeadTask.lead_id == lead_id).order_by(LeadTask.due_at)).all()
 
 
-def open_tasks(session: Session, *, store_ids: Collection[int] | None, limit: int = 200) -> Sequence[tuple[LeadTask, Lead]]:
+def open_tasks(
+    session: Session, *, store_ids: Collection[int] | None, limit: int = 200
+) -> Sequence[tuple[LeadTask, Lead]]:
     """Open tasks, the oldest due first (so the most overdue lead is on top)."""
-    statement = (select(LeadTask, Lead).join(Lead, Lead.id == LeadTask.lead_id).where(LeadTask.state == "open")
-                 .order_by(LeadTask.due_at, LeadTask.id).limit(limit))  # fmt: skip
+    statement = (
+        select(LeadTask, Lead)
+        .join(Lead, Lead.id == LeadTask.lead_id)
+        .where(LeadTask.state == "open")
+        .order_by(LeadTask.due_at, LeadTask.id)
+        .limit(limit)
+    )
     if store_ids is not None:
         statement = statement.where(LeadTask.store_id.in_(list(store_ids)))
     return [(task, lead) for task, lead in session.execute(statement).all()]
@@ -161,9 +179,11 @@ def count_leads_with_key_prefix(session: Session, prefix: str) -> int:
 
 
 def overdue_count(session: Session, *, store_ids: Collection[int] | None, now: datetime) -> int:
-    statement = select(func.count()).select_from(Lead).where(Lead.status.in_(OPEN_STAGES),
-                                                             Lead.first_contacted_at.is_(None),
-                                                             Lead.first_contact_due_at < now)  # fmt: skip
+    statement = (
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.status.in_(OPEN_STAGES), Lead.first_contacted_at.is_(None), Lead.first_contact_due_at < now)
+    )
     if store_ids is not None:
         statement = statement.where(Lead.store_id.in_(list(store_ids)))
     return session.scalar(statement) or 0

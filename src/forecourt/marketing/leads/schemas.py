@@ -109,31 +109,62 @@ class ScoringModelOut(BaseModel):
 
 
 def factor_out(view: LeadView) -> list[FactorOut]:
-    return [FactorOut(feature=f.feature, label=f.label, value=f.value, contribution=round(f.contribution, 4))
-            for f in view.top_factors]  # fmt: skip
+    return [
+        FactorOut(feature=f.feature, label=f.label, value=f.value, contribution=round(f.contribution, 4))
+        for f in view.top_factors
+    ]
 
 
 def lead_out(view: LeadView, contact: ContactDetails) -> LeadOut:
     lead: Lead = view.lead
-    return LeadOut(reference=lead.reference, status=lead.status, store_code=view.store.code, routed_by=lead.routed_by,
-                   source=lead.source, channel=lead.channel, model_code=lead.model_code, city=lead.city,
-                   created_at=lead.created_at, first_contact_due_at=lead.first_contact_due_at,
-                   first_contacted_at=lead.first_contacted_at, overdue=view.overdue, closed_at=lead.closed_at,
-                   lost_reason=lead.lost_reason, score=view.score.score if view.score else None,
-                   top_factors=factor_out(view), contact=ContactOut(**contact.__dict__))  # fmt: skip
+    return LeadOut(
+        reference=lead.reference,
+        status=lead.status,
+        store_code=view.store.code,
+        routed_by=lead.routed_by,
+        source=lead.source,
+        channel=lead.channel,
+        model_code=lead.model_code,
+        city=lead.city,
+        created_at=lead.created_at,
+        first_contact_due_at=lead.first_contact_due_at,
+        first_contacted_at=lead.first_contacted_at,
+        overdue=view.overdue,
+        closed_at=lead.closed_at,
+        lost_reason=lead.lost_reason,
+        score=view.score.score if view.score else None,
+        top_factors=factor_out(view),
+        contact=ContactOut(**contact.__dict__),
+    )
 
 
 def task_out(task: LeadTask, reference: str, now: datetime) -> TaskOut:
-    return TaskOut(id=task.id, lead_reference=reference, kind=task.kind, state=task.state, due_at=task.due_at,
-                   overdue=task.state == "open" and now > task.due_at, completed_at=task.completed_at)  # fmt: skip
+    return TaskOut(
+        id=task.id,
+        lead_reference=reference,
+        kind=task.kind,
+        state=task.state,
+        due_at=task.due_at,
+        overdue=task.state == "open" and now > task.due_at,
+        completed_at=task.completed_at,
+    )
 
 
 def activity_out(activity: LeadActivity) -> ActivityOut:
-    return ActivityOut(at=activity.at, kind=activity.kind, event_type=activity.event_type,
-                       from_status=activity.from_status, to_status=activity.to_status, note=activity.note)  # fmt: skip
+    return ActivityOut(
+        at=activity.at,
+        kind=activity.kind,
+        event_type=activity.event_type,
+        from_status=activity.from_status,
+        to_status=activity.to_status,
+        note=activity.note,
+    )
 
 
 def detail_out(detail: LeadDetail, contact: ContactDetails, now: datetime) -> LeadDetailOut:
     base = lead_out(detail.view, contact)
-    return LeadDetailOut(**base.model_dump(), timeline=[activity_out(a) for a in detail.timeline],
-                         tasks=[task_out(t, detail.view.lead.reference, now) for t in detail.tasks])  # fmt: skip
+    return LeadDetailOut(
+        **base.model_dump(),
+        timeline=[activity_out(a) for a in detail.timeline],
+        tasks=[task_out(t, detail.view.lead.reference, now) for t in detail.tasks],
+    )

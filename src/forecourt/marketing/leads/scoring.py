@@ -39,16 +39,35 @@ class TrainedModel:
     seed: int
 
     def parameters(self) -> dict[str, Any]:
-        return {"feature_names": list(self.feature_names), "coefficients": list(self.coefficients),
-                "intercept": self.intercept, "means": list(self.means), "scales": list(self.scales)}  # fmt: skip
+        return {
+            "feature_names": list(self.feature_names),
+            "coefficients": list(self.coefficients),
+            "intercept": self.intercept,
+            "means": list(self.means),
+            "scales": list(self.scales),
+        }
 
     @classmethod
-    def from_parameters(cls, parameters: dict[str, Any], *, training_rows: int = 0, held_out_rows: int = 0,
-                        held_out_auc: float = 0.0, seed: int = 0) -> TrainedModel:  # fmt: skip
-        return cls(tuple(parameters["feature_names"]), tuple(float(c) for c in parameters["coefficients"]),
-                   float(parameters["intercept"]), tuple(float(m) for m in parameters["means"]),
-                   tuple(float(s) for s in parameters["scales"]), training_rows, held_out_rows, held_out_auc,
-                   seed)  # fmt: skip
+    def from_parameters(
+        cls,
+        parameters: dict[str, Any],
+        *,
+        training_rows: int = 0,
+        held_out_rows: int = 0,
+        held_out_auc: float = 0.0,
+        seed: int = 0,
+    ) -> TrainedModel:
+        return cls(
+            tuple(parameters["feature_names"]),
+            tuple(float(c) for c in parameters["coefficients"]),
+            float(parameters["intercept"]),
+            tuple(float(m) for m in parameters["means"]),
+            tuple(float(s) for s in parameters["scales"]),
+            training_rows,
+            held_out_rows,
+            held_out_auc,
+            seed,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,19 +96,27 @@ def train(rows: Sequence[Sequence[float]], outcomes: Sequence[int], *, seed: int
     y = np.asarray(outcomes, dtype=int)
     won, lost = int(y.sum()), int(len(y) - y.sum())
     if won < MIN_PER_CLASS or lost < MIN_PER_CLASS:
-        raise NotEnoughHistory(f"Need at least {MIN_PER_CLASS} won and {MIN_PER_CLASS} lost leads to train; "
-                               f"have {won} won and {lost} lost")  # fmt: skip
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=HELD_OUT_SHARE, stratify=y,
-                                                        random_state=seed)  # fmt: skip
+        raise NotEnoughHistory(
+            f"Need at least {MIN_PER_CLASS} won and {MIN_PER_CLASS} lost leads to train; have {won} won and {lost} lost"
+        )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=HELD_OUT_SHARE, stratify=y, random_state=seed)
     scaler = StandardScaler().fit(x_train)
     scales = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)  # a constant feature: scale 1, contributes 0
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
     model.fit((x_train - scaler.mean_) / scales, y_train)
     probabilities = model.predict_proba((x_test - scaler.mean_) / scales)[:, 1]
     auc = float(roc_auc_score(y_test, probabilities))
-    return TrainedModel(FEATURE_NAMES, tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]),
-                        tuple(float(m) for m in scaler.mean_), tuple(float(s) for s in scales), len(y_train),
-                        len(y_test), auc, seed)  # fmt: skip
+    return TrainedModel(
+        FEATURE_NAMES,
+        tuple(float(c) for c in model.coef_[0]),
+        float(model.intercept_[0]),
+        tuple(float(m) for m in scaler.mean_),
+        tuple(float(s) for s in scales),
+        len(y_train),
+        len(y_test),
+        auc,
+        seed,
+    )
 
 
 def score(model: TrainedModel, values: Sequence[float]) -> Score:
@@ -97,8 +124,7 @@ def score(model: TrainedModel, values: Sequence[float]) -> Score:
     known = dict(zip(FEATURE_NAMES, values, strict=True))
     factors = []
     logit = model.intercept
-    for name, coef, mean, scale in zip(model.feature_names, model.coefficients, model.means, model.scales,
-                                       strict=True):  # fmt: skip
+    for name, coef, mean, scale in zip(model.feature_names, model.coefficients, model.means, model.scales, strict=True):
         value = float(known.get(name, mean))  # a feature this code no longer computes: neutral
         contribution = coef * (value - mean) / scale
         logit += contribution

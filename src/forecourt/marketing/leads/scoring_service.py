@@ -16,10 +16,21 @@ DEFAULT_SEED = 2018
 
 
 def facts_of(lead: Lead) -> LeadFacts:
-    return LeadFacts(lead.source, lead.channel, lead.model_code, lead.calculator_uses or 0,
-                     lead.configurator_uses or 0, lead.vehicle_views or 0, bool(lead.test_drive_booked),
-                     bool(lead.test_drive_taken), bool(lead.credit_applied), lead.distance_km, lead.created_at,
-                     lead.last_activity_at, lead.first_contacted_at)  # fmt: skip
+    return LeadFacts(
+        lead.source,
+        lead.channel,
+        lead.model_code,
+        lead.calculator_uses or 0,
+        lead.configurator_uses or 0,
+        lead.vehicle_views or 0,
+        bool(lead.test_drive_booked),
+        bool(lead.test_drive_taken),
+        bool(lead.credit_applied),
+        lead.distance_km,
+        lead.created_at,
+        lead.last_activity_at,
+        lead.first_contacted_at,
+    )
 
 
 def features_of(lead: Lead, now: datetime) -> tuple[float, ...]:
@@ -28,9 +39,13 @@ def features_of(lead: Lead, now: datetime) -> tuple[float, ...]:
 
 
 def as_trained(row: LeadScoringModel) -> scoring.TrainedModel:
-    return scoring.TrainedModel.from_parameters(row.parameters, training_rows=row.training_rows,
-                                                held_out_rows=row.held_out_rows, held_out_auc=row.held_out_auc,
-                                                seed=row.seed)  # fmt: skip
+    return scoring.TrainedModel.from_parameters(
+        row.parameters,
+        training_rows=row.training_rows,
+        held_out_rows=row.held_out_rows,
+        held_out_auc=row.held_out_auc,
+        seed=row.seed,
+    )
 
 
 def current_model(session: Session) -> scoring.TrainedModel | None:
@@ -51,9 +66,15 @@ def train_from_history(session: Session, *, now: datetime, seed: int = DEFAULT_S
         trained = scoring.train(rows, outcomes, seed=seed)
     except scoring.NotEnoughHistory as exc:
         raise Conflict(str(exc), code="not_enough_history") from None
-    row = LeadScoringModel(version=repository.next_model_version(session), trained_at=now,
-                           training_rows=trained.training_rows, held_out_rows=trained.held_out_rows,
-                           held_out_auc=trained.held_out_auc, seed=seed, parameters=trained.parameters())  # fmt: skip
+    row = LeadScoringModel(
+        version=repository.next_model_version(session),
+        trained_at=now,
+        training_rows=trained.training_rows,
+        held_out_rows=trained.held_out_rows,
+        held_out_auc=trained.held_out_auc,
+        seed=seed,
+        parameters=trained.parameters(),
+    )
     session.add(row)
     session.flush()
     return row

@@ -78,11 +78,20 @@ def _view(lead: Lead, stores: dict[int, Store], model: scoring.TrainedModel | No
     return LeadView(lead, stores[lead.store_id], overdue, score)
 
 
-def list_leads(session: Session, allowed_store_ids: Collection[int] | None, *, now: datetime,
-               status: str | None = None, limit: int = 200) -> list[LeadView]:  # fmt: skip
+def list_leads(
+    session: Session,
+    allowed_store_ids: Collection[int] | None,
+    *,
+    now: datetime,
+    status: str | None = None,
+    limit: int = 200,
+) -> list[LeadView]:
     if status not in (None, "", "open", *STAGES):
-        raise InvalidInput(f"Unknown status {status!r}; use open or one of {', '.join(STAGES)}",
-                           code="invalid_status", errors=[FieldError("status", "unknown status")])  # fmt: skip
+        raise InvalidInput(
+            f"Unknown status {status!r}; use open or one of {', '.join(STAGES)}",
+            code="invalid_status",
+            errors=[FieldError("status", "unknown status")],
+        )
     statuses = OPEN_STAGES if status in (None, "", "open") else (status,)
     stores = catalog.stores_by_id(session)
     model = scoring_service.current_model(session)
@@ -90,27 +99,48 @@ def list_leads(session: Session, allowed_store_ids: Collection[int] | None, *, n
     return [_view(lead, stores, model, now) for lead in rows]
 
 
-def lead_detail(session: Session, reference: str, allowed_store_ids: Collection[int] | None, *,
-                now: datetime) -> LeadDetail:  # fmt: skip
+def lead_detail(
+    session: Session, reference: str, allowed_store_ids: Collection[int] | None, *, now: datetime
+) -> LeadDetail:
     lead = get_in_scope(session, reference, allowed_store_ids)
     view = _view(lead, catalog.stores_by_id(session), scoring_service.current_model(session), now)
     return LeadDetail(view, repository.timeline(session, lead.id), repository.tasks_of_lead(session, lead.id))
 
 
-def move(session: Session, reference: str, target: str, *, reason: str, actor: int, is_admin: bool,
-         allowed_store_ids: Collection[int] | None, now: datetime) -> Lead:  # fmt: skip
+def move(
+    session: Session,
+    reference: str,
+    target: str,
+    *,
+    reason: str,
+    actor: int,
+    is_admin: bool,
+    allowed_store_ids: Collection[int] | None,
+    now: datetime,
+) -> Lead:
     """A manual stage change. Moving to `contacted` from `new` is logging the first contact."""
     lead = get_in_scope(session, reference, allowed_store_ids)
     refusal = check_manual_move(lead.status, target, reason=reason, is_admin=is_admin)
     if refusal is not None:
-        raise DomainError(refusal.message, code=refusal.code, status=refusal.status,
-                          errors=[FieldError("reason", refusal.message)] if refusal.code == "reason_required" else [])  # fmt: skip
+        raise DomainError(
+            refusal.message,
+            code=refusal.code,
+            status=refusal.status,
+            errors=[FieldError("reason", refusal.message)] if refusal.code == "reason_required" else [],
+        )
     before = lead.status
     if target in OPEN_STAGES[1:] and lead.first_contacted_at is None:  # staff moving it forward spoke to them
         _contacted(session, lead, actor, now, note=None)
     lifecycle.change_stage(session, lead, target, now, actor=actor, reason=reason or None)
-    audit.record(session, actor, "lead.stage_changed", "lead", lead.reference, lead.store_id,
-                 **{"from": before, "to": target, "reason": reason.strip()[:500] or None})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "lead.stage_changed",
+        "lead",
+        lead.reference,
+        lead.store_id,
+        **{"from": before, "to": target, "reason": reason.strip()[:500] or None},
+    )
     return lead
 
 
@@ -121,8 +151,15 @@ def _contacted(session: Session, lead: Lead, actor: int, now: datetime, note: st
     lifecycle.add_activity(session, lead, now, "contacted", actor=actor, note=note)
 
 
-def mark_contacted(session: Session, reference: str, *, actor: int, note: str = "",
-                   allowed_store_ids: Collection[int] | None, now: datetime) -> Lead:  # fmt: skip
+def mark_contacted(
+    session: Session,
+    reference: str,
+    *,
+    actor: int,
+    note: str = "",
+    allowed_store_ids: Collection[int] | None,
+    now: datetime,
+) -> Lead:
     """Log a contact with the person: the first one meets the SLA; a new lead moves to `contacted`."""
     lead = get_in_scope(session, reference, allowed_store_ids)
     if lead.status in CLOSED_STAGES:
@@ -138,8 +175,15 @@ def open_tasks(session: Session, allowed_store_ids: Collection[int] | None) -> l
     return list(repository.open_tasks(session, store_ids=allowed_store_ids))
 
 
-def complete_task(session: Session, task_id: int, *, actor: int, note: str = "",
-                  allowed_store_ids: Collection[int] | None, now: datetime) -> tuple[LeadTask, Lead]:  # fmt: skip
+def complete_task(
+    session: Session,
+    task_id: int,
+    *,
+    actor: int,
+    note: str = "",
+    allowed_store_ids: Collection[int] | None,
+    now: datetime,
+) -> tuple[LeadTask, Lead]:
     task = repository.get_task(session, task_id)
     if task is None or (allowed_store_ids is not None and task.store_id not in allowed_store_ids):
         raise NotFound(f"No task {task_id}", code="task_not_found")
@@ -177,8 +221,9 @@ def contact_context(lead_id: int, field: str) -> str:
     return f"lead:{lead_id}:{field}"
 
 
-def reveal_contact(session: Session, cipher: FieldCipher, reference: str, *, actor: int,
-                   own_store_ids: Collection[int]) -> ContactDetails:  # fmt: skip
+def reveal_contact(
+    session: Session, cipher: FieldCipher, reference: str, *, actor: int, own_store_ids: Collection[int]
+) -> ContactDetails:
     """The contact details in clear, for the staff of the lead's own store only; every reveal is audited."""
     lead = get_in_scope(session, reference, own_store_ids)
 

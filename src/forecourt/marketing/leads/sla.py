@@ -29,8 +29,9 @@ def _periods(opening_hours: dict[str, Any], day_key: str) -> list[tuple[time, ti
     return sorted(periods)
 
 
-def first_contact_due(arrived: datetime, opening_hours: dict[str, Any] | None, zone: str,
-                      working_time: timedelta = WORKING_TIME) -> datetime:  # fmt: skip
+def first_contact_due(
+    arrived: datetime, opening_hours: dict[str, Any] | None, zone: str, working_time: timedelta = WORKING_TIME
+) -> datetime:
     """The moment `working_time` of opening hours have passed since `arrived` (aware datetimes, UTC out)."""
     tz = ZoneInfo(zone)
     local = arrived.astimezone(tz)
