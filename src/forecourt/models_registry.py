@@ -14,4 +14,5 @@ def import_all_models() -> None:
     import forecourt.marketing.leads.models  # noqa: F401
     import forecourt.marketing.models  # noqa: F401
     import forecourt.payments.models  # noqa: F401
+    import forecourt.telematics.models  # noqa: F401
     import forecourt.testdrive.models  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -141,9 +142,7 @@ def test_trip_distances_add_up_to_the_odometer(steps: list[int]) -> None:
     trips = derive_trips(samples)
     covered = sum(t.odometer_distance_m or 0 for t in trips)
     # every metre driven while the ignition was on, between consecutive samples, belongs to exactly one trip
-    expected = sum(
-        b.odometer_m - a.odometer_m for a, b in zip(samples, samples[1:], strict=False) if a.ignition == "ON"
-    )
+    expected = sum(b.odometer_m - a.odometer_m for a, b in pairwise(samples) if a.ignition == "ON")
     assert covered == expected
 
 

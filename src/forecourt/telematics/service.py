@@ -1,0 +1,213 @@
+"""Telematics use cases: store a batch of what cars said exactly once, and keep each car's latest state.
+
+`store_batch` is the one path every sample takes — the MQTT ingest worker, the demo's recorded trips and the
+tests all call it — so the guarantees hold whatever the source:
+
+- a sample is stored once per (car, seq, ts) however often it arrives (insert-or-ignore on that key);
+- a refused message or sample becomes one dead letter with its reason (insert-or-ignore on a fingerprint);
+- the latest state and the fault-code intervals only move forward in time: samples older than the car's state
+  are stored but change neither (a late fix raises no events; Traccar's rule);
+- on PostgreSQL the states of the batch's cars are locked in id order, so two workers holding samples of the
+  same car apply them one after the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog import service as catalog
+from forecourt.telematics import credentials, partitions, repository
+from forecourt.telematics.broker import BrokerUser
+from forecourt.telematics.models import CarCredential
+from forecourt.telematics.signals import Refusal, Rejection, Sample, parse_message
+
+DEAD_LETTER_PAYLOAD_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    messages: int
+    samples: int  # valid samples in the batch
+    stored: int  # of which new
+    dead_letters: int  # new dead letters
+    refused: int  # refusals in the batch (new or already recorded)
+    states_advanced: int
+
+    @property
+    def duplicates(self) -> int:
+        return self.samples - self.stored
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    vehicle_id: int
+    sample: Sample
+
+
+def store_batch(session: Session, messages: Sequence[IncomingMessage], received_at: datetime) -> BatchReport:
+    parsed = [(message, parse_message(message.topic, message.payload, received_at)) for message in messages]
+    known = repository.vehicle_ids_by_username(session, {p.vin for _, p in parsed if p.vin and p.samples})
+    accepted: list[_Accepted] = []
+    dead: list[dict[str, Any]] = []
+    for message, result in parsed:
+        dead.extend(_dead_letter(message, result.vin, rejection, received_at) for rejection in result.rejections)
+        if not result.samples:
+            continue
+        vehicle_id = known.get(result.vin or "")
+        if vehicle_id is None:
+            unknown = Rejection(Refusal.UNKNOWN_VEHICLE, f"no provisioned car has the VIN {result.vin}")
+            dead.append(_dead_letter(message, result.vin, unknown, received_at))
+            continue
+        accepted.extend(_Accepted(vehicle_id, sample) for sample in result.samples)
+    rows = _unique_rows(accepted, received_at)
+    partitions.ensure_partitions(session.get_bind().engine, {partitions.month_of(row["ts"]) for row in rows})
+    stored = repository.insert_samples(session, rows)
+    new_dead = repository.insert_dead_letters(session, dead)
+    advanced = _move_forward(session, accepted, received_at)
+    return BatchReport(len(messages), len(rows), stored, new_dead, len(dead), advanced)
+
+
+def _unique_rows(accepted: Sequence[_Accepted], received_at: datetime) -> list[dict[str, Any]]:
+    rows: dict[tuple[int, int, datetime], dict[str, Any]] = {}
+    for item in accepted:
+        sample = item.sample
+        rows.setdefault(
+            (item.vehicle_id, sample.seq, sample.ts),
+            {
+                "vehicle_id": item.vehicle_id,
+                "seq": sample.seq,
+                "ts": sample.ts,
+                "received_at": received_at,
+                **_measurements(sample),
+                "signals": dict(sample.signals),
+            },
+        )
+    return list(rows.values())
+
+
+def _measurements(sample: Sample) -> dict[str, Any]:
+    return {
+        "odometer_m": sample.odometer_m,
+        "latitude": sample.latitude,
+        "longitude": sample.longitude,
+        "speed_kmh": sample.speed_kmh,
+        "fuel_pct": sample.fuel_pct,
+        "charge_pct": sample.charge_pct,
+        "ignition": sample.ignition,
+        "dtcs": list(sample.dtcs) if sample.dtcs is not None else None,
+    }
+
+
+def _dead_letter(message: IncomingMessage, vin: str | None, rejection: Rejection, at: datetime) -> dict[str, Any]:
+    index = "" if rejection.index is None else str(rejection.index)
+    fingerprint = hashlib.sha256(message.topic.encode() + b"\0" + message.payload + b"\0" + index.encode())
+    return {
+        "fingerprint": fingerprint.hexdigest(),
+        "received_at": at,
+        "topic": message.topic[:200],
+        "vin": vin,
+        "code": rejection.code.value,
+        "detail": rejection.detail,
+        "sample_index": rejection.index,
+        "payload": message.payload[:DEAD_LETTER_PAYLOAD_BYTES],
+        "payload_bytes": len(message.payload),
+    }
+
+
+def _move_forward(session: Session, accepted: Sequence[_Accepted], received_at: datetime) -> int:
+    by_vehicle: dict[int, list[Sample]] = defaultdict(list)
+    for item in accepted:
+        by_vehicle[item.vehicle_id].append(item.sample)
+    if not by_vehicle:
+        return 0
+    newest = {vehicle_id: max(samples, key=_order) for vehicle_id, samples in by_vehicle.items()}
+    states = repository.lock_states(session, list(by_vehicle))
+    first_seen = [vehicle_id for vehicle_id in by_vehicle if vehicle_id not in states]
+    created = repository.create_states(session, [_state_row(v, newest[v], received_at) for v in first_seen])
+    if len(created) < len(first_seen):  # another worker saw one of these cars first: lock its state too
+        states = repository.lock_states(session, list(by_vehicle))
+    advanced = 0
+    for vehicle_id in sorted(by_vehicle):
+        created_now = vehicle_id in created
+        since = None if created_now else (states[vehicle_id].ts, states[vehicle_id].seq)
+        fresh = sorted((s for s in by_vehicle[vehicle_id] if since is None or _order(s) > since), key=_order)
+        _apply_fault_codes(session, vehicle_id, fresh)
+        if fresh and not created_now:
+            advanced += repository.advance_state(session, vehicle_id, _state_row(vehicle_id, fresh[-1], received_at))
+        advanced += created_now
+    return advanced
+
+
+def _apply_fault_codes(session: Session, vehicle_id: int, fresh: Sequence[Sample]) -> None:
+    reporting = [sample for sample in fresh if sample.dtcs is not None]
+    if not reporting:
+        return
+    active = repository.open_fault_codes(session, vehicle_id)
+    for sample in reporting:
+        now_active = set(sample.dtcs or ())
+        for code in sorted(now_active - active):
+            repository.open_fault_code(session, vehicle_id, code, sample.ts)
+        for code in sorted(active - now_active):
+            repository.close_fault_code(session, vehicle_id, code, sample.ts)
+        active = now_active
+
+
+def _order(sample: Sample) -> tuple[datetime, int]:
+    return sample.ts, sample.seq
+
+
+def _state_row(vehicle_id: int, sample: Sample, received_at: datetime) -> dict[str, Any]:
+    return {
+        "vehicle_id": vehicle_id,
+        "ts": sample.ts,
+        "seq": sample.seq,
+        "position_at": sample.ts if sample.has_position else None,
+        "updated_at": received_at,
+        **_measurements(sample),
+    }
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    vin: str
+    username: str
+    password: str  # shown once; only its hash is stored
+    rotated: bool
+
+
+def provision(session: Session, vin: str, now: datetime) -> Provisioned:
+    """Give a car its own MQTT identity (username = VIN, a new random password), or a new password if it has one."""
+    vehicle = catalog.get_vehicle(session, vin)
+    password = credentials.new_password()
+    existing = repository.credential_of(session, vehicle.id)
+    if existing is None:
+        session.add(
+            CarCredential(
+                vehicle_id=vehicle.id,
+                username=vehicle.vin,
+                password_hash=credentials.mosquitto_hash(password),
+                created_at=now,
+            )
+        )
+    else:
+        existing.password_hash = credentials.mosquitto_hash(password)
+        existing.rotated_at = now
+    session.flush()
+    return Provisioned(vehicle.vin, vehicle.vin, password, existing is not None)
+
+
+def broker_users(session: Session) -> list[BrokerUser]:
+    return [BrokerUser(c.username, c.password_hash) for c in repository.all_credentials(session)]

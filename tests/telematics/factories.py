@@ -1,0 +1,44 @@
+"""Cars with MQTT identities and telemetry messages for the telematics tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog.models import Vehicle
+from forecourt.telematics import service
+from forecourt.telematics.service import IncomingMessage
+from forecourt.telematics.signals import telemetry_topic
+from tests.factories import make_brand, make_city, make_model, make_store, make_trim, make_vehicle
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def provisioned_cars(session: Session, count: int = 1) -> list[Vehicle]:
+    brand = make_brand(session)
+    model = make_model(session, brand, "kuga", "Kuga", "翼虎", "suv")
+    trim = make_trim(session, model, "kuga-ecoboost245", "EcoBoost 245 4WD", "EcoBoost 245 四驱", "249800.00")
+    store = make_store(session, make_city(session, "guangzhou", "Guangzhou", "广州"), "gz-self-service", "self_service")
+    cars = [make_vehicle(session, trim, store, test_drive_fleet=True) for _ in range(count)]
+    for car in cars:
+        service.provision(session, car.vin, NOW)
+    return cars
+
+
+def message(vin: str, *samples: dict, batch: bool | None = None) -> IncomingMessage:
+    body: object = {"samples": list(samples)} if batch or len(samples) != 1 else samples[0]
+    return IncomingMessage(telemetry_topic(vin), json.dumps(body).encode())
+
+
+START = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+def at(minute: float) -> datetime:
+    return START + timedelta(minutes=minute)
+
+
+def sample(seq: int, minute: float, **signals: object) -> dict:
+    """A sample `minute` minutes after START (an hour before NOW)."""
+    return {"seq": seq, "ts": at(minute).isoformat(), "signals": signals or {"Vehicle.Speed": 10.0}}
