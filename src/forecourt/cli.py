@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from forecourt.accounts.cli import tokens_app, users_app
+from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.settings import get_settings
 from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.settings import get_settings
+from forecourt.telematics.cli import telematics_app
 
 app = typer.Typer(help="Forecourt: automotive new-retail platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(telematics_app, name="telematics")
 
 
 @app.command()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     # Data keys for field encryption (ID numbers, incomes): "k2:<base64 32 bytes>,k1:<base64 32 bytes>"; the
     # first encrypts, all decrypt (rotation). Unset outside production: a key derived from the secret key.
     field_encryption_keys: SecretStr = SecretStr("")
+    # The MQTT broker the cars publish to (telematics): mqtt://user:password@host:1883, or mqtts:// for TLS.
+    # Empty: telematics ingest is off (the demo loads its recorded trips through the same code without a broker).
+    mqtt_url: SecretStr = SecretStr("")
+    # Each ingest process needs its own stable client id: the broker keeps that id's session (and its queue)
+    # while the process restarts. Empty: forecourt-ingest-<host name>.
+    mqtt_client_id: str = ""
+    mqtt_qos: Literal[1, 2] = 1
+    mqtt_tls_ca_file: str | None = None
+    mqtt_tls_cert_file: str | None = None
+    mqtt_tls_key_file: str | None = None
+    telematics_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @field_validator("time_zone")
     @classmethod
@@ -44,6 +56,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _usable_mqtt_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+                raise ValueError("FORECOURT_MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
         return value
 
     @model_validator(mode="after")

@@ -40,7 +40,7 @@ class IncomingMessage:
 @dataclass(frozen=True)
 class BatchReport:
     messages: int
-    samples: int  # valid samples in the batch
+    samples: int  # valid samples in the batch, repeats included
     stored: int  # of which new
     dead_letters: int  # new dead letters
     refused: int  # refusals in the batch (new or already recorded)
@@ -77,7 +77,7 @@ def store_batch(session: Session, messages: Sequence[IncomingMessage], received_
     stored = repository.insert_samples(session, rows)
     new_dead = repository.insert_dead_letters(session, dead)
     advanced = _move_forward(session, accepted, received_at)
-    return BatchReport(len(messages), len(rows), stored, new_dead, len(dead), advanced)
+    return BatchReport(len(messages), len(accepted), stored, new_dead, len(dead), advanced)
 
 
 def _unique_rows(accepted: Sequence[_Accepted], received_at: datetime) -> list[dict[str, Any]]:
