@@ -8,11 +8,12 @@ speak this dialect of INSERT … ON CONFLICT, through SQLAlchemy's per-dialect i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, and_, func, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,13 +54,54 @@ def vehicle_ids_by_username(session: Session, usernames: Collection[str]) -> dic
 # --- samples ----------------------------------------------------------------------------------------------
 
 
+SAMPLE_COLUMNS = (
+    "vehicle_id",
+    "seq",
+    "ts",
+    "received_at",
+    "odometer_m",
+    "latitude",
+    "longitude",
+    "speed_kmh",
+    "fuel_pct",
+    "charge_pct",
+    "ignition",
+    "dtcs",
+    "signals",
+)
+_SAMPLE_RECORD = (
+    "vehicle_id int, seq bigint, ts timestamptz, received_at timestamptz, odometer_m bigint, latitude float8, "
+    "longitude float8, speed_kmh float8, fuel_pct float8, charge_pct float8, ignition text, dtcs json, signals json"
+)
+# PostgreSQL: the whole batch travels as one JSON document that the server unpacks with json_to_recordset into one
+# INSERT. The statement text is the same whatever the batch size (planned once, parsed once by the driver), and
+# the driver adapts one string instead of escaping thousands of values; a multi-row VALUES list or per-column
+# arrays cost more to build and to adapt than the server took to insert them.
+_INSERT_SAMPLES_POSTGRESQL = text(
+    f"WITH new AS (INSERT INTO telemetry_samples ({', '.join(SAMPLE_COLUMNS)}) "
+    f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM json_to_recordset(CAST(:batch AS json)) AS batch({_SAMPLE_RECORD}) "
+    "ON CONFLICT (vehicle_id, seq, ts) DO NOTHING RETURNING 1) SELECT count(*) FROM new"
+)
+
+
+def _isoformat(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def insert_samples(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert-or-ignore on (vehicle, seq, ts); returns how many rows were new."""
     if not rows:
         return 0
-    statement = _insert(session, TelemetrySample).on_conflict_do_nothing(index_elements=["vehicle_id", "seq", "ts"])
-    inserted = session.execute(statement.returning(TelemetrySample.seq), list(rows)).all()
-    return len(inserted)
+    if is_postgresql(session):
+        batch = json.dumps(list(rows), default=_isoformat, separators=(",", ":"))
+        return session.execute(_INSERT_SAMPLES_POSTGRESQL, {"batch": batch}).scalar_one()
+    # SQLite: one executemany of a prepared INSERT OR IGNORE, counted by the connection's change counter.
+    connection = session.connection()
+    before = connection.exec_driver_sql("SELECT total_changes()").scalar_one()
+    connection.execute(sqlite.insert(TelemetrySample.__table__).prefix_with("OR IGNORE"), list(rows))
+    return connection.exec_driver_sql("SELECT total_changes()").scalar_one() - before
 
 
 def samples_between(
@@ -110,26 +152,42 @@ def create_states(session: Session, rows: Sequence[dict[str, Any]]) -> set[int]:
     return set(session.scalars(statement.returning(VehicleState.vehicle_id), list(rows)))
 
 
-def advance_state(session: Session, vehicle_id: int, values: dict[str, Any]) -> bool:
-    """Move the state to a newer sample, keeping what the newer sample did not report; never backwards."""
-    newer = or_(
-        VehicleState.ts < values["ts"],
-        and_(VehicleState.ts == values["ts"], VehicleState.seq < values["seq"]),
+def advance_states(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Move each car's state to a newer sample, keeping what that sample did not report; never backwards.
+    One executemany of one UPDATE (pipelined by psycopg, prepared by sqlite3); returns how many states moved."""
+    if not rows:
+        return 0
+    table = VehicleState.__table__
+    columns = table.c
+
+    def new(name: str) -> Any:
+        return bindparam(f"new_{name}", type_=columns[name].type)
+
+    newer = or_(columns.ts < new("ts"), and_(columns.ts == new("ts"), columns.seq < new("seq")))
+    statement = (
+        table.update()
+        .where(columns.vehicle_id == bindparam("state_vehicle_id"), newer)
+        .values(
+            ts=new("ts"),
+            seq=new("seq"),
+            updated_at=new("updated_at"),
+            **{name: func.coalesce(new(name), columns[name]) for name in _KEPT_UNLESS_REPORTED},
+        )
     )
-    assignments = {
-        "ts": values["ts"],
-        "seq": values["seq"],
-        "updated_at": values["updated_at"],
-        **{name: func.coalesce(values[name], getattr(VehicleState, name)) for name in STATE_FIELDS},
-    }
-    if values.get("latitude") is not None:
-        assignments |= {"latitude": values["latitude"], "longitude": values["longitude"], "position_at": values["ts"]}
-    if values.get("dtcs") is not None:
-        assignments["dtcs"] = values["dtcs"]
-    result = session.execute(
-        update(VehicleState).where(VehicleState.vehicle_id == vehicle_id, newer).values(assignments)
-    )
-    return bool(result.rowcount)
+    parameters = [
+        {"state_vehicle_id": row["vehicle_id"], **{f"new_{name}": row[name] for name in _STATE_PARAMETERS}}
+        for row in rows
+    ]
+    result = session.connection().execute(statement, parameters)
+    for row in rows:  # the Core UPDATE bypassed the ORM: states loaded in this session must be read again
+        state = session.identity_map.get(session.identity_key(VehicleState, row["vehicle_id"]))
+        if state is not None:
+            session.expire(state)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+_KEPT_UNLESS_REPORTED = ("latitude", "longitude", "position_at", *STATE_FIELDS)
+_STATE_PARAMETERS = ("ts", "seq", "updated_at", *_KEPT_UNLESS_REPORTED)
 
 
 def get_state(session: Session, vehicle_id: int) -> VehicleState | None:

@@ -139,16 +139,15 @@ def _move_forward(session: Session, accepted: Sequence[_Accepted], received_at: 
     created = repository.create_states(session, [_state_row(v, newest[v], received_at) for v in first_seen])
     if len(created) < len(first_seen):  # another worker saw one of these cars first: lock its state too
         states = repository.lock_states(session, list(by_vehicle))
-    advanced = 0
+    moved = []
     for vehicle_id in sorted(by_vehicle):
         created_now = vehicle_id in created
         since = None if created_now else (states[vehicle_id].ts, states[vehicle_id].seq)
         fresh = sorted((s for s in by_vehicle[vehicle_id] if since is None or _order(s) > since), key=_order)
         _apply_fault_codes(session, vehicle_id, fresh)
         if fresh and not created_now:
-            advanced += repository.advance_state(session, vehicle_id, _state_row(vehicle_id, fresh[-1], received_at))
-        advanced += created_now
-    return advanced
+            moved.append(_state_row(vehicle_id, fresh[-1], received_at))
+    return len(created) + repository.advance_states(session, moved)
 
 
 def _apply_fault_codes(session: Session, vehicle_id: int, fresh: Sequence[Sample]) -> None:
