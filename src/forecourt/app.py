@@ -18,10 +18,10 @@ from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.crypto import field_cipher_from_config
-from forecourt.core.masking import install_log_redaction
-from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
+from forecourt.core.masking import install_log_redaction
+from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.finance import (
@@ -38,9 +38,10 @@ from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations
 from forecourt.marketing import api_attribution, api_campaigns, api_events, dashboard_pages
-from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
+from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.telematics.api import router as telematics_router
 from forecourt.testdrive.api import router as testdrive_router
 from forecourt.testdrive.pages import router as testdrive_pages
 from forecourt.web.errors import install_page_error_handlers
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
+    app.include_router(telematics_router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
     for finance_module in (
         api_programs,

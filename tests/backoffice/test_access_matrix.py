@@ -42,6 +42,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/vehicles/{vin}/status"): "store",
     ("PATCH", "/api/v1/vehicles/{vin}"): "store",
     ("GET", "/api/v1/vehicles/{vin}"): "public",
+    # Telemetry: positions are personal data; staff of the car's store and admins only.
+    ("GET", "/api/v1/vehicles/{vin}/telemetry/latest"): "store",
+    ("GET", "/api/v1/vehicles/{vin}/telemetry/samples"): "store",
+    ("GET", "/api/v1/vehicles/{vin}/trips"): "store",
+    ("GET", "/api/v1/vehicles/{vin}/alerts"): "store",
     ("GET", "/api/v1/stores/{code}"): "public",
     ("GET", "/api/v1/models/{code}"): "public",
     ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -16,11 +17,16 @@ from tests.factories import make_brand, make_city, make_model, make_store, make_
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
+_calls = itertools.count(1)
+
+
 def provisioned_cars(session: Session, count: int = 1) -> list[Vehicle]:
-    brand = make_brand(session)
-    model = make_model(session, brand, "kuga", "Kuga", "翼虎", "suv")
-    trim = make_trim(session, model, "kuga-ecoboost245", "EcoBoost 245 4WD", "EcoBoost 245 四驱", "249800.00")
-    store = make_store(session, make_city(session, "guangzhou", "Guangzhou", "广州"), "gz-self-service", "self_service")
+    """`count` provisioned cars of a new self-service store (each call makes its own brand, model and store)."""
+    n = next(_calls)
+    brand = make_brand(session, f"tm{n}", "Ford", "福特")
+    model = make_model(session, brand, f"kuga{n}", "Kuga", "翼虎", "suv")
+    trim = make_trim(session, model, f"kuga{n}-245", "EcoBoost 245 4WD", "EcoBoost 245 四驱", "249800.00")
+    store = make_store(session, make_city(session, f"gz{n}", "Guangzhou", "广州"), f"gz{n}-self", "self_service")
     cars = [make_vehicle(session, trim, store, test_drive_fleet=True) for _ in range(count)]
     for car in cars:
         service.provision(session, car.vin, NOW)

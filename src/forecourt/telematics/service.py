@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
+from forecourt.core.errors import FieldError, InvalidInput
 from forecourt.telematics import credentials, partitions, repository
 from forecourt.telematics.broker import BrokerUser
-from forecourt.telematics.models import CarCredential
+from forecourt.telematics.models import CarCredential, FaultCodeInterval, TelemetrySample, VehicleState
 from forecourt.telematics.signals import Refusal, Rejection, Sample, parse_message
+from forecourt.telematics.trips import Trip, derive_trips
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096
 
@@ -210,3 +213,79 @@ def provision(session: Session, vin: str, now: datetime) -> Provisioned:
 
 def broker_users(session: Session) -> list[BrokerUser]:
     return [BrokerUser(c.username, c.password_hash) for c in repository.all_credentials(session)]
+
+
+# --- what people see ---------------------------------------------------------------------------------------
+
+MAX_WINDOW = timedelta(days=31)
+DEFAULT_SAMPLES_WINDOW = timedelta(days=1)
+DEFAULT_TRIPS_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+def window(start: datetime | None, end: datetime | None, now: datetime, default: timedelta) -> Window:
+    """A time window for reading telemetry: defaults to the last `default`, at most 31 days, start before end."""
+    end = end or now
+    start = start or end - default
+    if start >= end:
+        raise InvalidInput("'from' must be before 'to'", code="invalid_window", errors=[FieldError("from", "after to")])
+    if end - start > MAX_WINDOW:
+        raise InvalidInput(
+            "Ask for at most 31 days at a time", code="window_too_long", errors=[FieldError("to", "at most 31 days")]
+        )
+    return Window(start, end)
+
+
+def vehicle_for_staff(session: Session, vin: str, allowed_store_ids: Collection[int] | None, actor: int, what: str):
+    """The car, if the caller works at its store (or is an admin); the view of its telemetry is audited, because
+    positions are personal data of whoever is driving."""
+    vehicle = catalog.get_vehicle_for_staff(session, vin, allowed_store_ids=allowed_store_ids)
+    audit.record(session, actor, "telemetry.viewed", "vehicle", vehicle.vin, vehicle.store_id, view=what)
+    return vehicle
+
+
+def latest_state(session: Session, vehicle_id: int) -> tuple[VehicleState | None, list[FaultCodeInterval]]:
+    return repository.get_state(session, vehicle_id), list(
+        repository.fault_code_intervals(session, vehicle_id, open_only=True)
+    )
+
+
+def samples_page(
+    session: Session, vehicle_id: int, span: Window, page: int, page_size: int
+) -> tuple[list[TelemetrySample], int]:
+    total = repository.count_samples_between(session, vehicle_id, span.start, span.end)
+    rows = repository.samples_between(
+        session, vehicle_id, span.start, span.end, limit=page_size, offset=(page - 1) * page_size
+    )
+    return list(rows), total
+
+
+def trips_between(session: Session, vehicle_id: int, span: Window) -> list[Trip]:
+    return derive_trips(
+        _as_sample(row) for row in repository.samples_between(session, vehicle_id, span.start, span.end)
+    )
+
+
+def fault_history(session: Session, vehicle_id: int) -> list[FaultCodeInterval]:
+    return list(repository.fault_code_intervals(session, vehicle_id))
+
+
+def _as_sample(row: TelemetrySample) -> Sample:
+    return Sample(
+        seq=row.seq,
+        ts=row.ts,
+        signals={},
+        odometer_m=row.odometer_m,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        speed_kmh=row.speed_kmh,
+        fuel_pct=row.fuel_pct,
+        charge_pct=row.charge_pct,
+        dtcs=tuple(row.dtcs) if row.dtcs is not None else None,
+        ignition=row.ignition,
+    )
