@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint fmt clean
+.PHONY: run test bench lint fmt fleet clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(STAMP)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench migrations
+
+# A simulated fleet through a broker of its own into ./var/forecourt.db (run `make run` in another terminal to watch).
+fleet: $(STAMP)
+	$(BIN)/forecourt db upgrade
+	$(BIN)/forecourt demo load --if-empty
+	$(BIN)/forecourt telematics fleet --vehicles 10 --minutes 120 --speedup 30
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py

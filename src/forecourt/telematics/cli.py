@@ -21,8 +21,12 @@ import typer
 from forecourt.core.clock import utcnow
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
+from forecourt.telematics import fleet_cli
 
-telematics_app = typer.Typer(help="Connected cars: identities, broker files, ingest, retention.", no_args_is_help=True)
+telematics_app = typer.Typer(
+    help="Connected cars: identities, broker files, ingest, retention, a simulated fleet.", no_args_is_help=True
+)
+fleet_cli.register(telematics_app)
 
 
 @telematics_app.command("provision")

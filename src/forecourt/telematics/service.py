@@ -29,6 +29,7 @@ from forecourt.telematics import credentials, partitions, repository
 from forecourt.telematics.broker import BrokerUser
 from forecourt.telematics.models import CarCredential, FaultCodeInterval, TelemetrySample, VehicleState
 from forecourt.telematics.signals import Refusal, Rejection, Sample, parse_message
+from forecourt.telematics.simulation import SimCar
 from forecourt.telematics.trips import Trip, derive_trips
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096
@@ -209,6 +210,34 @@ def provision(session: Session, vin: str, now: datetime) -> Provisioned:
         existing.rotated_at = now
     session.flush()
     return Provisioned(vehicle.vin, vehicle.vin, password, existing is not None)
+
+
+def provision_fleet(session: Session, count: int, store_code: str | None, now: datetime) -> dict[str, str]:
+    """Give up to `count` test-drive cars (of one store, or of all) new MQTT passwords: {VIN: password}."""
+    fleet = catalog.list_test_drive_fleet(session, store_code=store_code)[:count]
+    return {vehicle.vin: provision(session, vehicle.vin, now).password for vehicle in fleet}
+
+
+def sim_cars(session: Session, vins: Collection[str]) -> list[SimCar]:
+    """The simulator's view of these cars: where they live (their store), how they are powered, and their
+    odometer, level and message counter as the platform last heard them."""
+    cars = []
+    for vin in sorted(vins):
+        vehicle = catalog.get_vehicle(session, vin)
+        state = repository.get_state(session, vehicle.id)
+        trim = vehicle.trim
+        cars.append(
+            SimCar(
+                vin=vehicle.vin,
+                home=(float(vehicle.store.latitude), float(vehicle.store.longitude)),
+                electric=trim.powertrain == "bev",
+                consumption_l_100km=float(trim.fuel_consumption_l_100km or 8),
+                odometer_m=state.odometer_m if state and state.odometer_m else vehicle.mileage_km * 1000,
+                level_pct=(state.fuel_pct or state.charge_pct or 80.0) if state else 80.0,
+                seq=state.seq if state else 0,
+            )
+        )
+    return cars
 
 
 def broker_users(session: Session) -> list[BrokerUser]:
