@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/quotes.py
 	$(BIN)/python bench/attribution.py
+	$(BIN)/python bench/telematics.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
