@@ -85,7 +85,7 @@ def test_window_and_page_limits(client: TestClient, car_and_staff, query: str, s
 
 
 def test_a_car_that_never_reported_and_other_stores(client: TestClient, db_session: Session, car_and_staff) -> None:
-    car, token = car_and_staff
+    _car, token = car_and_staff
     (silent,) = provisioned_cars(db_session)  # another store
     db_session.commit()
     refused = client.get(f"/api/v1/vehicles/{silent.vin}/telemetry/latest", headers=auth_headers(token))
