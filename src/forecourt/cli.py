@@ -79,6 +79,7 @@ def demo_load(
     from forecourt.finance.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
+    from forecourt.telematics.demo import load_telematics_demo
 
     settings = get_settings()
     if settings.environment == "production":
@@ -96,6 +97,7 @@ def demo_load(
         summary += "\n" + ensure_finance_demo(session)  # idempotent: rate programs and residuals
         summary += "\n" + load_marketing_demo(session)  # idempotent: simulated campaigns and journeys
         summary += "\n" + load_lead_demo(session)  # idempotent: lead history and the scoring model
+        summary += "\n" + load_telematics_demo(session)  # idempotent: a day of recorded drives, no broker needed
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:
