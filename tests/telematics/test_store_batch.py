@@ -146,3 +146,30 @@ def test_monthly_partitions_on_postgresql(db_session: Session, backend: str) -> 
     rows = db_session.execute(text("SELECT tableoid::regclass::text, seq FROM telemetry_samples ORDER BY seq")).all()
     assert rows == [("telemetry_samples_y2026m11", 1), ("telemetry_samples_y2026m12", 2)]
     assert partitions.partition_name(2026, 12) == "telemetry_samples_y2026m12"
+
+
+def test_within_one_batch_the_state_keeps_the_last_reported_value_of_each_signal(db_session: Session) -> None:
+    """The newest sample reports no codes and no position: the state takes them from the batch's earlier ones, and
+    the fault-code intervals and the state agree, so a later sample with no codes closes the interval."""
+    (car,) = provisioned_cars(db_session)
+    batch = [
+        sample(1, 1, **{DTC_LIST: ["P0301"], LATITUDE: 23.1, LONGITUDE: 113.2}),
+        sample(2, 2, **{SPEED: 40.0}),
+    ]
+    store_batch(db_session, [message(car.vin, *batch)], NOW)  # first sight of the car
+    state = db_session.get(VehicleState, car.id)
+    assert (state.seq, state.dtcs, state.latitude, state.position_at, state.speed_kmh) == (
+        2,
+        ["P0301"],
+        23.1,
+        _ts(1),
+        40.0,
+    )
+    store_batch(
+        db_session, [message(car.vin, sample(3, 3, **{DTC_LIST: ["P0420"]}), sample(4, 4, **{SPEED: 1.0}))], NOW
+    )
+    assert db_session.get(VehicleState, car.id).dtcs == ["P0420"]
+    store_batch(db_session, [message(car.vin, sample(5, 5, **{DTC_LIST: []}))], NOW)
+    assert repository.open_fault_codes(db_session, car.id) == set()
+    intervals = {(i.code, i.opened_at, i.closed_at) for i in repository.fault_code_intervals(db_session, car.id)}
+    assert intervals == {("P0301", _ts(1), _ts(3)), ("P0420", _ts(3), _ts(5))}

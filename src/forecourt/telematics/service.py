@@ -137,29 +137,27 @@ def _move_forward(session: Session, accepted: Sequence[_Accepted], received_at: 
         by_vehicle[item.vehicle_id].append(item.sample)
     if not by_vehicle:
         return 0
-    newest = {vehicle_id: max(samples, key=_order) for vehicle_id, samples in by_vehicle.items()}
+    in_order = {vehicle_id: sorted(samples, key=_order) for vehicle_id, samples in by_vehicle.items()}
     states = repository.lock_states(session, list(by_vehicle))
     first_seen = [vehicle_id for vehicle_id in by_vehicle if vehicle_id not in states]
-    created = repository.create_states(session, [_state_row(v, newest[v], received_at) for v in first_seen])
+    created = repository.create_states(session, [_state_row(v, in_order[v], received_at) for v in first_seen])
     if len(created) < len(first_seen):  # another worker saw one of these cars first: lock its state too
         states = repository.lock_states(session, list(by_vehicle))
     moved = []
     for vehicle_id in sorted(by_vehicle):
         created_now = vehicle_id in created
         since = None if created_now else (states[vehicle_id].ts, states[vehicle_id].seq)
-        fresh = sorted((s for s in by_vehicle[vehicle_id] if since is None or _order(s) > since), key=_order)
-        _apply_fault_codes(session, vehicle_id, fresh)
+        fresh = [s for s in in_order[vehicle_id] if since is None or _order(s) > since]
+        # The state's code list is what the open intervals say (both move together, here): no query needed.
+        active = set() if created_now else set(states[vehicle_id].dtcs or ())
+        _apply_fault_codes(session, vehicle_id, fresh, active)
         if fresh and not created_now:
-            moved.append(_state_row(vehicle_id, fresh[-1], received_at))
+            moved.append(_state_row(vehicle_id, fresh, received_at))
     return len(created) + repository.advance_states(session, moved)
 
 
-def _apply_fault_codes(session: Session, vehicle_id: int, fresh: Sequence[Sample]) -> None:
-    reporting = [sample for sample in fresh if sample.dtcs is not None]
-    if not reporting:
-        return
-    active = repository.open_fault_codes(session, vehicle_id)
-    for sample in reporting:
+def _apply_fault_codes(session: Session, vehicle_id: int, fresh: Sequence[Sample], active: set[str]) -> None:
+    for sample in (sample for sample in fresh if sample.dtcs is not None):
         now_active = set(sample.dtcs or ())
         for code in sorted(now_active - active):
             repository.open_fault_code(session, vehicle_id, code, sample.ts)
@@ -172,15 +170,17 @@ def _order(sample: Sample) -> tuple[datetime, int]:
     return sample.ts, sample.seq
 
 
-def _state_row(vehicle_id: int, sample: Sample, received_at: datetime) -> dict[str, Any]:
-    return {
-        "vehicle_id": vehicle_id,
-        "ts": sample.ts,
-        "seq": sample.seq,
-        "position_at": sample.ts if sample.has_position else None,
-        "updated_at": received_at,
-        **_measurements(sample),
-    }
+def _state_row(vehicle_id: int, samples: Sequence[Sample], received_at: datetime) -> dict[str, Any]:
+    """The state after `samples` (in time order): the newest one's time and counter, and for each signal the last
+    value reported among them (a sample that does not report a signal leaves the previous value standing)."""
+    row: dict[str, Any] = {"vehicle_id": vehicle_id, "position_at": None, "updated_at": received_at}
+    row |= dict.fromkeys(_measurements(samples[-1]))
+    for sample in samples:
+        row |= {name: value for name, value in _measurements(sample).items() if value is not None}
+        if sample.has_position:
+            row["position_at"] = sample.ts
+    row |= {"ts": samples[-1].ts, "seq": samples[-1].seq}
+    return row
 
 
 @dataclass(frozen=True)
