@@ -149,6 +149,7 @@ def keys_rotate() -> None:
 
     from forecourt.core.crypto import field_cipher_from_config
     from forecourt.finance.key_rotation import rotate_application_keys
+    from forecourt.identity.key_rotation import rotate_verification_keys
 
     settings = get_settings()
     cipher = field_cipher_from_config(
@@ -160,10 +161,14 @@ def keys_rotate() -> None:
         report = rotate_application_keys(
             make_session_factory(engine), cipher, lambda done: progress.advance(task, done)
         )
+        task = progress.add_task("re-encrypting driver verifications", total=None)
+        drivers, driver_tokens = rotate_verification_keys(
+            make_session_factory(engine), cipher, lambda done: progress.advance(task, done)
+        )
     engine.dispose()
     typer.echo(
-        f"{report.rows} application(s) checked, {report.tokens_rewritten} field(s) re-encrypted "
-        f"under key {cipher.keyring.current_key_id!r}"
+        f"{report.rows} application(s) and {drivers} driver verification(s) checked, "
+        f"{report.tokens_rewritten + driver_tokens} field(s) re-encrypted under key {cipher.keyring.current_key_id!r}"
     )
 
 

@@ -28,7 +28,7 @@ class Integrations:
 def build_integrations(settings: Settings) -> Integrations:
     # Each setting has one value today ("demo"); a real adapter adds a value and a branch here.
     return Integrations(
-        identity=DemoIdentityProvider(),
+        identity=DemoIdentityProvider(key=f"demo-identity:{settings.secret_key.get_secret_value()}"),
         credit=DemoCreditScoreProvider(scores=DEMO_PINNED_SCORES),
         payments=DemoPaymentProvider(),
     )

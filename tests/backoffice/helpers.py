@@ -162,7 +162,7 @@ def _credit_application(session: Session, applicant: Any, vehicle: Any) -> Credi
         full_name_masked="Z***",
         id_type="resident_id",
         id_number_enc="fc1:x",
-        id_number_masked="440***********1231",
+        id_number_masked="4****************1",
         id_number_index="0" * 64,
         date_of_birth_enc="fc1:x",
         address_enc="fc1:x",

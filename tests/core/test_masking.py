@@ -20,7 +20,7 @@ from forecourt.core.masking import (
 )
 
 ID_NUMBER = "11010519491231002X"
-ID_MASK = "110***********002X"
+ID_MASK = "1****************X"
 
 
 @pytest.mark.parametrize(
@@ -29,8 +29,8 @@ ID_MASK = "110***********002X"
         (ID_NUMBER, ID_MASK),
         ("11010519491231002x", ID_MASK),
         ("110105 19491231 002X", ID_MASK),
-        ("440524188001010014", "440***********0014"),
-        ("110105491231002", "110********1002"),  # first-generation 15-digit number
+        ("440524188001010014", "4****************4"),
+        ("110105491231002", "1*************2"),  # first-generation 15-digit number
         ("E12345678", "E*****678"),  # passport
         ("G1234567", "G****567"),
         ("AB12", "****"),
@@ -138,7 +138,7 @@ def test_log_redaction_of_message_and_args(redacted_logger: logging.Logger, capl
     assert [record.getMessage() for record in caplog.records] == [
         f"applicant {ID_MASK} phone 138****8000",
         f"applicant {ID_MASK}",
-        "applicant 110***********0023",
+        "applicant 1****************3",
         f"applicant {ID_MASK}",
     ]
     assert ID_NUMBER not in caplog.text and "13800138000" not in caplog.text

@@ -139,7 +139,7 @@ def test_log_lines_are_redacted(client, fin, caplog):
         f"{REVIEW}/{answers[0].json()['reference']}", params={"reveal": "id_number"}, headers=fin.headers["officer"]
     )
     logging.getLogger("forecourt.finance.applications").warning("applicant %s earns %s", GOOD_ID, "x")
-    assert any("440***********1231" in r.getMessage() for r in caplog.records)
+    assert any("4****************1" in r.getMessage() for r in caplog.records)
     for record in caplog.records:
         for secret in (GOOD_ID, FAIR_ID, NO_FILE_ID):
             assert secret not in record.getMessage(), record.name

@@ -55,7 +55,7 @@ def test_approved_application(client, fin, db_session):
     assert app["applicant"] == {
         "full_name": "Z***",
         "id_type": "resident_id",
-        "id_number": "440***********1231",
+        "id_number": "4****************1",
         "income_band": "CNY 30,000–50,000 / month",
         "employment_months": 48,
     }
@@ -217,8 +217,15 @@ def test_idempotency_key_required_and_replayed(client, fin, db_session):
     assert missing.status_code == 422 and missing.json()["code"] == "idempotency_key_missing"
     headers = {**fin.headers["shopper"], **key()}
     first, second = client.post(APPLY, json=payload, headers=headers), client.post(APPLY, json=payload, headers=headers)
-    assert first.status_code == second.status_code == 201 and first.json() == second.json()
+    assert first.status_code == second.status_code == 201
     assert second.headers["Idempotent-Replayed"] == "true" and _count(db_session, CreditApplication) == 1
+    # The stored replay is clear JSON, so it carries the masked decision: the same answer without PTI and DTI.
+    original, replayed = first.json(), second.json()
+    assert original["decision"]["pti"] is not None and not original["decision"]["masked"]
+    assert replayed["decision"] == {**original["decision"], "pti": None, "dti": None, "masked": True}
+    assert {k: v for k, v in replayed.items() if k != "decision"} == {
+        k: v for k, v in original.items() if k != "decision"
+    }
 
 
 # --- reading and store scope -------------------------------------------------------------------------------------
@@ -260,7 +267,7 @@ def test_review_queue_is_scoped_to_the_callers_stores(client, fin, who, sees):
     queue = client.get(REVIEW, headers=fin.headers[who])
     assert queue.status_code == 200, queue.text
     assert {a["reference"] for a in queue.json()} == {refs[name] for name in sees}
-    assert all(a["applicant"]["id_number"] == "110***********0014" for a in queue.json())
+    assert all(a["applicant"]["id_number"] == "1****************4" for a in queue.json())
     everything = client.get(
         REVIEW, params=[("status", "approved"), ("status", "manual_review")], headers=fin.headers[who]
     )
@@ -310,7 +317,7 @@ def test_officer_full_record_is_audited_and_the_id_revealed_only_on_request(clie
     record = detail.json()
     assert record["full_record"] and record["full_name_plain"] == "Zhang Wei" and record["monthly_income"] == INCOME
     assert record["address"] == "88 Tianhe Road, Guangzhou" and record["date_of_birth"] == "1985-06-15"
-    assert record["id_number_shown"] == "110***********0014" and NO_FILE_ID not in detail.text
+    assert record["id_number_shown"] == "1****************4" and NO_FILE_ID not in detail.text
     [viewed] = events(db_session, "credit_application.viewed")
     assert viewed.actor_user_id == fin.users["officer_a"].id and viewed.object_id == reference
     assert "monthly_income" in viewed.details["fields"] and "id_number" not in viewed.details["fields"]

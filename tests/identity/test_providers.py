@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import date, timedelta
 
 import pytest
@@ -27,8 +28,14 @@ def verify(**changes) -> IdentityCheck:
 
 def test_a_good_claim_is_verified_with_date_of_birth_and_reference():
     check = verify()
-    expected_reference = "demo-idv-" + hashlib.sha256(GOOD_ID.encode()).hexdigest()[:12]
-    assert check == IdentityCheck(True, "demo-identity", expected_reference, (), date(1990, 3, 7))
+    keyed = hmac.new(b"forecourt-demo-identity", GOOD_ID.encode(), hashlib.sha256).hexdigest()[:12]
+    assert check == IdentityCheck(True, "demo-identity", "demo-idv-" + keyed, (), date(1990, 3, 7))
+
+
+def test_the_reference_is_keyed_so_the_id_number_cannot_be_recovered_by_trying_candidates():
+    plain = "demo-idv-" + hashlib.sha256(GOOD_ID.encode()).hexdigest()[:12]
+    one, other = (DemoIdentityProvider(key=k).verify(claim(), today=TODAY).reference for k in ("k1", "k2"))
+    assert len({plain, one, other}) == 3
 
 
 def test_the_demo_satisfies_the_provider_protocol():

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog.vin import build_vin
 from forecourt.core import clock
+from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from forecourt.core.settings import Settings
 from forecourt.identity.providers import IdentityClaim
@@ -43,6 +44,7 @@ from tests.testdrive.helpers import HIGH_SCORE_ID, LOW_SCORE_ID, NOW
 SETTINGS = Settings(environment="test")
 SECRET = SETTINGS.secret_key.get_secret_value()
 INTEGRATIONS = build_integrations(SETTINGS)
+CIPHER = field_cipher_from_config("", SECRET)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 10:00 to 12:30 the next day, every 30 minutes: a 60-minute drive plus the 30-minute buffer overlaps the
 # two starts either side of it, so holds, moves and refusals interleave.
@@ -89,6 +91,7 @@ class BookingMachine(RuleBasedStateMachine):
                 identity=INTEGRATIONS.identity,
                 credit=INTEGRATIONS.credit,
                 secret_key=SECRET,
+                cipher=CIPHER,
                 today=NOW.date(),
             )
         session.flush()
@@ -184,6 +187,7 @@ class BookingMachine(RuleBasedStateMachine):
                 payment_method="demo-card-ok" if pay else None,
                 payment_provider=INTEGRATIONS.payments,
                 secret_key=SECRET,
+                cipher=CIPHER,
                 now=self.now,
             )
         )

@@ -2,9 +2,10 @@
 the applicant's own applications and adverse-action notice; the back office's review queue, the officer's
 audited full record and the manual decision.
 
-Who sees what: the applicant their own applications (masked); store staff and finance officers the applications
-of their stores (an unscoped finance officer and admins every store), masked; finance officers and admins the
-decrypted record, each opening audited. Nothing here logs personal data.
+Who sees what: the applicant their own applications (masked, with the decision's income-derived figures: PTI,
+DTI, the down payment a stipulation needs); store staff and finance officers the applications of their stores (an
+unscoped finance officer and admins every store), masked, the decision without those figures; finance officers and
+admins the decrypted record with them, each opening audited. Nothing here logs personal data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import NotFound
 from forecourt.core.http import DbSession, run_idempotent
+from forecourt.finance import application_decisions as decisions
 from forecourt.finance import application_review as review
 from forecourt.finance import applications
 from forecourt.finance.application_schemas import (
@@ -85,8 +87,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def decision_out(row: CreditApplication) -> DecisionOut:
-    record = row.decision or {}
+def decision_out(row: CreditApplication, cipher: FieldCipher | None = None) -> DecisionOut:
+    """With `cipher` the full decision (for the applicant and the officer's record), else the clear part only."""
+    record = decisions.opened(cipher, row) if cipher is not None else (row.decision or {})
     down = Decimal(str((record.get("deal") or {}).get("down_payment", "0")))
 
     def more(required: str | None) -> Decimal | None:
@@ -115,12 +118,19 @@ def decision_out(row: CreditApplication) -> DecisionOut:
             for s in record.get("stipulations", [])
         ],
         decided_by_officer=row.decided_by is not None,
+        masked=cipher is None,
     )
 
 
 def application_out(
-    session: Session, row: CreditApplication, model: type[ApplicationOut] = ApplicationOut, **extra: Any
+    session: Session,
+    row: CreditApplication,
+    model: type[ApplicationOut] = ApplicationOut,
+    *,
+    cipher: FieldCipher | None = None,
+    **extra: Any,
 ) -> Any:
+    """`cipher`: only for the applicant's own answers and the officer's audited record (see decision_out)."""
     vehicle = catalog.get_vehicle_by_id(session, row.vehicle_id)
     return model(
         reference=row.reference,
@@ -139,7 +149,7 @@ def application_out(
             income_band=row.income_band,
             employment_months=row.employment_months,
         ),
-        decision=decision_out(row),
+        decision=decision_out(row, cipher),
         has_adverse_action_notice=bool(row.adverse_action_notice),
         **extra,
     )
@@ -179,16 +189,17 @@ def _submit(
     key: str | None,
     kind: Literal["prequalification", "application"],
 ) -> JSONResponse:
-    def run() -> tuple[int, Any]:
-        row = applications.submit(
-            session,
-            cipher_of(request),
-            submission_of(body, kind, user, request),
-            now=utcnow(),
-            bureau=bureau_of(request),
-        )
-        return 201, application_out(session, row).model_dump(mode="json")
+    stored: dict[str, Any] = {}
 
+    def run() -> tuple[int, Any]:
+        cipher = cipher_of(request)
+        row = applications.submit(
+            session, cipher, submission_of(body, kind, user, request), now=utcnow(), bureau=bureau_of(request)
+        )
+        stored["body"] = application_out(session, row).model_dump(mode="json")
+        return 201, application_out(session, row, cipher=cipher).model_dump(mode="json")
+
+    # The replay record is a clear JSON column: it keeps the masked decision (GET the application for the figures).
     return run_idempotent(
         session,
         request,
@@ -196,6 +207,7 @@ def _submit(
         key=key,
         payload={"kind": kind, **body.model_dump(mode="json")},
         run=run,
+        redact=lambda _body: stored["body"],
     )
 
 
@@ -243,8 +255,9 @@ def apply(
 
 
 @router.get("/applications", response_model=list[ApplicationOut], summary="My credit applications")
-def my_applications(session: DbSession, user: RequiredUser) -> list[ApplicationOut]:
-    return [application_out(session, row) for row in review.list_own(session, user.user_id)]
+def my_applications(session: DbSession, request: Request, user: RequiredUser) -> list[ApplicationOut]:
+    cipher = cipher_of(request)
+    return [application_out(session, row, cipher=cipher) for row in review.list_own(session, user.user_id)]
 
 
 def _visible(session: Session, user: Principal, reference: str, *, officers_only: bool = False) -> CreditApplication:
@@ -263,8 +276,9 @@ def _visible(session: Session, user: Principal, reference: str, *, officers_only
 
 
 @router.get("/applications/{reference}", response_model=ApplicationOut, summary="One credit application (masked)")
-def get_application(session: DbSession, user: RequiredUser, reference: str) -> ApplicationOut:
-    return application_out(session, _visible(session, user, reference))
+def get_application(session: DbSession, request: Request, user: RequiredUser, reference: str) -> ApplicationOut:
+    row = _visible(session, user, reference)
+    return application_out(session, row, cipher=cipher_of(request) if row.user_id == user.user_id else None)
 
 
 @router.get(
@@ -315,6 +329,7 @@ def review_detail(
         session,
         row,
         ReviewDetailOut,
+        cipher=cipher_of(request),
         full_record=True,
         full_name_plain=record.full_name,
         id_number_shown=record.id_number,

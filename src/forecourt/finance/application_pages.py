@@ -224,7 +224,8 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
 def my_applications(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
         return redirect(sign_in_url(here(page.request)))
-    rows = [application_out(session, row) for row in review.list_own(session, page.user.user_id)]
+    cipher = cipher_of(page.request)
+    rows = [application_out(session, row, cipher=cipher) for row in review.list_own(session, page.user.user_id)]
     return render(page, "finance/applications.html", applications=rows)
 
 
@@ -234,7 +235,12 @@ def decision_page(session: DbSession, page: PageContext, reference: str) -> Resp
         return redirect(sign_in_url(here(page.request)))
     row = review.get_own(session, page.user.user_id, reference)
     notice = review.adverse_action_notice(cipher_of(page.request), row)
-    return render(page, "finance/application.html", app=application_out(session, row), notice=notice)
+    return render(
+        page,
+        "finance/application.html",
+        app=application_out(session, row, cipher=cipher_of(page.request)),
+        notice=notice,
+    )
 
 
 # --- back office: the queue, one application ---------------------------------------------------------------------

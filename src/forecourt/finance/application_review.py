@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from forecourt.finance import application_decisions as decisions
 from forecourt.finance import application_repository as repository
 from forecourt.finance import underwriting
 from forecourt.finance.applications import context
@@ -216,8 +217,10 @@ def _notice(
     record: dict[str, Any],
     officer_reason: str,
 ) -> str:
+    # The notice goes to the applicant, so it quotes the reasons with their figures (the sealed part).
     reasons = tuple(
-        Reason(r["code"], r["message_en"], r["message_zh"], r.get("detail", {})) for r in record.get("reasons", [])
+        Reason(r["code"], r["message_en"], r["message_zh"], r.get("detail", {}))
+        for r in decisions.opened(cipher, row).get("reasons", [])
     )
     if not reasons:
         reasons = (Reason("manual_decision", officer_reason, officer_reason, {}),)

@@ -77,6 +77,11 @@ class DecisionOut(BaseModel):
     reasons: list[ReasonOut]
     stipulations: list[StipulationOut]
     decided_by_officer: bool
+    masked: bool = Field(
+        default=False,
+        description="True: PTI, DTI and the down payment a stipulation needs are left out (they reveal the income); "
+        "the applicant and finance officers (in the audited record) see them",
+    )
 
 
 class ApplicantOut(BaseModel):

@@ -12,7 +12,8 @@
    ``credit_application:{id}:{field}``; only masks, the blind index of the ID number and an income band stay
    in clear. The adverse-action notice quotes the applicant's name, so it is encrypted too;
 6. `underwriting.decide` gives the outcome, which becomes the status; the decision (tier, payment, ratios,
-   bilingual reasons, stipulations) is stored, and a decline gets its notice in the applicant's language;
+   bilingual reasons, stipulations) is stored with the ratios and every income-derived figure sealed
+   (`application_decisions`), and a decline gets its notice in the applicant's language;
 7. the creation is audited (kind, outcome, inquiry kind; no personal data).
 
 Debts: the larger of the monthly debts the applicant states and those the bureau reports is underwritten,
@@ -38,6 +39,7 @@ from forecourt.core.errors import Conflict, DomainError, FieldError, InvalidInpu
 from forecourt.core.masking import install_log_redaction, mask_amount_band, mask_id_number, mask_name
 from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
+from forecourt.finance import application_decisions as decisions
 from forecourt.finance import application_repository as repository
 from forecourt.finance import underwriting
 from forecourt.finance.bureau import BureauReport, CreditBureau, bureau_for
@@ -308,7 +310,7 @@ def submit(
     session.add(row)
     session.flush()  # the id binds every token to this row
     _seal(cipher, row, person, number)
-    row.decision = decision_record(decision, deal, report, submission.language)
+    decisions.seal(cipher, row, decision_record(decision, deal, report, submission.language))
     if decision.outcome == "declined":
         notice = underwriting.adverse_action_notice(
             decision,

@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session
 
 from forecourt.core.crypto import FieldCipher
 from forecourt.finance import application_repository as repository
+from forecourt.finance.application_decisions import PRIVATE_FIELD
 from forecourt.finance.applications import ENCRYPTED_FIELDS, context
 
 BATCH = 200
 # Column of each encrypted field (the field name is also the AES-GCM context label).
-COLUMNS = {field: f"{field}_enc" for field in ENCRYPTED_FIELDS} | {"adverse_action_notice": "adverse_action_notice"}
+COLUMNS = {field: f"{field}_enc" for field in ENCRYPTED_FIELDS} | {
+    "adverse_action_notice": "adverse_action_notice",
+    PRIVATE_FIELD: f"{PRIVATE_FIELD}_enc",
+}
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,9 @@ class CreditApplication(Base):
     credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bureau: Mapped[str] = mapped_column(String(40), default="")
     bureau_reference: Mapped[str] = mapped_column(String(80), default="")
-    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # outcome, reasons, stipulations, ratios
+    # outcome, tier, payment, LTV, deal, reason and stipulation codes: finance.application_decisions.split
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision_private_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # PTI, DTI, figures from income
     adverse_action_notice: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # None: automatic

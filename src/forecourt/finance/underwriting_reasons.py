@@ -110,6 +110,48 @@ STIPULATIONS: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+# What people who may not see the applicant's income read instead (store staff, the review queue, a stored
+# replay): the same reason without the figures that payment ÷ ratio would turn back into the income. pti_uncurable
+# shows only the limit, so its words stay; its detail (the exact ratio) goes.
+MASKED_REASONS: Mapping[str, tuple[str, str]] = {
+    "no_income": (
+        "No monthly income was stated; a loan needs income to repay it from.",
+        "申请中未填写月收入，无法确认还款来源。",
+    ),
+    "pti_too_high": (
+        "The monthly payment would be more than {limit} of your income.",
+        "月供将超过您月收入的 {limit}。",
+    ),
+    "dti_too_high": (
+        "Your monthly debts and housing costs with this payment would be more than {limit} of your income.",
+        "加上本车月供后，您每月的债务及住房支出将超过收入的 {limit}。",
+    ),
+    "dti_uncurable": (
+        "Your existing monthly debts and housing costs leave too little of your income: with a payment on this "
+        "vehicle they would exceed {limit} of it even with the largest possible down payment.",
+        "您现有的每月债务及住房支出占收入比例过高：即使首付款达到最高，加上本车月供后仍将超过收入的 {limit}。",
+    ),
+}
+INCOME_DERIVED_REASONS = frozenset({*MASKED_REASONS, "pti_uncurable"})
+# The cure of a PTI or DTI breach is solved from the income, so its amount is as telling as the ratio.
+MASKED_STIPULATIONS: Mapping[str, tuple[str, str]] = {
+    "minimum_down_payment": (
+        "Make a larger down payment (the amount is shown to the applicant and to finance officers).",
+        "须提高首付款（具体金额仅向申请人及金融专员显示）。",
+    ),
+}
+
+
+def masked_reason_messages(code: str, message_en: str, message_zh: str, detail: Mapping[str, str]) -> tuple[str, str]:
+    """The messages of a reason for someone who may not see the income: unchanged unless they quote it."""
+    if code not in MASKED_REASONS:
+        return message_en, message_zh
+    limit = detail.get("limit")
+    shown = show_percent(Decimal(limit)) if limit is not None else "?"
+    english, chinese = MASKED_REASONS[code]
+    return english.format(limit=shown), chinese.format(limit=shown)
+
+
 _NOTICE: Mapping[str, str] = {
     "en": (
         "NOTICE OF ACTION TAKEN\n"

@@ -30,9 +30,9 @@ class VerificationIn(BaseModel):
 
 
 class VerificationOut(BaseModel):
-    full_name: str
-    id_number: str = Field(description="Masked: the full number is never stored or shown")
-    date_of_birth: date
+    full_name: str = Field(description="The shopper's own answer: as given; anyone else's: masked")
+    id_number: str = Field(description="Masked (first and last character): the full number is never stored or shown")
+    date_of_birth: date | None = Field(description="The shopper's own answer only; null in an admin's answer")
     licence_class: str
     licence_expiry: date
     verified: bool
@@ -43,11 +43,12 @@ class VerificationOut(BaseModel):
     checked_at: datetime
 
 
-def _out(verification: DriverVerification) -> VerificationOut:
+def _out(verification: DriverVerification, person: service.VerifiedPerson | None = None) -> VerificationOut:
+    """`person`: the decrypted name and date of birth, given only when the shopper asks about themselves."""
     return VerificationOut(
-        full_name=verification.full_name,
+        full_name=person.full_name if person else verification.full_name_masked,
         id_number=verification.id_number_masked,
-        date_of_birth=verification.date_of_birth,
+        date_of_birth=person.date_of_birth if person else None,
         licence_class=verification.licence_class,
         licence_expiry=verification.licence_expiry,
         verified=verification.verified,
@@ -63,6 +64,7 @@ def _out(verification: DriverVerification) -> VerificationOut:
 def verify(session: DbSession, request: Request, user: RequiredUser, body: VerificationIn) -> VerificationOut:
     integrations = request.app.state.integrations
     claim = IdentityClaim(body.full_name, body.id_number, body.licence_expiry, body.licence_class)
+    cipher = request.app.state.field_cipher
     verification = service.verify_driver(
         session,
         user.user_id,
@@ -70,17 +72,18 @@ def verify(session: DbSession, request: Request, user: RequiredUser, body: Verif
         identity=integrations.identity,
         credit=integrations.credit,
         secret_key=request.app.state.settings.secret_key.get_secret_value(),
+        cipher=cipher,
         today=utcnow().date(),
     )
-    return _out(verification)
+    return _out(verification, service.person(cipher, verification))
 
 
 @router.get("/driver-verification", response_model=VerificationOut, summary="My driving-licence check")
-def get_verification(session: DbSession, user: RequiredUser) -> VerificationOut:
+def get_verification(session: DbSession, request: Request, user: RequiredUser) -> VerificationOut:
     verification = service.get_verification(session, user.user_id)
     if verification is None:
         raise NotFound("You have not verified a driving licence yet", code="not_verified")
-    return _out(verification)
+    return _out(verification, service.person(request.app.state.field_cipher, verification))
 
 
 class PremiumIn(BaseModel):

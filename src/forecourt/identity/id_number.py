@@ -118,7 +118,8 @@ def parse_resident_id(text: str, *, today: date | None = None) -> ResidentId:
 
 
 def mask_id_number(number: str) -> str:
-    """Keep the first 3 and last 4 characters, star the rest: enough to recognise, too little to misuse."""
-    if len(number) <= 7:
+    """Keep the first and the last character, star the rest (core.masking's rule for resident IDs): enough to
+    recognise one's own number, too little to rebuild it from what else is stored."""
+    if len(number) <= 2:
         return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    return number[:1] + "*" * (len(number) - 2) + number[-1:]

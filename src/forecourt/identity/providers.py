@@ -7,6 +7,7 @@ only the demo adapter ships, and it contacts no one.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -51,11 +52,16 @@ class DemoIdentityProvider:
     - ID numbers whose sequence digits (characters 15-17) are ``999`` fail as ``identity_mismatch``, so the
       demo can show a refused check without a real bureau.
 
-    The reference is ``demo-idv-`` and the first 12 hex digits of the SHA-256 of the ID number, so the same
-    claim always gets the same reference; the date of birth is read from the ID number.
+    The reference is ``demo-idv-`` and the first 12 hex digits of an HMAC-SHA256 of the ID number under `key`,
+    so the same claim always gets the same reference; the date of birth is read from the ID number. The
+    reference is stored in clear: a plain hash of so small a number space would give the number back to
+    anyone who tries the candidates, so the app passes a key derived from its secret.
     """
 
     name = "demo-identity"
+
+    def __init__(self, key: str = "forecourt-demo-identity") -> None:
+        self._key = key.encode()
 
     def verify(self, claim: IdentityClaim, *, today: date) -> IdentityCheck:
         try:
@@ -71,5 +77,5 @@ class DemoIdentityProvider:
         return self._check(resident.number, tuple(reasons), resident.birth_date)
 
     def _check(self, number: str, reasons: tuple[str, ...], born: date | None) -> IdentityCheck:
-        reference = "demo-idv-" + hashlib.sha256(number.encode()).hexdigest()[:12]
+        reference = "demo-idv-" + hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()[:12]
         return IdentityCheck(not reasons, self.name, reference, reasons, born)

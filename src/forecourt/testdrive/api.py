@@ -230,6 +230,7 @@ def confirm(
             payment_method=body.payment_method,
             payment_provider=integrations(request).payments,
             secret_key=_secret(request),
+            cipher=request.app.state.field_cipher,
             now=utcnow(),
             salespeople=accounts.staff_user_ids(session, booking.store_id),
         )

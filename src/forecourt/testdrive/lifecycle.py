@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
+from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Conflict, FieldError, InvalidInput
 from forecourt.identity import service as identity
 from forecourt.payments import service as payments
@@ -55,10 +56,11 @@ def deposit_for(session: Session, booking: TestDriveBooking) -> DepositDecision:
     return deposit_decision(score, premium, vehicle.price, policy)
 
 
-def _check_driver(session: Session, booking: TestDriveBooking, policy: StorePolicy) -> None:
+def _check_driver(session: Session, booking: TestDriveBooking, policy: StorePolicy, cipher: FieldCipher) -> None:
     store_zone = catalog.get_vehicle_by_id(session, booking.vehicle_id).store.time_zone
     last_day = booking.ends_at.astimezone(ZoneInfo(store_zone)).date()
-    refusals = driver_refusals(identity.driver_record(session, booking.shopper_user_id), booking.kind, last_day, policy)
+    driver = identity.driver_record(session, booking.shopper_user_id, cipher)
+    refusals = driver_refusals(driver, booking.kind, last_day, policy)
     if refusals:
         raise Conflict(
             refusals[0].message,
@@ -75,15 +77,17 @@ def confirm(
     payment_method: str | None,
     payment_provider: PaymentProvider,
     secret_key: str,
+    cipher: FieldCipher,
     now: datetime,
     salespeople: Sequence[int] = (),
 ) -> Confirmation:
     """`salespeople`: the store's staff ids (the caller asks the accounts context); an accompanied drive gets
-    the first one free at that time, or none (the store assigns someone at check-out)."""
+    the first one free at that time, or none (the store assigns someone at check-out). `cipher` opens the
+    driver's encrypted date of birth for the age rule."""
     booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
     bookings.live_hold(booking, now)
     vehicle, policy = _store_and_policy(session, booking)
-    _check_driver(session, booking, policy)
+    _check_driver(session, booking, policy, cipher)
     decision = deposit_for(session, booking)
     booking.credit_score = _score(session, user_id)
     booking.deposit_kind, booking.deposit_reason = decision.kind, decision.reason

@@ -255,6 +255,7 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
                 identity=integrations.identity,
                 credit=integrations.credit,
                 secret_key=app_secret(page.request),
+                cipher=page.request.app.state.field_cipher,
                 today=utcnow().date(),
             )
         except InvalidInput as exc:
@@ -284,6 +285,7 @@ def confirm(session: WriteSession, page: PageContext, reference: str, posted: Po
             payment_method=method,
             payment_provider=request.app.state.integrations.payments,
             secret_key=app_secret(request),
+            cipher=request.app.state.field_cipher,
             now=utcnow(),
             salespeople=accounts.staff_user_ids(session, held.store_id),
         )
