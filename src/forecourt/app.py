@@ -19,6 +19,7 @@ from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.crypto import field_cipher_from_config
+from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.db import make_engine, make_session_factory
@@ -68,7 +69,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    install_log_redaction("forecourt")  # ID, mobile and card numbers never reach a log line
+    install_log_redaction("forecourt")  # secrets, ID, mobile and card numbers never reach a log line
+    install_redaction_filters()  # nor through the server's own handlers (access log) or other libraries' records
     engine = make_engine(settings.database_url)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
