@@ -24,12 +24,14 @@ from forecourt.core.settings import Settings
 
 
 @contextmanager
-def serving(app: FastAPI, start_seconds: float = 15) -> Iterator[str]:
-    """Yield the base URL while uvicorn serves `app`; stop the server and dispose of its engine after."""
+def serving(app: FastAPI, start_seconds: float = 15, **uvicorn_options: Any) -> Iterator[str]:
+    """Yield the base URL while uvicorn serves `app`; stop the server and dispose of its engine after.
+    `uvicorn_options` override the quiet defaults (e.g. Forecourt's `log_config` and the access log)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))  # the OS picks a free port; uvicorn serves on this very socket
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    options = {"log_level": "warning", "access_log": False, **uvicorn_options}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_seconds

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from forecourt import __version__
 from forecourt.accounts.api import router as accounts_router
 from forecourt.accounts.pages import router as account_pages
+from forecourt.accounts.reset_pages import router as reset_pages
 from forecourt.backoffice import access as backoffice_access
 from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
@@ -20,6 +21,7 @@ from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
+from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.security_headers import SecurityHeadersMiddleware
@@ -68,7 +70,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    install_log_redaction("forecourt")  # ID, mobile and card numbers never reach a log line
+    install_log_redaction("forecourt")  # secrets, ID, mobile and card numbers never reach a log line
+    install_redaction_filters()  # nor through the server's own handlers (access log) or other libraries' records
     engine = make_engine(settings.database_url)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)
+    app.include_router(reset_pages)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

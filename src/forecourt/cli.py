@@ -38,9 +38,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind; default FORECOURT_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Port; default FORECOURT_PORT")] = None,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+    log_level: Annotated[
+        str, typer.Option(help="critical, error, warning, info or debug; lines are redacted at every level")
+    ] = "info",
 ) -> None:
-    """Serve the storefront, the back office and the API (with the scheduler for holds, reminders and the outbox)."""
+    """Serve the storefront, the back office and the API (with the scheduler for holds, reminders and the outbox).
+
+    Logging is uvicorn's, with secrets and personal data masked in every line (core/logging_setup.py)."""
     import uvicorn
+
+    from forecourt.core.logging_setup import LEVELS, uvicorn_log_config
+
+    if log_level.lower() not in LEVELS:
+        raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
 
     settings = get_settings()
     typer.echo(
@@ -52,6 +62,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        log_config=uvicorn_log_config(log_level.lower()),
+        log_level=log_level.lower(),
     )
 
 

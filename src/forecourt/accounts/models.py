@@ -79,6 +79,9 @@ class ApiToken(Base):
 
 
 class PasswordResetToken(Base):
+    """A reset code (only its digest is stored). Opening the emailed link exchanges the code for a grant bound to
+    that browser by a cookie: from then on only the grant works, so a copy of the link or code is worthless."""
+
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +90,8 @@ class PasswordResetToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    grant_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
 
 class LoginAttempt(Base):

@@ -1,4 +1,4 @@
-"""Shopper-facing account pages: sign-up, sign-in/out, my account, API tokens, password reset.
+"""Shopper-facing account pages: sign-up, sign-in/out, my account, API tokens (password reset: reset_pages.py).
 
 Thin: check the form's CSRF token, call one accounts use case, render or redirect. Plain HTML forms that
 work without JavaScript. Anonymous forms are protected by the double-submit cookie of `web.csrf`; forms of
@@ -12,10 +12,10 @@ import math
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from forecourt.accounts import reset, service
+from forecourt.accounts import service
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from forecourt.accounts.principal import Principal, Role, RoleGrant
 from forecourt.accounts.security import (
@@ -26,7 +26,6 @@ from forecourt.accounts.security import (
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.core.outbox import relay_outbox
 from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
@@ -61,8 +60,6 @@ _PASSWORD_TOO_SHORT = N_("Use at least %(min)s characters for your password.")
 _PASSWORD_TOO_LONG = N_("Use at most %(max)s characters for your password.")
 _PASSWORD_IS_IDENTIFIER = N_("Choose a password that is not your email address or mobile number.")
 _PASSWORDS_DIFFER = N_("The two passwords are not the same.")
-_BAD_RESET_CODE = N_("This reset code is invalid, used or expired. Ask for a new one.")
-_ENTER_RESET_CODE = N_("Enter the reset code from your email or text message.")
 _TOKEN_NAME = N_("Give the token a name of 1 to 80 characters.")
 
 
@@ -354,74 +351,3 @@ def revoke_token(session: DbSession, page: PageContext, token_id: Annotated[int,
         return _redirect(_sign_in_url("/account/tokens"))
     service.revoke_api_token(session, page.user.user_id, token_id)  # someone else's token: 404 page
     return _redirect("/account/tokens")
-
-
-# --- password reset -----------------------------------------------------------------------------------------
-
-
-def _relay_after_response(request: Request) -> None:
-    """Runs after the response, i.e. after the request's transaction committed the outbox row."""
-    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
-
-
-@router.get("/password-reset")
-def reset_request_form(page: PageContext, token: str = "") -> Response:
-    if token:  # a link in the old form: the code belongs on the confirm page
-        return _redirect(f"{reset.RESET_PATH}?{urlencode({'token': token})}")
-    return _anonymous_form(page, "account/reset_request.html", errors={}, form={}, sent=False)
-
-
-@router.post("/password-reset")
-def reset_request(
-    request: Request,
-    session: DbSession,
-    page: AnonymousPage,
-    background: BackgroundTasks,
-    csrf_token: FormText = "",
-    identifier: FormText = "",
-) -> Response:
-    if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
-    identifier = identifier.strip()
-    if not identifier:
-        errors = {"identifier": page.gettext(_ENTER_IDENTIFIER)}
-        return _anonymous_form(page, "account/reset_request.html", status_code=422, errors=errors, form={}, sent=False)
-    # The same answer whether or not the account exists.
-    reset.request_password_reset(session, identifier[:254], str(request.base_url))
-    background.add_task(_relay_after_response, request)
-    return _anonymous_form(page, "account/reset_request.html", errors={}, form={"identifier": identifier}, sent=True)
-
-
-@router.get("/password-reset/confirm")
-def reset_confirm_form(page: PageContext, token: str = "") -> Response:
-    return _anonymous_form(page, "account/reset_confirm.html", errors={}, form={"token": token[:200]})
-
-
-@router.post("/password-reset/confirm")
-def reset_confirm(
-    request: Request,
-    session: DbSession,
-    page: AnonymousPage,
-    csrf_token: FormText = "",
-    token: FormText = "",
-    password: FormText = "",
-    password_confirm: FormText = "",
-) -> Response:
-    if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
-    token = token.strip()
-    errors = {} if token else {"token": page.gettext(_ENTER_RESET_CODE)}
-    errors.update(_password_errors(page, password, password_confirm))
-    if not errors:
-        try:
-            reset.confirm_password_reset(session, token[:200], password)
-        except InvalidInput as exc:
-            if exc.code == "weak_password":
-                errors["password"] = page.gettext(_PASSWORD_IS_IDENTIFIER)
-            else:
-                errors["token"] = page.gettext(_BAD_RESET_CODE)
-        else:
-            return _redirect(f"{SIGN_IN}?changed=1")
-    return _anonymous_form(
-        page, "account/reset_confirm.html", status_code=422, errors=errors, form={"token": token[:200]}
-    )

@@ -46,6 +46,11 @@ def get_reset_token_by_hash(session: Session, token_hash: str) -> PasswordResetT
     return session.scalars(statement).one_or_none()
 
 
+def get_reset_token_by_grant_hash(session: Session, grant_hash: str, *, lock: bool = True) -> PasswordResetToken | None:
+    statement = select(PasswordResetToken).where(PasswordResetToken.grant_hash == grant_hash)
+    return session.scalars(statement.with_for_update() if lock else statement).one_or_none()
+
+
 def revoke_user_sessions(session: Session, user_id: int, at: datetime) -> int:
     statement = (
         update(LoginSession)

@@ -89,6 +89,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """`hide_parameters`: statement parameters (phone numbers, e-mail addresses) stay out of SQL logging and out
+    of the text of database errors, which end up in tracebacks and log lines."""
+    kwargs.setdefault("hide_parameters", True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

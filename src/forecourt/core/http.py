@@ -102,6 +102,20 @@ def _field_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """What an operator needs of a constraint violation, without the row's values: PostgreSQL's DETAIL line
+    quotes them ("Key (mobile)=(13800138000) already exists"), so only the constraint's name is kept there;
+    SQLite names the constraint or its columns and never the values."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if name:
+        return f"constraint {name}"
+    return _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -121,12 +135,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity error: %s", exc.orig)
+        log.warning("integrity error: %s", violated_constraint(exc))
         return problem(409, "conflict", "Conflict", "The change conflicts with existing data; reload and retry.")
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable or busy: %s", exc.orig)
+        log.error("database unavailable or busy: %s", _first_line(exc.orig))
         return problem(503, "database_busy", "Service busy", "The database is busy; retry in a moment.")
 
     @app.exception_handler(Exception)

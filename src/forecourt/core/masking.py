@@ -139,12 +139,63 @@ def redact(text: str) -> str:
     return SENSITIVE_RUN_PATTERN.sub(_mask_sensitive_run, text)
 
 
+# --- secrets in log lines -----------------------------------------------------------------------------------
+# Query parameters whose values are secrets or personal data, in any URL of any log line (access logs above all).
+SECRET_QUERY_PARAMS = (
+    "token|access_token|refresh_token|id_token|reset_token|code|pickup_code|otp|key|api_key|apikey|password|passwd"
+    "|pwd|secret|client_secret|signature|sig|grant|session|session_id|sessionid|csrf_token|auth|authorization"
+    "|id_number|mobile|phone|email|income|monthly_income"
+)
+_QUERY_SECRET = re.compile(rf"(?i)([?&;](?:{SECRET_QUERY_PARAMS})=)[^&#\s\"']+")
+# Labelled secrets in free text: `password=…`, `"token": "…"`, `Cookie: forecourt_session=…`.
+_LABELLED_SECRET = re.compile(
+    r"(?i)\b((?:\w+_)?(?:token|password|passwd|secret|api_key|pickup_code|reset_code|otp|grant)"
+    r"|forecourt_session|forecourt_reset|csrf_pre|session_id|sessionid)"
+    r"(\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!\*)[^\s\"'&,;)\]}]+"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_API_TOKEN = re.compile(r"\b(fc_[A-Za-z0-9_-]{5})[A-Za-z0-9_-]{15,}")  # keeps the 8-character display prefix
+# Random secrets of 32+ bytes (session ids, reset tokens, grants, CSRF tokens): long runs of the URL-safe
+# alphabet with both letter cases. Hex digests (one case) and snake_case names stay readable.
+_LONG_SECRET = re.compile(r"(?<![\w-])(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]{32,}(?![\w-])", re.ASCII)
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
+_EMAIL = re.compile(r"(?<![\w.%+-])([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_PREFIXED_MOBILE = re.compile(r"(?<![\d+])(?:\+|00)?86[ -]?(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+_SPACED_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]\d{4}[ -](\d{4})(?!\d)")
+# Figures that are only sensitive beside their label: incomes, debts, bank and card numbers.
+_LABELLED_FIGURE = re.compile(
+    r"(?i)((?:monthly_|annual_|yearly_)?(?:income|salary|wage|debts?|bank_account|account_number|card_number|iban)"
+    r"|月收入|年收入|收入|工资|月薪|负债|银行卡号|银行账号|卡号)"
+    r"([\\\"'\s]*[:=：]?[\\\"'\s]*(?:Decimal\(['\"])?(?:CNY|RMB|USD|¥|￥|\$)?\s*)\d[\d,]*(?:\.\d+)?"
+)
+MASK = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """Everything `redact` masks, plus secrets: secret query parameters, labelled secrets, Bearer and API tokens,
+    long random tokens, passwords in URLs, e-mail addresses, +86 mobiles, and incomes or bank numbers beside
+    their labels. What operators need (method, path, status, names of things) is left as it was."""
+    text = _QUERY_SECRET.sub(rf"\1{MASK}", text)
+    text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
+    text = _LABELLED_SECRET.sub(rf"\1\2{MASK}", text)
+    text = _BEARER.sub(rf"\1{MASK}", text)
+    text = _API_TOKEN.sub(rf"\1{MASK}", text)
+    text = _LONG_SECRET.sub(MASK, text)
+    text = _EMAIL.sub(rf"\1{MASK}@\2", text)
+    text = _LABELLED_FIGURE.sub(rf"\1\2{MASK}", text)
+    text = _PREFIXED_MOBILE.sub(r"\1****\2", text)
+    text = _SPACED_MOBILE.sub(r"\1****\2", text)
+    return redact(text)
+
+
 class RedactingFilter(logging.Filter):
-    """Masks ID numbers, mobile numbers and card numbers in a record's message, arguments and traceback.
+    """Masks secrets and personal data (`redact_secrets`) in a record's message, arguments and traceback.
 
     The message is formatted here and the arguments dropped: an ID passed as an int (``%d``) or inside a dict
-    only becomes recognisable once formatted. The traceback is rendered and masked too, since exception
-    messages often quote the offending value.
+    only becomes recognisable once formatted. Access-log records keep their arguments, each masked, because
+    their formatters read them by position or name (uvicorn's `client_addr, method, full_path, ...`); the
+    request line keeps its method, path and status and loses only secret query values. The traceback is
+    rendered and masked too, since exception messages often quote the offending value.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -152,18 +203,35 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+REDACTED_MARK = "_forecourt_redacted"
+
+
+def _redact_value(value: object) -> object:
+    return redact_secrets(value) if isinstance(value, str) else value
+
+
 def redact_record(record: logging.LogRecord) -> None:
-    try:
-        message = record.getMessage()
-    except Exception:  # a broken format string must not leak its arguments through logging's error report
-        message = f"{record.msg} {record.args}"
-    record.msg, record.args = redact(message), None
+    if getattr(record, REDACTED_MARK, False):  # several handlers and loggers may carry the filter
+        return
+    if record.name.endswith(".access") and isinstance(record.args, tuple | dict):
+        record.msg = redact_secrets(str(record.msg))
+        if isinstance(record.args, dict):
+            record.args = {name: _redact_value(value) for name, value in record.args.items()}
+        else:
+            record.args = tuple(_redact_value(value) for value in record.args)
+    else:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not leak its arguments through logging's error report
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact_secrets(message), None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
-        record.exc_text = redact(record.exc_text)
+        record.exc_text = redact_secrets(record.exc_text)
     if record.stack_info:
-        record.stack_info = redact(record.stack_info)
+        record.stack_info = redact_secrets(record.stack_info)
+    setattr(record, REDACTED_MARK, True)
 
 
 def install_log_redaction(logger_name: str | None = None) -> None:
