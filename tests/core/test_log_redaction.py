@@ -42,7 +42,7 @@ API_TOKEN = "fc_" + TOKEN
         ("postgresql+psycopg://forecourt:s3cret@db:5432/x", "postgresql+psycopg://forecourt:***@db:5432/x"),
         ("mail li.lei@example.test now", "mail l***@example.test now"),
         ("call +86 138 0013 8000, 8613800138000 or 13800138000", "call 138****8000, 138****8000 or 138****8000"),
-        ("id 11010519491231002X", "id 110***********002X"),
+        ("id 11010519491231002X", "id 1****************X"),
         ("monthly_income=Decimal('25000.00')", "monthly_income=Decimal('***')"),
         ('{"monthly_income": "18000.50", "debts": 3000}', '{"monthly_income": "***", "debts": ***}'),
         ("月收入：12000元 bank_account=6222021234567890123", "月收入：***元 bank_account=***"),
