@@ -17,6 +17,7 @@ from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
+from forecourt.core.client_address import install_proxy_headers
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.request_guard import RejectControlCharacters
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     app.add_middleware(RejectControlCharacters)
+    install_proxy_headers(app, settings.trusted_proxies)  # outermost: every layer sees the client's address
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(accounts_router)

@@ -23,6 +23,7 @@ from forecourt.accounts.schemas import (
     UserOut,
 )
 from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
+from forecourt.core.client_address import client_ip
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
 from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
@@ -45,10 +46,6 @@ def _me(principal: Principal) -> MeOut:
         stores=sorted(staff_store_ids(principal)),
         csrf_token=principal.csrf_token,
     )
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -82,7 +79,7 @@ def sign_up(request: Request, response: Response, session: DbSession, body: Sign
     },
 )
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
-    outcome = service.sign_in(session, body.identifier, body.password, _client_ip(request))
+    outcome = service.sign_in(session, body.identifier, body.password, client_ip(request))
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None

@@ -24,6 +24,7 @@ from forecourt.accounts.security import (
     set_session_cookie,
 )
 from forecourt.catalog import service as catalog
+from forecourt.core.client_address import client_ip
 from forecourt.core.errors import Conflict, InvalidInput
 from forecourt.core.http import DbSession
 from forecourt.core.outbox import relay_outbox
@@ -132,10 +133,6 @@ def _password_errors(page: Page, password: str, confirmation: str) -> dict[str, 
     return errors
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- sign-up ------------------------------------------------------------------------------------------------
 
 
@@ -240,7 +237,7 @@ def sign_in(
         errors["password"] = page.gettext(_ENTER_PASSWORD)
     notice, retry_minutes, headers = None, 0, {}
     if not errors:
-        outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], _client_ip(request))
+        outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], client_ip(request))
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
             stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from forecourt.accounts.principal import Principal
 from forecourt.accounts.security import CurrentUser, MarketerUser
+from forecourt.core.client_address import client_ip
 from forecourt.core.errors import TooManyRequests
 from forecourt.core.http import WriteSession
 from forecourt.marketing import events, visitors
@@ -104,7 +105,7 @@ def _sender(user: Principal | None) -> events.Sender:
 def post_events(request: Request, session: WriteSession, user: CurrentUser, body: EventsIn) -> EventsReportOut:
     sender = _sender(user)
     if user is None:
-        _limiter(request).take(request.client.host if request.client else "", len(body.events))
+        _limiter(request).take(client_ip(request), len(body.events))
     report = events.ingest(session, list(enumerate(body.events)), sender)
     return EventsReportOut(
         accepted=report.accepted,
