@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from forecourt import __version__
 from forecourt.accounts.api import router as accounts_router
 from forecourt.accounts.pages import router as account_pages
+from forecourt.accounts.sign_up_pages import router as sign_up_pages
 from forecourt.backoffice import access as backoffice_access
 from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)
+    app.include_router(sign_up_pages)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
