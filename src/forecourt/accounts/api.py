@@ -27,7 +27,7 @@ from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_
 from forecourt.core.client_address import client_ip
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
-from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -88,7 +88,7 @@ def request_sign_up(request: Request, session: DbSession, background: Background
 def confirm_sign_up(request: Request, response: Response, session: DbSession, body: SignUpConfirmIn) -> MeOut:
     user = sign_up.confirm_sign_up(session, body.token)
     principal, secret = service.start_session(session, user)
-    stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), user.id)
+    stitch_visitor(session, proven_visitor_id(request), user.id)
     set_session_cookie(request, response, secret)
     return _me(principal)
 
@@ -107,7 +107,7 @@ def sign_in(request: Request, response: Response, session: DbSession, body: Sign
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None
-    stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
+    stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
     set_session_cookie(request, response, outcome.session_secret)
     return _me(outcome.principal)
 

@@ -28,7 +28,7 @@ from forecourt.core.client_address import client_ip
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
 from forecourt.core.outbox import relay_outbox
-from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG, render_error
@@ -171,7 +171,7 @@ def sign_in(
         outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], client_ip(request))
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
-            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
+            stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
             response = _redirect(next_path)
             set_session_cookie(request, response, outcome.session_secret)
             return response

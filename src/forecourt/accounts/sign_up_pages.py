@@ -29,7 +29,7 @@ from forecourt.accounts.pages import (
 from forecourt.accounts.security import set_session_cookie
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG
@@ -132,7 +132,7 @@ def confirm_sign_up(
             errors["token"] = page.gettext(_BAD_SIGN_UP_CODE)
         else:
             _, secret = service.start_session(session, user)
-            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), user.id)  # earlier visits count for them
+            stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
             response = _redirect(next_path)
             set_session_cookie(request, response, secret)
             return response
