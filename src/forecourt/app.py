@@ -12,12 +12,14 @@ from forecourt import __version__
 from forecourt.accounts.api import router as accounts_router
 from forecourt.accounts.pages import router as account_pages
 from forecourt.accounts.reset_pages import router as reset_pages
+from forecourt.accounts.sign_up_pages import router as sign_up_pages
 from forecourt.backoffice import access as backoffice_access
 from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
+from forecourt.core.client_address import install_proxy_headers
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     app.add_middleware(RejectControlCharacters)
+    install_proxy_headers(app, settings.trusted_proxies)  # outermost: every layer sees the client's address
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
     app.include_router(accounts_router)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)
     app.include_router(reset_pages)
+    app.include_router(sign_up_pages)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -64,6 +64,10 @@ def serve(
         reload=reload,
         log_config=uvicorn_log_config(log_level.lower()),
         log_level=log_level.lower(),
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
+        # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
 
 

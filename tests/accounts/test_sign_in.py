@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from forecourt.accounts.models import LoginAttempt, LoginSession, User
+from forecourt.accounts.models import LoginAttempt, LoginSession, SignUpRequest, User
 from forecourt.core import clock
+from forecourt.core.outbox import OutboxMessage
 from tests.accounts.helpers import SIGN_IN, audit_actions, sign_in
 from tests.factories import PASSWORD, auth_headers, make_token, make_user
 
 SIGN_UP = "/api/v1/auth/sign-up"
+SIGN_UP_CONFIRM = "/api/v1/auth/sign-up/confirm"
 
 
 def _problem(response, status: int, code: str) -> dict:
@@ -22,23 +25,82 @@ def _problem(response, status: int, code: str) -> dict:
     return response.json()
 
 
-def test_sign_up_creates_a_signed_in_shopper(client, db_session):
+def _messages(session) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).order_by(OutboxMessage.id).execution_options(populate_existing=True)
+    return list(session.scalars(statement))
+
+
+def _code(message: OutboxMessage) -> str:
+    return re.search(r"code: (\S+)", message.body).group(1)
+
+
+def test_sign_up_is_confirmed_by_email_then_creates_a_signed_in_shopper(client, db_session):
     response = client.post(
         SIGN_UP, json={"email": " Li.Lei@Example.CN ", "password": "a-good-password", "display_name": "李雷"}
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    assert "Check your email or text messages" in response.json()["detail"] and "set-cookie" not in response.headers
+    assert db_session.scalar(select(User.id).where(User.email == "li.lei@example.cn")) is None  # not yet
+    [message] = _messages(db_session)
+    assert message.channel == "email" and message.recipient == "li.lei@example.cn"
+    assert "/account/sign-up/confirm?token=" in message.body and message.sent_at is not None
+
+    confirmed = client.post(SIGN_UP_CONFIRM, json={"token": _code(message)})
+    assert confirmed.status_code == 201, confirmed.text
+    body = confirmed.json()
     assert body["user"]["email"] == "li.lei@example.cn" and body["roles"] == [{"role": "shopper", "store_id": None}]
     assert body["csrf_token"] and client.get("/api/v1/me").json()["user"]["display_name"] == "李雷"
+    _problem(client.post(SIGN_UP_CONFIRM, json={"token": _code(message)}), 422, "invalid_sign_up_code")  # single use
+    assert "auth.signed_up" in audit_actions(db_session)
+
+
+def test_sign_up_for_a_taken_address_answers_alike_and_tells_its_owner(client, db_session):
+    owner = make_user(db_session, email="li.lei@example.cn")
+    db_session.commit()
     again = client.post(SIGN_UP, json={"email": "LI.LEI@example.cn", "password": "another-password"})
-    _problem(again, 409, "account_exists")
+    assert again.status_code == 202, again.text
+    assert "Check your email or text messages" in again.json()["detail"] and "set-cookie" not in again.headers
+    [notice] = _messages(db_session)
+    assert notice.channel == "email" and notice.recipient == "li.lei@example.cn"
+    assert "Someone tried to create a Forecourt account with your email address" in notice.body
+    assert "/account/sign-in" in notice.body and "/account/password-reset" in notice.body and "code" not in notice.body
+    assert db_session.scalar(select(func.count()).select_from(SignUpRequest)) == 0
+    assert db_session.scalar(select(func.count()).select_from(User)) == 1
+    assert sign_in(client, "li.lei@example.cn", "another-password").status_code == 401  # nothing changed
+    assert db_session.get(User, owner.id).password_hash == owner.password_hash
 
 
-def test_sign_up_with_mobile_normalises_it(client):
+def test_sign_up_with_mobile_normalises_it_and_confirms_by_sms(client, db_session):
     response = client.post(SIGN_UP, json={"mobile": "+86 138-0013-8000", "password": "a-good-password"})
-    assert response.status_code == 201, response.text
-    assert response.json()["user"]["mobile"] == "13800138000"
+    assert response.status_code == 202, response.text
+    [message] = _messages(db_session)
+    assert message.channel == "sms" and message.recipient == "13800138000"
+    confirmed = client.post(SIGN_UP_CONFIRM, json={"token": _code(message)})
+    assert confirmed.status_code == 201, confirmed.text
+    assert confirmed.json()["user"]["mobile"] == "13800138000"
     assert sign_in(client, "13800138000", "a-good-password").status_code == 200
+
+
+def test_sign_up_code_expires_after_a_day(client, db_session, monkeypatch):
+    client.post(SIGN_UP, json={"email": "li@example.cn", "password": "a-good-password"})
+    [message] = _messages(db_session)
+    later = clock.utcnow() + timedelta(hours=24, seconds=1)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    _problem(client.post(SIGN_UP_CONFIRM, json={"token": _code(message)}), 422, "invalid_sign_up_code")
+    _problem(client.post(SIGN_UP_CONFIRM, json={"token": "not-a-code"}), 422, "invalid_sign_up_code")
+    assert db_session.scalar(select(User.id).where(User.email == "li@example.cn")) is None
+
+
+def test_two_sign_ups_for_one_address_make_one_account_with_the_confirmed_password(client, db_session):
+    """A second sign-up cannot change the password of the first: each request keeps its own."""
+    client.post(SIGN_UP, json={"email": "li@example.cn", "password": "first-password"})
+    client.post(SIGN_UP, json={"email": "li@example.cn", "password": "second-password"})
+    first, second = _messages(db_session)
+    assert client.post(SIGN_UP_CONFIRM, json={"token": _code(first)}).status_code == 201
+    _problem(client.post(SIGN_UP_CONFIRM, json={"token": _code(second)}), 422, "invalid_sign_up_code")
+    client.cookies.clear()
+    assert sign_in(client, "li@example.cn", "first-password").status_code == 200
+    assert sign_in(client, "li@example.cn", "second-password").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -60,6 +122,8 @@ def test_sign_up_refuses_bad_input(client, db_session, body, status, field):
     if field:
         assert field in {e["field"] for e in response.json()["errors"]}, response.json()
     assert db_session.scalar(select(User.id).where(User.email == "li@example.cn")) is None
+    assert db_session.scalar(select(func.count()).select_from(SignUpRequest)) == 0
+    assert _messages(db_session) == []
 
 
 def test_sign_in_sets_an_http_only_lax_cookie(client, db_session):

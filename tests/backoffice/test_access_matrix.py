@@ -107,8 +107,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # Campaigns: marketers and admins only ("admin": every store's staff is refused too).
     ("GET", "/api/v1/campaigns/{code}"): "admin",
     ("PATCH", "/api/v1/campaigns/{code}"): "admin",
-    # A visitor's consent: the anonymous visitor id is the only credential a visitor has, by design.
-    ("POST", "/api/v1/visitors/{visitor_id}/consent"): "public",
+    # A visitor's consent: admins, or that visitor's own browser (its HttpOnly proof cookie, which none of the
+    # callers here has; tests/marketing/test_consent_access.py covers the visitor's side).
+    ("POST", "/api/v1/visitors/{visitor_id}/consent"): "admin",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -136,6 +137,7 @@ BODIES = {
     "/api/v1/leads/{reference}/contacted": {},
     "/api/v1/leads/tasks/{task_id}/complete": {},
     "/api/v1/campaigns/{code}": {"name": "access matrix"},
+    "/api/v1/visitors/{visitor_id}/consent": {"granted": False},
 }
 # A `{reference}` names a test drive unless the path says whose reference it is.
 REFERENCE_BY_PATH = {
@@ -194,6 +196,7 @@ def _fill(path: str, world: World, other_token_id: int) -> str:
         "token_id": str(other_token_id),
         "reference": world.booking_reference,
         "task_id": str(world.lead_task_id),
+        "visitor_id": "q1w2e3r4t5y6u7i8o9p0as",
     }
     for fragment, attribute in REFERENCE_BY_PATH.items():
         if fragment in path:

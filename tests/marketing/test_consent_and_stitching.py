@@ -19,8 +19,21 @@ def consent(client, vid: str, granted: bool):
     return client.post(f"/api/v1/visitors/{vid}/consent", json={"granted": granted})
 
 
+def choose(client, granted: bool):
+    """What the tracker does on Accept or Decline: fetch the CSRF token, post the choice with the cookies."""
+    token = client.get("/api/v1/visitors/me").json()["csrf_token"]
+    return client.post("/api/v1/visitors/me/consent", json={"granted": granted}, headers={"X-CSRF-Token": token})
+
+
+def accept(client) -> str:
+    """Accept in this client's "browser": the server issues a visitor id (and its proof cookie)."""
+    response = choose(client, True)
+    assert response.status_code == 200, response.text
+    return response.json()["visitor_id"]
+
+
 def test_decline_deletes_touches_and_refuses_later_ones(client, db_session):
-    vid, other = visitor_id(), visitor_id()
+    vid, other = accept(client), visitor_id()
     client.post(
         EVENTS,
         json={"events": [event(visitor_id=vid), event(visitor_id=vid, type="vehicle_view"), event(visitor_id=other)]},
@@ -35,14 +48,14 @@ def test_decline_deletes_touches_and_refuses_later_ones(client, db_session):
     enqueue_event(db_session, conversion)
     db_session.commit()
     client.app.state.outbox_adapters()["event"].send(_last_message(db_session))
-    response = consent(client, vid, False)
+    response = choose(client, False)
     assert response.status_code == 200, response.text
     assert response.json() == {"visitor_id": vid, "consent": "declined", "deleted_events": 2}
     assert stored(db_session, visitor_id=vid) == [] and len(stored(db_session, visitor_id=other)) == 1
     assert len(stored(db_session, event_id="platform:order:ORKEEP")) == 1  # a business record stays
     later = client.post(EVENTS, json={"events": [event(visitor_id=vid), event(visitor_id=other)]}).json()
     assert later["accepted"] == 1 and later["rejected"][0]["code"] == "consent_declined"
-    assert consent(client, vid, True).json()["consent"] == "granted"
+    assert choose(client, True).json() == {"visitor_id": vid, "consent": "granted", "deleted_events": 0}
     assert client.post(EVENTS, json={"events": [event(visitor_id=vid)]}).json()["accepted"] == 1
 
 
@@ -69,7 +82,7 @@ def _form_token(client, url: str) -> str:
 def test_sign_in_stitches_earlier_anonymous_events(client, db_session):
     user = make_user(db_session, email="stitch@example.test")
     db_session.commit()
-    vid, stranger = visitor_id(), visitor_id()
+    vid, stranger = accept(client), visitor_id()
     client.post(
         EVENTS,
         json={
@@ -78,7 +91,6 @@ def test_sign_in_stitches_earlier_anonymous_events(client, db_session):
     )
     frame = event_repository.person_events_frame(db_session)
     assert dict(zip(frame["event_id"], frame["person_id"], strict=True))["before-1"] == f"v:{vid}"
-    client.cookies.set(visitors.COOKIE, vid)
     token = _form_token(client, "/account/sign-in")
     signed_in = client.post(
         "/account/sign-in",
@@ -184,9 +196,8 @@ def test_back_office_pages_carry_no_tracker(client, db_session):
 def test_the_json_sign_in_stitches_too(client, db_session):
     user = make_user(db_session, email="stitch-api@example.test")
     db_session.commit()
-    vid = visitor_id()
+    vid = accept(client)
     client.post(EVENTS, json={"events": [event(event_id="api-before-1", visitor_id=vid)]})
-    client.cookies.set(visitors.COOKIE, vid)
     signed_in = client.post(
         "/api/v1/auth/sign-in", json={"identifier": "stitch-api@example.test", "password": PASSWORD}
     )
@@ -194,3 +205,21 @@ def test_the_json_sign_in_stitches_too(client, db_session):
     db_session.expire_all()
     people = dict(zip(*event_repository.person_events_frame(db_session)[["event_id", "person_id"]], strict=True))
     assert people["api-before-1"] == f"u:{user.id}"
+
+
+def test_sign_in_does_not_stitch_a_visitor_id_the_browser_cannot_prove(client, db_session):
+    """A visitor id copied into the cookie (they are not secret: events and exports carry them) must not hand
+    that visitor's history to whoever signs in."""
+    make_user(db_session, email="stitch-copy@example.test")
+    db_session.commit()
+    victim = visitor_id()
+    client.post(EVENTS, json={"events": [event(event_id="victim-1", visitor_id=victim)]})
+    client.cookies.set(visitors.COOKIE, victim)
+    client.cookies.set("fc_vid_proof", "forged")
+    signed_in = client.post(
+        "/api/v1/auth/sign-in", json={"identifier": "stitch-copy@example.test", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200, signed_in.text[:300]
+    db_session.expire_all()
+    people = dict(zip(*event_repository.person_events_frame(db_session)[["event_id", "person_id"]], strict=True))
+    assert people["victim-1"] == f"v:{victim}"

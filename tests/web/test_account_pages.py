@@ -68,7 +68,10 @@ def test_sign_in_page_in_both_languages(client, lang, expected):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-@pytest.mark.parametrize("path", ["/account/sign-up", "/account/password-reset", "/account/password-reset/confirm"])
+@pytest.mark.parametrize(
+    "path",
+    ["/account/sign-up", "/account/sign-up/confirm", "/account/password-reset", "/account/password-reset/confirm"],
+)
 def test_other_anonymous_forms_render_in_both_languages(client, path, lang):
     response = client.get(f"{path}?lang={lang}", headers=HTML)
     assert response.status_code == 200
@@ -78,8 +81,27 @@ def test_other_anonymous_forms_render_in_both_languages(client, path, lang):
         assert ("Create an account" if lang == "en" else "创建账户") in response.text
 
 
-def test_sign_up_signs_in_and_redirects(client, db_session):
+def _outbox(session: Session) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).order_by(OutboxMessage.id).execution_options(populate_existing=True)
+    return list(session.scalars(statement))
+
+
+def _confirm_sign_up(client, code: str, next_path: str = "/"):
+    return _post(client, "/account/sign-up/confirm", {"token": code, "next": next_path})
+
+
+def test_sign_up_sends_a_link_that_creates_the_account_signs_in_and_redirects(client, db_session):
+    client.cookies.set("lang", "en")
     response = _sign_up(client, next="/vehicles")
+    assert response.status_code == 200 and SESSION_COOKIE not in response.cookies
+    assert "Check your email or text messages to continue" in response.text and "li.lei@example.cn" in response.text
+    [message] = _outbox(db_session)
+    link = urlsplit(re.search(r"https?://\S+", message.body).group(0))
+    assert message.recipient == "li.lei@example.cn" and link.path == "/account/sign-up/confirm"
+    form = client.get(f"{link.path}?{link.query}", headers=HTML).text
+    code = re.search(r'name="token" type="text" value="([^"]+)"', form).group(1)
+    assert 'name="next" value="/vehicles"' in form  # the code and where to go are filled in
+    response = _confirm_sign_up(client, code, "/vehicles")
     assert response.status_code == 303 and response.headers["location"] == "/vehicles"
     assert SESSION_COOKIE in response.cookies
     assert "HttpOnly" in response.headers["set-cookie"] and "SameSite=lax" in response.headers["set-cookie"]
@@ -92,7 +114,11 @@ def test_sign_up_signs_in_and_redirects(client, db_session):
 
 
 def test_sign_up_with_a_mobile_number(client, db_session):
-    assert _sign_up(client, identifier="+86 138 0013 8000").status_code == 303
+    assert _sign_up(client, identifier="+86 138 0013 8000").status_code == 200
+    [message] = _outbox(db_session)
+    assert message.channel == "sms" and message.recipient == "13800138000"
+    code = re.search(r"code: (\S+)", message.body).group(1)
+    assert _confirm_sign_up(client, code).status_code == 303
     assert client.get("/account?lang=en", headers=HTML).text.count("13800138000") == 1
 
 
@@ -109,14 +135,23 @@ def test_sign_up_errors_are_shown_in_chinese_next_to_the_fields(client):
     assert "密码至少需要 10 个字符" in page and "两次输入的密码不一致" in page
 
 
-def test_duplicate_account_is_explained(client, db_session):
+def test_sign_up_for_a_taken_address_answers_alike_and_tells_the_owner(client, db_session):
     make_user(db_session, email="li.lei@example.cn")
     db_session.commit()
     client.cookies.set("lang", "en")
     response = _sign_up(client, identifier="LI.LEI@example.cn")
-    assert response.status_code == 422
-    assert "An account with this email address or mobile number already exists" in response.text
-    assert SESSION_COOKIE not in response.cookies
+    assert response.status_code == 200 and SESSION_COOKIE not in response.cookies
+    assert "Check your email or text messages to continue" in response.text
+    assert "already exists" not in response.text
+    [notice] = _outbox(db_session)
+    assert notice.recipient == "li.lei@example.cn" and "Someone tried to create a Forecourt account" in notice.body
+
+
+def test_a_wrong_sign_up_code_is_explained_in_chinese(client):
+    client.cookies.set("lang", "zh-Hans")
+    response = _confirm_sign_up(client, "not-a-code")
+    assert response.status_code == 422 and SESSION_COOKIE not in response.cookies
+    assert "确认码无效、已使用或已过期" in response.text
 
 
 def test_sign_in_with_a_wrong_password_says_so_generically(client, db_session):
@@ -223,7 +258,14 @@ def test_open_redirect_is_refused(client, db_session):
 
 
 @pytest.mark.parametrize(
-    "path", ["/account/sign-in", "/account/sign-up", "/account/password-reset", "/account/password-reset/confirm"]
+    "path",
+    [
+        "/account/sign-in",
+        "/account/sign-up",
+        "/account/sign-up/confirm",
+        "/account/password-reset",
+        "/account/password-reset/confirm",
+    ],
 )
 def test_anonymous_forms_refuse_a_post_without_the_csrf_cookie_and_field(client, path):
     _form_token(client, path)

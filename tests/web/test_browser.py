@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from forecourt.app import create_app
 from forecourt.catalog.demo import load_demo
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
+from forecourt.core.outbox import OutboxMessage
 from forecourt.core.settings import Settings
 from tests.live_server import serving
 
@@ -60,16 +62,22 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real server on a free port, over a migrated SQLite database holding a few hundred demo cars."""
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite database holding a few hundred demo cars."""
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'forecourt.db'}"
     engine = make_engine(url)
     upgrade(engine)
     with transaction(make_session_factory(engine)) as session:
         load_demo(session, vehicles=300, seed=2018)
     engine.dispose()
+    return url
 
-    app = create_app(Settings(environment="test", database_url=url))
+
+@pytest.fixture(scope="module")
+def server(server_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server on a free port, over `server_database`."""
+    outbox = tmp_path_factory.mktemp("outbox")
+    app = create_app(Settings(environment="test", database_url=server_database, outbox_dir=outbox))
     with serving(app) as base_url:
         yield base_url
 
@@ -167,8 +175,25 @@ def test_pages_fit_a_phone_and_are_photographed(browser: Any, server: str, lang:
     context.close()
 
 
-def test_shopper_signs_up_in_chinese_and_signs_out(browser: Any, server: str) -> None:
-    """Through the plain HTML forms: a field error first, then the account, signed in, then signed out."""
+def _last_sms_code(database: str, number: str) -> str:
+    engine = make_engine(database)
+    try:
+        with engine.connect() as connection:
+            statement = (
+                select(OutboxMessage.body)
+                .where(OutboxMessage.recipient == number)
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            )
+            body = connection.scalar(statement)
+    finally:
+        engine.dispose()
+    return re.search(r"code: (\S+)", body).group(1)
+
+
+def test_shopper_signs_up_in_chinese_and_signs_out(browser: Any, server: str, server_database: str) -> None:
+    """Through the plain HTML forms: a field error first, then the code by SMS, the account, signed in, then
+    signed out."""
     from playwright.sync_api import expect
 
     context, page, problems = _new_page(browser, "zh-Hans", PHONE)
@@ -191,6 +216,11 @@ def test_shopper_signs_up_in_chinese_and_signs_out(browser: Any, server: str) ->
 
     page.get_by_label("密码", exact=True).fill("a-good-password")
     page.get_by_label("再次输入密码").fill("a-good-password")
+    page.get_by_role("button", name="创建账户").click()
+    expect(page.locator(".notice")).to_contain_text("请查看您的电子邮件或短信以继续")
+    page.get_by_role("link", name="输入确认码").click()
+    page.wait_for_url(f"{server}/account/sign-up/confirm")
+    page.get_by_label("确认码").fill(_last_sms_code(server_database, "13912345678"))
     page.get_by_role("button", name="创建账户").click()
     page.wait_for_url(f"{server}/")
     header = page.get_by_role("banner")

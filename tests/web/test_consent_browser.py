@@ -74,8 +74,11 @@ def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser
 
     page.get_by_role("button", name="Change my tracking choice").click()
     banner.get_by_role("button", name="Accept").click()
+    assert _eventually(lambda: int(_cookie(context, "fc_vid") is not None), bool)  # issued by the server
     visitor = _cookie(context, "fc_vid")
     assert visitor and _cookie(context, "fc_consent") == "granted"
+    proof = next(c for c in context.cookies() if c["name"] == "fc_vid_proof")
+    assert proof["httpOnly"] and proof["sameSite"] == "Strict"  # the tracker cannot read what proves the id
     mine = select(func.count()).select_from(MarketingEvent).where(MarketingEvent.visitor_id == visitor)
     assert _eventually(lambda: _count(database, mine), lambda n: n >= 2) >= 2  # the visit and the car viewed
     searched = mine.where(MarketingEvent.type == "visit", MarketingEvent.channel == "search")
@@ -88,5 +91,39 @@ def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser
         select(func.count()).select_from(Visitor).where(Visitor.visitor_id == visitor, Visitor.consent == "declined")
     )
     assert _eventually(lambda: _count(database, declined), lambda n: n == 1) == 1
+    assert problems == []
+    context.close()
+
+
+def test_an_id_the_browser_made_up_is_replaced_and_cannot_decline_for_another(browser: Any, live) -> None:  # noqa: F811
+    """A visitor id from before ids were issued (or someone else's, copied into the cookie) proves nothing: the
+    tracker gets a server-issued id instead, and the other visitor's events stay."""
+    from playwright.sync_api import expect
+
+    base_url, database, vin = live
+    context, page, problems = _new_page(browser, "en", DESKTOP)
+    page.goto(f"{base_url}/vehicles/{vin}")
+    page.locator("#consent-banner").get_by_role("button", name="Accept").click()
+    assert _eventually(lambda: int(_cookie(context, "fc_vid") is not None), bool)
+    victim = _cookie(context, "fc_vid")
+    mine = select(func.count()).select_from(MarketingEvent).where(MarketingEvent.visitor_id == victim)
+    assert _eventually(lambda: _count(database, mine), lambda n: n >= 2) >= 2
+    context.close()
+
+    context, page, problems = _new_page(browser, "en", DESKTOP)
+    host = base_url.split("//", 1)[1].split(":")[0]
+    context.add_cookies(
+        [
+            {"name": "fc_vid", "value": victim, "domain": host, "path": "/"},
+            {"name": "fc_consent", "value": "granted", "domain": host, "path": "/"},
+        ]
+    )
+    page.goto(f"{base_url}/vehicles/{vin}")
+    assert _eventually(lambda: int(_cookie(context, "fc_vid") != victim), bool)  # replaced by an issued id
+    page.get_by_role("button", name="Change my tracking choice").click()
+    page.locator("#consent-banner").get_by_role("button", name="Decline").click()
+    expect(page.locator("#consent-settings")).to_be_visible()
+    time.sleep(0.5)
+    assert _count(database, mine) >= 2  # the victim's events are untouched
     assert problems == []
     context.close()

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from forecourt.accounts import reset, service
-from forecourt.accounts.principal import Principal, Role, RoleGrant, staff_store_ids
+from forecourt.accounts import reset, service, sign_up
+from forecourt.accounts.principal import Principal, staff_store_ids
 from forecourt.accounts.schemas import (
     Accepted,
     MeOut,
@@ -16,6 +16,7 @@ from forecourt.accounts.schemas import (
     ResetRequestIn,
     RoleOut,
     SignInIn,
+    SignUpConfirmIn,
     SignUpIn,
     TokenCreatedOut,
     TokenCreateIn,
@@ -23,14 +24,18 @@ from forecourt.accounts.schemas import (
     UserOut,
 )
 from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
+from forecourt.core.client_address import client_ip
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
-from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 _PROBLEM = {"content": {"application/problem+json": {}}}
 RESET_ANSWER = "If the account exists, a reset code has been sent to it."
+SIGN_UP_ANSWER = (
+    "Check your email or text messages to continue: we have sent a confirmation code to the address or number you gave."
+)
 
 
 def _me(principal: Principal) -> MeOut:
@@ -47,27 +52,43 @@ def _me(principal: Principal) -> MeOut:
     )
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/auth/sign-up",
-    response_model=MeOut,
-    status_code=201,
-    summary="Create a shopper account and sign in",
-    responses={409: {"description": "Identifier taken", **_PROBLEM}},
+    response_model=Accepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for a shopper account; a confirmation code is sent (same answer whether or not it exists)",
+    description=(
+        "Answers 202 for any well-formed request, so it cannot be used to learn which addresses have accounts. "
+        "A free email address or mobile number gets a single-use confirmation link and code (valid 24 hours), "
+        "to be sent to POST /auth/sign-up/confirm; a taken one creates nothing, and its owner is told that "
+        "someone tried to sign up with it."
+    ),
+    responses={422: {"description": "Malformed identifier or weak password", **_PROBLEM}},
 )
-def sign_up(request: Request, response: Response, session: DbSession, body: SignUpIn) -> MeOut:
-    user = service.create_user(
+def request_sign_up(request: Request, session: DbSession, background: BackgroundTasks, body: SignUpIn) -> Accepted:
+    sign_up.request_sign_up(
         session,
         email=body.email,
         mobile=body.mobile,
         password=body.password,
         display_name=body.display_name,
-        grants=[RoleGrant(Role.SHOPPER)],
+        base_url=str(request.base_url),
     )
+    background.add_task(_relay_after_response, request)
+    return Accepted(detail=SIGN_UP_ANSWER)
+
+
+@router.post(
+    "/auth/sign-up/confirm",
+    response_model=MeOut,
+    status_code=201,
+    summary="Create the account of a confirmed sign-up and sign in",
+    responses={422: {"description": "Invalid, used or expired code", **_PROBLEM}},
+)
+def confirm_sign_up(request: Request, response: Response, session: DbSession, body: SignUpConfirmIn) -> MeOut:
+    user = sign_up.confirm_sign_up(session, body.token)
     principal, secret = service.start_session(session, user)
+    stitch_visitor(session, proven_visitor_id(request), user.id)
     set_session_cookie(request, response, secret)
     return _me(principal)
 
@@ -82,11 +103,11 @@ def sign_up(request: Request, response: Response, session: DbSession, body: Sign
     },
 )
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
-    outcome = service.sign_in(session, body.identifier, body.password, _client_ip(request))
+    outcome = service.sign_in(session, body.identifier, body.password, client_ip(request))
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None
-    stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
+    stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
     set_session_cookie(request, response, outcome.session_secret)
     return _me(outcome.principal)
 

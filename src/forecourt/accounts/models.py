@@ -105,3 +105,34 @@ class LoginAttempt(Base):
     identifier: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignInLock(Base):
+    """Failed sign-ins of an identifier that names no account, so it locks exactly as an account would (the
+    lock-out must not reveal which identifiers exist). Keyed by the SHA-256 of the normalised identifier:
+    what people mistype is not kept in the clear. Accounts keep their counters on `users`."""
+
+    __tablename__ = "sign_in_locks"
+
+    identifier_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignUpRequest(Base):
+    """A sign-up waiting for its owner to prove they hold the email address or mobile number. The account is
+    created from it when the emailed link (or texted code) comes back; each request keeps its own password
+    hash, so a second sign-up for the same identifier cannot change the password of the first."""
+
+    __tablename__ = "sign_up_requests"
+    __table_args__ = (CheckConstraint("email IS NOT NULL OR mobile IS NOT NULL", name="has_identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

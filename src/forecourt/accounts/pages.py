@@ -1,4 +1,5 @@
-"""Shopper-facing account pages: sign-up, sign-in/out, my account, API tokens (password reset: reset_pages.py).
+"""Shopper-facing account pages: sign-in/out, my account, API tokens (sign-up: sign_up_pages.py; password
+reset: reset_pages.py).
 
 Thin: check the form's CSRF token, call one accounts use case, render or redirect. Plain HTML forms that
 work without JavaScript. Anonymous forms are protected by the double-submit cookie of `web.csrf`; forms of
@@ -17,16 +18,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forecourt.accounts import service
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from forecourt.accounts.principal import Principal, Role, RoleGrant
+from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import (
     CurrentUser,
     clear_session_cookie,
     set_session_cookie,
 )
 from forecourt.catalog import service as catalog
-from forecourt.core.errors import Conflict, InvalidInput
+from forecourt.core.client_address import client_ip
+from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG, render_error
@@ -51,10 +53,6 @@ _BAD_EMAIL = N_("Enter a valid email address, like name@example.com.")
 _BAD_IDENTIFIER = N_(
     "Enter a valid email address, or a mainland China mobile number of 11 digits starting with 13 to 19."
 )
-_ACCOUNT_EXISTS = N_(
-    "An account with this email address or mobile number already exists. Sign in, or reset your password if you have forgotten it."
-)
-_NAME_TOO_LONG = N_("Use at most 80 characters for your name.")
 _ENTER_PASSWORD = N_("Enter your password.")
 _PASSWORD_TOO_SHORT = N_("Use at least %(min)s characters for your password.")
 _PASSWORD_TOO_LONG = N_("Use at most %(max)s characters for your password.")
@@ -129,75 +127,6 @@ def _password_errors(page: Page, password: str, confirmation: str) -> dict[str, 
     return errors
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-# --- sign-up ------------------------------------------------------------------------------------------------
-
-
-@router.get("/sign-up")
-def sign_up_form(page: PageContext, next: str = "/") -> Response:
-    if page.user is not None:
-        return _redirect(safe_next(next))
-    return _anonymous_form(page, "account/sign_up.html", errors={}, form={}, next=safe_next(next))
-
-
-@router.post("/sign-up")
-def sign_up(
-    request: Request,
-    session: DbSession,
-    page: AnonymousPage,
-    csrf_token: FormText = "",
-    identifier: FormText = "",
-    display_name: FormText = "",
-    password: FormText = "",
-    password_confirm: FormText = "",
-    next: FormText = "/",
-) -> Response:
-    if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
-    identifier, display_name, next_path = identifier.strip(), display_name.strip(), safe_next(next)
-    errors: dict[str, str] = {}
-    if not identifier:
-        errors["identifier"] = page.gettext(_ENTER_IDENTIFIER)
-    else:
-        is_email = "@" in identifier
-        try:  # checked up front, so every field's problem is shown at once
-            (service.normalise_email if is_email else service.normalise_mobile)(identifier)
-        except InvalidInput:
-            errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
-    if len(display_name) > 80:
-        errors["display_name"] = page.gettext(_NAME_TOO_LONG)
-    errors.update(_password_errors(page, password, password_confirm))
-    if not errors:
-        is_email = "@" in identifier
-        try:
-            user = service.create_user(
-                session,
-                email=identifier if is_email else None,
-                mobile=None if is_email else identifier,
-                password=password,
-                display_name=display_name,
-                grants=[RoleGrant(Role.SHOPPER)],
-            )
-        except Conflict:
-            errors["identifier"] = page.gettext(_ACCOUNT_EXISTS)
-        except InvalidInput as exc:
-            if exc.code == "weak_password":
-                errors["password"] = page.gettext(_PASSWORD_IS_IDENTIFIER)
-            else:
-                errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
-        else:
-            _, secret = service.start_session(session, user)
-            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), user.id)  # earlier visits count for them
-            response = _redirect(next_path)
-            set_session_cookie(request, response, secret)
-            return response
-    form = {"identifier": identifier, "display_name": display_name}  # passwords are never echoed back
-    return _anonymous_form(page, "account/sign_up.html", status_code=422, errors=errors, form=form, next=next_path)
-
-
 # --- sign-in and sign-out -----------------------------------------------------------------------------------
 
 
@@ -237,10 +166,10 @@ def sign_in(
         errors["password"] = page.gettext(_ENTER_PASSWORD)
     notice, retry_minutes, headers = None, 0, {}
     if not errors:
-        outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], _client_ip(request))
+        outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], client_ip(request))
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
-            stitch_visitor(session, request.cookies.get(VISITOR_COOKIE), outcome.principal.user_id)
+            stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
             response = _redirect(next_path)
             set_session_cookie(request, response, outcome.session_secret)
             return response

@@ -6,9 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, PasswordResetToken, User, UserRole
+from forecourt.accounts.models import (
+    ApiToken,
+    LoginAttempt,
+    LoginSession,
+    PasswordResetToken,
+    SignInLock,
+    SignUpRequest,
+    User,
+    UserRole,
+)
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -91,3 +101,22 @@ def staff_user_ids(session: Session, store_id: int) -> Sequence[int]:
         .order_by(UserRole.user_id)
     )
     return session.scalars(statement).all()
+
+
+def get_sign_in_lock(session: Session, identifier_digest: str) -> SignInLock | None:
+    return session.get(SignInLock, identifier_digest)
+
+
+def sign_in_lock_for_update(session: Session, identifier_digest: str) -> SignInLock:
+    """The counter row of an identifier without an account, made on its first failure (insert-or-ignore, so two
+    concurrent first failures do not collide on the key) and locked for the update that follows."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(SignInLock).values(identifier_digest=identifier_digest, failed_logins=0)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["identifier_digest"]))
+    query = select(SignInLock).where(SignInLock.identifier_digest == identifier_digest).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def get_sign_up_request_by_hash(session: Session, token_hash: str) -> SignUpRequest | None:
+    statement = select(SignUpRequest).where(SignUpRequest.token_hash == token_hash).with_for_update()
+    return session.scalars(statement).one_or_none()

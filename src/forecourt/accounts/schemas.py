@@ -28,6 +28,10 @@ class SignUpIn(_In):
         return self
 
 
+class SignUpConfirmIn(_In):
+    token: str = Field(min_length=1, max_length=200, description="The code from the confirmation email or SMS")
+
+
 class SignInIn(_In):
     identifier: str = Field(min_length=1, max_length=254, description="Email address or mainland mobile number")
     password: str = Field(min_length=1, max_length=MAX_LENGTH)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import repository
-from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, User, UserRole
+from forecourt.accounts.models import ApiToken, LoginAttempt, LoginSession, SignInLock, User, UserRole
 from forecourt.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from forecourt.accounts.principal import Principal, Role, RoleGrant
 from forecourt.accounts.tokens import API_TOKEN_PREFIX, digest, display_prefix, new_api_token, new_secret
@@ -57,6 +57,14 @@ def normalise_mobile(mobile: str) -> str:
     return match.group(1)
 
 
+def normalise_identifier(identifier: str) -> str:
+    """The email address or mobile number as stored; anything malformed only trimmed and lower-cased."""
+    try:
+        return normalise_email(identifier) if "@" in identifier else normalise_mobile(identifier)
+    except InvalidInput:
+        return identifier.strip().lower()
+
+
 def find_user(session: Session, identifier: str) -> User | None:
     """The user an email address or mobile number names, or None (also for malformed identifiers)."""
     try:
@@ -70,16 +78,9 @@ def find_user(session: Session, identifier: str) -> User | None:
 # --- users and roles ----------------------------------------------------------------------------------------
 
 
-def create_user(
-    session: Session,
-    *,
-    password: str,
-    email: str | None = None,
-    mobile: str | None = None,
-    display_name: str = "",
-    grants: Iterable[RoleGrant] = (),
-    actor: int | None = None,
-) -> User:
+def check_new_account(email: str | None, mobile: str | None, password: str) -> tuple[str | None, str | None]:
+    """The normalised (email, mobile) of a new account, or InvalidInput. Looks at the input only, never at
+    who exists, so a sign-up's refusal reveals nothing about other accounts."""
     if not email and not mobile:
         raise InvalidInput(
             "Give an email address or a mobile number",
@@ -91,15 +92,51 @@ def create_user(
     problem = password_problem(password, [email_n, mobile_n, email, mobile])
     if problem:
         raise InvalidInput(f"Password {problem}", code="weak_password", errors=[FieldError("password", problem)])
-    if (email_n and repository.get_user_by_email(session, email_n)) or (
-        mobile_n and repository.get_user_by_mobile(session, mobile_n)
-    ):
-        # Sign-up necessarily reveals that an identifier is taken; the reset flow does not.
+    return email_n, mobile_n
+
+
+def owners_of(session: Session, email: str | None, mobile: str | None) -> list[User]:
+    """The accounts already holding a normalised email address or mobile number (none, one or two)."""
+    found = [
+        repository.get_user_by_email(session, email) if email else None,
+        repository.get_user_by_mobile(session, mobile) if mobile else None,
+    ]
+    return list({user.id: user for user in found if user is not None}.values())
+
+
+def create_user(
+    session: Session,
+    *,
+    password: str,
+    email: str | None = None,
+    mobile: str | None = None,
+    display_name: str = "",
+    grants: Iterable[RoleGrant] = (),
+    actor: int | None = None,
+) -> User:
+    """An account made by an operator (CLI, demo), who may be told that an identifier is taken. Shoppers sign up
+    through `accounts.sign_up`, which answers alike for taken and free identifiers."""
+    email_n, mobile_n = check_new_account(email, mobile, password)
+    if owners_of(session, email_n, mobile_n):
         raise Conflict("An account with this email address or mobile number already exists", code="account_exists")
+    return add_user(session, email_n, mobile_n, hash_password(password), display_name, grants=grants, actor=actor)
+
+
+def add_user(
+    session: Session,
+    email_n: str | None,
+    mobile_n: str | None,
+    password_hash: str,
+    display_name: str,
+    *,
+    grants: Iterable[RoleGrant] = (),
+    actor: int | None = None,
+) -> User:
+    """Insert a checked account (normalised identifiers, hashed password)."""
     user = User(
         email=email_n,
         mobile=mobile_n,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name.strip() or (email_n or mobile_n or "").split("@")[0],
         is_active=True,
         failed_logins=0,
@@ -184,13 +221,18 @@ def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignIn
         return SignInOutcome(error=error)
 
     user = find_user(session, identifier)
+    # Failures count against the account, or, when the identifier names none, against a row keyed by its
+    # digest: a missing account locks exactly like an existing one, so the lock-out reveals nothing.
+    lock_key = digest(f"sign-in:{normalise_identifier(identifier)}")
+    counter: User | SignInLock | None = user if user is not None else repository.get_sign_in_lock(session, lock_key)
     attempt = LoginAttempt(ip=ip, identifier=identifier.strip().lower()[:254], at=now, succeeded=False)
     session.add(attempt)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    if counter is not None and counter.locked_until is not None and counter.locked_until > now:
         # Locked accounts are not even checked: that is what stops the guessing.
-        seconds = int((user.locked_until - now).total_seconds()) + 1
-        audit.record(session, user.id, "auth.sign_in_failed", "user", user.id, reason="locked")
-        return SignInOutcome(error=_locked_error(f"{user.locked_until:%Y-%m-%d %H:%M}", seconds))
+        seconds = int((counter.locked_until - now).total_seconds()) + 1
+        user_id = user.id if user else None
+        audit.record(session, user_id, "auth.sign_in_failed", "user", user_id, reason="locked")
+        return SignInOutcome(error=_locked_error(f"{counter.locked_until:%Y-%m-%d %H:%M}", seconds))
 
     if user is None:
         burn_verification_time(password)
@@ -201,11 +243,12 @@ def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignIn
         error: DomainError = DomainError(
             "The identifier or the password is wrong", code="invalid_credentials", status=401
         )
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= LOCK_AFTER_FAILURES:
-                user.failed_logins, user.locked_until = 0, now + LOCK_DURATION
-                error = _locked_error(f"{user.locked_until:%Y-%m-%d %H:%M}", int(LOCK_DURATION.total_seconds()))
+        if counter is None:
+            counter = repository.sign_in_lock_for_update(session, lock_key)
+        counter.failed_logins += 1
+        if counter.failed_logins >= LOCK_AFTER_FAILURES:
+            counter.failed_logins, counter.locked_until = 0, now + LOCK_DURATION
+            error = _locked_error(f"{counter.locked_until:%Y-%m-%d %H:%M}", int(LOCK_DURATION.total_seconds()))
         audit.record(
             session,
             user.id if user else None,

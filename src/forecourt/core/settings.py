@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'forecourt.db'}"
+
+
+def parse_trusted_proxies(value: str | list[str] | None) -> list[str]:
+    """Addresses or networks ("10.0.0.5, 10.1.0.0/16"); a typo must fail at start, not silently trust nobody
+    (uvicorn would keep an unparsable entry as a literal host name that never matches). "*" is refused: it
+    would let every client choose its own address."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    proxies = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        try:
+            proxies.append(
+                str(ipaddress.ip_network(item, strict=False)) if "/" in item else str(ipaddress.ip_address(item))
+            )
+        except ValueError as exc:
+            raise ValueError(f"trusted proxy {item!r} is neither an IP address nor a network (CIDR)") from exc
+    return proxies
 
 
 class Settings(BaseSettings):
@@ -27,6 +46,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_import_bytes: int = 64 * 1024 * 1024
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("10.0.0.5,10.1.0.0/16"). Empty:
+    # none is, and the TCP peer is the client (see core/client_address.py).
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
     # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they
@@ -67,6 +89,11 @@ class Settings(BaseSettings):
             if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
                 raise ValueError("FORECOURT_MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_addresses(cls, value: str | list[str] | None) -> list[str]:
+        return parse_trusted_proxies(value)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

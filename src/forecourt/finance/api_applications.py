@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import RequiredUser, require_roles
 from forecourt.catalog import service as catalog
+from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import NotFound
@@ -81,10 +82,6 @@ def language_of(request: Request) -> str:
         request.headers.get("accept-language"),
         request.app.state.settings.default_language,
     )
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def decision_out(row: CreditApplication, cipher: FieldCipher | None = None) -> DecisionOut:

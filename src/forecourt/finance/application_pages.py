@@ -22,6 +22,7 @@ from forecourt.accounts.security import CurrentUser
 from forecourt.backoffice.access import NotAllowed, PostedForm, SignInRequired, sign_in_url
 from forecourt.catalog import service as catalog
 from forecourt.core import idempotency
+from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.http import DbSession
@@ -32,7 +33,6 @@ from forecourt.finance.api_applications import (
     application_out,
     bureau_of,
     cipher_of,
-    client_ip,
     may_open_full_record,
     review_detail,
     review_scope,

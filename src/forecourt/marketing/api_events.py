@@ -7,6 +7,10 @@ Who may post events:
 - a marketer or admin (API token): any touch or engagement event, for any user, no rate limit.
 Conversions (test_drive_booked, test_drive_taken, credit_application, order) come from the platform itself
 and are refused for everyone here.
+
+Who may change a visitor's consent: that visitor's own browser (the server-issued id and its HttpOnly proof,
+`marketing/visitor_cookies.py`, plus the double-submit CSRF token of `web/csrf.py`), or an admin. A visitor id
+alone proves nothing: it is in every event body and export.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import threading
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import CurrentUser, MarketerUser
-from forecourt.core.errors import TooManyRequests
-from forecourt.core.http import WriteSession
-from forecourt.marketing import events, visitors
+from forecourt.accounts.security import CSRF_HEADER, CurrentUser, MarketerUser
+from forecourt.core.client_address import client_ip
+from forecourt.core.errors import Forbidden, TooManyRequests, Unauthenticated
+from forecourt.core.http import DbSession, WriteSession
+from forecourt.marketing import events, visitor_cookies, visitors
 from forecourt.marketing.event_files import (
     CsvEvents,
     FileTooLarge,
@@ -36,7 +41,10 @@ from forecourt.marketing.event_schemas import (
     EventsReportOut,
     ImportRejectionOut,
     RejectedEventOut,
+    VisitorOut,
 )
+from forecourt.marketing.vocabulary import CONSENT_DECLINED
+from forecourt.web import csrf
 
 router = APIRouter(prefix="/api/v1", tags=["marketing events"])
 ANONYMOUS_EVENTS_PER_MINUTE = 300
@@ -104,7 +112,7 @@ def _sender(user: Principal | None) -> events.Sender:
 def post_events(request: Request, session: WriteSession, user: CurrentUser, body: EventsIn) -> EventsReportOut:
     sender = _sender(user)
     if user is None:
-        _limiter(request).take(request.client.host if request.client else "", len(body.events))
+        _limiter(request).take(client_ip(request), len(body.events))
     report = events.ingest(session, list(enumerate(body.events)), sender)
     return EventsReportOut(
         accepted=report.accepted,
@@ -165,19 +173,92 @@ def import_events(
 
 
 VisitorId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+_CONSENT_RULES = (
+    "Opt-in: the storefront tracker sends nothing until the visitor accepts. Declining deletes the visitor's "
+    "stored touch and engagement events and refuses later ones (`consent_declined`); accepting again lets new "
+    "events in. `granted` is a JSON boolean. "
+)
+
+
+def _check_visitor_csrf(request: Request) -> None:
+    """The visitor's proof is a cookie, which a browser sends on its own: the request must also echo the
+    double-submit token (`GET /visitors/me` hands it out and sets its HttpOnly `csrf_pre` cookie)."""
+    if not csrf.is_valid(request, request.headers.get(CSRF_HEADER)):
+        raise Forbidden(
+            f"Missing or wrong CSRF token: send the {CSRF_HEADER} header with the csrf_token of GET /api/v1/visitors/me",
+            code="csrf_failed",
+        )
+
+
+def _consent_out(outcome: visitors.ConsentOutcome) -> ConsentOut:
+    return ConsentOut(visitor_id=outcome.visitor_id, consent=outcome.consent, deleted_events=outcome.deleted_events)
+
+
+@router.get(
+    "/visitors/me",
+    response_model=VisitorOut,
+    summary="This browser's visitor id, consent and the CSRF token for changing it",
+)
+def my_visitor(request: Request, response: Response, session: DbSession) -> VisitorOut:
+    token = csrf.token_for(request)
+    csrf.set_cookie(request, response, token)
+    response.headers["Cache-Control"] = "no-store"
+    visitor_id = visitor_cookies.proven_visitor_id(request)
+    consent = visitors.consent_of(session, visitor_id) if visitor_id else None
+    return VisitorOut(visitor_id=visitor_id, consent=consent, csrf_token=token)
+
+
+@router.post(
+    "/visitors/me/consent",
+    response_model=ConsentOut,
+    summary="Record this browser's tracking consent",
+    description=_CONSENT_RULES
+    + (
+        "The browser is the visitor its `fc_vid` and HttpOnly `fc_vid_proof` cookies name; the first acceptance "
+        "issues both (no id exists before). Declining in a browser without an id stores nothing. Needs the "
+        f"{CSRF_HEADER} header from GET /visitors/me."
+    ),
+    responses={
+        403: {"description": "Missing or wrong CSRF token", **_PROBLEM},
+        422: {"description": "Malformed body (e.g. granted is not a boolean)", **_PROBLEM},
+    },
+)
+def set_my_consent(request: Request, response: Response, session: WriteSession, body: ConsentIn) -> ConsentOut:
+    _check_visitor_csrf(request)
+    visitor_id = visitor_cookies.proven_visitor_id(request)
+    if visitor_id is None:
+        if not body.granted:
+            return ConsentOut(visitor_id=None, consent=CONSENT_DECLINED, deleted_events=0)
+        visitor_id = visitor_cookies.issue(request, response)
+    return _consent_out(visitors.set_consent(session, visitor_id, body.granted))
 
 
 @router.post(
     "/visitors/{visitor_id}/consent",
     response_model=ConsentOut,
-    summary="Record a visitor's tracking consent",
-    description=(
-        "Opt-in: the storefront tracker sends nothing until the visitor accepts. Declining deletes the "
-        "visitor's stored touch and engagement events and refuses later ones (`consent_declined`); accepting "
-        "again lets new events in. The visitor id is the browser's `fc_vid` cookie (a random secret)."
+    summary="Record a visitor's tracking consent (that visitor's own browser, or an admin)",
+    description=_CONSENT_RULES
+    + (
+        "Knowing a visitor id is not enough: the caller must be an admin (API token, or session with its CSRF "
+        f"token), or the browser whose `fc_vid_proof` cookie vouches for this id (with the {CSRF_HEADER} header "
+        "from GET /visitors/me). Refusals do not depend on whether the visitor exists."
     ),
-    responses={422: {"description": "Malformed visitor id or body", **_PROBLEM}},
+    responses={
+        401: {"description": "No credentials: neither signed in nor this visitor's browser", **_PROBLEM},
+        403: {"description": "Not an admin and not this visitor, or a missing CSRF token", **_PROBLEM},
+        422: {"description": "Malformed visitor id or body", **_PROBLEM},
+    },
 )
-def set_consent(session: WriteSession, visitor_id: VisitorId, body: ConsentIn) -> ConsentOut:
-    outcome = visitors.set_consent(session, visitor_id, body.granted)
-    return ConsentOut(visitor_id=outcome.visitor_id, consent=outcome.consent, deleted_events=outcome.deleted_events)
+def set_consent(
+    request: Request, session: WriteSession, user: CurrentUser, visitor_id: VisitorId, body: ConsentIn
+) -> ConsentOut:
+    if user is None or not user.is_admin:
+        proven = visitor_cookies.proven_visitor_id(request)
+        if proven is None and user is None:
+            raise Unauthenticated("Only the visitor's own browser or an admin may change a visitor's consent")
+        if proven != visitor_id:
+            raise Forbidden(
+                "Only the visitor's own browser or an admin may change a visitor's consent", code="not_your_visitor"
+            )
+        _check_visitor_csrf(request)
+    return _consent_out(visitors.set_consent(session, visitor_id, body.granted))

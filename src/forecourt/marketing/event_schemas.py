@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 MAX_BATCH = 1000
 
@@ -114,10 +114,16 @@ class EventImportOut(BaseModel):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"granted": True}]})
 
-    granted: bool
+    granted: StrictBool = Field(description='true or false; 0, 1, "false" or "no" are refused (422)')
 
 
 class ConsentOut(BaseModel):
-    visitor_id: str
+    visitor_id: str | None = Field(description="The visitor; null after declining in a browser that has no id yet")
     consent: str = Field(description="granted or declined")
     deleted_events: int = Field(description="Touch and engagement events deleted by a decline")
+
+
+class VisitorOut(BaseModel):
+    visitor_id: str | None = Field(description="This browser's visitor id, when the server issued one (null before)")
+    consent: str | None = Field(description="granted, declined, or null when no choice was recorded")
+    csrf_token: str = Field(description="Send as X-CSRF-Token with POST /visitors/me/consent (double-submit cookie)")

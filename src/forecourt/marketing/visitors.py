@@ -1,5 +1,7 @@
 """Visitors: the anonymous first-party id of a browser, its tracking consent and its sign-in stitching.
 
+- Ids are issued by the server on the first acceptance, with a proof only that browser holds
+  (`visitor_cookies.py`); only that browser or an admin may change the visitor's consent (`api_events.py`).
 - Consent is opt-in. Declining deletes the visitor's stored touch and engagement events and refuses later
   ones (`consent_declined`); conversions the platform recorded are business records and stay. Accepting
   (again) lets events in from then on.

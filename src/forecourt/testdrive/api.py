@@ -13,6 +13,7 @@ from forecourt.accounts import service as accounts
 from forecourt.accounts.principal import Principal
 from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store_ids, require_roles
 from forecourt.catalog import service as catalog
+from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
 from forecourt.core.outbox import relay_outbox
@@ -65,10 +66,6 @@ def _language(request: Request) -> str:
         request.headers.get("accept-language"),
         request.app.state.settings.default_language,
     )
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | None = None) -> BookingOut:
@@ -169,7 +166,7 @@ def create_hold(
             model_code=body.model,
             store_code=body.store,
         )
-        booking = bookings.hold(session, shopper, drive, ip=_ip(request), now=utcnow())
+        booking = bookings.hold(session, shopper, drive, ip=client_ip(request), now=utcnow())
         return 201, booking_out(session, booking).model_dump(mode="json")
 
     return run_idempotent(

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
 from forecourt.backoffice.access import PostedForm, sign_in_url
+from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput, NotFound
 from forecourt.core.http import DbSession, WriteSession
@@ -56,10 +57,6 @@ router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_c
 LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-card-declined")
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 # --- storefront: pick a slot -------------------------------------------------------------------------------------
@@ -121,7 +118,7 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
     }
 
     def run() -> tuple[str, TestDriveBooking]:
-        booking = bookings.hold(session, shopper, drive, ip=_client_ip(page.request), now=utcnow())
+        booking = bookings.hold(session, shopper, drive, ip=client_ip(page.request), now=utcnow())
         return booking.reference, booking
 
     try:

@@ -6,13 +6,17 @@
 // Events go to /api/v1/events with fetch(keepalive) and credentials omitted: the visitor id is in the body,
 // and a signed-in session cookie (which would need a CSRF token) is never sent. Sign-in links the visitor id
 // (fc_vid cookie) to the account on the server. Declining deletes what was measured for this visitor id.
+// The visitor id is issued by the server on the first Accept, with an HttpOnly proof cookie this script
+// cannot read (marketing/visitor_cookies.py): a choice is sent with the browser's cookies to
+// /api/v1/visitors/me/consent, carrying the CSRF token that GET /api/v1/visitors/me hands out.
 (function () {
   "use strict";
-  var VISITOR_COOKIE = "fc_vid";
+  var VISITOR_COOKIE = "fc_vid";  // set by the server; readable here because events carry it in their body
   var CONSENT_COOKIE = "fc_consent";
   var MAX_AGE = 400 * 24 * 3600;
   var SESSION_FLAG = "fc_visit_at";
   var SESSION_MINUTES = 30;
+  var CHECKED_FLAG = "fc_vid_checked";  // this browsing session's visitor id was confirmed by the server
 
   function readCookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
@@ -36,13 +40,9 @@
     return Array.prototype.map.call(values, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  function visitorId(create) {
+  function visitorId() {
     var id = readCookie(VISITOR_COOKIE);
-    if (!/^[A-Za-z0-9_-]{8,64}$/.test(id || "") && create) {
-      id = randomHex(16);
-      writeCookie(VISITOR_COOKIE, id);
-    }
-    return id;
+    return /^[A-Za-z0-9_-]{8,64}$/.test(id || "") ? id : null;
   }
 
   function post(url, body) {
@@ -56,10 +56,10 @@
   }
 
   function send(events) {
-    if (readCookie(CONSENT_COOKIE) !== "granted" || !events.length) {
+    var vid = visitorId();
+    if (readCookie(CONSENT_COOKIE) !== "granted" || !events.length || !vid) {
       return;
     }
-    var vid = visitorId(true);
     var now = new Date().toISOString();
     post("/api/v1/events", {events: events.map(function (e) {
       e.event_id = randomHex(16);
@@ -114,16 +114,58 @@
     }
   }
 
+  // This browser as the server sees it (its proven visitor id, if any) and a CSRF token. Same-origin
+  // credentials: the proof and CSRF cookies must go along.
+  function withVisitor(handle) {
+    if (!window.fetch) {
+      return;
+    }
+    window.fetch("/api/v1/visitors/me", {credentials: "same-origin", cache: "no-store"})
+      .then(function (response) { return response.json(); })
+      .then(handle)
+      .catch(function () { /* measurement must never disturb the page */ });
+  }
+
+  // Record a choice; then() runs once it is stored (on a first Accept, once the visitor id cookie is set).
+  function postConsent(token, granted, then) {
+    return window.fetch("/api/v1/visitors/me/consent", {
+      method: "POST", body: JSON.stringify({granted: granted}), credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": token}
+    }).then(function (response) {
+      if (response.ok) {
+        window.sessionStorage.setItem(CHECKED_FLAG, "1");
+        if (then) {
+          then();
+        }
+      }
+    });
+  }
+
+  function recordConsent(granted, then) {
+    withVisitor(function (me) { return postConsent(me.csrf_token, granted, then); });
+  }
+
+  // Accepted on an earlier page. Once a browsing session, check that the id is one the server issued: an id
+  // this script made up itself (before ids were issued) cannot be proven, so the server issues a new one.
+  function resume(banner) {
+    if (visitorId() && window.sessionStorage.getItem(CHECKED_FLAG)) {
+      track(banner);
+      return;
+    }
+    withVisitor(function (me) {
+      if (me.visitor_id && me.visitor_id === visitorId()) {
+        window.sessionStorage.setItem(CHECKED_FLAG, "1");
+        track(banner);
+        return null;
+      }
+      return postConsent(me.csrf_token, true, function () { track(banner); });
+    });
+  }
+
   function choose(banner, granted) {
     writeCookie(CONSENT_COOKIE, granted ? "granted" : "declined");
-    var vid = visitorId(granted);
-    if (vid) {
-      post("/api/v1/visitors/" + encodeURIComponent(vid) + "/consent", {granted: granted});
-    }
     banner.hidden = true;
-    if (granted) {
-      track(banner);
-    }
+    recordConsent(granted, granted ? function () { track(banner); } : null);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -134,7 +176,7 @@
     }
     var consent = readCookie(CONSENT_COOKIE);
     if (consent === "granted") {
-      track(banner);
+      resume(banner);
     }
     banner.hidden = Boolean(consent);
     if (settings) {

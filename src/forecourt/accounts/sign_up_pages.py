@@ -1,0 +1,141 @@
+"""Sign-up pages: the form, the "check your email or text messages" answer, and the confirmation page.
+
+The form answers the same for a free and a taken email address or mobile number (see `accounts.sign_up`);
+the account is created, and its owner signed in, when the code from the message comes back to
+/account/sign-up/confirm. Anonymous forms: double-submit CSRF cookie (`web.csrf`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forecourt.accounts import service, sign_up
+from forecourt.accounts.pages import (
+    _BAD_EMAIL,
+    _BAD_IDENTIFIER,
+    _ENTER_IDENTIFIER,
+    _PASSWORD_IS_IDENTIFIER,
+    AnonymousPage,
+    _anonymous_form,
+    _forbidden,
+    _password_errors,
+    _redirect,
+    _relay_after_response,
+    safe_next,
+)
+from forecourt.accounts.security import set_session_cookie
+from forecourt.core.errors import InvalidInput
+from forecourt.core.http import DbSession
+from forecourt.marketing.visitor_cookies import proven_visitor_id
+from forecourt.marketing.visitors import stitch_visitor
+from forecourt.web import csrf
+from forecourt.web.errors import PAGES_TAG
+from forecourt.web.i18n import N_
+from forecourt.web.templating import PageContext
+
+router = APIRouter(prefix="/account", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
+
+FormText = Annotated[str, Form(max_length=4000)]
+_NAME_TOO_LONG = N_("Use at most 80 characters for your name.")
+_ENTER_SIGN_UP_CODE = N_("Enter the confirmation code from your email or text message.")
+_BAD_SIGN_UP_CODE = N_("This confirmation code is invalid, used or expired. Sign up again to get a new one.")
+
+
+@router.get("/sign-up")
+def sign_up_form(page: PageContext, next: str = "/") -> Response:
+    if page.user is not None:
+        return _redirect(safe_next(next))
+    return _anonymous_form(page, "account/sign_up.html", errors={}, form={}, next=safe_next(next), sent=False)
+
+
+@router.post("/sign-up")
+def request_sign_up(
+    request: Request,
+    session: DbSession,
+    page: AnonymousPage,
+    background: BackgroundTasks,
+    csrf_token: FormText = "",
+    identifier: FormText = "",
+    display_name: FormText = "",
+    password: FormText = "",
+    password_confirm: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    if not csrf.is_valid(request, csrf_token):
+        return _forbidden(request)
+    identifier, display_name, next_path = identifier.strip(), display_name.strip(), safe_next(next)
+    is_email = "@" in identifier
+    errors: dict[str, str] = {}
+    if not identifier:
+        errors["identifier"] = page.gettext(_ENTER_IDENTIFIER)
+    else:
+        try:  # checked up front, so every field's problem is shown at once
+            (service.normalise_email if is_email else service.normalise_mobile)(identifier)
+        except InvalidInput:
+            errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
+    if len(display_name) > 80:
+        errors["display_name"] = page.gettext(_NAME_TOO_LONG)
+    errors.update(_password_errors(page, password, password_confirm))
+    if not errors:
+        try:
+            sign_up.request_sign_up(
+                session,
+                email=identifier if is_email else None,
+                mobile=None if is_email else identifier,
+                password=password,
+                display_name=display_name,
+                base_url=str(request.base_url),
+                next_path=next_path,
+            )
+        except InvalidInput as exc:
+            if exc.code == "weak_password":
+                errors["password"] = page.gettext(_PASSWORD_IS_IDENTIFIER)
+            else:
+                errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
+        else:
+            # The same page whether the identifier was free (a code was sent) or taken (its owner was told).
+            background.add_task(_relay_after_response, request)
+            form = {"identifier": identifier}
+            return _anonymous_form(page, "account/sign_up.html", errors={}, form=form, next=next_path, sent=True)
+    form = {"identifier": identifier, "display_name": display_name}  # passwords are never echoed back
+    return _anonymous_form(
+        page, "account/sign_up.html", status_code=422, errors=errors, form=form, next=next_path, sent=False
+    )
+
+
+@router.get("/sign-up/confirm")
+def sign_up_confirm_form(page: PageContext, token: str = "", next: str = "/") -> Response:
+    form = {"token": token[:200]}
+    return _anonymous_form(page, "account/sign_up_confirm.html", errors={}, form=form, next=safe_next(next))
+
+
+@router.post("/sign-up/confirm")
+def confirm_sign_up(
+    request: Request,
+    session: DbSession,
+    page: AnonymousPage,
+    csrf_token: FormText = "",
+    token: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    if not csrf.is_valid(request, csrf_token):
+        return _forbidden(request)
+    token, next_path = token.strip()[:200], safe_next(next)
+    errors = {} if token else {"token": page.gettext(_ENTER_SIGN_UP_CODE)}
+    if not errors:
+        try:
+            user = sign_up.confirm_sign_up(session, token)
+        except InvalidInput:
+            errors["token"] = page.gettext(_BAD_SIGN_UP_CODE)
+        else:
+            _, secret = service.start_session(session, user)
+            stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
+            response = _redirect(next_path)
+            set_session_cookie(request, response, secret)
+            return response
+    return _anonymous_form(
+        page, "account/sign_up_confirm.html", status_code=422, errors=errors, form={"token": token}, next=next_path
+    )
