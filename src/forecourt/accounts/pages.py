@@ -28,6 +28,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
+from forecourt.core.outbox import relay_outbox
 from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
@@ -108,6 +109,11 @@ def _anonymous_form(page: Page, template: str, *, status_code: int = 200, **cont
 
 def _forbidden(request: Request) -> Response:
     return render_error(request, 403, "csrf_failed")
+
+
+def _relay_after_response(request: Request) -> None:
+    """Runs after the response, i.e. after the request's transaction committed the outbox row."""
+    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
 def _redirect(url: str) -> RedirectResponse:

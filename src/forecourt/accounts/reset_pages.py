@@ -30,11 +30,11 @@ from forecourt.accounts.pages import (
     _no_store,
     _password_errors,
     _redirect,
+    _relay_after_response,
 )
 from forecourt.core import clock
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.core.outbox import relay_outbox
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.i18n import N_
@@ -68,11 +68,6 @@ def _clear_grant_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(
         GRANT_COOKIE, path=GRANT_COOKIE_PATH, secure=request.url.scheme == "https", httponly=True, samesite="lax"
     )
-
-
-def _relay_after_response(request: Request) -> None:
-    """Runs after the response, i.e. after the request's transaction committed the outbox row."""
-    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
 
 
 @router.get("/password-reset")
