@@ -75,7 +75,12 @@ def verify(session: DbSession, request: Request, user: RequiredUser, body: Verif
     return _out(verification)
 
 
-@router.get("/driver-verification", response_model=VerificationOut, summary="My driving-licence check")
+@router.get(
+    "/driver-verification",
+    response_model=VerificationOut,
+    summary="My driving-licence check",
+    responses={404: {"description": "No driving licence verified yet"}},
+)
 def get_verification(session: DbSession, user: RequiredUser) -> VerificationOut:
     verification = service.get_verification(session, user.user_id)
     if verification is None:

@@ -8,16 +8,19 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
 from forecourt.marketing.vocabulary import CHANNELS
 
 Budget = Annotated[
     Decimal,
     Field(
-        ge=0,
-        le=Decimal(10000000000),
-        max_digits=14,
-        decimal_places=2,
-        description='CNY, a decimal string such as "250000.00"',
+        **decimal_rules(
+            ge=0,
+            le=Decimal(10000000000),
+            max_digits=14,
+            decimal_places=2,
+            description='CNY, a decimal string such as "250000.00"',
+        )
     ),
 ]
 

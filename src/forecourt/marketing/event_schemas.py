@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 MAX_BATCH = 1000
 
@@ -114,7 +114,7 @@ class EventImportOut(BaseModel):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"granted": True}]})
 
-    granted: bool
+    granted: StrictBool  # JSON true or false; 0, 1 or "yes" are refused, not guessed
 
 
 class ConsentOut(BaseModel):

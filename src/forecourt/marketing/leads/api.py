@@ -19,6 +19,7 @@ from forecourt.marketing.leads.access import (
     scope,
 )
 from forecourt.marketing.leads.contact import check_contact
+from forecourt.marketing.leads.pipeline import STAGES
 from forecourt.marketing.leads.schemas import (
     ContactIn,
     ContactOut,
@@ -64,7 +65,12 @@ def contact(body: ContactIn, session: DbSession, request: Request, user: Current
 def list_leads(
     session: DbSession,
     user: LeadApiUser,
-    status: str | None = Query(default=None, max_length=20, description="open (default) or a stage"),
+    status: str | None = Query(
+        default=None,
+        max_length=20,
+        description="open (default) or a stage",
+        json_schema_extra={"enum": ["open", *STAGES]},
+    ),
 ) -> list[LeadOut]:
     views = service.list_leads(session, scope(user), now=utcnow(), status=status)
     return [lead_out(v, service.masked_contact(v.lead)) for v in views]
@@ -86,7 +92,12 @@ def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiU
     return task_out(task, lead.reference, now)
 
 
-@router.get("/scoring-model", response_model=ScoringModelOut, summary="The current lead-scoring model")
+@router.get(
+    "/scoring-model",
+    response_model=ScoringModelOut,
+    summary="The current lead-scoring model",
+    responses={404: {"description": "No scoring model trained yet"}},
+)
 def scoring_model(session: DbSession, user: LeadApiUser) -> ScoringModelOut:
     row = repository.latest_model(session)
     if row is None:
