@@ -186,6 +186,24 @@ def _document_operation(method: str, operation: dict[str, Any], facts: set[str])
             parameter["schema"] = {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY_PATTERN}$"}
 
 
+_PLAIN_DECIMAL = "^-?[0-9]+(\\.[0-9]+)?$"
+
+
+def _plain_decimal_strings(node: Any) -> None:
+    """A Decimal not described by core.decimals still refuses "", "abc" or "1e5": say so in its string branch."""
+    if isinstance(node, dict):
+        branches = node.get("anyOf", ())
+        if any(b.get("type") == "number" for b in branches):
+            for branch in branches:
+                if branch.get("type") == "string" and not branch.keys() - {"type"}:
+                    branch["pattern"] = _PLAIN_DECIMAL
+        for value in node.values():
+            _plain_decimal_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            _plain_decimal_strings(value)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
@@ -201,6 +219,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     components["securitySchemes"] = SECURITY_SCHEMES
+    _plain_decimal_strings(document)
     for route in iter_route_contexts(app.routes):  # flattens included routers, as FastAPI's own builder does
         path = route.path_format or ""
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:

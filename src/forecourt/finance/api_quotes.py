@@ -205,7 +205,12 @@ def get_quote(session: DbSession, user: CurrentUser, reference: str) -> Comparis
     return ComparisonOut.model_validate(quotes.comparison_document(comparison, utcnow()))
 
 
-@router.get("/finance/payment-search", response_model=PaymentSearchOut, summary="Cars by monthly loan payment")
+@router.get(
+    "/finance/payment-search",
+    response_model=PaymentSearchOut,
+    summary="Cars by monthly loan payment",
+    responses={404: {"description": "No finance provider is set up yet"}},
+)
 def payment_search(
     session: DbSession,
     request: Request,

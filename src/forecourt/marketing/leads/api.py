@@ -3,7 +3,9 @@ admins; see `access`), and the current scoring model."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 
 from forecourt.accounts.principal import Principal, staff_store_ids
 from forecourt.accounts.security import CurrentUser
@@ -83,7 +85,9 @@ def tasks(session: DbSession, user: LeadApiUser) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskOut, summary="Complete a task")
-def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
+def complete_task(
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: NoteIn, session: DbSession, user: LeadApiUser
+) -> TaskOut:
     require_actor(user)
     now = utcnow()
     task, lead = service.complete_task(
