@@ -25,6 +25,7 @@ from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
 from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
+from forecourt.core.openapi import install as install_openapi
 from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
@@ -123,5 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    install_openapi(app)  # documents what the shared plumbing answers: problem documents, 401/403/404/503...
 
     return app

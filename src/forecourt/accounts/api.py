@@ -153,7 +153,9 @@ def create_token(session: DbSession, user: RequiredUser, body: TokenCreateIn) ->
     responses={404: {"description": "No such token", **_PROBLEM}},
 )
 def revoke_token(
-    session: DbSession, user: RequiredUser, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+    session: DbSession,
+    user: RequiredUser,
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # an INTEGER key
 ) -> Response:
     service.revoke_api_token(session, user.user_id, token_id)
     return Response(status_code=204)

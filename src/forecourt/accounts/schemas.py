@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from forecourt.accounts.service import EMAIL_PATTERN, MOBILE_PATTERN
 
 Password = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description="10 to 128 characters")
 
@@ -16,8 +17,27 @@ class _In(BaseModel):
 
 
 class SignUpIn(_In):
-    email: str | None = Field(default=None, max_length=254, examples=["li.lei@example.cn"])
-    mobile: str | None = Field(default=None, max_length=20, examples=["13800138000"])
+    # The service checks these patterns itself (stable codes invalid_email, invalid_mobile); the schema says them.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["mobile"], "properties": {"mobile": {"type": "string"}}},
+            ]
+        }
+    )
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        examples=["li.lei@example.cn"],
+        json_schema_extra={"pattern": EMAIL_PATTERN.pattern},
+    )
+    mobile: str | None = Field(
+        default=None,
+        max_length=20,
+        examples=["13800138000"],
+        json_schema_extra={"pattern": MOBILE_PATTERN.pattern, "description": "A mainland China mobile number"},
+    )
     password: str = Password
     display_name: str = Field(default="", max_length=80)
 

@@ -19,12 +19,18 @@ from forecourt.catalog.schemas import (
     VehicleSearchPage,
     VehicleSearchQuery,
 )
+from forecourt.catalog.vin import VIN_PATTERN
 from forecourt.core.http import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 _PROBLEM = {"content": {"application/problem+json": {}}}
 StoreStaff = Annotated[Principal, Depends(require_roles("store_staff"))]
-VinPath = Annotated[str, Path(min_length=1, max_length=40, examples=["LVSHCAMB9JZ000123"])]
+# The VIN rules (17 characters of the VIN alphabet, check digit) are checked by catalog.vin for stable codes;
+# the pattern documents them (spaces, dashes and lower case are tolerated and normalised too).
+VinPath = Annotated[
+    str,
+    Path(min_length=1, max_length=40, examples=["LVSHCAMB9JZ000123"], json_schema_extra={"pattern": VIN_PATTERN}),
+]
 CodePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
 
 

@@ -12,11 +12,12 @@ from forecourt.catalog.criteria import SortKey
 from forecourt.catalog.lifecycle import VehicleStatus
 from forecourt.catalog.models import BodyType, Powertrain, StoreKind
 from forecourt.catalog.openapi_examples import SEARCH_PAGE_EXAMPLE, VEHICLE_EXAMPLE
+from forecourt.core.decimals import decimal_rules
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
 CodeList = Annotated[list[Annotated[str, Field(min_length=1, max_length=60)]], Field(max_length=50)]
-MoneyAmount = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2)]
+MoneyAmount = Annotated[Decimal, Field(**decimal_rules(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2))]
 
 
 class Named(BaseModel):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 VIN_LENGTH = 17
 CHECK_DIGIT_POSITION = 9  # 1-based, as the standards count
+# Length and alphabet (no I, O, Q) for the OpenAPI document; the check digit is beyond a regular expression.
+VIN_PATTERN = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
 _FORBIDDEN = {"I": "I (looks like 1)", "O": "O (looks like 0)", "Q": "Q (looks like 0)"}
 _TRANSLITERATION = {
     **{str(d): d for d in range(10)},

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -116,6 +117,19 @@ def violated_constraint(exc: IntegrityError) -> str:
     return _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method served at the request's path. The router's own 405 names only the methods of the first route
+    whose path matched, but FastAPI makes one route per operation: GET and POST /campaigns are two routes, so
+    its `Allow: GET` hid the POST (RFC 9110 wants every supported method listed). Only the most literal
+    templates count: /leads/contact is its own resource, though GET /leads/{reference} would also match it."""
+    by_parameters: dict[int, set[str]] = {}
+    for route in iter_route_contexts(request.app.routes):  # flattens included routers, prefixes applied
+        regex, route_methods = getattr(route, "path_regex", None), route.methods
+        if regex is not None and route_methods and regex.match(request.scope["path"]):
+            by_parameters.setdefault((route.path_format or "").count("{"), set()).update(route_methods)
+    return ", ".join(sorted(by_parameters[min(by_parameters)])) if by_parameters else ""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -127,10 +141,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "validation_error", "Invalid input", "The request has invalid fields; see errors.", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
         response = problem(exc.status_code, code, _TITLES.get(exc.status_code, "Error"), str(exc.detail))
-        response.headers.update(exc.headers or {})  # keeps e.g. the Allow header of a 405
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
         return response
 
     @app.exception_handler(IntegrityError)

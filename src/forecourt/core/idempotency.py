@@ -28,7 +28,8 @@ from forecourt.core.errors import Conflict, InvalidInput
 
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)
-_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
+KEY_PATTERN = r"[A-Za-z0-9._:\-]{8,128}"  # also the OpenAPI document's pattern of the header
+_KEY_PATTERN = re.compile(KEY_PATTERN)
 
 
 class IdempotencyRecord(Base):

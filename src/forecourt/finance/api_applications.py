@@ -301,7 +301,11 @@ def review_queue(
     session: DbSession,
     user: ReviewUser,
     status: Annotated[
-        list[str] | None, Query(description="manual_review, conditional, declined, approved, withdrawn")
+        list[str] | None,
+        Query(
+            description="manual_review, conditional, declined, approved, withdrawn",
+            json_schema_extra={"items": {"type": "string", "enum": list(review.QUEUE_STATUSES)}},
+        ),
     ] = None,
     kind: Annotated[Literal["prequalification", "application"] | None, Query()] = None,
 ) -> list[ApplicationOut]:

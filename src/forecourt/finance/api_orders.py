@@ -123,7 +123,13 @@ def _visible_order(session: Session, user: Principal, reference: str) -> Order:
     raise NotFound(f"No order {reference}", code="order_not_found")
 
 
-@router.post("/orders", status_code=201, response_model=OrderOut, summary="Reserve a car from a quote with a deposit")
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Reserve a car from a quote with a deposit",
+    responses={404: {"description": "No such quote of yours"}},
+)
 def create_order(
     session: WriteSession, request: Request, user: RequiredUser, body: OrderIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:

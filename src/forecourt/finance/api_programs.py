@@ -43,6 +43,7 @@ class ProgramCode(Convertor[str]):
 
 register_url_convertor("program_code", ProgramCode())
 _PROBLEM = {"content": {"application/problem+json": {}}}
+_NO_PROVIDER = {"description": "No finance provider is set up yet", **_PROBLEM}
 FILE_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "yaml": "application/yaml; charset=utf-8"}
 
 
@@ -217,7 +218,14 @@ _FILE_DOC = (
 @router.get("/programs", response_model=list[ProgramOut], summary="Current rate programs")
 def list_programs(
     session: DbSession,
-    product: Annotated[str | None, Query(max_length=20, description="loan, balloon, lease or lease_to_own")] = None,
+    product: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="loan, balloon, lease or lease_to_own",
+            json_schema_extra={"enum": list(files.PRODUCTS)},
+        ),
+    ] = None,
     model: Annotated[
         str | None, Query(max_length=40, description="programs for this model and for every model")
     ] = None,
@@ -255,7 +263,7 @@ def get_program(session: DbSession, program_id: Annotated[int, Path(ge=1, le=2**
     response_model=ProgramOut,
     status_code=201,
     summary="Create a rate program",
-    responses={401: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM},
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _NO_PROVIDER, 409: _PROBLEM, 422: _PROBLEM},
 )
 def create_program(session: WriteSession, user: ProgramEditor, body: ProgramIn) -> ProgramOut:
     return program_out(programs.create_program(session, body.model_dump(), actor=user.user_id))
@@ -266,7 +274,7 @@ def create_program(session: WriteSession, user: ProgramEditor, body: ProgramIn) 
     response_model=ImportOut,
     summary="Import rate programs from a CSV or YAML file",
     description=_FILE_DOC + " A program whose values are unchanged gets no new version.",
-    responses={401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _NO_PROVIDER, 413: _PROBLEM, 422: _PROBLEM},
 )
 def import_programs(
     session: WriteSession,

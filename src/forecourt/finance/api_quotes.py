@@ -21,6 +21,7 @@ from forecourt.accounts.principal import Principal, managed_store_ids
 from forecourt.accounts.security import CurrentUser
 from forecourt.catalog.models import BodyType
 from forecourt.core.clock import utcnow
+from forecourt.core.decimals import decimal_rules
 from forecourt.core.http import DbSession
 from forecourt.finance import payment_search_service, quotes
 from forecourt.finance.quote_pdf import render_quote_pdf
@@ -28,20 +29,23 @@ from forecourt.web.i18n import LANG_COOKIE, negotiate_language
 
 router = APIRouter(prefix="/api/v1", tags=["finance quotes"])
 _STRICT = ConfigDict(extra="forbid")
-Percent = Annotated[Decimal, Field(ge=0, lt=1, max_digits=7, decimal_places=6)]
+Percent = Annotated[Decimal, Field(**decimal_rules(ge=0, lt=1, max_digits=7, decimal_places=6))]
 
 
 class QuoteIn(BaseModel):
     model_config = _STRICT
     vin: str = Field(min_length=17, max_length=17)
     down_payment: Decimal | None = Field(
-        None, ge=0, max_digits=14, decimal_places=2, description="An amount; or give down_percent"
+        None, **decimal_rules(ge=0, max_digits=14, decimal_places=2, description="An amount; or give down_percent")
     )
     down_percent: Percent | None = Field(None, description="A fraction of the price after rebates: 0.2 is 20%")
     term_months: int = Field(ge=1, le=120)
     annual_mileage: int = Field(15_000, ge=0, le=quotes.MAX_ANNUAL_MILEAGE, description="Kilometres a year (leases)")
     balloon_percent: Decimal | None = Field(
-        None, gt=0, lt=1, max_digits=7, decimal_places=6, description="Balloon loans; default: the program's maximum"
+        None,
+        **decimal_rules(
+            gt=0, lt=1, max_digits=7, decimal_places=6, description="Balloon loans; default: the program's maximum"
+        ),
     )
 
     @model_validator(mode="after")
@@ -201,13 +205,18 @@ def get_quote(session: DbSession, user: CurrentUser, reference: str) -> Comparis
     return ComparisonOut.model_validate(quotes.comparison_document(comparison, utcnow()))
 
 
-@router.get("/finance/payment-search", response_model=PaymentSearchOut, summary="Cars by monthly loan payment")
+@router.get(
+    "/finance/payment-search",
+    response_model=PaymentSearchOut,
+    summary="Cars by monthly loan payment",
+    responses={404: {"description": "No finance provider is set up yet"}},
+)
 def payment_search(
     session: DbSession,
     request: Request,
-    monthly_max: Annotated[Decimal, Query(gt=0, max_digits=12, decimal_places=2)],
+    monthly_max: Annotated[Decimal, Query(**decimal_rules(gt=0, max_digits=12, decimal_places=2))],
     term_months: Annotated[int, Query(ge=1, le=120)],
-    down_percent: Annotated[Decimal, Query(ge=0, lt=1, max_digits=7, decimal_places=6)],
+    down_percent: Annotated[Decimal, Query(**decimal_rules(ge=0, lt=1, max_digits=7, decimal_places=6))],
     city: Annotated[str | None, Query(max_length=40)] = None,
     body_type: BodyType | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,

@@ -9,10 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
 from forecourt.finance.applications import CONSENT_TEXT_VERSION
 
 Purpose = Literal["credit_check", "prequalification", "share_with_provider"]
 Amount = Decimal
+_MONTHLY_AMOUNT = decimal_rules(ge=0, lt=100_000_000, max_digits=10, decimal_places=2, description="CNY a month")
 
 
 class ApplicantIn(BaseModel):
@@ -25,9 +27,9 @@ class ApplicantIn(BaseModel):
     address: str = Field(max_length=200)
     employer: str = Field(max_length=120)
     employment_months: int = Field(ge=0, le=1200)
-    monthly_income: Amount = Field(ge=0, lt=100_000_000, decimal_places=2)
-    monthly_housing_cost: Amount = Field(default=Decimal("0"), ge=0, lt=100_000_000, decimal_places=2)
-    monthly_other_debts: Amount = Field(default=Decimal("0"), ge=0, lt=100_000_000, decimal_places=2)
+    monthly_income: Amount = Field(**_MONTHLY_AMOUNT)
+    monthly_housing_cost: Amount = Field(default=Decimal("0"), **_MONTHLY_AMOUNT)
+    monthly_other_debts: Amount = Field(default=Decimal("0"), **_MONTHLY_AMOUNT)
 
 
 class ApplicationIn(BaseModel):

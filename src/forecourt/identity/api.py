@@ -78,7 +78,12 @@ def verify(session: DbSession, request: Request, user: RequiredUser, body: Verif
     return _out(verification, service.person(cipher, verification))
 
 
-@router.get("/driver-verification", response_model=VerificationOut, summary="My driving-licence check")
+@router.get(
+    "/driver-verification",
+    response_model=VerificationOut,
+    summary="My driving-licence check",
+    responses={404: {"description": "No driving licence verified yet"}},
+)
 def get_verification(session: DbSession, request: Request, user: RequiredUser) -> VerificationOut:
     verification = service.get_verification(session, user.user_id)
     if verification is None:

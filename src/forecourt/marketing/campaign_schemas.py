@@ -8,16 +8,19 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
 from forecourt.marketing.vocabulary import CHANNELS
 
 Budget = Annotated[
     Decimal,
     Field(
-        ge=0,
-        le=Decimal(10000000000),
-        max_digits=14,
-        decimal_places=2,
-        description='CNY, a decimal string such as "250000.00"',
+        **decimal_rules(
+            ge=0,
+            le=Decimal(10000000000),
+            max_digits=14,
+            decimal_places=2,
+            description='CNY, a decimal string such as "250000.00"',
+        )
     ),
 ]
 
@@ -29,11 +32,13 @@ def _printable(text: str) -> str:
     return text
 
 
-Utm = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+# What _printable accepts, for the OpenAPI document: a non-blank character, no control characters (lone surrogates are refused too).
+_PRINTABLE = {"pattern": "^[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f][^\\x00-\\x1f\\x7f]*$"}
+Utm = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=_PRINTABLE), AfterValidator(_printable)]
 Code = Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_PRINTABLE), AfterValidator(_printable)]
 ModelCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
-CityCode = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_printable)]
+CityCode = Annotated[str, Field(min_length=1, max_length=60, json_schema_extra=_PRINTABLE), AfterValidator(_printable)]
 ChannelName = Literal[CHANNELS]  # type: ignore[valid-type]
 
 EXAMPLE = {

@@ -16,10 +16,9 @@ from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
-from forecourt.core.outbox import relay_outbox
 from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
+from forecourt.core.outbox import relay_outbox
 from forecourt.integrations import Integrations
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
 from forecourt.testdrive import figures, finder, handover, lifecycle
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
@@ -39,6 +38,7 @@ from forecourt.testdrive.schemas import (
     SlotOut,
     StoreSlotsOut,
 )
+from forecourt.web.i18n import LANG_COOKIE, negotiate_language
 
 router = APIRouter(prefix="/api/v1", tags=["test drives"])
 StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
@@ -105,7 +105,12 @@ def _without_code(body: Any) -> Any:
     return {**body, "pickup_code": None} if isinstance(body, dict) else body
 
 
-@router.get("/test-drives/availability", response_model=AvailabilityOut, summary="Free test-drive slots")
+@router.get(
+    "/test-drives/availability",
+    response_model=AvailabilityOut,
+    summary="Free test-drive slots",
+    responses={404: {"description": "No such vehicle, model or store"}},
+)
 def availability(
     session: DbSession,
     kind: DriveKind = DriveKind.ACCOMPANIED,
@@ -151,7 +156,13 @@ def availability(
     )
 
 
-@router.post("/test-drives/holds", status_code=201, response_model=BookingOut, summary="Hold a car for a slot")
+@router.post(
+    "/test-drives/holds",
+    status_code=201,
+    response_model=BookingOut,
+    summary="Hold a car for a slot",
+    responses={404: {"description": "No such vehicle, model or store"}},
+)
 def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: HoldIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
+from forecourt.core.http import allowed_methods
 from forecourt.web.i18n import N_
 from forecourt.web.templating import get_page
 
@@ -84,6 +85,8 @@ def install_page_error_handlers(app: FastAPI) -> None:
                     response = render_error(request, status, code)
                     # e.g. the Allow header of a 405 belongs on the page too
                     response.headers.update(getattr(exc, "headers", None) or {})
+                    if status == 405:
+                        response.headers["Allow"] = allowed_methods(request)
                     return response
                 except Exception:  # the error page itself failed: fall back to the plain answer
                     log.exception("error page failed to render")

@@ -3,7 +3,9 @@ admins; see `access`), and the current scoring model."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 
 from forecourt.accounts.principal import Principal, staff_store_ids
 from forecourt.accounts.security import CurrentUser
@@ -19,6 +21,7 @@ from forecourt.marketing.leads.access import (
     scope,
 )
 from forecourt.marketing.leads.contact import check_contact
+from forecourt.marketing.leads.pipeline import STAGES
 from forecourt.marketing.leads.schemas import (
     ContactIn,
     ContactOut,
@@ -64,7 +67,12 @@ def contact(body: ContactIn, session: DbSession, request: Request, user: Current
 def list_leads(
     session: DbSession,
     user: LeadApiUser,
-    status: str | None = Query(default=None, max_length=20, description="open (default) or a stage"),
+    status: str | None = Query(
+        default=None,
+        max_length=20,
+        description="open (default) or a stage",
+        json_schema_extra={"enum": ["open", *STAGES]},
+    ),
 ) -> list[LeadOut]:
     views = service.list_leads(session, scope(user), now=utcnow(), status=status)
     return [lead_out(v, service.masked_contact(v.lead)) for v in views]
@@ -77,7 +85,9 @@ def tasks(session: DbSession, user: LeadApiUser) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskOut, summary="Complete a task")
-def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
+def complete_task(
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: NoteIn, session: DbSession, user: LeadApiUser
+) -> TaskOut:
     require_actor(user)
     now = utcnow()
     task, lead = service.complete_task(
@@ -86,7 +96,12 @@ def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiU
     return task_out(task, lead.reference, now)
 
 
-@router.get("/scoring-model", response_model=ScoringModelOut, summary="The current lead-scoring model")
+@router.get(
+    "/scoring-model",
+    response_model=ScoringModelOut,
+    summary="The current lead-scoring model",
+    responses={404: {"description": "No scoring model trained yet"}},
+)
 def scoring_model(session: DbSession, user: LeadApiUser) -> ScoringModelOut:
     row = repository.latest_model(session)
     if row is None:
