@@ -46,6 +46,8 @@ BUSINESS_RULES = {
     "invalid_attribution_query": "order applies to the Markov model only; a period spans at most 366 days",
     "vehicle_not_specified": "a vin, or a model (and a store), must be given",
     "invalid_reset_token": "a reset token must exist and be unused",
+    "unknown_model": "campaign target models must exist in the catalog",
+    "invalid_sign_up_code": "a sign-up confirmation code must exist, be unused and unexpired",
     "invalid_applicant": "names and addresses are checked for plausibility",
     "invalid_contact": "a mobile or an e-mail, and consent, are needed together",
     "term_not_offered": "the terms on offer come from the finance provider's programs",
