@@ -111,16 +111,18 @@ def test_four_relay_threads_deliver_each_of_1000_messages_once(committed):
 
 
 # A relay process with only the outbox imported (the whole CLI takes seconds to import on a busy machine): it says
-# "ready", waits for the word "go" on stdin so that all four start together, relays, and prints its count.
+# "ready", waits for the word "go" on stdin so that all four start together, relays in small batches (more
+# turns to interleave), and prints its count.
 RELAY_PROCESS = """
 import sys
 from pathlib import Path
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.outbox import file_adapters, relay_outbox
 engine = make_engine(sys.argv[1])
+engine.connect().close()  # connected before the start, so the four relays overlap
 print("ready", flush=True)
 sys.stdin.readline()
-print(relay_outbox(make_session_factory(engine), file_adapters(Path(sys.argv[2]))), flush=True)
+print(relay_outbox(make_session_factory(engine), file_adapters(Path(sys.argv[2])), batch_size=20), flush=True)
 engine.dispose()
 """
 
@@ -135,18 +137,21 @@ def test_four_relay_processes_deliver_each_message_once(committed, database_url:
     ]
     try:
         assert [process.stdout.readline().strip() for process in processes] == ["ready"] * 4
-        outputs = [process.communicate("go\n", timeout=120) for process in processes]
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.close()
+        outputs = [(process.stdout.read(), process.wait(timeout=120)) for process in processes]
     finally:
         for process in processes:
             process.kill()
-    assert [process.returncode for process in processes] == [0] * 4, outputs
+    assert [returncode for _out, returncode in outputs] == [0] * 4, [process.stderr.read() for process in processes]
     delivered = Counter(
         int(found)
         for log in ("email.log", "sms.log")
         for found in re.findall(r"^--- message (\d+) at ", (tmp_path / log).read_text(encoding="utf-8"), re.MULTILINE)
     )
     assert delivered == Counter(dict.fromkeys(ids, 1))
-    assert sum(int(out) for out, _err in outputs) == 400
+    assert sum(int(out) for out, _returncode in outputs) == 400
 
 
 class Killed(BaseException):
