@@ -224,8 +224,7 @@ def _settle(session: Session, message: OutboxMessage, token: str, values: dict[s
 
 def _deliver(session: Session, message: OutboxMessage, adapter: MessageAdapter, token: str) -> bool:
     """Send one claimed message and record the outcome; True when the adapter accepted it."""
-    assert message.claimed_until is not None  # set by the claim
-    if utcnow() >= message.claimed_until:
+    if message.claimed_until is None or utcnow() >= message.claimed_until:
         log.warning(
             "outbox message %s not sent: its claim lapsed before its turn; another relay will send it", message.id
         )
