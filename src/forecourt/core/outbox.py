@@ -26,7 +26,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ColumnElement, Index, Integer, String, Text, or_, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Index,
+    Integer,
+    Row,
+    String,
+    Text,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -159,9 +172,8 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 def _begin_write(session: Session) -> None:
-    """Open the session's transaction; on SQLite as the writer from the start. A deferred transaction that
-    reads and then writes after another connection committed fails at once on SQLite (WAL) instead of
-    waiting; an immediate one waits its turn (busy_timeout), and so makes the claim's read and write atomic."""
+    """Open the session's transaction; on SQLite as the writer from the start: BEGIN IMMEDIATE waits its turn
+    for the write lock (busy_timeout), where a deferred transaction that has read fails at once."""
     if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
@@ -172,37 +184,47 @@ def claim_messages(
     """Claim up to `limit` claimable messages of `channels` with ids above `after_id` for the relay `token`,
     commit, and return detached copies in id order.
 
-    PostgreSQL: the rows are locked with SKIP LOCKED, so concurrent relays take disjoint batches without
-    waiting for each other. SQLite: the transaction is BEGIN IMMEDIATE (one writer at a time). On both the
-    UPDATE repeats the claimable test, so only rows it really took come back (compare-and-set). Taking a
-    claim counts an attempt: a message whose delivery kills the relay is given up after MAX_ATTEMPTS too."""
+    The UPDATE repeats the claimable test, so only rows it really took come back (compare-and-set), whatever
+    another relay did since the candidates were read. PostgreSQL: the candidates are locked with SKIP LOCKED
+    in the same transaction, so concurrent relays take disjoint batches without waiting for each other.
+    SQLite: the candidates are read first without the write lock, so a relay with nothing to do (most runs
+    after a request) never makes a request's transaction wait; only then is the UPDATE run as the writer.
+    Taking a claim counts an attempt: a message whose delivery kills the relay is given up after MAX_ATTEMPTS."""
     if not channels:
         return []
     now = utcnow()
-    _begin_write(session)
-    try:
-        candidates = (
-            select(_outbox.c.id)
-            .where(_claimable(now), _outbox.c.channel.in_(sorted(channels)), _outbox.c.id > after_id)
-            .order_by(_outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list(session.scalars(candidates))
-        rows = []
-        if ids:
-            claim = (
-                sql_update(_outbox)
-                .where(_outbox.c.id.in_(ids), _claimable(now))
-                .values(claim_token=token, claimed_until=now + CLAIM_LEASE, attempts=_outbox.c.attempts + 1)
-                .returning(*_outbox.c)
-            )
-            rows = session.execute(claim).all()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return sorted((OutboxMessage(**row._asdict()) for row in rows), key=lambda message: message.id)
+    candidates = (
+        select(_outbox.c.id)
+        .where(_claimable(now), _outbox.c.channel.in_(sorted(channels)), _outbox.c.id > after_id)
+        .order_by(_outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    while True:
+        try:
+            ids = list(session.scalars(candidates))
+            rows = _take(session, ids, token, now) if ids else []
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        if rows or not ids:
+            return sorted((OutboxMessage(**row._asdict()) for row in rows), key=lambda message: message.id)
+        # Another relay took every candidate between the read and the claim (SQLite): read again.
+
+
+def _take(session: Session, ids: list[int], token: str, now: datetime) -> list[Row[Any]]:
+    """The compare-and-set claim of `ids`: only the rows still claimable are taken and come back."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()  # end the read; the claim runs as the writer (BEGIN IMMEDIATE)
+        _begin_write(session)
+    claim = (
+        sql_update(_outbox)
+        .where(_outbox.c.id.in_(ids), _claimable(now))
+        .values(claim_token=token, claimed_until=now + CLAIM_LEASE, attempts=_outbox.c.attempts + 1)
+        .returning(*_outbox.c)
+    )
+    return list(session.execute(claim).all())
 
 
 def _settle(session: Session, message: OutboxMessage, token: str, values: dict[str, Any]) -> bool:
