@@ -161,16 +161,16 @@ class Killed(BaseException):
 def test_a_relay_that_dies_mid_batch_leaves_its_claims_to_another_after_the_lease(committed):
     with committed() as session:
         ids = seed(session, 10)
-    dying = Counting()
 
-    def send_three_then_die(message: OutboxMessage) -> None:
-        if sum(dying.sent.values()) == 3:
-            raise Killed
-        dying.send(message)
+    class SendsThreeThenDies(Counting):
+        def send(self, message: OutboxMessage) -> None:
+            if sum(self.sent.values()) == 3:
+                raise Killed
+            super().send(message)
 
-    dying_adapter = type("Dying", (), {"send": staticmethod(send_three_then_die)})()
+    dying = SendsThreeThenDies()
     with clock.pinned(T0), pytest.raises(Killed):
-        relay_outbox(committed, both(dying_adapter))
+        relay_outbox(committed, both(dying))
     assert list(dying.sent) == ids[:3]
     survivor = Counting()
     for before_expiry in (T0 + CLAIM_LEASE - timedelta(seconds=1), T0 + CLAIM_LEASE):
