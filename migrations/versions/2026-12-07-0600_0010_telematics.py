@@ -2,7 +2,7 @@
 intervals, dead letters
 
 Revision ID: 0010_telematics
-Revises: 0007_account_enumeration
+Revises: 0007_outbox_claims
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_telematics"
-down_revision = "0007_account_enumeration"
+down_revision = "0007_outbox_claims"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outbox claims: a relay claims messages (token and lease) before sending them; a partial index of unsent ones
 
 Revision ID: 0007_outbox_claims
-Revises: 0006_leads
+Revises: 0007_account_enumeration
 Create Date: 2026-12-07 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbox_claims"
-down_revision = "0006_leads"
+down_revision = "0007_account_enumeration"
 branch_labels = None
 depends_on = None
 
