@@ -68,7 +68,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_redaction("forecourt")  # ID, mobile and card numbers never reach a log line
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine

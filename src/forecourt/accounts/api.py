@@ -22,7 +22,7 @@ from forecourt.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
+from forecourt.accounts.security import RequiredUser, check_password_ahead, clear_session_cookie, set_session_cookie
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
 from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
@@ -82,7 +82,9 @@ def sign_up(request: Request, response: Response, session: DbSession, body: Sign
     },
 )
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
-    outcome = service.sign_in(session, body.identifier, body.password, _client_ip(request))
+    ip = _client_ip(request)
+    checked = check_password_ahead(request, body.identifier, body.password, ip)
+    outcome = service.sign_in(session, body.identifier, body.password, ip, checked)
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from forecourt.core.db import SQLITE_BUSY_TIMEOUT_SECONDS
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'forecourt.db'}"
@@ -26,6 +28,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_import_bytes: int = 64 * 1024 * 1024
+    # SQLite only: seconds a write waits for the database's single write lock before answering 503 (Retry-After).
+    sqlite_busy_timeout: float = Field(default=SQLITE_BUSY_TIMEOUT_SECONDS, gt=0, le=300)
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
     # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they

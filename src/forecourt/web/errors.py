@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
+from forecourt.core.http import BUSY_HEADERS
 from forecourt.web.i18n import N_
 from forecourt.web.templating import get_page
 
@@ -84,6 +86,8 @@ def install_page_error_handlers(app: FastAPI) -> None:
                     response = render_error(request, status, code)
                     # e.g. the Allow header of a 405 belongs on the page too
                     response.headers.update(getattr(exc, "headers", None) or {})
+                    if isinstance(exc, OperationalError):
+                        response.headers.update(BUSY_HEADERS)
                     return response
                 except Exception:  # the error page itself failed: fall back to the plain answer
                     log.exception("error page failed to render")
@@ -100,4 +104,5 @@ def install_page_error_handlers(app: FastAPI) -> None:
         wrap(handlers.get(StarletteHTTPException), lambda e: (e.status_code, None)),  # type: ignore[attr-defined]
     )
     app.add_exception_handler(RequestValidationError, wrap(handlers.get(RequestValidationError), lambda e: (422, None)))
+    app.add_exception_handler(OperationalError, wrap(handlers.get(OperationalError), lambda e: (503, None)))  # type: ignore[attr-defined]
     app.add_exception_handler(Exception, wrap(handlers.get(Exception), lambda e: (500, None)))
