@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_redaction("forecourt")  # secrets, ID, mobile and card numbers never reach a log line
     install_redaction_filters()  # nor through the server's own handlers (access log) or other libraries' records
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine

@@ -23,7 +23,7 @@ from forecourt.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from forecourt.accounts.security import RequiredUser, clear_session_cookie, set_session_cookie
+from forecourt.accounts.security import RequiredUser, check_password_ahead, clear_session_cookie, set_session_cookie
 from forecourt.core.client_address import client_ip
 from forecourt.core.http import DbSession, domain_problem
 from forecourt.core.outbox import relay_outbox
@@ -103,7 +103,9 @@ def confirm_sign_up(request: Request, response: Response, session: DbSession, bo
     },
 )
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
-    outcome = service.sign_in(session, body.identifier, body.password, client_ip(request))
+    ip = client_ip(request)
+    checked = check_password_ahead(request, body.identifier, body.password, ip)
+    outcome = service.sign_in(session, body.identifier, body.password, ip, checked)
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None

@@ -21,6 +21,7 @@ from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import (
     CurrentUser,
+    check_password_ahead,
     clear_session_cookie,
     set_session_cookie,
 )
@@ -172,7 +173,9 @@ def sign_in(
         errors["password"] = page.gettext(_ENTER_PASSWORD)
     notice, retry_minutes, headers = None, 0, {}
     if not errors:
-        outcome = service.sign_in(session, identifier[:254], password[:MAX_LENGTH], client_ip(request))
+        given, secret, ip = identifier[:254], password[:MAX_LENGTH], client_ip(request)
+        checked = check_password_ahead(request, given, secret, ip)  # argon2 before the write lock
+        outcome = service.sign_in(session, given, secret, ip, checked)
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
             stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)

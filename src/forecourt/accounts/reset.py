@@ -112,30 +112,34 @@ def grant_is_valid(session: Session, grant: str | None) -> bool:
 def confirm_password_reset(session: Session, secret: str, new_password: str) -> int:
     """Reset with a typed (or API-posted) code. A code whose link was opened is refused: only the grant of the
     browser that opened it works from then on. Returns the user id."""
+    new_hash = hash_password(new_password)  # before the first query: argon2's CPU time holds no write lock
     now = clock.utcnow()
     token = repository.get_reset_token_by_hash(session, digest(secret)) if secret else None
     if token is None or not _usable(token, now) or token.opened_at is not None:
         raise _invalid()
-    return _reset(session, token, new_password, now)
+    return _reset(session, token, new_password, new_hash, now)
 
 
 def confirm_password_reset_with_grant(session: Session, grant: str, new_password: str) -> int:
     """Reset from the browser that opened the link. Returns the user id."""
+    new_hash = hash_password(new_password)  # before the first query, as above
     now = clock.utcnow()
     token = repository.get_reset_token_by_grant_hash(session, digest(grant)) if grant else None
     if token is None or not _usable(token, now):
         raise _invalid()
-    return _reset(session, token, new_password, now)
+    return _reset(session, token, new_password, new_hash, now)
 
 
-def _reset(session: Session, token: PasswordResetToken, new_password: str, now: datetime) -> int:
-    """Set the new password, burn the token and every other outstanding one, sign out every session."""
+def _reset(session: Session, token: PasswordResetToken, new_password: str, new_hash: str, now: datetime) -> int:
+    """Set the new password (`new_hash`, made before the transaction's first query so that on SQLite the write
+    lock is not held through argon2; a refused code wastes one hash, as a failed sign-in does), burn the token and
+    every other outstanding one, sign out every session."""
     user = repository.get_user(session, token.user_id)
     assert user is not None  # the foreign key guarantees it
     problem = password_problem(new_password, [user.email, user.mobile])
     if problem:
         raise InvalidInput(f"Password {problem}", code="weak_password", errors=[FieldError("password", problem)])
-    user.password_hash = hash_password(new_password)
+    user.password_hash = new_hash
     user.failed_logins, user.locked_until = 0, None
     token.used_at = now
     repository.expire_reset_tokens(session, user.id, now)

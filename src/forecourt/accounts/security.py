@@ -7,14 +7,18 @@ A Bearer token is never sent by the browser on its own, so token requests are ex
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import BackgroundTasks, Depends, Request, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from forecourt.accounts import service
 from forecourt.accounts.principal import Principal, Role, can_manage_store, managed_store_ids, staff_store_ids
 from forecourt.accounts.tokens import same_secret
+from forecourt.core.db import write_lock_first
 from forecourt.core.errors import Forbidden, Unauthenticated
 from forecourt.core.http import DbSession
 
@@ -30,6 +34,7 @@ __all__ = [
 
 SECURE_COOKIE = "__Host-forecourt_session"  # __Host-: Secure, Path=/, no Domain; cannot be set by a subdomain
 PLAIN_COOKIE = "forecourt_session"  # plain-HTTP development only (browsers refuse __Host- without Secure)
+log = logging.getLogger("forecourt.accounts")
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -74,7 +79,26 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         )
 
 
-def _authenticate(request: Request, session: DbSession) -> Principal | None:
+def check_password_ahead(request: Request, identifier: str, password: str, ip: str) -> service.PasswordCheck | None:
+    """A sign-in's password verified in a read-only transaction of its own, before the request's transaction takes
+    SQLite's write lock: argon2 then runs beside other writers instead of in front of them."""
+    with request.app.state.session_factory() as reading:
+        return service.check_password_ahead(reading, identifier, password, ip)
+
+
+def _record_token_use(session_factory: Callable[[], Session], secret: str) -> None:
+    """After the response, in a write transaction of its own: the request's may be a read-only GET's.
+    The last-used time is a courtesy for the token's owner, so a database too busy to take it skips it."""
+    try:
+        with session_factory() as session:
+            write_lock_first(session)
+            service.record_api_token_use(session, secret)
+            session.commit()
+    except OperationalError as exc:
+        log.warning("API token use not recorded: %s", exc.orig)
+
+
+def _authenticate(request: Request, session: DbSession, background: BackgroundTasks) -> Principal | None:
     """Sync, so FastAPI runs its queries in the thread pool rather than on the event loop.
     A presented but invalid Bearer token is a 401, not anonymity: the caller meant to be someone."""
     authorization = request.headers.get("Authorization")
@@ -82,10 +106,12 @@ def _authenticate(request: Request, session: DbSession) -> Principal | None:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use `Authorization: Bearer fc_...`", code="invalid_token")
-        principal = service.authenticate_api_token(session, secret.strip())
-        if principal is None:
+        authenticated = service.authenticate_api_token(session, secret.strip())
+        if authenticated is None:
             raise Unauthenticated("The API token is invalid or revoked", code="invalid_token")
-        return principal
+        if authenticated.record_use:
+            background.add_task(_record_token_use, request.app.state.session_factory, secret.strip())
+        return authenticated.principal
     secret = request.cookies.get(SECURE_COOKIE) or request.cookies.get(PLAIN_COOKIE)
     if not secret:
         return None

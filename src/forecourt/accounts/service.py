@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -117,9 +117,10 @@ def create_user(
     """An account made by an operator (CLI, demo), who may be told that an identifier is taken. Shoppers sign up
     through `accounts.sign_up`, which answers alike for taken and free identifiers."""
     email_n, mobile_n = check_new_account(email, mobile, password)
+    password_hash = hash_password(password)  # before the first query: argon2's CPU time holds no write lock
     if owners_of(session, email_n, mobile_n):
         raise Conflict("An account with this email address or mobile number already exists", code="account_exists")
-    return add_user(session, email_n, mobile_n, hash_password(password), display_name, grants=grants, actor=actor)
+    return add_user(session, email_n, mobile_n, password_hash, display_name, grants=grants, actor=actor)
 
 
 def add_user(
@@ -209,42 +210,91 @@ def _locked_error(until_text: str, seconds: int) -> TooManyRequests:
     )
 
 
-def sign_in(session: Session, identifier: str, password: str, ip: str) -> SignInOutcome:
-    now = clock.utcnow()
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password verified before the sign-in's transaction (`check_password_ahead`); the verdict holds while the
+    account's stored hash is still the one it was verified against."""
+
+    against: str | None  # the stored hash; None: no such account (the verification time was burnt)
+    matches: bool
+    new_hash: str | None
+
+
+def _ip_limit(session: Session, ip: str, now: datetime) -> TooManyRequests | None:
     failures, oldest = repository.failed_attempts_since(session, ip, now - IP_WINDOW)
-    if failures >= IP_FAILURE_LIMIT and oldest is not None:
-        wait = int((oldest + IP_WINDOW - now).total_seconds()) + 1
-        error = TooManyRequests(
-            "Too many failed sign-ins from your network; wait and try again", wait, code="rate_limited"
-        )
+    if failures < IP_FAILURE_LIMIT or oldest is None:
+        return None
+    wait = int((oldest + IP_WINDOW - now).total_seconds()) + 1
+    return TooManyRequests("Too many failed sign-ins from your network; wait and try again", wait, code="rate_limited")
+
+
+def _lock_key(identifier: str) -> str:
+    return digest(f"sign-in:{normalise_identifier(identifier)}")
+
+
+def _lock_counter(session: Session, user: User | None, identifier: str) -> User | SignInLock | None:
+    """Failures count against the account, or, when the identifier names none, against a row keyed by its
+    digest: a missing account locks exactly like an existing one, so the lock-out reveals nothing."""
+    return user if user is not None else repository.get_sign_in_lock(session, _lock_key(identifier))
+
+
+def _is_locked(counter: User | SignInLock | None, now: datetime) -> bool:
+    return counter is not None and counter.locked_until is not None and counter.locked_until > now
+
+
+def check_password_ahead(session: Session, identifier: str, password: str, ip: str) -> PasswordCheck | None:
+    """Reads only. Run in a transaction of its own before `sign_in`'s, it moves argon2's CPU time (~0.1 s, far more
+    on a busy host) out of the write transaction, where on SQLite it would hold the single write lock and make
+    every other writer wait. None when `sign_in` will not verify at all (a limited network, a locked identifier)."""
+    now = clock.utcnow()
+    if _ip_limit(session, ip, now) is not None:
+        return None
+    user = find_user(session, identifier)
+    if _is_locked(_lock_counter(session, user, identifier), now):
+        return None
+    if user is None:
+        burn_verification_time(password)
+        return PasswordCheck(None, False, None)
+    matches, new_hash = verify_password(user.password_hash, password)
+    return PasswordCheck(user.password_hash, matches, new_hash)
+
+
+def _verify(user: User | None, password: str, checked: PasswordCheck | None) -> tuple[bool, str | None]:
+    if checked is not None and user is not None and checked.against == user.password_hash:
+        return checked.matches, checked.new_hash
+    if user is None:
+        if checked is None or checked.against is not None:
+            burn_verification_time(password)
+        return False, None
+    return verify_password(user.password_hash, password)  # no check ahead, or the password changed since
+
+
+def sign_in(
+    session: Session, identifier: str, password: str, ip: str, checked: PasswordCheck | None = None
+) -> SignInOutcome:
+    now = clock.utcnow()
+    error: DomainError | None = _ip_limit(session, ip, now)
+    if error is not None:
         audit.record(session, None, "auth.sign_in_rate_limited", "ip", ip)
         return SignInOutcome(error=error)
 
     user = find_user(session, identifier)
-    # Failures count against the account, or, when the identifier names none, against a row keyed by its
-    # digest: a missing account locks exactly like an existing one, so the lock-out reveals nothing.
-    lock_key = digest(f"sign-in:{normalise_identifier(identifier)}")
-    counter: User | SignInLock | None = user if user is not None else repository.get_sign_in_lock(session, lock_key)
+    counter = _lock_counter(session, user, identifier)
     attempt = LoginAttempt(ip=ip, identifier=identifier.strip().lower()[:254], at=now, succeeded=False)
     session.add(attempt)
-    if counter is not None and counter.locked_until is not None and counter.locked_until > now:
+    if _is_locked(counter, now):
+        assert counter is not None and counter.locked_until is not None
         # Locked accounts are not even checked: that is what stops the guessing.
         seconds = int((counter.locked_until - now).total_seconds()) + 1
         user_id = user.id if user else None
         audit.record(session, user_id, "auth.sign_in_failed", "user", user_id, reason="locked")
         return SignInOutcome(error=_locked_error(f"{counter.locked_until:%Y-%m-%d %H:%M}", seconds))
 
-    if user is None:
-        burn_verification_time(password)
-        ok, new_hash = False, None
-    else:
-        ok, new_hash = verify_password(user.password_hash, password)
+    ok, new_hash = _verify(user, password, checked)
     if not ok or user is None or not user.is_active:
-        error: DomainError = DomainError(
-            "The identifier or the password is wrong", code="invalid_credentials", status=401
-        )
+        error = DomainError("The identifier or the password is wrong", code="invalid_credentials", status=401)
         if counter is None:
-            counter = repository.sign_in_lock_for_update(session, lock_key)
+            counter = repository.sign_in_lock_for_update(session, _lock_key(identifier))
         counter.failed_logins += 1
         if counter.failed_logins >= LOCK_AFTER_FAILURES:
             counter.failed_logins, counter.locked_until = 0, now + LOCK_DURATION
@@ -304,7 +354,9 @@ def authenticate_session(session: Session, secret: str) -> Principal | None:
     return principal_for(user, "session", login)
 
 
-def authenticate_api_token(session: Session, secret: str) -> Principal | None:
+def authenticate_api_token(session: Session, secret: str) -> TokenAuthentication | None:
+    """Reads only, so that a GET stays read-only: the caller records the use afterwards (`record_api_token_use`)
+    in a write transaction of its own when `record_use` says it is due."""
     if not secret.startswith(API_TOKEN_PREFIX):
         return None
     token = repository.get_api_token_by_hash(session, digest(secret))
@@ -313,11 +365,25 @@ def authenticate_api_token(session: Session, secret: str) -> Principal | None:
     user = repository.get_user(session, token.user_id)
     if user is None or not user.is_active:
         return None
+    return TokenAuthentication(principal_for(user, "token"), _use_due(token, clock.utcnow()))
+
+
+@dataclass(frozen=True)
+class TokenAuthentication:
+    principal: Principal
+    record_use: bool  # last_used_at is older than TOKEN_LAST_USED_GRANULARITY
+
+
+def _use_due(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_GRANULARITY
+
+
+def record_api_token_use(session: Session, secret: str) -> None:
+    token = repository.get_api_token_by_hash(session, digest(secret))
     now = clock.utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_GRANULARITY:
+    if token is not None and _use_due(token, now):
         token.last_used_at = now
         session.flush()
-    return principal_for(user, "token")
 
 
 # --- personal API tokens ------------------------------------------------------------------------------------

@@ -69,7 +69,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# How long a SQLite writer waits for the write lock before the request answers 503. The web app admits at most
+# the pool's 15 requests at a time (core/admission.py), so this covers a full queue of slow writes (an argon2
+# sign-in, an import) while staying under a reverse proxy's usual 60 s read timeout.
+SQLITE_BUSY_TIMEOUT_SECONDS = 20.0
+WRITE_LOCK_FIRST = "forecourt.write_lock_first"  # Session.info key: the session's transaction writes
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     """Let SQLAlchemy, not pysqlite, emit BEGIN (so savepoints and BEGIN IMMEDIATE work) and turn on FKs."""
 
     @event.listens_for(engine, "connect")
@@ -79,7 +86,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -88,7 +95,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    database_url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
     """`hide_parameters`: statement parameters (phone numbers, e-mail addresses) stay out of SQL logging and out
     of the text of database errors, which end up in tracebacks and log lines."""
     kwargs.setdefault("hide_parameters", True)
@@ -96,10 +105,30 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
-        _configure_sqlite(engine)
+        connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        _configure_sqlite(engine, sqlite_busy_timeout)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def write_lock_first(session: Session) -> None:
+    """Declare that the session's transaction writes. On SQLite its BEGIN becomes BEGIN IMMEDIATE, emitted lazily
+    with the first statement: the write lock is taken before the first read, waiting up to the busy timeout
+    behind other writers. (A DEFERRED transaction that has read and then writes cannot wait: SQLite answers
+    "database is locked" at once, because waiting could deadlock.) It also makes a check-then-insert atomic
+    against other writers. Other databases, and sessions bound to a connection (the tests'), are unchanged.
+    Idempotent; must come before the session's first statement."""
+    if session.info.get(WRITE_LOCK_FIRST):
+        return
+    if session.in_transaction():
+        raise RuntimeError("the write lock must be chosen before the session's first statement")
+    session.info[WRITE_LOCK_FIRST] = True
+    bind = session.bind
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        # An option engine (some 30 µs to make) shares the pool and the events of its parent; the "begin"
+        # listener above reads the mode from it.
+        session.bind = bind.execution_options(sqlite_begin="IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

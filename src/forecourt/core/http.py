@@ -11,20 +11,38 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forecourt.core import idempotency
+from forecourt.core.db import WRITE_LOCK_FIRST, write_lock_first
 from forecourt.core.errors import DomainError, FieldError
 
 log = logging.getLogger("forecourt.http")
 PROBLEM_TYPE_BASE = "https://forecourt.dev/problems/"
 
 
+# A writer gave up after the whole busy timeout: the queue is long, so a client should not come straight back.
+BUSY_HEADERS = {"Retry-After": "5"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110 §9.2.1: a client expects them to change nothing
+READ_ONLY_REQUEST = "forecourt.read_only_request"  # Session.info key: what a write in this session should do
+
+
 def _session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit when the handler returns, roll back on any exception."""
+    """One transaction per request: commit when the handler returns, roll back on any exception.
+
+    A state-changing method's transaction takes SQLite's write lock at its first statement (`write_lock_first`),
+    so concurrent writers queue on the busy timeout instead of failing; a request that never touches the database
+    takes no lock. A GET is read-only: writing in it (in a transaction begun DEFERRED, which cannot wait for the
+    lock) is a bug that the tests turn into an error, unless the route declares `WriteSession`."""
     session = request.app.state.session_factory()
+    if request.method not in SAFE_METHODS:
+        write_lock_first(session)
+    else:
+        strict = request.app.state.settings.environment == "test"
+        session.info[READ_ONLY_REQUEST] = ("raise" if strict else "log", f"{request.method} {request.url.path}")
     try:
         yield session
         session.commit()
@@ -40,17 +58,43 @@ DbSession = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _write_session(session: DbSession) -> Session:
-    """The request's session, its transaction begun IMMEDIATE on SQLite: the write lock is taken before the
-    first read, so a check-then-insert (no overlapping booking) cannot be interleaved with another writer's.
-    Declare it before any other dependency that reads (e.g. the current user), or the transaction has begun."""
-    if session.get_bind().dialect.name == "sqlite":
-        if session.in_transaction():
-            raise RuntimeError("WriteSession must be the first database dependency of the route")
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    """The request's session in write mode (BEGIN IMMEDIATE on SQLite). Every POST/PUT/PATCH/DELETE already has it;
+    a GET route that writes must declare it, before any other dependency that reads (e.g. the current user),
+    because the lock is chosen before the transaction's first statement. On a state-changing route it documents
+    that the route's invariant (a check-then-insert) relies on the lock."""
+    try:
+        write_lock_first(session)
+    except RuntimeError:
+        raise RuntimeError("WriteSession must be the first database dependency of the route") from None
     return session
 
 
 WriteSession = Annotated[Session, Depends(_write_session)]
+
+
+def _read_only(session: Session) -> bool:
+    return READ_ONLY_REQUEST in session.info and not session.info.get(WRITE_LOCK_FIRST)
+
+
+def _refuse_write(session: Session, what: str) -> None:
+    action, request = session.info[READ_ONLY_REQUEST]
+    message = f"{request} writes ({what}) in a read-only transaction: declare WriteSession first on its route"
+    if action == "raise":
+        raise RuntimeError(message)
+    log.error(message)
+
+
+# Registered on the class (every session), they cost a dict lookup outside read-only requests.
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if _read_only(session) and (session.new or session.deleted or any(map(session.is_modified, session.dirty))):
+        _refuse_write(session, "flush")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if _read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        _refuse_write(state.session, type(state.statement).__name__)
 
 
 def problem(
@@ -157,7 +201,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable or busy: %s", _first_line(exc.orig))
-        return problem(503, "database_busy", "Service busy", "The database is busy; retry in a moment.")
+        response = problem(503, "database_busy", "Service busy", "The database is busy; retry in a moment.")
+        response.headers.update(BUSY_HEADERS)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from forecourt.core.db import SQLITE_BUSY_TIMEOUT_SECONDS
+
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'forecourt.db'}"
 
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("10.0.0.5,10.1.0.0/16"). Empty:
     # none is, and the TCP peer is the client (see core/client_address.py).
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    # SQLite only: seconds a write waits for the database's single write lock before answering 503 (Retry-After).
+    sqlite_busy_timeout: float = Field(default=SQLITE_BUSY_TIMEOUT_SECONDS, gt=0, le=300)
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
     # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they

@@ -24,7 +24,7 @@ from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import NotFound
-from forecourt.core.http import DbSession, run_idempotent
+from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.finance import application_decisions as decisions
 from forecourt.finance import application_review as review
 from forecourt.finance import applications
@@ -359,7 +359,7 @@ def review_detail(
     summary="One application for review: the full record for finance officers (audited)",
 )
 def review_application(
-    session: DbSession,
+    session: WriteSession,  # a GET that writes: every opening of the full record is audited
     request: Request,
     response: Response,
     user: ReviewUser,

@@ -25,7 +25,7 @@ from forecourt.core import idempotency
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, NotFound
-from forecourt.core.http import DbSession
+from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance import application_repository as repository
 from forecourt.finance import application_review as review
 from forecourt.finance import applications
@@ -287,7 +287,8 @@ def _render_detail(
 
 
 @router.get("/backoffice/finance/review/{reference}")
-def review_page(session: DbSession, page: PageContext, user: ReviewUser, reference: str) -> HTMLResponse:
+def review_page(session: WriteSession, page: PageContext, user: ReviewUser, reference: str) -> HTMLResponse:
+    """A GET that writes: an officer's opening of the full record is audited."""
     return _render_detail(session, page, user, reference)
 
 

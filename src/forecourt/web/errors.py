@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
-from forecourt.core.http import allowed_methods
+from forecourt.core.http import BUSY_HEADERS, allowed_methods
 from forecourt.web.i18n import N_
 from forecourt.web.templating import get_page
 
@@ -87,6 +88,8 @@ def install_page_error_handlers(app: FastAPI) -> None:
                     response.headers.update(getattr(exc, "headers", None) or {})
                     if status == 405:
                         response.headers["Allow"] = allowed_methods(request)
+                    if isinstance(exc, OperationalError):
+                        response.headers.update(BUSY_HEADERS)
                     return response
                 except Exception:  # the error page itself failed: fall back to the plain answer
                     log.exception("error page failed to render")
@@ -103,4 +106,5 @@ def install_page_error_handlers(app: FastAPI) -> None:
         wrap(handlers.get(StarletteHTTPException), lambda e: (e.status_code, None)),  # type: ignore[attr-defined]
     )
     app.add_exception_handler(RequestValidationError, wrap(handlers.get(RequestValidationError), lambda e: (422, None)))
+    app.add_exception_handler(OperationalError, wrap(handlers.get(OperationalError), lambda e: (503, None)))  # type: ignore[attr-defined]
     app.add_exception_handler(Exception, wrap(handlers.get(Exception), lambda e: (500, None)))
