@@ -54,6 +54,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/sign-up"): "sign-up",
     ("POST", "/account/sign-up"): "sign-up",
+    ("POST", "/api/v1/auth/sign-up/confirm"): "sign-up",
+    ("POST", "/account/sign-up/confirm"): "sign-up",
     ("POST", "/api/v1/auth/sign-in"): "sign-in",
     ("POST", "/account/sign-in"): "sign-in",
     ("POST", "/api/v1/auth/sign-out"): "sign-out",
@@ -122,6 +124,7 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/events"): "events",
     ("POST", "/api/v1/events/import"): "events",
     ("POST", "/api/v1/visitors/{visitor_id}/consent"): "consent",
+    ("POST", "/api/v1/visitors/me/consent"): "consent",
     ("POST", "/api/v1/campaigns"): "vehicle edit",
     ("PATCH", "/api/v1/campaigns/{code}"): "vehicle edit",
     ("POST", "/api/v1/campaigns/spend/import"): "vehicle edit",
@@ -178,6 +181,7 @@ class World:
     base_url: str
     shoppers: list[str]  # one API token per client
     staff: str  # an API token of gz-tianhe's staff
+    admin: str  # an API token of an admin
     vins: list[str]  # one car of gz-tianhe per client
     fleet: list[str]  # test-drive cars of gz-tianhe
     quotes: list[str]  # one cash quote per client, each on its own car, made by that client's shopper
@@ -203,6 +207,7 @@ def _seed(session: Session) -> dict[str, Any]:
     return {
         "shoppers": [make_token(session, user) for user in users],
         "staff": make_token(session, make_user(session, roles=[("store_staff", store.id)])),
+        "admin": make_token(session, make_user(session, roles=[("admin", None)])),
         "vins": [car.vin for car in cars[:CLIENTS]],
         "fleet": [make_vehicle(session, mondeo, store, test_drive_fleet=True).vin for _ in range(4)],
         "quotes": [make_quote(session, u, car, expires_at=expires).reference for u, car in zip(users, cars[CLIENTS:])],
@@ -264,7 +269,7 @@ REQUESTS: dict[str, tuple[Callable[[World, int], Request], set[int]]] = {
             "/api/v1/auth/sign-up",
             {"json": {"email": f"new-{uuid.uuid4().hex}@example.cn", "password": "a-long-new-password"}},
         ),
-        {201},
+        {202},  # the same answer for free and taken addresses; the account is made when the code comes back
     ),
     "sign-in": (
         lambda w, i: ("POST", "/api/v1/auth/sign-in", {"json": {"identifier": w.emails[i], "password": PASSWORD}}),
@@ -327,7 +332,11 @@ REQUESTS: dict[str, tuple[Callable[[World, int], Request], set[int]]] = {
     ),
     "events": (lambda w, i: ("POST", "/api/v1/events", {"json": _event(i)}), {200, 202}),
     "consent": (
-        lambda w, i: ("POST", f"/api/v1/visitors/{uuid.uuid4().hex}/consent", {"json": {"granted": i % 2 == 0}}),
+        lambda w, i: (
+            "POST",
+            f"/api/v1/visitors/{uuid.uuid4().hex}/consent",
+            {"json": {"granted": i % 2 == 0}, "headers": _bearer(w.admin)},  # an admin may set any visitor's
+        ),
         {200},
     ),
     "lead contact": (

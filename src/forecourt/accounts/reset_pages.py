@@ -34,7 +34,7 @@ from forecourt.accounts.pages import (
 )
 from forecourt.core import clock
 from forecourt.core.errors import InvalidInput
-from forecourt.core.http import DbSession
+from forecourt.core.http import DbSession, WriteSession
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.i18n import N_
@@ -100,8 +100,9 @@ def reset_request(
 
 @router.get("/password-reset/confirm")
 def reset_confirm_form(
-    request: Request, session: DbSession, page: PageContext, token: str = "", link: str = ""
+    session: WriteSession, request: Request, page: PageContext, token: str = "", link: str = ""
 ) -> Response:
+    """A GET that writes: opening a link records the exchange for a grant (WriteSession: the write lock first)."""
     held = request.cookies.get(GRANT_COOKIE)
     if token:
         grant = reset.open_reset_link(session, token[:_MAX_CODE_LENGTH], held)
