@@ -24,7 +24,7 @@ from forecourt.catalog.inventory_rows import COLUMNS, REQUIRED_COLUMNS
 from forecourt.core.errors import FieldError, InvalidInput
 
 MALFORMED_ROW = "malformed_row"
-_BLOCK = 1 << 20
+_BLOCK = 1 << 16  # 64 KiB: the encoding scan holds one block and its text, whatever the file's size
 Record = tuple[int, Mapping[str, Any]]
 
 
@@ -171,9 +171,11 @@ def _malformed_json(exc: Exception) -> InvalidInput:
 
 def json_records(stream: IO[bytes]) -> Iterator[Record | RowError]:
     """Each item with its 1-based position; keys are checked item by item (an unknown one stops the import)."""
-    head = stream.read(_BLOCK)
+    blank = True
+    while blank and (block := stream.read(_BLOCK)):
+        blank = not block.replace(codecs.BOM_UTF8, b"").strip()
     stream.seek(0)
-    if not head.lstrip(codecs.BOM_UTF8).strip():
+    if blank:
         raise InvalidInput("The file is empty", code="empty_file")
     prefix = _json_shape(stream)
     position = 0

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -128,7 +129,13 @@ class ImportRow:
     option_codes: Any = KEEP  # KEEP or list[str]
 
 
-def unknown_code(kind: str, value: str, known: list[str] | set[str]) -> str:
+def unknown_code(kind: str, value: str, known: Iterable[str]) -> str:
+    return _unknown_code(kind, value[:60], frozenset(known))
+
+
+@lru_cache(maxsize=4096)
+def _unknown_code(kind: str, value: str, known: frozenset[str]) -> str:
+    """Cached: difflib costs milliseconds a call, and a bad file repeats the same wrong code on many rows."""
     matches = difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
     if matches:
         return f"unknown {kind} {value!r}; did you mean {' or '.join(matches)}?"
