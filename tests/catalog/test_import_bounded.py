@@ -188,3 +188,29 @@ def test_memory_of_a_bad_file_does_not_grow_with_its_size(db_session, catalog, t
     # memory, never the file or its problems (before: about 30 bytes per byte of file, 1.5 GB for 50 MB).
     assert peaks[12_000] < peaks[3_000] * 1.2 + 200_000, peaks
     assert peaks[12_000] < 3_000_000, peaks
+
+
+def test_the_imports_page_shows_counts_the_first_problems_and_a_download_link(client, db_session, monkeypatch):
+    from tests.backoffice.helpers import make_world, sign_in
+    from tests.catalog.test_import import stored, vin
+
+    world = make_world(db_session)
+    csrf = sign_in(client, world.users["staff_a"])
+    rows = [row(1, store="gz-tianhe")] + [row(n, store="gz-tianhe", model_year="1900") for n in range(2, 107)]
+    page = client.post(
+        "/backoffice/imports", data={"csrf_token": csrf}, files={"file": ("s.csv", to_csv(rows), "text/csv")}
+    )
+    assert page.status_code == 200, page.text[:300]
+    assert '<dd id="created">1</dd>' in page.text and '<dd id="rejected">105</dd>' in page.text
+    assert 'id="problem-counts"' in page.text and "<code>out_of_range</code>" in page.text
+    assert page.text.count('<td class="num">') == 100 + 1  # the first 100 problems and one count
+    assert ">3</td>" in page.text and ">102</td>" in page.text and ">103</td>" not in page.text
+    link = page.text.split('id="report-link" href="')[1].split('"')[0]
+    assert len(client.get(link).text.splitlines()) == 1 + 105
+    # A file found malformed midway leaves nothing behind, although the page answers (and commits) normally.
+    monkeypatch.setattr("forecourt.catalog.inventory_import.CHUNK_SIZE", 1)
+    broken = to_csv([row(7, store="gz-tianhe")]) + b'"' + b"x" * 200_000 + b'"\n'
+    page = client.post("/backoffice/imports", data={"csrf_token": csrf}, files={"file": ("b.csv", broken, "text/csv")})
+    assert page.status_code == 422 and "cannot be read" in page.text
+    db_session.expire_all()
+    assert stored(db_session, vin(1)) is not None and stored(db_session, vin(7)) is None
