@@ -18,10 +18,11 @@ import json
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from forecourt.core.clock import utcnow
 
@@ -30,6 +31,7 @@ MAX_REASON = 400
 MAX_KEY = 40
 REPORT_URL = "/api/v1/imports/{id}/report.csv"
 _ID = re.compile(r"[0-9a-f]{32}")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,20 @@ class ProblemReport:
             for suffix in (".csv", ".json"):
                 (self.directory / f"{self.report_id}{suffix}").unlink(missing_ok=True)
         self.report_id = None
+
+
+def bounded_problem_extra(
+    problems: Sequence[T], describe: Callable[[T], dict[str, Any]], kind: Callable[[T], tuple[str, str | None]]
+) -> dict[str, Any]:
+    """The `extra` of a 422 that rejects a whole file (all or nothing): the first problems, how many there are,
+    and counts per (code, column), instead of a list as long as the file."""
+    counts = Counter(kind(p) for p in problems)
+    return {
+        "problems": [describe(p) for p in problems[:SHOWN_PROBLEMS]],
+        "problem_count": len(problems),
+        "problems_truncated": len(problems) > SHOWN_PROBLEMS,
+        "problem_counts": [{"code": c, "column": col, "count": n} for (c, col), n in counts.most_common()],
+    }
 
 
 def report_path(directory: Path, report_id: str, user_id: int, is_admin: bool) -> Path | None:
