@@ -70,7 +70,9 @@ def seeded_database(tmp_path_factory):
     engine = make_engine(url)
     app.state.engine, app.state.session_factory = engine, make_session_factory(engine)
     outbox = tmp_path_factory.mktemp("fuzz-outbox")
-    app.state.settings = Settings(environment="test", database_url=url, outbox_dir=outbox)
+    app.state.settings = Settings(
+        environment="test", database_url=url, outbox_dir=outbox, import_report_dir=outbox / "import-reports"
+    )
     yield token
     engine.dispose()
     placeholder.dispose()
