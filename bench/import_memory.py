@@ -95,7 +95,7 @@ def main(megabytes: float) -> None:
             **os.environ,
             "FORECOURT_DATABASE_URL": url,
             "FORECOURT_ENVIRONMENT": "test",
-            "FORECOURT_VAR_DIR": folder,
+            "FORECOURT_IMPORT_REPORT_DIR": str(Path(folder) / "reports"),
         }
         server = subprocess.Popen(
             [
