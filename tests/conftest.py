@@ -93,7 +93,12 @@ def db_session(db_connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def test_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(environment="test", database_url=database_url, outbox_dir=tmp_path / "outbox")
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        outbox_dir=tmp_path / "outbox",
+        import_report_dir=tmp_path / "import-reports",
+    )
 
 
 @pytest.fixture

@@ -92,7 +92,14 @@ def fuzz_app(
     # argon2 at its real cost spends a second per sign-up or sign-in; this test is about documented answers.
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
     headers = _seed(db_session)
-    app = create_app(Settings(environment="test", database_url=database_url, outbox_dir=tmp_path / "outbox"))
+    app = create_app(
+        Settings(
+            environment="test",
+            database_url=database_url,
+            outbox_dir=tmp_path / "outbox",
+            import_report_dir=tmp_path / "import-reports",
+        )
+    )
     app.state.session_factory = lambda: _joined_session(db_connection)
     yield app, headers
     app.state.engine.dispose()

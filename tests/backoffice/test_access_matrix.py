@@ -10,8 +10,10 @@ declared public).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,6 +109,8 @@ ROUTES: dict[tuple[str, str], str] = {
     # Campaigns: marketers and admins only ("admin": every store's staff is refused too).
     ("GET", "/api/v1/campaigns/{code}"): "admin",
     ("PATCH", "/api/v1/campaigns/{code}"): "admin",
+    # An import's problem report: only the user who made the import (staff_a here) or an admin.
+    ("GET", "/api/v1/imports/{import_id}/report.csv"): "owner",
     # A visitor's consent: admins, or that visitor's own browser (its HttpOnly proof cookie, which none of the
     # callers here has; tests/marketing/test_consent_access.py covers the visitor's side).
     ("POST", "/api/v1/visitors/{visitor_id}/consent"): "admin",
@@ -139,6 +143,7 @@ BODIES = {
     "/api/v1/campaigns/{code}": {"name": "access matrix"},
     "/api/v1/visitors/{visitor_id}/consent": {"granted": False},
 }
+IMPORT_REPORT_ID = "a" * 32  # a problem report of staff_a's, written by test_refused
 # A `{reference}` names a test drive unless the path says whose reference it is.
 REFERENCE_BY_PATH = {
     "/orders/": "order_reference",
@@ -197,6 +202,7 @@ def _fill(path: str, world: World, other_token_id: int) -> str:
         "reference": world.booking_reference,
         "task_id": str(world.lead_task_id),
         "visitor_id": "q1w2e3r4t5y6u7i8o9p0as",
+        "import_id": IMPORT_REPORT_ID,
     }
     for fragment, attribute in REFERENCE_BY_PATH.items():
         if fragment in path:
@@ -228,6 +234,12 @@ def world(db_session) -> World:
     return make_world(db_session)
 
 
+def _staff_a_import_report(directory: Path, owner_id: int) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{IMPORT_REPORT_ID}.csv").write_text("line,column,vin,code,reason\n", encoding="utf-8")
+    (directory / f"{IMPORT_REPORT_ID}.json").write_text(json.dumps({"owner_id": owner_id}), encoding="utf-8")
+
+
 @pytest.mark.parametrize(("method", "path"), EXERCISED)
 @pytest.mark.parametrize("who", ["anonymous", "shopper", "staff_b"])
 def test_refused(client, db_session, world, method, path, who):
@@ -238,6 +250,7 @@ def test_refused(client, db_session, world, method, path, who):
 
     make_token(db_session, world.users["staff_a"])
     db_session.commit()
+    _staff_a_import_report(client.app.state.settings.import_report_dir, world.users["staff_a"].id)
     token_id = list_api_tokens(db_session, world.users["staff_a"].id)[-1].id
     url = _fill(path, world, token_id)
     csrf = None if who == "anonymous" else sign_in(client, world.users[who])

@@ -49,7 +49,8 @@ def api(tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    app = create_app(Settings(environment="test", database_url=url))
+    reports = tmp_path_factory.mktemp("bad-input-reports")
+    app = create_app(Settings(environment="test", database_url=url, import_report_dir=reports))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
     app.state.engine.dispose()

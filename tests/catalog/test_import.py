@@ -348,8 +348,16 @@ def test_api_upload_reports_rows_and_lands_good_ones(admin_client, db_session, c
             "line": 3,
             "column": "offer_price",
             "vin": vin(2),
+            "code": "offer_above_list",
             "reason": "offer_price 200000.00 is above list_price 180000.00",
         }
+    ]
+    assert body["problem_counts"] == [{"code": "offer_above_list", "column": "offer_price", "count": 1}]
+    assert (body["problems"], body["errors_truncated"]) == (1, False)
+    report = admin_client.get(body["report_url"])
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    assert report.text.splitlines()[1:] == [
+        f"3,offer_price,{vin(2)},offer_above_list,offer_price 200000.00 is above list_price 180000.00"
     ]
     assert stored(db_session, vin(1)) is not None and stored(db_session, vin(2)) is None
     again = admin_client.post(
@@ -435,7 +443,13 @@ def test_cli_exit_codes_and_report(cli_database, tmp_path):
     result = _cli(str(mixed), "--format", "csv", "--report", str(report))
     assert result.exit_code == 1, result.output
     assert "mondeo-x" in result.output
-    assert _report(report) == [{"line": "3", "column": "trim", "vin": vin(3), "reason": _report(report)[0]["reason"]}]
+    [problem] = _report(report)
+    assert {k: problem[k] for k in ("line", "column", "vin", "code")} == {
+        "line": "3",
+        "column": "trim",
+        "vin": vin(3),
+        "code": "unknown_code",
+    }
     assert "did you mean" in _report(report)[0]["reason"]
     with Session(cli_database) as session:
         assert session.scalar(select(Vehicle.vin).where(Vehicle.vin == vin(4))) == vin(4)

@@ -261,6 +261,16 @@ def test_a_bad_file_reports_every_problem_and_writes_nothing(client, db_session,
     assert client.get(f"{API}/programs", params={"model": "mondeo", "term": 36}).json()[0]["annual_rate"] == "0.0499"
 
 
+def test_a_file_of_many_bad_programs_answers_the_first_100_and_counts_them_all(client, setup):
+    bad = CSV_HEADER + "".join(f"loan-{n},loan,Loan,贷款,,36,0.05,,12.345,2026-01-01,2026-13-01\n" for n in range(300))
+    response = _upload(client, f"{API}/programs/import", setup.finance, bad)
+    assert response.status_code == 422 and len(response.content) < 60_000
+    body = response.json()
+    assert (body["problem_count"], body["problems_truncated"], len(body["problems"])) == (600, True, 100)
+    assert [p["line"] for p in body["problems"]][:4] == [2, 2, 3, 3] and len(body["errors"]) == 100
+    assert sorted((c["column"], c["count"]) for c in body["problem_counts"]) == [("fee", 300), ("valid_to", 300)]
+
+
 @pytest.mark.parametrize(
     ("content", "name", "code"),
     [

@@ -63,6 +63,23 @@ def test_every_problem_is_listed_and_nothing_lands(client, db_session):
     assert campaign_repository.spend_of(db_session, campaign.id) == []
 
 
+def test_a_file_of_many_bad_rows_answers_the_first_100_and_counts_them_all(client, db_session):
+    make_campaign(db_session)
+    headers = marketer_headers(db_session)
+    rows = "".join(f"baidu-mondeo,2026-12-{1 + n % 28:02d},-{n}\n" for n in range(1, 5001))
+    rows += "".join(f"nope-{n},2026-12-01,1\n" for n in range(1000))
+    response = upload(client, headers, "campaign_code,day,amount\n" + rows)
+    assert response.status_code == 422 and len(response.content) < 40_000
+    body = response.json()
+    assert (body["problem_count"], body["problems_truncated"], len(body["problems"])) == (6000, True, 100)
+    assert [p["line"] for p in body["problems"]] == list(range(2, 102))
+    assert body["problem_counts"] == [
+        {"code": "invalid_value", "column": "amount", "count": 5000},
+        {"code": "unknown_code", "column": "campaign_code", "count": 1000},
+    ]
+    assert len(body["errors"]) == 100
+
+
 @pytest.mark.parametrize("data", [b"", b"\xff\xfe\x00bad", b"code,day\nx,2026-12-01\n", b"PK\x03\x04\x00\x00"])
 def test_unusable_files(client, db_session, data):
     headers = marketer_headers(db_session)

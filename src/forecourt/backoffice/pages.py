@@ -23,11 +23,12 @@ from forecourt.backoffice import messages
 from forecourt.backoffice.access import AdminUser, BackOfficeUser, NotAllowed, PostedForm, StaffUser, store_scope
 from forecourt.catalog import service as catalog
 from forecourt.catalog.edits import WEEKDAYS
-from forecourt.catalog.inventory_import import FileTooLarge, detect_format, import_file
+from forecourt.catalog.inventory_import import FileTooLarge, detect_format, import_stream
 from forecourt.catalog.lifecycle import ALLOWED_TRANSITIONS, VehicleStatus
 from forecourt.catalog.schemas import VehicleSearchQuery
 from forecourt.core.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput
-from forecourt.core.http import DbSession
+from forecourt.core.http import DbSession, upload_size
+from forecourt.core.problem_reports import ProblemReport
 from forecourt.web import search_view
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.forms import model_from_query, validation_errors
@@ -179,18 +180,22 @@ def import_upload(session: DbSession, page: PageContext, user: StaffUser, posted
             result=None,
             error=page.gettext(N_("Choose a CSV or JSON file to import.")),
         )
-    limit = page.request.app.state.settings.max_import_bytes
-    data = upload.file.read(limit + 1)
+    settings = page.request.app.state.settings
+    report = ProblemReport("vin", directory=settings.import_report_dir, owner_id=user.user_id, kind="inventory")
     try:
-        if len(data) > limit:
-            raise FileTooLarge(limit)
-        result = import_file(
-            session,
-            data,
-            detect_format(None, upload.filename, upload.content_type),
-            allowed_store_ids=store_scope(user),
-            actor=user.user_id,
-        )
+        if upload_size(upload) > settings.max_import_bytes:
+            raise FileTooLarge(settings.max_import_bytes)
+        # A file found malformed midway must not leave its earlier chunks behind: this page answers normally,
+        # so the request would commit.
+        with session.begin_nested():
+            result = import_stream(
+                session,
+                upload.file,
+                detect_format(None, upload.filename, upload.content_type),
+                allowed_store_ids=store_scope(user),
+                actor=user.user_id,
+                report=report,
+            )
     except DomainError as exc:
         # A malformed file imports nothing; its reason is the importer's (English) explanation.
         error = page.gettext(N_("The file could not be imported: %(reason)s"), reason=exc.message)

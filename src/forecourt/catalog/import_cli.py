@@ -1,5 +1,8 @@
 """`forecourt inventory import FILE`: progress bar, summary, first errors, optional full CSV report.
 
+The file is read a record at a time and problems are written straight to the report, so a file of a
+million bad rows needs no more memory than a small one.
+
 Exit codes: 0 every row imported (or unchanged); 1 some rows rejected (the good rows still landed);
 2 the file itself is unusable (unreadable, malformed, unknown columns): nothing landed;
 3 the database refused the import (not migrated, locked): nothing landed.
@@ -7,7 +10,6 @@ Exit codes: 0 every row imported (or unchanged); 1 some rows rejected (the good 
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from forecourt.catalog.inventory_import import ImportResult, RowError, detect_format, import_parsed, parse_file
+from forecourt.catalog.inventory_import import ImportResult, detect_format, import_stream
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.errors import InvalidInput
+from forecourt.core.problem_reports import ProblemReport, ProblemSummary
 from forecourt.core.settings import get_settings
 
 SHOWN_ERRORS = 20
@@ -29,24 +32,35 @@ EXIT_OK, EXIT_REJECTED_ROWS, EXIT_BAD_FILE, EXIT_DATABASE = 0, 1, 2, 3
 def run_import(file: Path, file_format: str | None, report: Path | None) -> int:
     out, err = Console(highlight=False), Console(stderr=True, highlight=False)
     started = time.perf_counter()
+    problems = ProblemReport("vin", keep=SHOWN_ERRORS, path=report)
+    # BEGIN IMMEDIATE on SQLite: the import reads, checks and writes as one writer (ignored elsewhere).
+    engine = make_engine(get_settings().database_url).execution_options(sqlite_begin="IMMEDIATE")
     try:
-        parsed = parse_file(file.read_bytes(), detect_format(file_format, file.name))
+        chosen = detect_format(file_format, file.name)
+        total = csv_line_count(file) if chosen == "csv" else None  # JSON: no cheap count, the bar just runs
+        with (
+            file.open("rb") as stream,
+            Progress(
+                TextColumn("Importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=out,
+                transient=True,
+            ) as bar,
+        ):
+            task = bar.add_task("rows", total=total)
+            with transaction(make_session_factory(engine)) as session:
+                result = import_stream(
+                    session, stream, chosen, lambda done: bar.update(task, completed=done), report=problems
+                )
     except (InvalidInput, OSError) as exc:
         err.print(f"[bold red]Nothing imported:[/] {escape(str(file))}: {escape(str(exc))}", soft_wrap=True)
         if report is not None:
-            write_report(report, [RowError(0, None, str(exc))])
+            bad_file = ProblemReport("vin", path=report)
+            bad_file.add(0, None, None, getattr(exc, "code", "unreadable_file"), str(exc))
+            bad_file.close()
         return EXIT_BAD_FILE
-
-    # BEGIN IMMEDIATE on SQLite: the import reads, checks and writes as one writer (ignored elsewhere).
-    engine = make_engine(get_settings().database_url).execution_options(sqlite_begin="IMMEDIATE")
-    total = len(parsed.records)
-    try:
-        with Progress(
-            TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out, transient=True
-        ) as bar:
-            task = bar.add_task("rows", total=total)
-            with transaction(make_session_factory(engine)) as session:
-                result = import_parsed(session, parsed, lambda done: bar.update(task, completed=done))
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         err.print(
@@ -58,14 +72,22 @@ def run_import(file: Path, file_format: str | None, report: Path | None) -> int:
     finally:
         engine.dispose()
 
-    errors = result.errors
+    summary = result.summary
     _print_summary(out, file, result, time.perf_counter() - started)
-    if errors:
-        _print_errors(out, errors)
+    if summary.problems:
+        _print_errors(out, summary)
     if report is not None:
-        write_report(report, errors)
-        out.print(f"Full report: {escape(str(report))} ({len(errors)} problem(s))")
-    return EXIT_REJECTED_ROWS if errors else EXIT_OK
+        out.print(f"Full report: {escape(str(report))} ({summary.problems} problem(s))")
+    return EXIT_REJECTED_ROWS if summary.problems else EXIT_OK
+
+
+def csv_line_count(path: Path) -> int:
+    """Lines after the header (the progress bar's total), read in 1 MiB blocks."""
+    count = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+    return max(0, count - 1)
 
 
 def _print_summary(console: Console, file: Path, result: ImportResult, seconds: float) -> None:
@@ -78,19 +100,16 @@ def _print_summary(console: Console, file: Path, result: ImportResult, seconds: 
     console.print(f"Done in {seconds:.2f} s{rate}.")
 
 
-def _print_errors(console: Console, errors: list[RowError]) -> None:
-    table = Table(title=f"Rejected rows (first {min(SHOWN_ERRORS, len(errors))} of {len(errors)} problems)")
+def _print_errors(console: Console, summary: ProblemSummary) -> None:
+    counts = Table(title="Problems by kind")
+    for name in ("column", "code", "count"):
+        counts.add_column(name, justify="right" if name == "count" else "left")
+    for count in summary.counts:
+        counts.add_row(count.column or "", count.code, f"{count.count:,}")
+    console.print(counts)
+    table = Table(title=f"Rejected rows (first {len(summary.first)} of {summary.problems} problems)")
     for name in ("line", "column", "vin", "reason"):
         table.add_column(name, overflow="fold")
-    for error in errors[:SHOWN_ERRORS]:
-        table.add_row(str(error.line), error.column or "", escape(error.vin or ""), escape(error.reason))
+    for problem in summary.first:
+        table.add_row(str(problem.line), problem.column or "", escape(problem.key or ""), escape(problem.reason))
     console.print(table)
-
-
-def write_report(path: Path, errors: list[RowError]) -> None:
-    """line,column,vin,reason; UTF-8 with a BOM so spreadsheet programs show Chinese text correctly."""
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "column", "vin", "reason"])
-        for error in errors:
-            writer.writerow([error.line or "", error.column or "", error.vin or "", error.reason])

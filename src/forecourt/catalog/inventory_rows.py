@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -75,11 +76,23 @@ class _Keep:
 KEEP: Any = _Keep()
 
 
+# Stable problem codes (reports count rows per code and column); a value that cannot be read is "invalid_value".
+REQUIRED, INVALID_VALUE, INVALID_VIN, OUT_OF_RANGE, UNKNOWN_CODE = (
+    "required",
+    "invalid_value",
+    "invalid_vin",
+    "out_of_range",
+    "unknown_code",
+)
+OFFER_ABOVE_LIST, ILLEGAL_TRANSITION, NOT_OFFERED = "offer_above_list", "illegal_transition", "not_offered"
+
+
 class RowProblem(ValueError):
-    def __init__(self, column: str | None, reason: str) -> None:
+    def __init__(self, column: str | None, reason: str, code: str = INVALID_VALUE) -> None:
         super().__init__(reason)
         self.column = column
         self.reason = reason
+        self.code = code
 
 
 @dataclass
@@ -116,7 +129,13 @@ class ImportRow:
     option_codes: Any = KEEP  # KEEP or list[str]
 
 
-def unknown_code(kind: str, value: str, known: list[str] | set[str]) -> str:
+def unknown_code(kind: str, value: str, known: Iterable[str]) -> str:
+    return _unknown_code(kind, value[:60], frozenset(known))
+
+
+@lru_cache(maxsize=4096)
+def _unknown_code(kind: str, value: str, known: frozenset[str]) -> str:
+    """Cached: difflib costs milliseconds a call, and a bad file repeats the same wrong code on many rows."""
     matches = difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
     if matches:
         return f"unknown {kind} {value!r}; did you mean {' or '.join(matches)}?"
@@ -164,9 +183,11 @@ def _amount(column: str, value: Any) -> Decimal | None:
     except MoneyError as exc:
         raise RowProblem(column, f"{column} {exc}; use a plain amount in yuan such as 179800.00") from None
     if amount <= 0:
-        raise RowProblem(column, f"{column} must be greater than 0, got {amount}")
+        raise RowProblem(column, f"{column} must be greater than 0, got {amount}", OUT_OF_RANGE)
     if amount > MAX_PRICE:
-        raise RowProblem(column, f"{column} {amount} is above the {MAX_PRICE:,} limit; check for extra digits")
+        raise RowProblem(
+            column, f"{column} {amount} is above the {MAX_PRICE:,} limit; check for extra digits", OUT_OF_RANGE
+        )
     return amount
 
 
@@ -202,11 +223,11 @@ def _items(column: str, value: Any) -> list[str]:
 def check_vin(values: Mapping[str, Any]) -> str:
     text = _text("vin", values.get("vin"))
     if text is None:
-        raise RowProblem("vin", "vin is required")
+        raise RowProblem("vin", "vin is required", REQUIRED)
     try:
         return validate_vin(text)
     except VinError as exc:
-        raise RowProblem("vin", f"VIN {text!r}: {exc}") from None
+        raise RowProblem("vin", f"VIN {text!r}: {exc}", INVALID_VIN) from None
 
 
 def validate_record(
@@ -235,7 +256,8 @@ def validate_record(
                 problems.append(problem)
     offer, list_price = fields.get("offer_price"), fields.get("list_price")
     if isinstance(offer, Decimal) and list_price is not None and offer > list_price:
-        problems.append(RowProblem("offer_price", f"offer_price {offer} is above list_price {list_price}"))
+        reason = f"offer_price {offer} is above list_price {list_price}"
+        problems.append(RowProblem("offer_price", reason, OFFER_ABOVE_LIST))
     if problems or trim is None or vin is None:
         return None, problems
     fields.pop("currency", None)
@@ -245,20 +267,20 @@ def validate_record(
 def _trim(value: Any, index: CatalogIndex) -> tuple[int, int]:
     code = _required("trim", _text("trim", value)).lower()
     if code not in index.trims:
-        raise RowProblem("trim", unknown_code("trim", code, index.trims.keys()))
+        raise RowProblem("trim", unknown_code("trim", code, index.trims.keys()), UNKNOWN_CODE)
     return index.trims[code]
 
 
 def _required(column: str, parsed: Any) -> Any:
     if parsed is None:
-        raise RowProblem(column, f"{column} is required")
+        raise RowProblem(column, f"{column} is required", REQUIRED)
     return parsed
 
 
 def _store(value: Any, index: CatalogIndex, model_id: int | None) -> int:
     code = _required("store", _text("store", value)).lower()
     if code not in index.stores:
-        raise RowProblem("store", unknown_code("store", code, index.stores.keys()))
+        raise RowProblem("store", unknown_code("store", code, index.stores.keys()), UNKNOWN_CODE)
     return index.stores[code]
 
 
@@ -266,7 +288,7 @@ def _model_year(value: Any, index: CatalogIndex, model_id: int | None) -> int:
     year = _required("model_year", _integer("model_year", value))
     low, high = MODEL_YEARS
     if not low <= year <= high:
-        raise RowProblem("model_year", f"model_year {year} is outside {low}-{high}")
+        raise RowProblem("model_year", f"model_year {year} is outside {low}-{high}", OUT_OF_RANGE)
     return year
 
 
@@ -281,9 +303,10 @@ def _offer_price(value: Any, index: CatalogIndex, model_id: int | None) -> Decim
 def _mileage(value: Any, index: CatalogIndex, model_id: int | None) -> int | None:
     mileage = _integer("mileage_km", value)
     if mileage is not None and mileage < 0:
-        raise RowProblem("mileage_km", f"mileage_km cannot be negative, got {mileage}")
+        raise RowProblem("mileage_km", f"mileage_km cannot be negative, got {mileage}", OUT_OF_RANGE)
     if mileage is not None and mileage > MAX_MILEAGE_KM:
-        raise RowProblem("mileage_km", f"mileage_km {mileage} is above {MAX_MILEAGE_KM:,}; is it in metres?")
+        reason = f"mileage_km {mileage} is above {MAX_MILEAGE_KM:,}; is it in metres?"
+        raise RowProblem("mileage_km", reason, OUT_OF_RANGE)
     return mileage
 
 
@@ -297,7 +320,8 @@ def _status(value: Any, index: CatalogIndex, model_id: int | None) -> str | None
         return None
     status = text.lower().replace("-", "_").replace(" ", "_")
     if status not in _STATUSES:
-        raise RowProblem("status", f"unknown status {text!r}; use one of {', '.join(s.value for s in VehicleStatus)}")
+        known = ", ".join(s.value for s in VehicleStatus)
+        raise RowProblem("status", f"unknown status {text!r}; use one of {known}", UNKNOWN_CODE)
     return status
 
 
@@ -313,7 +337,8 @@ def _photos(value: Any, index: CatalogIndex, model_id: int | None) -> list[str]:
 def _currency(value: Any, index: CatalogIndex, model_id: int | None) -> None:
     text = _text("currency", value)
     if text is not None and text.upper() != IMPORT_CURRENCY:
-        raise RowProblem("currency", f"currency {text!r} is not supported; import prices in {IMPORT_CURRENCY}")
+        reason = f"currency {text!r} is not supported; import prices in {IMPORT_CURRENCY}"
+        raise RowProblem("currency", reason, UNKNOWN_CODE)
 
 
 def _colour(value: Any, index: CatalogIndex, model_id: int | None) -> int | None:
@@ -329,8 +354,8 @@ def _colour(value: Any, index: CatalogIndex, model_id: int | None) -> int | None
     if owners:
         offered = ", ".join(sorted(own)) or "none"
         reason = f"colour {code!r} belongs to {', '.join(owners)}, not {model_code}; {model_code} colours: {offered}"
-        return _fail("colour", reason)
-    return _fail("colour", unknown_code(f"{model_code} colour", code, set(own)))
+        return _fail("colour", reason, NOT_OFFERED)
+    return _fail("colour", unknown_code(f"{model_code} colour", code, set(own)), UNKNOWN_CODE)
 
 
 def _options(value: Any, index: CatalogIndex, model_id: int | None) -> list[str]:
@@ -344,12 +369,13 @@ def check_options(codes: list[str], model_id: int, index: CatalogIndex) -> list[
     unknown = [c for c in lowered if c not in offered]
     if unknown:
         model_code = index.model_codes[model_id]
-        return _fail("options", "; ".join(unknown_code(f"{model_code} option", c, set(offered)) for c in unknown))
+        reason = "; ".join(unknown_code(f"{model_code} option", c, set(offered)) for c in unknown)
+        return _fail("options", reason, UNKNOWN_CODE)
     return lowered
 
 
-def _fail(column: str, reason: str) -> Any:
-    raise RowProblem(column, reason)
+def _fail(column: str, reason: str, code: str = INVALID_VALUE) -> Any:
+    raise RowProblem(column, reason, code)
 
 
 # (column, ImportRow attribute, check(value, index, model id)); required columns are checked even when absent.
@@ -401,11 +427,13 @@ def merged_state(row: ImportRow, current: Any, index: CatalogIndex) -> dict[str,
             "offer_price",
             f"the current offer_price {offer} is above list_price {row.list_price}; "
             "give a new offer_price, or an empty one to end the offer",
+            OFFER_ABOVE_LIST,
         )
     colour_id = current.colour_id if row.colour_id is KEEP else row.colour_id
     if colour_id is not None and index.colour_models.get(colour_id) != row.model_id:
         model_code = index.model_codes[row.model_id]
-        raise RowProblem("colour", f"the vehicle's current colour is not offered for {model_code}; give one that is")
+        reason = f"the vehicle's current colour is not offered for {model_code}; give one that is"
+        raise RowProblem("colour", reason, NOT_OFFERED)
     option_codes = row.option_codes
     if option_codes is KEEP:  # kept options must still fit when the vehicle moves to another trim
         option_codes = list(current.option_codes or [])
@@ -415,7 +443,7 @@ def merged_state(row: ImportRow, current: Any, index: CatalogIndex) -> dict[str,
     try:
         check_transition(VehicleStatus(current.status), VehicleStatus(status))
     except IllegalTransition as exc:
-        raise RowProblem("status", f"status: {exc}") from None
+        raise RowProblem("status", f"status: {exc}", ILLEGAL_TRANSITION) from None
     return {
         "trim_id": row.trim_id,
         "colour_id": colour_id,

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -233,3 +233,14 @@ def run_idempotent(
     body = jsonable_encoder(body)
     idempotency.finish(session, claimed, status, redact(body))
     return JSONResponse(body, status_code=status)
+
+
+def upload_size(upload: UploadFile) -> int:
+    """Bytes of an upload, rewound to its start. Starlette has already spooled it to a temporary file (past
+    1 MB), so an import can check its size limit and then read it a block at a time, never whole in memory."""
+    size = upload.size
+    if size is None:
+        upload.file.seek(0, 2)
+        size = upload.file.tell()
+    upload.file.seek(0)
+    return size

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(default=SQLITE_BUSY_TIMEOUT_SECONDS, gt=0, le=300)
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
+    # Full problem reports of file imports (<id>.csv and its owner <id>.json), kept import_report_days days.
+    # Several web hosts must share this directory (any of them may serve the download).
+    import_report_dir: Path = Path("var/import-reports")
+    import_report_days: int = 7
     # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they
     # contact no one (see forecourt/integrations.py); a deployment registers its real providers there.
     identity_provider: Literal["demo"] = "demo"

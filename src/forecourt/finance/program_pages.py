@@ -22,6 +22,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput
 from forecourt.core.http import DbSession, WriteSession
+from forecourt.core.problem_reports import SHOWN_PROBLEMS
 from forecourt.finance import program_files as files
 from forecourt.finance import programs, programs_io
 from forecourt.finance.api_programs import can_change_programs
@@ -236,10 +237,12 @@ def _upload(request: Request, posted: Any) -> tuple[bytes, str] | str:
     return data, fmt
 
 
-def _problems(page: Page, exc: DomainError) -> list[Problem]:
-    """A rejected file's problems, each message translated when it is one of the fixed sentences."""
+def _problems(page: Page, exc: DomainError) -> dict[str, Any]:
+    """A rejected file's first problems (the page stays small whatever the file), each message translated when
+    it is one of the fixed sentences, and how many there are in all."""
     found = getattr(exc, "problems", None) or [Problem(None, None, exc.message)]
-    return [Problem(p.line, p.column, page.gettext(p.message), p.key) for p in found]
+    shown = [Problem(p.line, p.column, page.gettext(p.message), p.key) for p in found[:SHOWN_PROBLEMS]]
+    return {"problems": shown, "problem_total": len(found)}
 
 
 @router.get("/programs/import")
@@ -273,7 +276,7 @@ def import_upload(session: WriteSession, page: PageContext, user: ProgramEditor,
             user,
             status_code=exc.status,
             result=None,
-            problems=_problems(page, exc),
+            **_problems(page, exc),
             error=None,
             filename=filename,
         )
@@ -369,7 +372,5 @@ def residuals_upload(session: WriteSession, page: PageContext, user: ProgramEdit
         with session.begin_nested():
             result = programs_io.import_residuals(session, data, fmt, actor=user.user_id)
     except DomainError as exc:
-        return _residual_page(
-            session, page, user, status_code=exc.status, problems=_problems(page, exc), filename=filename
-        )
+        return _residual_page(session, page, user, status_code=exc.status, **_problems(page, exc), filename=filename)
     return _residual_page(session, page, user, result=result, filename=filename)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import FieldError, InvalidInput
+from forecourt.core.problem_reports import SHOWN_PROBLEMS, bounded_problem_extra
 from forecourt.finance import program_files as files
 from forecourt.finance import program_repository as repository
 from forecourt.finance import residual_files
@@ -36,18 +37,24 @@ from forecourt.finance.residual_files import ResidualRow
 
 
 class FileRejected(InvalidInput):
-    """A file with problems: nothing of it was written; `extra["problems"]` lists every one with its line."""
+    """A file with problems: nothing of it was written; `extra` lists the first ones with their lines and counts
+    them all; `problems` keeps every one (for the page and the CLI)."""
 
     def __init__(self, what: str, problems: Sequence[Problem]) -> None:
-        listed = [{"line": p.line, "column": p.column, "key": p.key or None, "message": p.message} for p in problems]
+        codes = {message: code for code, message in MESSAGES.items()}
         super().__init__(
-            f"The {what} file was not imported: {len(problems)} problem(s), listed in `problems`; nothing was changed",
+            f"The {what} file was not imported: {len(problems)} problem(s), the first {SHOWN_PROBLEMS} listed in "
+            "`problems` and all counted in `problem_counts`; nothing was changed",
             code="file_rejected",
             errors=[
                 FieldError(p.column or "file", f"line {p.line}: {p.message}" if p.line else p.message)
-                for p in problems[:200]
+                for p in problems[:SHOWN_PROBLEMS]
             ],
-            extra={"problems": listed},
+            extra=bounded_problem_extra(
+                problems,
+                lambda p: {"line": p.line, "column": p.column, "key": p.key or None, "message": p.message},
+                lambda p: (codes.get(p.message, "invalid_value"), p.column),
+            ),
         )
         self.problems = list(problems)
 

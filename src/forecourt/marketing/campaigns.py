@@ -19,6 +19,7 @@ from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from forecourt.core.problem_reports import SHOWN_PROBLEMS, bounded_problem_extra
 from forecourt.marketing import campaign_repository as repository
 from forecourt.marketing.models import Campaign
 from forecourt.marketing.spend_files import SpendRow, parse_spend_csv
@@ -183,13 +184,22 @@ def import_spend(session: Session, data: bytes, *, actor: int | None) -> SpendIm
             code="spend_file_rejected",
             errors=[
                 FieldError(f"line {line}" + (f".{column}" if column else ""), reason)
-                for line, column, reason in problems
+                for line, column, reason in problems[:SHOWN_PROBLEMS]
             ],
-            extra={
-                "problems": [{"line": line, "column": column, "reason": reason} for line, column, reason in problems]
-            },
+            # The first problems and counts per column: a 200,000-row file of bad rows answers a small body.
+            extra=bounded_problem_extra(
+                problems,
+                lambda p: {"line": p[0], "column": p[1], "reason": p[2]},
+                lambda p: (_spend_problem_code(*p), p[1]),
+            ),
         )
     return _store_spend(session, rows, {row.campaign_code: ids[row.campaign_code] for row in rows}, actor=actor)
+
+
+def _spend_problem_code(line: int, column: str | None, reason: str) -> str:
+    if reason.startswith("no campaign with code"):
+        return "unknown_code"
+    return "invalid_value" if column else "invalid_row" if line > 1 else "invalid_file"
 
 
 def _store_spend(session: Session, rows: list[SpendRow], ids: dict[str, int], *, actor: int | None) -> SpendImport:
