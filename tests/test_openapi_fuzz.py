@@ -47,6 +47,7 @@ BUSINESS_RULES = {
     "vehicle_not_specified": "a vin, or a model (and a store), must be given",
     "invalid_reset_token": "a reset token must exist and be unused",
     "unknown_model": "campaign target models must exist in the catalog",
+    "malformed_json": "an uploaded JSON file must be valid JSON (the schema only says it is a file)",
     "invalid_sign_up_code": "a sign-up confirmation code must exist, be unused and unexpired",
     "invalid_applicant": "names and addresses are checked for plausibility",
     "invalid_contact": "a mobile or an e-mail, and consent, are needed together",
