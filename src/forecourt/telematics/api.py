@@ -1,7 +1,7 @@
 """REST API of the telematics context: what a car reported, for the staff of its store (and admins).
 
 Positions are personal data of whoever drives the car: only staff of the car's store and admins read them, and
-every read is recorded in the audit log."""
+every read is recorded in the audit log (so these GETs write, and take `WriteSession`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from forecourt.accounts.principal import Principal, managed_store_ids
 from forecourt.accounts.security import require_roles
 from forecourt.core.clock import utcnow
-from forecourt.core.http import DbSession
+from forecourt.core.http import WriteSession
 from forecourt.telematics import service
 from forecourt.telematics.fault_codes import describe
 from forecourt.telematics.models import FaultCodeInterval
@@ -57,7 +57,7 @@ def _fault_code(interval: FaultCodeInterval) -> FaultCodeOut:
 
 
 @router.get("/telemetry/latest", response_model=LatestOut, summary="The car's newest state", responses=_RESPONSES)
-def latest(session: DbSession, user: StoreStaff, vin: VinPath) -> LatestOut:
+def latest(session: WriteSession, user: StoreStaff, vin: VinPath) -> LatestOut:
     vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "latest")
     state, open_codes = service.latest_state(session, vehicle.id)
     fields = (
@@ -88,7 +88,7 @@ def latest(session: DbSession, user: StoreStaff, vin: VinPath) -> LatestOut:
     "/telemetry/samples", response_model=SamplesPage, summary="Samples in a window, oldest first", responses=_RESPONSES
 )
 def samples(
-    session: DbSession,
+    session: WriteSession,
     user: StoreStaff,
     vin: VinPath,
     start: From = None,
@@ -126,7 +126,7 @@ def _trip(trip: Trip) -> TripOut:
 
 
 @router.get("/trips", response_model=TripsOut, summary="Trips derived from the samples", responses=_RESPONSES)
-def trips(session: DbSession, user: StoreStaff, vin: VinPath, start: From = None, end: To = None) -> TripsOut:
+def trips(session: WriteSession, user: StoreStaff, vin: VinPath, start: From = None, end: To = None) -> TripsOut:
     span: Window = service.window(start, end, utcnow(), default=service.DEFAULT_TRIPS_WINDOW)
     vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "trips")
     found = service.trips_between(session, vehicle.id, span)
@@ -134,6 +134,6 @@ def trips(session: DbSession, user: StoreStaff, vin: VinPath, start: From = None
 
 
 @router.get("/alerts", response_model=AlertsOut, summary="Fault codes the car reported", responses=_RESPONSES)
-def alerts(session: DbSession, user: StoreStaff, vin: VinPath) -> AlertsOut:
+def alerts(session: WriteSession, user: StoreStaff, vin: VinPath) -> AlertsOut:
     vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "alerts")
     return AlertsOut(vin=vehicle.vin, fault_codes=[_fault_code(i) for i in service.fault_history(session, vehicle.id)])
