@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 
 from forecourt.accounts.cli import tokens_app, users_app
+from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.settings import get_settings
 from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.settings import get_settings
 
 app = typer.Typer(help="Forecourt: automotive new-retail platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -50,6 +50,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
+        # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
+        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
@@ -25,7 +25,12 @@ class Settings(BaseSettings):
     time_zone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
-    max_import_bytes: int = 64 * 1024 * 1024
+    max_import_bytes: PositiveInt = 64 * 1024 * 1024
+    # Request size limits (core/limits.py): over them a request is refused (431 / 413) before it is parsed.
+    max_header_bytes: PositiveInt = 16 * 1024  # all header names and values together
+    max_json_bytes: PositiveInt = 1024 * 1024  # JSON and other API bodies
+    max_event_batch_bytes: PositiveInt = 4 * 1024 * 1024  # POST /api/v1/events, up to 1,000 events
+    max_form_bytes: PositiveInt = 64 * 1024  # the pages' forms (file uploads count against max_import_bytes)
     # Where the development FileMessageAdapter appends outgoing email and SMS (email.log, sms.log).
     outbox_dir: Path = Path("var/outbox")
     # Adapters behind the identity, credit-score and payment interfaces. Only the demo ones ship: they

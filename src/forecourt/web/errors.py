@@ -31,12 +31,18 @@ _MESSAGES_BY_CODE = {
     "store_not_found": N_("We couldn't find a store called “%(code)s”."),
     "model_not_found": N_("We couldn't find a model called “%(code)s”."),
     "csrf_failed": N_("This form has expired or did not come from this site. Go back, reload the page and try again."),
+    "payload_too_large": N_("What you sent is too large for this form. Send less at once, or a smaller file."),
+    "headers_too_large": N_(
+        "Your browser sent too much data with this request. Clear this site's cookies and try again."
+    ),
 }
 _TITLES_BY_STATUS = {
     403: N_("Not allowed"),
     404: N_("Page not found"),
     405: N_("Not allowed"),
+    413: N_("Too large"),
     422: N_("That doesn't look right"),
+    431: N_("Too large"),
 }
 _MESSAGES_BY_STATUS = {
     403: N_("You can't do that here."),
