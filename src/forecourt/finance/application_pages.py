@@ -137,7 +137,7 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
                 raise InvalidOperation
         except InvalidOperation:
             errors[name] = name
-    if not form["employment_months"].isdigit():
+    if not (form["employment_months"].isascii() and form["employment_months"].isdigit()):  # "²".isdigit() too
         errors["employment_months"] = "employment_months"
     if errors:
         return form, errors, None

@@ -88,13 +88,15 @@ def get_attribution(
     first_day: FromDay = None,
     last_day: ToDay = None,
     model: ModelName = "last_non_direct",
-    order: Annotated[int | None, Query(description="Markov chain order, 1-3 (markov only)")] = None,
+    order: Annotated[int | None, Query(ge=1, le=3, description="Markov chain order, 1-3 (markov only)")] = None,
     conversion: ConversionName = "test_drive_booked",
     by: Literal["channel", "campaign"] = "channel",
     lookback_days: Annotated[
         int | None,
         Query(
-            description="Touches count up to this many days before a conversion (1-180; default per conversion type)"
+            ge=1,
+            le=180,
+            description="Touches count up to this many days before a conversion (1-180; default per conversion type)",
         ),
     ] = None,
     vehicle_model: VehicleModel = None,

@@ -11,6 +11,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Forbidden, NotFound
 from forecourt.core.http import DbSession
+from forecourt.core.params import RowId
 from forecourt.marketing.leads import contact_form, repository, service
 from forecourt.marketing.leads.access import (
     LeadApiUser,
@@ -77,7 +78,7 @@ def tasks(session: DbSession, user: LeadApiUser) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskOut, summary="Complete a task")
-def complete_task(task_id: int, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
+def complete_task(task_id: RowId, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
     require_actor(user)
     now = utcnow()
     task, lead = service.complete_task(
