@@ -340,3 +340,40 @@ def test_every_date_parameter_has_the_window():
             if not _windowed(annotation, metadata):
                 bare.append(f"{method} {route.path}: {name}")
     assert not bare, "use core.params.Day / BirthDay / Moment for:\n" + "\n".join(bare)
+
+
+def test_every_integer_parameter_is_bounded():
+    """An integer path or query parameter without bounds lets 2**63 through to the database driver."""
+    import annotated_types
+
+    from forecourt.app import create_app
+
+    app = create_app(Settings(environment="test", database_url="sqlite://"))
+    unbounded: list[str] = []
+
+    def bounded(annotation: object, metadata: list[object]) -> bool:
+        metadata = list(metadata)
+        for part in _types(annotation):  # Annotated[int, Field(ge=…)] inside an Optional or a list
+            for item in getattr(part, "__metadata__", ()):
+                metadata += getattr(item, "metadata", [item])
+        lower = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in metadata)
+        upper = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in metadata)
+        return lower and upper
+
+    for method, route in _routes(app):
+
+        def walk(dependant: typing.Any) -> Iterator[tuple[str, object, list[object]]]:
+            for field in dependant.path_params + dependant.query_params:
+                annotation = field.field_info.annotation
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                    for name, inner in annotation.model_fields.items():
+                        yield name, inner.annotation, inner.metadata
+                else:
+                    yield field.alias, annotation, field.field_info.metadata
+            for inner in dependant.dependencies:
+                yield from walk(inner)
+
+        for name, annotation, metadata in walk(route.dependant):
+            if _kind(annotation) == "integer" and not bounded(annotation, metadata):
+                unbounded.append(f"{method} {route.path}: {name}")
+    assert not unbounded, "give these ge= and le= bounds (or use core.params.RowId):\n" + "\n".join(unbounded)
