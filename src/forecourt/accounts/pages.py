@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import AfterValidator
 
 from forecourt.accounts import reset, service
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
@@ -27,6 +28,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, InvalidInput
 from forecourt.core.http import DbSession
 from forecourt.core.outbox import relay_outbox
+from forecourt.core.request_guard import no_nul
 from forecourt.marketing.visitors import COOKIE as VISITOR_COOKIE
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
@@ -38,7 +40,7 @@ router = APIRouter(prefix="/account", tags=[PAGES_TAG], include_in_schema=False,
 
 SIGN_IN = "/account/sign-in"
 MAX_NEXT_LENGTH = 2000
-FormText = Annotated[str, Form(max_length=4000)]
+FormText = Annotated[str, Form(max_length=4000), AfterValidator(no_nul)]
 
 ROLE_NAMES = {
     Role.SHOPPER: N_("Shopper"),
