@@ -27,6 +27,7 @@ from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.openapi import install as install_openapi
 from forecourt.core.request_guard import RejectControlCharacters
+from forecourt.core.limits import RequestLimits
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.finance import (
@@ -49,7 +50,7 @@ from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.telematics.api import router as telematics_router
 from forecourt.testdrive.api import router as testdrive_router
 from forecourt.testdrive.pages import router as testdrive_pages
-from forecourt.web.errors import install_page_error_handlers
+from forecourt.web.errors import install_page_error_handlers, render_error
 from forecourt.web.templating import STATIC_DIR
 
 DESCRIPTION = """Forecourt's REST API. Errors are RFC 9457 `application/problem+json` documents with a stable
@@ -86,9 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.field_cipher = field_cipher_from_config(
         settings.field_encryption_keys.get_secret_value(), settings.secret_key.get_secret_value()
     )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     app.add_middleware(RejectControlCharacters)
+    app.add_middleware(RequestLimits, render_page=render_error)  # before anything reads headers or body
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: the refusals above carry the headers too
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: every layer sees the client's address
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json

@@ -68,6 +68,9 @@ def serve(
         # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
+        # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
+        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
     )
 
 

@@ -252,3 +252,34 @@ def test_demo_programs_pass_every_rule():
         assert files.check_program(program) == [], program.code
     assert ResidualRow("escort", 24, 10_000, Decimal("0.58")) in demo_residuals()
     assert files.mileage_inversions(demo_residuals()) == []
+
+
+# --- hostile files --------------------------------------------------------------------------------------------------
+
+DEEP_FLOW = b"programs: " + b"[" * 5000 + b"]" * 5000
+DEEP_BLOCK = b"residuals:\n" + b"".join(b"  " * i + b"- \n" for i in range(3000))
+
+
+@pytest.mark.parametrize(("data", "parse"), [(DEEP_FLOW, files.parse_programs), (DEEP_BLOCK, files.parse_residuals)])
+def test_deeply_nested_yaml_is_a_file_error_with_its_line_not_a_recursion_error(data, parse):
+    with pytest.raises(files.FileFormatError, match="nested more than 20 levels deep") as raised:
+        parse(data, "yaml")
+    assert raised.value.line == (1 if data is DEEP_FLOW else 21)
+
+
+def test_nesting_up_to_the_bound_is_read():
+    def nested(levels: int) -> bytes:  # the document, programs:'s list and its entry are 3 levels; the scalar 1 more
+        return f"programs:\n  - code: {'[' * levels}x{']' * levels}\n".encode()
+
+    parsed = files.parse_programs(nested(16), "yaml")  # 20 levels
+    assert "code" in [p.column for p in parsed.problems]  # "a single value here", reported with its column
+    with pytest.raises(files.FileFormatError, match="nested more than 20 levels deep"):
+        files.parse_programs(nested(17), "yaml")
+
+
+@pytest.mark.parametrize(("text", "message"), [("1999-12-31", "date_window"), ("2101-01-01", "date_window")])
+def test_file_dates_outside_the_window_say_so(text, message):
+    with pytest.raises(ValueError, match="2000-01-01 to 2100-12-31"):
+        files.parse_iso_date(text)
+    assert files.parse_iso_date("2000-01-01") == date(2000, 1, 1)
+    assert files.parse_iso_date("2100-12-31") == date(2100, 12, 31)

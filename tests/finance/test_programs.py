@@ -422,3 +422,16 @@ def test_demo_is_complete_and_idempotent(db_session):
     assert lease is not None and lease.money_factor == Decimal("0.0015") and lease.fee == Decimal("3000.00")
     table = programs.residual_table(db_session, provider)
     assert table.residual_percent("kuga", 36, 20_000) == Decimal("0.50")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "data"),
+    [
+        ("/programs/import", "programs.yaml", b"programs: " + b"[" * 5000 + b"]" * 5000),
+        ("/residuals", "residuals.yaml", b"residuals:\n" + b"".join(b"  " * i + b"- \n" for i in range(3000))),
+    ],
+)
+def test_deeply_nested_yaml_upload_is_a_422_with_its_line(client, setup, path, name, data):
+    response = _upload(client, f"{API}{path}", setup.finance, data, name)
+    assert response.status_code == 422, response.text
+    assert "nested more than 20 levels deep" in response.text

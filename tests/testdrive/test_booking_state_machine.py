@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 

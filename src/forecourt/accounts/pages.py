@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import AfterValidator
 
 from forecourt.accounts import service
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
@@ -31,6 +32,7 @@ from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
 from forecourt.core.outbox import relay_outbox
 from forecourt.marketing.visitor_cookies import proven_visitor_id
+from forecourt.core.request_guard import no_nul
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG, render_error
@@ -41,7 +43,7 @@ router = APIRouter(prefix="/account", tags=[PAGES_TAG], include_in_schema=False,
 
 SIGN_IN = "/account/sign-in"
 MAX_NEXT_LENGTH = 2000
-FormText = Annotated[str, Form(max_length=4000)]
+FormText = Annotated[str, Form(max_length=4000), AfterValidator(no_nul)]
 
 ROLE_NAMES = {
     Role.SHOPPER: N_("Shopper"),

@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 from forecourt.accounts.principal import Principal, Role, managed_store_ids
 from forecourt.accounts.security import CurrentUser
+from forecourt.core.errors import InvalidInput
+from forecourt.core.request_guard import UNSTORABLE, has_nul
 from forecourt.web.templating import get_page
 
 SIGN_IN_PATH = "/account/sign-in"
@@ -65,8 +67,12 @@ AdminUser = Annotated[Principal, Depends(admin_user)]
 
 
 async def _form(request: Request) -> FormData:
-    """The posted form (parsed once: the CSRF check may already have read it)."""
-    return await request.form()
+    """The posted form (parsed once: the CSRF check may already have read it). A NUL in any field is refused here,
+    for every page at once: PostgreSQL cannot store it, and no one types it."""
+    form = await request.form()
+    if has_nul(value for _, value in form.multi_items()):
+        raise InvalidInput("The form contains a NUL character; remove it and send again", code=UNSTORABLE)
+    return form
 
 
 PostedForm = Annotated[FormData, Depends(_form)]

@@ -28,6 +28,7 @@ from forecourt.catalog.lifecycle import ALLOWED_TRANSITIONS, VehicleStatus
 from forecourt.catalog.schemas import VehicleSearchQuery
 from forecourt.core.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput
 from forecourt.core.http import DbSession, upload_size
+from forecourt.core.params import RowId
 from forecourt.core.problem_reports import ProblemReport
 from forecourt.web import search_view
 from forecourt.web.errors import PAGES_TAG
@@ -341,7 +342,7 @@ def users(session: DbSession, page: PageContext, user: AdminUser) -> HTMLRespons
 
 @router.post("/users/{user_id}/roles", response_model=None)
 def user_roles(
-    session: DbSession, page: PageContext, user: AdminUser, user_id: int, posted: PostedForm
+    session: DbSession, page: PageContext, user: AdminUser, user_id: RowId, posted: PostedForm
 ) -> HTMLResponse | RedirectResponse:
     target = accounts.get_user(session, user_id)
     role, action, store_code = str(posted.get("role", "")), str(posted.get("action", "")), str(posted.get("store", ""))

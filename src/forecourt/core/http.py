@@ -12,13 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forecourt.core import idempotency
 from forecourt.core.db import WRITE_LOCK_FIRST, write_lock_first
 from forecourt.core.errors import DomainError, FieldError
+from forecourt.core.request_guard import UNSTORABLE
 
 log = logging.getLogger("forecourt.http")
 PROBLEM_TYPE_BASE = "https://forecourt.dev/problems/"
@@ -197,6 +198,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", violated_constraint(exc))
         return problem(409, "conflict", "Conflict", "The change conflicts with existing data; reload and retry.")
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The last line of defence: input that passed validation yet the database refuses (NUL in text on
+        # PostgreSQL, a number past a column's range) is the sender's to correct, not a 500.
+        log.warning("value refused by the database: %s", exc.orig)
+        detail = "A value cannot be stored as sent (a NUL character, or a number out of range); correct it."
+        return problem(422, UNSTORABLE, "Invalid input", detail)
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+UNSTORABLE = "unstorable_value"  # the stable code of a value the database cannot store (NUL in text, say)
 _ENCODED_NUL = re.compile(rb"%00")  # tabs or newlines pasted into a search box are harmless; NUL never is
+
+
+def no_nul(value: str) -> str:
+    """For form fields (a pydantic AfterValidator): PostgreSQL refuses NUL in text, SQLite would store it."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character; remove it and send again")
+    return value
+
+
+def has_nul(values: Iterable[object]) -> bool:
+    return any(isinstance(value, str) and "\x00" in value for value in values)
 
 
 class RejectControlCharacters:

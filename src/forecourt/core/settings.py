@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forecourt.core.db import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -47,7 +47,12 @@ class Settings(BaseSettings):
     time_zone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
-    max_import_bytes: int = 64 * 1024 * 1024
+    max_import_bytes: PositiveInt = 64 * 1024 * 1024
+    # Request size limits (core/limits.py): over them a request is refused (431 / 413) before it is parsed.
+    max_header_bytes: PositiveInt = 16 * 1024  # all header names and values together
+    max_json_bytes: PositiveInt = 1024 * 1024  # JSON and other API bodies
+    max_event_batch_bytes: PositiveInt = 4 * 1024 * 1024  # POST /api/v1/events, up to 1,000 events
+    max_form_bytes: PositiveInt = 64 * 1024  # the pages' forms (file uploads count against max_import_bytes)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("10.0.0.5,10.1.0.0/16"). Empty:
     # none is, and the TCP peer is the client (see core/client_address.py).
     trusted_proxies: Annotated[list[str], NoDecode] = []

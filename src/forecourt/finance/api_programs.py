@@ -7,7 +7,7 @@ programs apply to every store) or an admin. Every refusal is an RFC 9457 problem
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_type_hints
 
@@ -21,6 +21,7 @@ from forecourt.accounts.security import require_roles
 from forecourt.catalog.inventory_import import FileTooLarge
 from forecourt.core.errors import Forbidden
 from forecourt.core.http import DbSession, WriteSession
+from forecourt.core.params import Day
 from forecourt.finance import program_files as files
 from forecourt.finance import programs, programs_io
 from forecourt.finance.models import RateProgram
@@ -106,8 +107,8 @@ class ProgramTerms(BaseModel):
     cash_rebate: Decimal = Decimal("0")
     purchase_price: Decimal = Field(Decimal("0"), description="lease-to-own only (e.g. 1.00)")
     disposition_fee: Decimal = Field(Decimal("0"), description="leases only")
-    valid_from: date
-    valid_to: date
+    valid_from: Day
+    valid_to: Day
 
 
 class ProgramIn(ProgramTerms):
@@ -231,7 +232,7 @@ def list_programs(
     ] = None,
     term: Annotated[int | None, Query(ge=1, le=120)] = None,
     tier: Annotated[str | None, Query(max_length=10, description="programs for this tier and for every tier")] = None,
-    on: Annotated[date | None, Query(description="only programs valid on this day")] = None,
+    on: Annotated[Day | None, Query(description="only programs valid on this day")] = None,
 ) -> list[ProgramOut]:
     filters = programs.ProgramFilters(product=product, model_code=model, term_months=term, tier=tier, on=on)
     return [program_out(p) for p in programs.list_programs(session, filters)]

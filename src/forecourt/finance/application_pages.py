@@ -9,7 +9,6 @@ again. Submitting runs in a savepoint with the idempotency key the form carries,
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import CurrentUser
 from forecourt.backoffice.access import NotAllowed, PostedForm, SignInRequired, sign_in_url
 from forecourt.catalog import service as catalog
-from forecourt.core import idempotency
+from forecourt.core import dates, idempotency
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, NotFound
@@ -123,9 +122,8 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
     form = {name: form_text(posted, name, limit) for name, limit in TEXT_FIELDS.items()}
     secret = {name: form_text(posted, name, 32) for name in NEVER_ECHOED}
     errors: dict[str, str] = {}
-    try:
-        born = date.fromisoformat(form["date_of_birth"])
-    except ValueError:
+    born = dates.parse_day(form["date_of_birth"], dates.EARLIEST_BIRTH)
+    if born is None:
         errors["date_of_birth"] = "date_of_birth"
     amounts: dict[str, Decimal] = {}
     for name, text in (
@@ -139,7 +137,7 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
                 raise InvalidOperation
         except InvalidOperation:
             errors[name] = name
-    if not form["employment_months"].isdigit():
+    if not (form["employment_months"].isascii() and form["employment_months"].isdigit()):  # "²".isdigit() too
         errors["employment_months"] = "employment_months"
     if errors:
         return form, errors, None

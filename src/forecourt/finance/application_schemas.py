@@ -3,13 +3,14 @@ record (`ReviewDetailOut`) is the one place decrypted fields appear, and the ID 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from forecourt.core.decimals import decimal_rules
+from forecourt.core.params import BirthDay
 from forecourt.finance.applications import CONSENT_TEXT_VERSION
 
 Purpose = Literal["credit_check", "prequalification", "share_with_provider"]
@@ -23,7 +24,7 @@ class ApplicantIn(BaseModel):
     full_name: str = Field(max_length=60)
     id_type: Literal["resident_id", "passport"] = "resident_id"
     id_number: str = Field(max_length=32)
-    date_of_birth: date
+    date_of_birth: BirthDay
     address: str = Field(max_length=200)
     employer: str = Field(max_length=120)
     employment_months: int = Field(ge=0, le=1200)

@@ -20,9 +20,12 @@ from typing import Any
 
 import yaml
 
+from forecourt.core import dates
+
 FORMATS = ("csv", "yaml")
 CATALOG_CODE = re.compile(r"[a-z0-9][a-z0-9._-]*")  # a model or trim code as the catalog writes it
 ERROR = "__error__"  # the key of a CSV record that could not be split into its columns
+MAX_YAML_DEPTH = 20  # a record file nests three levels (key, list, entry); deeper is a mistake or an attack
 
 
 class FileFormatError(ValueError):
@@ -118,9 +121,13 @@ def date_value(value: object) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise BadValue("date")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BadValue("date") from None
+    try:
+        return dates.check_day(day)
+    except dates.OutOfWindow:
+        raise BadValue("date_window") from None
 
 
 def canonical_decimal(number: Decimal) -> str:
@@ -220,13 +227,32 @@ def _check_columns(names: Sequence[str], columns: Sequence[str], required: Seque
         raise FileFormatError(f"{where}{'; '.join(parts)}. The columns are: {', '.join(columns)}", line)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH. PyYAML composes each level by recursion, so a
+    file of a few thousand `[` would otherwise end in RecursionError (a 500) instead of a problem with its line."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _yaml_records(
     data: bytes, key: str, columns: Sequence[str]
 ) -> tuple[list[tuple[int, dict[str, object]]], list[Problem]]:
     """Records from `key: [ {column: value}, … ]` (or a bare list), each value the raw scalar text, with its line."""
     text = _decode(data)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

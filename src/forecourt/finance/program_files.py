@@ -104,6 +104,7 @@ MESSAGES = {
     "purchase_price_lto_only": N_("Only lease-to-own programs have a purchase price; enter 0."),
     "disposition_fee_lease_only": N_("Only leases have a disposition fee; enter 0."),
     "date": N_("Enter a date as YYYY-MM-DD, e.g. 2026-01-01."),
+    "date_window": N_("Enter a date from 2000-01-01 to 2100-12-31."),
     "date_order": N_("The first valid day must be on or before the last valid day."),
     "mileage": N_("Enter the yearly mileage in kilometres, a whole number from 1 to 200,000."),
     "residual": N_("Enter a residual as a fraction above 0 and below 1 with at most 4 decimal places, e.g. 0.55."),
@@ -265,11 +266,11 @@ def check_program(p: ProgramFields) -> list[tuple[str, str]]:
 
 
 def parse_iso_date(text: str) -> date:
-    """A YYYY-MM-DD day; ValueError otherwise."""
+    """A YYYY-MM-DD day inside the accepted window (core.dates); ValueError otherwise."""
     try:
         return date_value(text)
-    except BadValue:
-        raise ValueError(MESSAGES["date"]) from None
+    except BadValue as exc:
+        raise ValueError(MESSAGES[exc.message_key]) from None
 
 
 # --- reading and writing files --------------------------------------------------------------------------------------

@@ -120,7 +120,8 @@ def program_list(session: DbSession, page: PageContext, user: FinanceUser) -> HT
     errors: dict[str, str] = {}
     term = None
     if chosen["term"]:
-        term = int(chosen["term"]) if chosen["term"].isdigit() and 1 <= int(chosen["term"]) <= 120 else None
+        digits = chosen["term"].isascii() and chosen["term"].isdigit()  # "²".isdigit() is true too
+        term = int(chosen["term"]) if digits and 1 <= int(chosen["term"]) <= 120 else None
         if term is None:
             errors["term"] = page.gettext(files.MESSAGES["term"])
     on = None

@@ -13,6 +13,7 @@ from forecourt.accounts.security import RequiredUser, require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
 from forecourt.core.http import DbSession
+from forecourt.core.params import Day
 from forecourt.identity import service
 from forecourt.identity.models import DriverVerification
 from forecourt.identity.providers import IdentityClaim
@@ -25,7 +26,7 @@ class VerificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     full_name: str = Field(min_length=2, max_length=40)
     id_number: str = Field(min_length=15, max_length=22, description="PRC resident ID number (the licence number)")
-    licence_expiry: date
+    licence_expiry: Day
     licence_class: Literal["A1", "A2", "A3", "B1", "B2", "C1", "C2"] = "C1"
 
 

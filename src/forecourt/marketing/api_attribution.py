@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from forecourt.accounts.security import MarketerUser
 from forecourt.core.http import DbSession
+from forecourt.core.params import Day
 from forecourt.marketing import attribution_service as attribution
 from forecourt.marketing import dashboard
 
@@ -27,11 +28,11 @@ ModelName = Literal[
 ]
 ConversionName = Literal["test_drive_booked", "test_drive_taken", "credit_application", "order"]
 FromDay = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="First day (inclusive, business time zone); default: 29 days before `to`"),
 ]
 ToDay = Annotated[
-    date | None, Query(alias="to", description="Last day (inclusive); default: today, or 29 days after `from`")
+    Day | None, Query(alias="to", description="Last day (inclusive); default: today, or 29 days after `from`")
 ]
 VehicleModel = Annotated[str | None, Query(max_length=40, description="Only conversions of this model code")]
 City = Annotated[str | None, Query(max_length=60, description="Only conversions in this city code")]
@@ -87,13 +88,15 @@ def get_attribution(
     first_day: FromDay = None,
     last_day: ToDay = None,
     model: ModelName = "last_non_direct",
-    order: Annotated[int | None, Query(description="Markov chain order, 1-3 (markov only)")] = None,
+    order: Annotated[int | None, Query(ge=1, le=3, description="Markov chain order, 1-3 (markov only)")] = None,
     conversion: ConversionName = "test_drive_booked",
     by: Literal["channel", "campaign"] = "channel",
     lookback_days: Annotated[
         int | None,
         Query(
-            description="Touches count up to this many days before a conversion (1-180; default per conversion type)"
+            ge=1,
+            le=180,
+            description="Touches count up to this many days before a conversion (1-180; default per conversion type)",
         ),
     ] = None,
     vehicle_model: VehicleModel = None,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from forecourt.accounts.security import MarketerUser
 from forecourt.core.http import DbSession, WriteSession
+from forecourt.core.params import Day
 from forecourt.marketing import campaigns
 from forecourt.marketing.campaign_schemas import (
     CampaignIn,
@@ -36,7 +36,7 @@ def list_campaigns(
     session: DbSession,
     user: MarketerUser,
     channel: ChannelName | None = None,
-    active_on: Annotated[date | None, Query(description="Running on this day")] = None,
+    active_on: Annotated[Day | None, Query(description="Running on this day")] = None,
     model: Annotated[str | None, Query(max_length=40, description="Targeting this model code (or every model)")] = None,
     q: Annotated[str | None, Query(max_length=60, description="Part of the code or name")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

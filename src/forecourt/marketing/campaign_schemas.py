@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from forecourt.core.decimals import decimal_rules
+from forecourt.core.params import Day
 from forecourt.marketing.vocabulary import CHANNELS
 
 Budget = Annotated[
@@ -67,8 +68,8 @@ class CampaignIn(BaseModel):
     utm_medium: Utm
     utm_campaign: Utm
     budget: Budget
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: Day
+    ends_on: Day | None = None
     target_models: list[ModelCode] = Field(default_factory=list, max_length=100)
     target_cities: list[CityCode] = Field(default_factory=list, max_length=200)
 
@@ -84,8 +85,8 @@ class CampaignPatch(BaseModel):
     utm_medium: Utm | None = None
     utm_campaign: Utm | None = None
     budget: Budget | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     target_models: list[ModelCode] | None = Field(default=None, max_length=100)
     target_cities: list[CityCode] | None = Field(default=None, max_length=200)
 

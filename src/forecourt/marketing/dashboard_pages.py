@@ -20,6 +20,7 @@ from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import CurrentUser
 from forecourt.backoffice.access import NotAllowed, SignInRequired
 from forecourt.catalog import service as catalog
+from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
@@ -52,10 +53,7 @@ MarketerUser = Annotated[Principal, Depends(marketer_user)]
 
 
 def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text.strip()) if text and text.strip() else None
-    except ValueError:
-        return None
+    return dates.parse_day(text)  # outside 2000..2100 counts as invalid, like a malformed day
 
 
 def _order(text: str | None) -> int | None:

@@ -165,7 +165,7 @@ def parse_user_id(raw: Any) -> int | None:
         raise EventProblem("user_id", "user_id must be a whole number")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 19:
+    if isinstance(raw, str) and raw.isascii() and raw.strip().isdigit() and len(raw.strip()) <= 19:
         raw = int(raw.strip())
     if not isinstance(raw, int) or not 1 <= raw <= 2**63 - 1:
         raise EventProblem("user_id", "user_id must be a positive whole number (a Forecourt user id)")

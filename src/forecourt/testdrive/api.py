@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
@@ -18,6 +18,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
 from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
 from forecourt.core.outbox import relay_outbox
+from forecourt.core.params import Day
 from forecourt.integrations import Integrations
 from forecourt.testdrive import figures, finder, handover, lifecycle
 from forecourt.testdrive import policy as policies
@@ -118,8 +119,8 @@ def availability(
     vin: Annotated[str | None, Query(min_length=17, max_length=17)] = None,
     store: Annotated[str | None, Query(max_length=40)] = None,
     city: Annotated[str | None, Query(max_length=40)] = None,
-    first_day: Annotated[date | None, Query(alias="from")] = None,
-    last_day: Annotated[date | None, Query(alias="to")] = None,
+    first_day: Annotated[Day | None, Query(alias="from")] = None,
+    last_day: Annotated[Day | None, Query(alias="to")] = None,
     minutes: Annotated[int, Query(ge=15, le=240)] = 60,
     days: Annotated[int, Query(ge=1, le=3)] = 1,
 ) -> AvailabilityOut:
@@ -356,7 +357,7 @@ def store_bookings(
     session: DbSession,
     user: StaffUser,
     code: str,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
     days: Annotated[int, Query(ge=1, le=31)] = 1,
 ) -> list[BookingOut]:
     store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
@@ -368,8 +369,8 @@ def store_bookings(
 def drive_figures(
     session: DbSession,
     user: StaffUser,
-    first_day: Annotated[date, Query(alias="from")],
-    last_day: Annotated[date, Query(alias="to")],
+    first_day: Annotated[Day, Query(alias="from")],
+    last_day: Annotated[Day, Query(alias="to")],
 ) -> list[FiguresRowOut]:
     return [
         FiguresRowOut(**row) for row in figures.figures_table(session, first_day, last_day, managed_store_ids(user))

@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
+from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.testdrive.models import TestDriveBooking
 from forecourt.web.page_helpers import (  # noqa: F401 - the test-drive pages use them from here
-    T,
     Problem,
+    T,
     app_secret,
     attempt,
     form_text,
-    hhmm,
     here,
+    hhmm,
     redirect,
     to_local,
 )
@@ -71,10 +72,9 @@ def local_today(request: Request, zone: str | None = None) -> date:
 
 
 def parse_day(text: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat((text or "").strip()) if text and text.strip() else default
-    except ValueError:
-        return default
+    """The day in `text`, or `default` when it is empty, malformed or outside the accepted window (core.dates)."""
+    day = dates.parse_day(text)
+    return default if day is None else day
 
 
 def to_int(text: object, default: int | None = None) -> int | None:

@@ -133,7 +133,7 @@ def _to_int(name: str, value: object) -> int:
     # bool is an int subclass, and a float would hide a fraction; forms send digits as text.
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().lstrip("-").isdigit():  # not "²"
         return int(value)
     raise ValueError(f"{name} must be a whole number, got {value!r}")
 

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from forecourt.core.params import Moment
 from forecourt.testdrive.availability import DriveKind
 
 _STRICT = ConfigDict(extra="forbid")
@@ -17,7 +18,7 @@ ReferenceText = Field(min_length=10, max_length=10, pattern=r"^[A-Za-z0-9]+$")
 class HoldIn(BaseModel):
     model_config = _STRICT
     kind: DriveKind = DriveKind.ACCOMPANIED
-    start: AwareDatetime = Field(description="Slot start with its UTC offset, as listed by /availability")
+    start: Moment = Field(description="Slot start with its UTC offset, as listed by /availability")
     minutes: int = Field(60, ge=15, le=240, description="Accompanied drives: 30 or 60 (per store)")
     days: int = Field(1, ge=1, le=3, description="Self-service drives: 1 to 3")
     vin: str | None = Field(None, min_length=17, max_length=17)
@@ -45,7 +46,7 @@ class CancelIn(BaseModel):
 
 class RescheduleIn(BaseModel):
     model_config = _STRICT
-    start: AwareDatetime
+    start: Moment
 
 
 class ReadingIn(BaseModel):

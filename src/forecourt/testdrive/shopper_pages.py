@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
 from forecourt.backoffice.access import PostedForm, sign_in_url
+from forecourt.core import dates
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput, NotFound
@@ -92,9 +93,9 @@ def book(session: WriteSession, page: PageContext, posted: PostedForm) -> Respon
     user = page.user
     try:
         kind = DriveKind(search.kind)
-        start = datetime.fromisoformat(form_text(posted, "start", 40))
-        if start.tzinfo is None:
-            raise ValueError("naive")
+        start = dates.parse_moment(form_text(posted, "start", 40))
+        if start is None:
+            raise ValueError("malformed, naive or outside the window")
     except ValueError:
         return _book_again(session, page, posted, Problem("slot_not_offered", 422, "Pick one of the listed times"))
     drive = bookings.DriveRequest(
@@ -235,9 +236,8 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         errors["full_name"] = "name"
     if not 15 <= len(form["id_number"]) <= 22:
         errors["id_number"] = "id_number"
-    try:
-        expiry = date.fromisoformat(form["licence_expiry"])
-    except ValueError:
+    expiry = dates.parse_day(form["licence_expiry"])
+    if expiry is None:
         errors["licence_expiry"] = "expiry"
     if form["licence_class"] not in LICENCE_CLASSES:
         errors["licence_class"] = "class"
@@ -432,11 +432,8 @@ def reschedule(session: WriteSession, page: PageContext, reference: str, posted:
     if page.user is None:
         return redirect(sign_in_url(f"/test-drives/{reference}/reschedule"))
     user = page.user
-    try:
-        start = datetime.fromisoformat(form_text(posted, "start", 40))
-        if start.tzinfo is None:
-            raise ValueError("naive")
-    except ValueError:
+    start = dates.parse_moment(form_text(posted, "start", 40))
+    if start is None:
         problem = Problem("slot_not_offered", 422, "Pick one of the listed times")
         return _render_reschedule(session, page, reference, posted, status_code=422, problem=problem)
     try:

@@ -12,12 +12,13 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
 from forecourt.core.http import BUSY_HEADERS, allowed_methods
+from forecourt.core.request_guard import UNSTORABLE
 from forecourt.web.i18n import N_
 from forecourt.web.templating import get_page
 
@@ -33,12 +34,21 @@ _MESSAGES_BY_CODE = {
     "store_not_found": N_("We couldn't find a store called “%(code)s”."),
     "model_not_found": N_("We couldn't find a model called “%(code)s”."),
     "csrf_failed": N_("This form has expired or did not come from this site. Go back, reload the page and try again."),
+    "unstorable_value": N_(
+        "Something you entered contains a character that cannot be stored. Remove it and try again."
+    ),
+    "payload_too_large": N_("What you sent is too large for this form. Send less at once, or a smaller file."),
+    "headers_too_large": N_(
+        "Your browser sent too much data with this request. Clear this site's cookies and try again."
+    ),
 }
 _TITLES_BY_STATUS = {
     403: N_("Not allowed"),
     404: N_("Page not found"),
     405: N_("Not allowed"),
+    413: N_("Too large"),
     422: N_("That doesn't look right"),
+    431: N_("Too large"),
 }
 _MESSAGES_BY_STATUS = {
     403: N_("You can't do that here."),
@@ -107,4 +117,5 @@ def install_page_error_handlers(app: FastAPI) -> None:
     )
     app.add_exception_handler(RequestValidationError, wrap(handlers.get(RequestValidationError), lambda e: (422, None)))
     app.add_exception_handler(OperationalError, wrap(handlers.get(OperationalError), lambda e: (503, None)))  # type: ignore[attr-defined]
+    app.add_exception_handler(DataError, wrap(handlers.get(DataError), lambda e: (422, UNSTORABLE)))
     app.add_exception_handler(Exception, wrap(handlers.get(Exception), lambda e: (500, None)))

@@ -108,7 +108,7 @@ def _parse_row(cells: list[str], line: int) -> tuple[RowKey, Decimal]:
 
 
 def _positive_int(text: str, name: str, line: int) -> int:
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:  # "²".isdigit() too
         raise ResidualTableError(f"line {line}: {name} must be a whole number > 0, got {text!r}")
     return int(text)
 

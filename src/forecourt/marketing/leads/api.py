@@ -3,9 +3,8 @@ admins; see `access`), and the current scoring model."""
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from forecourt.accounts.principal import Principal, staff_store_ids
 from forecourt.accounts.security import CurrentUser
@@ -13,6 +12,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Forbidden, NotFound
 from forecourt.core.http import DbSession
+from forecourt.core.params import RowId
 from forecourt.marketing.leads import contact_form, repository, service
 from forecourt.marketing.leads.access import (
     LeadApiUser,
@@ -85,9 +85,7 @@ def tasks(session: DbSession, user: LeadApiUser) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskOut, summary="Complete a task")
-def complete_task(
-    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: NoteIn, session: DbSession, user: LeadApiUser
-) -> TaskOut:
+def complete_task(task_id: RowId, body: NoteIn, session: DbSession, user: LeadApiUser) -> TaskOut:
     require_actor(user)
     now = utcnow()
     task, lead = service.complete_task(

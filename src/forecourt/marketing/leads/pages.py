@@ -18,6 +18,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession
+from forecourt.core.params import RowId
 from forecourt.marketing.leads import contact_form, service
 from forecourt.marketing.leads.access import LeadPageUser, act_scope, may_act, scope
 from forecourt.marketing.leads.contact import check_contact
@@ -158,7 +159,7 @@ def reveal(session: DbSession, page: PageContext, user: LeadPageUser, reference:
 
 @router.post("/backoffice/leads/tasks/{task_id}/complete", response_model=None)
 def complete_task(
-    session: DbSession, page: PageContext, user: LeadPageUser, task_id: int, posted: PostedForm
+    session: DbSession, page: PageContext, user: LeadPageUser, task_id: RowId, posted: PostedForm
 ) -> Response:
     if not may_act(user):
         raise NotAllowed()
