@@ -6,7 +6,6 @@ every read is recorded in the audit log (so these GETs write, and take `WriteSes
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -15,6 +14,7 @@ from forecourt.accounts.principal import Principal, managed_store_ids
 from forecourt.accounts.security import require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.http import WriteSession
+from forecourt.core.params import Moment
 from forecourt.telematics import service
 from forecourt.telematics.fault_codes import describe
 from forecourt.telematics.models import FaultCodeInterval
@@ -40,8 +40,10 @@ _RESPONSES = {
 }
 StoreStaff = Annotated[Principal, Depends(require_roles("store_staff"))]
 VinPath = Annotated[str, Path(min_length=1, max_length=40, examples=["LVSHCAMB9JZ000123"])]
-From = Annotated[datetime | None, Query(alias="from", description="Start (RFC 3339); default: the window's length ago")]
-To = Annotated[datetime | None, Query(alias="to", description="End (RFC 3339, exclusive); default: now")]
+From = Annotated[
+    Moment | None, Query(alias="from", description="Start (RFC 3339 with an offset); default: the window's length ago")
+]
+To = Annotated[Moment | None, Query(alias="to", description="End (RFC 3339 with an offset, exclusive); default: now")]
 
 
 def _fault_code(interval: FaultCodeInterval) -> FaultCodeOut:
