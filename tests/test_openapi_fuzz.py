@@ -47,6 +47,8 @@ BUSINESS_RULES = {
     "vehicle_not_specified": "a vin, or a model (and a store), must be given",
     "invalid_reset_token": "a reset token must exist and be unused",
     "unknown_model": "campaign target models must exist in the catalog",
+    "dates_out_of_order": "an end date is on or after its start date (two fields)",
+    "place_not_specified": "an availability search names a store or a city (one of two optional parameters)",
     "malformed_json": "an uploaded JSON file must be valid JSON (the schema only says it is a file)",
     "invalid_sign_up_code": "a sign-up confirmation code must exist, be unused and unexpired",
     "invalid_applicant": "names and addresses are checked for plausibility",
