@@ -8,9 +8,11 @@ the account is created, and its owner signed in, when the code from the message 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from forecourt.accounts import service, sign_up
 from forecourt.accounts.pages import (
@@ -28,7 +30,7 @@ from forecourt.accounts.pages import (
 )
 from forecourt.accounts.security import set_session_cookie
 from forecourt.core.errors import InvalidInput
-from forecourt.core.http import DbSession
+from forecourt.core.http import DbSession, WriteSession
 from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
@@ -107,9 +109,30 @@ def request_sign_up(
 
 
 @router.get("/sign-up/confirm")
-def sign_up_confirm_form(page: PageContext, token: str = "", next: str = "/") -> Response:
-    form = {"token": token[:200]}
-    return _anonymous_form(page, "account/sign_up_confirm.html", errors={}, form=form, next=safe_next(next))
+def sign_up_confirm_form(
+    session: WriteSession, request: Request, page: PageContext, token: str = "", next: str = "/", link: str = ""
+) -> Response:
+    """The e-mailed link confirms on first use (a GET that writes: WriteSession) and redirects without its code, so
+    a link that a proxy or browser history kept is worthless afterwards; without a code the page asks for it."""
+    next_path = safe_next(next)
+    if token:
+        confirmed = _confirm(session, request, token.strip()[:200], next_path)
+        return confirmed or _redirect(f"{sign_up.CONFIRM_PATH}?{urlencode({'next': next_path, 'link': 'invalid'})}")
+    errors = {"token": page.gettext(_BAD_SIGN_UP_CODE)} if link == "invalid" else {}
+    return _anonymous_form(page, "account/sign_up_confirm.html", errors=errors, form={"token": ""}, next=next_path)
+
+
+def _confirm(session: Session, request: Request, token: str, next_path: str) -> Response | None:
+    """Create the account and sign its owner in; None for an invalid, used or expired code."""
+    try:
+        user = sign_up.confirm_sign_up(session, token)
+    except InvalidInput:
+        return None
+    _, secret = service.start_session(session, user)
+    stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
+    response = _redirect(next_path)
+    set_session_cookie(request, response, secret)
+    return response
 
 
 @router.post("/sign-up/confirm")
@@ -124,18 +147,10 @@ def confirm_sign_up(
     if not csrf.is_valid(request, csrf_token):
         return _forbidden(request)
     token, next_path = token.strip()[:200], safe_next(next)
-    errors = {} if token else {"token": page.gettext(_ENTER_SIGN_UP_CODE)}
-    if not errors:
-        try:
-            user = sign_up.confirm_sign_up(session, token)
-        except InvalidInput:
-            errors["token"] = page.gettext(_BAD_SIGN_UP_CODE)
-        else:
-            _, secret = service.start_session(session, user)
-            stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
-            response = _redirect(next_path)
-            set_session_cookie(request, response, secret)
-            return response
+    confirmed = _confirm(session, request, token, next_path) if token else None
+    if confirmed is not None:
+        return confirmed
+    errors = {"token": page.gettext(_BAD_SIGN_UP_CODE if token else _ENTER_SIGN_UP_CODE)}
     return _anonymous_form(
-        page, "account/sign_up_confirm.html", status_code=422, errors=errors, form={"token": token}, next=next_path
+        page, "account/sign_up_confirm.html", status_code=422, errors=errors, form={"token": ""}, next=next_path
     )
