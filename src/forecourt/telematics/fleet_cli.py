@@ -24,6 +24,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from forecourt.core.clock import utcnow
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
+from forecourt.telematics.fleet import Mischief
+from forecourt.telematics.mqtt import BrokerAddress
 
 Vehicles = Annotated[int, typer.Option(min=1, max=5_000, help="How many test-drive cars drive")]
 Minutes = Annotated[float, typer.Option(min=1, max=24 * 60, help="Minutes of driving to simulate")]
@@ -66,8 +68,6 @@ def simulate(
     malformed: Malformed = 0.0,
 ) -> None:
     """Drive the cars of the credentials file through FORECOURT_MQTT_URL's broker, each as itself."""
-    from forecourt.telematics.fleet import Mischief
-    from forecourt.telematics.mqtt import BrokerAddress
 
     settings = get_settings()
     if not settings.mqtt_url.get_secret_value():
@@ -92,9 +92,7 @@ def fleet(
     from forecourt.telematics import credentials as car_credentials
     from forecourt.telematics import service
     from forecourt.telematics.broker import BrokerUser, write_broker_files
-    from forecourt.telematics.fleet import Mischief
     from forecourt.telematics.ingest import IngestWorker
-    from forecourt.telematics.mqtt import BrokerAddress
 
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not os.path.exists(mosquitto):
@@ -137,7 +135,9 @@ def fleet(
     )
 
 
-def _drive(address, passwords: dict[str, str], minutes: float, speedup: float, seed: int, mischief) -> None:
+def _drive(
+    address: BrokerAddress, passwords: dict[str, str], minutes: float, speedup: float, seed: int, mischief: Mischief
+) -> None:
     from forecourt.telematics import service
     from forecourt.telematics.fleet import publish, schedule
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Vehicle
 from forecourt.core.errors import FieldError, InvalidInput
 from forecourt.telematics import credentials, partitions, repository
 from forecourt.telematics.broker import BrokerUser
@@ -270,7 +271,9 @@ def window(start: datetime | None, end: datetime | None, now: datetime, default:
     return Window(start, end)
 
 
-def vehicle_for_staff(session: Session, vin: str, allowed_store_ids: Collection[int] | None, actor: int, what: str):
+def vehicle_for_staff(
+    session: Session, vin: str, allowed_store_ids: Collection[int] | None, actor: int, what: str
+) -> Vehicle:
     """The car, if the caller works at its store (or is an admin); the view of its telemetry is audited, because
     positions are personal data of whoever is driving."""
     vehicle = catalog.get_vehicle_for_staff(session, vin, allowed_store_ids=allowed_store_ids)
