@@ -71,6 +71,20 @@ def test_scoping_and_masking(client: TestClient, db_session: Session) -> None:
     assert client.get("/api/v1/leads").status_code == 401
 
 
+def test_list_status_filter_is_the_documented_enum(client: TestClient, db_session: Session) -> None:
+    world = make_world(db_session)
+    emit(db_session, "quote_request", visitor="v-filter", store="gz-tianhe")
+    db_session.commit()
+    staff = _token(db_session, world, "staff_a")
+    assert len(client.get("/api/v1/leads", headers=staff).json()) == 1
+    assert len(client.get("/api/v1/leads?status=open", headers=staff).json()) == 1
+    assert len(client.get("/api/v1/leads?status=new", headers=staff).json()) == 1
+    assert client.get("/api/v1/leads?status=won", headers=staff).json() == []
+    for refused in ("", "OPEN", "bogus"):
+        answer = client.get("/api/v1/leads", params={"status": refused}, headers=staff)
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_status", refused
+
+
 def test_moves_and_refusals(client: TestClient, db_session: Session) -> None:
     world = make_world(db_session)
     emit(db_session, "quote_request", visitor="v-move", store="gz-tianhe")
