@@ -208,7 +208,8 @@ def jobs_run() -> None:
     engine.dispose()
     typer.echo(
         f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
-        f"{report.follow_ups} follow-up(s), {report.messages_sent} message(s) sent"
+        f"{report.follow_ups} follow-up(s), {report.overdue_alerts} overdue car(s) alerted, "
+        f"{report.messages_sent} message(s) sent"
     )
 
 

@@ -1,4 +1,4 @@
-"""Time-driven work: expire lapsed holds, send reminders and follow-ups, relay the outbox.
+"""Time-driven work: expire lapsed holds, send reminders and follow-ups, alert on cars not back, relay the outbox.
 
 `forecourt jobs run` does one pass (cron-friendly); `forecourt serve` also runs a pass every minute in an
 APScheduler background thread (outside tests). Every step is idempotent, so overlapping passes are harmless.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.outbox import MessageAdapter, relay_outbox
+from forecourt.telematics.watching import service as watching
 from forecourt.testdrive import notifications
 from forecourt.testdrive import service as bookings
 
@@ -29,6 +30,7 @@ class JobReport:
     reminders: int
     follow_ups: int
     messages_sent: int
+    overdue_alerts: int = 0
 
 
 def run_due_jobs(
@@ -40,8 +42,9 @@ def run_due_jobs(
         vehicle_of = partial(catalog.get_vehicle_by_id, session)
         reminders = notifications.send_due_reminders(session, now, vehicle_of)
         follow_ups = notifications.send_due_follow_ups(session, now, vehicle_of)
+        overdue = watching.raise_overdue(session, now)
     sent = relay_outbox(session_factory, adapters)
-    return JobReport(expired, reminders, follow_ups, sent)
+    return JobReport(expired, reminders, follow_ups, sent, overdue)
 
 
 def start_scheduler(

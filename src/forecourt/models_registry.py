@@ -15,4 +15,5 @@ def import_all_models() -> None:
     import forecourt.marketing.models  # noqa: F401
     import forecourt.payments.models  # noqa: F401
     import forecourt.telematics.models  # noqa: F401
+    import forecourt.telematics.watching.models  # noqa: F401
     import forecourt.testdrive.models  # noqa: F401

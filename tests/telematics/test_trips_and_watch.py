@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from forecourt.telematics.geo import EARTH_RADIUS_M, distance_m, inside_polygon, track_length_m
 from forecourt.telematics.signals import Sample
 from forecourt.telematics.trips import MAX_GAP, derive_trips
-from forecourt.telematics.watch import AlertKind, Circle, Polygon, WatchRules, check_overdue, check_sample
+from forecourt.telematics.watching.rules import AlertKind, Circle, Polygon, WatchRules, check_overdue, check_sample
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 STORE = (23.1291, 113.2644)  # Guangzhou Tianhe

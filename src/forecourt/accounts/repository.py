@@ -93,6 +93,22 @@ def list_users(session: Session, limit: int, offset: int = 0) -> Sequence[User]:
     return session.scalars(statement).all()
 
 
+def staff_emails(session: Session, store_id: int) -> Sequence[str]:
+    statement = (
+        select(User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            UserRole.role == "store_staff",
+            UserRole.store_id == store_id,
+            User.is_active.is_(True),
+            User.email.is_not(None),
+        )
+        .distinct()
+        .order_by(User.email)
+    )
+    return session.scalars(statement).all()
+
+
 def staff_user_ids(session: Session, store_id: int) -> Sequence[int]:
     statement = (
         select(UserRole.user_id)

@@ -432,6 +432,11 @@ def list_users(session: Session, *, limit: int = 50, offset: int = 0) -> Sequenc
     return repository.list_users(session, limit, offset)
 
 
+def staff_emails(session: Session, store_id: int) -> Sequence[str]:
+    """E-mail addresses of a store's active staff (who hear about a car out on a drive that raised an alert)."""
+    return repository.staff_emails(session, store_id)
+
+
 def staff_user_ids(session: Session, store_id: int) -> Sequence[int]:
     """Active store staff of a store (e.g. the salespeople who can ride along on a test drive)."""
     return repository.staff_user_ids(session, store_id)

@@ -32,6 +32,7 @@ from forecourt.telematics.models import CarCredential, FaultCodeInterval, Teleme
 from forecourt.telematics.signals import Refusal, Rejection, Sample, parse_message
 from forecourt.telematics.simulation import SimCar
 from forecourt.telematics.trips import Trip, derive_trips
+from forecourt.telematics.watching import service as watching
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096
 
@@ -50,6 +51,7 @@ class BatchReport:
     dead_letters: int  # new dead letters
     refused: int  # refusals in the batch (new or already recorded)
     states_advanced: int
+    alerts: int = 0  # new alerts raised on watched cars (a self-service drive that is out)
 
     @property
     def duplicates(self) -> int:
@@ -82,7 +84,15 @@ def store_batch(session: Session, messages: Sequence[IncomingMessage], received_
     stored = repository.insert_samples(session, rows)
     new_dead = repository.insert_dead_letters(session, dead)
     advanced = _move_forward(session, accepted, received_at)
-    return BatchReport(len(messages), len(accepted), stored, new_dead, len(dead), advanced)
+    alerts = watching.check_samples(session, _by_vehicle(accepted), received_at)
+    return BatchReport(len(messages), len(accepted), stored, new_dead, len(dead), advanced, alerts)
+
+
+def _by_vehicle(accepted: Sequence[_Accepted]) -> dict[int, list[Sample]]:
+    by_vehicle: dict[int, list[Sample]] = defaultdict(list)
+    for item in accepted:
+        by_vehicle[item.vehicle_id].append(item.sample)
+    return by_vehicle
 
 
 def _unique_rows(accepted: Sequence[_Accepted], received_at: datetime) -> list[dict[str, Any]]:
@@ -133,9 +143,7 @@ def _dead_letter(message: IncomingMessage, vin: str | None, rejection: Rejection
 
 
 def _move_forward(session: Session, accepted: Sequence[_Accepted], received_at: datetime) -> int:
-    by_vehicle: dict[int, list[Sample]] = defaultdict(list)
-    for item in accepted:
-        by_vehicle[item.vehicle_id].append(item.sample)
+    by_vehicle = _by_vehicle(accepted)
     if not by_vehicle:
         return 0
     in_order = {vehicle_id: sorted(samples, key=_order) for vehicle_id, samples in by_vehicle.items()}

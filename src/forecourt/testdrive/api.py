@@ -322,6 +322,7 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
             pickup_code=body.pickup_code,
             secret_key=_secret(request),
             now=utcnow(),
+            alert_recipients=accounts.staff_emails(session, bookings.get_booking(session, reference).store_id),
         )
     except Forbidden as exc:
         if exc.code != "pickup_code_wrong":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from forecourt.core.outbox import enqueue_event
 from forecourt.payments.providers import PaymentProvider
-from forecourt.testdrive import notifications, repository
+from forecourt.testdrive import car_watch, notifications, repository
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
@@ -122,8 +123,10 @@ def check_out(
     pickup_code: str | None,
     secret_key: str,
     now: datetime,
+    alert_recipients: Sequence[str] = (),
 ) -> TestDriveBooking:
-    """Hand the car over. Self-service needs the shopper's pick-up code, inside the pick-up window."""
+    """Hand the car over. Self-service needs the shopper's pick-up code, inside the pick-up window; from then on
+    the car itself is watched by the store's rules, and `alert_recipients` hear about each alert."""
     booking = bookings.get_booking(session, reference, for_update=True)
     bookings.check_store_access(booking, allowed_store_ids)
     if booking.status != BookingStatus.CONFIRMED.value:
@@ -165,6 +168,7 @@ def check_out(
     booking.damage_out, booking.photos_out = reading.damage_notes.strip()[:2000], list(reading.photo_urls)
     booking.pickup_code_hash = None  # single use
     session.flush()
+    car_watch.start(session, booking, vehicle.store, policy, alert_recipients, now)
     audit.record(
         session,
         staff_user_id,
@@ -213,6 +217,7 @@ def check_in(
         booking.ends_at = max(now, booking.starts_at + timedelta(minutes=1))  # back early: free the car sooner
         booking.blocks_until = booking.ends_at + timedelta(minutes=policy.buffer_minutes)
     session.flush()
+    car_watch.end(session, booking, now)
     conversion_event(session, booking, "test_drive_taken", now)
     audit.record(
         session,

@@ -50,6 +50,13 @@ class StorePolicy:
     late_fee_cap_per_day: Decimal = Decimal("500.00")
     max_holds_per_user_per_hour: int = 5
     max_holds_per_ip_per_hour: int = 20
+    # Watching a self-service drive from the car (0 turns a rule off). The geofence is a circle of this radius
+    # around the store, or, when `watch_geofence_polygon` is set ("lat,lon; lat,lon; lat,lon; …", WGS-84), that area.
+    watch_geofence_km: int = 50
+    watch_geofence_polygon: str = ""
+    watch_speed_limit_kmh: int = 120
+    watch_low_level_percent: int = 15  # fuel, or charge for an electric car
+    watch_fault_codes: bool = True
 
     def validate(self) -> list[tuple[str, str]]:
         """Every (field, message) problem; an empty list means the policy can be saved."""
@@ -66,6 +73,15 @@ class StorePolicy:
             problems.append(("waiver_score_threshold", f"must be a score from {SCORE_SCALE[0]} to {SCORE_SCALE[1]}"))
         if self.self_service_minimum_age < self.minimum_age:
             problems.append(("self_service_minimum_age", "must not be below minimum_age"))
+        problems += [
+            (name, f"must be from 0 (off) to {top}")
+            for name, top in _WATCH_LIMITS.items()
+            if not 0 <= getattr(self, name) <= top
+        ]
+        try:
+            geofence_polygon(self.watch_geofence_polygon)
+        except ValueError as exc:
+            problems.append(("watch_geofence_polygon", str(exc)))
         return problems
 
     @classmethod
@@ -79,6 +95,32 @@ class StorePolicy:
     def to_mapping(self) -> dict[str, object]:
         """JSON-safe: Decimals as strings, tuples as lists."""
         return {name: _to_json(getattr(self, name)) for name in _FIELD_TYPES}
+
+
+_WATCH_LIMITS = {"watch_geofence_km": 500, "watch_speed_limit_kmh": 250, "watch_low_level_percent": 100}
+MAX_POLYGON_CORNERS = 50
+
+
+def geofence_polygon(text: str) -> tuple[tuple[float, float], ...]:
+    """The corners of a polygon geofence written as "lat,lon; lat,lon; …" (empty: no polygon). Raises ValueError
+    with a message a person can act on."""
+    if not text.strip():
+        return ()
+    if len(text) > 40 * MAX_POLYGON_CORNERS:
+        raise ValueError(f"write at most {MAX_POLYGON_CORNERS} corners of latitude,longitude")
+    corners = []
+    for number, corner in enumerate(text.split(";"), start=1):
+        parts = [part.strip() for part in corner.split(",")]
+        try:
+            lat, lon = (float(part) for part in parts)
+        except ValueError:
+            raise ValueError(f"corner {number} must be latitude,longitude, got {corner.strip()!r}") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses nan and inf
+            raise ValueError(f"corner {number} is not on the globe: {corner.strip()!r}")
+        corners.append((lat, lon))
+    if not 3 <= len(corners) <= MAX_POLYGON_CORNERS:
+        raise ValueError(f"a polygon needs 3 to {MAX_POLYGON_CORNERS} corners, got {len(corners)}")
+    return tuple(corners)
 
 
 _FIELD_TYPES = {field.name: type(field.default) for field in dataclasses.fields(StorePolicy)}
@@ -126,6 +168,9 @@ def _convert(name: str, value: object) -> object:
             return tuple(_to_int(name, item) for item in value)
     elif kind is Decimal:
         return _to_money(name, value)
+    elif kind is str:
+        if isinstance(value, str):
+            return value.strip()
     raise ValueError(f"{name} has the wrong type: {value!r}")
 
 

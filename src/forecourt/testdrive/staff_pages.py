@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from forecourt.accounts import service as accounts
 from forecourt.backoffice.access import NotAllowed, PostedForm, StaffUser, store_scope
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
@@ -30,9 +31,9 @@ from forecourt.testdrive import figures, handover
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from forecourt.testdrive.page_support import (
-    T,
     Drive,
     Problem,
+    T,
     app_secret,
     attempt,
     form_text,
@@ -318,6 +319,7 @@ def check_out(
             pickup_code=form_text(posted, "pickup_code", 12) or None,
             secret_key=app_secret(page.request),
             now=utcnow(),
+            alert_recipients=accounts.staff_emails(session, booking.store_id),
         )
     except DomainError as exc:
         status = 422 if exc.code == "pickup_code_wrong" else exc.status

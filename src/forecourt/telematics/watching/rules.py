@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from forecourt.telematics.geo import Point, distance_m, inside_polygon
 from forecourt.telematics.signals import Sample
@@ -58,6 +59,41 @@ class WatchRules:
     low_charge_pct: float | None = None
     new_fault_codes: bool = True
     return_due_at: datetime | None = None
+
+
+def rules_to_json(rules: WatchRules) -> dict[str, object]:
+    geofence: dict[str, object] | None = None
+    if isinstance(rules.geofence, Circle):
+        geofence = {"center": list(rules.geofence.center), "radius_m": rules.geofence.radius_m}
+    elif isinstance(rules.geofence, Polygon):
+        geofence = {"polygon": [list(vertex) for vertex in rules.geofence.vertices]}
+    return {
+        "geofence": geofence,
+        "speed_limit_kmh": rules.speed_limit_kmh,
+        "low_fuel_pct": rules.low_fuel_pct,
+        "low_charge_pct": rules.low_charge_pct,
+        "new_fault_codes": rules.new_fault_codes,
+        "return_due_at": rules.return_due_at.isoformat() if rules.return_due_at else None,
+    }
+
+
+def rules_from_json(data: dict[str, Any]) -> WatchRules:
+    """The inverse of `rules_to_json` (stored by Forecourt itself, so a malformed value is a bug and raises)."""
+    fence = data.get("geofence")
+    geofence: Circle | Polygon | None = None
+    if fence and "polygon" in fence:
+        geofence = Polygon(tuple((float(lat), float(lon)) for lat, lon in fence["polygon"]))
+    elif fence:
+        geofence = Circle((float(fence["center"][0]), float(fence["center"][1])), float(fence["radius_m"]))
+    due = data.get("return_due_at")
+    return WatchRules(
+        geofence=geofence,
+        speed_limit_kmh=data.get("speed_limit_kmh"),
+        low_fuel_pct=data.get("low_fuel_pct"),
+        low_charge_pct=data.get("low_charge_pct"),
+        new_fault_codes=bool(data.get("new_fault_codes", True)),
+        return_due_at=datetime.fromisoformat(due) if due else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""A self-service drive watched from the car: the store's rules become a telematics watch at check-out, and the
+watch ends at check-in. Accompanied drives are not watched: a salesperson rides along."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog.models import Store
+from forecourt.telematics.watching import service as watching
+from forecourt.telematics.watching.rules import Circle, Polygon, WatchRules
+from forecourt.testdrive.availability import DriveKind
+from forecourt.testdrive.models import TestDriveBooking
+from forecourt.testdrive.rules import StorePolicy, geofence_polygon
+
+
+def subject_of(reference: str) -> str:
+    return f"test_drive:{reference}"
+
+
+def watch_rules(policy: StorePolicy, store: Store, return_due_at: datetime) -> WatchRules:
+    """The store's rules for one drive; a zero in the settings turns that rule off."""
+    corners = geofence_polygon(policy.watch_geofence_polygon)
+    geofence: Circle | Polygon | None = None
+    if corners:
+        geofence = Polygon(corners)
+    elif policy.watch_geofence_km:
+        geofence = Circle((float(store.latitude), float(store.longitude)), policy.watch_geofence_km * 1000.0)
+    low = float(policy.watch_low_level_percent) or None
+    return WatchRules(
+        geofence=geofence,
+        speed_limit_kmh=float(policy.watch_speed_limit_kmh) or None,
+        low_fuel_pct=low,
+        low_charge_pct=low,
+        new_fault_codes=policy.watch_fault_codes,
+        return_due_at=return_due_at,
+    )
+
+
+def start(
+    session: Session,
+    booking: TestDriveBooking,
+    store: Store,
+    policy: StorePolicy,
+    notify: Sequence[str],
+    now: datetime,
+) -> None:
+    if booking.kind != DriveKind.SELF_SERVICE.value:
+        return
+    # Overdue when late fees start: the return deadline plus the store's grace.
+    due = booking.ends_at + timedelta(minutes=policy.return_grace_minutes)
+    watching.start_watch(
+        session,
+        watching.WatchStart(
+            subject=subject_of(booking.reference),
+            vehicle_id=booking.vehicle_id,
+            store_id=booking.store_id,
+            rules=watch_rules(policy, store, due),
+            notify=tuple(notify),
+            language="zh-Hans",
+            link=f"/backoffice/test-drives/{booking.reference}",
+        ),
+        now,
+    )
+
+
+def end(session: Session, booking: TestDriveBooking, now: datetime) -> None:
+    watching.end_watch(session, subject_of(booking.reference), now)
