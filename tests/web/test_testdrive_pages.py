@@ -447,3 +447,61 @@ def test_handover_posts_need_staff_and_the_csrf_token(client, fleet, people):
         sign_in(client, people.staff)
         with clock.pinned(NOW + timedelta(hours=26)):
             assert client.post(url, data=form, follow_redirects=False).status_code == 403  # no CSRF token
+
+
+def _report(db_session: Session, vin: str, at, seq: int, **signals: object) -> None:
+    import json
+
+    from forecourt.telematics import service as telematics
+    from forecourt.telematics.service import IncomingMessage
+    from forecourt.telematics.signals import telemetry_topic
+
+    body = {"seq": seq, "ts": at.isoformat(), "signals": signals}
+    telematics.store_batch(db_session, [IncomingMessage(telemetry_topic(vin), json.dumps(body).encode())], at)
+    db_session.commit()
+
+
+@pytest.mark.parametrize(
+    ("lang", "watched", "alert", "from_car"),
+    [
+        ("en", "Watched from the car", "Left the area", "Filled in from the car"),
+        ("zh-Hans", "车辆实时监控", "驶出电子围栏", "已按车辆在"),
+    ],
+)
+def test_a_watched_drive_shows_its_alerts_and_the_car_fills_in_the_readings(
+    client, fleet, people, db_session, lang, watched, alert, from_car
+):
+    from forecourt.telematics import service as telematics
+
+    reference, code = _confirmed_self_service(client, fleet, people)
+    vin = fleet.self_service_car.vin
+    out_at, odometer = NOW + timedelta(hours=26), "Vehicle.TraveledDistance"
+    with clock.pinned(out_at):
+        telematics.provision(db_session, vin, out_at)
+        _report(db_session, vin, out_at - timedelta(minutes=5), 1, **{odometer: 12_345_499, "Vehicle.Speed": 0.0})
+        _report(
+            db_session, vin, out_at - timedelta(minutes=4), 2, **{"Vehicle.Powertrain.FuelSystem.RelativeLevel": 80.5}
+        )
+        csrf = sign_in(client, people.staff)
+        client.cookies.set("lang", lang)
+        page = client.get(f"/backoffice/test-drives/{reference}")
+        # Before the hand-over: the car's last reading, rounded half up (12,345.499 km → 12,345; 80.5 % → 81).
+        assert 'id="out-odometer_km" name="odometer_km" inputmode="numeric" required value="12345"' in page.text
+        assert 'name="energy_percent" inputmode="numeric" required value="81"' in page.text
+        assert from_car in page.text and 'id="car-watch"' not in page.text
+        client.post(
+            f"/backoffice/test-drives/{reference}/check-out",
+            data={"csrf_token": csrf, "odometer_km": "12345", "energy_percent": "81", "pickup_code": code},
+        )
+    with clock.pinned(out_at + timedelta(hours=2)):
+        page = client.get(f"/backoffice/test-drives/{reference}")
+        assert watched in page.text and 'id="car-alerts-none"' in page.text
+        # At check-in only what the car said after it left counts: nothing yet, so nothing is filled in.
+        assert 'id="in-odometer_km" name="odometer_km" inputmode="numeric" required value=""' in page.text
+        far = {"Vehicle.CurrentLocation.Latitude": 23.75, "Vehicle.CurrentLocation.Longitude": 113.26}
+        _report(db_session, vin, out_at + timedelta(hours=1), 3, **far, **{odometer: 12_420_500})
+        page = client.get(f"/backoffice/test-drives/{reference}")
+        assert alert in page.text and 'class="td-alert td-alert-geofence_exit"' in page.text
+        assert 'id="in-odometer_km" name="odometer_km" inputmode="numeric" required value="12421"' in page.text
+        calendar = client.get("/backoffice/stores/gz-self-service/test-drives?date=2026-12-02")
+        assert 'class="td-alert-badge"' in calendar.text and "⚠ 1" in calendar.text

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -293,6 +294,33 @@ def latest_state(session: Session, vehicle_id: int) -> tuple[VehicleState | None
     return repository.get_state(session, vehicle_id), list(
         repository.fault_code_intervals(session, vehicle_id, open_only=True)
     )
+
+
+@dataclass(frozen=True)
+class CarReading:
+    """What the car last said its odometer and fuel or charge were, rounded as staff write them down."""
+
+    odometer_km: int | None
+    level_percent: int | None
+    at: datetime
+
+
+def car_reading(session: Session, vehicle_id: int, since: datetime | None = None) -> CarReading | None:
+    """The car's own reading for a hand-over form, if it reported one (after `since`, when given)."""
+    state = repository.get_state(session, vehicle_id)
+    if state is None or (since is not None and state.ts < since):
+        return None
+    level = state.charge_pct if state.charge_pct is not None else state.fuel_pct
+    odometer_km = None if state.odometer_m is None else whole(Decimal(state.odometer_m) / 1000)
+    # A float percentage from the car: through its shortest decimal text, so 12.5 rounds to 13 as written.
+    level_percent = None if level is None else whole(Decimal(repr(level)))
+    if odometer_km is None and level_percent is None:
+        return None
+    return CarReading(odometer_km, level_percent, state.ts)
+
+
+def whole(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def samples_page(

@@ -3,16 +3,22 @@ watch ends at check-in. Accompanied drives are not watched: a salesperson rides 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Store
+from forecourt.telematics import service as telematics
+from forecourt.telematics.service import CarReading
 from forecourt.telematics.watching import service as watching
+from forecourt.telematics.watching import wording
 from forecourt.telematics.watching.rules import Circle, Polygon, WatchRules
+from forecourt.telematics.watching.wording import Words
 from forecourt.testdrive.availability import DriveKind
-from forecourt.testdrive.models import TestDriveBooking
+from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from forecourt.testdrive.rules import StorePolicy, geofence_polygon
 
 
@@ -68,3 +74,50 @@ def start(
 
 def end(session: Session, booking: TestDriveBooking, now: datetime) -> None:
     watching.end_watch(session, subject_of(booking.reference), now)
+
+
+def alert_counts(session: Session, references: Collection[str]) -> dict[str, int]:
+    """{booking reference: alerts its drive raised}, for drives that were watched."""
+    counts = watching.alert_counts(session, [subject_of(reference) for reference in references])
+    return {subject.split(":", 1)[1]: count for subject, count in counts.items()}
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    at: datetime
+    kind: str
+    title: Words
+    sentence: Words
+
+
+@dataclass(frozen=True)
+class DriveWatch:
+    """What the staff drive page shows of the watch: its rules and the alerts raised so far, oldest first."""
+
+    rules: WatchRules
+    closed: bool
+    alerts: tuple[AlertLine, ...]
+
+
+def drive_watch(session: Session, booking: TestDriveBooking, store: Store) -> DriveWatch | None:
+    view = watching.watch_views(session, [subject_of(booking.reference)]).get(subject_of(booking.reference))
+    if view is None:
+        return None
+    zone = ZoneInfo(store.time_zone)
+    lines = [
+        AlertLine(
+            alert.raised_at,
+            alert.kind,
+            wording.title(alert.kind),
+            wording.sentence(alert.kind, wording.for_people(alert.kind, alert.details, zone)),
+        )
+        for alert in view.alerts
+    ]
+    return DriveWatch(view.rules, view.closed_at is not None, tuple(lines))
+
+
+def hand_over_reading(session: Session, booking: TestDriveBooking) -> CarReading | None:
+    """The car's own odometer and level to pre-fill the hand-over form with (staff confirm): at check-in only what
+    it reported since it left."""
+    since = booking.checked_out_at if booking.status == BookingStatus.IN_PROGRESS.value else None
+    return telematics.car_reading(session, booking.vehicle_id, since=since)

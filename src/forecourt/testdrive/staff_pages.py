@@ -27,7 +27,7 @@ from forecourt.catalog.models import Store, Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, Forbidden
 from forecourt.core.http import DbSession, WriteSession
-from forecourt.testdrive import figures, handover
+from forecourt.testdrive import car_watch, figures, handover
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from forecourt.testdrive.page_support import (
@@ -179,6 +179,7 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
         next=(day + step).isoformat(),
         today=local_today(page.request, store.time_zone).isoformat(),
         drives=drives,
+        alerts=car_watch.alert_counts(session, [d.booking.reference for d in shown]),
         section="test-drives",
     )
 
@@ -261,6 +262,8 @@ def _render_drive(
         "testdrive/bo_drive.html",
         status_code=status_code,
         drive=drive,
+        watch=car_watch.drive_watch(session, drive.booking, drive.store),
+        car_reading=car_watch.hand_over_reading(session, drive.booking),
         problem=problem,
         errors=errors or {},
         form=form or {},

@@ -12,7 +12,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.outbox import Channel, enqueue
 from forecourt.telematics.watching import wording
 from forecourt.telematics.watching.models import VehicleWatch
-from forecourt.telematics.watching.rules import Alert, AlertKind
+from forecourt.telematics.watching.rules import Alert
 
 
 def tell_store(session: Session, watch: VehicleWatch, alert: Alert) -> int:
@@ -20,9 +20,7 @@ def tell_store(session: Session, watch: VehicleWatch, alert: Alert) -> int:
         return 0
     vehicle = catalog.get_vehicle_by_id(session, watch.vehicle_id)
     zone = ZoneInfo(vehicle.store.time_zone)
-    details = dict(alert.details)
-    if alert.kind == AlertKind.OVERDUE and watch.return_due_at is not None:
-        details["due_at"] = watch.return_due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    details = wording.for_people(alert.kind, alert.details, zone)
     title, said = wording.title(alert.kind), wording.sentence(alert.kind, details)
     reference = watch.subject.split(":", 1)[-1]
     at = alert.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from forecourt.telematics.fault_codes import describe
 from forecourt.telematics.watching.rules import AlertKind
@@ -75,6 +77,15 @@ def sentence(kind: str, details: Mapping[str, object]) -> Words:
                 f"The car was due back by {due} and has not been checked in.", f"车辆应于 {due} 前归还，尚未办理还车。"
             )
     return Words(kind, kind)
+
+
+def for_people(kind: str, details: Mapping[str, object], zone: ZoneInfo) -> dict[str, object]:
+    """The details with times in the store's zone, as a person reads them (the rule records UTC)."""
+    shown = dict(details)
+    due = details.get("due_at")
+    if kind == AlertKind.OVERDUE and isinstance(due, str):
+        shown["due_at"] = datetime.fromisoformat(due).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return shown
 
 
 def _km(metres: object) -> str:
