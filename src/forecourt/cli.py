@@ -99,7 +99,10 @@ def demo_load(
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
     from forecourt.telematics.demo import load_telematics_demo
+    from forecourt.models_registry import import_all_models
+    from forecourt.testdrive.demo import load_test_drive_demo
 
+    import_all_models()  # the demo writes rows of every context, whose foreign keys name each other's tables
     settings = get_settings()
     if settings.environment == "production":
         typer.echo(
@@ -117,6 +120,7 @@ def demo_load(
         summary += "\n" + load_marketing_demo(session)  # idempotent: simulated campaigns and journeys
         summary += "\n" + load_lead_demo(session)  # idempotent: lead history and the scoring model
         summary += "\n" + load_telematics_demo(session)  # idempotent: a day of recorded drives, no broker needed
+        summary += "\n" + load_test_drive_demo(session)  # idempotent: today's drives, one out and watched
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

@@ -94,18 +94,27 @@ class _Route:
         return lat1 + (lat2 - lat1) * share, lon1 + (lon2 - lon1) * share
 
 
-def drive(car: SimCar, start: datetime, rng: random.Random, *, interval_s: int = 10) -> Drive:
-    """One round trip from home; returns the samples and the car as it stands afterwards. The odometer counts the
-    metres along the route (the haversine length of the path between fixes), so odometer and GPS agree."""
+def drive(
+    car: SimCar,
+    start: datetime,
+    rng: random.Random,
+    *,
+    interval_s: int = 10,
+    reach_m: float | None = None,
+    until: datetime | None = None,
+) -> Drive:
+    """One round trip from home (to a random point 3–25 km away, or `reach_m` away); returns the samples and the
+    car as it stands afterwards — or, with `until`, as it stands then, still out. The odometer counts the metres
+    along the route (the haversine length of the path between fixes), so odometer and GPS agree."""
     bearing = rng.uniform(0, 2 * math.pi)
-    reach = rng.uniform(3_000, 25_000)
+    reach = reach_m if reach_m is not None else rng.uniform(3_000, 25_000)
     destination = _offset(car.home, reach * math.cos(bearing), reach * math.sin(bearing))
     route = _Route(road_path(car.home, destination, rng) + road_path(destination, car.home, rng)[1:])
     fault_at = rng.uniform(0.2, 0.8) * route.length if rng.random() < 0.08 else None
     now, seq, level, dtcs = start, car.seq + 1, car.level_pct, car.dtcs
     samples = [_sample(seq, now, car, car.home, 0.0, car.odometer_m, level, dtcs, "ON")]
     along, speed = 0.0, 0.0
-    while along < route.length:
+    while along < route.length and (until is None or now + timedelta(seconds=interval_s) <= until):
         speed = _next_speed(speed, rng)
         step = min(speed / 3.6 * interval_s, route.length - along)
         along += step
@@ -122,8 +131,8 @@ def drive(car: SimCar, start: datetime, rng: random.Random, *, interval_s: int =
                 seq, now, car, position, 0.0 if arrived else speed, odometer, level, dtcs, "LOCK" if arrived else None
             )
         )
-    after = replace(car, odometer_m=car.odometer_m + round(route.length), level_pct=level, seq=seq, dtcs=dtcs)
-    return Drive(after, samples, route.length)
+    after = replace(car, odometer_m=car.odometer_m + round(along), level_pct=level, seq=seq, dtcs=dtcs)
+    return Drive(after, samples, along)
 
 
 def _next_speed(speed: float, rng: random.Random) -> float:
