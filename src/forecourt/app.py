@@ -48,6 +48,7 @@ from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.telematics.api import router as telematics_router
+from forecourt.telematics.pages import router as telematics_pages
 from forecourt.testdrive.api import router as testdrive_router
 from forecourt.testdrive.pages import router as testdrive_pages
 from forecourt.web.errors import install_page_error_handlers, render_error
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(testdrive_router)
     app.include_router(telematics_router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
+    app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for finance_module in (
         api_programs,
         api_quotes,

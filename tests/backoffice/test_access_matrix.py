@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/vehicles/{vin}/telemetry/samples"): "store",
     ("GET", "/api/v1/vehicles/{vin}/trips"): "store",
     ("GET", "/api/v1/vehicles/{vin}/alerts"): "store",
+    ("GET", "/backoffice/vehicles/{vin}/telemetry"): "store",
     ("GET", "/api/v1/stores/{code}"): "public",
     ("GET", "/api/v1/models/{code}"): "public",
     ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",

@@ -298,3 +298,23 @@ def test_utc_datetime_column_returns_aware_utc(db_session, moment):
     assert loaded.status_changed_at.utcoffset() == timedelta(0)
     assert loaded.status_changed_at.tzinfo is UTC or loaded.status_changed_at.tzname() == "UTC"
     assert loaded.created_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("", True),
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", True),
+        ("http://tiles.local:8080/{z}/{x}/{y}", True),
+        ("https://{s}.tile.example/{z}/{x}/{y}.png", False),  # the map fills only z, x and y
+        ("https://tile.example/{z}/{x}.png", False),
+        ("ftp://tile.example/{z}/{x}/{y}.png", False),
+        ("https://tile.example/{z/{x}/{y}.png", False),  # malformed braces fail at start, not on every page
+    ],
+)
+def test_map_tile_url_is_checked_at_start(url: str, accepted: bool) -> None:
+    if accepted:
+        assert Settings(map_tile_url=url).map_tile_url == url
+    else:
+        with pytest.raises(ValidationError, match="FORECOURT_MAP_TILE_URL|map_tile_url"):
+            Settings(map_tile_url=url)

@@ -7,6 +7,8 @@ so they still work where the CDN is reachable.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -19,6 +21,16 @@ DOCS_CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; base-uri 'self'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+
+
+def policy_with_images_from(url: str) -> str:
+    """The pages' policy, also allowing images from `url`'s origin (a map tile server). A page that shows such
+    images sets this as its own Content-Security-Policy header, which the middleware then leaves alone."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}", 1)
+
+
 COMMON_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
     mqtt_tls_cert_file: str | None = None
     mqtt_tls_key_file: str | None = None
     telematics_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Map tiles under the route maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. Empty: the maps are drawn
+    # without tiles (they need no internet). The tile server's origin is added to the maps' pages' img-src.
+    map_tile_url: str = ""
 
     @field_validator("time_zone")
     @classmethod
@@ -101,6 +105,20 @@ class Settings(BaseSettings):
             parts = urlsplit(url)
             if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
                 raise ValueError("FORECOURT_MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _usable_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            parts = urlsplit(value)
+            placeholders = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
+            # The route map fills exactly {z}, {x} and {y}; anything else ({s}, {r}) would fail on every page.
+            if parts.scheme not in ("http", "https") or not parts.hostname or placeholders != {"z", "x", "y"}:
+                raise ValueError(
+                    "FORECOURT_MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y} and no other placeholder"
+                )
         return value
 
     @field_validator("trusted_proxies", mode="before")

@@ -32,7 +32,10 @@ FIELDS: tuple[str, ...] = (
     "store_code",
     "value",
 )
-PLATFORM_FIELDS: tuple[str, ...] = (*FIELDS, "subject")
+# The platform's own conversions also name their subject (a booking, application or order reference), and a test
+# drive taken says how far it went (`distance_km`, from the odometer readings). The distance is accepted so that the
+# event is not refused; attribution does not use it, so it is not stored (a column would come with a use for it).
+PLATFORM_FIELDS: tuple[str, ...] = (*FIELDS, "subject", "distance_km")
 REQUIRED: tuple[str, ...] = ("event_id", "type", "occurred_at")
 PLATFORM_PREFIX = "platform:"
 MAX_FUTURE = timedelta(minutes=10)  # clock skew of a browser or an ad platform's export

@@ -118,6 +118,22 @@ def samples_between(
     return session.scalars(statement).all()
 
 
+def positions_between(session: Session, vehicle_id: int, start: datetime, end: datetime) -> list[tuple[float, float]]:
+    """Only the fixes (latitude, longitude) of a window, in time order: a route needs nothing else of the rows."""
+    rows = session.execute(
+        select(TelemetrySample.latitude, TelemetrySample.longitude)
+        .where(
+            TelemetrySample.vehicle_id == vehicle_id,
+            TelemetrySample.ts >= start,
+            TelemetrySample.ts < end,
+            TelemetrySample.latitude.is_not(None),
+            TelemetrySample.longitude.is_not(None),
+        )
+        .order_by(TelemetrySample.ts, TelemetrySample.seq)
+    )
+    return [(latitude, longitude) for latitude, longitude in rows]
+
+
 def count_samples_between(session: Session, vehicle_id: int, start: datetime, end: datetime) -> int:
     return session.scalar(
         select(func.count())

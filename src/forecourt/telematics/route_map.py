@@ -81,6 +81,12 @@ def render(
     if geofence_radius_m:
         radius = geofence_radius_m / _metres_per_pixel(store[0], zoom)
         parts.append(f'<circle class="route-map-fence" cx="{sx}" cy="{sy}" r="{radius:.1f}"/>')
+    # The store goes under the route: a drive usually starts and ends there, and its start and end markers must
+    # stay visible on top (the square is larger than the markers, so its corners still show).
+    parts.append(
+        f'<rect class="route-map-store" x="{sx - 8}" y="{sy - 8}" width="16" height="16">'
+        f"<title>{escape(labels.store)}</title></rect>"
+    )
     if len(track) >= 2:
         coordinates = " ".join(f"{x},{y}" for x, y in map(screen, track))
         parts.append(f'<polyline class="route-map-track" points="{coordinates}"/>')
@@ -92,10 +98,6 @@ def render(
         parts.append(
             f'<circle class="route-map-latest" cx="{bx}" cy="{by}" r="7"><title>{escape(labels.latest)}</title></circle>'
         )
-    parts.append(
-        f'<rect class="route-map-store" x="{sx - 6}" y="{sy - 6}" width="12" height="12">'
-        f"<title>{escape(labels.store)}</title></rect>"
-    )
     parts += _scale_bar(store[0], zoom, height)
     parts.append("</svg>")
     return "".join(parts)

@@ -27,9 +27,11 @@ from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
 from forecourt.core.errors import FieldError, InvalidInput
-from forecourt.telematics import credentials, partitions, repository
+from forecourt.telematics import credentials, partitions, repository, views
 from forecourt.telematics.broker import BrokerUser
+from forecourt.telematics.geo import Point
 from forecourt.telematics.models import CarCredential, FaultCodeInterval, TelemetrySample, VehicleState
+from forecourt.telematics.route_map import MapLabels
 from forecourt.telematics.signals import Refusal, Rejection, Sample, parse_message
 from forecourt.telematics.simulation import SimCar
 from forecourt.telematics.trips import Trip, derive_trips
@@ -336,6 +338,79 @@ def samples_page(
 def trips_between(session: Session, vehicle_id: int, span: Window) -> list[Trip]:
     return derive_trips(
         _as_sample(row) for row in repository.samples_between(session, vehicle_id, span.start, span.end)
+    )
+
+
+@dataclass(frozen=True)
+class VehicleTelemetry:
+    """What the back-office telemetry page shows of one car."""
+
+    vehicle: Vehicle
+    state: VehicleState | None  # None: the car never reported
+    open_fault_codes: list[FaultCodeInterval]
+    trips: list[Trip]  # of the window, oldest first
+    span: Window
+
+
+def telemetry_for_staff(
+    session: Session, vin: str, allowed_store_ids: Collection[int] | None, actor: int, now: datetime
+) -> VehicleTelemetry:
+    """The car's newest state, open fault codes and the trips of the last 7 days, for staff of its store; the view
+    is audited like the API's (`vehicle_for_staff`)."""
+    vehicle = vehicle_for_staff(session, vin, allowed_store_ids, actor, "page")
+    state, open_codes = latest_state(session, vehicle.id)
+    span = window(None, None, now, DEFAULT_TRIPS_WINDOW)
+    return VehicleTelemetry(vehicle, state, open_codes, trips_between(session, vehicle.id, span), span)
+
+
+def track_between(session: Session, vehicle_id: int, start: datetime, end: datetime) -> tuple[Point, ...]:
+    """The positions a car reported from `start` (inclusive) to `end` (exclusive), in time order: a drive's route,
+    for another context that knows the car and the drive's times (test drives) but not these tables."""
+    return tuple(repository.positions_between(session, vehicle_id, start, end))
+
+
+def drive_route(
+    session: Session,
+    vehicle_id: int,
+    start: datetime,
+    end: datetime,
+    store: Point,
+    labels: MapLabels,
+    *,
+    tile_url: str | None = None,
+) -> views.RouteView | None:
+    """The route a car reported between two moments (a test drive's check-out and check-in) on a map over the
+    store, with the GPS track's length; None when it reported no position then (no map to draw)."""
+    track = track_between(session, vehicle_id, start, end)
+    return views.route_view(track, store, labels, tile_url=tile_url) if track else None
+
+
+def live_panel(
+    session: Session,
+    vehicle_id: int,
+    track: Sequence[Point],
+    store: Point,
+    labels: MapLabels,
+    *,
+    time_zone: str,
+    caption: str = "",
+    tile_url: str | None = None,
+    geofence_radius_m: float | None = None,
+    alerts: Sequence[views.AlertLike] = (),
+) -> views.LivePanel:
+    """The view-model of `telematics/_live_panel.html` for a car: its newest state over `track` (e.g. a drive's
+    `track_between` check-out and now), with the alerts the caller raised. Reads the state; audits nothing (the
+    caller decides whether its view needs an audit row)."""
+    return views.live_panel(
+        repository.get_state(session, vehicle_id),
+        track,
+        store,
+        labels,
+        time_zone=time_zone,
+        caption=caption,
+        tile_url=tile_url,
+        geofence_radius_m=geofence_radius_m,
+        alerts=alerts,
     )
 
 

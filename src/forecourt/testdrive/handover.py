@@ -44,22 +44,24 @@ class Reading:
 
 
 def conversion_event(session: Session, booking: TestDriveBooking, kind: str, now: datetime) -> None:
-    """Tell marketing (through the outbox) that a drive was booked or taken: a conversion to attribute."""
+    """Tell marketing (through the outbox) that a drive was booked or taken: a conversion to attribute. A drive
+    taken carries how far it went (`distance_km`, by the odometer readings at check-out and check-in) when both
+    readings exist; the field is left out otherwise rather than sent as a guess."""
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
-    enqueue_event(
-        session,
-        {
-            "event_id": f"platform:{kind}:{booking.reference}",
-            "type": kind,
-            "occurred_at": now.isoformat(),
-            "user_id": booking.shopper_user_id,
-            "model_code": vehicle.model.code,
-            "city": vehicle.store.city.code,
-            "store_code": vehicle.store.code,
-            "subject": booking.reference,
-            "value": None,
-        },
-    )
+    payload: dict[str, object] = {
+        "event_id": f"platform:{kind}:{booking.reference}",
+        "type": kind,
+        "occurred_at": now.isoformat(),
+        "user_id": booking.shopper_user_id,
+        "model_code": vehicle.model.code,
+        "city": vehicle.store.city.code,
+        "store_code": vehicle.store.code,
+        "subject": booking.reference,
+        "value": None,
+    }
+    if kind == "test_drive_taken" and booking.odometer_in_km is not None and booking.odometer_out_km is not None:
+        payload["distance_km"] = booking.odometer_in_km - booking.odometer_out_km
+    enqueue_event(session, payload)
 
 
 def _code_digest(secret_key: str, reference: str, code: str) -> str:

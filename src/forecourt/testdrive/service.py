@@ -22,6 +22,9 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
 from forecourt.core import references
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooManyRequests
+from forecourt.telematics import service as telematics
+from forecourt.telematics.service import MapLabels
+from forecourt.telematics.views import RouteView
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import repository
 from forecourt.testdrive.availability import Busy, DriveKind, Slot, drive_window, next_free_slots
@@ -321,3 +324,38 @@ def store_calendar(session: Session, store: Store, first_day: date, days: int) -
     return repository.list_store_bookings(
         session, store.id, start, datetime.combine(first_day + timedelta(days=days), time.min, zone)
     )
+
+
+@dataclass(frozen=True)
+class DrivenRoute:
+    """What the shopper sees of a drive they took: how far by the odometer readings, and the route if the car
+    reported positions while it was out."""
+
+    odometer_km: int | None  # check-in reading minus check-out reading; None without both
+    route: RouteView | None
+
+
+def driven_route(
+    session: Session, booking: TestDriveBooking, labels: MapLabels, *, tile_url: str | None = None
+) -> DrivenRoute | None:
+    """For a completed drive only (None otherwise): the route is read from the car's telemetry between check-out
+    and check-in, through the telematics context's service. The caller has checked that the booking is the
+    shopper's own; the route is personal data of that shopper."""
+    if booking.status != BookingStatus.COMPLETED.value or booking.checked_out_at is None:
+        return None
+    odometer_km = None
+    if booking.odometer_in_km is not None and booking.odometer_out_km is not None:
+        odometer_km = booking.odometer_in_km - booking.odometer_out_km
+    route = None
+    if booking.checked_in_at is not None:
+        store = catalog.get_vehicle_by_id(session, booking.vehicle_id).store
+        route = telematics.drive_route(
+            session,
+            booking.vehicle_id,
+            booking.checked_out_at,
+            booking.checked_in_at,
+            (float(store.latitude), float(store.longitude)),
+            labels,
+            tile_url=tile_url,
+        )
+    return DrivenRoute(odometer_km, route)

@@ -31,6 +31,7 @@ from forecourt.core.errors import DomainError, InvalidInput, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.identity import service as identity
 from forecourt.identity.providers import IdentityClaim
+from forecourt.telematics.service import MapLabels
 from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
@@ -50,7 +51,9 @@ from forecourt.testdrive.page_support import (
 )
 from forecourt.testdrive.slot_picker import SlotSearch, slot_search
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.i18n import N_
 from forecourt.web.idempotent_forms import once
+from forecourt.web.page_helpers import allow_map_tiles
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -172,9 +175,21 @@ class HoldView:
     deposit: Any  # DepositDecision, once the driver is verified
     seconds_left: int
     minutes_left: int
+    driven: bookings.DrivenRoute | None = None  # a completed drive: distance and route
 
 
-def _hold_view(session: Session, user_id: int, reference: str) -> HoldView:
+def _route_labels(page: Page) -> MapLabels:
+    return MapLabels(
+        title=page.gettext(N_("The route of your test drive")),
+        store=page.gettext(N_("The store")),
+        start=page.gettext(N_("Start of the route")),
+        latest=page.gettext(N_("End of the route")),
+    )
+
+
+def _hold_view(session: Session, page: Page, reference: str) -> HoldView:
+    assert page.user is not None
+    user_id = page.user.user_id
     drive = load_drive(session, bookings.get_own_booking(session, user_id, reference))
     verification = identity.get_verification(session, user_id)
     booking = drive.booking
@@ -184,7 +199,9 @@ def _hold_view(session: Session, user_id: int, reference: str) -> HoldView:
     seconds = 0
     if booking.status == BookingStatus.HELD.value and booking.hold_expires_at:
         seconds = max(0, int((booking.hold_expires_at - utcnow()).total_seconds()))
-    return HoldView(drive, verification, deposit, seconds, math.ceil(seconds / 60))
+    tiles = page.request.app.state.settings.map_tile_url or None
+    driven = bookings.driven_route(session, booking, _route_labels(page), tile_url=tiles)
+    return HoldView(drive, verification, deposit, seconds, math.ceil(seconds / 60), driven)
 
 
 def _render_hold(
@@ -197,10 +214,9 @@ def _render_hold(
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    assert page.user is not None
-    view = _hold_view(session, page.user.user_id, reference)
+    view = _hold_view(session, page, reference)
     params = page.request.query_params
-    return render(
+    response = render(
         page,
         "testdrive/hold.html",
         status_code=status_code,
@@ -214,6 +230,9 @@ def _render_hold(
         nav="test-drives",
         notice=params.get("notice", "")[:20],
     )
+    if view.driven is not None and view.driven.route is not None:
+        allow_map_tiles(page.request, response)
+    return response
 
 
 @router.get("/test-drives/{reference}", response_model=None)

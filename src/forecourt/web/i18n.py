@@ -155,6 +155,12 @@ def format_clock(hh_mm: str, lang: str) -> str:
         return hh_mm
 
 
+def format_moment(value: datetime, lang: str, time_zone: str) -> str:
+    """A moment (stored in UTC) as a reader of `time_zone` reads it: "Dec 7, 2026 5:00 PM", "2026年12月7日 17:00"."""
+    local = value.astimezone(ZoneInfo(time_zone))
+    return f"{format_day(local, lang, format='medium')} {format_clock(local.strftime('%H:%M'), lang)}"
+
+
 def weekday_names(lang: str) -> dict[str, str]:
     """{"mon": "Monday", ...} or {"mon": "星期一", ...}; Babel numbers the days from Monday = 0."""
     names = get_day_names("wide", locale=babel_locale(lang))

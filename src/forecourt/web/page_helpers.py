@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from starlette.responses import Response
 from sqlalchemy.orm import Session
 
 from forecourt.core.errors import DomainError
+from forecourt.core.security_headers import policy_with_images_from
 
 T = TypeVar("T")
 
@@ -46,6 +48,15 @@ def redirect(url: str) -> RedirectResponse:
 
 def here(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def allow_map_tiles(request: Request, response: Response) -> Response:
+    """A page that draws a route map: with a tile server configured (FORECOURT_MAP_TILE_URL) the map's images come
+    from that server, so the page's Content-Security-Policy must allow its origin (the others' stays strict)."""
+    url = request.app.state.settings.map_tile_url
+    if url:
+        response.headers["Content-Security-Policy"] = policy_with_images_from(url)
+    return response
 
 
 def attempt(session: Session, run: Callable[[], T]) -> T:

@@ -62,6 +62,7 @@ def environment(lang: str) -> Environment:
         fuel=lambda value: i18n.format_fuel(value, lang),
         day=lambda value, time_zone=None, format="long": i18n.format_day(value, lang, time_zone, format),
         clock=lambda value: i18n.format_clock(value, lang),
+        moment=lambda value, time_zone: i18n.format_moment(value, lang, time_zone),
         zone=lambda value: i18n.format_zone(value, lang),
         l10n=lambda obj, attribute="name": i18n.localized(obj, attribute, lang),
         bilingual=lambda label: _bilingual(label, lang),

@@ -1,0 +1,131 @@
+"""The telemetry pages in a real browser: the back-office telemetry page of a demo self-service car (the demo's
+recorded drives) and the demo shopper's completed test drive with its route, at 375 px and 1366 px in English and
+Chinese. Neither page may scroll sideways, and the route map must be drawn. Screenshots go to
+artifacts/screenshots/telematics-*.png and testdrive-route-*.png."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
+from forecourt.accounts.models import User
+from forecourt.catalog import service as catalog
+from forecourt.core.clock import utcnow
+from forecourt.telematics import service as telematics
+from forecourt.telematics.demo import load_telematics_demo
+from forecourt.testdrive.models import TestDriveBooking
+from tests.live_server import demo_database, serving_database
+from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
+
+pytestmark = pytest.mark.browser
+STORE = "gz-self-service"
+WIDE = {"width": 1366, "height": 900}
+REFERENCE = "TD7654321R"
+
+
+def _completed_drive(session: Session) -> str:
+    """The demo's recorded drives, and a completed test drive of the demo shopper over the first recorded trip of a
+    self-service car (checked out at its start, back at its end): the page then has a route to show."""
+    load_telematics_demo(session)
+    car = catalog.list_test_drive_fleet(session, store_code=STORE)[0]
+    now = utcnow()
+    trip = telematics.trips_between(session, car.id, telematics.Window(now - timedelta(days=2), now))[0]
+    shopper = session.scalars(select(User).where(User.email == SHOPPER_EMAIL)).one()
+    out_km, in_km = (trip.start_odometer_m or 0) // 1000, (trip.end_odometer_m or 0) // 1000
+    session.add(
+        TestDriveBooking(
+            reference=REFERENCE,
+            shopper_user_id=shopper.id,
+            vehicle_id=car.id,
+            store_id=car.store_id,
+            model_id=car.trim.model_id,
+            kind="self_service",
+            status="completed",
+            starts_at=trip.started_at,
+            ends_at=trip.ended_at + timedelta(minutes=1),
+            blocks_until=trip.ended_at + timedelta(minutes=31),
+            deposit_kind="waived",
+            checked_out_at=trip.started_at,
+            checked_in_at=trip.ended_at + timedelta(minutes=1),
+            odometer_out_km=out_km,
+            odometer_in_km=in_km,
+            energy_out_percent=90,
+            energy_in_percent=70,
+        )
+    )
+    session.flush()
+    return car.vin
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    url, vin = demo_database(tmp_path_factory.mktemp("telematics"), vehicles=120, then=_completed_drive)
+    with serving_database(url) as base_url:
+        yield base_url, vin
+
+
+def _sign_in(page: Any, server: str, email: str, path: str) -> None:
+    page.goto(f"{server}{path}")
+    page.wait_for_url(re.compile(r"/account/sign-in\?next="))
+    page.locator("input[name=identifier]").fill(email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+
+
+def _check_layout(page: Any, viewport: dict[str, int], shot: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("svg.route-map")).to_be_visible()
+    box = page.locator("svg.route-map").bounding_box()
+    assert box and box["width"] > 200 and box["x"] + box["width"] <= viewport["width"], box
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)  # before the checks: shows a failure
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth)"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"
+    )
+    assert width <= viewport["width"], f"{shot} scrolls sideways: {width}px in {viewport['width']}px: {wide}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
+    browser: Any,  # noqa: F811
+    live: tuple[str, str],
+    lang: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    server, vin = live
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = f"/backoffice/vehicles/{vin}/telemetry"
+    context, page, problems = _new_page(browser, lang, PHONE)
+    _sign_in(page, server, MANAGER_EMAIL, path)
+    for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
+        page.set_viewport_size(viewport)
+        page.goto(f"{server}{path}?lang={lang}")
+        expect(page.locator("#tm-state")).to_be_visible()
+        expect(page.locator("#trips tbody tr").first).to_be_visible()
+        _check_layout(page, viewport, f"telematics-vehicle-{lang}-{size}")
+    page.locator("#trips tbody tr").first.locator("a").click()  # another trip on the map
+    page.wait_for_url(re.compile(r"trip=1$"))
+    expect(page.locator("#trips tbody tr").first).to_have_attribute("aria-current", "true")
+    assert not problems, problems
+    context.close()
+
+    context, page, problems = _new_page(browser, lang, PHONE)
+    _sign_in(page, server, SHOPPER_EMAIL, f"/test-drives/{REFERENCE}")
+    for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
+        page.set_viewport_size(viewport)
+        page.goto(f"{server}/test-drives/{REFERENCE}?lang={lang}")
+        expect(page.locator("#distance-driven")).to_be_visible()
+        _check_layout(page, viewport, f"testdrive-route-{lang}-{size}")
+    assert not problems, problems
+    context.close()
