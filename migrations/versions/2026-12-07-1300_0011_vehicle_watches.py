@@ -58,7 +58,10 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["watch_id"], ["vehicle_watches.id"], name=op.f("fk_watch_alerts_watch_id_vehicle_watches"), ondelete="CASCADE"
+            ["watch_id"],
+            ["vehicle_watches.id"],
+            name=op.f("fk_watch_alerts_watch_id_vehicle_watches"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watch_alerts")),
         sa.UniqueConstraint("watch_id", "key", name="uq_watch_alerts_watch_key"),

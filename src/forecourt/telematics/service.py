@@ -292,6 +292,12 @@ def vehicle_for_staff(
     return vehicle
 
 
+def record_position_view(session: Session, actor: int, vehicle_id: int, what: str) -> None:
+    """Audit a view of a car's positions that another context shows (a test drive's page) after its own scope check."""
+    vehicle = catalog.get_vehicle_by_id(session, vehicle_id)
+    audit.record(session, actor, "telemetry.viewed", "vehicle", vehicle.vin, vehicle.store_id, view=what)
+
+
 def latest_state(session: Session, vehicle_id: int) -> tuple[VehicleState | None, list[FaultCodeInterval]]:
     return repository.get_state(session, vehicle_id), list(
         repository.fault_code_intervals(session, vehicle_id, open_only=True)

@@ -38,7 +38,7 @@ class StateLike(Protocol):
 
 
 class AlertLike(Protocol):
-    """An alert shown in the panel: `watch.Alert` fits as it is. `kind` is a stable code the partial translates
+    """An alert shown in the panel: `watching.rules.Alert` fits as it is. `kind` is a stable code the partial translates
     (geofence_exit, overspeed, low_fuel, low_charge, fault_code, overdue; any other is shown as written)."""
 
     @property

@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Store
 from forecourt.telematics import service as telematics
+from forecourt.telematics.geo import track_length_m
+from forecourt.telematics.route_map import MapLabels
 from forecourt.telematics.service import CarReading
+from forecourt.telematics.views import LivePanel
 from forecourt.telematics.watching import service as watching
 from forecourt.telematics.watching import wording
 from forecourt.telematics.watching.rules import Circle, Polygon, WatchRules
@@ -121,3 +125,47 @@ def hand_over_reading(session: Session, booking: TestDriveBooking) -> CarReading
     it reported since it left."""
     since = booking.checked_out_at if booking.status == BookingStatus.IN_PROGRESS.value else None
     return telematics.car_reading(session, booking.vehicle_id, since=since)
+
+
+@dataclass(frozen=True)
+class DriveLive:
+    """A drive that is out, as the car reports it: the panel (state and route since check-out) and how far it went."""
+
+    panel: LivePanel
+    odometer_km: Decimal | None  # by the car's odometer since the check-out reading
+    gps_km: Decimal  # along the reported track
+
+
+def drive_live(
+    session: Session,
+    booking: TestDriveBooking,
+    store: Store,
+    watch: DriveWatch,
+    labels: MapLabels,
+    *,
+    actor: int,
+    tile_url: str | None,
+    now: datetime,
+) -> DriveLive | None:
+    """What staff see of a drive that is out; the view of the car's positions is audited. None when not out."""
+    if booking.status != BookingStatus.IN_PROGRESS.value or booking.checked_out_at is None:
+        return None
+    track = telematics.track_between(session, booking.vehicle_id, booking.checked_out_at, now + timedelta(seconds=1))
+    fence = watch.rules.geofence
+    panel = telematics.live_panel(
+        session,
+        booking.vehicle_id,
+        track,
+        (float(store.latitude), float(store.longitude)),
+        labels,
+        time_zone=store.time_zone,
+        tile_url=tile_url,
+        geofence_radius_m=fence.radius_m if isinstance(fence, Circle) else None,
+    )
+    telematics.record_position_view(session, actor, booking.vehicle_id, f"test_drive:{booking.reference}")
+    reading = telematics.car_reading(session, booking.vehicle_id, since=booking.checked_out_at)
+    odometer_km = None
+    if reading is not None and reading.odometer_km is not None and booking.odometer_out_km is not None:
+        odometer_km = Decimal(max(0, reading.odometer_km - booking.odometer_out_km))
+    gps_km = (Decimal(repr(track_length_m(track))) / 1000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return DriveLive(panel, odometer_km, gps_km)

@@ -27,6 +27,7 @@ from forecourt.catalog.models import Store, Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, Forbidden
 from forecourt.core.http import DbSession, WriteSession
+from forecourt.telematics.pages import map_labels, tile_url
 from forecourt.testdrive import car_watch, figures, handover
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
@@ -46,6 +47,8 @@ from forecourt.testdrive.page_support import (
     to_local,
 )
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.i18n import N_
+from forecourt.web.page_helpers import allow_map_tiles
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -257,12 +260,27 @@ def _render_drive(
 ) -> HTMLResponse:
     assert page.user is not None
     drive = load_drive(session, _staff_booking(session, page.user, reference))
-    return render(
+    watch = car_watch.drive_watch(session, drive.booking, drive.store)
+    live = None
+    if watch is not None:
+        title = page.gettext(N_("Route since the check-out and the store"))
+        live = car_watch.drive_live(
+            session,
+            drive.booking,
+            drive.store,
+            watch,
+            map_labels(page, title),
+            actor=page.user.user_id,
+            tile_url=tile_url(page),
+            now=utcnow(),
+        )
+    response = render(
         page,
         "testdrive/bo_drive.html",
         status_code=status_code,
         drive=drive,
-        watch=car_watch.drive_watch(session, drive.booking, drive.store),
+        watch=watch,
+        live=live,
         car_reading=car_watch.hand_over_reading(session, drive.booking),
         problem=problem,
         errors=errors or {},
@@ -272,10 +290,12 @@ def _render_drive(
         done=page.request.query_params.get("done", "")[:20],
         section="test-drives",
     )
+    return allow_map_tiles(page.request, response) if live else response
 
 
+# A drive that is out shows where the car is: the view is audited, so this GET writes (WriteSession first).
 @router.get("/backoffice/test-drives/{reference}")
-def drive_page(session: DbSession, page: PageContext, user: StaffUser, reference: str) -> HTMLResponse:
+def drive_page(session: WriteSession, page: PageContext, user: StaffUser, reference: str) -> HTMLResponse:
     return _render_drive(session, page, reference)
 
 
