@@ -211,3 +211,52 @@ def test_no_bytes_make_the_parser_raise(payload: bytes) -> None:
 def test_no_json_value_makes_the_parser_raise(body: object) -> None:
     parsed = parse_message(TOPIC, encode(body), NOW)
     assert parsed.samples or parsed.rejections
+
+
+def _parsed_by_json_alone(payload: bytes, monkeypatch: pytest.MonkeyPatch) -> signals.ParsedMessage:
+    with monkeypatch.context() as patch:
+        patch.setattr(signals, "_FAST_MAX_BRACKETS", -1)  # no payload qualifies for orjson
+        return parse_message(TOPIC, payload, NOW)
+
+
+SAMPLE_PREFIX = b'{"seq": 1, "ts": "2026-12-07T17:00:00+08:00", "signals": {"Vehicle.Speed": 1, "Vehicle.Custom.X": '
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"18446744073709551616",  # beyond 64 bits: orjson would read a float, json the exact integer
+        b"-9223372036854775809",
+        b"1e400",  # json reads infinity, orjson refuses
+        b"NaN",
+        b"-Infinity",
+        b'"\\ud800"',  # a lone surrogate: json keeps it, orjson refuses
+        b"[" * 100 + b"]" * 100,  # deeper than the orjson path takes
+        b'"\xff"',
+        b"1.5",
+        b'{"a": [true, null]}',
+    ],
+)
+def test_the_fast_decoder_never_changes_the_answer(value: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = SAMPLE_PREFIX + value + b"}}"
+    assert parse_message(TOPIC, payload, NOW) == _parsed_by_json_alone(payload, monkeypatch)
+
+
+def test_a_bom_or_utf16_body_is_read_as_json_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps(sample())
+    for payload in (b"\xef\xbb\xbf" + body.encode(), body.encode("utf-16")):
+        assert parse_message(TOPIC, payload, NOW) == _parsed_by_json_alone(payload, monkeypatch)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=30), children, max_size=4),
+        max_leaves=30,
+    )
+)
+def test_the_fast_decoder_agrees_with_json_on_any_signal_value(value: object) -> None:
+    payload = encode(sample(**{signals.SPEED: 1, "Vehicle.Custom.X": value}))
+    with pytest.MonkeyPatch.context() as patch:
+        expected = _parsed_by_json_alone(payload, patch)
+    assert parse_message(TOPIC, payload, NOW) == expected

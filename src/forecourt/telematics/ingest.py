@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,8 +36,7 @@ log = logging.getLogger("forecourt.telematics.ingest")
 RETRY_DELAYS = (0.5, 1, 2, 5, 10)
 
 
-@dataclass(frozen=True)
-class _Received:
+class _Received(NamedTuple):  # one per message, built on paho's thread: a tuple is half a frozen dataclass's cost
     message: IncomingMessage
     mid: int
     qos: int

@@ -102,17 +102,16 @@ def _unique_rows(accepted: Sequence[_Accepted], received_at: datetime) -> list[d
     rows: dict[tuple[int, int, datetime], dict[str, Any]] = {}
     for item in accepted:
         sample = item.sample
-        rows.setdefault(
-            (item.vehicle_id, sample.seq, sample.ts),
-            {
+        key = (item.vehicle_id, sample.seq, sample.ts)
+        if key not in rows:  # a repeat costs a lookup, not a row built and thrown away
+            rows[key] = {
                 "vehicle_id": item.vehicle_id,
                 "seq": sample.seq,
                 "ts": sample.ts,
                 "received_at": received_at,
                 **_measurements(sample),
                 "signals": dict(sample.signals),
-            },
-        )
+            }
     return list(rows.values())
 
 
@@ -186,11 +185,21 @@ def _state_row(vehicle_id: int, samples: Sequence[Sample], received_at: datetime
     """The state after `samples` (in time order): the newest one's time and counter, and for each signal the last
     value reported among them (a sample that does not report a signal leaves the previous value standing)."""
     row: dict[str, Any] = {"vehicle_id": vehicle_id, "position_at": None, "updated_at": received_at}
-    row |= dict.fromkeys(_measurements(samples[-1]))
-    for sample in samples:
-        row |= {name: value for name, value in _measurements(sample).items() if value is not None}
-        if sample.has_position:
+    missing = dict.fromkeys(_measurements(samples[-1]))
+    row |= missing
+    position_missing = True
+    # Newest first, stopping when every field has its value: a batch brings hundreds of samples of a car, and
+    # the newest one or two usually report every signal.
+    for sample in reversed(samples):
+        for name, value in _measurements(sample).items():
+            if value is not None and name in missing:
+                row[name] = value
+                del missing[name]
+        if position_missing and sample.has_position:
             row["position_at"] = sample.ts
+            position_missing = False
+        if not missing and not position_missing:
+            break
     row |= {"ts": samples[-1].ts, "seq": samples[-1].seq}
     return row
 

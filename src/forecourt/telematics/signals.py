@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 TOPIC_PREFIX = "forecourt/v1/vehicles/"
 TOPIC_SUFFIX = "/telemetry"
 MAX_PAYLOAD_BYTES = 256 * 1024  # a day of store-and-forward at one sample a minute is ~150 KiB
@@ -47,6 +49,18 @@ _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 _DTC = re.compile(r"[PCBU][0-3][0-9A-F]{3}")
 _SIGNAL_NAME = re.compile(r"Vehicle(\.[A-Za-z0-9_]{1,64}){1,12}")
+# Names that already passed `_SIGNAL_NAME`: a fleet sends the same few dozen names in every sample, and a set
+# lookup costs a fraction of a regular expression match. Bounded, so a car inventing names cannot grow it forever.
+_VALID_NAMES: set[str] = set()
+_VALID_NAMES_MAX = 4096
+# orjson decodes a sample several times faster than the standard library, but it is not the reference: it refuses
+# NaN and Infinity without saying which, reads integers beyond 64 bits as floats, and nests deeper than `json`
+# allows. So it only decodes payloads that cannot meet those differences (few brackets, no 19-digit number), and
+# anything it refuses is decoded again by `json`, whose answer (or reason for refusing) stands.
+_FAST_MAX_BRACKETS = 64
+_LONG_NUMBER = b"0" * 19
+# One pass in C instead of a regular expression (five times slower): digits become 0, brackets {, the rest blank.
+_SHAPE = bytes(48 if 48 <= byte <= 57 else 123 if byte in b"{[" else 32 for byte in range(256))
 
 
 class Refusal(StrEnum):
@@ -131,7 +145,7 @@ def parse_message(topic: str, payload: bytes, received_at: datetime) -> ParsedMe
     if len(payload) > MAX_PAYLOAD_BYTES:
         return _refused(vin, Refusal.TOO_LARGE, f"{len(payload)} bytes; at most {MAX_PAYLOAD_BYTES} per message")
     try:
-        body = json.loads(payload, parse_constant=_refuse_constant)
+        body = _decode(payload)
     except _Invalid as exc:
         return _refused(vin, exc.code, exc.detail)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
@@ -150,6 +164,16 @@ def parse_message(topic: str, payload: bytes, received_at: datetime) -> ParsedMe
         except _Invalid as exc:
             rejections.append(Rejection(exc.code, exc.detail, index if "samples" in body else None))
     return ParsedMessage(vin, tuple(samples), tuple(rejections))
+
+
+def _decode(payload: bytes) -> Any:
+    shape = payload.translate(_SHAPE)
+    if shape.count(b"{") <= _FAST_MAX_BRACKETS and _LONG_NUMBER not in shape:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(payload, parse_constant=_refuse_constant)
 
 
 def _refused(vin: str | None, code: Refusal, detail: str) -> ParsedMessage:
@@ -174,12 +198,15 @@ def _raw_samples(body: dict[str, Any]) -> Sequence[Any] | Rejection:
     return samples
 
 
+_SAMPLE_KEYS = frozenset({"seq", "ts", "signals", "vin"})
+
+
 def parse_sample(raw: Any, received_at: datetime) -> Sample:
     """One sample, or `_Invalid` with the reason."""
     if not isinstance(raw, dict):
         raise _Invalid(Refusal.BAD_ENVELOPE, "a sample must be a JSON object")
-    extra = set(raw) - {"seq", "ts", "signals", "vin"}
-    if extra:
+    if not raw.keys() <= _SAMPLE_KEYS:
+        extra = set(raw) - _SAMPLE_KEYS
         raise _Invalid(Refusal.BAD_ENVELOPE, f"a sample holds seq, ts and signals, not {sorted(extra)}")
     seq = raw.get("seq")
     if not _is_int(seq) or not 0 <= seq <= MAX_SEQ:
@@ -191,8 +218,11 @@ def parse_sample(raw: Any, received_at: datetime) -> Sample:
     if len(signals) > MAX_SIGNALS:
         raise _Invalid(Refusal.BAD_SIGNALS, f"{len(signals)} signals; at most {MAX_SIGNALS} per sample")
     for name in signals:
-        if not _SIGNAL_NAME.fullmatch(name):
-            raise _Invalid(Refusal.BAD_SIGNALS, f"{name[:80]!r} is not a VSS signal name (Vehicle.…)")
+        if name not in _VALID_NAMES:
+            if not _SIGNAL_NAME.fullmatch(name):
+                raise _Invalid(Refusal.BAD_SIGNALS, f"{name[:80]!r} is not a VSS signal name (Vehicle.…)")
+            if len(_VALID_NAMES) < _VALID_NAMES_MAX:
+                _VALID_NAMES.add(name)
     return _interpret(seq, ts, signals)
 
 
@@ -240,6 +270,8 @@ def _number(signals: Mapping[str, Any], name: str, low: float, high: float) -> f
     value = signals.get(name)
     if value is None:
         return None
+    if (type(value) is float or type(value) is int) and low <= value <= high:  # the usual case; NaN is never in range
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _Invalid(Refusal.BAD_SIGNAL_VALUE, f"{name} must be a number")
     if not low <= value <= high:
@@ -251,6 +283,8 @@ def _dtcs(signals: Mapping[str, Any]) -> tuple[str, ...] | None:
     value = signals.get(DTC_LIST)
     if value is None:
         return None
+    if value == []:  # what a healthy car sends in nearly every sample
+        return ()
     if not isinstance(value, list) or len(value) > 64 or not all(isinstance(code, str) for code in value):
         raise _Invalid(Refusal.BAD_SIGNAL_VALUE, f"{DTC_LIST} must be a list of at most 64 codes")
     bad = [code[:8] for code in value if not _DTC.fullmatch(code)]
