@@ -20,6 +20,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.telematics import service as telematics
 from forecourt.telematics.demo import load_telematics_demo
+from forecourt.testdrive.demo import OUT_NOW, load_test_drive_demo
 from forecourt.testdrive.models import TestDriveBooking
 from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
@@ -61,6 +62,7 @@ def _completed_drive(session: Session) -> str:
         )
     )
     session.flush()
+    load_test_drive_demo(session)  # today's drives: TDDEMOOUT001 is out, past the geofence
     return car.vin
 
 
@@ -127,5 +129,36 @@ def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
         page.goto(f"{server}/test-drives/{REFERENCE}?lang={lang}")
         expect(page.locator("#distance-driven")).to_be_visible()
         _check_layout(page, viewport, f"testdrive-route-{lang}-{size}")
+    assert not problems, problems
+    context.close()
+
+
+@pytest.mark.parametrize(("lang", "alert"), [("en", "Left the area"), ("zh-Hans", "驶出电子围栏")])
+def test_the_store_watches_a_drive_that_is_out(
+    browser: Any,  # noqa: F811
+    live: tuple[str, str],
+    lang: str,
+    alert: str,
+) -> None:
+    """The demo's "done when": the store manager opens the self-service drive that is out and sees where the car is,
+    how far it went, and the alert it raised when it left the geofence — on a phone and on a desktop."""
+    from playwright.sync_api import expect
+
+    server, _ = live
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = f"/backoffice/test-drives/{OUT_NOW}"
+    context, page, problems = _new_page(browser, lang, PHONE)
+    _sign_in(page, server, MANAGER_EMAIL, path)
+    for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
+        page.set_viewport_size(viewport)
+        page.goto(f"{server}{path}?lang={lang}")
+        expect(page.locator("#car-alerts .td-alert-geofence_exit")).to_contain_text(alert)
+        expect(page.locator("#drive-distance")).to_be_visible()
+        expect(page.locator("#tm-state")).to_be_visible()
+        expect(page.locator("#check-in input[name=odometer_km]")).not_to_have_value("")  # filled in from the car
+        _check_layout(page, viewport, f"testdrive-watched-{lang}-{size}")
+    calendar = f"/backoffice/stores/{STORE}/test-drives?lang={lang}"
+    page.goto(f"{server}{calendar}")
+    expect(page.locator(".td-alert-badge").first).to_be_visible()
     assert not problems, problems
     context.close()
