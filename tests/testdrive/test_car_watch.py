@@ -133,3 +133,38 @@ def test_rules_from_the_policy():
     assert geofence_polygon("  ") == ()
     with pytest.raises(ValueError, match="at most 50 corners"):
         geofence_polygon("1,2;" * 600)
+
+
+def test_a_car_watched_for_something_else_is_not_handed_over_and_nothing_changes(client, fleet, db_session):
+    from forecourt.telematics.watching import service as watching
+    from forecourt.telematics.watching.rules import WatchRules
+
+    reference, code = _confirmed_self_service(client, fleet)
+    car = fleet.self_service_car
+    other = watching.WatchStart("rental:R1", car.id, car.store_id, WatchRules(), (), "en", "/rentals/R1")
+    watching.start_watch(db_session, other, NOW)
+    db_session.commit()
+    body = {"odometer_km": 12000, "energy_percent": 80, "pickup_code": code}
+    with clock.pinned(OUT_AT):
+        refused = client.post(f"{BOOKINGS}/{reference}/check-out", json=body, headers=fleet.staff)
+    assert refused.status_code == 409 and refused.json()["code"] == "vehicle_already_watched"
+    db_session.expire_all()
+    assert client.get(f"{BOOKINGS}/{reference}", headers=fleet.staff).json()["status"] == "confirmed"
+    assert db_session.scalars(select(VehicleWatch.subject)).all() == ["rental:R1"]
+
+
+def test_the_minute_job_alerts_once_when_the_car_is_not_back(client, fleet, db_session, db_connection):
+    from functools import partial
+
+    from forecourt.jobs import run_due_jobs
+    from tests.testdrive.test_jobs_and_settings import _joined_session
+
+    reference, code = _confirmed_self_service(client, fleet)
+    _check_out(client, fleet, reference, code)
+    due = db_session.scalar(select(VehicleWatch.return_due_at))
+    factory = partial(_joined_session, db_connection)  # the app's factory, inside the test's transaction
+    assert run_due_jobs(factory, {}, due).overdue_alerts == 0  # exactly at the return time: not yet late
+    assert run_due_jobs(factory, {}, due + timedelta(minutes=1)).overdue_alerts == 1
+    assert run_due_jobs(factory, {}, due + timedelta(minutes=2)).overdue_alerts == 0
+    db_session.expire_all()
+    assert db_session.scalars(select(WatchAlert.kind)).all() == ["overdue"]

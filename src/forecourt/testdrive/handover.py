@@ -161,6 +161,9 @@ def check_out(
         left = MAX_PICKUP_CODE_FAILURES - booking.pickup_code_failures
         # The failure count must survive this refusal, so the caller commits and answers with this error.
         raise Forbidden(f"Wrong pick-up code; {left} tries left", code="pickup_code_wrong", extra={"tries_left": left})
+    # Before the booking changes: a refusal here (the car watched for something else) leaves nothing half done,
+    # also on the staff page, which commits a refused check-out to keep the pick-up code's failure count.
+    car_watch.start(session, booking, vehicle.store, policy, alert_recipients, now)
     booking.status = BookingStatus.IN_PROGRESS.value
     booking.checked_out_at = booking.updated_at = now
     booking.checked_out_by = staff_user_id
@@ -170,7 +173,6 @@ def check_out(
     booking.damage_out, booking.photos_out = reading.damage_notes.strip()[:2000], list(reading.photo_urls)
     booking.pickup_code_hash = None  # single use
     session.flush()
-    car_watch.start(session, booking, vehicle.store, policy, alert_recipients, now)
     audit.record(
         session,
         staff_user_id,
