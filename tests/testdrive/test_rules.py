@@ -24,6 +24,7 @@ from forecourt.testdrive.rules import (
     driver_refusals,
     fairness_refusals,
     late_return_fee,
+    licence_refusal,
     pickup_window,
 )
 
@@ -81,6 +82,16 @@ def test_driver_refusals(record, kind, expected):
 def test_a_leap_day_birthday_comes_round_on_1_march_in_other_years(day, ok):
     policy = StorePolicy(minimum_age=day.year - 2008, self_service_minimum_age=30)  # the birthday falls this year
     assert (driver_refusals(driver(born=date(2008, 2, 29)), "accompanied", day, policy) == []) is ok
+
+
+@pytest.mark.parametrize(("days_after", "refused"), [(-1, True), (0, False), (1, False)])
+def test_a_licence_must_be_valid_on_the_drives_last_day(days_after, refused):
+    expiry = DRIVE_DAY + timedelta(days=days_after)
+    refusal = licence_refusal(expiry, DRIVE_DAY)
+    assert (refusal.code if refusal else None) == ("licence_expires_before_drive" if refused else None)
+    # The verify step and confirm apply the one rule.
+    at_confirm = codes(driver_refusals(driver(expiry=expiry), "accompanied", DRIVE_DAY, StorePolicy()))
+    assert ("licence_expires_before_drive" in at_confirm) is refused
 
 
 def test_the_minimum_ages_are_the_stores():

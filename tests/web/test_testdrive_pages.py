@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from forecourt.accounts.models import User
 from forecourt.core import clock
+from forecourt.identity.id_number import check_character
+from forecourt.identity.models import DriverVerification
+from forecourt.testdrive import policy as policies
 from forecourt.testdrive.models import TestDriveBooking
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_user
@@ -505,3 +509,254 @@ def test_a_watched_drive_shows_its_alerts_and_the_car_fills_in_the_readings(
         assert 'id="in-odometer_km" name="odometer_km" inputmode="numeric" required value="12421"' in page.text
         calendar = client.get("/backoffice/stores/gz-self-service/test-drives?date=2026-12-02")
         assert 'class="td-alert-badge"' in calendar.text and "⚠ 1" in calendar.text
+
+
+# --- the driving licence against the drive, and a next step for every refusal ------------------------------------
+
+
+def _post_licence(client, reference: str, expiry: str, id_number: str = HIGH_SCORE_ID):
+    _, csrf = _form(client, f"/test-drives/{reference}")
+    data = {"csrf_token": csrf, "full_name": "Li Lei", "id_number": id_number, "licence_expiry": expiry}
+    return client.post(f"/test-drives/{reference}/verify", data={**data, "licence_class": "C1"}, follow_redirects=False)
+
+
+def _licence_on_file_expires(session: Session, user_id: int, day: date) -> None:
+    """As if verified for an earlier drive, or through the API without naming a drive: valid then, not now."""
+    row = session.scalars(select(DriverVerification).where(DriverVerification.user_id == user_id)).one()
+    row.licence_expiry = day
+    session.commit()
+
+
+def _has_cjk(text: str) -> bool:
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+@pytest.mark.parametrize(("expiry", "accepted"), [("2026-12-02", True), ("2026-12-01", False)])
+def test_a_licence_expiring_before_the_drive_is_refused_at_verify(
+    client, fleet, people, db_session, expiry, accepted, lang
+):
+    sign_in(client, people.shopper)
+    client.cookies.set("lang", lang)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)  # 10:00–11:00 on 2 December: its last local day
+        answer = _post_licence(client, reference, expiry)
+    if accepted:
+        assert answer.status_code == 303 and answer.headers["location"].endswith("notice=verified")
+        return
+    assert answer.status_code == 422, answer.text[:800]
+    error = re.search(r'<p class="field-error" id="licence_expiry-error">([^<]*)</p>', answer.text)
+    assert error and 'aria-describedby="licence_expiry-error"' in answer.text
+    assert _has_cjk(error.group(1)) is (lang == "zh-Hans")
+    assert ("2026年12月2日" if lang == "zh-Hans" else "December 2, 2026") in error.group(1)
+    assert HIGH_SCORE_ID not in answer.text  # never echoed
+    assert not db_session.scalars(select(DriverVerification)).all()  # nothing half-saved
+
+
+def test_a_refused_replacement_keeps_the_good_licence(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference)
+        page = client.get(f"/test-drives/{reference}").text
+        assert 'id="replace-licence">' in page and 'id="confirm"' in page  # offered, folded away
+        refused = _post_licence(client, reference, "2026-12-01")
+    assert refused.status_code == 422 and 'id="replace-licence" open' in refused.text
+    assert 'id="licence_expiry-error"' in refused.text and 'id="confirm"' in refused.text
+    db_session.expire_all()
+    row = db_session.scalars(select(DriverVerification)).one()
+    assert row.verified and row.licence_expiry == date(2030, 1, 1)
+
+
+def test_replacing_the_licence_after_a_refused_confirm_then_confirming(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, reference)
+        confirm_page = client.get(f"/test-drives/{reference}").text  # Confirm was offered with a good licence…
+        _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))  # …which is now too short
+        data = {
+            "csrf_token": _hidden(confirm_page, "csrf_token"),
+            "idempotency_key": _hidden(confirm_page, "idempotency_key"),
+        }
+        refused = client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
+        assert refused.status_code == 409 and 'data-code="licence_expires_before_drive"' in refused.text
+        assert (
+            'id="replace-licence" open' in refused.text and f'action="/test-drives/{reference}/verify"' in refused.text
+        )
+        assert 'id="confirm"' not in refused.text  # not Confirm again: it could only be refused
+        replaced = _post_licence(client, reference, "2031-06-30")
+        assert replaced.status_code == 303, replaced.text[:800]
+        confirmed, _ = _confirm(client, reference)
+    assert confirmed.status_code == 200, confirmed.text[:800]
+    assert _booking(db_session, reference).status == "confirmed"
+
+
+def test_cancelling_and_booking_again_does_not_trap_the_shopper(client, fleet, people, db_session):
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        first = _hold(client, fleet.dealer_cars[0].vin)
+        _verify(client, first)
+        _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))
+        page, csrf = _form(client, f"/test-drives/{first}/cancel")
+        cancelled = client.post(f"/test-drives/{first}/cancel", data={"csrf_token": csrf}, follow_redirects=False)
+        assert cancelled.status_code == 303
+        again = _hold(client, fleet.dealer_cars[0].vin)
+        page = client.get(f"/test-drives/{again}").text
+        # Said before any Confirm is tried, with the licence form opened as the way forward.
+        assert 'data-code="licence_expires_before_drive"' in page and 'id="replace-licence" open' in page
+        assert 'id="confirm"' not in page
+        assert _post_licence(client, again, "2031-06-30").status_code == 303
+        confirmed, _ = _confirm(client, again)
+    assert confirmed.status_code == 200 and _booking(db_session, again).status == "confirmed"
+
+
+def _id_born(yyyymmdd: str) -> str:
+    body = f"440106{yyyymmdd}123"
+    return body + check_character(body)
+
+
+def _row_not_verified(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    return reference, _post_confirm(client, reference)
+
+
+def _post_confirm(client, reference: str):
+    """Confirm as a form rendered earlier would (the page shown now may offer no Confirm)."""
+    page = client.get(f"/test-drives/{reference}").text
+    data = {"csrf_token": _hidden(page, "csrf_token"), "idempotency_key": str(uuid.uuid4())}
+    return client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
+
+
+def _row_expires_at_confirm(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    _verify(client, reference)
+    _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))
+    return reference, _post_confirm(client, reference)
+
+
+def _row_expires_at_verify(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    return reference, _post_licence(client, reference, "2026-12-01")
+
+
+def _row_too_young(client, fleet, people, db_session):
+    reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
+    assert _post_licence(client, reference, "2030-01-01", _id_born("20050601")).status_code == 303  # 21: under 22
+    return reference, _post_confirm(client, reference)
+
+
+def _row_id_number_invalid(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    return reference, _post_licence(client, reference, "2030-01-01", "440106199003071230")
+
+
+def _row_identity_refused(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    body = "44010619900307999"  # the demo provider refuses sequence digits 999
+    return reference, _post_licence(client, reference, "2030-01-01", body + check_character(body))
+
+
+def _row_payment_method_required(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    _verify(client, reference, LOW_SCORE_ID)
+    return reference, _confirm(client, reference)[0]
+
+
+def _row_card_declined(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    _verify(client, reference, LOW_SCORE_ID)
+    return reference, _confirm(client, reference, payment_method="demo-card-declined")[0]
+
+
+def _row_hold_not_active(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    _verify(client, reference)
+    page = client.get(f"/test-drives/{reference}").text
+    data = {"csrf_token": _hidden(page, "csrf_token"), "idempotency_key": _hidden(page, "idempotency_key")}
+    with clock.pinned(NOW + timedelta(minutes=11)):
+        return reference, client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
+
+
+def _row_form_reused(client, fleet, people, db_session):
+    reference = _hold(client, fleet.dealer_cars[0].vin)
+    _verify(client, reference)
+    confirmed, data = _confirm(client, reference)
+    assert confirmed.status_code == 200
+    return reference, client.post(f"/test-drives/{reference}/confirm", data={**data, "payment_method": "demo-card-ok"})
+
+
+@pytest.mark.parametrize("offers_accompanied", [False, True])
+def test_too_young_to_drive_alone_is_offered_an_accompanied_drive_where_the_store_has_them(
+    client, fleet, people, db_session, offers_accompanied
+):
+    if offers_accompanied:
+        store = fleet.catalog["stores"]["gz-self"]
+        policies.update_store_policy(db_session, store, {"accompanied_enabled": True}, actor=None)
+        db_session.commit()
+    sign_in(client, people.shopper)
+    with clock.pinned(NOW):
+        _, refused = _row_too_young(client, fleet, people, db_session)
+    assert refused.status_code == 409 and 'data-code="under_minimum_age"' in refused.text
+    link = f'id="book-accompanied" href="/test-drives/book?vin={fleet.self_service_car.vin}&amp;kind=accompanied"'
+    assert (link in refused.text) is offers_accompanied
+
+
+# Every refusal the hold page can show after a verify or confirm post: (code, how to get it, status, the next step
+# the page must offer). `{ref}` is the drive's reference. The identity provider's refusal has no code of its own:
+# the page marks it `id="not-verified"`.
+NEXT_STEPS = [
+    (
+        "licence_not_verified",
+        _row_not_verified,
+        409,
+        ['data-code="licence_not_verified"', 'action="/test-drives/{ref}/verify"'],
+    ),
+    (
+        "licence_expires_before_drive",
+        _row_expires_at_confirm,
+        409,
+        ['id="replace-licence" open', 'action="/test-drives/{ref}/verify"'],
+    ),
+    (
+        "licence_expires_before_drive@verify",
+        _row_expires_at_verify,
+        422,
+        ['id="licence_expiry-error"', 'action="/test-drives/{ref}/verify"'],
+    ),
+    ("under_minimum_age", _row_too_young, 409, ['id="replace-licence" open', 'action="/test-drives/{ref}/verify"']),
+    ("id_number_invalid", _row_id_number_invalid, 422, ['id="id_number-error"', 'action="/test-drives/{ref}/verify"']),
+    ("identity_refused", _row_identity_refused, 422, ['id="not-verified"', 'action="/test-drives/{ref}/verify"']),
+    (
+        "payment_method_required",
+        _row_payment_method_required,
+        422,
+        ['name="payment_method"', 'action="/test-drives/{ref}/confirm"'],
+    ),
+    ("card_declined", _row_card_declined, 402, ['name="payment_method"', 'action="/test-drives/{ref}/confirm"']),
+    ("hold_not_active", _row_hold_not_active, 409, ['id="book-again" href="/test-drives/book?vin=']),
+    ("idempotency_key_reused", _row_form_reused, 422, ['id="reload" href="/test-drives/{ref}"']),
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+@pytest.mark.parametrize(("code", "make", "status", "offers"), NEXT_STEPS, ids=[row[0] for row in NEXT_STEPS])
+def test_every_refusal_on_the_hold_page_offers_a_next_step(
+    client, fleet, people, db_session, lang, code, make, status, offers
+):
+    sign_in(client, people.shopper)
+    client.cookies.set("lang", lang)
+    with clock.pinned(NOW):
+        reference, answer = make(client, fleet, people, db_session)
+    assert answer.status_code == status, answer.text[:800]
+    assert f'<html lang="{lang}">' in answer.text
+    for marker in offers:
+        assert marker.format(ref=reference) in answer.text, (code, marker)
+    said = re.search(
+        r'id="problem"[^>]*>(.*?)</div>|class="field-error"[^>]*>(.*?)</p>|id="not-verified">(.*?)</p>',
+        answer.text,
+        re.DOTALL,
+    )
+    assert said, code
+    text = next(group for group in said.groups() if group)
+    assert _has_cjk(text) is (lang == "zh-Hans"), (code, text)

@@ -17,6 +17,7 @@ from forecourt.core.params import Day
 from forecourt.identity import service
 from forecourt.identity.models import DriverVerification
 from forecourt.identity.providers import IdentityClaim
+from forecourt.testdrive import lifecycle
 
 router = APIRouter(prefix="/api/v1/me", tags=["identity"])
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
@@ -28,6 +29,12 @@ class VerificationIn(BaseModel):
     id_number: str = Field(min_length=15, max_length=22, description="PRC resident ID number (the licence number)")
     licence_expiry: Day
     licence_class: Literal["A1", "A2", "A3", "B1", "B2", "C1", "C2"] = "C1"
+    test_drive: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Reference of one of my test drives: a licence that expires before its last day is refused "
+        "(422 licence_expires_before_drive) and nothing is stored. A later check replaces the earlier one.",
+    )
 
 
 class VerificationOut(BaseModel):
@@ -61,21 +68,40 @@ def _out(verification: DriverVerification, person: service.VerifiedPerson | None
     )
 
 
-@router.post("/driver-verification", response_model=VerificationOut, summary="Verify my driving licence")
+@router.post(
+    "/driver-verification",
+    response_model=VerificationOut,
+    summary="Verify or replace my driving licence",
+    responses={404: {"description": "`test_drive` names no test drive of mine"}},
+)
 def verify(session: DbSession, request: Request, user: RequiredUser, body: VerificationIn) -> VerificationOut:
     integrations = request.app.state.integrations
     claim = IdentityClaim(body.full_name, body.id_number, body.licence_expiry, body.licence_class)
     cipher = request.app.state.field_cipher
-    verification = service.verify_driver(
-        session,
-        user.user_id,
-        claim,
-        identity=integrations.identity,
-        credit=integrations.credit,
-        secret_key=request.app.state.settings.secret_key.get_secret_value(),
-        cipher=cipher,
-        today=utcnow().date(),
-    )
+    secret_key = request.app.state.settings.secret_key.get_secret_value()
+    if body.test_drive:  # the same check as the hold page's: against that drive, by the test-drive rules
+        verification = lifecycle.verify_driver_for_drive(
+            session,
+            user.user_id,
+            body.test_drive,
+            claim,
+            identity_provider=integrations.identity,
+            credit=integrations.credit,
+            secret_key=secret_key,
+            cipher=cipher,
+            today=utcnow().date(),
+        )
+    else:
+        verification = service.verify_driver(
+            session,
+            user.user_id,
+            claim,
+            identity=integrations.identity,
+            credit=integrations.credit,
+            secret_key=secret_key,
+            cipher=cipher,
+            today=utcnow().date(),
+        )
     return _out(verification, service.person(cipher, verification))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,9 @@ from forecourt.catalog.models import Vehicle
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Conflict, FieldError, InvalidInput
 from forecourt.identity import service as identity
+from forecourt.identity.credit import CreditScoreProvider
+from forecourt.identity.models import DriverVerification
+from forecourt.identity.providers import IdentityClaim, IdentityProvider
 from forecourt.payments import service as payments
 from forecourt.payments.providers import PaymentProvider
 from forecourt.testdrive import handover, notifications, repository
@@ -25,13 +28,17 @@ from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.deposits import refund_deposit
 from forecourt.testdrive.models import BookingStatus, DepositKind, TestDriveBooking
 from forecourt.testdrive.rules import (
+    SELF_SERVICE,
     DepositDecision,
+    Refusal,
     StorePolicy,
     cancellation_refund,
     deposit_decision,
     driver_refusals,
+    licence_refusal,
 )
 
+ACCOMPANIED = DriveKind.ACCOMPANIED.value
 CANCELLABLE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
 DEPOSIT_PURPOSE = "test_drive_deposit"
 
@@ -56,17 +63,107 @@ def deposit_for(session: Session, booking: TestDriveBooking) -> DepositDecision:
     return deposit_decision(score, premium, vehicle.price, policy)
 
 
-def _check_driver(session: Session, booking: TestDriveBooking, policy: StorePolicy, cipher: FieldCipher) -> None:
+@dataclass(frozen=True)
+class DriverCheck:
+    """The driver rules for one drive: its last local day (the licence must be valid on it and the age is taken on
+    it), the minimum age of its kind, and why the licence on file may not take it (empty: it may)."""
+
+    last_day: date
+    minimum_age: int
+    refusals: tuple[Refusal, ...]
+    accompanied_instead: bool = False  # too young to drive alone, old enough for an accompanied drive the store offers
+
+
+# What a shopper does about a driver refusal at confirm, for the API's problem document (the hold page shows the
+# same step as a form): every one is solved by verifying a licence for this drive, then confirming again.
+VERIFY_PATH = "/api/v1/me/driver-verification"
+NEXT_STEP = {
+    "licence_not_verified": "Then confirm again.",
+    "licence_expires_before_drive": "Verify a licence valid until the drive ends, then confirm again.",
+    "under_minimum_age": "Verify the licence of a driver old enough for this drive, then confirm again.",
+}
+
+
+def drive_last_day(session: Session, booking: TestDriveBooking) -> date:
+    """The drive's last day in its store's zone: what a licence and the age are judged on."""
     store_zone = catalog.get_vehicle_by_id(session, booking.vehicle_id).store.time_zone
-    last_day = booking.ends_at.astimezone(ZoneInfo(store_zone)).date()
+    return booking.ends_at.astimezone(ZoneInfo(store_zone)).date()
+
+
+def driver_check(session: Session, booking: TestDriveBooking, cipher: FieldCipher) -> DriverCheck:
+    """The rules confirm applies, so the hold page can show a refusal (and the way out) before the shopper tries."""
+    _, policy = _store_and_policy(session, booking)
+    last_day = drive_last_day(session, booking)
     driver = identity.driver_record(session, booking.shopper_user_id, cipher)
-    refusals = driver_refusals(driver, booking.kind, last_day, policy)
-    if refusals:
+    minimum = policy.self_service_minimum_age if booking.kind == SELF_SERVICE else policy.minimum_age
+    refusals = tuple(driver_refusals(driver, booking.kind, last_day, policy))
+    too_young = any(r.code == "under_minimum_age" for r in refusals)
+    instead = (
+        too_young
+        and booking.kind == SELF_SERVICE
+        and policy.accompanied_enabled
+        and not any(r.code == "under_minimum_age" for r in driver_refusals(driver, ACCOMPANIED, last_day, policy))
+    )
+    return DriverCheck(last_day, minimum, refusals, instead)
+
+
+def _check_driver(session: Session, booking: TestDriveBooking, cipher: FieldCipher) -> None:
+    check = driver_check(session, booking, cipher)
+    if check.refusals:
+        first = check.refusals[0]
         raise Conflict(
-            refusals[0].message,
-            code=refusals[0].code,
-            extra={"reasons": [{"code": r.code, "message": r.message} for r in refusals]},
+            f"{first.message} {NEXT_STEP[first.code]}",
+            code=first.code,
+            extra={
+                "reasons": [{"code": r.code, "message": r.message} for r in check.refusals],
+                "drive_ends_on": check.last_day.isoformat(),
+                "minimum_age": check.minimum_age,
+                # A verified shopper may replace their licence at any time: the same endpoint, told which drive.
+                "next_step": {
+                    "action": "verify_licence",
+                    "method": "POST",
+                    "href": VERIFY_PATH,
+                    "test_drive": booking.reference,
+                },
+            },
         )
+
+
+def verify_driver_for_drive(
+    session: Session,
+    user_id: int,
+    reference: str,
+    claim: IdentityClaim,
+    *,
+    identity_provider: IdentityProvider,
+    credit: CreditScoreProvider,
+    secret_key: str,
+    cipher: FieldCipher,
+    today: date,
+) -> DriverVerification:
+    """Verify (or replace) the shopper's licence for one of their drives. A licence that expires before the drive's
+    last local day is refused here, by the rule confirm applies, before the provider is asked or anything is
+    stored: recording it would only lead to a refused confirm, and would replace a licence that may still be good."""
+    booking = bookings.get_own_booking(session, user_id, reference)
+    last_day = drive_last_day(session, booking)
+    refusal = licence_refusal(claim.licence_expiry, last_day)
+    if refusal is not None:
+        raise InvalidInput(
+            f"{refusal.message} Enter a licence valid until the drive ends.",
+            code=refusal.code,
+            errors=[FieldError("licence_expiry", f"must be {last_day.isoformat()} or later")],
+            extra={"licence_expiry": claim.licence_expiry.isoformat(), "drive_ends_on": last_day.isoformat()},
+        )
+    return identity.verify_driver(
+        session,
+        user_id,
+        claim,
+        identity=identity_provider,
+        credit=credit,
+        secret_key=secret_key,
+        cipher=cipher,
+        today=today,
+    )
 
 
 def confirm(
@@ -86,8 +183,8 @@ def confirm(
     driver's encrypted date of birth for the age rule."""
     booking = bookings.get_own_booking(session, user_id, reference, for_update=True)
     bookings.live_hold(booking, now)
-    vehicle, policy = _store_and_policy(session, booking)
-    _check_driver(session, booking, policy, cipher)
+    vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
+    _check_driver(session, booking, cipher)
     decision = deposit_for(session, booking)
     booking.credit_score = _score(session, user_id)
     booking.deposit_kind, booking.deposit_reason = decision.kind, decision.reason

@@ -220,21 +220,25 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def licence_refusal(licence_expiry: date, drive_end_local_date: date) -> Refusal | None:
+    """A licence must be valid on the drive's last local day (expiring that very day is fine). One rule for both
+    steps: the verify step refuses such a licence for the drive it is entered for, confirm for the one on file."""
+    if licence_expiry >= drive_end_local_date:
+        return None
+    return Refusal(
+        "licence_expires_before_drive",
+        f"Your driving licence expires on {licence_expiry.isoformat()}, "
+        f"before the drive ends on {drive_end_local_date.isoformat()}.",
+    )
+
+
 def driver_refusals(
     driver: DriverRecord | None, kind: str, drive_end_local_date: date, policy: StorePolicy
 ) -> list[Refusal]:
     """Why this driver may not take this drive; `drive_end_local_date` is the drive's last day in the store's zone."""
     if driver is None or not driver.verified or driver.date_of_birth is None or driver.licence_expiry is None:
         return [Refusal("licence_not_verified", "Verify your driving licence before booking a test drive.")]
-    refusals = []
-    if driver.licence_expiry < drive_end_local_date:
-        refusals.append(
-            Refusal(
-                "licence_expires_before_drive",
-                f"Your driving licence expires on {driver.licence_expiry.isoformat()}, "
-                f"before the drive ends on {drive_end_local_date.isoformat()}.",
-            )
-        )
+    refusals = [refusal] if (refusal := licence_refusal(driver.licence_expiry, drive_end_local_date)) else []
     minimum = policy.self_service_minimum_age if kind == SELF_SERVICE else policy.minimum_age
     if age_on(driver.date_of_birth, drive_end_local_date) < minimum:
         what = "Self-service test drives" if kind == SELF_SERVICE else "Test drives"

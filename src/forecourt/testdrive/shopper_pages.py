@@ -61,6 +61,9 @@ router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_c
 LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-card-declined")
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
+# Refusals about the driver (testdrive.rules.driver_refusals): the hold page answers each with the licence form
+# opened, since verifying another licence for this drive is the way forward for all of them.
+DRIVER_REFUSALS = ("licence_not_verified", "licence_expires_before_drive", "under_minimum_age")
 
 
 # --- storefront: pick a slot -------------------------------------------------------------------------------------
@@ -175,6 +178,8 @@ class HoldView:
     deposit: Any  # DepositDecision, once the driver is verified
     seconds_left: int
     minutes_left: int
+    last_day: date  # the drive's last local day: the licence must be valid on it
+    driver: lifecycle.DriverCheck | None = None  # a live hold with a verified licence: may it take this drive?
     driven: bookings.DrivenRoute | None = None  # a completed drive: distance and route
 
 
@@ -193,15 +198,17 @@ def _hold_view(session: Session, page: Page, reference: str) -> HoldView:
     drive = load_drive(session, bookings.get_own_booking(session, user_id, reference))
     verification = identity.get_verification(session, user_id)
     booking = drive.booking
-    deposit = None
+    deposit = driver = None
     if booking.status == BookingStatus.HELD.value and verification is not None and verification.verified:
         deposit = lifecycle.deposit_for(session, booking)
+        driver = lifecycle.driver_check(session, booking, page.request.app.state.field_cipher)
     seconds = 0
     if booking.status == BookingStatus.HELD.value and booking.hold_expires_at:
         seconds = max(0, int((booking.hold_expires_at - utcnow()).total_seconds()))
     tiles = page.request.app.state.settings.map_tile_url or None
     driven = bookings.driven_route(session, booking, _route_labels(page), tile_url=tiles)
-    return HoldView(drive, verification, deposit, seconds, math.ceil(seconds / 60), driven)
+    last_day = lifecycle.drive_last_day(session, booking)
+    return HoldView(drive, verification, deposit, seconds, math.ceil(seconds / 60), last_day, driver, driven)
 
 
 def _render_hold(
@@ -215,6 +222,11 @@ def _render_hold(
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     view = _hold_view(session, page, reference)
+    if problem is None and view.driver is not None and view.driver.refusals:
+        # Known before the shopper tries to confirm (a licence verified for an earlier drive, or for none): say so
+        # now, with the licence form opened, rather than offer a Confirm that can only be refused.
+        first = view.driver.refusals[0]
+        problem = Problem(first.code, 409, first.message)
     params = page.request.query_params
     response = render(
         page,
@@ -227,6 +239,7 @@ def _render_hold(
         key=str(uuid.uuid4()),
         classes=LICENCE_CLASSES,
         methods=DEMO_PAYMENT_METHODS,
+        driver_refusals=DRIVER_REFUSALS,
         nav="test-drives",
         notice=params.get("notice", "")[:20],
     )
@@ -244,7 +257,8 @@ def hold_page(session: DbSession, page: PageContext, reference: str) -> Response
 
 @router.post("/test-drives/{reference}/verify", response_model=None)
 def verify(session: DbSession, page: PageContext, reference: str, posted: PostedForm) -> Response:
-    """Check the driving licence; a refused check is recorded too (the answer commits), then shown."""
+    """Check (or replace) the driving licence for this drive. A licence expiring before the drive ends is refused
+    beside its field with nothing stored; a check the provider refuses is recorded (the answer commits), then shown."""
     if page.user is None:
         return redirect(sign_in_url(f"/test-drives/{reference}"))
     user = page.user
@@ -264,18 +278,22 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         integrations = page.request.app.state.integrations
         claim = IdentityClaim(form["full_name"], form["id_number"], expiry, form["licence_class"])
         try:
-            checked = identity.verify_driver(
+            checked = lifecycle.verify_driver_for_drive(
                 session,
                 user.user_id,
+                reference,
                 claim,
-                identity=integrations.identity,
+                identity_provider=integrations.identity,
                 credit=integrations.credit,
                 secret_key=app_secret(page.request),
                 cipher=page.request.app.state.field_cipher,
                 today=utcnow().date(),
             )
         except InvalidInput as exc:
-            errors["id_number"] = "id_number" if exc.code == "id_number_invalid" else "refused"
+            if exc.code == "licence_expires_before_drive":
+                errors["licence_expiry"] = "expires_before_drive"
+            else:
+                errors["id_number"] = "id_number" if exc.code == "id_number_invalid" else "refused"
         else:
             if checked.verified:
                 return redirect(f"/test-drives/{reference}?notice=verified")
