@@ -60,6 +60,7 @@ BUSINESS_RULES = {
     "spend_file_rejected": "an upload's rows are validated one by one",
     "file_rejected": "an upload's rows are validated one by one",
     "unknown_columns": "an upload's header row names known columns",
+    "missing_columns": "an upload's header row names the required columns",
     "range_too_long": "a date range spans at most so many days",
     "invalid_range": "`to` must not be before `from`",
     "malformed_parquet": "an upload must be a readable file of its format",
