@@ -21,7 +21,7 @@ from forecourt.telematics.signals import IGNITION, LATITUDE, LONGITUDE, ODOMETER
 from forecourt.testdrive import handover
 from forecourt.testdrive.models import TestDriveBooking
 from tests.backoffice.helpers import sign_in
-from tests.testdrive.helpers import BOOKINGS, NOW, Fleet, confirm, hold, key, make_fleet, verify
+from tests.testdrive.helpers import BOOKINGS, NOW, Fleet, confirm, hold, make_fleet, verify
 
 OUT_AT = NOW + timedelta(hours=26)  # 10:00 in Guangzhou on the 2nd: the slot's start
 IN_AT = OUT_AT + timedelta(minutes=50)
