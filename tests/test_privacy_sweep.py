@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from forecourt.core import clock
 from forecourt.core.db import Base
-from forecourt.finance import application_decisions
+from forecourt.finance.credit import decisions as application_decisions
 from forecourt.models_registry import import_all_models
-from tests.finance.application_helpers import APPLY, PREQUALIFY, REVIEW, applicant, key, make_quote
+from tests.finance.credit.helpers import APPLY, PREQUALIFY, REVIEW, applicant, key, make_quote
 from tests.finance.factories import make_provider, make_standard_programs
 from tests.privacy_probe import Cell, candidates_for, cells, id_candidates, income_rebuilds, learn_about_id
 from tests.testdrive.helpers import BOOKINGS, NOW, confirm, hold, make_fleet, verify

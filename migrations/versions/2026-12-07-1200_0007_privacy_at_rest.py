@@ -73,7 +73,7 @@ def _decision_context(row_id: int) -> str:
 
 def upgrade() -> None:
     from forecourt.core.masking import mask_name
-    from forecourt.finance.application_decisions import split
+    from forecourt.finance.credit.decisions import split
 
     cipher = _cipher()
     connection = op.get_bind()

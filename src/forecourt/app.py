@@ -30,16 +30,14 @@ from forecourt.core.request_guard import RejectControlCharacters
 from forecourt.core.limits import RequestLimits
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
-from forecourt.finance import (
-    api_applications,
-    api_orders,
-    api_programs,
-    api_quotes,
-    application_pages,
-    order_pages,
-    program_pages,
-    quote_pages,
-)
+from forecourt.finance.credit import api as api_applications
+from forecourt.finance.credit import pages as application_pages
+from forecourt.finance.orders import api as api_orders
+from forecourt.finance.orders import pages as order_pages
+from forecourt.finance.programs import api as api_programs
+from forecourt.finance.programs import pages as program_pages
+from forecourt.finance.quotes import api as api_quotes
+from forecourt.finance.quotes import pages as quote_pages
 from forecourt.identity.api import admin_router as identity_admin_router
 from forecourt.identity.api import router as identity_router
 from forecourt.integrations import build_integrations

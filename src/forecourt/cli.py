@@ -95,11 +95,11 @@ def demo_load(
     from forecourt.accounts.demo import ensure_demo_users
     from forecourt.catalog.demo import load_demo
     from forecourt.catalog.repository import count_vehicles
-    from forecourt.finance.demo import ensure_finance_demo
+    from forecourt.finance.programs.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
-    from forecourt.telematics.demo import load_telematics_demo
     from forecourt.models_registry import import_all_models
+    from forecourt.telematics.demo import load_telematics_demo
     from forecourt.testdrive.demo import load_test_drive_demo
 
     import_all_models()  # the demo writes rows of every context, whose foreign keys name each other's tables
@@ -171,7 +171,7 @@ def keys_rotate() -> None:
     from rich.progress import Progress
 
     from forecourt.core.crypto import field_cipher_from_config
-    from forecourt.finance.key_rotation import rotate_application_keys
+    from forecourt.finance.credit.key_rotation import rotate_application_keys
     from forecourt.identity.key_rotation import rotate_verification_keys
 
     settings = get_settings()

@@ -130,7 +130,7 @@ def _reserved_order(session: Session, buyer: Any, vehicle: Any) -> Order:
 
 
 def _credit_application(session: Session, applicant: Any, vehicle: Any) -> CreditApplication:
-    """A credit application row as finance/applications.py writes one (the tokens are stand-ins: never opened)."""
+    """A credit application row as finance/credit/service.py writes one (the tokens are stand-ins: never opened)."""
     provider = FinanceProvider(code="world-credit", name_en="World Credit", name_zh="世界金融", underwriting_rules={})
     session.add(provider)
     session.flush()

@@ -68,7 +68,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/users/{user_id}/premium-membership"): "admin",
     # Quotes: one made anonymously is open to whoever holds its reference, so the route is public by design; a
     # signed-in shopper's quote answers 401 signed out and 404 to other users and other stores' staff
-    # (tests/finance/test_quotes.py::test_who_may_see_a_quote).
+    # (tests/finance/quotes/test_quotes.py::test_who_may_see_a_quote).
     ("GET", "/api/v1/quotes/{reference}"): "public",
     ("GET", "/api/v1/quotes/{reference}.pdf"): "public",
     # Rate programs: reading one version is public; changes are for finance officers and admins ("admin": every

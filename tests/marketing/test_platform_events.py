@@ -61,7 +61,7 @@ def test_test_drive_booked_and_taken(client, db_session):
 
 
 def test_credit_application(client, db_session):
-    from tests.finance.application_helpers import NOW, body, make_finance, submit
+    from tests.finance.credit.helpers import NOW, body, make_finance, submit
 
     with clock.pinned(NOW):
         fin = make_finance(db_session)
@@ -74,7 +74,7 @@ def test_credit_application(client, db_session):
 
 
 def test_order_carries_the_vehicle_price(client, db_session):
-    from tests.finance.order_factories import NOW, make_order_world, make_quote, reserve
+    from tests.finance.orders.factories import NOW, make_order_world, make_quote, reserve
 
     with clock.pinned(NOW):
         world = make_order_world(db_session)
@@ -89,7 +89,7 @@ def test_order_carries_the_vehicle_price(client, db_session):
 
 
 def test_quote_request_of_a_signed_in_shopper_only(client, db_session):
-    from tests.finance.quote_helpers import NOW, QUOTES, make_lot
+    from tests.finance.quotes.helpers import NOW, QUOTES, make_lot
 
     with clock.pinned(NOW):
         lot = make_lot(db_session)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.core import clock
 from tests.backoffice.helpers import events, sign_in
-from tests.finance.application_helpers import (
+from tests.finance.credit.helpers import (
     FAIR_ID,
     GOOD_ID,
     INCOME,

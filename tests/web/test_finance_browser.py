@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL
 from forecourt.catalog.models import Trim, Vehicle, VehicleModel
 from forecourt.core import clock
-from forecourt.finance.bureau import DEMO_ID_GOOD
-from forecourt.finance.demo import NEV_TRIMS, ensure_finance_demo
+from forecourt.finance.credit.bureau import DEMO_ID_GOOD
+from forecourt.finance.programs.demo import NEV_TRIMS, ensure_finance_demo
 from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import DESKTOP, PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 

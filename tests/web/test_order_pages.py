@@ -21,7 +21,7 @@ from forecourt.catalog.models import Vehicle
 from forecourt.core import clock
 from forecourt.finance.models import Order
 from tests.backoffice.helpers import sign_in
-from tests.finance.order_factories import NOW, OrderWorld, make_application, make_order_world, make_quote
+from tests.finance.orders.factories import NOW, OrderWorld, make_application, make_order_world, make_quote
 
 
 @pytest.fixture

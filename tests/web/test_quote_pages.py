@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.core import clock
 from forecourt.finance.models import Quote
-from tests.finance.quote_helpers import NOW, Lot, make_lot
+from tests.finance.quotes.helpers import NOW, Lot, make_lot
 
 
 @pytest.fixture

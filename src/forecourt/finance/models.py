@@ -69,7 +69,7 @@ class FinanceProvider(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_en: Mapped[str] = mapped_column(String(120))
     name_zh: Mapped[str] = mapped_column(String(120))
-    # finance.underwriting.RuleSet.to_mapping(); empty means RuleSet.china_default()
+    # finance.credit.underwriting.RuleSet.to_mapping(); empty means RuleSet.china_default()
     underwriting_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     bureau: Mapped[str] = mapped_column(String(40), default="demo-bureau")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -199,7 +199,7 @@ class CreditApplication(Base):
     credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bureau: Mapped[str] = mapped_column(String(40), default="")
     bureau_reference: Mapped[str] = mapped_column(String(80), default="")
-    # outcome, tier, payment, LTV, deal, reason and stipulation codes: finance.application_decisions.split
+    # outcome, tier, payment, LTV, deal, reason and stipulation codes: finance.credit.decisions.split
     decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision_private_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # PTI, DTI, figures from income
     adverse_action_notice: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,5 +1,5 @@
 """Re-encrypt driver verifications (name, date of birth) under the current data key after a key rotation; run by
-`forecourt keys rotate` with the credit applications' rotation (finance/key_rotation.py explains the two steps)."""
+`forecourt keys rotate` with the credit applications' rotation (finance/credit/key_rotation.py explains the two steps)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Orders: reserving a car on an approved finance application, deposits, cancellation and refunds."""

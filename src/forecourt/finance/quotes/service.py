@@ -1,0 +1,475 @@
+"""Quotes: every finance product compared for one car, each stored with its inputs, program version, figures and
+disclosure, for seven days.
+
+`compare` prices cash, a loan, a balloon loan, a lease and a lease-to-own (直租) for the same car, down payment,
+term and mileage with the pure calculation modules (finance/calc), picking per product the best current program
+for the term (`programs.best_program`). A product that cannot be offered — no program for the term, a down payment
+under its minimum, a term over the lending policy, no residual for the mileage — becomes a "not offered" entry
+with a stable code and the figure that would cure it, not an error; only when no financed product at all can be
+offered does `compare` refuse (422 `term_not_offered`, `down_payment_below_minimum` with the minimum, ...).
+
+Each product's figures (the rules of price, down payment, loans, leases and lease-to-own) are `products`'.
+Each row's `price` is the price its figures are on (the net price; the vehicle's price for cash) and its
+`inputs` hold the shopper's choices (`down_payment_given` or `down_percent`, term, mileage, balloon percent), the
+product's resolved `down_payment` and `balloon`, the vehicle's price and MSRP, and the program version's terms.
+The comparison's rows share one JSON entry in `inputs["comparison"]`: the comparison's reference (its cash
+quote's), every product's quote reference and the products not offered, so any one reference finds the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Vehicle
+from forecourt.core.clock import utcnow
+from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
+from forecourt.core.money import round_money
+from forecourt.core.outbox import enqueue_event
+from forecourt.core.references import new_reference
+from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError
+from forecourt.finance.models import FinanceProvider, Quote, RateProgram
+from forecourt.finance.programs import service as programs
+from forecourt.finance.quotes import repository
+from forecourt.finance.quotes.disclosures import money, percent
+from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them from here
+    BALLOON,
+    CASH,
+    EXCESS_KM_RATE,
+    FINANCED,
+    LEASE,
+    LEASE_TO_OWN,
+    LENDING_POLICY,
+    LOAN,
+    PRODUCT_NAMES,
+    PRODUCTS,
+    USE,
+    ZERO,
+    Car,
+    NotOffered,
+    Priced,
+    QuoteInputs,
+    down_payment_for,
+    lease_annualised_rate,
+    loan_minimum_down,
+    loan_rates,
+    loan_request,
+    no_program,
+    price_cash,
+    price_lease,
+    price_lease_to_own,
+    price_loan,
+)
+
+QUOTE_LIFETIME = timedelta(days=7)
+QUOTABLE_STATUSES = frozenset({"available", "in_transit"})
+MAX_ANNUAL_MILEAGE = 100_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    product: str
+    quote: Quote | None
+    not_offered: NotOffered | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The products compared for one car at one moment: the stored quotes and the products not offered."""
+
+    reference: str  # the comparison's own reference: its cash quote's
+    vehicle: Vehicle
+    quotes: tuple[Quote, ...]  # in PRODUCTS order
+    not_offered: tuple[NotOffered, ...]
+    requested: str = ""  # the reference that was asked for, when loaded by reference
+
+    @property
+    def created_at(self) -> datetime:
+        return self.quotes[0].created_at
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.quotes[0].expires_at
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return self.quotes[0].inputs
+
+    def quote_for(self, product: str) -> Quote | None:
+        return next((q for q in self.quotes if q.product == product), None)
+
+    def entries(self) -> list[Entry]:
+        missing = {n.product: n for n in self.not_offered}
+        return [
+            Entry(p, self.quote_for(p), missing.get(p))
+            for p in PRODUCTS
+            if self.quote_for(p) is not None or p in missing
+        ]
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks to see a quote: a user id (None: anonymous) and the stores they act for (None: every store)."""
+
+    user_id: int | None
+    store_ids: frozenset[int] | None = frozenset()
+
+
+# --- use cases --------------------------------------------------------------------------------------------------
+
+
+def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: int | None = None) -> Comparison:
+    """Price every product for the car, store one Quote per offered product (7 days), return the comparison."""
+    vehicle = catalog.get_vehicle(session, vin)
+    _check_inputs(inputs, vehicle.price)
+    if vehicle.status not in QUOTABLE_STATUSES:
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
+            code="vehicle_not_available",
+            extra={"vehicle_status": vehicle.status},
+        )
+    provider = programs.default_provider(session)
+    car = Car(
+        vehicle.price,
+        vehicle.trim.msrp,
+        vehicle.currency,
+        vehicle.model.code,
+        vehicle.trim.code,
+        vehicle.trim.powertrain,
+    )
+    available = programs.applicable_programs(
+        session, provider=provider, model_code=car.model_code, trim_code=car.trim_code, on=on, tier=inputs.tier
+    )
+    results: dict[str, Priced | NotOffered] = {CASH: price_cash(car)}
+    residuals: list[ResidualTable | None] = []  # loaded once, only when a lease program applies
+    for product in FINANCED:
+        program = programs.best_program(
+            [p for p in available if p.product == product and p.term_months == inputs.term_months]
+        )
+        if program is None:
+            results[product] = no_program(product, inputs.term_months, available)
+        elif product == LEASE:
+            if not residuals:
+                residuals.append(_residual_table(session, provider))
+            results[product] = price_lease(car, inputs, program, residuals[0])
+        elif product == LEASE_TO_OWN:
+            results[product] = price_lease_to_own(car, inputs, program)
+        else:
+            results[product] = price_loan(car, inputs, program, product)
+    refused = [r for p, r in results.items() if p != CASH and isinstance(r, NotOffered)]
+    if len(refused) == len(FINANCED):
+        raise _nothing_offered(refused, inputs, available)
+    comparison = _store(session, vehicle, car, inputs, on, provider, user_id, results)
+    if user_id is not None:  # a signed-in shopper asked for a quote: an engagement for marketing
+        enqueue_event(
+            session,
+            {
+                "event_id": f"platform:quote_request:{comparison.reference}",
+                "type": "quote_request",
+                "occurred_at": comparison.created_at.isoformat(),
+                "user_id": user_id,
+                "model_code": vehicle.model.code,
+                "city": vehicle.store.city.code,
+                "store_code": vehicle.store.code,
+                "subject": comparison.reference,
+                "value": None,
+            },
+        )
+    return comparison
+
+
+def get_comparison(session: Session, reference: str) -> Comparison:
+    """The comparison a quote reference belongs to (any of its quotes' references finds it)."""
+    quote = get_quote(session, reference)
+    group = quote.inputs.get("comparison") or {}
+    references = set((group.get("quotes") or {}).values()) | {quote.reference}
+    rows = sorted(repository.by_references(session, references), key=lambda q: PRODUCTS.index(q.product))
+    not_offered = tuple(NotOffered(**item) for item in group.get("not_offered", []))
+    return Comparison(
+        group.get("reference", quote.reference),
+        catalog.get_vehicle_by_id(session, quote.vehicle_id),
+        tuple(rows),
+        not_offered,
+        requested=quote.reference,
+    )
+
+
+def get_quote(session: Session, reference: str) -> Quote:
+    quote = repository.get_by_reference(session, reference.strip().upper()[:12])
+    if quote is None:
+        raise NotFound(f"No quote {reference}", code="quote_not_found")
+    return quote
+
+
+def visible_comparison(session: Session, reference: str, viewer: Viewer) -> Comparison:
+    """The comparison if the viewer may see it: a quote made anonymously is open to anyone with its reference,
+    a signed-in shopper's to that shopper and to staff of the car's store (and admins). An anonymous caller is
+    asked to sign in (401: the owner may be signed out); other users get the same 404 as an unknown reference."""
+    comparison = get_comparison(session, reference)
+    owner = comparison.quotes[0].user_id
+    store_id = comparison.quotes[0].store_id
+    if owner is None or owner == viewer.user_id:
+        return comparison
+    if viewer.user_id is None:  # the owner may simply be signed out: ask them to sign in
+        raise Unauthenticated("Sign in to see this quote")
+    if viewer.store_ids is None or store_id in viewer.store_ids:
+        return comparison
+    raise NotFound(f"No quote {reference}", code="quote_not_found")
+
+
+def comparison_document(comparison: Comparison, now: datetime) -> dict[str, Any]:
+    """The comparison as one JSON-able document: what the API answers and the PDF and pages show."""
+    vehicle = comparison.vehicle
+    inputs = comparison.inputs
+    products = []
+    for entry in comparison.entries():
+        quote, refusal = entry.quote, entry.not_offered
+        figures = quote.figures if quote else {}
+        products.append(
+            {
+                "product": entry.product,
+                "offered": quote is not None,
+                "reference": quote.reference if quote else None,
+                "program": (quote.inputs.get("program") if quote else None),
+                "monthly_payment": figures.get("monthly_payment"),
+                "due_at_signing": figures.get("due_at_signing"),
+                "total_cost": figures.get("total_cost"),
+                "apr": figures.get("apr"),
+                "annualised_rate": figures.get("annualised_rate"),
+                "figures": figures,
+                "disclosure": quote.disclosure if quote else {"boxes": []},
+                "reason": refusal.as_dict() if refusal else None,
+            }
+        )
+    return {
+        "reference": comparison.reference,
+        "requested": comparison.requested or comparison.reference,
+        "vin": vehicle.vin,
+        "vehicle": {
+            "model": vehicle.model.code,
+            "model_name_en": vehicle.model.name_en,
+            "model_name_zh": vehicle.model.name_zh,
+            "trim": vehicle.trim.code,
+            "trim_name_en": vehicle.trim.name_en,
+            "trim_name_zh": vehicle.trim.name_zh,
+            "model_year": vehicle.model_year,
+            "store": vehicle.store.code,
+            "store_name_en": vehicle.store.name_en,
+            "store_name_zh": vehicle.store.name_zh,
+        },
+        "price": money(comparison.quotes[0].price),
+        "currency": comparison.quotes[0].currency,
+        "inputs": {
+            "down_payment": inputs.get("down_payment_given"),
+            "down_percent": inputs.get("down_percent"),
+            "term_months": inputs.get("term_months"),
+            "annual_mileage": inputs.get("annual_mileage"),
+            "balloon_percent": inputs.get("balloon_percent"),
+            "on": inputs.get("on"),
+        },
+        "created_at": comparison.created_at,
+        "expires_at": comparison.expires_at,
+        "expired": comparison.is_expired(now),
+        "products": products,
+    }
+
+
+# --- checks -----------------------------------------------------------------------------------------------------
+
+
+def _check_inputs(inputs: QuoteInputs, price: Decimal) -> None:
+    errors: list[FieldError] = []
+    if (inputs.down_payment is None) == (inputs.down_percent is None):
+        errors.append(FieldError("down_payment", "give exactly one of down_payment and down_percent"))
+    if inputs.down_payment is not None:
+        if not inputs.down_payment.is_finite() or inputs.down_payment < 0:
+            errors.append(FieldError("down_payment", "must be an amount of at least 0", str(inputs.down_payment)))
+        elif round_money(inputs.down_payment) != inputs.down_payment:
+            errors.append(FieldError("down_payment", "must be in whole fen (two decimals)", str(inputs.down_payment)))
+        elif inputs.down_payment >= price:
+            errors.append(
+                FieldError(
+                    "down_payment",
+                    f"must be less than the price ({money(price)}): nothing would be financed",
+                    str(inputs.down_payment),
+                )
+            )
+    if inputs.down_percent is not None and not (inputs.down_percent.is_finite() and 0 <= inputs.down_percent < 1):
+        errors.append(
+            FieldError("down_percent", "must be a fraction from 0 to below 1 (0.2 is 20%)", str(inputs.down_percent))
+        )
+    if isinstance(inputs.term_months, bool) or not 1 <= inputs.term_months <= 120:
+        errors.append(FieldError("term_months", "must be 1 to 120 months", inputs.term_months))
+    if not 0 <= inputs.annual_mileage <= MAX_ANNUAL_MILEAGE:
+        errors.append(
+            FieldError("annual_mileage", f"must be 0 to {MAX_ANNUAL_MILEAGE} km a year", inputs.annual_mileage)
+        )
+    if inputs.balloon_percent is not None and not (
+        inputs.balloon_percent.is_finite() and 0 < inputs.balloon_percent < 1
+    ):
+        errors.append(
+            FieldError("balloon_percent", "must be a fraction above 0 and below 1", str(inputs.balloon_percent))
+        )
+    if errors:
+        raise InvalidInput(
+            "The quote request has invalid fields; see errors.", code="invalid_quote_request", errors=errors
+        )
+
+
+def _nothing_offered(
+    refused: Sequence[NotOffered], inputs: QuoteInputs, available: Sequence[RateProgram]
+) -> InvalidInput:
+    below = [r for r in refused if r.code == "down_payment_below_minimum"]
+    if below:
+        lowest = min(below, key=lambda r: Decimal(r.details["minimum_down_payment"]))
+        return InvalidInput(
+            f"The down payment is below the minimum of every finance product for this car: "
+            f"{PRODUCT_NAMES[lowest.product]} needs at least {lowest.details['minimum_down_payment']} "
+            f"({percent(Decimal(lowest.details['minimum_down_percent']))}%). {lowest.message}",
+            code="down_payment_below_minimum",
+            errors=[FieldError("down_payment", lowest.message)],
+            extra={
+                "minimum_down_payment": lowest.details["minimum_down_payment"],
+                "minimum_down_percent": lowest.details["minimum_down_percent"],
+                "product": lowest.product,
+                "not_offered": [r.as_dict() for r in refused],
+            },
+        )
+    if all(r.code in ("no_program_for_term", "term_too_long") for r in refused):
+        terms = sorted({p.term_months for p in available if p.product in FINANCED})
+        offered = ", ".join(map(str, terms)) or "none"
+        return InvalidInput(
+            f"No finance product is offered for {inputs.term_months} months on this car; terms offered: {offered}.",
+            code="term_not_offered",
+            errors=[FieldError("term_months", f"terms offered: {offered}", inputs.term_months)],
+            extra={"offered_terms": terms, "not_offered": [r.as_dict() for r in refused]},
+        )
+    return InvalidInput(
+        "No finance product can be offered for these choices: " + " ".join(r.message for r in refused),
+        code="no_finance_offered",
+        extra={"not_offered": [r.as_dict() for r in refused]},
+    )
+
+
+def _residual_table(session: Session, provider: FinanceProvider) -> ResidualTable | None:
+    try:
+        return programs.residual_table(session, provider)
+    except ResidualTableError:
+        return None
+
+
+# --- storing ----------------------------------------------------------------------------------------------------
+
+
+def program_snapshot(program: RateProgram, provider_code: str) -> dict[str, Any]:
+    """The program version's terms as they were when quoted (the row itself stays, retired, for reference)."""
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "id": program.id,
+        "provider": provider_code,
+        "code": program.code,
+        "version": program.version,
+        "name_en": program.name_en,
+        "name_zh": program.name_zh,
+        "product": program.product,
+        "term_months": program.term_months,
+        "credit_tier": program.credit_tier,
+        "annual_rate": text(program.annual_rate),
+        "money_factor": text(program.money_factor),
+        "subvention_rate": text(program.subvention_rate),
+        "subvention_by": program.subvention_by,
+        "min_down_percent": text(program.min_down_percent),
+        "max_balloon_percent": text(program.max_balloon_percent),
+        "fee": money(program.fee),
+        "cash_rebate": money(program.cash_rebate),
+        "purchase_price": money(program.purchase_price),
+        "disposition_fee": money(program.disposition_fee),
+        "valid_from": program.valid_from.isoformat(),
+        "valid_to": program.valid_to.isoformat(),
+    }
+
+
+def _unique_references(count: int) -> list[str]:
+    references: list[str] = []
+    while len(references) < count:
+        candidate = new_reference("Q")
+        if candidate not in references:
+            references.append(candidate)
+    return references
+
+
+def _store(
+    session: Session,
+    vehicle: Vehicle,
+    car: Car,
+    inputs: QuoteInputs,
+    on: date,
+    provider: FinanceProvider,
+    user_id: int | None,
+    results: dict[str, Priced | NotOffered],
+) -> Comparison:
+    priced = [results[p] for p in PRODUCTS if isinstance(results[p], Priced)]
+    not_offered = tuple(r for p in PRODUCTS if isinstance(r := results[p], NotOffered))
+    references = dict(zip((p.product for p in priced), _unique_references(len(priced))))  # type: ignore[union-attr]
+    group = {"reference": references[CASH], "quotes": references, "not_offered": [n.as_dict() for n in not_offered]}
+    shared = {
+        "vin": vehicle.vin,
+        "vehicle_price": money(car.price),
+        "msrp": money(car.msrp),
+        "currency": car.currency,
+        "model": car.model_code,
+        "trim": car.trim_code,
+        "powertrain": car.powertrain,
+        "use": USE,
+        "down_payment_given": money(inputs.down_payment) if inputs.down_payment is not None else None,
+        "down_percent": str(inputs.down_percent) if inputs.down_percent is not None else None,
+        "term_months": inputs.term_months,
+        "annual_mileage": inputs.annual_mileage,
+        "balloon_percent": str(inputs.balloon_percent) if inputs.balloon_percent is not None else None,
+        "tier": inputs.tier,
+        "on": on.isoformat(),
+        "provider": provider.code,
+        "comparison": group,
+    }
+    now = utcnow()
+    rows = []
+    for result in priced:
+        assert isinstance(result, Priced)
+        program = result.program
+        rows.append(
+            Quote(
+                reference=references[result.product],
+                user_id=user_id,
+                vehicle_id=vehicle.id,
+                store_id=vehicle.store_id,
+                product=result.product,
+                program_id=program.id if program else None,
+                price=Decimal(result.figures["net_price"]),
+                currency=car.currency,
+                monthly_payment=result.monthly_payment,
+                inputs={
+                    **shared,
+                    "down_payment": result.figures["down_payment"],
+                    "balloon": result.figures.get("balloon", money(ZERO)),
+                    "program": program_snapshot(program, provider.code) if program else None,
+                },
+                figures=result.figures,
+                disclosure=result.disclosure,
+                created_at=now,
+                expires_at=now + QUOTE_LIFETIME,
+            )
+        )
+    repository.add(session, rows)
+    return Comparison(references[CASH], vehicle, tuple(rows), not_offered, requested=references[CASH])
