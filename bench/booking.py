@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))  # tests.factories builds the rows
 
+from tests.factories import make_city, make_small_catalog, make_store, make_token, make_user, make_vehicle  # noqa: E402
+
 from _common import ms, percentile, print_table, scratch_database, timed  # noqa: E402
 from forecourt.core.clock import utcnow  # noqa: E402
 from forecourt.core.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -41,7 +43,6 @@ from forecourt.core.migrate import upgrade  # noqa: E402
 from forecourt.testdrive import finder  # noqa: E402
 from forecourt.testdrive.availability import DriveKind  # noqa: E402
 from forecourt.testdrive.policy import update_store_policy  # noqa: E402
-from tests.factories import make_city, make_small_catalog, make_store, make_token, make_user, make_vehicle  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLDS = "/api/v1/test-drives/holds"

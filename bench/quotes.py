@@ -27,7 +27,6 @@ import numpy_financial as npf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table  # noqa: E402
-
 from forecourt.finance.calc.apr import regular_loan_apr  # noqa: E402
 from forecourt.finance.calc.lease import LeaseRequest, quote_lease  # noqa: E402
 from forecourt.finance.calc.loan import LoanRequest, level_payment, quote_loan  # noqa: E402

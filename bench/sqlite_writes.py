@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))  # tests.live_server serves the app
 
+from tests.live_server import demo_database, serving_database  # noqa: E402
+
 from _common import ms, percentile, print_table  # noqa: E402
 from forecourt.accounts.demo import DEMO_PASSWORD, FINANCE_EMAIL, MARKETER_EMAIL, SHOPPER_EMAIL  # noqa: E402
-from tests.live_server import demo_database, serving_database  # noqa: E402
 
 PEOPLE = [SHOPPER_EMAIL, FINANCE_EMAIL, MARKETER_EMAIL]
 

@@ -23,11 +23,11 @@ from forecourt.core.client_address import install_proxy_headers
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
+from forecourt.core.limits import RequestLimits
 from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.openapi import install as install_openapi
 from forecourt.core.request_guard import RejectControlCharacters
-from forecourt.core.limits import RequestLimits
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.finance.credit import api as api_applications

@@ -13,12 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forecourt.app import create_app
+from forecourt.catalog.lifecycle import VehicleStatus
+from forecourt.catalog.models import BodyType
 from forecourt.core.db import make_engine
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
-
-from forecourt.catalog.lifecycle import VehicleStatus
-from forecourt.catalog.models import BodyType
 from tests.factories import make_brand, make_city, make_model, make_store, make_trim, make_vehicle
 
 V = "/api/v1/vehicles"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecourt.telematics import repository, service
+from forecourt.telematics import query_service, repository
 from forecourt.telematics.demo import load_telematics_demo
 from forecourt.telematics.models import DeadLetter, TelemetrySample
 from tests.factories import make_small_catalog, make_vehicle
@@ -28,6 +28,6 @@ def test_self_service_cars_get_a_day_of_drives_once(db_session: Session) -> None
     for vehicle_id in db_session.scalars(select(TelemetrySample.vehicle_id).distinct()):
         state = repository.get_state(db_session, vehicle_id)
         assert NOW - timedelta(hours=26) < state.ts <= NOW
-        span = service.Window(NOW - timedelta(days=2), NOW)
-        trips = service.trips_between(db_session, vehicle_id, span)
+        span = query_service.Window(NOW - timedelta(days=2), NOW)
+        trips = query_service.trips_between(db_session, vehicle_id, span)
         assert trips and all(trip.gps_agrees for trip in trips)

@@ -39,9 +39,9 @@ from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
-from tests.live_server import serving
 from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
+from tests.live_server import serving
 from tests.testdrive.helpers import HOLDS
 
 CLIENTS = 50

@@ -18,7 +18,7 @@ from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
 from forecourt.accounts.models import User
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
-from forecourt.telematics import service as telematics
+from forecourt.telematics import query_service as telemetry
 from forecourt.telematics.demo import load_telematics_demo
 from forecourt.testdrive.demo import OUT_NOW, load_test_drive_demo
 from forecourt.testdrive.models import TestDriveBooking
@@ -37,7 +37,7 @@ def _completed_drive(session: Session) -> str:
     load_telematics_demo(session)
     car = catalog.list_test_drive_fleet(session, store_code=STORE)[0]
     now = utcnow()
-    trip = telematics.trips_between(session, car.id, telematics.Window(now - timedelta(days=2), now))[0]
+    trip = telemetry.trips_between(session, car.id, telemetry.Window(now - timedelta(days=2), now))[0]
     shopper = session.scalars(select(User).where(User.email == SHOPPER_EMAIL)).one()
     out_km, in_km = (trip.start_odometer_m or 0) // 1000, (trip.end_odometer_m or 0) // 1000
     session.add(

@@ -31,8 +31,8 @@ from forecourt.core.client_address import client_ip
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
 from forecourt.core.outbox import relay_outbox
-from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.core.request_guard import no_nul
+from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
 from forecourt.web.errors import PAGES_TAG, render_error

@@ -15,8 +15,8 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition

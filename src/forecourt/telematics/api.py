@@ -15,9 +15,10 @@ from forecourt.accounts.security import require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.http import WriteSession
 from forecourt.core.params import Moment
-from forecourt.telematics import service
+from forecourt.telematics import query_service as queries
 from forecourt.telematics.fault_codes import describe
 from forecourt.telematics.models import FaultCodeInterval
+from forecourt.telematics.query_service import Window
 from forecourt.telematics.schemas import (
     AlertsOut,
     FaultCodeOut,
@@ -27,7 +28,6 @@ from forecourt.telematics.schemas import (
     TripOut,
     TripsOut,
 )
-from forecourt.telematics.service import Window
 from forecourt.telematics.trips import Trip
 
 router = APIRouter(prefix="/api/v1/vehicles/{vin}", tags=["telematics"])
@@ -60,8 +60,8 @@ def _fault_code(interval: FaultCodeInterval) -> FaultCodeOut:
 
 @router.get("/telemetry/latest", response_model=LatestOut, summary="The car's newest state", responses=_RESPONSES)
 def latest(session: WriteSession, user: StoreStaff, vin: VinPath) -> LatestOut:
-    vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "latest")
-    state, open_codes = service.latest_state(session, vehicle.id)
+    vehicle = queries.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "latest")
+    state, open_codes = queries.latest_state(session, vehicle.id)
     fields = (
         {}
         if state is None
@@ -98,9 +98,9 @@ def samples(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1_000)] = 100,
 ) -> SamplesPage:
-    span = service.window(start, end, utcnow(), default=service.DEFAULT_SAMPLES_WINDOW)
-    vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "samples")
-    rows, total = service.samples_page(session, vehicle.id, span, page, page_size)
+    span = queries.window(start, end, utcnow(), default=queries.DEFAULT_SAMPLES_WINDOW)
+    vehicle = queries.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "samples")
+    rows, total = queries.samples_page(session, vehicle.id, span, page, page_size)
     return SamplesPage(
         items=[SampleOut.model_validate(row) for row in rows],
         total=total,
@@ -129,13 +129,13 @@ def _trip(trip: Trip) -> TripOut:
 
 @router.get("/trips", response_model=TripsOut, summary="Trips derived from the samples", responses=_RESPONSES)
 def trips(session: WriteSession, user: StoreStaff, vin: VinPath, start: From = None, end: To = None) -> TripsOut:
-    span: Window = service.window(start, end, utcnow(), default=service.DEFAULT_TRIPS_WINDOW)
-    vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "trips")
-    found = service.trips_between(session, vehicle.id, span)
+    span: Window = queries.window(start, end, utcnow(), default=queries.DEFAULT_TRIPS_WINDOW)
+    vehicle = queries.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "trips")
+    found = queries.trips_between(session, vehicle.id, span)
     return TripsOut(vin=vehicle.vin, window_from=span.start, window_to=span.end, trips=[_trip(t) for t in found])
 
 
 @router.get("/alerts", response_model=AlertsOut, summary="Fault codes the car reported", responses=_RESPONSES)
 def alerts(session: WriteSession, user: StoreStaff, vin: VinPath) -> AlertsOut:
-    vehicle = service.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "alerts")
-    return AlertsOut(vin=vehicle.vin, fault_codes=[_fault_code(i) for i in service.fault_history(session, vehicle.id)])
+    vehicle = queries.vehicle_for_staff(session, vin, managed_store_ids(user), user.user_id, "alerts")
+    return AlertsOut(vin=vehicle.vin, fault_codes=[_fault_code(i) for i in queries.fault_history(session, vehicle.id)])

@@ -18,7 +18,8 @@ from forecourt.backoffice.access import StaffUser, store_scope
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
 from forecourt.core.http import WriteSession
-from forecourt.telematics import service, views
+from forecourt.telematics import query_service as queries
+from forecourt.telematics import views
 from forecourt.telematics.route_map import MapLabels
 from forecourt.web import i18n
 from forecourt.web.errors import PAGES_TAG
@@ -50,7 +51,7 @@ def vehicle_telemetry(
     session: WriteSession, page: PageContext, user: StaffUser, vin: str, trip: TripNumber = None
 ) -> HTMLResponse:
     try:
-        seen = service.telemetry_for_staff(session, vin, store_scope(user), user.user_id, utcnow())
+        seen = queries.telemetry_for_staff(session, vin, store_scope(user), user.user_id, utcnow())
     except Forbidden as exc:
         raise NotFound(f"No vehicle {vin}", code="vehicle_not_found") from exc
     vehicle, trips = seen.vehicle, seen.trips
@@ -86,7 +87,7 @@ def vehicle_telemetry(
         faults=views.fault_rows(seen.open_fault_codes),
         trips=views.trip_rows(trips, chosen if selected else None),
         missing_trip=missing,
-        window_days=service.DEFAULT_TRIPS_WINDOW.days,
+        window_days=queries.DEFAULT_TRIPS_WINDOW.days,
     )
     response.headers["Cache-Control"] = "no-store"  # positions of whoever drove: not for shared caches
     allow_map_tiles(page.request, response)

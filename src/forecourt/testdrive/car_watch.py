@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Store
-from forecourt.telematics import service as telematics
+from forecourt.telematics import query_service as telemetry
 from forecourt.telematics.geo import track_length_m
+from forecourt.telematics.query_service import CarReading
 from forecourt.telematics.route_map import MapLabels
-from forecourt.telematics.service import CarReading
 from forecourt.telematics.views import LivePanel
 from forecourt.telematics.watching import service as watching
 from forecourt.telematics.watching import wording
@@ -124,7 +124,7 @@ def hand_over_reading(session: Session, booking: TestDriveBooking) -> CarReading
     """The car's own odometer and level to pre-fill the hand-over form with (staff confirm): at check-in only what
     it reported since it left."""
     since = booking.checked_out_at if booking.status == BookingStatus.IN_PROGRESS.value else None
-    return telematics.car_reading(session, booking.vehicle_id, since=since)
+    return telemetry.car_reading(session, booking.vehicle_id, since=since)
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,9 @@ def drive_live(
     """What staff see of a drive that is out; the view of the car's positions is audited. None when not out."""
     if booking.status != BookingStatus.IN_PROGRESS.value or booking.checked_out_at is None:
         return None
-    track = telematics.track_between(session, booking.vehicle_id, booking.checked_out_at, now + timedelta(seconds=1))
+    track = telemetry.track_between(session, booking.vehicle_id, booking.checked_out_at, now + timedelta(seconds=1))
     fence = watch.rules.geofence
-    panel = telematics.live_panel(
+    panel = telemetry.live_panel(
         session,
         booking.vehicle_id,
         track,
@@ -162,8 +162,8 @@ def drive_live(
         tile_url=tile_url,
         geofence_radius_m=fence.radius_m if isinstance(fence, Circle) else None,
     )
-    telematics.record_position_view(session, actor, booking.vehicle_id, f"test_drive:{booking.reference}")
-    reading = telematics.car_reading(session, booking.vehicle_id, since=booking.checked_out_at)
+    telemetry.record_position_view(session, actor, booking.vehicle_id, f"test_drive:{booking.reference}")
+    reading = telemetry.car_reading(session, booking.vehicle_id, since=booking.checked_out_at)
     odometer_km = None
     if reading is not None and reading.odometer_km is not None and booking.odometer_out_km is not None:
         odometer_km = Decimal(max(0, reading.odometer_km - booking.odometer_out_km))

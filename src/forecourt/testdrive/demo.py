@@ -22,8 +22,10 @@ from forecourt.accounts.demo import DEMO_SELF_SERVICE_STORE, DEMO_STORE, MANAGER
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
+from forecourt.telematics import query_service as telemetry
 from forecourt.telematics import service as telematics
-from forecourt.telematics.service import IncomingMessage, Window
+from forecourt.telematics.query_service import Window
+from forecourt.telematics.service import IncomingMessage
 from forecourt.telematics.signals import telemetry_topic
 from forecourt.telematics.simulation import drive
 from forecourt.testdrive import car_watch, repository
@@ -85,7 +87,7 @@ def _booking(
 def _out_now(session: Session, vehicle: Vehicle, shopper_id: int, staff_id: int, now: datetime) -> str:
     out_at = now.replace(second=0, microsecond=0) - timedelta(hours=3)
     booking = _booking(OUT_NOW, vehicle, DriveKind.SELF_SERVICE, shopper_id, out_at, out_at + timedelta(days=1))
-    reading = telematics.car_reading(session, vehicle.id)
+    reading = telemetry.car_reading(session, vehicle.id)
     booking.status = BookingStatus.IN_PROGRESS.value
     booking.checked_out_at, booking.checked_out_by = out_at, staff_id
     booking.odometer_out_km = reading.odometer_km if reading and reading.odometer_km else vehicle.mileage_km
@@ -104,7 +106,7 @@ def _out_now(session: Session, vehicle: Vehicle, shopper_id: int, staff_id: int,
 
 def _taken_yesterday(session: Session, vehicle: Vehicle, shopper_id: int, staff_id: int, now: datetime) -> None:
     """Yesterday's drive over the car's first recorded trip (the telematics demo recorded a day of them)."""
-    trips = telematics.trips_between(session, vehicle.id, Window(now - timedelta(days=2), now))
+    trips = telemetry.trips_between(session, vehicle.id, Window(now - timedelta(days=2), now))
     if not trips:
         return
     trip = trips[0]

@@ -22,8 +22,8 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
 from forecourt.core import references
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooManyRequests
-from forecourt.telematics import service as telematics
-from forecourt.telematics.service import MapLabels
+from forecourt.telematics import query_service as telemetry
+from forecourt.telematics.route_map import MapLabels
 from forecourt.telematics.views import RouteView
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import repository
@@ -349,7 +349,7 @@ def driven_route(
     route = None
     if booking.checked_in_at is not None:
         store = catalog.get_vehicle_by_id(session, booking.vehicle_id).store
-        route = telematics.drive_route(
+        route = telemetry.drive_route(
             session,
             booking.vehicle_id,
             booking.checked_out_at,

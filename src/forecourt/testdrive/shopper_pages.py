@@ -31,7 +31,7 @@ from forecourt.core.errors import DomainError, InvalidInput, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.identity import service as identity
 from forecourt.identity.providers import IdentityClaim
-from forecourt.telematics.service import MapLabels
+from forecourt.telematics.route_map import MapLabels
 from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind

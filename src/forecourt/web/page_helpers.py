@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from starlette.responses import Response
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
 from forecourt.core.security_headers import policy_with_images_from

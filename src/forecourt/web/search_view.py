@@ -14,8 +14,8 @@ from starlette.datastructures import QueryParams
 from forecourt.catalog.criteria import SortKey
 from forecourt.catalog.facets import FacetResult, Label
 from forecourt.core.errors import InvalidInput
-from forecourt.web.i18n import N_
 from forecourt.web.forms import FormError
+from forecourt.web.i18n import N_
 
 # The order a shopper narrows down in. Status is left out: shoppers see what is for sale (the service's
 # default); a `status` parameter in a shared URL is still honoured and kept as a hidden input.

@@ -23,8 +23,13 @@ from forecourt.finance.calc.loan import MONTHS_PER_YEAR, LoanRequest, level_paym
 from forecourt.finance.credit import underwriting_reasons as words
 from forecourt.finance.credit.underwriting_reasons import Reason, Stipulation  # re-exported: part of this API
 from forecourt.finance.credit.underwriting_rules import NO_SCORE_POLICIES as NO_SCORE_POLICIES  # re-exported
-from forecourt.finance.credit.underwriting_rules import RATIO_QUANTUM, SCORE_RANGE, check_int
-from forecourt.finance.credit.underwriting_rules import RuleSet, ScoreTier  # re-exported: part of this API
+from forecourt.finance.credit.underwriting_rules import (  # re-exported: part of this API
+    RATIO_QUANTUM,
+    SCORE_RANGE,
+    RuleSet,
+    ScoreTier,
+    check_int,
+)
 
 CENT = quantum()
 DOWN_PAYMENT_STEP = Decimal(100)

@@ -3,7 +3,6 @@ admins; see `access`), and the current scoring model."""
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter, Query, Request
 
 from forecourt.accounts.principal import Principal, staff_store_ids
