@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -86,16 +86,11 @@ def car_reading(session: Session, vehicle_id: int, since: datetime | None = None
     if state is None or (since is not None and state.ts < since):
         return None
     level = state.charge_pct if state.charge_pct is not None else state.fuel_pct
-    odometer_km = None if state.odometer_m is None else whole(Decimal(state.odometer_m) / 1000)
-    # A float percentage from the car: through its shortest decimal text, so 12.5 rounds to 13 as written.
-    level_percent = None if level is None else whole(Decimal(repr(level)))
+    odometer_km = None if state.odometer_m is None else views.whole_number(Decimal(state.odometer_m) / 1000)
+    level_percent = None if level is None else views.whole_number(level)
     if odometer_km is None and level_percent is None:
         return None
     return CarReading(odometer_km, level_percent, state.ts)
-
-
-def whole(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def samples_page(

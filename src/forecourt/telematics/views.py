@@ -129,8 +129,13 @@ def fault_rows(intervals: Sequence[IntervalLike]) -> list[FaultRow]:
     return sorted(rows, key=lambda row: (not row.words.severe, row.code))
 
 
-def one_decimal(value: float | int | None) -> Decimal | None:
+def one_decimal(value: float | int | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def whole_number(value: float | int | Decimal) -> int:
+    """Rounded half up as a person writes a reading down (a float through its shortest text: 80.5 → 81)."""
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def live_panel(

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Store
 from forecourt.telematics import query_service as telemetry
+from forecourt.telematics import views
 from forecourt.telematics.geo import track_length_m
 from forecourt.telematics.query_service import CarReading
 from forecourt.telematics.route_map import MapLabels
@@ -167,5 +168,5 @@ def drive_live(
     odometer_km = None
     if reading is not None and reading.odometer_km is not None and booking.odometer_out_km is not None:
         odometer_km = Decimal(max(0, reading.odometer_km - booking.odometer_out_km))
-    gps_km = (Decimal(repr(track_length_m(track))) / 1000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    gps_km = views.one_decimal(track_length_m(track) / 1000) or Decimal(0)
     return DriveLive(panel, odometer_km, gps_km)
