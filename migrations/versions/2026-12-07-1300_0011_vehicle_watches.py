@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("codes_at_start", sa.JSON(), nullable=False),
         sa.Column("odometer_start_m", sa.BigInteger(), nullable=True),
         sa.Column("notify", sa.JSON(), nullable=False),
-        sa.Column("language", sa.String(length=10), nullable=False),
         sa.Column("link", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["vehicle_id"], ["vehicles.id"], name=op.f("fk_vehicle_watches_vehicle_id_vehicles"), ondelete="CASCADE"

@@ -38,7 +38,6 @@ def _watch(session: Session, vin_index: int = 0, rules: WatchRules = RULES, **ch
         store_id=car.store_id,
         rules=rules,
         notify=("duty@store.test", "manager@store.test"),
-        language="zh-Hans",
         link=f"/backoffice/test-drives/T{car.id}",
     )
     watching.start_watch(session, start, changes.get("now", at(0)))  # type: ignore[arg-type]
@@ -90,7 +89,7 @@ def test_the_notice_says_what_happened_in_both_languages(db_session: Session) ->
 def test_codes_open_at_the_start_are_not_new(db_session: Session) -> None:
     car = provisioned_cars(db_session)[0]
     service.store_batch(db_session, [message(car.vin, sample(1, -30, **{DTC_LIST: ["P0128"]}))], NOW)
-    start = watching.WatchStart("test_drive:OLD", car.id, car.store_id, RULES, ("a@b.test",), "en", "/x")
+    start = watching.WatchStart("test_drive:OLD", car.id, car.store_id, RULES, ("a@b.test",), "/x")
     watch = watching.start_watch(db_session, start, at(0))
     assert watch.codes_at_start == ["P0128"]
     service.store_batch(db_session, [message(car.vin, sample(2, 10, **{DTC_LIST: ["P0128", "P0171"]}))], NOW)
@@ -130,9 +129,9 @@ def test_a_closed_watch_is_never_overdue(db_session: Session) -> None:
 def test_one_open_watch_per_car_and_starting_again_is_harmless(db_session: Session) -> None:
     vin, vehicle_id = _watch(db_session)
     watch = db_session.scalar(select(VehicleWatch))
-    again = watching.WatchStart(watch.subject, vehicle_id, watch.store_id, RULES, (), "en", "/x")
+    again = watching.WatchStart(watch.subject, vehicle_id, watch.store_id, RULES, (), "/x")
     assert watching.start_watch(db_session, again, at(50)).id == watch.id
-    other = watching.WatchStart("rental:R1", vehicle_id, watch.store_id, RULES, (), "en", "/x")
+    other = watching.WatchStart("rental:R1", vehicle_id, watch.store_id, RULES, (), "/x")
     with pytest.raises(Conflict) as refused:
         watching.start_watch(db_session, other, at(50))
     assert refused.value.code == "vehicle_already_watched"

@@ -141,7 +141,7 @@ def test_a_car_watched_for_something_else_is_not_handed_over_and_nothing_changes
 
     reference, code = _confirmed_self_service(client, fleet)
     car = fleet.self_service_car
-    other = watching.WatchStart("rental:R1", car.id, car.store_id, WatchRules(), (), "en", "/rentals/R1")
+    other = watching.WatchStart("rental:R1", car.id, car.store_id, WatchRules(), (), "/rentals/R1")
     watching.start_watch(db_session, other, NOW)
     db_session.commit()
     body = {"odometer_km": 12000, "energy_percent": 80, "pickup_code": code}

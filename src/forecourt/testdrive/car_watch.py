@@ -70,7 +70,6 @@ def start(
             store_id=booking.store_id,
             rules=watch_rules(policy, store, due),
             notify=tuple(notify),
-            language="zh-Hans",
             link=f"/backoffice/test-drives/{booking.reference}",
         ),
         now,

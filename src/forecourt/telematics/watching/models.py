@@ -39,7 +39,6 @@ class VehicleWatch(Base):
     codes_at_start: Mapped[list[str]] = mapped_column(JSON, default=list)  # fault codes already open: not "new"
     odometer_start_m: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     notify: Mapped[list[str]] = mapped_column(JSON, default=list)  # e-mail addresses of the store's staff
-    language: Mapped[str] = mapped_column(String(10), default="zh-Hans")
     link: Mapped[str] = mapped_column(String(200), default="")  # the owning context's page, put in the notices
 
 

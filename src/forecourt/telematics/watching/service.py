@@ -42,7 +42,6 @@ class WatchStart:
     store_id: int
     rules: WatchRules
     notify: tuple[str, ...]  # e-mail addresses told about each alert
-    language: str
     link: str  # the owner's page for this car being out (put in the notices)
 
 
@@ -66,7 +65,6 @@ def start_watch(session: Session, start: WatchStart, now: datetime) -> VehicleWa
         codes_at_start=sorted(state.dtcs or ()) if state else [],
         odometer_start_m=state.odometer_m if state else None,
         notify=list(start.notify),
-        language=start.language,
         link=start.link,
     )
     session.add(watch)
