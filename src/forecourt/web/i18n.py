@@ -23,6 +23,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from babel.units import format_unit
 
+from forecourt.core.i18n_marks import N_  # noqa: F401 - re-exported: the web layer's modules import it from here
 from forecourt.core.money import round_money
 
 SUPPORTED_LANGUAGES = ("en", "zh-Hans")
@@ -37,11 +38,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _BABEL_LOCALES = {"en": "en", "zh-Hans": "zh_Hans_CN"}
 _CATALOG_DIRS = {"en": "en", "zh-Hans": "zh_Hans"}
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "中文"}
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name, known to pybabel
-    """Mark a message for extraction; it is translated where it is shown, in the page's language."""
-    return message
 
 
 def normalize_language(tag: str | None) -> str | None:

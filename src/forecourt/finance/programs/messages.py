@@ -6,10 +6,7 @@ them translated; the msgids are extracted by pybabel through `N_` (web/babel.cfg
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts; pure code cannot import web.i18n
-    return message
-
+from forecourt.core.i18n_marks import N_
 
 # Fixed sentences, so pages can show them translated (msgids for pybabel through N_).
 MESSAGES = {

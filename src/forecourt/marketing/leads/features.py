@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from forecourt.web.i18n import N_
+from forecourt.core.i18n_marks import N_
 
 PAID_CHANNELS = frozenset({"search", "social", "display", "video", "marketplace"})
 OWNED_CHANNELS = frozenset({"email", "sms"})
