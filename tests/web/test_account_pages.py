@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.models import LoginAttempt, User
-from forecourt.accounts.pages import safe_next
+from forecourt.accounts.page_support import safe_next
 from forecourt.core import clock
 from forecourt.core.outbox import OutboxMessage
 from tests.factories import PASSWORD, make_small_catalog, make_user

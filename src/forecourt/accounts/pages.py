@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import math
 from typing import Annotated
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import AfterValidator
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
 
 from forecourt.accounts import service
-from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from forecourt.accounts.page_support import (
+    ENTER_IDENTIFIER,
+    ENTER_PASSWORD,
+    AnonymousPage,
+    FormText,
+    anonymous_form,
+    forbidden,
+    no_store,
+    redirect,
+    safe_next,
+    sign_in_url,
+)
+from forecourt.accounts.passwords import MAX_LENGTH
 from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import (
     CurrentUser,
@@ -30,20 +40,14 @@ from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.core.outbox import relay_outbox
-from forecourt.core.request_guard import no_nul
 from forecourt.marketing.visitor_cookies import proven_visitor_id
 from forecourt.marketing.visitors import stitch_visitor
 from forecourt.web import csrf
-from forecourt.web.errors import PAGES_TAG, render_error
+from forecourt.web.errors import PAGES_TAG
 from forecourt.web.i18n import N_
-from forecourt.web.templating import Page, PageContext, get_page
+from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(prefix="/account", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
-
-SIGN_IN = "/account/sign-in"
-MAX_NEXT_LENGTH = 2000
-FormText = Annotated[str, Form(max_length=4000), AfterValidator(no_nul)]
 
 ROLE_NAMES = {
     Role.SHOPPER: N_("Shopper"),
@@ -52,88 +56,7 @@ ROLE_NAMES = {
     Role.MARKETER: N_("Marketer"),
     Role.ADMIN: N_("Administrator"),
 }
-_ENTER_IDENTIFIER = N_("Enter your email address or mobile number.")
-_BAD_EMAIL = N_("Enter a valid email address, like name@example.com.")
-_BAD_IDENTIFIER = N_(
-    "Enter a valid email address, or a mainland China mobile number of 11 digits starting with 13 to 19."
-)
-_ENTER_PASSWORD = N_("Enter your password.")
-_PASSWORD_TOO_SHORT = N_("Use at least %(min)s characters for your password.")
-_PASSWORD_TOO_LONG = N_("Use at most %(max)s characters for your password.")
-_PASSWORD_IS_IDENTIFIER = N_("Choose a password that is not your email address or mobile number.")
-_PASSWORDS_DIFFER = N_("The two passwords are not the same.")
 _TOKEN_NAME = N_("Give the token a name of 1 to 80 characters.")
-
-
-def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site (an open redirect).
-
-    Only a relative path starting with a single "/" is kept; "//host" and "/\\host" (which browsers read
-    as another host), absolute URLs and anything with control characters or backslashes become "/".
-    """
-    if (
-        not value
-        or len(value) > MAX_NEXT_LENGTH
-        or not value.startswith("/")
-        or value.startswith("//")
-        or "\\" in value
-        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
-    ):
-        return "/"
-    return value
-
-
-def _sign_in_url(next_path: str) -> str:
-    return f"{SIGN_IN}?{urlencode({'next': next_path})}"
-
-
-def _anonymous_page(request: Request) -> Page:
-    """The page of an anonymous form's POST. It does not look at the session cookie: a stale session
-    must not make the sign-in form fail its (session) CSRF check."""
-    return get_page(request)
-
-
-AnonymousPage = Annotated[Page, Depends(_anonymous_page)]
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # personal pages and one-time secrets stay out of caches
-    return response
-
-
-def _anonymous_form(page: Page, template: str, *, status_code: int = 200, **context: object) -> HTMLResponse:
-    """Render a form that works before sign-in, with a double-submit CSRF token."""
-    token = csrf.token_for(page.request)
-    response = page.render(template, status_code=status_code, csrf_token=token, **context)
-    csrf.set_cookie(page.request, response, token)
-    _no_store(response)
-    return response
-
-
-def _forbidden(request: Request) -> Response:
-    return render_error(request, 403, "csrf_failed")
-
-
-def _relay_after_response(request: Request) -> None:
-    """Runs after the response, i.e. after the request's transaction committed the outbox row."""
-    relay_outbox(request.app.state.session_factory, request.app.state.outbox_adapters())
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _password_errors(page: Page, password: str, confirmation: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not password:
-        errors["password"] = page.gettext(_ENTER_PASSWORD)
-    elif len(password) < MIN_LENGTH:
-        errors["password"] = page.gettext(_PASSWORD_TOO_SHORT, min=MIN_LENGTH)
-    elif len(password) > MAX_LENGTH:
-        errors["password"] = page.gettext(_PASSWORD_TOO_LONG, max=MAX_LENGTH)
-    if password and confirmation != password:
-        errors["password_confirm"] = page.gettext(_PASSWORDS_DIFFER)
-    return errors
 
 
 # --- sign-in and sign-out -----------------------------------------------------------------------------------
@@ -142,8 +65,8 @@ def _password_errors(page: Page, password: str, confirmation: str) -> dict[str, 
 @router.get("/sign-in")
 def sign_in_form(page: PageContext, next: str = "/", changed: str = "") -> Response:
     if page.user is not None:
-        return _redirect(safe_next(next))
-    return _anonymous_form(
+        return redirect(safe_next(next))
+    return anonymous_form(
         page,
         "account/sign_in.html",
         errors={},
@@ -166,13 +89,13 @@ def sign_in(
     next: FormText = "/",
 ) -> Response:
     if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     identifier, next_path = identifier.strip(), safe_next(next)
     errors: dict[str, str] = {}
     if not identifier:
-        errors["identifier"] = page.gettext(_ENTER_IDENTIFIER)
+        errors["identifier"] = page.gettext(ENTER_IDENTIFIER)
     if not password:
-        errors["password"] = page.gettext(_ENTER_PASSWORD)
+        errors["password"] = page.gettext(ENTER_PASSWORD)
     notice, retry_minutes, headers = None, 0, {}
     if not errors:
         given, secret, ip = identifier[:254], password[:MAX_LENGTH], client_ip(request)
@@ -181,14 +104,14 @@ def sign_in(
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
             stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
-            response = _redirect(next_path)
+            response = redirect(next_path)
             set_session_cookie(request, response, outcome.session_secret)
             return response
         # Returned, not raised: the failure counters and lock-out commit when this handler returns.
         notice, headers = outcome.error.code, outcome.error.headers
         retry_minutes = math.ceil(int(outcome.error.extra.get("retry_after", 0)) / 60)
     status_code = 429 if notice in ("account_locked", "rate_limited") else 422
-    response = _anonymous_form(
+    response = anonymous_form(
         page,
         "account/sign_in.html",
         status_code=status_code,
@@ -208,7 +131,7 @@ def sign_out(request: Request, session: DbSession, user: CurrentUser) -> Respons
     """The session's CSRF token (hidden field) was checked by `current_user`."""
     if user is not None and user.via == "session":
         service.sign_out(session, user)
-    response = _redirect("/")
+    response = redirect("/")
     clear_session_cookie(request, response)
     return response
 
@@ -230,8 +153,8 @@ def _role_rows(session: DbSession, page: Page, user: Principal) -> list[tuple[st
 @router.get("")
 def account(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
-        return _redirect(_sign_in_url("/account"))
-    return _no_store(page.render("account/account.html", roles=_role_rows(session, page, page.user)))
+        return redirect(sign_in_url("/account"))
+    return no_store(page.render("account/account.html", roles=_role_rows(session, page, page.user)))
 
 
 def _tokens_page(
@@ -246,7 +169,7 @@ def _tokens_page(
     name: str = "",
 ) -> Response:
     tokens = service.list_api_tokens(session, user.user_id)
-    return _no_store(
+    return no_store(
         page.render(
             "account/tokens.html",
             status_code=status_code,
@@ -262,14 +185,14 @@ def _tokens_page(
 @router.get("/tokens")
 def tokens(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
-        return _redirect(_sign_in_url("/account/tokens"))
+        return redirect(sign_in_url("/account/tokens"))
     return _tokens_page(session, page, page.user)
 
 
 @router.post("/tokens")
 def create_token(session: DbSession, page: PageContext, name: FormText = "") -> Response:
     if page.user is None:
-        return _redirect(_sign_in_url("/account/tokens"))
+        return redirect(sign_in_url("/account/tokens"))
     try:
         token, secret = service.create_api_token(session, page.user.user_id, name)
     except InvalidInput:
@@ -288,6 +211,6 @@ def create_token(session: DbSession, page: PageContext, name: FormText = "") -> 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(session: DbSession, page: PageContext, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Response:
     if page.user is None:
-        return _redirect(_sign_in_url("/account/tokens"))
+        return redirect(sign_in_url("/account/tokens"))
     service.revoke_api_token(session, page.user.user_id, token_id)  # someone else's token: 404 page
-    return _redirect("/account/tokens")
+    return redirect("/account/tokens")

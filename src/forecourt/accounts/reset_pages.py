@@ -19,18 +19,18 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forecourt.accounts import reset
-from forecourt.accounts.pages import (
-    _ENTER_IDENTIFIER,
-    _PASSWORD_IS_IDENTIFIER,
+from forecourt.accounts.page_support import (
+    ENTER_IDENTIFIER,
+    PASSWORD_IS_IDENTIFIER,
     SIGN_IN,
     AnonymousPage,
     FormText,
-    _anonymous_form,
-    _forbidden,
-    _no_store,
-    _password_errors,
-    _redirect,
-    _relay_after_response,
+    anonymous_form,
+    forbidden,
+    no_store,
+    password_errors,
+    redirect,
+    relay_after_response,
 )
 from forecourt.core import clock
 from forecourt.core.errors import InvalidInput
@@ -73,8 +73,8 @@ def _clear_grant_cookie(request: Request, response: Response) -> None:
 @router.get("/password-reset")
 def reset_request_form(page: PageContext, token: str = "") -> Response:
     if token:  # a link in the old form: the confirm page exchanges it
-        return _redirect(f"{reset.RESET_PATH}?{urlencode({'token': token})}")
-    return _anonymous_form(page, "account/reset_request.html", errors={}, form={}, sent=False)
+        return redirect(f"{reset.RESET_PATH}?{urlencode({'token': token})}")
+    return anonymous_form(page, "account/reset_request.html", errors={}, form={}, sent=False)
 
 
 @router.post("/password-reset")
@@ -87,15 +87,15 @@ def reset_request(
     identifier: FormText = "",
 ) -> Response:
     if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     identifier = identifier.strip()
     if not identifier:
-        errors = {"identifier": page.gettext(_ENTER_IDENTIFIER)}
-        return _anonymous_form(page, "account/reset_request.html", status_code=422, errors=errors, form={}, sent=False)
+        errors = {"identifier": page.gettext(ENTER_IDENTIFIER)}
+        return anonymous_form(page, "account/reset_request.html", status_code=422, errors=errors, form={}, sent=False)
     # The same answer whether or not the account exists.
     reset.request_password_reset(session, identifier[:254], str(request.base_url))
-    background.add_task(_relay_after_response, request)
-    return _anonymous_form(page, "account/reset_request.html", errors={}, form={"identifier": identifier}, sent=True)
+    background.add_task(relay_after_response, request)
+    return anonymous_form(page, "account/reset_request.html", errors={}, form={"identifier": identifier}, sent=True)
 
 
 @router.get("/password-reset/confirm")
@@ -107,13 +107,13 @@ def reset_confirm_form(
     if token:
         grant = reset.open_reset_link(session, token[:_MAX_CODE_LENGTH], held)
         if grant is None:
-            return _no_store(_redirect(f"{reset.RESET_PATH}?link=invalid"))
-        response = _redirect(reset.RESET_PATH)
+            return no_store(redirect(f"{reset.RESET_PATH}?link=invalid"))
+        response = redirect(reset.RESET_PATH)
         _set_grant_cookie(request, response, grant)
-        return _no_store(response)
+        return no_store(response)
     has_grant = reset.grant_is_valid(session, held)
     errors = {"token": page.gettext(_BAD_RESET_LINK)} if link == "invalid" and not has_grant else {}
-    return _anonymous_form(page, "account/reset_confirm.html", errors=errors, form={}, has_grant=has_grant)
+    return anonymous_form(page, "account/reset_confirm.html", errors=errors, form={}, has_grant=has_grant)
 
 
 @router.post("/password-reset/confirm")
@@ -128,11 +128,11 @@ def reset_confirm(
 ) -> Response:
     """A typed code wins over the grant cookie: someone may type a fresh code in a browser holding an old grant."""
     if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     token = token.strip()[:_MAX_CODE_LENGTH]
     grant = "" if token else (request.cookies.get(GRANT_COOKIE) or "")[:_MAX_CODE_LENGTH]
     errors = {} if token or grant else {"token": page.gettext(_ENTER_RESET_CODE)}
-    errors.update(_password_errors(page, password, password_confirm))
+    errors.update(password_errors(page, password, password_confirm))
     if not errors:
         try:
             if token:
@@ -141,14 +141,14 @@ def reset_confirm(
                 reset.confirm_password_reset_with_grant(session, grant, password)
         except InvalidInput as exc:
             if exc.code == "weak_password":
-                errors["password"] = page.gettext(_PASSWORD_IS_IDENTIFIER)
+                errors["password"] = page.gettext(PASSWORD_IS_IDENTIFIER)
             else:
                 errors["token"] = page.gettext(_BAD_RESET_CODE if token else _BAD_RESET_LINK)
         else:
-            response = _redirect(f"{SIGN_IN}?changed=1")
+            response = redirect(f"{SIGN_IN}?changed=1")
             _clear_grant_cookie(request, response)
             return response
     has_grant = bool(grant) and "token" not in errors and reset.grant_is_valid(session, grant)
-    return _anonymous_form(
+    return anonymous_form(
         page, "account/reset_confirm.html", status_code=422, errors=errors, form={"token": token}, has_grant=has_grant
     )

@@ -15,17 +15,17 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import service, sign_up
-from forecourt.accounts.pages import (
-    _BAD_EMAIL,
-    _BAD_IDENTIFIER,
-    _ENTER_IDENTIFIER,
-    _PASSWORD_IS_IDENTIFIER,
+from forecourt.accounts.page_support import (
+    BAD_EMAIL,
+    BAD_IDENTIFIER,
+    ENTER_IDENTIFIER,
+    PASSWORD_IS_IDENTIFIER,
     AnonymousPage,
-    _anonymous_form,
-    _forbidden,
-    _password_errors,
-    _redirect,
-    _relay_after_response,
+    anonymous_form,
+    forbidden,
+    password_errors,
+    redirect,
+    relay_after_response,
     safe_next,
 )
 from forecourt.accounts.security import set_session_cookie
@@ -49,8 +49,8 @@ _BAD_SIGN_UP_CODE = N_("This confirmation code is invalid, used or expired. Sign
 @router.get("/sign-up")
 def sign_up_form(page: PageContext, next: str = "/") -> Response:
     if page.user is not None:
-        return _redirect(safe_next(next))
-    return _anonymous_form(page, "account/sign_up.html", errors={}, form={}, next=safe_next(next), sent=False)
+        return redirect(safe_next(next))
+    return anonymous_form(page, "account/sign_up.html", errors={}, form={}, next=safe_next(next), sent=False)
 
 
 @router.post("/sign-up")
@@ -67,20 +67,20 @@ def request_sign_up(
     next: FormText = "/",
 ) -> Response:
     if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     identifier, display_name, next_path = identifier.strip(), display_name.strip(), safe_next(next)
     is_email = "@" in identifier
     errors: dict[str, str] = {}
     if not identifier:
-        errors["identifier"] = page.gettext(_ENTER_IDENTIFIER)
+        errors["identifier"] = page.gettext(ENTER_IDENTIFIER)
     else:
         try:  # checked up front, so every field's problem is shown at once
             (service.normalise_email if is_email else service.normalise_mobile)(identifier)
         except InvalidInput:
-            errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
+            errors["identifier"] = page.gettext(BAD_EMAIL if is_email else BAD_IDENTIFIER)
     if len(display_name) > 80:
         errors["display_name"] = page.gettext(_NAME_TOO_LONG)
-    errors.update(_password_errors(page, password, password_confirm))
+    errors.update(password_errors(page, password, password_confirm))
     if not errors:
         try:
             sign_up.request_sign_up(
@@ -94,16 +94,16 @@ def request_sign_up(
             )
         except InvalidInput as exc:
             if exc.code == "weak_password":
-                errors["password"] = page.gettext(_PASSWORD_IS_IDENTIFIER)
+                errors["password"] = page.gettext(PASSWORD_IS_IDENTIFIER)
             else:
-                errors["identifier"] = page.gettext(_BAD_EMAIL if is_email else _BAD_IDENTIFIER)
+                errors["identifier"] = page.gettext(BAD_EMAIL if is_email else BAD_IDENTIFIER)
         else:
             # The same page whether the identifier was free (a code was sent) or taken (its owner was told).
-            background.add_task(_relay_after_response, request)
+            background.add_task(relay_after_response, request)
             form = {"identifier": identifier}
-            return _anonymous_form(page, "account/sign_up.html", errors={}, form=form, next=next_path, sent=True)
+            return anonymous_form(page, "account/sign_up.html", errors={}, form=form, next=next_path, sent=True)
     form = {"identifier": identifier, "display_name": display_name}  # passwords are never echoed back
-    return _anonymous_form(
+    return anonymous_form(
         page, "account/sign_up.html", status_code=422, errors=errors, form=form, next=next_path, sent=False
     )
 
@@ -117,9 +117,9 @@ def sign_up_confirm_form(
     next_path = safe_next(next)
     if token:
         confirmed = _confirm(session, request, token.strip()[:200], next_path)
-        return confirmed or _redirect(f"{sign_up.CONFIRM_PATH}?{urlencode({'next': next_path, 'link': 'invalid'})}")
+        return confirmed or redirect(f"{sign_up.CONFIRM_PATH}?{urlencode({'next': next_path, 'link': 'invalid'})}")
     errors = {"token": page.gettext(_BAD_SIGN_UP_CODE)} if link == "invalid" else {}
-    return _anonymous_form(page, "account/sign_up_confirm.html", errors=errors, form={"token": ""}, next=next_path)
+    return anonymous_form(page, "account/sign_up_confirm.html", errors=errors, form={"token": ""}, next=next_path)
 
 
 def _confirm(session: Session, request: Request, token: str, next_path: str) -> Response | None:
@@ -130,7 +130,7 @@ def _confirm(session: Session, request: Request, token: str, next_path: str) -> 
         return None
     _, secret = service.start_session(session, user)
     stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
-    response = _redirect(next_path)
+    response = redirect(next_path)
     set_session_cookie(request, response, secret)
     return response
 
@@ -145,12 +145,12 @@ def confirm_sign_up(
     next: FormText = "/",
 ) -> Response:
     if not csrf.is_valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     token, next_path = token.strip()[:200], safe_next(next)
     confirmed = _confirm(session, request, token, next_path) if token else None
     if confirmed is not None:
         return confirmed
     errors = {"token": page.gettext(_BAD_SIGN_UP_CODE if token else _ENTER_SIGN_UP_CODE)}
-    return _anonymous_form(
+    return anonymous_form(
         page, "account/sign_up_confirm.html", status_code=422, errors=errors, form={"token": ""}, next=next_path
     )
