@@ -213,7 +213,7 @@ def jobs_run() -> None:
     typer.echo(
         f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
         f"{report.follow_ups} follow-up(s), {report.overdue_alerts} overdue car(s) alerted, "
-        f"{report.messages_sent} message(s) sent"
+        f"{report.idempotency_records_purged} expired idempotency record(s) purged, {report.messages_sent} message(s) sent"
     )
 
 

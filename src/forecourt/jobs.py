@@ -1,4 +1,5 @@
-"""Time-driven work: expire lapsed holds, send reminders and follow-ups, alert on cars not back, relay the outbox.
+"""Time-driven work: expire lapsed holds, send reminders and follow-ups, alert on cars not back, purge idempotency
+records past their retention, relay the outbox.
 
 `forecourt jobs run` does one pass (cron-friendly); `forecourt serve` also runs a pass every minute in an
 APScheduler background thread (outside tests). Every step is idempotent, so overlapping passes are harmless.
@@ -15,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
+from forecourt.core import idempotency
 from forecourt.core.clock import utcnow
 from forecourt.core.outbox import MessageAdapter, relay_outbox
 from forecourt.telematics.watching import service as watching
@@ -31,6 +33,7 @@ class JobReport:
     follow_ups: int
     messages_sent: int
     overdue_alerts: int = 0
+    idempotency_records_purged: int = 0
 
 
 def run_due_jobs(
@@ -43,8 +46,9 @@ def run_due_jobs(
         reminders = notifications.send_due_reminders(session, now, vehicle_of)
         follow_ups = notifications.send_due_follow_ups(session, now, vehicle_of)
         overdue = watching.raise_overdue(session, now)
+        purged = idempotency.purge_expired(session, now)  # past their retention nobody can replay them
     sent = relay_outbox(session_factory, adapters)
-    return JobReport(expired, reminders, follow_ups, sent, overdue)
+    return JobReport(expired, reminders, follow_ups, sent, overdue, purged)
 
 
 def start_scheduler(

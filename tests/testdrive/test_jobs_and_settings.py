@@ -98,3 +98,22 @@ def test_availability_input_is_checked(client, fleet):
     for params, code in cases:
         response = client.get(AVAILABILITY, params=params)
         assert 400 <= response.status_code < 500 and response.json()["code"] == code, (params, response.text)
+
+
+def test_jobs_purge_idempotency_records_past_their_retention_only(fleet, db_session, db_connection):
+    from forecourt.core.idempotency import RETENTION, IdempotencyRecord
+
+    now = NOW + timedelta(days=3)
+    ages = {
+        "kept-at-the-cutoff": RETENTION,
+        "purged-a-second-older": RETENTION + timedelta(seconds=1),
+        "new": timedelta(0),
+    }
+    for key, age in ages.items():
+        db_session.add(IdempotencyRecord(scope="user:1", key=key, fingerprint="f" * 64, created_at=now - age))
+    db_session.flush()
+    factory = partial(_joined_session, db_connection)
+    assert run_due_jobs(factory, {}, now).idempotency_records_purged == 1
+    assert run_due_jobs(factory, {}, now).idempotency_records_purged == 0
+    db_session.expire_all()
+    assert sorted(db_session.scalars(select(IdempotencyRecord.key))) == ["kept-at-the-cutoff", "new"]
