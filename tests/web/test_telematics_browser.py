@@ -7,68 +7,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
-from forecourt.accounts.models import User
 from forecourt.catalog import service as catalog
-from forecourt.core.clock import utcnow
-from forecourt.telematics import query_service as telemetry
 from forecourt.telematics.demo import load_telematics_demo
-from forecourt.testdrive.demo import OUT_NOW, load_test_drive_demo
-from forecourt.testdrive.models import TestDriveBooking
+from forecourt.testdrive.demo import OUT_NOW, TAKEN_YESTERDAY, load_test_drive_demo
 from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 STORE = "gz-self-service"
 WIDE = {"width": 1366, "height": 900}
-REFERENCE = "TD7654321R"
 
 
-def _completed_drive(session: Session) -> str:
-    """The demo's recorded drives, and a completed test drive of the demo shopper over the first recorded trip of a
-    self-service car (checked out at its start, back at its end): the page then has a route to show."""
+def _demo_drives(session: Session) -> str:
+    """The demo's recorded drives and today's test drives: TDDEMODONE01 was taken yesterday over a recorded trip
+    (the shopper's page has a route to show) and TDDEMOOUT001 is out, past the geofence."""
     load_telematics_demo(session)
-    car = catalog.list_test_drive_fleet(session, store_code=STORE)[0]
-    now = utcnow()
-    trip = telemetry.trips_between(session, car.id, telemetry.Window(now - timedelta(days=2), now))[0]
-    shopper = session.scalars(select(User).where(User.email == SHOPPER_EMAIL)).one()
-    out_km, in_km = (trip.start_odometer_m or 0) // 1000, (trip.end_odometer_m or 0) // 1000
-    session.add(
-        TestDriveBooking(
-            reference=REFERENCE,
-            shopper_user_id=shopper.id,
-            vehicle_id=car.id,
-            store_id=car.store_id,
-            model_id=car.trim.model_id,
-            kind="self_service",
-            status="completed",
-            starts_at=trip.started_at,
-            ends_at=trip.ended_at + timedelta(minutes=1),
-            blocks_until=trip.ended_at + timedelta(minutes=31),
-            deposit_kind="waived",
-            checked_out_at=trip.started_at,
-            checked_in_at=trip.ended_at + timedelta(minutes=1),
-            odometer_out_km=out_km,
-            odometer_in_km=in_km,
-            energy_out_percent=90,
-            energy_in_percent=70,
-        )
-    )
-    session.flush()
-    load_test_drive_demo(session)  # today's drives: TDDEMOOUT001 is out, past the geofence
-    return car.vin
+    load_test_drive_demo(session)
+    return catalog.list_test_drive_fleet(session, store_code=STORE)[0].vin
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url, vin = demo_database(tmp_path_factory.mktemp("telematics"), vehicles=120, then=_completed_drive)
+    url, vin = demo_database(tmp_path_factory.mktemp("telematics"), vehicles=120, then=_demo_drives)
     with serving_database(url) as base_url:
         yield base_url, vin
 
@@ -123,10 +89,10 @@ def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
     context.close()
 
     context, page, problems = _new_page(browser, lang, PHONE)
-    _sign_in(page, server, SHOPPER_EMAIL, f"/test-drives/{REFERENCE}")
+    _sign_in(page, server, SHOPPER_EMAIL, f"/test-drives/{TAKEN_YESTERDAY}")
     for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
         page.set_viewport_size(viewport)
-        page.goto(f"{server}/test-drives/{REFERENCE}?lang={lang}")
+        page.goto(f"{server}/test-drives/{TAKEN_YESTERDAY}?lang={lang}")
         expect(page.locator("#distance-driven")).to_be_visible()
         _check_layout(page, viewport, f"testdrive-route-{lang}-{size}")
     assert not problems, problems
