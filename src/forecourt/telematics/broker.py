@@ -77,13 +77,14 @@ def write_broker_files(
     ingest_usernames: Iterable[str],
     *,
     port: int | None = None,
+    bind_address: str = "127.0.0.1",
     run_as: str | None = None,
 ) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     files = {"passwords": password_file(users), "acl": acl_file(ingest_usernames)}
     if port is not None:
-        files["mosquitto.conf"] = broker_conf(directory, port=port, run_as=run_as)
+        files["mosquitto.conf"] = broker_conf(directory, port=port, bind_address=bind_address, run_as=run_as)
     written = []
     for name, content in files.items():
         path = directory / name

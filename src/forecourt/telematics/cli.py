@@ -51,15 +51,23 @@ def provision(vin: Annotated[str, typer.Argument(help="The car's VIN (its MQTT u
 def broker_config(
     out: Annotated[Path, typer.Option(help="Directory for the password file and the ACL")],
     port: Annotated[int | None, typer.Option(help="Also write a mosquitto.conf listening on this port")] = None,
+    bind_address: Annotated[
+        str, typer.Option(help="The listener's address in that mosquitto.conf (0.0.0.0 in a container)")
+    ] = "127.0.0.1",
 ) -> None:
     """Write Mosquitto's password file (every provisioned car, plus the ingest user of FORECOURT_MQTT_URL) and an
     ACL that lets each car publish only to its own topic and only the ingest user read telemetry."""
+    import ipaddress
     import os
 
     from forecourt.telematics import credentials, service
     from forecourt.telematics.broker import BrokerUser, write_broker_files
     from forecourt.telematics.mqtt import BrokerAddress
 
+    try:
+        ipaddress.ip_address(bind_address)  # Mosquitto would otherwise fail at start with a less clear message
+    except ValueError as exc:
+        raise typer.BadParameter("an IPv4 or IPv6 address, such as 0.0.0.0", param_hint="--bind-address") from exc
     settings = get_settings()
     factory = make_session_factory(make_engine(settings.database_url))
     with transaction(factory) as session:
@@ -74,7 +82,7 @@ def broker_config(
     if not ingest_users:
         typer.echo("warning: FORECOURT_MQTT_URL names no user and password; no one may read telemetry", err=True)
     run_as = "root" if port is not None and os.geteuid() == 0 else None
-    for path in write_broker_files(out, users, ingest_users, port=port, run_as=run_as):
+    for path in write_broker_files(out, users, ingest_users, port=port, bind_address=bind_address, run_as=run_as):
         typer.echo(f"wrote {path}")
 
 
