@@ -1,0 +1,1 @@
+"""The owner's garage: what is recorded about each car (today: its odometer readings, checked)."""

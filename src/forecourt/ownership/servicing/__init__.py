@@ -1,0 +1,1 @@
+"""Servicing: schedules as data, the next service predicted from the odometer, reminders, fault-code visits."""
