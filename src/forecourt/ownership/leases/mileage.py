@@ -11,8 +11,9 @@ the projected excess-km charge, each as a step of arithmetic a page can show in 
 
 With the rate since delivery (r = s ÷ e after e days) this is FIELD-NOTES's linear projection
 s + s·t/(T − t) − A·T/12 with time counted in days (t = d, T − t = e); `linear_projection` is that formula in
-any unit of time. Days, not months, because months differ in length: 18 months and 6 months of a 24-month lease
-are 546 and 184 days, not 3 : 1. The lease ends `term_months` calendar months after delivery (calendar_months).
+any unit of time. Days, not months, because months differ in length: the first 18 and the last 6 months of a
+lease delivered on 15 January 2024 are 547 and 184 days, not 3 : 1, so FIELD-NOTES's worked case (4,000 km over)
+is 4,046 km over on those dates. The lease ends `term_months` calendar months after delivery (calendar_months).
 
 The projection is hidden, with the reason and the days still needed, while there are fewer than 14 days between
 the delivery reading and the latest one. A lease already past its end counts readings up to its end day only (a
