@@ -148,6 +148,7 @@ def test_the_allowance_is_rounded_down_to_whole_km_as_finance_calc_discloses_it(
         ({"excess_km_rate": D("NaN")}, ValueError),
         ({"term_months": 0}, ValueError),
         ({"annual_allowance_km": 0}, ValueError),
+        ({"annual_allowance_km": 11, "term_months": 1}, ValueError),  # 11 × 1 ÷ 12 rounds down to 0 km
         ({"currency": "XYZ"}, MoneyError),
     ],
 )

@@ -72,8 +72,7 @@ class LeaseEndContract:
         require_whole("annual_allowance_km", self.annual_allowance_km, 1, MAX_ANNUAL_ALLOWANCE_KM)
         for name in ("excess_km_rate", "residual_value", "disposition_fee", "monthly_payment", "purchase_option_fee"):
             require_rate(name, getattr(self, name))
-        if isinstance(self.payments_left, bool) or not 0 <= self.payments_left <= self.term_months:
-            raise ValueError(f"payments_left must be 0 to the term, got {self.payments_left!r}")
+        require_whole("payments_left", self.payments_left, 0, self.term_months)
         quantum(self.currency)
 
     @property

@@ -90,6 +90,8 @@ class LeaseMileageTerms:
         require_whole("annual_allowance_km", self.annual_allowance_km, 1, MAX_ANNUAL_ALLOWANCE_KM)
         require_rate("excess_km_rate", self.excess_km_rate)
         quantum(self.currency)  # MoneyError for a currency without known minor units
+        if self.allowance_km == 0:
+            raise ValueError("the allowance over the whole term rounds down to 0 km: nothing to measure against")
 
     @property
     def end_day(self) -> date:
