@@ -207,11 +207,13 @@ def jobs_run() -> None:
     per slot: a job another process already ran in this slot is shown as skipped)."""
     from datetime import timedelta
 
+    from forecourt.core.clock import follow_clock_file
     from forecourt.jobs.registry import SCHEDULED_JOBS
     from forecourt.jobs.runner import run_due_jobs
     from forecourt.marketing.platform_events import outbox_adapters
 
     settings = get_settings()
+    follow_clock_file(settings.clock_file)  # None outside tests: the wall clock
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     report = run_due_jobs(
