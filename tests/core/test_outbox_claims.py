@@ -1,5 +1,6 @@
-"""Outbox claims: any number of relays, in threads or processes, deliver each message once; a relay that dies
-leaves its claims to another once the lease has run out (a relay process killed with SIGKILL mid-batch); one run drains the backlog; failures release the claim.
+"""Outbox claims: any number of relays, in threads or processes, deliver each message once; a relay process killed
+with SIGKILL mid-batch leaves its claims to another once the lease has run out; one run drains the backlog;
+failures release the claim.
 
 The races need real connections with their own commits (the usual `db_session` is one connection inside a
 rolled-back transaction), so those tests write through `db_engine` and delete their rows afterwards.

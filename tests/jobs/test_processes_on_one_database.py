@@ -36,6 +36,8 @@ from forecourt.testdrive.models import BookingStatus, TestDriveBooking
 from tests.factories import make_small_catalog, make_user, make_vehicle
 from tests.jobs.processes import environment, scratch_database, set_clock, start_cli, stop, wait_for
 
+pytestmark = pytest.mark.slow  # four real processes through 97 slots: about half a minute
+
 DAY_START = datetime(2026, 12, 8, tzinfo=UTC)
 STEP = timedelta(minutes=15)
 STEPS = [DAY_START + i * STEP for i in range(96)]  # 00:00 … 23:45
