@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 
 from forecourt import __version__
 from forecourt.accounts.api import router as accounts_router
@@ -20,6 +21,7 @@ from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
 from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.client_address import install_proxy_headers
+from forecourt.core.clock import follow_clock_file
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.http import install_error_handlers
@@ -59,22 +61,30 @@ Money amounts are decimal strings in the currency given beside them."""
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Outside tests, a background scheduler expires holds, sends reminders and relays the outbox."""
+    """With FORECOURT_RUN_JOBS (the default outside tests), a thread runs the scheduled jobs and relays the outbox.
+    Several web processes may all run it: each job runs once per slot (forecourt/jobs/runner.py)."""
     settings: Settings = app.state.settings
-    scheduler = None
-    if settings.environment != "test":
-        from forecourt.jobs import start_scheduler
+    background = None
+    if settings.run_jobs:
+        from forecourt.jobs.loop import BackgroundJobs, job_passes
 
-        scheduler = start_scheduler(app.state.session_factory, app.state.outbox_adapters())
+        interval = settings.job_interval_seconds
+
+        def sessions() -> Session:  # looked up at each pass, as the adapters are, so a test's swap is followed
+            return app.state.session_factory()
+
+        background = BackgroundJobs(job_passes(sessions, app.state.outbox_adapters, interval), interval).start()
     yield
-    if scheduler is not None:
-        scheduler.shutdown(wait=False)
+    if background is not None:
+        background.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_redaction("forecourt")  # secrets, ID, mobile and card numbers never reach a log line
     install_redaction_filters()  # nor through the server's own handlers (access log) or other libraries' records
+    if settings.clock_file is not None:  # tests only (settings refuse it elsewhere): a simulated day across processes
+        follow_clock_file(settings.clock_file)
     engine = make_engine(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
     app = FastAPI(title="Forecourt", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings

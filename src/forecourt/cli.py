@@ -1,5 +1,5 @@
-"""Command line: `forecourt serve`, `db upgrade`, `demo load`, `inventory import`, `users ...`, `tokens create`,
-`outbox relay`."""
+"""Command line: `forecourt serve`, `worker`, `db upgrade`, `demo load`, `inventory import`, `users ...`,
+`tokens create`, `outbox relay`, `jobs run`."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def serve(
         str, typer.Option(help="critical, error, warning, info or debug; lines are redacted at every level")
     ] = "info",
 ) -> None:
-    """Serve the storefront, the back office and the API (with the scheduler for holds, reminders and the outbox).
+    """Serve the storefront, the back office and the API (and, with FORECOURT_RUN_JOBS, the scheduled jobs).
 
     Logging is uvicorn's, with secrets and personal data masked in every line (core/logging_setup.py)."""
     import uvicorn
@@ -195,26 +195,70 @@ def keys_rotate() -> None:
     )
 
 
-jobs_app = typer.Typer(help="Time-driven work: hold expiry, reminders, follow-ups, outbox.", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Time-driven work: hold expiry, reminders, follow-ups, overdue cars, purges, outbox.", no_args_is_help=True
+)
 app.add_typer(jobs_app, name="jobs")
 
 
 @jobs_app.command("run")
 def jobs_run() -> None:
-    """One pass of the due jobs (what `serve` runs every minute); safe to run from cron as well."""
-    from forecourt.jobs import run_due_jobs
+    """One pass of the scheduled jobs, then the outbox; safe from cron beside running workers (each job runs once
+    per slot: a job another process already ran in this slot is shown as skipped)."""
+    from datetime import timedelta
+
+    from forecourt.core.clock import follow_clock_file
+    from forecourt.jobs.registry import SCHEDULED_JOBS
+    from forecourt.jobs.runner import run_due_jobs
     from forecourt.marketing.platform_events import outbox_adapters
 
     settings = get_settings()
+    follow_clock_file(settings.clock_file)  # None outside tests: the wall clock
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    report = run_due_jobs(factory, outbox_adapters(factory, settings.outbox_dir))
-    engine.dispose()
-    typer.echo(
-        f"{report.expired_holds} hold(s) expired, {report.reminders} reminder(s), "
-        f"{report.follow_ups} follow-up(s), {report.overdue_alerts} overdue car(s) alerted, "
-        f"{report.idempotency_records_purged} expired idempotency record(s) purged, {report.messages_sent} message(s) sent"
+    report = run_due_jobs(
+        factory,
+        outbox_adapters(factory, settings.outbox_dir),
+        interval=timedelta(seconds=settings.job_interval_seconds),
     )
+    engine.dispose()
+    counts = {job.name: job.counts for job in SCHEDULED_JOBS}
+    for outcome in report.outcomes:
+        done = {
+            "ran": f"{outcome.count} {counts[outcome.job]}",
+            "skipped": "skipped: already run in this slot by another process",
+            "failed": "failed (see the log); a later pass retries it",
+        }[outcome.outcome]
+        typer.echo(f"{outcome.job} [{outcome.slot.isoformat()}]: {done}")
+    typer.echo(f"{report.messages_sent} message(s) sent")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    relay_every: Annotated[float, typer.Option(min=0.05, max=3600, help="Seconds between outbox relay runs")] = 5.0,
+    log_level: Annotated[str, typer.Option(help="critical, error, warning, info or debug")] = "info",
+) -> None:
+    """Run the scheduled jobs (every FORECOURT_JOB_INTERVAL_SECONDS), the outbox relay and, with FORECOURT_MQTT_URL,
+    the telematics ingest, until SIGTERM or Ctrl-C; any number of workers may run against one database."""
+    import logging
+    import signal
+    import threading
+
+    from forecourt.core.logging_setup import LEVELS, install_redaction_filters
+    from forecourt.core.masking import install_log_redaction
+    from forecourt.worker import run_worker
+
+    if log_level.lower() not in LEVELS:
+        raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction("forecourt")  # as in web processes: no secret or personal number reaches a log line
+    install_redaction_filters()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    raise typer.Exit(run_worker(get_settings(), stop, relay_interval=relay_every))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ def import_all_models() -> None:
     import forecourt.audit.models  # noqa: F401
     import forecourt.catalog.models  # noqa: F401
     import forecourt.core.idempotency  # noqa: F401
+    import forecourt.core.job_runs  # noqa: F401
     import forecourt.core.outbox  # noqa: F401
     import forecourt.finance.models  # noqa: F401
     import forecourt.identity.models  # noqa: F401

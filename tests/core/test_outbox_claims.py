@@ -1,5 +1,6 @@
-"""Outbox claims: any number of relays, in threads or processes, deliver each message once; a relay that dies
-leaves its claims to another once the lease has run out; one run drains the backlog; failures release the claim.
+"""Outbox claims: any number of relays, in threads or processes, deliver each message once; a relay process killed
+with SIGKILL mid-batch leaves its claims to another once the lease has run out; one run drains the backlog;
+failures release the claim.
 
 The races need real connections with their own commits (the usual `db_session` is one connection inside a
 rolled-back transaction), so those tests write through `db_engine` and delete their rows afterwards.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -127,9 +129,19 @@ engine.dispose()
 """
 
 
-def test_four_relay_processes_deliver_each_message_once(committed, database_url: str, tmp_path: Path):
+def delivered_ids(directory: Path) -> Counter[int]:
+    """How many times the development adapter wrote each message id into {directory}/{email,sms}.log."""
+    return Counter(
+        int(found)
+        for log in ("email.log", "sms.log")
+        if (directory / log).exists()
+        for found in re.findall(r"^--- message (\d+) at ", (directory / log).read_text(encoding="utf-8"), re.MULTILINE)
+    )
+
+
+def test_four_relay_processes_deliver_each_of_1000_messages_once(committed, database_url: str, tmp_path: Path):
     with committed() as session:
-        ids = seed(session, 400)
+        ids = seed(session, 1000)
     command = [sys.executable, "-c", RELAY_PROCESS, database_url, str(tmp_path)]
     processes = [
         subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -145,39 +157,65 @@ def test_four_relay_processes_deliver_each_message_once(committed, database_url:
         for process in processes:
             process.kill()
     assert [returncode for _out, returncode in outputs] == [0] * 4, [process.stderr.read() for process in processes]
-    delivered = Counter(
-        int(found)
-        for log in ("email.log", "sms.log")
-        for found in re.findall(r"^--- message (\d+) at ", (tmp_path / log).read_text(encoding="utf-8"), re.MULTILINE)
-    )
-    assert delivered == Counter(dict.fromkeys(ids, 1))
-    assert sum(int(out) for out, _returncode in outputs) == 400
+    assert delivered_ids(tmp_path) == Counter(dict.fromkeys(ids, 1))
+    assert sum(int(out) for out, _returncode in outputs) == 1000
+    assert all(int(out) > 0 for out, _returncode in outputs)  # all four took part
 
 
-class Killed(BaseException):
-    """The relay's process dying mid-batch (nothing after it runs, as with SIGKILL)."""
+# A relay process whose gateway accepts three messages and then hangs inside the fourth: it says "stalled" there,
+# and the test kills it with SIGKILL (nothing after that runs: no rollback, no release of its claims).
+STALLING_RELAY = """
+import sys, threading
+from pathlib import Path
+from forecourt.core.db import make_engine, make_session_factory
+from forecourt.core.outbox import Channel, FileMessageAdapter, relay_outbox
+
+class StallsAtTheFourth(FileMessageAdapter):
+    accepted = 0
+
+    def send(self, message):
+        if StallsAtTheFourth.accepted == 3:
+            print("stalled", flush=True)
+            threading.Event().wait()
+        super().send(message)
+        StallsAtTheFourth.accepted += 1
+
+engine = make_engine(sys.argv[1])
+adapters = {c.value: StallsAtTheFourth(Path(sys.argv[2]), c) for c in (Channel.EMAIL, Channel.SMS)}
+relay_outbox(make_session_factory(engine), adapters)
+"""
 
 
-def test_a_relay_that_dies_mid_batch_leaves_its_claims_to_another_after_the_lease(committed):
+def test_a_relay_killed_mid_batch_leaves_its_claims_to_another_after_the_lease(
+    committed, database_url: str, tmp_path: Path
+):
     with committed() as session:
-        ids = seed(session, 10)
-
-    class SendsThreeThenDies(Counting):
-        def send(self, message: OutboxMessage) -> None:
-            if sum(self.sent.values()) == 3:
-                raise Killed
-            super().send(message)
-
-    dying = SendsThreeThenDies()
-    with clock.pinned(T0), pytest.raises(Killed):
-        relay_outbox(committed, both(dying))
-    assert list(dying.sent) == ids[:3]
+        ids = seed(session, 10)  # one batch: the dying relay claims all ten
+    dying = subprocess.Popen(
+        [sys.executable, "-c", STALLING_RELAY, database_url, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stalled = dying.stdout.readline().strip()
+    finally:
+        dying.kill()  # SIGKILL
+        dying.wait(timeout=30)
+    assert stalled == "stalled" and dying.returncode == -signal.SIGKILL, dying.stderr.read()
+    assert delivered_ids(tmp_path) == Counter(dict.fromkeys(ids[:3], 1))
+    with committed() as session:
+        rows = states(session, ids)
+    assert all(rows[i][0] is not None and rows[i][2:] == (None, None) for i in ids[:3])  # settled one by one
+    held = {rows[i][2:] for i in ids[3:]}  # the other seven: unsent, still held by the dead relay's claim
+    assert len(held) == 1 and all(rows[i][0] is None for i in ids[3:])
+    (_token, lease_ends) = held.pop()
     survivor = Counting()
-    for before_expiry in (T0 + CLAIM_LEASE - timedelta(seconds=1), T0 + CLAIM_LEASE):
+    for before_expiry in (lease_ends - timedelta(seconds=1), lease_ends):
         with clock.pinned(before_expiry):
             assert relay_outbox(committed, both(survivor)) == 0
     assert not survivor.tried
-    with clock.pinned(T0 + CLAIM_LEASE + timedelta(microseconds=1)):
+    with clock.pinned(lease_ends + timedelta(microseconds=1)):
         assert relay_outbox(committed, both(survivor)) == 7
     assert survivor.sent == Counter(dict.fromkeys(ids[3:], 1))
     with committed() as session:

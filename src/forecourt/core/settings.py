@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     # Map tiles under the route maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. Empty: the maps are drawn
     # without tiles (they need no internet). The tile server's origin is added to the maps' pages' img-src.
     map_tile_url: str = ""
+    # Scheduled jobs (forecourt/jobs/): whether web processes run them too (as the single-process `make run` needs);
+    # false when `forecourt worker` processes run them. Unset in FORECOURT_ENVIRONMENT=test: off, so in-process test
+    # apps start no scheduler thread; a test that wants them on sets it.
+    run_jobs: bool = True
+    # How often a process runs a pass of the jobs; also the length of a job's slot (each job runs once per slot).
+    job_interval_seconds: float = Field(default=60, gt=0, le=86_400)
+    # Tests only: a file holding an ISO timestamp that core.clock.utcnow answers while set, so subprocesses can
+    # live a simulated day. Refused unless FORECOURT_ENVIRONMENT=test.
+    clock_file: Path | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -125,6 +134,14 @@ class Settings(BaseSettings):
     @classmethod
     def _proxy_addresses(cls, value: str | list[str] | None) -> list[str]:
         return parse_trusted_proxies(value)
+
+    @model_validator(mode="after")
+    def _test_only_clock_and_jobs(self) -> Settings:
+        if self.clock_file is not None and self.environment != "test":
+            raise ValueError("FORECOURT_CLOCK_FILE is for tests only: it needs FORECOURT_ENVIRONMENT=test")
+        if self.environment == "test" and "run_jobs" not in self.model_fields_set:
+            self.run_jobs = False
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -93,8 +92,8 @@ def ingest(
     """Consume telemetry from FORECOURT_MQTT_URL into the database until SIGTERM or Ctrl-C."""
     import logging
 
-    from forecourt.telematics.ingest import IngestWorker
-    from forecourt.telematics.mqtt import BrokerAddress, TlsFiles
+    from forecourt.telematics.ingest import ingest_worker_from_settings
+    from forecourt.telematics.mqtt import BrokerAddress
 
     settings = get_settings()
     url = settings.mqtt_url.get_secret_value()
@@ -103,14 +102,7 @@ def ingest(
         raise typer.Exit(2)
     address = BrokerAddress.parse(url)
     engine = make_engine(settings.database_url)
-    worker = IngestWorker(
-        make_session_factory(engine),
-        address,
-        client_id or settings.mqtt_client_id or f"forecourt-ingest-{socket.gethostname()}",
-        tls=TlsFiles(settings.mqtt_tls_ca_file, settings.mqtt_tls_cert_file, settings.mqtt_tls_key_file),
-        batch_size=settings.telematics_batch_size,
-        qos=settings.mqtt_qos,
-    )
+    worker = ingest_worker_from_settings(settings, make_session_factory(engine), client_id)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
 
 from forecourt.core.clock import utcnow
+from forecourt.core.settings import Settings
 from forecourt.telematics.broker import SHARED_FILTER
 from forecourt.telematics.mqtt import BrokerAddress, TlsFiles, make_client, persistent_session
 from forecourt.telematics.service import BatchReport, IncomingMessage, store_batch
@@ -176,3 +178,18 @@ class IngestWorker:
             if session.get_bind().dialect.name == "sqlite":
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             return store_batch(session, [item.message for item in batch], self._clock())
+
+
+def ingest_worker_from_settings(
+    settings: Settings, session_factory: sessionmaker[Session], client_id: str | None = None
+) -> IngestWorker:
+    """The worker FORECOURT_MQTT_* describe (`forecourt telematics ingest` and `forecourt worker`); the settings
+    must name a broker. Each process needs its own stable client id: the broker keeps that id's session."""
+    return IngestWorker(
+        session_factory,
+        BrokerAddress.parse(settings.mqtt_url.get_secret_value()),
+        client_id or settings.mqtt_client_id or f"forecourt-ingest-{socket.gethostname()}",
+        tls=TlsFiles(settings.mqtt_tls_ca_file, settings.mqtt_tls_cert_file, settings.mqtt_tls_key_file),
+        batch_size=settings.telematics_batch_size,
+        qos=settings.mqtt_qos,
+    )

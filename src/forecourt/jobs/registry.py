@@ -1,0 +1,71 @@
+"""The named scheduled jobs: what runs on every pass, once per slot across all processes.
+
+A context adds its time-driven work here as one `Job` line (ownership's service reminders and mobility's billing
+will): a stable name (the key of its `job_runs` rows, so never renamed lightly), a function taking the session and
+the due time and returning how many things it did, and what those things are called. The function runs inside the
+job's own transaction, after the claim; it must not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog import service as catalog
+from forecourt.core import idempotency, job_runs
+from forecourt.telematics.watching import service as watching
+from forecourt.testdrive import notifications
+from forecourt.testdrive import service as bookings
+
+JOB_RUN_RETENTION = timedelta(days=7)  # enough to see what ran last week; older slots are never computed again
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Session, datetime], int]
+    counts: str  # what the returned number counts, for `forecourt jobs run`: "hold(s) expired"
+    # Slot length; None: the pass interval (FORECOURT_JOB_INTERVAL_SECONDS). A daily job says timedelta(days=1)
+    # and runs on the first pass of each UTC day.
+    every: timedelta | None = None
+
+
+def _reminders(session: Session, now: datetime) -> int:
+    return notifications.send_due_reminders(
+        session, now, lambda vehicle_id: catalog.get_vehicle_by_id(session, vehicle_id)
+    )
+
+
+def _follow_ups(session: Session, now: datetime) -> int:
+    return notifications.send_due_follow_ups(
+        session, now, lambda vehicle_id: catalog.get_vehicle_by_id(session, vehicle_id)
+    )
+
+
+def _purge_job_runs(session: Session, now: datetime) -> int:
+    return job_runs.purge_runs_before(session, now - JOB_RUN_RETENTION)
+
+
+SCHEDULED_JOBS: tuple[Job, ...] = (
+    Job("expire-holds", bookings.expire_holds, "hold(s) expired"),
+    Job("test-drive-reminders", _reminders, "reminder(s)"),
+    Job("test-drive-follow-ups", _follow_ups, "follow-up(s)"),
+    Job("overdue-cars", watching.raise_overdue, "overdue car(s) alerted"),
+    # Past their 24-hour retention nobody can replay an idempotency record.
+    Job("purge-idempotency-records", idempotency.purge_expired, "expired idempotency record(s) purged"),
+    Job("purge-job-runs", _purge_job_runs, "old job run(s) forgotten", every=timedelta(hours=1)),
+)
+
+
+def _unique_names(jobs: tuple[Job, ...]) -> tuple[Job, ...]:
+    names = [job.name for job in jobs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise RuntimeError(f"scheduled job names must be unique; repeated: {', '.join(duplicates)}")
+    return jobs
+
+
+_unique_names(SCHEDULED_JOBS)
