@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from forecourt.accounts.cli import tokens_app, users_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
@@ -37,33 +39,53 @@ app.add_typer(telematics_app, name="telematics")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind; default FORECOURT_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Port; default FORECOURT_PORT")] = None,
-    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Web processes behind the one socket (restarted if they die)")
+    ] = 1,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=0, help="Seconds a stopping worker lets requests in flight finish (SIGTERM)")
+    ] = 25,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development; one worker)")] = False,
     log_level: Annotated[
         str, typer.Option(help="critical, error, warning, info or debug; lines are redacted at every level")
     ] = "info",
 ) -> None:
     """Serve the storefront, the back office and the API (with the scheduler for holds, reminders and the outbox).
 
-    Logging is uvicorn's, with secrets and personal data masked in every line (core/logging_setup.py)."""
+    With --workers N, uvicorn's supervisor runs N processes and replaces any that dies; their Prometheus metrics
+    are merged through FORECOURT_METRICS_DIR, emptied here before they start. The schema is never migrated here:
+    run `forecourt db upgrade` first (/readyz answers 503 until the database is at this code's revision).
+    Logging is one JSON line per request (FORECOURT_LOG_FORMAT), masked (core/logging_setup.py)."""
     import uvicorn
 
     from forecourt.core.logging_setup import LEVELS, uvicorn_log_config
 
     if log_level.lower() not in LEVELS:
         raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs one process; drop --workers or --reload", param_hint="--workers")
 
     settings = get_settings()
+    if workers > 1:
+        from forecourt.core.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+        # Before the workers start: prometheus-client chooses its multiprocess mode when a process imports it.
+        os.environ[MULTIPROC_ENV] = str(prepare_multiprocess_dir(settings.metrics_dir))
     typer.echo(
-        f"Forecourt on http://{host or settings.host}:{port or settings.port}  (database: {settings.database_url})"
+        f"Forecourt on http://{host or settings.host}:{port or settings.port} with {workers} worker(s)"
+        f"  (database: {make_url(settings.database_url).render_as_string(hide_password=True)})"
     )
     uvicorn.run(
         "forecourt.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         reload=reload,
-        log_config=uvicorn_log_config(log_level.lower()),
+        timeout_graceful_shutdown=graceful_timeout,
+        log_config=uvicorn_log_config(log_level.lower(), settings.log_format),
         log_level=log_level.lower(),
+        access_log=False,  # the app writes one line per request itself (core/request_log.py)
         # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
         # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
         proxy_headers=bool(settings.trusted_proxies),

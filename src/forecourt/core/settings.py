@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # Map tiles under the route maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. Empty: the maps are drawn
     # without tiles (they need no internet). The tile server's origin is added to the maps' pages' img-src.
     map_tile_url: str = ""
+    # Logs: one JSON object per line (for a log shipper), or uvicorn-style text (for a terminal).
+    log_format: Literal["json", "text"] = "json"
+    # `serve --workers N` (N > 1): where the workers' Prometheus metric files live (emptied at each start), so any
+    # worker's /metrics answers for all of them. Must be a directory of its own, on local disk.
+    metrics_dir: Path = Path("var/metrics")
+    # When set, /metrics needs `Authorization: Bearer <token>`; empty: only loopback clients may read it.
+    metrics_token: SecretStr = SecretStr("")
 
     @field_validator("time_zone")
     @classmethod
