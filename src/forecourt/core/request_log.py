@@ -47,12 +47,17 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def route_template(scope: Scope) -> str | None:
-    """The template of the route the router matched (also when the method was wrong), None when none did."""
+def route_template(scope: Scope, root_path: str = "") -> str | None:
+    """The template of the route the router matched (also when the method was wrong), None when none did.
+    `root_path` is the request's before routing: a mount (the static files) names no route, but extends the
+    root path by its prefix, so `/static/{path}` is one label for every file."""
     route = scope.get("route")
-    if route is None:
-        return None
-    return getattr(route, "path_format", None) or getattr(route, "path", None)
+    if route is not None:
+        return getattr(route, "path_format", None) or getattr(route, "path", None)
+    mounted = scope.get("root_path", "")
+    if mounted != root_path and mounted.startswith(root_path):
+        return mounted[len(root_path) :] + "/{path}"
+    return None
 
 
 class RequestObserver:
@@ -67,6 +72,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope)
+        root_path = scope.get("root_path", "")
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         context = REQUEST_ID.set(request_id)
@@ -86,7 +92,7 @@ class RequestObserver:
             await self.app(scope, receive, observed_send)
         finally:
             seconds = (answered_at or time.perf_counter()) - started
-            route = route_template(scope)
+            route = route_template(scope, root_path)
             metrics.record_http_request(route, scope["method"], status, seconds)
             _write_line(scope, state, route, status, seconds)
             REQUEST_ID.reset(context)
