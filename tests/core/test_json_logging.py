@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -63,8 +64,14 @@ def test_a_request_is_one_json_line_with_its_route_status_duration_and_client(cl
 def test_an_unsafe_request_id_is_replaced_by_a_fresh_one(client: TestClient, lines, given: str) -> None:
     answer = client.get("/healthz", headers={"X-Request-ID": given.encode("utf-8")})
     echoed = answer.headers["X-Request-ID"]
-    assert echoed != given and len(echoed) == 32 and int(echoed, 16) >= 0
+    assert echoed != given and re.fullmatch("[a-z2-7]{24}", echoed)
     assert _records(lines)[0]["request_id"] == echoed
+
+
+def test_a_client_chosen_request_id_is_masked_like_any_field(client: TestClient, lines) -> None:
+    answer = client.get("/healthz", headers={"X-Request-ID": "call-13800138000"})
+    assert answer.headers["X-Request-ID"] == "call-13800138000"  # the client's own, echoed as given
+    assert _records(lines)[0]["request_id"] == "call-138****8000"
 
 
 def test_the_longest_safe_request_id_is_kept() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
@@ -214,3 +215,19 @@ def test_preparing_the_metrics_directory_removes_only_metric_files(tmp_path: Pat
     assert metrics.prepare_multiprocess_dir(directory) == directory.resolve()
     assert sorted(p.name for p in directory.iterdir()) == ["counter_x.db", "notes.txt"]
     assert metrics.prepare_multiprocess_dir(tmp_path / "new" / "dir").is_dir()
+
+
+def test_a_process_without_the_web_app_serves_its_metrics_on_loopback(db_session: Session) -> None:
+    metrics.record_job_run("minute", "ran", 0.5)
+    server = metrics.start_metrics_server(0, live=[OutboxBacklogCollector(lambda: db_session)])
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    runs = [s for s in families["forecourt_job_runs"].samples if s.labels.get("job") == "minute"]
+    assert any(s.labels["outcome"] == "ran" and s.value >= 1 for s in runs)
+    assert "forecourt_outbox_backlog_messages" in families

@@ -176,7 +176,7 @@ def test_the_server_logs_keep_requests_and_lose_secrets(live) -> None:
     assert served("GET", f"{CONFIRM}?token=***", 303) and served("POST", CONFIRM, 303)
     shopper = served("GET", "/api/v1/me", 200)[0]  # with the shopper's Bearer token
     assert shopper["user_id"] == fleet.shopper_id and shopper["client"] == "127.0.0.1"
-    assert all(len(e["request_id"]) == 32 for e in requests)
+    assert all(len(e["request_id"]) == 24 for e in requests)
 
     def logged(logger: str) -> list[str]:
         return [e["message"] for e in entries if e["logger"] == logger]

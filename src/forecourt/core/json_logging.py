@@ -41,8 +41,8 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
         if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
     }
     request_id = REQUEST_ID.get()
-    if request_id is not None:
-        fields.setdefault("request_id", request_id)
+    if request_id is not None and "request_id" not in fields:
+        fields["request_id"] = redact_field("request_id", request_id)  # it may be the client's
     return fields
 
 
