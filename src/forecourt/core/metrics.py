@@ -146,11 +146,11 @@ _newest_sample_seen = 0.0
 
 def record_ingest_batch(batch: IngestBatch, newest_sample_at: float | None, stored_at: float) -> None:
     """A batch committed and acknowledged; the times are Unix seconds (None: the batch held no valid sample)."""
+    global _newest_sample_seen  # the newest time this process stored: a max over time
     INGEST_MESSAGES.inc(batch.messages)
     INGEST_STORED.inc(batch.stored)
     INGEST_DUPLICATES.inc(batch.duplicates)
     INGEST_DEAD_LETTERS.inc(batch.dead_letters)
-    global _newest_sample_seen  # the newest time this process stored: a max over time
     if newest_sample_at is not None:
         INGEST_LAG.set(max(0.0, stored_at - newest_sample_at))
         if newest_sample_at > _newest_sample_seen:  # an offline car's late, older samples leave it as it is
@@ -183,7 +183,7 @@ def multiprocess_dir() -> Path | None:
     """The shared metrics directory when this process records in multiprocess mode, else None."""
     if values.ValueClass is values.MutexValue:
         return None
-    return Path(os.environ[MULTIPROC_ENV])
+    return Path(os.environ.get(MULTIPROC_ENV) or os.environ["prometheus_multiproc_dir"])  # the old name too
 
 
 def prepare_multiprocess_dir(directory: Path) -> Path:
