@@ -1,8 +1,9 @@
 """The class test of "no secret in any log line": every test runs with log capture at DEBUG, and fails if a line
 carries a secret the suite created or anything shaped like a token, ID number, phone number, e-mail or income.
 
-A handler with the production redaction filter (as `forecourt serve` configures it) listens on the root logger
-and on uvicorn's loggers; it formats every record, as a real handler would, and checks the line:
+A handler with the production redaction filter and JSON formatter (as `forecourt serve` configures them) listens on
+the root logger and on uvicorn's loggers; it formats every record, `extra` fields included (the request lines carry
+path, client and user in them), as a real handler would, and checks the line:
 
 - against the secrets the tests themselves create: every 32-byte random value of `secrets.token_urlsafe`
   (session ids, API tokens, reset tokens and grants, CSRF tokens) and every pick-up code issued;
@@ -23,6 +24,7 @@ from functools import wraps
 
 import pytest
 
+from forecourt.core.json_logging import JsonFormatter
 from forecourt.core.masking import RedactingFilter
 from forecourt.testdrive import handover
 
@@ -50,7 +52,7 @@ class LeakCheck(logging.Handler):
         self.leaks: list[str] = []
         self.lines = 0
         self.addFilter(RedactingFilter())
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.setFormatter(JsonFormatter())  # production's default: the message, traceback and every `extra` field
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith("uvicorn.access") and isinstance(record.args, tuple) and len(record.args) == 5:

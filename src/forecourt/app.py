@@ -19,17 +19,22 @@ from forecourt.backoffice.pages import router as backoffice_pages
 from forecourt.catalog.api import router as catalog_router
 from forecourt.catalog.import_api import router as import_router
 from forecourt.catalog.pages import router as catalog_pages
+from forecourt.core import metrics
 from forecourt.core.admission import AdmissionControl, pool_capacity
 from forecourt.core.client_address import install_proxy_headers
 from forecourt.core.clock import follow_clock_file
 from forecourt.core.crypto import field_cipher_from_config
 from forecourt.core.db import make_engine, make_session_factory
+from forecourt.core.db_metrics import OutboxBacklogCollector, watch_pool
+from forecourt.core.health import Readiness, script_heads
 from forecourt.core.http import install_error_handlers
 from forecourt.core.limits import RequestLimits
 from forecourt.core.logging_setup import install_redaction_filters
 from forecourt.core.masking import install_log_redaction
 from forecourt.core.openapi import install as install_openapi
+from forecourt.core.ops_api import router as ops_router
 from forecourt.core.request_guard import RejectControlCharacters
+from forecourt.core.request_log import RequestObserver
 from forecourt.core.security_headers import SecurityHeadersMiddleware
 from forecourt.core.settings import Settings, get_settings
 from forecourt.finance.credit import api as api_applications
@@ -48,6 +53,7 @@ from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.telematics.api import router as telematics_router
+from forecourt.telematics.mqtt import BrokerAddress
 from forecourt.telematics.pages import router as telematics_pages
 from forecourt.testdrive.api import router as testdrive_router
 from forecourt.testdrive.pages import router as testdrive_pages
@@ -62,8 +68,11 @@ Money amounts are decimal strings in the currency given beside them."""
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """With FORECOURT_RUN_JOBS (the default outside tests), a thread runs the scheduled jobs and relays the outbox.
-    Several web processes may all run it: each job runs once per slot (forecourt/jobs/runner.py)."""
+    Several web processes may all run it: each job runs once per slot (forecourt/jobs/runner.py). The metrics of a
+    worker that ends leave with it; the migrations' head is read before the first readiness probe."""
     settings: Settings = app.state.settings
+    metrics.on_worker_start()
+    script_heads()
     background = None
     if settings.run_jobs:
         from forecourt.jobs.loop import BackgroundJobs, job_passes
@@ -74,9 +83,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             return app.state.session_factory()
 
         background = BackgroundJobs(job_passes(sessions, app.state.outbox_adapters, interval), interval).start()
-    yield
-    if background is not None:
-        background.stop()
+    try:
+        yield
+    finally:
+        if background is not None:
+            background.stop()
+        app.state.readiness.close()
+        metrics.on_worker_stop()
+
+
+def _broker(settings: Settings) -> tuple[str, int] | None:
+    url = settings.mqtt_url.get_secret_value()
+    if not url:
+        return None
+    address = BrokerAddress.parse(url)
+    return address.host, address.port
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -96,13 +117,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.field_cipher = field_cipher_from_config(
         settings.field_encryption_keys.get_secret_value(), settings.secret_key.get_secret_value()
     )
+    app.state.readiness = Readiness(settings.database_url, _broker(settings))
+    watch_pool(engine)
+    # Read at scrape time through the current session factory (tests swap it).
+    app.state.live_metrics = [OutboxBacklogCollector(lambda: app.state.session_factory())]
     app.add_middleware(AdmissionControl, limit=pool_capacity(engine))
     app.add_middleware(RejectControlCharacters)
     app.add_middleware(RequestLimits, render_page=render_error)  # before anything reads headers or body
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: the refusals above carry the headers too
+    app.add_middleware(SecurityHeadersMiddleware)  # the refusals above carry the headers too
+    app.add_middleware(RequestObserver)  # request id, log line and metrics of every answer, refusals included
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: every layer sees the client's address
     install_error_handlers(app)
     install_page_error_handlers(app)  # HTML error pages for page routes; API answers stay problem+json
+    app.include_router(ops_router)  # /healthz, /readyz, /metrics
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(import_router)
@@ -132,10 +159,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sign_up_pages)
     app.include_router(catalog_pages)  # before the /static mount: it serves /static/photos/* itself
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     install_openapi(app)  # documents what the shared plumbing answers: problem documents, 401/403/404/503...
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from forecourt.accounts.cli import tokens_app, users_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
@@ -37,33 +39,53 @@ app.add_typer(telematics_app, name="telematics")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind; default FORECOURT_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Port; default FORECOURT_PORT")] = None,
-    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Web processes behind the one socket (restarted if they die)")
+    ] = 1,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=0, help="Seconds a stopping worker lets requests in flight finish (SIGTERM)")
+    ] = 25,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development; one worker)")] = False,
     log_level: Annotated[
         str, typer.Option(help="critical, error, warning, info or debug; lines are redacted at every level")
     ] = "info",
 ) -> None:
     """Serve the storefront, the back office and the API (and, with FORECOURT_RUN_JOBS, the scheduled jobs).
 
-    Logging is uvicorn's, with secrets and personal data masked in every line (core/logging_setup.py)."""
+    With --workers N, uvicorn's supervisor runs N processes and replaces any that dies; their Prometheus metrics
+    are merged through FORECOURT_METRICS_DIR, emptied here before they start. The schema is never migrated here:
+    run `forecourt db upgrade` first (/readyz answers 503 until the database is at this code's revision).
+    Logging is one JSON line per request (FORECOURT_LOG_FORMAT), masked (core/logging_setup.py)."""
     import uvicorn
 
     from forecourt.core.logging_setup import LEVELS, uvicorn_log_config
 
     if log_level.lower() not in LEVELS:
         raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs one process; drop --workers or --reload", param_hint="--workers")
 
     settings = get_settings()
+    if workers > 1:
+        from forecourt.core.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+        # Before the workers start: prometheus-client chooses its multiprocess mode when a process imports it.
+        os.environ[MULTIPROC_ENV] = str(prepare_multiprocess_dir(settings.metrics_dir))
     typer.echo(
-        f"Forecourt on http://{host or settings.host}:{port or settings.port}  (database: {settings.database_url})"
+        f"Forecourt on http://{host or settings.host}:{port or settings.port} with {workers} worker(s)"
+        f"  (database: {make_url(settings.database_url).render_as_string(hide_password=True)})"
     )
     uvicorn.run(
         "forecourt.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         reload=reload,
-        log_config=uvicorn_log_config(log_level.lower()),
+        timeout_graceful_shutdown=graceful_timeout,
+        log_config=uvicorn_log_config(log_level.lower(), settings.log_format),
         log_level=log_level.lower(),
+        access_log=False,  # the app writes one line per request itself (core/request_log.py)
         # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
         # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
         proxy_headers=bool(settings.trusted_proxies),
@@ -239,26 +261,45 @@ def jobs_run() -> None:
 def worker(
     relay_every: Annotated[float, typer.Option(min=0.05, max=3600, help="Seconds between outbox relay runs")] = 5.0,
     log_level: Annotated[str, typer.Option(help="critical, error, warning, info or debug")] = "info",
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve this worker's Prometheus metrics on this port")
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address of that metrics endpoint (it has no authentication: a private network only)")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the scheduled jobs (every FORECOURT_JOB_INTERVAL_SECONDS), the outbox relay and, with FORECOURT_MQTT_URL,
     the telematics ingest, until SIGTERM or Ctrl-C; any number of workers may run against one database."""
-    import logging
+    import logging.config
     import signal
     import threading
 
-    from forecourt.core.logging_setup import LEVELS, install_redaction_filters
+    from forecourt.core.logging_setup import LEVELS, install_redaction_filters, uvicorn_log_config
     from forecourt.core.masking import install_log_redaction
     from forecourt.worker import run_worker
 
     if log_level.lower() not in LEVELS:
         raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    # The web processes' configuration (JSON lines or text, redaction on every handler), so one log shipper reads both.
+    logging.config.dictConfig(uvicorn_log_config(log_level.lower(), settings.log_format))
     install_log_redaction("forecourt")  # as in web processes: no secret or personal number reaches a log line
     install_redaction_filters()
+    metrics_server = None
+    if metrics_port is not None:
+        from forecourt.core.metrics import start_metrics_server
+
+        try:
+            metrics_server = start_metrics_server(metrics_port, metrics_host)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot listen on {metrics_host}:{metrics_port}: {exc.strerror}") from exc
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    raise typer.Exit(run_worker(get_settings(), stop, relay_interval=relay_every))
+    code = run_worker(settings, stop, relay_interval=relay_every)
+    if metrics_server is not None:
+        metrics_server.shutdown()
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -116,6 +117,7 @@ def test_replays_and_reordering_through_the_broker_store_each_sample_once(
 ) -> None:
     (car,) = committed_fleet(1)
     broker = start_broker([car])
+    before = ingest_metrics()
     worker = RunningWorker(db_engine, broker, "ingest-replay")
     try:
         client = connect_car(broker, car)
@@ -134,6 +136,25 @@ def test_replays_and_reordering_through_the_broker_store_each_sample_once(
     finally:
         worker.close()
     assert worker.worker.stats.duplicates == len(replayed) - 300
+    stats, after = worker.worker.stats, ingest_metrics()
+    counted = {name: after[name] - before[name] for name in ("messages", "stored", "duplicates", "dead_letters")}
+    assert counted == {"messages": len(replayed), "stored": 300, "duplicates": stats.duplicates, "dead_letters": 0}
+    assert after["newest_sample"] >= (START + timedelta(seconds=299)).timestamp()
+    assert 2 * 3600 - 300 < after["lag"] < 2 * 3600 + 60  # the samples were made two hours ago
+
+
+def ingest_metrics() -> dict[str, float]:
+    def value(name: str) -> float:
+        return REGISTRY.get_sample_value(f"forecourt_telematics_{name}") or 0.0
+
+    return {
+        "messages": value("ingest_messages_total"),
+        "stored": value("ingest_samples_stored_total"),
+        "duplicates": value("ingest_duplicates_total"),
+        "dead_letters": value("ingest_dead_letters_total"),
+        "lag": value("ingest_lag_seconds"),
+        "newest_sample": value("newest_sample_timestamp_seconds"),
+    }
 
 
 def test_two_workers_on_the_shared_subscription_split_the_stream(

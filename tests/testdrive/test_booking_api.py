@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -78,13 +79,23 @@ def test_a_write_without_an_idempotency_key_is_refused(client, fleet, db_session
     assert _rows(db_session) == 0
 
 
+def _slot_conflicts() -> float:
+    return REGISTRY.get_sample_value("forecourt_testdrive_slot_conflicts_total", {"kind": "accompanied"}) or 0.0
+
+
 def test_second_hold_on_the_same_car_gets_409_with_next_free_slots(client, fleet, db_session):
     vin = fleet.dealer_cars[0].vin
-    assert hold(client, fleet.shopper, vin=vin).status_code == 201
+    conflicts = _slot_conflicts()
+    held = hold(client, fleet.shopper, vin=vin)
+    assert held.status_code == 201 and _slot_conflicts() == conflicts
     lost = hold(client, fleet.other_shopper, vin=vin, start="2026-12-02T10:30:00+08:00")
     assert lost.status_code == 409, lost.text
     problem = lost.json()
     assert problem["code"] == "slot_taken"
+    assert _slot_conflicts() == conflicts + 1  # the metric counts where the conflict is found
+    unverified = confirm(client, fleet.shopper, held.json()["reference"])
+    assert unverified.status_code == 409 and unverified.json()["code"] == "licence_not_verified"
+    assert _slot_conflicts() == conflicts + 1  # other 409s of the booking routes are not slot conflicts
     # 10:00-11:00 plus a 30-minute buffer: the car is next free at 11:30.
     assert problem["next_free_slots"][0]["start"] == "2026-12-02T03:30:00+00:00"
     assert _rows(db_session) == 1

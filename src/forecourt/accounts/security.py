@@ -21,6 +21,7 @@ from forecourt.accounts.tokens import same_secret
 from forecourt.core.db import write_lock_first
 from forecourt.core.errors import Forbidden, Unauthenticated
 from forecourt.core.http import DbSession
+from forecourt.core.request_log import note_user
 
 __all__ = [
     "CurrentUser",
@@ -122,8 +123,10 @@ async def current_user(
     request: Request, principal: Annotated[Principal | None, Depends(_authenticate)]
 ) -> Principal | None:
     """The caller, or None when anonymous; enforces CSRF on cookie-authenticated writes."""
-    if principal is not None and principal.via == "session" and request.method in UNSAFE_METHODS:
-        await _check_csrf(request, principal)
+    if principal is not None:
+        note_user(request, principal.user_id)  # the request's log line names who made it
+        if principal.via == "session" and request.method in UNSAFE_METHODS:
+            await _check_csrf(request, principal)
     return principal
 
 

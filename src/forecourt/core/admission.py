@@ -17,6 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 DEFAULT_LIMIT = 15
 EXEMPT_PREFIXES = ("/static/",)  # files need no database
+# Probes take no connection from the pool (readiness has its own): a full queue must not make a live process look
+# dead to its orchestrator.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def pool_capacity(engine: Engine) -> int:
@@ -33,7 +36,7 @@ class AdmissionControl:
         self._slots: asyncio.Semaphore | None = None  # made on first use, inside the server's event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES) or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
         if self._slots is None:

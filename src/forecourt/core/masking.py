@@ -188,6 +188,33 @@ def redact_secrets(text: str) -> str:
     return redact(text)
 
 
+# Structured fields (a log record's `extra`) named like a secret or a personal figure (as a word of their name:
+# "secret_key", "csrf_token") are masked whole, whatever their value looks like: a six-digit pick-up code under
+# "pickup_code", an income as a plain number.
+_SECRET_FIELD = re.compile(
+    r"(?i)(?:^|_)(?:token|password|passwd|secret|api_key|apikey|pickup_code|reset_code|otp|grant|authorization"
+    r"|cookie|session_id|sessionid|csrf|signature|id_number|income|salary|wage|debts?|bank_account"
+    r"|account_number|card_number|iban)(?:_|$)"
+)
+
+
+def redact_field(name: str, value: object) -> object:
+    """A structured log field with secrets and personal data masked: a secret-named field entirely, text by
+    `redact_secrets`, containers item by item (keys naming secrets mask their values), a number when it is
+    shaped like a phone, ID or card number; booleans and None as they are, anything else as its masked text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if _SECRET_FIELD.search(name) and value != "":
+        return MASK
+    if isinstance(value, dict):
+        return {str(key): redact_field(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_field(name, item) for item in value]
+    if isinstance(value, int | float):
+        return value if redact(str(value)) == str(value) else MASK
+    return redact_secrets(value if isinstance(value, str) else str(value))
+
+
 class RedactingFilter(logging.Filter):
     """Masks secrets and personal data (`redact_secrets`) in a record's message, arguments and traceback.
 

@@ -21,6 +21,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +37,7 @@ from sqlalchemy import (
     Row,
     String,
     Text,
+    func,
     or_,
     select,
     text,
@@ -284,3 +286,34 @@ def relay_outbox(
             for message in batch:
                 sent += _deliver(session, message, adapters[message.channel], token)
     return sent
+
+
+@dataclass(frozen=True)
+class ChannelBacklog:
+    channel: str
+    pending: int  # unsent and still to be tried
+    given_up: int  # unsent after MAX_ATTEMPTS: left for a person
+    oldest_pending_at: datetime | None  # creation time of the oldest pending message
+
+
+def backlog_by_channel(session: Session) -> list[ChannelBacklog]:
+    """Unsent messages per channel, every channel listed (zeros included, so a gauge never goes stale). One
+    grouped query over the partial index of unsent messages; sent ones are never read."""
+    given_up = (_outbox.c.attempts >= MAX_ATTEMPTS).label("given_up")
+    rows = session.execute(
+        select(_outbox.c.channel, given_up, func.count(), func.min(_outbox.c.created_at))
+        .where(_outbox.c.sent_at.is_(None))
+        .group_by(_outbox.c.channel, given_up)
+    )
+    counts: dict[str, dict[bool, tuple[int, datetime | None]]] = {channel.value: {} for channel in Channel}
+    for channel, is_given_up, count, oldest in rows:
+        counts.setdefault(channel, {})[bool(is_given_up)] = (count, oldest)
+    return [
+        ChannelBacklog(
+            channel,
+            by_state.get(False, (0, None))[0],
+            by_state.get(True, (0, None))[0],
+            by_state.get(False, (0, None))[1],
+        )
+        for channel, by_state in counts.items()
+    ]

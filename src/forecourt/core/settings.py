@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     # Tests only: a file holding an ISO timestamp that core.clock.utcnow answers while set, so subprocesses can
     # live a simulated day. Refused unless FORECOURT_ENVIRONMENT=test.
     clock_file: Path | None = None
+    # Logs: one JSON object per line (for a log shipper), or uvicorn-style text (for a terminal).
+    log_format: Literal["json", "text"] = "json"
+    # `serve --workers N` (N > 1): where the workers' Prometheus metric files live (emptied at each start), so any
+    # worker's /metrics answers for all of them. Must be a directory of its own, on local disk.
+    metrics_dir: Path = Path("var/metrics")
+    # When set, /metrics needs `Authorization: Bearer <token>`; empty: only loopback clients may read it.
+    metrics_token: SecretStr = SecretStr("")
 
     @field_validator("time_zone")
     @classmethod

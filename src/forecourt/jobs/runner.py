@@ -20,7 +20,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from forecourt.core import job_runs
+from forecourt.core import job_runs, metrics
 from forecourt.core.clock import utcnow
 from forecourt.core.db import write_lock_first
 from forecourt.core.outbox import MessageAdapter, relay_outbox
@@ -103,7 +103,9 @@ def run_job(session_factory: Callable[[], Session], job: Job, now: datetime, int
                     outcome = "ran"
     except Exception as exc:  # noqa: BLE001 - one failing job must not keep the others from running
         outcome, count, failure = "failed", 0, exc
-    duration_ms = round((time.perf_counter() - started) * 1000)
+    seconds = time.perf_counter() - started
+    metrics.record_job_run(job.name, outcome, seconds)
+    duration_ms = round(seconds * 1000)
     # One line per job run, whatever its outcome; a failure carries its traceback (the claim was rolled back with
     # the work, so a later pass retries it).
     log.log(

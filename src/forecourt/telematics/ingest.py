@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
 
+from forecourt.core import metrics
 from forecourt.core.clock import utcnow
 from forecourt.core.settings import Settings
 from forecourt.telematics.broker import SHARED_FILTER
@@ -157,6 +158,7 @@ class IngestWorker:
                 break
             except Exception:
                 self.stats.failed_attempts += 1
+                metrics.record_ingest_failure()
                 log.exception("storing a batch of %d messages failed (attempt %d)", len(batch), attempt + 1)
                 if stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]):
                     return  # shutting down: not acknowledged, so the broker delivers these messages again
@@ -170,6 +172,8 @@ class IngestWorker:
         self.stats.stored += report.stored
         self.stats.duplicates += report.duplicates
         self.stats.dead_letters += report.dead_letters
+        newest = report.newest_sample_at.timestamp() if report.newest_sample_at else None
+        metrics.record_ingest_batch(report, newest, self._clock().timestamp())
         if self._on_batch is not None:
             self._on_batch(report)
 

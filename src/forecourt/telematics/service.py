@@ -48,6 +48,7 @@ class BatchReport:
     refused: int  # refusals in the batch (new or already recorded)
     states_advanced: int
     alerts: int = 0  # new alerts raised on watched cars (a self-service drive that is out)
+    newest_sample_at: datetime | None = None  # the car's own time of the newest valid sample (for the ingest lag)
 
     @property
     def duplicates(self) -> int:
@@ -81,7 +82,8 @@ def store_batch(session: Session, messages: Sequence[IncomingMessage], received_
     new_dead = repository.insert_dead_letters(session, dead)
     advanced = _move_forward(session, accepted, received_at)
     alerts = watching.check_samples(session, _by_vehicle(accepted), received_at)
-    return BatchReport(len(messages), len(accepted), stored, new_dead, len(dead), advanced, alerts)
+    newest = max((item.sample.ts for item in accepted), default=None)
+    return BatchReport(len(messages), len(accepted), stored, new_dead, len(dead), advanced, alerts, newest)
 
 
 def _by_vehicle(accepted: Sequence[_Accepted]) -> dict[int, list[Sample]]:

@@ -22,6 +22,7 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
 from forecourt.core import references
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooManyRequests
+from forecourt.core.metrics import record_slot_conflict
 from forecourt.telematics import query_service as telemetry
 from forecourt.telematics.route_map import MapLabels
 from forecourt.telematics.views import RouteView
@@ -151,6 +152,7 @@ def slot_taken(session: Session, plan: DrivePlan, request: DriveRequest, now: da
         session, ids, plan.start - timedelta(days=4), plan.start + timedelta(days=18), now, rules.buffer
     )
     slots = next_free_slots(policies.opening_hours(plan.store), rules, ids, busy, after=plan.start, now=now)
+    record_slot_conflict(request.kind.value)  # where the conflict is found: other 409s of these routes are not it
     return Conflict(
         "Sorry, that time was just taken. These are the next free times.",
         code="slot_taken",
