@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from forecourt.accounts.cli import tokens_app, users_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
+from forecourt.models_registry import import_all_models
 from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
@@ -120,7 +121,6 @@ def demo_load(
     from forecourt.finance.programs.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
-    from forecourt.models_registry import import_all_models
     from forecourt.telematics.demo import load_telematics_demo
     from forecourt.testdrive.demo import load_test_drive_demo
 
@@ -167,6 +167,7 @@ def outbox_relay() -> None:
     from forecourt.core.outbox import relay_outbox
     from forecourt.marketing.platform_events import outbox_adapters
 
+    import_all_models()  # the relay loads messages whose events name other contexts' rows
     settings = get_settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -234,6 +235,7 @@ def jobs_run() -> None:
     from forecourt.jobs.runner import run_due_jobs
     from forecourt.marketing.platform_events import outbox_adapters
 
+    import_all_models()  # as the worker does: the jobs touch every context's tables
     settings = get_settings()
     follow_clock_file(settings.clock_file)  # None outside tests: the wall clock
     engine = make_engine(settings.database_url)

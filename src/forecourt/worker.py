@@ -22,6 +22,7 @@ from forecourt.core.db import make_engine, make_session_factory
 from forecourt.core.outbox import MessageAdapter, relay_outbox
 from forecourt.core.settings import Settings
 from forecourt.jobs.loop import job_passes, repeat_until_stopped
+from forecourt.models_registry import import_all_models
 
 RELAY_INTERVAL_SECONDS = 5.0  # messages a request's own relay missed (or the jobs wrote) wait at most this long
 log = logging.getLogger("forecourt.worker")
@@ -57,6 +58,9 @@ def run_worker(settings: Settings, stop: threading.Event, *, relay_interval: flo
     from forecourt.marketing.platform_events import outbox_adapters
 
     follow_clock_file(settings.clock_file)  # None outside tests: the wall clock
+    # A worker imports no web module, which is what imports every context's models elsewhere; without them a job
+    # whose tables refer to another context's (a booking's payment) fails when SQLAlchemy configures its mappers.
+    import_all_models()
     engine = make_engine(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
     factory = make_session_factory(engine)
     interval = settings.job_interval_seconds

@@ -179,6 +179,11 @@ def test_two_web_and_two_worker_processes_live_a_day_and_each_job_runs_once_per_
             log.read_text()[-2000:] for log in sorted(tmp_path.glob("*.log"))
         ]
 
+        # No job failed in any process: a worker imports no web module, so a job that needs another context's
+        # models must not depend on a web process having imported them (the serve processes would hide it).
+        for log in sorted(tmp_path.glob("*.log")):
+            assert '"outcome":"failed"' not in log.read_text(), log.read_text()[-3000:]
+
         with make_session_factory(engine)() as session:
             bookings = {b.reference: b for b in session.scalars(select(TestDriveBooking))}
             runs = session.scalars(select(JobRun)).all()
