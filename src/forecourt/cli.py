@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -58,31 +60,37 @@ def serve(
     typer.echo(
         f"Forecourt on http://{host or settings.host}:{port or settings.port}  (database: {settings.database_url})"
     )
-    _exit_0_after_sigterm()
-    uvicorn.run(
-        "forecourt.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        reload=reload,
-        log_config=uvicorn_log_config(log_level.lower()),
-        log_level=log_level.lower(),
-        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
-        # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-        # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
-        # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
-        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
-    )
+    with _exit_0_after_sigterm():
+        uvicorn.run(
+            "forecourt.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            reload=reload,
+            log_config=uvicorn_log_config(log_level.lower()),
+            log_level=log_level.lower(),
+            # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
+            # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+            # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
+            # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
+            h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
+        )
 
 
-def _exit_0_after_sigterm() -> None:
+@contextmanager
+def _exit_0_after_sigterm() -> Iterator[None]:
     """SIGTERM is how a supervisor (systemd, Docker, Kubernetes) asks for a stop. uvicorn stops accepting, finishes
     the requests in flight, and then raises the signal again under the handler it found at start: under Python's
     default the process would end as *killed* by SIGTERM (status 143), which supervisors report as a failure.
-    Under this one the stop that was asked for ends with status 0 (also when it comes before uvicorn listens)."""
-    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
+    Under this one the stop that was asked for ends with status 0 (also when it comes before uvicorn listens).
+    The previous handler is put back after, for callers that run `serve` inside a longer-lived process."""
+    previous = signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @db_app.command("upgrade")
