@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from tests.ops.served import BookingDatabase, seed_booking_database
 
 SHOPPERS = 60
@@ -12,7 +12,10 @@ SHOPPERS = 60
 
 @pytest.fixture(scope="package")
 def booking_db() -> Iterator[BookingDatabase]:
-    """One seeded PostgreSQL database for the package; each test takes drives (shoppers and slots) of its own."""
+    """One seeded PostgreSQL database for the package; each test takes drives (shoppers and slots) of its own.
+    They hold requests inside their transactions with PostgreSQL's exclusion constraint, so they have no SQLite run."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among FORECOURT_TEST_BACKENDS")
     url = _create_postgres_database()
     try:
         database = seed_booking_database(url, SHOPPERS)
