@@ -78,7 +78,9 @@ class Slots:
 
 @contextmanager
 def serve(url: str, folder: Path, name: str) -> Iterator[tuple[str, int]]:
-    """`forecourt serve` in a process of its own; yields (base URL, pid). Access logs off (--log-level warning)."""
+    """`forecourt serve` in a process of its own; yields (base URL, pid). Access logs off (--log-level warning). Each
+    server gets a session of its own, as a service of its own would: Linux (autogroup) shares CPU between sessions,
+    so servers in the benchmark's session would split one share of a busy machine between them."""
     port = free_port()
     env = {
         **os.environ,
@@ -94,6 +96,7 @@ def serve(url: str, folder: Path, name: str) -> Iterator[tuple[str, int]]:
             cwd=folder,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
