@@ -36,6 +36,7 @@ fleet: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/quotes.py
 	$(BIN)/python bench/attribution.py
 	$(BIN)/python bench/telematics.py

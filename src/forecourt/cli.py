@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +17,10 @@ from sqlalchemy.engine import make_url
 from forecourt.accounts.cli import tokens_app, users_app
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
-from forecourt.models_registry import import_all_models
 from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
+from forecourt.models_registry import import_all_models
 from forecourt.telematics.cli import telematics_app
 
 app = typer.Typer(help="Forecourt: automotive new-retail platform.", no_args_is_help=True)
@@ -76,25 +80,40 @@ def serve(
         f"Forecourt on http://{host or settings.host}:{port or settings.port} with {workers} worker(s)"
         f"  (database: {make_url(settings.database_url).render_as_string(hide_password=True)})"
     )
-    uvicorn.run(
-        "forecourt.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        reload=reload,
-        timeout_graceful_shutdown=graceful_timeout,
-        log_config=uvicorn_log_config(log_level.lower(), settings.log_format),
-        log_level=log_level.lower(),
-        access_log=False,  # the app writes one line per request itself (core/request_log.py)
-        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
-        # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-        # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
-        # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
-        h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
-    )
+    with _exit_0_after_sigterm():
+        uvicorn.run(
+            "forecourt.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            reload=reload,
+            timeout_graceful_shutdown=graceful_timeout,
+            log_config=uvicorn_log_config(log_level.lower(), settings.log_format),
+            log_level=log_level.lower(),
+            access_log=False,  # the app writes one line per request itself (core/request_log.py)
+            # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS): any local
+            # process could choose the address our per-address limits count. Only FORECOURT_TRUSTED_PROXIES are.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+            # h11 buffers at most this much of a request's head (its default is 16 KiB); room above the app's own
+            # header limit, so a client over that limit gets the app's 431 problem document rather than a bare 400.
+            h11_max_incomplete_event_size=settings.max_header_bytes + 64 * 1024,
+        )
+
+
+@contextmanager
+def _exit_0_after_sigterm() -> Iterator[None]:
+    """SIGTERM is how a supervisor (systemd, Docker, Kubernetes) asks for a stop. uvicorn stops accepting, finishes
+    the requests in flight, and then raises the signal again under the handler it found at start: under Python's
+    default the process would end as *killed* by SIGTERM (status 143), which supervisors report as a failure.
+    Under this one the stop that was asked for ends with status 0 (also when it comes before uvicorn listens).
+    The previous handler is put back after, for callers that run `serve` inside a longer-lived process."""
+    previous = signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @db_app.command("upgrade")
