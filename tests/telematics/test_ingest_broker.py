@@ -117,7 +117,7 @@ def test_replays_and_reordering_through_the_broker_store_each_sample_once(
 ) -> None:
     (car,) = committed_fleet(1)
     broker = start_broker([car])
-    before = ingest_metrics()
+    before, started = ingest_metrics(), time.time()
     worker = RunningWorker(db_engine, broker, "ingest-replay")
     try:
         client = connect_car(broker, car)
@@ -139,8 +139,11 @@ def test_replays_and_reordering_through_the_broker_store_each_sample_once(
     stats, after = worker.worker.stats, ingest_metrics()
     counted = {name: after[name] - before[name] for name in ("messages", "stored", "duplicates", "dead_letters")}
     assert counted == {"messages": len(replayed), "stored": 300, "duplicates": stats.duplicates, "dead_letters": 0}
-    assert after["newest_sample"] >= (START + timedelta(seconds=299)).timestamp()
-    assert 2 * 3600 - 300 < after["lag"] < 2 * 3600 + 60  # the samples were made two hours ago
+    newest = (START + timedelta(seconds=299)).timestamp()
+    assert after["newest_sample"] >= newest
+    # The lag is the storing moment minus the newest sample's time (START is two hours before the module was
+    # imported, which in a long parallel run may be many minutes before this test).
+    assert started - newest <= after["lag"] <= time.time() - newest
 
 
 def ingest_metrics() -> dict[str, float]:
