@@ -129,6 +129,7 @@ def transfer(
     ended, answers 409 `ownership_not_current`."""
 
     def run() -> tuple[int, Any]:
+        records.check_store(records.get(session, reference), managed_store_ids(user))  # before naming the buyer
         successor = changes.transfer(
             session,
             reference,
