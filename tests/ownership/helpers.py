@@ -20,6 +20,7 @@ from forecourt.finance.orders import service as orders
 from forecourt.finance.quotes import service as quotes
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.records import service as records
+from forecourt.telematics import partitions
 from forecourt.telematics import service as telematics
 from forecourt.telematics.service import IncomingMessage
 from forecourt.telematics.signals import ODOMETER, telemetry_topic
@@ -45,6 +46,10 @@ class World:
 
 
 def make_world(session: Session) -> World:
+    # Every month a test may store samples in, created up front: the ingest creates a missing month's partition on
+    # a connection of its own, which would wait behind a test transaction that has already stored samples.
+    months = [(year, month) for year in (2024, 2025, 2026, 2027) for month in range(1, 13)]
+    partitions.ensure_partitions(session.get_bind().engine, months)
     cat = make_small_catalog(session)
     provider = make_provider(session)
     programs = make_standard_programs(session, provider)
