@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
+from forecourt.core.params import Day
+
 _STRICT = ConfigDict(extra="forbid")
-Amount = Field(ge=0, le=100_000_000, max_digits=12, decimal_places=2)
+_ZERO = Decimal(0)
+Amount = Annotated[Decimal, Field(**decimal_rules(ge=0, le=Decimal(100000000), max_digits=11, decimal_places=2))]
+Rate = Annotated[Decimal, Field(**decimal_rules(ge=0, lt=1, max_digits=7, decimal_places=6))]
+MoneyFactor = Annotated[Decimal, Field(**decimal_rules(ge=0, lt=1, max_digits=9, decimal_places=8))]
+PerKm = Annotated[Decimal, Field(**decimal_rules(ge=0, le=100, max_digits=7, decimal_places=4))]
 
 
 class ContractIn(BaseModel):
@@ -49,14 +56,14 @@ class RegisterIn(BaseModel):
 class TransferIn(BaseModel):
     model_config = _STRICT
     new_owner: str = Field(min_length=3, max_length=254, description="The buyer's account: e-mail or mobile")
-    on: date
+    on: Day
     odometer_km: int = Field(ge=0, le=2_000_000)
 
 
 class EndIn(BaseModel):
     model_config = _STRICT
     reason: Literal["returned", "sold_back"]
-    on: date
+    on: Day
     odometer_km: int = Field(ge=0, le=2_000_000)
 
 
