@@ -24,22 +24,21 @@ class ContractIn(BaseModel):
 
     model_config = _STRICT
     product: Literal["cash", "loan", "balloon", "lease", "lease_to_own"]
-    price: Decimal = Field(gt=0, le=100_000_000, max_digits=12, decimal_places=2, description="Net price")
-    down_payment: Decimal = Field(Decimal(0), ge=0, le=100_000_000, max_digits=12, decimal_places=2)
+    price: Annotated[
+        Decimal,
+        Field(**decimal_rules(gt=0, le=Decimal(100000000), max_digits=11, decimal_places=2, description="Net price")),
+    ]
+    down_payment: Amount = _ZERO
     term_months: int = Field(0, ge=0, le=120, description="0 for cash")
-    annual_rate: Decimal | None = Field(None, ge=0, lt=1, description="Loans and lease-to-own: 0.0399 is 3.99 %")
-    money_factor: Decimal | None = Field(None, ge=0, lt=1, description="Leases: e.g. 0.0015")
-    balloon: Decimal = Field(Decimal(0), ge=0, le=100_000_000, max_digits=12, decimal_places=2)
-    fee: Decimal = Field(Decimal(0), ge=0, le=10_000_000, max_digits=12, decimal_places=2)
-    residual_value: Decimal = Field(
-        Decimal(0), ge=0, le=100_000_000, max_digits=12, decimal_places=2, description="Lease residual or 留购价"
-    )
-    disposition_fee: Decimal = Field(Decimal(0), ge=0, le=1_000_000, max_digits=12, decimal_places=2)
+    annual_rate: Rate | None = None  # loans and lease-to-own: 0.0399 is 3.99 %
+    money_factor: MoneyFactor | None = None  # leases: e.g. 0.0015
+    balloon: Amount = _ZERO
+    fee: Amount = _ZERO
+    residual_value: Amount = _ZERO  # a lease's residual, or a lease-to-own's purchase price (留购价)
+    disposition_fee: Amount = _ZERO
     annual_allowance_km: int | None = Field(None, ge=1, le=200_000, description="Leases: km a year")
-    excess_km_rate: Decimal | None = Field(
-        None, ge=0, le=100, max_digits=8, decimal_places=4, description="Leases: per km over the allowance"
-    )
-    delivered_on: date
+    excess_km_rate: PerKm | None = None  # leases: per km over the allowance
+    delivered_on: Day
     delivery_odometer_km: int = Field(ge=0, le=2_000_000)
     currency: Literal["CNY"] = "CNY"
 
