@@ -138,6 +138,12 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/leads/{reference}/stage"): "lead action",
     ("POST", "/backoffice/leads/{reference}/reveal"): "lead action",
     ("POST", "/backoffice/leads/tasks/{task_id}/complete"): "lead action",
+    ("POST", "/api/v1/ownerships"): "vehicle edit",
+    ("POST", "/api/v1/ownerships/{reference}/transfer"): "vehicle edit",
+    ("POST", "/api/v1/ownerships/{reference}/end"): "vehicle edit",
+    ("POST", "/backoffice/ownerships/new"): "vehicle edit",
+    ("POST", "/backoffice/ownerships/{reference}/transfer"): "vehicle edit",
+    ("POST", "/backoffice/ownerships/{reference}/end"): "vehicle edit",
 }
 
 

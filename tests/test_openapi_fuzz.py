@@ -64,6 +64,14 @@ BUSINESS_RULES = {
     "range_too_long": "a date range spans at most so many days",
     "invalid_range": "`to` must not be before `from`",
     "malformed_parquet": "an upload must be a readable file of its format",
+    "owner_not_found": "an owner or buyer is an account, found by its e-mail or mobile",
+    "unknown_store": "stores are rows of the catalog",
+    "invalid_contract": "contract terms must be priceable by finance.calc (a term and its rate, a residual below the price)",
+    "model_required": "a VIN outside the catalog needs its model named (one of two optional fields)",
+    "day_in_future": "a sale or return day is not after today, in the store's time zone",
+    "invalid_end_day": "an ownership ends on or after the day it started",
+    "odometer_backwards": "an odometer at the end reads at least what it read at the start",
+    "same_owner": "a buyer differs from the current owner",
 }
 
 

@@ -52,6 +52,12 @@ from forecourt.marketing import api_attribution, api_campaigns, api_events, dash
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.ownership.garage import api as api_garage
+from forecourt.ownership.garage import pages as garage_pages
+from forecourt.ownership.leases import api as api_leases
+from forecourt.ownership.leases import pages as lease_pages
+from forecourt.ownership.records import api as api_ownerships
+from forecourt.ownership.records import pages as ownership_pages
 from forecourt.telematics.api import router as telematics_router
 from forecourt.telematics.mqtt import BrokerAddress
 from forecourt.telematics.pages import router as telematics_pages
@@ -152,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(finance_module.router)
     for marketing_module in (api_events, api_campaigns, api_attribution, dashboard_pages, leads_api, lead_pages):
         app.include_router(marketing_module.router)
+    for ownership_module in (api_ownerships, api_garage, api_leases, garage_pages, lease_pages, ownership_pages):
+        app.include_router(ownership_module.router)
     app.include_router(backoffice_pages)
     backoffice_access.install(app)  # its sign-in redirect and 403 page
     app.include_router(account_pages)

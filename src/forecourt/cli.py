@@ -140,6 +140,7 @@ def demo_load(
     from forecourt.finance.programs.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
+    from forecourt.ownership.demo import load_ownership_demo
     from forecourt.telematics.demo import load_telematics_demo
     from forecourt.testdrive.demo import load_test_drive_demo
 
@@ -162,6 +163,7 @@ def demo_load(
         summary += "\n" + load_lead_demo(session)  # idempotent: lead history and the scoring model
         summary += "\n" + load_telematics_demo(session)  # idempotent: a day of recorded drives, no broker needed
         summary += "\n" + load_test_drive_demo(session)  # idempotent: today's drives, one out and watched
+        summary += "\n" + load_ownership_demo(session)  # idempotent: owners, a loan and leases, recorded odometers
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from forecourt.audit.models import AuditEvent
 from forecourt.core.clock import utcnow
 from forecourt.finance.models import CreditApplication, FinanceProvider, Order, Quote
 from forecourt.marketing.leads.models import Lead
+from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.marketing.leads.repository import tasks_of_lead
 from forecourt.marketing.models import MarketingEvent
 from forecourt.marketing.subscribers import on_new_events
@@ -34,6 +35,7 @@ class World:
     application_reference: str = ""  # a credit application (manual review) for store A's car, by users["driver"]
     lead_reference: str = ""  # a new lead routed to store A, with its open first-contact task
     lead_task_id: int = 0
+    ownership_reference: str = ""  # a lease of users["driver"], registered at store A (a VIN outside the catalog)
 
     @property
     def store_a(self) -> Any:
@@ -74,7 +76,45 @@ def make_world(session: Session) -> World:
         application.reference,
         lead.reference,
         tasks_of_lead(session, lead.id)[0].id,
+        _ownership_at_store(session, users["driver"], store_a).reference,
     )
+
+
+def _ownership_at_store(session: Session, owner: Any, store: Any) -> Ownership:
+    ownership = Ownership(
+        reference="OW2345678A",
+        vin="LFV3A23C9J3000017",
+        vehicle_id=None,
+        model_code="mondeo",
+        user_id=owner.id,
+        store_id=store.id,
+        status="current",
+        source="registered",
+        started_on=date(2026, 1, 1),
+        start_odometer_km=10,
+    )
+    session.add(ownership)
+    session.flush()
+    session.add(
+        OwnershipContract(
+            ownership_id=ownership.id,
+            product="lease",
+            currency="CNY",
+            price=Decimal("200000.00"),
+            down_payment=Decimal("20000.00"),
+            term_months=36,
+            monthly_payment=Decimal("4000.00"),
+            money_factor=Decimal("0.0015"),
+            residual_value=Decimal("100000.00"),
+            annual_allowance_km=15000,
+            excess_km_rate=Decimal("0.50"),
+            delivered_on=date(2026, 1, 1),
+            delivery_odometer_km=10,
+            figures={},
+        )
+    )
+    session.flush()
+    return ownership
 
 
 def _lead_of_store(session: Session, person: Any, store: Any) -> Lead:

@@ -115,6 +115,17 @@ ROUTES: dict[tuple[str, str], str] = {
     # A visitor's consent: admins, or that visitor's own browser (its HttpOnly proof cookie, which none of the
     # callers here has; tests/marketing/test_consent_access.py covers the visitor's side).
     ("POST", "/api/v1/visitors/{visitor_id}/consent"): "admin",
+    # Ownerships: staff of the ownership's store (and admins); owners read their own cars only through the garage,
+    # where anyone else's reference answers 404.
+    ("GET", "/api/v1/ownerships/{reference}"): "store",
+    ("POST", "/api/v1/ownerships/{reference}/transfer"): "store",
+    ("POST", "/api/v1/ownerships/{reference}/end"): "store",
+    ("GET", "/api/v1/vehicles/{vin}/ownerships"): "store",
+    ("GET", "/backoffice/ownerships/{reference}"): "store",
+    ("POST", "/backoffice/ownerships/{reference}/transfer"): "store",
+    ("POST", "/backoffice/ownerships/{reference}/end"): "store",
+    ("GET", "/api/v1/garage/{reference}"): "owner",
+    ("GET", "/api/v1/garage/{reference}/lease"): "owner",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -143,6 +154,12 @@ BODIES = {
     "/api/v1/leads/tasks/{task_id}/complete": {},
     "/api/v1/campaigns/{code}": {"name": "access matrix"},
     "/api/v1/visitors/{visitor_id}/consent": {"granted": False},
+    "/api/v1/ownerships/{reference}/transfer": {
+        "new_owner": "buyer@example.test",
+        "on": "2026-01-02",
+        "odometer_km": 1,
+    },
+    "/api/v1/ownerships/{reference}/end": {"reason": "returned", "on": "2026-01-02", "odometer_km": 1},
 }
 IMPORT_REPORT_ID = "a" * 32  # a problem report of staff_a's, written by test_refused
 # A `{reference}` names a test drive unless the path says whose reference it is.
@@ -151,6 +168,8 @@ REFERENCE_BY_PATH = {
     "/finance/applications/": "application_reference",
     "/finance/review/": "application_reference",
     "/leads/": "lead_reference",
+    "/ownerships/": "ownership_reference",
+    "/garage/": "ownership_reference",
 }
 
 

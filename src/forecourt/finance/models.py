@@ -55,6 +55,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+DEFAULT_EXCESS_KM_RATE = Decimal("0.50")  # CNY per km: the fixed figure every lease used before the column
 HOLDING_ORDER_SQL = "status IN ('reserved', 'confirmed')"
 
 
@@ -111,6 +112,10 @@ class RateProgram(Base):
     cash_rebate: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     purchase_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # lease-to-own buy-out
     disposition_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # lease end
+    # Per km over a lease's allowance; each lease contract keeps the rate it was sold with (ownership_contracts).
+    excess_km_rate: Mapped[Decimal] = mapped_column(
+        Numeric(6, 4), default=DEFAULT_EXCESS_KM_RATE, server_default=text("0.5")
+    )
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,8 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from forecourt.accounts import service as accounts
 from forecourt.catalog import service as catalog
 from forecourt.core import idempotency, job_runs
+from forecourt.core.errors import NotFound
+from forecourt.ownership.leases import notifications as lease_notifications
 from forecourt.telematics.watching import service as watching
 from forecourt.testdrive import notifications
 from forecourt.testdrive import service as bookings
@@ -45,6 +48,18 @@ def _follow_ups(session: Session, now: datetime) -> int:
     )
 
 
+def _owner_contact(session: Session, user_id: int) -> lease_notifications.Contact | None:
+    try:
+        user = accounts.get_user(session, user_id)
+    except NotFound:
+        return None
+    return lease_notifications.Contact(user.email, user.mobile) if user.is_active else None
+
+
+def _lease_pace_warnings(session: Session, now: datetime) -> int:
+    return lease_notifications.send_pace_warnings(session, now, lambda user_id: _owner_contact(session, user_id))
+
+
 def _purge_job_runs(session: Session, now: datetime) -> int:
     return job_runs.purge_runs_before(session, now - JOB_RUN_RETENTION)
 
@@ -54,6 +69,8 @@ SCHEDULED_JOBS: tuple[Job, ...] = (
     Job("test-drive-reminders", _reminders, "reminder(s)"),
     Job("test-drive-follow-ups", _follow_ups, "follow-up(s)"),
     Job("overdue-cars", watching.raise_overdue, "overdue car(s) alerted"),
+    # Odometer readings arrive all day; once an hour is soon enough to hear that a lease runs over.
+    Job("lease-pace-warnings", _lease_pace_warnings, "lease pace warning(s)", every=timedelta(hours=1)),
     # Past their 24-hour retention nobody can replay an idempotency record.
     Job("purge-idempotency-records", idempotency.purge_expired, "expired idempotency record(s) purged"),
     Job("purge-job-runs", _purge_job_runs, "old job run(s) forgotten", every=timedelta(hours=1)),

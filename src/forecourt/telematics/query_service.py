@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,22 @@ def car_reading(session: Session, vehicle_id: int, since: datetime | None = None
     if odometer_km is None and level_percent is None:
         return None
     return CarReading(odometer_km, level_percent, state.ts)
+
+
+@dataclass(frozen=True)
+class DailyOdometer:
+    day: date  # the local day
+    km: int  # the highest reading of the day, whole km as the car's display shows them (rounded down)
+
+
+def daily_odometer(
+    session: Session, vehicle_id: int, start: datetime, end: datetime, time_zone: str
+) -> list[DailyOdometer]:
+    """The car's highest odometer reading of each local day from `start` to `end`: what another context (an owner's
+    lease mileage) measures driving with. Reads only; the owner's own car, so nothing is audited here."""
+    offset = end.astimezone(ZoneInfo(time_zone)).utcoffset() or timedelta(0)
+    rows = repository.daily_max_odometer(session, vehicle_id, start, end, int(offset.total_seconds() // 60))
+    return [DailyOdometer(date.fromisoformat(day), metres // 1000) for day, metres in rows]
 
 
 def samples_page(

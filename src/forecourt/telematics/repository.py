@@ -155,6 +155,31 @@ def count_samples_between(session: Session, vehicle_id: int, start: datetime, en
     )
 
 
+def daily_max_odometer(
+    session: Session, vehicle_id: int, start: datetime, end: datetime, utc_offset_minutes: int
+) -> list[tuple[str, int]]:
+    """(local day as YYYY-MM-DD, highest odometer in metres that day) of a window, days ascending: one query
+    grouped in the database, so a lease's three years of samples are never read row by row. The local day is the
+    UTC time shifted by a fixed offset (the caller's zone's; China keeps one offset all year)."""
+    if is_postgresql(session):
+        shifted = TelemetrySample.ts + text(f"interval '{int(utc_offset_minutes)} minutes'")
+        day = func.to_char(func.timezone("UTC", shifted), "YYYY-MM-DD")
+    else:
+        day = func.date(TelemetrySample.ts, f"{int(utc_offset_minutes):+d} minutes")
+    rows = session.execute(
+        select(day.label("day"), func.max(TelemetrySample.odometer_m))
+        .where(
+            TelemetrySample.vehicle_id == vehicle_id,
+            TelemetrySample.ts >= start,
+            TelemetrySample.ts < end,
+            TelemetrySample.odometer_m.is_not(None),
+        )
+        .group_by(day)
+        .order_by(day)
+    )
+    return [(str(d), int(metres)) for d, metres in rows]
+
+
 def delete_samples_before(session: Session, cutoff: datetime) -> int:
     result = session.execute(TelemetrySample.__table__.delete().where(TelemetrySample.ts < cutoff))
     return result.rowcount or 0

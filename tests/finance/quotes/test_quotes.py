@@ -90,7 +90,7 @@ def test_every_product_equals_the_calc_modules(client, lot):
             cap_cost_reduction=DOWN,
             disposition_fee=Decimal("2000.00"),
             annual_mileage=15000,
-            excess_mileage_rate=quotes.EXCESS_KM_RATE,
+            excess_mileage_rate=Decimal("0.50"),  # the program column's default
         )
     )
     got = products["lease"]

@@ -32,6 +32,7 @@ from forecourt.core.references import new_reference
 from forecourt.finance.models import ApplicationStatus, CreditApplication, Order, OrderStatus, Product, Quote
 from forecourt.finance.orders import repository
 from forecourt.finance.orders.rules import DEFAULT_TERMS, OrderTerms, RefundDecision, cancellation_refund, deposit_for
+from forecourt.ownership.records import service as ownership
 from forecourt.payments import service as payments
 from forecourt.payments.providers import PaymentProvider
 
@@ -381,7 +382,8 @@ def complete(
     allowed_store_ids: Collection[int] | None = None,
     now: datetime,
 ) -> Order:
-    """Staff hand over a confirmed order's car: the order is completed and the car sold."""
+    """Staff hand over a confirmed order's car: the order is completed, the car sold, and the buyer becomes its
+    owner on the accepted quote's contract (ownership.records, in this transaction: no owner, no hand-over)."""
     order = get_store_order(session, reference, allowed_store_ids, for_update=True)
     if order.status != OrderStatus.CONFIRMED.value:
         raise Conflict(
@@ -394,5 +396,23 @@ def complete(
     session.flush()
     vehicle = catalog.get_vehicle_by_id(session, order.vehicle_id)
     catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.SOLD, actor=actor)
+    quote = quote_of(session, order)
+    ownership.record_sale(
+        session,
+        ownership.CompletedSale(
+            order_reference=order.reference,
+            user_id=order.user_id,
+            vehicle_id=order.vehicle_id,
+            store_id=order.store_id,
+            product=order.product,
+            currency=order.currency,
+            price=order.price,
+            quote_reference=quote.reference if quote else None,
+            quote_inputs=quote.inputs if quote else {},
+            quote_figures=quote.figures if quote else {},
+        ),
+        actor=actor,
+        now=now,
+    )
     audit.record(session, actor, "order.completed", "order", order.reference, order.store_id, vin=vehicle.vin)
     return order

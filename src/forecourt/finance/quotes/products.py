@@ -16,7 +16,8 @@ Rules of the figures
   of the net price.
 - Lease: agreed price = net price, cap cost reduction = down payment, acquisition fee = program fee (capitalised),
   residual = residual table (model, term, mileage) × the trim's MSRP, money factor from the program (else its
-  rate / 24); no sales tax (Chinese prices include VAT).
+  rate / 24), the charge per km over the allowance from the program (`excess_km_rate`, CNY 0.50 unless the program
+  says otherwise); no sales tax (Chinese prices include VAT).
 - Lease-to-own: rent from the program's rate, purchase price from the program, the fee paid up front.
 """
 
@@ -51,8 +52,6 @@ PRODUCT_NAMES = {
 }
 USE = "personal"  # new cars sold to people: the lending policy's self-use limits
 LENDING_POLICY = policy.LendingPolicy.china_default()
-# Per km over the lease's allowance. Rate programs have no column for it yet, so one figure serves every lease.
-EXCESS_KM_RATE = Decimal("0.50")
 ZERO = Decimal("0.00")
 
 
@@ -326,7 +325,7 @@ def price_lease(
         cap_cost_reduction=down,
         disposition_fee=program.disposition_fee,
         annual_mileage=inputs.annual_mileage,
-        excess_mileage_rate=EXCESS_KM_RATE,
+        excess_mileage_rate=Decimal(program.excess_km_rate),  # the program's own rate per km over
     )
     try:
         lease = quote_lease(request)

@@ -41,7 +41,6 @@ from forecourt.finance.quotes.disclosures import money, percent
 from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them from here
     BALLOON,
     CASH,
-    EXCESS_KM_RATE,
     FINANCED,
     LEASE,
     LEASE_TO_OWN,
@@ -396,6 +395,7 @@ def program_snapshot(program: RateProgram, provider_code: str) -> dict[str, Any]
         "cash_rebate": money(program.cash_rebate),
         "purchase_price": money(program.purchase_price),
         "disposition_fee": money(program.disposition_fee),
+        "excess_km_rate": text(program.excess_km_rate),
         "valid_from": program.valid_from.isoformat(),
         "valid_to": program.valid_to.isoformat(),
     }

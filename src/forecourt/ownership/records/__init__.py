@@ -1,0 +1,1 @@
+"""Who owns which car: ownerships from completed orders or registered by staff, transfers and ends, history per VIN."""
