@@ -47,6 +47,9 @@ from forecourt.marketing import api_attribution, api_campaigns, api_events, dash
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.ownership.recalls import api as recall_api
+from forecourt.ownership.service_bookings import api as service_booking_api
+from forecourt.ownership.servicing import api as servicing_api
 from forecourt.telematics.api import router as telematics_router
 from forecourt.telematics.pages import router as telematics_pages
 from forecourt.testdrive.api import router as testdrive_router
@@ -110,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(telematics_router)
+    for ownership_module in (servicing_api, service_booking_api, recall_api):
+        app.include_router(ownership_module.router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for finance_module in (

@@ -18,6 +18,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from forecourt.core.errors import NotFound
+
 
 @dataclass(frozen=True)
 class OwnedCar:
@@ -77,3 +79,11 @@ def active_cars(session: Session, today: date) -> Sequence[OwnedCar]:
 
 def find_car(session: Session, vin: str) -> OwnedCar | None:
     return _source.car(session, vin)
+
+
+def own_car(session: Session, user_id: int, vin: str) -> OwnedCar:
+    """The caller's own car; 404 for a VIN they do not own (never whether someone else does)."""
+    car = find_car(session, vin)
+    if car is None or car.owner_user_id != user_id:
+        raise NotFound(f"You have no car {vin}", code="car_not_found")
+    return car

@@ -14,9 +14,7 @@ from forecourt.core.db import Base, UTCDateTime
 
 class RecallCampaign(Base):
     __tablename__ = "recall_campaigns"
-    __table_args__ = (
-        CheckConstraint("target_kind IN ('vins', 'vin_range', 'model_year')", name="target_kind_valid"),
-    )
+    __table_args__ = (CheckConstraint("target_kind IN ('vins', 'vin_range', 'model_year')", name="target_kind_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)  # the maker's campaign number, e.g. "S-2026-031"
