@@ -53,7 +53,7 @@ def job_out(session: Session, job: ServiceJob) -> ServiceJobOut:
     bay, advisor = bookings.bay_and_advisor(session, job)
     return ServiceJobOut(
         reference=job.reference,
-        status=job.status,
+        status=bookings.status_now(job, utcnow()),
         vin=job.vin,
         store=store.code,
         bay=bay,

@@ -302,6 +302,13 @@ def check_store_access(job: ServiceJob, allowed_store_ids: frozenset[int] | None
         raise Forbidden(f"Service job {job.reference} belongs to another store", code="store_forbidden")
 
 
+def status_now(job: ServiceJob, now: datetime) -> str:
+    """The status as of now: a lapsed hold reads as expired before the job has marked it (a refused confirm rolls
+    its own marking back with the request)."""
+    lapsed = job.status == JobStatus.HELD.value and job.hold_expires_at is not None and job.hold_expires_at <= now
+    return JobStatus.EXPIRED.value if lapsed else job.status
+
+
 def _live_hold(job: ServiceJob, now: datetime) -> None:
     if job.status == JobStatus.HELD.value and job.hold_expires_at is not None and job.hold_expires_at <= now:
         job.status = JobStatus.EXPIRED.value
