@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -134,7 +135,7 @@ def test_fifty_owners_one_bay(race_db: RaceDb, server: str, clean: None, pattern
     assert winners, "someone must win"
     if pattern != "staggered":
         assert len(winners) == 1
-    for (_, end), (start, _) in zip(winners, winners[1:]):
+    for (_, end), (start, _) in pairwise(winners):
         assert end <= start, f"two jobs overlap in the bay: {winners}"
     with transaction(make_session_factory(race_db.engine)) as session:
         held = session.scalars(

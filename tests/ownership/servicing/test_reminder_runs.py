@@ -142,29 +142,32 @@ def scratch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             _drop_postgres_database(url)
 
 
+def _two_runners(factory, car: OwnedCar, day: date) -> list[int]:
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def runner() -> None:
+        with factory() as session:
+            write_lock_first(session)  # as the job runner's transaction (BEGIN IMMEDIATE on SQLite)
+            with session.begin():
+                barrier.wait(timeout=10)
+                counts.append(send_due_reminders(session, [car], day, _at(day)))
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return counts
+
+
 def test_two_runners_at_once_tell_each_stage_once(scratch: Engine):
     factory = make_session_factory(scratch)
     with transaction(factory) as session:
         car = _car(session)
-    days = [date(2026, 11, 1), date(2026, 11, 17), date(2026, 12, 1)]
-    for day in days:
+    for day in [date(2026, 11, 1), date(2026, 11, 17), date(2026, 12, 1)]:
         for _ in range(3):  # three rounds a day: the repeated runs find nothing new
-            barrier = threading.Barrier(2)
-            counts: list[int] = []
-
-            def runner() -> None:
-                with factory() as session:
-                    write_lock_first(session)  # as the job runner's transaction (BEGIN IMMEDIATE on SQLite)
-                    with session.begin():
-                        barrier.wait(timeout=10)
-                        counts.append(send_due_reminders(session, [car], day, _at(day)))
-
-            threads = [threading.Thread(target=runner) for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
-            assert len(counts) == 2, "a runner failed"
+            assert len(_two_runners(factory, car, day)) == 2, "a runner failed"
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
         assert session.scalar(select(func.count()).select_from(ServiceReminder).where(ServiceReminder.sent)) == 3
