@@ -14,6 +14,7 @@ from forecourt.core.settings import get_settings
 from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
+from forecourt.ownership.servicing.cli import schedules_app
 from forecourt.telematics.cli import telematics_app
 
 app = typer.Typer(help="Forecourt: automotive new-retail platform.", no_args_is_help=True)
@@ -31,6 +32,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(telematics_app, name="telematics")
+app.add_typer(schedules_app, name="service-schedules")
 
 
 @app.command()

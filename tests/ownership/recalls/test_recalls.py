@@ -143,6 +143,8 @@ def test_service_status_shows_the_next_service_and_open_recalls(client, db_sessi
     recalls.notify_affected(db_session, [shop.car], datetime(2026, 11, 30, tzinfo=UTC))
     db_session.commit()
     status = client.get(f"/api/v1/cars/{shop.car.vin}/service-status", headers=shop.owner).json()
-    assert status["due_day"] == "2026-12-01" and status["due_km"] == 5010 and status["stage"] == "due"  # today is the day
+    assert (
+        status["due_day"] == "2026-12-01" and status["due_km"] == 5010 and status["stage"] == "due"
+    )  # today is the day
     assert [n["code"] for n in status["open_recalls"]] == ["R-2026-01"]
     assert client.get(f"/api/v1/cars/{shop.car.vin}/service-status", headers=shop.other_owner).status_code == 404
