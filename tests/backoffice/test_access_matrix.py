@@ -115,6 +115,18 @@ ROUTES: dict[tuple[str, str], str] = {
     # A visitor's consent: admins, or that visitor's own browser (its HttpOnly proof cookie, which none of the
     # callers here has; tests/marketing/test_consent_access.py covers the visitor's side).
     ("POST", "/api/v1/visitors/{visitor_id}/consent"): "admin",
+    # Service bookings: the owner's own job, or staff of the job's store; a store's bays, advisors and calendar for
+    # its staff. A car's service status and history: its owner only (everyone else 404, tests/ownership/).
+    ("GET", "/api/v1/service-bookings/{reference}"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/confirm"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/cancel"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/complete"): "store",
+    ("GET", "/api/v1/stores/{code}/service-bookings"): "store",
+    ("GET", "/api/v1/stores/{code}/service-bays"): "store",
+    ("POST", "/api/v1/stores/{code}/service-bays"): "store",
+    ("POST", "/api/v1/stores/{code}/service-advisors"): "store",
+    ("GET", "/api/v1/cars/{vin}/service-history"): "owner",
+    ("GET", "/api/v1/cars/{vin}/service-status"): "owner",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -143,6 +155,9 @@ BODIES = {
     "/api/v1/leads/tasks/{task_id}/complete": {},
     "/api/v1/campaigns/{code}": {"name": "access matrix"},
     "/api/v1/visitors/{visitor_id}/consent": {"granted": False},
+    "/api/v1/service-bookings/{reference}/complete": {"odometer_km": 1, "work_done": "access matrix", "cost": "0"},
+    "/api/v1/stores/{code}/service-bays": {"code": "AM", "name": "access matrix"},
+    "/api/v1/stores/{code}/service-advisors": {"name": "access matrix"},
 }
 IMPORT_REPORT_ID = "a" * 32  # a problem report of staff_a's, written by test_refused
 # A `{reference}` names a test drive unless the path says whose reference it is.
@@ -151,6 +166,7 @@ REFERENCE_BY_PATH = {
     "/finance/applications/": "application_reference",
     "/finance/review/": "application_reference",
     "/leads/": "lead_reference",
+    "/service-bookings/": "service_job_reference",
 }
 
 
