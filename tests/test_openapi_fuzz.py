@@ -64,6 +64,7 @@ BUSINESS_RULES = {
     "range_too_long": "a date range spans at most so many days",
     "invalid_range": "`to` must not be before `from`",
     "malformed_parquet": "an upload must be a readable file of its format",
+    "invalid_recall_target": "a recall's VIN range ends share maker, year and plant; its years are in order",
 }
 
 

@@ -101,6 +101,7 @@ def demo_load(
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
     from forecourt.models_registry import import_all_models
+    from forecourt.ownership.service_bookings.demo import load_service_demo
     from forecourt.telematics.demo import load_telematics_demo
     from forecourt.testdrive.demo import load_test_drive_demo
 
@@ -123,6 +124,7 @@ def demo_load(
         summary += "\n" + load_lead_demo(session)  # idempotent: lead history and the scoring model
         summary += "\n" + load_telematics_demo(session)  # idempotent: a day of recorded drives, no broker needed
         summary += "\n" + load_test_drive_demo(session)  # idempotent: today's drives, one out and watched
+        summary += "\n" + load_service_demo(session)  # idempotent: bays, a recall, today's service jobs
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

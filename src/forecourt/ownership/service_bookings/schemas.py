@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
 from forecourt.core.params import Moment
+
+Amount = Annotated[Decimal, Field(**decimal_rules(ge=0, le=Decimal(1000000), max_digits=9, decimal_places=2))]
 
 _STRICT = ConfigDict(extra="forbid")
 Code = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
@@ -70,7 +74,7 @@ class PartIn(BaseModel):
     model_config = _STRICT
     name: str = Field(min_length=1, max_length=100)
     quantity: int = Field(1, ge=1, le=1000)
-    unit_price: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)
+    unit_price: Amount
 
 
 class CompleteIn(BaseModel):
@@ -78,7 +82,7 @@ class CompleteIn(BaseModel):
     odometer_km: int = Field(ge=0, le=2_000_000)
     work_done: str = Field(min_length=1, max_length=4000)
     parts: list[PartIn] = Field(default_factory=list, max_length=100)
-    cost: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2, description="Total, CNY")
+    cost: Amount = Field(description="Total, CNY")
 
 
 class PartOut(BaseModel):
