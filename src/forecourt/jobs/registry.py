@@ -71,7 +71,7 @@ SCHEDULED_JOBS: tuple[Job, ...] = (
     Job("test-drive-follow-ups", _follow_ups, "follow-up(s)"),
     Job("overdue-cars", watching.raise_overdue, "overdue car(s) alerted"),
     # Ownership: each reminder stage, fault visit and recall notice is a unique row, so once per car whatever runs.
-    Job("service-reminders", _service_reminders, "service reminder(s)", every=timedelta(hours=1)),
+    Job("service-reminders", _service_reminders, "service reminder(s)"),
     Job("service-fault-visits", _fault_visits, "fault visit(s) suggested"),
     Job("recall-notices", _recall_notices, "recall notice(s) sent"),
     Job("expire-service-holds", service_bookings.expire_holds, "service hold(s) expired"),

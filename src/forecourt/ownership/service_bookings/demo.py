@@ -45,8 +45,12 @@ def _car(vehicle: Vehicle, owner_id: int, delivered: datetime, km: int) -> Owned
 
 
 def _first_of(session: Session, store_id: int, model_code: str) -> Vehicle | None:
-    rows = [v for v in catalog.list_test_drive_fleet(session, store_code=DEMO_STORE) if v.model.code == model_code]
-    return rows[0] if rows else None
+    """The dealer's first car of the model (any store's when the dealer has none): the same car on every load."""
+    rows = sorted(
+        (r for r in catalog.list_searchable_vehicle_rows(session) if r.model_code == model_code),
+        key=lambda r: (r.store_id != store_id, r.vin),
+    )
+    return catalog.get_vehicle_by_id(session, rows[0].id) if rows else None
 
 
 def demo_cars(session: Session, now: datetime) -> list[OwnedCar]:
