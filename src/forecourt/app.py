@@ -48,8 +48,12 @@ from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.ownership.recalls import api as recall_api
+from forecourt.ownership.recalls import pages as recall_pages
 from forecourt.ownership.service_bookings import api as service_booking_api
+from forecourt.ownership.service_bookings import owner_pages as service_owner_pages
+from forecourt.ownership.service_bookings import staff_pages as service_staff_pages
 from forecourt.ownership.servicing import api as servicing_api
+from forecourt.ownership.servicing import pages as schedule_pages
 from forecourt.telematics.api import router as telematics_router
 from forecourt.telematics.pages import router as telematics_pages
 from forecourt.testdrive.api import router as testdrive_router
@@ -117,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(ownership_module.router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
+    for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
+        app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls
     for finance_module in (
         api_programs,
         api_quotes,

@@ -127,6 +127,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/stores/{code}/service-advisors"): "store",
     ("GET", "/api/v1/cars/{vin}/service-history"): "owner",
     ("GET", "/api/v1/cars/{vin}/service-status"): "owner",
+    # The back office's service calendar and jobs: staff of the job's store (the owner's own /garage/... service
+    # pages are outside these prefixes; tests/ownership/service_bookings/test_pages.py covers who may open them).
+    ("GET", "/backoffice/stores/{code}/service"): "store",
+    ("GET", "/backoffice/service-jobs/{reference}"): "store",
+    ("POST", "/backoffice/service-jobs/{reference}/complete"): "store",
+    ("POST", "/backoffice/service-jobs/{reference}/cancel"): "store",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -167,6 +173,7 @@ REFERENCE_BY_PATH = {
     "/finance/review/": "application_reference",
     "/leads/": "lead_reference",
     "/service-bookings/": "service_job_reference",
+    "/service-jobs/": "service_job_reference",
 }
 
 
