@@ -56,6 +56,7 @@ def _book(client, shop: Workshop, csrf: str) -> str:
     form = {
         "csrf_token": csrf,
         "idempotency_key": _hidden(page.text, "idempotency_key"),
+        "store": "gz-tianhe",
         "job_type": "periodic_service",
         "start": "2026-12-02T10:00:00+08:00",
     }
@@ -151,7 +152,13 @@ def test_not_your_car_and_not_your_job(client, db_session, shop):
     assert page.status_code == 404 and "only its owner sees a car" in page.text
     booked = client.post(
         f"{SERVICE.format(vin=shop.car.vin)}/book",
-        data={"csrf_token": csrf, "idempotency_key": "k", "job_type": "periodic_service", "start": SLOT},
+        data={
+            "csrf_token": csrf,
+            "idempotency_key": "k",
+            "store": "gz-tianhe",
+            "job_type": "periodic_service",
+            "start": SLOT,
+        },
     )
     assert booked.status_code == 404
     assert client.get(f"/garage/service-jobs/{reference}").status_code == 404

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.backoffice.access import PostedForm, sign_in_url
 from forecourt.catalog import service as catalog
+from forecourt.catalog.models import Store
 from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
@@ -64,18 +65,26 @@ def _slots(session: Session, store_code: str, job_type: str, first: date) -> tup
     ], None
 
 
+def _workshop(session: Session, car: OwnedCar, code: str) -> Store | None:
+    """The chosen workshop; else the car's own dealer when it takes bookings; else the first that does."""
+    shops = bookings.workshops(session)
+    chosen = next((s for s in shops if s.code == code), None) or next((s for s in shops if s.id == car.store_id), None)
+    return chosen or (shops[0] if shops else None)
+
+
 def _render_car(
     session: Session, page: Page, car: OwnedCar, *, status_code: int = 200, problem: Problem | None = None
 ) -> HTMLResponse:
     params = page.request.query_params
-    store = catalog.stores_by_id(session)[car.store_id]
+    store = _workshop(session, car, params.get("store", ""))
     types = {t.code: t for t in bookings.list_job_types(session)}
     status = servicing.service_status(session, car, utcnow().date())
     job_type = params.get("job_type", "")
     if job_type not in types:
         job_type = JobKind.RECALL.value if status.open_recalls else JobKind.PERIODIC_SERVICE.value
-    first = max(parse_day(params.get("date"), local_today(store.time_zone)), local_today(store.time_zone))
-    days, slot_problem = _slots(session, store.code, job_type, first)
+    zone = store.time_zone if store else page.request.app.state.settings.time_zone
+    first = max(parse_day(params.get("date"), local_today(zone)), local_today(zone))
+    days, slot_problem = _slots(session, store.code, job_type, first) if store else ([], None)
     jobs = [load_job(session, j) for j in bookings.my_jobs(session, car.owner_user_id) if j.vin == car.vin]
     return render(
         page,
@@ -83,6 +92,9 @@ def _render_car(
         status_code=status_code,
         car=car,
         store=store,
+        zone=zone,
+        home=catalog.stores_by_id(session)[car.store_id],
+        workshops=bookings.workshops(session),
         status=status,
         history=[load_job(session, j) for j in completion.history(session, car.vin)],
         upcoming=[j for j in jobs if j.status in LIVE],
@@ -113,15 +125,24 @@ def book(session: WriteSession, page: PageContext, vin: str, posted: PostedForm)
     start = dates.parse_moment(form_text(posted, "start", 40))
     if start is None:
         return _render_car(session, page, car, status_code=422, problem=Problem("slot_not_offered", 422, "Pick a time"))
+    store = _workshop(session, car, form_text(posted, "store", 40))
+    if store is None:
+        return _render_car(session, page, car, status_code=404, problem=Problem("no_service_bays", 404, "No workshop"))
     wanted = bookings.ServiceRequest(
-        store_code=catalog.stores_by_id(session)[car.store_id].code,
+        store_code=store.code,
         job_type=form_text(posted, "job_type", 20),
         start=start,
         recall_code=form_text(posted, "recall_code", 40) or None,
         notes=form_text(posted, "notes", 500),
         language=page.lang,
     )
-    payload = {"vin": car.vin, "job_type": wanted.job_type, "start": start.isoformat(), "recall": wanted.recall_code}
+    payload = {
+        "vin": car.vin,
+        "store": wanted.store_code,
+        "job_type": wanted.job_type,
+        "start": start.isoformat(),
+        "recall": wanted.recall_code,
+    }
 
     def run() -> tuple[str, Any]:
         job = bookings.hold(session, car, wanted, utcnow())

@@ -28,6 +28,10 @@ def get_job_type(session: Session, code: str) -> ServiceJobType | None:
     return session.get(ServiceJobType, code)
 
 
+def store_ids_with_bays(session: Session) -> set[int]:
+    return set(session.scalars(select(ServiceBay.store_id).where(ServiceBay.active.is_(True)).distinct()))
+
+
 def list_bays(session: Session, store_id: int, *, active_only: bool = True) -> Sequence[ServiceBay]:
     statement = select(ServiceBay).where(ServiceBay.store_id == store_id).order_by(ServiceBay.code)
     if active_only:

@@ -82,6 +82,12 @@ def list_bays(session: Session, store: Store) -> Sequence[ServiceBay]:
     return repository.list_bays(session, store.id)
 
 
+def workshops(session: Session) -> list[Store]:
+    """The stores that take service bookings (with a bay), in code order: an owner may book at any of them."""
+    ids = repository.store_ids_with_bays(session)
+    return [store for store in catalog.list_stores(session) if store.id in ids]
+
+
 def list_job_types(session: Session) -> Sequence[ServiceJobType]:
     return repository.list_job_types(session)
 

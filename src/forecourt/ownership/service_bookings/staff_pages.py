@@ -50,6 +50,7 @@ router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_c
 GRID_STEP = timedelta(minutes=30)
 PART_ROWS = 3  # part lines on the completion form; a job with more lists them in the work done
 HIDDEN = (JobStatus.CANCELLED.value, JobStatus.EXPIRED.value)
+LIVE = (JobStatus.HELD.value, JobStatus.CONFIRMED.value)
 
 
 @router.get("/backoffice/service")
@@ -101,6 +102,18 @@ def _day_cells(jobs: Sequence[Job], grid_start: datetime, steps: int) -> list[Ce
     return cells
 
 
+def _drawn(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs a bay's row draws: every live one, and the completed ones that overlap none (a job completed
+    early frees its bay, so a later booking may overlap its slot; the completed one is then listed below)."""
+    live = [j for j in jobs if j.status in LIVE]
+    return live + [
+        j
+        for j in jobs
+        if j.status not in LIVE
+        and not any(o.job.starts_at < j.job.ends_at and j.job.starts_at < o.job.ends_at for o in live)
+    ]
+
+
 @router.get("/backoffice/stores/{code}/service")
 def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) -> HTMLResponse:
     store = scoped(catalog.get_store_for_staff, session, code, allowed_store_ids=store_scope(user))
@@ -122,7 +135,7 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
         hours = list(range(first_hour, last_hour))
         grid_start = datetime.combine(day, time(first_hour), ZoneInfo(store.time_zone))
         for bay in bays:
-            mine = [j for j in shown if j.job.bay_id == bay.id]
+            mine = _drawn([j for j in shown if j.job.bay_id == bay.id])
             rows.append(BayRow(bay, _day_cells(mine, grid_start, (last_hour - first_hour) * 2)))
     else:
         for bay in bays:
