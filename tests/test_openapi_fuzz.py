@@ -72,6 +72,7 @@ BUSINESS_RULES = {
     "invalid_end_day": "an ownership ends on or after the day it started",
     "odometer_backwards": "an odometer at the end reads at least what it read at the start",
     "same_owner": "a buyer differs from the current owner",
+    "invalid_recall_target": "a recall's VIN range ends share maker, year and plant; its years are in order",
 }
 
 

@@ -58,6 +58,13 @@ from forecourt.ownership.leases import api as api_leases
 from forecourt.ownership.leases import pages as lease_pages
 from forecourt.ownership.records import api as api_ownerships
 from forecourt.ownership.records import pages as ownership_pages
+from forecourt.ownership.recalls import api as recall_api
+from forecourt.ownership.recalls import pages as recall_pages
+from forecourt.ownership.service_bookings import api as service_booking_api
+from forecourt.ownership.service_bookings import owner_pages as service_owner_pages
+from forecourt.ownership.service_bookings import staff_pages as service_staff_pages
+from forecourt.ownership.servicing import api as servicing_api
+from forecourt.ownership.servicing import pages as schedule_pages
 from forecourt.telematics.api import router as telematics_router
 from forecourt.telematics.mqtt import BrokerAddress
 from forecourt.telematics.pages import router as telematics_pages
@@ -143,8 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(telematics_router)
+    for ownership_module in (servicing_api, service_booking_api, recall_api):
+        app.include_router(ownership_module.router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
+    for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
+        app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls
     for finance_module in (
         api_programs,
         api_quotes,

@@ -21,6 +21,7 @@ from forecourt.marketing.cli import attribution_app
 from forecourt.marketing.event_cli import marketing_app
 from forecourt.marketing.leads.cli import leads_app
 from forecourt.models_registry import import_all_models
+from forecourt.ownership.servicing.cli import schedules_app
 from forecourt.telematics.cli import telematics_app
 
 app = typer.Typer(help="Forecourt: automotive new-retail platform.", no_args_is_help=True)
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(telematics_app, name="telematics")
+app.add_typer(schedules_app, name="service-schedules")
 
 
 @app.command()
@@ -141,6 +143,7 @@ def demo_load(
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
     from forecourt.ownership.demo import load_ownership_demo
+    from forecourt.ownership.service_bookings.demo import load_service_demo
     from forecourt.telematics.demo import load_telematics_demo
     from forecourt.testdrive.demo import load_test_drive_demo
 
@@ -164,6 +167,7 @@ def demo_load(
         summary += "\n" + load_telematics_demo(session)  # idempotent: a day of recorded drives, no broker needed
         summary += "\n" + load_test_drive_demo(session)  # idempotent: today's drives, one out and watched
         summary += "\n" + load_ownership_demo(session)  # idempotent: owners, a loan and leases, recorded odometers
+        summary += "\n" + load_service_demo(session)  # idempotent: bays, a recall, today's service jobs
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:

@@ -15,6 +15,9 @@ def import_all_models() -> None:
     import forecourt.marketing.leads.models  # noqa: F401
     import forecourt.marketing.models  # noqa: F401
     import forecourt.ownership.models  # noqa: F401
+    import forecourt.ownership.recalls.models  # noqa: F401
+    import forecourt.ownership.service_bookings.models  # noqa: F401
+    import forecourt.ownership.servicing.models  # noqa: F401
     import forecourt.payments.models  # noqa: F401
     import forecourt.telematics.models  # noqa: F401
     import forecourt.telematics.watching.models  # noqa: F401

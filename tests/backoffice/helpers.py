@@ -19,6 +19,7 @@ from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.marketing.leads.repository import tasks_of_lead
 from forecourt.marketing.models import MarketingEvent
 from forecourt.marketing.subscribers import on_new_events
+from forecourt.ownership.service_bookings.models import ServiceBay, ServiceJob
 from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
 
@@ -36,6 +37,7 @@ class World:
     lead_reference: str = ""  # a new lead routed to store A, with its open first-contact task
     lead_task_id: int = 0
     ownership_reference: str = ""  # a lease of users["driver"], registered at store A (a VIN outside the catalog)
+    service_job_reference: str = ""  # a confirmed service job in store A's bay, owned by users["driver"]
 
     @property
     def store_a(self) -> Any:
@@ -66,6 +68,8 @@ def make_world(session: Session) -> World:
     order = _reserved_order(session, users["driver"], vehicles["a_reserved"])
     application = _credit_application(session, users["driver"], vehicles["a"])
     lead = _lead_of_store(session, users["driver"], store_a)
+    service_job = _service_job(session, users["driver"], store_a)
+    ownership = _ownership_at_store(session, users["driver"], store_a)
     session.commit()
     return World(
         cat,
@@ -76,7 +80,8 @@ def make_world(session: Session) -> World:
         application.reference,
         lead.reference,
         tasks_of_lead(session, lead.id)[0].id,
-        _ownership_at_store(session, users["driver"], store_a).reference,
+        ownership.reference,
+        service_job.reference,
     )
 
 
@@ -115,6 +120,29 @@ def _ownership_at_store(session: Session, owner: Any, store: Any) -> Ownership:
     )
     session.flush()
     return ownership
+
+
+def _service_job(session: Session, owner: Any, store: Any) -> ServiceJob:
+    bay = ServiceBay(store_id=store.id, code="W1", name="World bay", active=True)
+    session.add(bay)
+    session.flush()
+    start = datetime(2030, 1, 2, 2, 0, tzinfo=UTC)
+    job = ServiceJob(
+        reference="SV2345678A",
+        vin="LVSHCAMB9JZ000123",
+        owner_user_id=owner.id,
+        store_id=store.id,
+        bay_id=bay.id,
+        job_type="periodic_service",
+        status="confirmed",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        drop_off_at=start,
+        pick_up_at=start + timedelta(hours=2, minutes=30),
+    )
+    session.add(job)
+    session.flush()
+    return job
 
 
 def _lead_of_store(session: Session, person: Any, store: Any) -> Lead:

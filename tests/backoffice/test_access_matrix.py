@@ -126,6 +126,24 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/ownerships/{reference}/end"): "store",
     ("GET", "/api/v1/garage/{reference}"): "owner",
     ("GET", "/api/v1/garage/{reference}/lease"): "owner",
+    # Service bookings: the owner's own job, or staff of the job's store; a store's bays, advisors and calendar for
+    # its staff. A car's service status and history: its owner only (everyone else 404, tests/ownership/).
+    ("GET", "/api/v1/service-bookings/{reference}"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/confirm"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/cancel"): "store",
+    ("POST", "/api/v1/service-bookings/{reference}/complete"): "store",
+    ("GET", "/api/v1/stores/{code}/service-bookings"): "store",
+    ("GET", "/api/v1/stores/{code}/service-bays"): "store",
+    ("POST", "/api/v1/stores/{code}/service-bays"): "store",
+    ("POST", "/api/v1/stores/{code}/service-advisors"): "store",
+    ("GET", "/api/v1/cars/{vin}/service-history"): "owner",
+    ("GET", "/api/v1/cars/{vin}/service-status"): "owner",
+    # The back office's service calendar and jobs: staff of the job's store (the owner's own /garage/... service
+    # pages are outside these prefixes; tests/ownership/service_bookings/test_pages.py covers who may open them).
+    ("GET", "/backoffice/stores/{code}/service"): "store",
+    ("GET", "/backoffice/service-jobs/{reference}"): "store",
+    ("POST", "/backoffice/service-jobs/{reference}/complete"): "store",
+    ("POST", "/backoffice/service-jobs/{reference}/cancel"): "store",
 }
 _READING = {"odometer_km": 1, "energy_percent": 50}
 BODIES = {
@@ -160,6 +178,9 @@ BODIES = {
         "odometer_km": 1,
     },
     "/api/v1/ownerships/{reference}/end": {"reason": "returned", "on": "2026-01-02", "odometer_km": 1},
+    "/api/v1/service-bookings/{reference}/complete": {"odometer_km": 1, "work_done": "access matrix", "cost": "0"},
+    "/api/v1/stores/{code}/service-bays": {"code": "AM", "name": "access matrix"},
+    "/api/v1/stores/{code}/service-advisors": {"name": "access matrix"},
 }
 IMPORT_REPORT_ID = "a" * 32  # a problem report of staff_a's, written by test_refused
 # A `{reference}` names a test drive unless the path says whose reference it is.
@@ -170,6 +191,8 @@ REFERENCE_BY_PATH = {
     "/leads/": "lead_reference",
     "/ownerships/": "ownership_reference",
     "/garage/": "ownership_reference",
+    "/service-bookings/": "service_job_reference",
+    "/service-jobs/": "service_job_reference",
 }
 
 

@@ -19,6 +19,10 @@ from forecourt.catalog import service as catalog
 from forecourt.core import idempotency, job_runs
 from forecourt.core.errors import NotFound
 from forecourt.ownership.leases import notifications as lease_notifications
+from forecourt.ownership import owned_cars
+from forecourt.ownership.recalls import service as recalls
+from forecourt.ownership.service_bookings import service as service_bookings
+from forecourt.ownership.servicing import reminder_runs
 from forecourt.telematics.watching import service as watching
 from forecourt.testdrive import notifications
 from forecourt.testdrive import service as bookings
@@ -60,6 +64,18 @@ def _lease_pace_warnings(session: Session, now: datetime) -> int:
     return lease_notifications.send_pace_warnings(session, now, lambda user_id: _owner_contact(session, user_id))
 
 
+def _service_reminders(session: Session, now: datetime) -> int:
+    return reminder_runs.send_due_reminders(session, owned_cars.active_cars(session, now.date()), now.date(), now)
+
+
+def _fault_visits(session: Session, now: datetime) -> int:
+    return reminder_runs.suggest_fault_visits(session, owned_cars.active_cars(session, now.date()), now)
+
+
+def _recall_notices(session: Session, now: datetime) -> int:
+    return recalls.notify_affected(session, owned_cars.active_cars(session, now.date()), now)
+
+
 def _purge_job_runs(session: Session, now: datetime) -> int:
     return job_runs.purge_runs_before(session, now - JOB_RUN_RETENTION)
 
@@ -71,6 +87,11 @@ SCHEDULED_JOBS: tuple[Job, ...] = (
     Job("overdue-cars", watching.raise_overdue, "overdue car(s) alerted"),
     # Odometer readings arrive all day; once an hour is soon enough to hear that a lease runs over.
     Job("lease-pace-warnings", _lease_pace_warnings, "lease pace warning(s)", every=timedelta(hours=1)),
+    # Ownership: each reminder stage, fault visit and recall notice is a unique row, so once per car whatever runs.
+    Job("service-reminders", _service_reminders, "service reminder(s)"),
+    Job("service-fault-visits", _fault_visits, "fault visit(s) suggested"),
+    Job("recall-notices", _recall_notices, "recall notice(s) sent"),
+    Job("expire-service-holds", service_bookings.expire_holds, "service hold(s) expired"),
     # Past their 24-hour retention nobody can replay an idempotency record.
     Job("purge-idempotency-records", idempotency.purge_expired, "expired idempotency record(s) purged"),
     Job("purge-job-runs", _purge_job_runs, "old job run(s) forgotten", every=timedelta(hours=1)),

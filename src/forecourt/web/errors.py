@@ -33,6 +33,10 @@ _MESSAGES_BY_CODE = {
     "invalid_vin": N_("“%(vin)s” is not a valid VIN. A VIN has 17 letters and digits (no I, O or Q)."),
     "store_not_found": N_("We couldn't find a store called “%(code)s”."),
     "model_not_found": N_("We couldn't find a model called “%(code)s”."),
+    "car_not_found": N_(
+        "None of your cars has VIN %(vin)s: only its owner sees a car's service. Sign in as the owner."
+    ),
+    "service_job_not_found": N_("We couldn't find that service job among yours."),
     "csrf_failed": N_("This form has expired or did not come from this site. Go back, reload the page and try again."),
     "unstorable_value": N_(
         "Something you entered contains a character that cannot be stored. Remove it and try again."
