@@ -144,6 +144,21 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/ownerships/new"): "vehicle edit",
     ("POST", "/backoffice/ownerships/{reference}/transfer"): "vehicle edit",
     ("POST", "/backoffice/ownerships/{reference}/end"): "vehicle edit",
+    # Service bookings are bookings like test drives (a hold, an overlap the database refuses, a confirm); staff's
+    # completions, bays, advisors, schedule imports and recalls are store edits.
+    ("POST", "/api/v1/service-bookings/holds"): "test-drive hold",
+    ("POST", "/api/v1/service-bookings/{reference}/confirm"): "test-drive hold",
+    ("POST", "/api/v1/service-bookings/{reference}/cancel"): "test-drive hold",
+    ("POST", "/garage/cars/{vin}/service/book"): "test-drive hold",
+    ("POST", "/garage/service-jobs/{reference}/confirm"): "test-drive hold",
+    ("POST", "/api/v1/service-bookings/{reference}/complete"): "vehicle edit",
+    ("POST", "/backoffice/service-jobs/{reference}/complete"): "vehicle edit",
+    ("POST", "/backoffice/service-jobs/{reference}/cancel"): "vehicle edit",
+    ("POST", "/api/v1/stores/{code}/service-bays"): "vehicle edit",
+    ("POST", "/api/v1/stores/{code}/service-advisors"): "vehicle edit",
+    ("POST", "/api/v1/service-schedules/import"): "vehicle edit",
+    ("POST", "/backoffice/service-schedules/import"): "vehicle edit",
+    ("POST", "/api/v1/recalls"): "vehicle edit",
 }
 
 
