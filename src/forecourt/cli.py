@@ -322,7 +322,9 @@ def worker(
             raise typer.BadParameter(f"cannot listen on {metrics_host}:{metrics_port}: {exc.strerror}") from exc
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        # Set from a thread, never in the handler itself: a second signal arriving while the handler is inside
+        # Event.set() (which holds the event's lock) would run a nested handler that waits on that lock forever.
+        signal.signal(signum, lambda *_: threading.Thread(target=stop.set, name="forecourt-stop").start())
     code = run_worker(settings, stop, relay_interval=relay_every)
     if metrics_server is not None:
         metrics_server.shutdown()

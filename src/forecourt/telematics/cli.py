@@ -105,7 +105,9 @@ def ingest(
     worker = ingest_worker_from_settings(settings, make_session_factory(engine), client_id)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        # Set from a thread, never in the handler itself: a second signal arriving while the handler is inside
+        # Event.set() (which holds the event's lock) would run a nested handler that waits on that lock forever.
+        signal.signal(signum, lambda *_: threading.Thread(target=stop.set, name="forecourt-stop").start())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     typer.echo(f"ingesting from {address.redacted()}", err=True)
     stats = worker.run(stop)
