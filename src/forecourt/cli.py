@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from forecourt.accounts.cli import tokens_app, users_app
+from forecourt.core.clock import utcnow
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.settings import get_settings
 from forecourt.marketing.cli import attribution_app
@@ -154,7 +155,21 @@ def demo_load(
             "refusing to load demo data (with published passwords) when FORECOURT_ENVIRONMENT=production", err=True
         )
         raise typer.Exit(1)
-    factory = make_session_factory(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    # The demo owners' odometer samples go back to their deliveries (up to three years): their monthly partitions
+    # (PostgreSQL) are made first, on their own, since making one locks the parent table, which the demo's own
+    # transaction holds once it has written samples (the demo would wait on itself).
+    from forecourt.telematics.partitions import ensure_partitions
+
+    today = utcnow()
+    ensure_partitions(
+        engine,
+        {
+            ((today.year * 12 + today.month - 1 - back) // 12, (today.month - 1 - back) % 12 + 1)
+            for back in range(-1, 40)
+        },
+    )
+    factory = make_session_factory(engine)
     with transaction(factory) as session:
         if if_empty and count_vehicles(session) > 0:
             summary = "demo data already present; catalog and vehicles not loaded"
