@@ -159,16 +159,9 @@ def demo_load(
     # The demo owners' odometer samples go back to their deliveries (up to three years): their monthly partitions
     # (PostgreSQL) are made first, on their own, since making one locks the parent table, which the demo's own
     # transaction holds once it has written samples (the demo would wait on itself).
-    from forecourt.telematics.partitions import ensure_partitions
+    from forecourt.telematics.partitions import ensure_partitions, months_around
 
-    today = utcnow()
-    ensure_partitions(
-        engine,
-        {
-            ((today.year * 12 + today.month - 1 - back) // 12, (today.month - 1 - back) % 12 + 1)
-            for back in range(-1, 40)
-        },
-    )
+    ensure_partitions(engine, months_around(utcnow(), back=40))
     factory = make_session_factory(engine)
     with transaction(factory) as session:
         if if_empty and count_vehicles(session) > 0:

@@ -25,6 +25,13 @@ def month_of(moment: datetime) -> tuple[int, int]:
     return moment.year, moment.month
 
 
+def months_around(moment: datetime, back: int, ahead: int = 1) -> set[tuple[int, int]]:
+    """The (year, month) of `moment`'s month, the `back` months before it and the `ahead` months after it."""
+    year, month = month_of(moment)
+    index = year * 12 + month - 1
+    return {(i // 12, i % 12 + 1) for i in range(index - back, index + ahead + 1)}
+
+
 def partition_name(year: int, month: int) -> str:
     return f"{PARENT}_y{year:04d}m{month:02d}"
 
