@@ -56,10 +56,10 @@ from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
 from forecourt.ownership.leases import api as api_leases
 from forecourt.ownership.leases import pages as lease_pages
-from forecourt.ownership.records import api as api_ownerships
-from forecourt.ownership.records import pages as ownership_pages
 from forecourt.ownership.recalls import api as recall_api
 from forecourt.ownership.recalls import pages as recall_pages
+from forecourt.ownership.records import api as api_ownerships
+from forecourt.ownership.records import pages as ownership_pages
 from forecourt.ownership.service_bookings import api as service_booking_api
 from forecourt.ownership.service_bookings import owner_pages as service_owner_pages
 from forecourt.ownership.service_bookings import staff_pages as service_staff_pages

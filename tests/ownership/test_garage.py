@@ -12,11 +12,12 @@ from decimal import Decimal
 import pytest
 
 from forecourt.core import clock
-from forecourt.ownership.garage.odometer import OdometerReading
+from forecourt.ownership.calendar_months import add_months
 from forecourt.ownership.leases.contract_terms import lease_end_contract, mileage_terms
 from forecourt.ownership.leases.lease_end import buy_option, return_option
 from forecourt.ownership.leases.mileage import lease_mileage
 from forecourt.ownership.models import OwnershipContract
+from forecourt.ownership.odometer import OdometerReading
 from forecourt.ownership.records import service as records
 from forecourt.telematics import service as telematics
 from forecourt.telematics.service import IncomingMessage
@@ -64,7 +65,14 @@ def test_the_garage_lists_the_owners_cars_with_their_standing(client, db_session
     assert card["standing"]["balance"] == quote.figures["note_principal"]
     assert len(card["schedule"]) == 36 and card["schedule"][0]["amount"] == str(quote.monthly_payment)
     assert [d["url"] for d in card["documents"]] == [f"/quotes/{quote.reference}", f"/quotes/{quote.reference}.pdf"]
-    assert card["lease_url"] is None and card["sections"] == {}
+    assert card["lease_url"] is None
+    # A new car, never serviced: the first service (3 months or 5,000 km, whichever first) and nothing else.
+    contract = db_session.get(OwnershipContract, loan.id)
+    assert set(card["sections"]) == {"service_status"}
+    service = card["sections"]["service_status"]
+    assert service["due_on"] == add_months(contract.delivered_on, 3).isoformat()
+    assert service["due_km"] == contract.delivery_odometer_km + 5_000 and service["first_service"] is True
+    assert service["stage"] == "none" and service["book_url"] == f"/garage/cars/{loan.vin}/service"
     assert client.get(f"/quotes/{quote.reference}.pdf", headers=world.headers["owner"]).status_code == 200
 
 

@@ -1,9 +1,8 @@
-"""The service pages in a real browser, on the demo workshop: the demo shopper books a service slot for their
-Mondeo (hold → confirm), the store manager opens the store's service calendar, finds the job and completes it, and
-the owner's service history shows the work — in English and Chinese, at 375 px and 1366 px. No page may scroll
-sideways. Screenshots go to artifacts/screenshots/service-*.png.
-
-The owned cars come from the demo's `demo_cars` through a fixed source (the ownership records install theirs)."""
+"""The service pages in a real browser, on the demo: the demo owner opens their leased Kuga in the garage, sees its
+next service and open recall there, follows "Book a service", holds and confirms a slot; the store manager finds
+the job on the store's service calendar and completes it; the garage card and the service page show it in the
+history — in English and Chinese, at 375 px and 1366 px. No page may scroll sideways. Screenshots go to
+artifacts/screenshots/service-*.png."""
 
 from __future__ import annotations
 
@@ -14,11 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from forecourt.accounts.demo import DEMO_PASSWORD, DEMO_STORE, MANAGER_EMAIL, SHOPPER_EMAIL
+from forecourt.accounts.demo import DEMO_PASSWORD, DEMO_STORE, MANAGER_EMAIL
+from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
-from forecourt.ownership import owned_cars
-from forecourt.ownership.owned_cars import FixedCars, OwnedCar
+from forecourt.finance.programs.demo import ensure_finance_demo
+from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
+from forecourt.ownership.records.repository import current_of_vin
 from forecourt.ownership.service_bookings.demo import demo_cars, load_service_demo
+from forecourt.telematics import query_service as telemetry
 from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
@@ -27,20 +29,21 @@ WIDE = {"width": 1366, "height": 900}
 SIZES = (("phone", PHONE), ("desktop", WIDE))
 
 
-def _demo_workshop(session: Session) -> list[OwnedCar]:
+def _demo_workshop(session: Session) -> dict[str, Any]:
+    ensure_finance_demo(session)
+    load_ownership_demo(session)
     load_service_demo(session)
-    return demo_cars(session, utcnow())
+    kuga = next(c for c in demo_cars(session, utcnow())[OWNER_EMAIL] if c.model_code == "kuga")
+    reading = telemetry.car_reading(session, catalog.get_vehicle(session, kuga.vin).id)
+    ownership = current_of_vin(session, kuga.vin)
+    return {"vin": kuga.vin, "reference": ownership.reference, "km": reading.odometer_km}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, OwnedCar]]:
-    url, cars = demo_database(tmp_path_factory.mktemp("service"), vehicles=120, then=_demo_workshop)
-    previous = owned_cars.use_source(FixedCars(cars))
-    try:
-        with serving_database(url) as base_url:
-            yield base_url, next(c for c in cars if c.model_code == "mondeo")
-    finally:
-        owned_cars.use_source(previous)
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    url, kuga = demo_database(tmp_path_factory.mktemp("service"), vehicles=300, then=_demo_workshop)
+    with serving_database(url) as base_url:
+        yield base_url, kuga
 
 
 def _sign_in(page: Any, server: str, email: str, path: str) -> None:
@@ -65,16 +68,26 @@ def _fits(page: Any, viewport: dict[str, int], shot: str) -> None:
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_owner_books_staff_complete_and_the_history_shows_it(
     browser: Any,  # noqa: F811
-    live: tuple[str, OwnedCar],
+    live: tuple[str, dict[str, Any]],
     lang: str,
 ) -> None:
     from playwright.sync_api import expect
 
-    server, car = live
+    server, kuga = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    service = f"/garage/cars/{car.vin}/service"
+    service = f"/garage/cars/{kuga['vin']}/service"
+    card = f"/garage/{kuga['reference']}?lang={lang}"
     owner, page, problems = _new_page(browser, lang, PHONE)
-    _sign_in(page, server, SHOPPER_EMAIL, f"{service}?lang={lang}")
+    _sign_in(page, server, OWNER_EMAIL, card)
+    for size, viewport in SIZES:
+        page.set_viewport_size(viewport)
+        page.goto(f"{server}{card}")
+        expect(page.locator("#garage-next-service")).not_to_be_empty()
+        _fits(page, viewport, f"service-garage-card-{lang}-{size}")
+    if lang == "en":  # the first run books the recall work, which closes it
+        expect(page.locator("#garage-recalls")).to_contain_text("R-KUGA-HOSE-01")
+    page.locator("#book-service").click()
+    page.wait_for_url(re.compile(re.escape(service)))
     for size, viewport in SIZES:
         page.set_viewport_size(viewport)
         page.goto(f"{server}{service}?lang={lang}")
@@ -105,8 +118,8 @@ def test_owner_books_staff_complete_and_the_history_shows_it(
     _fits(desk, desk.viewport_size, f"service-job-{lang}-desktop")
     desk.set_viewport_size(PHONE)
     _fits(desk, PHONE, f"service-job-{lang}-phone")
-    desk.locator("#odometer_km").fill("5230")
-    desk.locator("#work_done").fill(f"Periodic service ({lang}): oil and filter")
+    desk.locator("#odometer_km").fill(str(kuga["km"] + (10 if lang == "en" else 30)))
+    desk.locator("#work_done").fill(f"Brake hoses, oil and filter ({lang})")
     desk.locator("#part_name_1").fill("Oil filter")
     desk.locator("#part_quantity_1").fill("1")
     desk.locator("#part_price_1").fill("60.00")
@@ -122,7 +135,11 @@ def test_owner_books_staff_complete_and_the_history_shows_it(
     for size, viewport in SIZES:
         page.set_viewport_size(viewport)
         page.goto(f"{server}{service}?lang={lang}")
-        expect(page.locator("#history")).to_contain_text(f"Periodic service ({lang}): oil and filter")
+        expect(page.locator("#history")).to_contain_text(f"Brake hoses, oil and filter ({lang})")
         _fits(page, viewport, f"service-owner-history-{lang}-{size}")
+    page.goto(f"{server}{card}")
+    expect(page.locator("#garage-history")).to_contain_text(f"Brake hoses, oil and filter ({lang})")
+    if lang == "en":
+        expect(page.locator("#garage-recalls")).to_have_count(0)
     assert not problems, problems
     owner.close()

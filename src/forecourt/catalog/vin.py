@@ -79,6 +79,20 @@ def model_year_code(year: int) -> str:
     return _YEAR_CODES[year - 2010]
 
 
+def model_year_of(vin: str, latest: int) -> int | None:
+    """The model year position 10 of a (valid) VIN names: the codes repeat every 30 years, so the newest year with
+    that code not after `latest` (next year, for a car on the road today). None for a code that names no year."""
+    index = _YEAR_CODES.find(vin[9:10].upper()) if len(vin) >= 10 else -1
+    if index < 0:
+        return None
+    year = 2010 + index
+    while year > latest:
+        year -= len(_YEAR_CODES)
+    while year + len(_YEAR_CODES) <= latest:
+        year += len(_YEAR_CODES)
+    return year
+
+
 def build_vin(wmi: str, vds: str, year: int, plant: str, serial: int) -> str:
     """Assemble a valid VIN: WMI(3) + VDS(5) + check digit + year + plant + 6-digit serial."""
     if not 0 <= serial <= 999_999:

@@ -19,8 +19,8 @@ from forecourt.catalog import service as catalog
 from forecourt.core import idempotency, job_runs
 from forecourt.core.errors import NotFound
 from forecourt.ownership.leases import notifications as lease_notifications
-from forecourt.ownership import owned_cars
 from forecourt.ownership.recalls import service as recalls
+from forecourt.ownership.records import car_facts
 from forecourt.ownership.service_bookings import service as service_bookings
 from forecourt.ownership.servicing import reminder_runs
 from forecourt.telematics.watching import service as watching
@@ -65,15 +65,15 @@ def _lease_pace_warnings(session: Session, now: datetime) -> int:
 
 
 def _service_reminders(session: Session, now: datetime) -> int:
-    return reminder_runs.send_due_reminders(session, owned_cars.active_cars(session, now.date()), now.date(), now)
+    return reminder_runs.send_due_reminders(session, car_facts.active_cars(session, now.date()), now)
 
 
 def _fault_visits(session: Session, now: datetime) -> int:
-    return reminder_runs.suggest_fault_visits(session, owned_cars.active_cars(session, now.date()), now)
+    return reminder_runs.suggest_fault_visits(session, car_facts.active_cars(session, now.date()), now)
 
 
 def _recall_notices(session: Session, now: datetime) -> int:
-    return recalls.notify_affected(session, owned_cars.active_cars(session, now.date()), now)
+    return recalls.notify_affected(session, car_facts.active_cars(session, now.date()), now)
 
 
 def _purge_job_runs(session: Session, now: datetime) -> int:

@@ -6,6 +6,8 @@ come from recorded telematics samples.
   away); and a Mondeo on a 36-month loan delivered 8 months ago.
 - owner2@demo.forecourt.dev: a Focus on a 36-month lease delivered 10 days ago: its projection is hidden until
   14 days of readings.
+- owner3@ and owner4@demo.forecourt.dev: an Explorer and a Mondeo on loans, 14 and 20 months old — the other customers
+  of the workshop's day (ownership.service_bookings.demo).
 
 Made through the real use cases: each car is priced by finance's quote comparison (today's programs), sold through
 the catalog's status changes, and registered by the store's staff (ownership.records.register, which prices the
@@ -44,6 +46,9 @@ from forecourt.telematics.signals import FUEL_LEVEL, ODOMETER, telemetry_topic
 SEED = 2018
 OWNER_EMAIL = "owner@demo.forecourt.dev"
 OWNER2_EMAIL = "owner2@demo.forecourt.dev"
+OWNER3_EMAIL = "owner3@demo.forecourt.dev"
+OWNER4_EMAIL = "owner4@demo.forecourt.dev"
+OWNERS = ((OWNER_EMAIL, "Demo owner"), (OWNER2_EMAIL, "Demo owner 2"), (OWNER3_EMAIL, "李明"), (OWNER4_EMAIL, "张伟"))
 EVENING = time(20, 30)
 
 
@@ -62,6 +67,8 @@ CARS = (
     DemoCar(OWNER_EMAIL, "kuga", "lease", 33, 0, 13_000),  # ~30 % over 10,000 km a year
     DemoCar(OWNER_EMAIL, "mondeo", "loan", 8, 0, 15_000),
     DemoCar(OWNER2_EMAIL, "focus", "lease", 0, 10, 12_000),
+    DemoCar(OWNER3_EMAIL, "explorer", "loan", 14, 0, 12_000),
+    DemoCar(OWNER4_EMAIL, "mondeo", "loan", 20, 0, 18_000),
 )
 
 
@@ -73,10 +80,7 @@ def load_ownership_demo(session: Session, now: datetime | None = None) -> str:
         return "ownership: skipped (no demo store manager)"
     zone = ZoneInfo(store.time_zone)
     today = now.astimezone(zone).date()
-    owners = {
-        email: _owner(session, email, name)
-        for email, name in ((OWNER_EMAIL, "Demo owner"), (OWNER2_EMAIL, "Demo owner 2"))
-    }
+    owners = {email: _owner(session, email, name) for email, name in OWNERS}
     if any(records.list_for_owner(session, user_id) for user_id in owners.values()):
         return "ownership: demo owners already have their cars"
     rng = random.Random(SEED)

@@ -4,21 +4,19 @@ Ownership records (`ownership/records/`, built in parallel) are the source of tr
 store since when, with the delivery reading from the contract. Servicing only needs these facts, so its use cases
 take an `OwnedCar` and never read the ownership tables (the contexts-talk-through-services rule, inside one
 context whose sub-packages are written side by side). The HTTP layer and the jobs find cars through the
-`OwnedCarSource` installed with `use_source`; the records sub-package installs its own at import time, and tests
-install a fixed list. Until one is installed the source knows no car, so the jobs do nothing and a booking for a
-VIN answers 404 — never a guess about who owns a car.
+ownership records through `records.car_facts` (active_cars, find_car, own_car), unless a test installs a fixed
+list with `use_source`. This module imports nothing of ownership, so every sub-package may use the facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
-
-from forecourt.core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -34,20 +32,16 @@ class OwnedCar:
     contact_email: str = ""
     contact_mobile: str = ""
     language: str = "zh-Hans"
+    time_zone: str = "Asia/Shanghai"  # the servicing store's: the day reminders and bookings count in
+
+    def local_day(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
 
 
 class OwnedCarSource(Protocol):
     def active_cars(self, session: Session, today: date) -> Sequence[OwnedCar]: ...
 
     def car(self, session: Session, vin: str) -> OwnedCar | None: ...
-
-
-class _NoCars:
-    def active_cars(self, session: Session, today: date) -> Sequence[OwnedCar]:
-        return ()
-
-    def car(self, session: Session, vin: str) -> OwnedCar | None:
-        return None
 
 
 class FixedCars:
@@ -63,27 +57,17 @@ class FixedCars:
         return self.cars.get(vin.strip().upper())
 
 
-_source: OwnedCarSource = _NoCars()
+_installed: OwnedCarSource | None = None
 
 
-def use_source(source: OwnedCarSource | None) -> OwnedCarSource:
-    """Install `source` (None: no cars); returns the one it replaces, so a test can put it back."""
-    global _source
-    previous, _source = _source, source or _NoCars()
+def installed() -> OwnedCarSource | None:
+    """The source a test installed; None: the ownership records (records.car_facts)."""
+    return _installed
+
+
+def use_source(replacement: OwnedCarSource | None) -> OwnedCarSource | None:
+    """Install `replacement` (None: the ownership records again); returns the one it replaces, so a test can put
+    it back."""
+    global _installed
+    previous, _installed = _installed, replacement
     return previous
-
-
-def active_cars(session: Session, today: date) -> Sequence[OwnedCar]:
-    return _source.active_cars(session, today)
-
-
-def find_car(session: Session, vin: str) -> OwnedCar | None:
-    return _source.car(session, vin)
-
-
-def own_car(session: Session, user_id: int, vin: str) -> OwnedCar:
-    """The caller's own car; 404 for a VIN they do not own (never whether someone else does)."""
-    car = find_car(session, vin)
-    if car is None or car.owner_user_id != user_id:
-        raise NotFound(f"You have no car {vin}", code="car_not_found")
-    return car

@@ -13,7 +13,6 @@ from forecourt.finance.calc.lease import LeaseRequest, quote_lease
 from forecourt.finance.calc.lease_to_own import LeaseToOwnRequest, quote_lease_to_own
 from forecourt.finance.calc.loan import LoanRequest, quote_loan
 from forecourt.finance.quotes.products import loan_rates
-from forecourt.ownership.garage.odometer import OdometerReading
 from forecourt.ownership.leases.lease_end import (
     BuyOutFinancing,
     LeaseEndContract,
@@ -27,6 +26,7 @@ from forecourt.ownership.leases.lease_end import (
     swap_option,
 )
 from forecourt.ownership.leases.mileage import LeaseMileageTerms, lease_mileage
+from forecourt.ownership.odometer import OdometerReading
 
 D = Decimal
 DELIVERY = OdometerReading(date(2024, 1, 31), 20)

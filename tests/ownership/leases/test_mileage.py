@@ -12,7 +12,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forecourt.core.money import MoneyError
-from forecourt.ownership.garage.odometer import IgnoredBecause, OdometerReading
 from forecourt.ownership.leases.mileage import (
     HiddenBecause,
     LeaseMileageTerms,
@@ -23,6 +22,7 @@ from forecourt.ownership.leases.mileage import (
     lease_mileage,
     linear_projection,
 )
+from forecourt.ownership.odometer import IgnoredBecause, OdometerReading
 
 D = Decimal
 DELIVERY = OdometerReading(date(2024, 1, 15), 10)

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecourt.ownership.garage.odometer import OdometerReading
 from forecourt.ownership.leases.mileage import LeaseMileageTerms, lease_mileage
 from forecourt.ownership.leases.pace_warnings import (
     PaceThreshold,
@@ -18,6 +17,7 @@ from forecourt.ownership.leases.pace_warnings import (
     pace_warnings,
     reached_thresholds,
 )
+from forecourt.ownership.odometer import OdometerReading
 
 OVER_10, OVER_20 = PaceThreshold.OVER_10, PaceThreshold.OVER_20
 DELIVERY = OdometerReading(date(2025, 1, 1), 0)

@@ -55,7 +55,7 @@ def test_each_stage_once_however_often_the_job_runs(db_session):
         date(2026, 12, 1),
         date(2026, 12, 20),
     ):
-        sent.append(send_due_reminders(db_session, [car], day, _at(day)))
+        sent.append(send_due_reminders(db_session, [car], _at(day)))
     # 31 Oct: 31 days left (none); 1 Nov: 30 (notice); 17 Nov: 14 (soon); 1 Dec: due.
     assert sent == [0, 1, 0, 1, 0, 0, 1, 0, 0]
     subjects = [m.subject for m in _messages(db_session, car.vin)]
@@ -66,9 +66,15 @@ def test_each_stage_once_however_often_the_job_runs(db_session):
     ]
 
 
+def test_the_stage_turns_at_the_stores_midnight_not_utcs(db_session):
+    car = _car(db_session)  # the notice stage starts on 1 Nov, Guangzhou time (UTC+8): 31 Oct 16:00 UTC
+    assert send_due_reminders(db_session, [car], datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == 0
+    assert send_due_reminders(db_session, [car], datetime(2026, 10, 31, 16, 0, tzinfo=UTC)) == 1
+
+
 def test_a_stage_passed_over_is_recorded_not_sent(db_session):
     car = _car(db_session)
-    assert send_due_reminders(db_session, [car], date(2026, 12, 5), _at(date(2026, 12, 5))) == 1
+    assert send_due_reminders(db_session, [car], _at(date(2026, 12, 5))) == 1
     stages = db_session.execute(
         select(ServiceReminder.stage, ServiceReminder.sent).where(ServiceReminder.vin == car.vin)
     )
@@ -78,11 +84,11 @@ def test_a_stage_passed_over_is_recorded_not_sent(db_session):
 
 def test_a_completed_service_starts_the_next_ones_reminders(db_session):
     car = _car(db_session)
-    send_due_reminders(db_session, [car], date(2026, 12, 1), _at(date(2026, 12, 1)))
+    send_due_reminders(db_session, [car], _at(date(2026, 12, 1)))
     due = servicing.record_service(db_session, car, "SVDONE0001", date(2026, 12, 2), 4_900, periodic=True)
     assert (due.due_km, due.due_day) == (14_900, date(2027, 6, 2))
-    assert send_due_reminders(db_session, [car], date(2026, 12, 3), _at(date(2026, 12, 3))) == 0
-    assert send_due_reminders(db_session, [car], date(2027, 5, 3), _at(date(2027, 5, 3))) == 1  # 30 days before
+    assert send_due_reminders(db_session, [car], _at(date(2026, 12, 3))) == 0
+    assert send_due_reminders(db_session, [car], _at(date(2027, 5, 3))) == 1  # 30 days before
 
 
 def test_the_odometer_brings_soon_forward(db_session):
@@ -92,7 +98,7 @@ def test_the_odometer_brings_soon_forward(db_session):
     db_session.add(VehicleState(vehicle_id=vehicle.id, ts=now, seq=1, odometer_m=4_520_000, updated_at=now))
     db_session.flush()
     # 4,520 km: 490 km left to 5,010 — soon by distance, 61 days before the calendar day.
-    assert send_due_reminders(db_session, [car], date(2026, 10, 1), now) == 1
+    assert send_due_reminders(db_session, [car], now) == 1
     assert _messages(db_session, car.vin)[0].subject in (
         "Your car's service is due soon",
         "Your car's service is due now",
@@ -151,7 +157,7 @@ def _two_runners(factory, car: OwnedCar, day: date) -> list[int]:
             write_lock_first(session)  # as the job runner's transaction (BEGIN IMMEDIATE on SQLite)
             with session.begin():
                 barrier.wait(timeout=10)
-                counts.append(send_due_reminders(session, [car], day, _at(day)))
+                counts.append(send_due_reminders(session, [car], _at(day)))
 
     threads = [threading.Thread(target=runner) for _ in range(2)]
     for thread in threads:

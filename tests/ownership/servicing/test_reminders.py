@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecourt.ownership.garage.odometer import OdometerReading, check_readings
+from forecourt.ownership.odometer import OdometerReading, check_readings
 from forecourt.ownership.servicing.reminders import (
     ReminderStage,
     ReminderThresholds,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from forecourt.ownership.garage.odometer import OdometerReading, check_readings
+from forecourt.ownership.odometer import OdometerReading, check_readings
 from forecourt.ownership.servicing.schedules import (
     DEFAULT_BEV_PLAN,
     DEFAULT_PLAN,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle, VehicleModel
+from forecourt.ownership.garage import service_sections
 from forecourt.ownership.garage.sections import GarageSection, sections_of
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.records import service as records
@@ -106,7 +107,7 @@ def card(session: Session, ownership: Ownership, now: datetime) -> GarageCard:
         schedule=payment_schedule(terms) if terms is not None else (),
         connected=connected_status(session, vehicle) if vehicle is not None else None,
         documents=documents_of(terms),
-        sections=sections_of(session, ownership, today),
+        sections=sections_of(session, ownership, today, service_sections.PROVIDERS),
     )
 
 

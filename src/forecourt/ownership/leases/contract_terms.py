@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from forecourt.ownership.garage.odometer import OdometerReading
 from forecourt.ownership.leases.lease_end import LeaseEndContract
 from forecourt.ownership.leases.mileage import LeaseMileageTerms
+from forecourt.ownership.odometer import OdometerReading
 from forecourt.ownership.records.contracts import ContractTerms, contract_status
 
 

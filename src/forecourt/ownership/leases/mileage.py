@@ -2,7 +2,7 @@
 the projected excess-km charge, each as a step of arithmetic a page can show in English or Chinese (pure).
 
     allowance   A = km a year × term months ÷ 12, whole km rounded down (finance.calc.lease's rule)
-    driven      s = latest reading kept − reading at delivery                       (garage.odometer checks them)
+    driven      s = latest reading kept − reading at delivery                       (ownership.odometer checks them)
     daily rate  r = window km ÷ window days: the last 90 days of readings, or since delivery when fewer
     days left   d = lease end − the latest reading's day
     projected   P = s + r × d, computed exactly (r is a fraction), then rounded half up to whole km
@@ -34,7 +34,7 @@ from fractions import Fraction
 
 from forecourt.core.money import quantum, round_money
 from forecourt.ownership.calendar_months import MONTHS_PER_YEAR, MonthsAndDays, add_months, months_and_days_between
-from forecourt.ownership.garage.odometer import (
+from forecourt.ownership.odometer import (
     MIN_DAYS_OF_READINGS,
     CheckedReadings,
     OdometerReading,

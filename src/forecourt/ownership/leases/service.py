@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from forecourt.core.errors import NotFound
 from forecourt.finance.programs import service as programs
 from forecourt.ownership import errors
-from forecourt.ownership.garage.odometer import OdometerReading
 from forecourt.ownership.leases.contract_terms import lease_end_contract, mileage_terms
 from forecourt.ownership.leases.lease_end import (
     BuyOutFinancing,
@@ -32,6 +31,7 @@ from forecourt.ownership.leases.lease_end import (
 )
 from forecourt.ownership.leases.mileage import LeaseMileage, lease_mileage
 from forecourt.ownership.models import Ownership
+from forecourt.ownership.odometer import OdometerReading
 from forecourt.ownership.records import service as records
 from forecourt.ownership.records.contracts import ContractTerms, has_mileage_terms
 from forecourt.telematics import query_service as telematics

@@ -67,3 +67,9 @@ def current_leases(session: Session) -> Sequence[tuple[Ownership, OwnershipContr
         .order_by(Ownership.id)
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def all_current(session: Session) -> Sequence[Ownership]:
+    return session.scalars(
+        select(Ownership).where(Ownership.status == OwnershipStatus.CURRENT.value).order_by(Ownership.id)
+    ).all()

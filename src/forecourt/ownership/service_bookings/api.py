@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -22,8 +23,8 @@ from forecourt.core.errors import NotFound
 from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
-from forecourt.ownership import owned_cars
 from forecourt.ownership.recalls import service as recalls
+from forecourt.ownership.records import car_facts
 from forecourt.ownership.service_bookings import completion
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
@@ -143,7 +144,7 @@ def create_hold(
     body: ServiceHoldIn,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    car = owned_cars.own_car(session, user.user_id, body.vin)
+    car = car_facts.own_car(session, user.user_id, body.vin)
 
     def run() -> tuple[int, Any]:
         wanted = bookings.ServiceRequest(
@@ -225,7 +226,7 @@ def complete(session: WriteSession, user: StaffUser, reference: str, body: Compl
         session,
         reference,
         work,
-        owned_cars.find_car(session, job.vin),
+        car_facts.find_car(session, job.vin),
         staff_user_id=user.user_id,
         allowed_store_ids=managed_store_ids(user),
         now=utcnow(),
@@ -242,7 +243,8 @@ def store_jobs(
     days: Annotated[int, Query(ge=1, le=31)] = 1,
 ) -> list[ServiceJobOut]:
     store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
-    return [job_out(session, job) for job in bookings.store_calendar(session, store, day or utcnow().date(), days)]
+    first = day or utcnow().astimezone(ZoneInfo(store.time_zone)).date()  # the store's today, not UTC's
+    return [job_out(session, job) for job in bookings.store_calendar(session, store, first, days)]
 
 
 @router.get("/stores/{code}/service-bays", response_model=list[BayOut], summary="A store's service bays")
@@ -268,5 +270,5 @@ def add_advisor(session: WriteSession, user: StaffUser, code: str, body: Advisor
 
 @router.get("/cars/{vin}/service-history", response_model=list[ServiceJobOut], summary="My car's service history")
 def service_history(session: DbSession, user: RequiredUser, vin: str) -> list[ServiceJobOut]:
-    car = owned_cars.own_car(session, user.user_id, vin)
+    car = car_facts.own_car(session, user.user_id, vin)
     return [job_out(session, job) for job in completion.history(session, car.vin)]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, FieldError, InvalidInput
-from forecourt.ownership.garage.odometer import MAX_ODOMETER_KM
+from forecourt.ownership.odometer import MAX_ODOMETER_KM
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import service as recalls
 from forecourt.ownership.service_bookings import repository

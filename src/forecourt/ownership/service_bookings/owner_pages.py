@@ -2,9 +2,8 @@
 recalls, the service history and the owner's jobs, and free workshop slots to book), booking a slot (hold) and
 one job (/garage/service-jobs/{reference}) with its confirm form.
 
-The owner check is the API's: `owned_cars.own_car` (the ownership records' source; until one is installed no car is
-known), so another person's car — or a VIN no one owns — answers the "not your car" 404 page, as does another
-owner's job. Booking and confirming carry an idempotency key in a hidden field (`web.idempotent_forms.once`), so a
+The owner check is the API's: `records.car_facts.own_car` (the ownership records), so another person's car — or a
+VIN no one owns — answers the "not your car" 404 page, as does another owner's job. Booking and confirming carry an idempotency key in a hidden field (`web.idempotent_forms.once`), so a
 double submit replays the first outcome instead of holding two bays; each runs in a savepoint.
 """
 
@@ -27,8 +26,8 @@ from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession, WriteSession
-from forecourt.ownership import owned_cars
 from forecourt.ownership.owned_cars import OwnedCar
+from forecourt.ownership.records import car_facts
 from forecourt.ownership.service_bookings import completion
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import JobKind, JobStatus
@@ -78,7 +77,7 @@ def _render_car(
     params = page.request.query_params
     store = _workshop(session, car, params.get("store", ""))
     types = {t.code: t for t in bookings.list_job_types(session)}
-    status = servicing.service_status(session, car, utcnow().date())
+    status = servicing.service_status(session, car, car.local_day(utcnow()))
     job_type = params.get("job_type", "")
     if job_type not in types:
         job_type = JobKind.RECALL.value if status.open_recalls else JobKind.PERIODIC_SERVICE.value
@@ -112,7 +111,7 @@ def _render_car(
 def car_service(session: DbSession, page: PageContext, vin: str) -> Response:
     if page.user is None:
         return redirect(sign_in_url(here(page.request)))
-    return _render_car(session, page, owned_cars.own_car(session, page.user.user_id, vin))
+    return _render_car(session, page, car_facts.own_car(session, page.user.user_id, vin))
 
 
 @router.post("/garage/cars/{vin}/service/book", response_model=None)
@@ -121,7 +120,7 @@ def book(session: WriteSession, page: PageContext, vin: str, posted: PostedForm)
     if page.user is None:
         return redirect(sign_in_url(f"/garage/cars/{vin}/service"))
     user = page.user
-    car = owned_cars.own_car(session, user.user_id, vin)
+    car = car_facts.own_car(session, user.user_id, vin)
     start = dates.parse_moment(form_text(posted, "start", 40))
     if start is None:
         return _render_car(session, page, car, status_code=422, problem=Problem("slot_not_offered", 422, "Pick a time"))

@@ -28,7 +28,7 @@ from forecourt.catalog.models import Store
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession, WriteSession
-from forecourt.ownership import owned_cars
+from forecourt.ownership.records import car_facts
 from forecourt.ownership.service_bookings import completion
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import JobStatus, ServiceBay
@@ -249,7 +249,7 @@ def complete(session: WriteSession, page: PageContext, user: StaffUser, referenc
                 session,
                 view.job.reference,
                 work,
-                owned_cars.find_car(session, view.job.vin),
+                car_facts.find_car(session, view.job.vin),
                 staff_user_id=user.user_id,
                 allowed_store_ids=store_scope(user),
                 now=utcnow(),

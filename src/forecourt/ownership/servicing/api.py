@@ -18,7 +18,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance.programs.import_export import file_format
-from forecourt.ownership.owned_cars import own_car
+from forecourt.ownership.records.car_facts import own_car
 from forecourt.ownership.servicing import service as servicing
 from forecourt.ownership.servicing.schemas import (
     NoticeOut,
@@ -92,7 +92,7 @@ def import_schedules(
 @router.get("/cars/{vin}/service-status", response_model=ServiceStatusOut, summary="My car's next service")
 def service_status(session: DbSession, user: RequiredUser, vin: str) -> ServiceStatusOut:
     car = own_car(session, user.user_id, vin)
-    status = servicing.service_status(session, car, utcnow().date())
+    status = servicing.service_status(session, car, car.local_day(utcnow()))
     upcoming = status.next_service
     return ServiceStatusOut(
         vin=car.vin,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
 
 from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import CurrentUser

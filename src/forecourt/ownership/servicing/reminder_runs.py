@@ -12,7 +12,7 @@ makes the second wait for the first and then find the row; on SQLite the job tra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -27,10 +27,12 @@ from forecourt.ownership.servicing.schedules import next_service
 from forecourt.telematics import query_service as telemetry
 
 
-def send_due_reminders(session: Session, cars: Sequence[OwnedCar], today: date, now: datetime) -> int:
-    """Reminders sent now (one per car at most: the highest stage newly reached)."""
+def send_due_reminders(session: Session, cars: Sequence[OwnedCar], now: datetime) -> int:
+    """Reminders sent now (one per car at most: the highest stage newly reached), each car's stage taken on its
+    store's local day."""
     sent = 0
     for car in cars:
+        today = car.local_day(now)
         due = servicing.due_of(session, car)
         upcoming = next_service(due, servicing.odometer_readings(session, car, today))
         key = servicing.service_key(due)

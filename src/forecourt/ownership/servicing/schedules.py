@@ -11,7 +11,7 @@ default (no oil, coolant or spark plugs: a yearly inspection): first at 10,000 k
 
 The next service is due on the earlier of two days: the calendar day (`months` after the counting point, by
 calendar_months) and the day the odometer is predicted to reach the km (its reading + interval km). The km day is
-the first day on which the latest reading plus the daily rate (garage.odometer's window: last 90 days or since
+the first day on which the latest reading plus the daily rate (ownership.odometer's window: last 90 days or since
 delivery) × the days since reaches the due km, so it is rounded up to a whole day. It is not predicted, with the
 reason, while there are fewer than 14 days of readings, while the car is not driven (rate 0), or when it lies
 more than ten years ahead; the calendar day still stands. When the odometer has already passed the due km, the service is due by distance as of that reading.
@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from forecourt.finance.calc.policy import POWERTRAINS
 from forecourt.ownership.calendar_months import add_months
-from forecourt.ownership.garage.odometer import CheckedReadings, OdometerReading, rate_window
+from forecourt.ownership.odometer import CheckedReadings, OdometerReading, rate_window
 
 MAX_INTERVAL_KM = 100_000
 MAX_INTERVAL_MONTHS = 60

@@ -3,7 +3,7 @@ and a car's service status — the next service by date or km, its reminder stag
 
 The odometer readings a prediction uses are the delivery reading (from the ownership contract, in `OwnedCar`),
 the readings written down at each service done, and the car's own latest reading from the telematics query
-service; the pure core checks them for sense (garage.odometer) before any rate is taken. Nothing here commits.
+service; the pure core checks them for sense (ownership.odometer) before any rate is taken. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.errors import NotFound
 from forecourt.finance.programs.file_formats import FileFormatError, Problem
 from forecourt.finance.programs.import_export import FileRejected
-from forecourt.ownership.garage.odometer import CheckedReadings, OdometerReading, check_readings
+from forecourt.ownership.odometer import CheckedReadings, OdometerReading, check_readings
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import service as recalls
 from forecourt.ownership.servicing import repository

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from forecourt.ownership.garage.odometer import (
+from forecourt.ownership.odometer import (
     MAX_KM_PER_DAY,
     IgnoredBecause,
     OdometerReading,
