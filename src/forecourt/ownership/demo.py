@@ -99,7 +99,7 @@ def load_ownership_demo(session: Session, now: datetime | None = None) -> str:
         made.append(f"{car.model} {car.product}")
     return (
         f"ownership: {len(made)} demo car(s) registered to their owners ({', '.join(made)}; {samples:,} samples); "
-        f"owners {OWNER_EMAIL} and {OWNER2_EMAIL} / {DEMO_PASSWORD}"
+        f"owners {', '.join(email for email, _ in OWNERS)} / {DEMO_PASSWORD}"
     )
 
 
