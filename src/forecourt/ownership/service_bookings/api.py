@@ -24,7 +24,7 @@ from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.ownership import owned_cars
 from forecourt.ownership.recalls import service as recalls
-from forecourt.ownership.service_bookings import completion
+from forecourt.ownership.service_bookings import completion, courtesy
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.ownership.service_bookings.schemas import (
@@ -33,6 +33,7 @@ from forecourt.ownership.service_bookings.schemas import (
     BayIn,
     BayOut,
     CompleteIn,
+    CourtesyCarOut,
     JobTypeOut,
     PartOut,
     ServiceHoldIn,
@@ -46,6 +47,21 @@ router = APIRouter(prefix="/api/v1", tags=["service bookings"])
 StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per booking attempt")]
 _PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def _courtesy_out(session: Session, job: ServiceJob) -> CourtesyCarOut | None:
+    loan = courtesy.loan_of(session, job, utcnow())
+    if loan is None:
+        return None
+    return CourtesyCarOut(
+        reference=loan.reference,
+        status=loan.status,
+        model_en=loan.model_en,
+        model_zh=loan.model_zh,
+        vin=loan.masked_vin,
+        starts_at=loan.starts_at,
+        ends_at=loan.ends_at,
+    )
 
 
 def job_out(session: Session, job: ServiceJob) -> ServiceJobOut:
@@ -73,6 +89,7 @@ def job_out(session: Session, job: ServiceJob) -> ServiceJobOut:
         next_due_km=job.next_due_km,
         next_due_on=job.next_due_on,
         completed_at=job.completed_at,
+        courtesy_car=_courtesy_out(session, job),
     )
 
 
@@ -154,6 +171,7 @@ def create_hold(
             recall_code=body.recall_code,
             notes=body.notes,
             language=_language(request),
+            courtesy_car=body.courtesy_car,
         )
         job = bookings.hold(session, car, wanted, utcnow())
         return 201, job_out(session, job).model_dump(mode="json")
