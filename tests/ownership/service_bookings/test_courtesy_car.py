@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from forecourt.accounts.models import User
 from forecourt.core import clock
+from forecourt.core.outbox import OutboxMessage
 from forecourt.ownership.service_bookings import service as service_bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.testdrive.models import BookingPurpose, TestDriveBooking
@@ -76,6 +77,8 @@ def test_a_hold_with_a_courtesy_car_lends_it_from_drop_off_to_pick_up(client, db
     confirmed = confirm(client, shop.owner, job["reference"])
     assert confirmed.status_code == 200 and confirmed.json()["courtesy_car"]["status"] == "confirmed"
     assert _loans(db_session)[0].hold_expires_at is None
+    [message] = db_session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+    assert car["vin"] in message.body and vin not in message.body  # the confirmation names the car, masked
 
 
 def test_without_the_flag_no_car_is_lent(client, db_session, shop):
