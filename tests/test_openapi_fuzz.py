@@ -73,6 +73,7 @@ BUSINESS_RULES = {
     "odometer_backwards": "an odometer at the end reads at least what it read at the start",
     "same_owner": "a buyer differs from the current owner",
     "invalid_recall_target": "a recall's VIN range ends share maker, year and plant; its years are in order",
+    "courtesy_outside_hours": "a courtesy car is handed over at drop-off and back at pick-up within the store's hours",
 }
 
 

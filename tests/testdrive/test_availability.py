@@ -23,6 +23,7 @@ from forecourt.testdrive.availability import (
     candidate_windows,
     drive_window,
     free_slots,
+    is_open_at,
     next_free_slots,
     overlaps,
 )
@@ -350,3 +351,24 @@ def test_month_of_slots_for_thirty_vehicles() -> None:
     expected = [Slot(s, e, free_oracle(rules, s, e, ids, busy)) for s, e in windows]
     assert slots == [slot for slot in expected if slot.vehicle_ids]
     assert any(len(slot.vehicle_ids) < len(ids) for slot in slots)  # the busy list did take cars away
+
+
+@pytest.mark.parametrize(
+    ("local", "open_"),
+    [
+        ("2026-12-02T08:59:00", False),  # a minute before opening
+        ("2026-12-02T09:00:00", True),  # opening: a hand-over may happen then
+        ("2026-12-02T18:00:00", True),  # closing: still open
+        ("2026-12-02T18:01:00", False),
+        ("2026-12-02T13:00:00", False),  # the lunch break between two intervals
+    ],
+)
+def test_is_open_at_includes_both_ends_of_an_interval(local: str, open_: bool) -> None:
+    hours = every_day([["09:00", "12:00"], ["14:00", "18:00"]], SHANGHAI)
+    moment = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(SHANGHAI)).astimezone(UTC)
+    assert is_open_at(hours, moment) is open_
+
+
+def test_is_open_at_refuses_a_naive_moment() -> None:
+    with pytest.raises(ValueError):
+        is_open_at(every_day(NINE_TO_SIX), datetime(2026, 12, 2, 10, 0))

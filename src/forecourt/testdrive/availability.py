@@ -138,6 +138,14 @@ def _within_opening(hours: OpeningHours, day: date, wall: time) -> bool:
     return any(opens <= wall <= closes for opens, closes in hours.intervals_on(day))
 
 
+def is_open_at(hours: OpeningHours, moment: datetime) -> bool:
+    """Whether the store is open at `moment` (its local wall clock within an interval, both ends included): a car
+    is handed over or back only then, e.g. a courtesy car at a service job's drop-off and pick-up."""
+    _require_aware(moment)
+    local = moment.astimezone(ZoneInfo(hours.time_zone))
+    return _within_opening(hours, local.date(), local.time())
+
+
 def _window_at(
     hours: OpeningHours, rules: SlotRules, zone: ZoneInfo, day: date, interval: Interval, wall: time
 ) -> Window | None:

@@ -34,6 +34,15 @@ HOLDING_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED, BookingStatus.I
 HOLDING_SQL = "status IN ('held', 'confirmed', 'in_progress')"
 
 
+class BookingPurpose(StrEnum):
+    """Why a car is booked. A courtesy loan (a service customer's car while theirs is in the workshop) is a row of
+    the same table so that one exclusion constraint keeps test drives and loans of one car apart; everything that
+    speaks of shoppers (their lists, limits, reminders, the figures) reads test drives only."""
+
+    TEST_DRIVE = "test_drive"
+    COURTESY = "courtesy"
+
+
 class DepositKind(StrEnum):
     NONE = "none"  # not decided yet (a hold)
     WAIVED = "waived"
@@ -61,6 +70,7 @@ class TestDriveBooking(Base):
     __table_args__ = (
         _in("status", BookingStatus),
         _in("deposit_kind", DepositKind),
+        _in("purpose", BookingPurpose),
         CheckConstraint("kind IN ('accompanied', 'self_service')", name="kind_valid"),
         CheckConstraint("starts_at < ends_at AND ends_at <= blocks_until", name="times_ordered"),
         CheckConstraint("deposit_amount >= 0 AND late_fee >= 0", name="amounts_non_negative"),
@@ -77,7 +87,8 @@ class TestDriveBooking(Base):
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"))
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     model_id: Mapped[int] = mapped_column(ForeignKey("vehicle_models.id"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # a courtesy loan is self_service: the borrower drives alone
+    purpose: Mapped[str] = mapped_column(String(12), default=BookingPurpose.TEST_DRIVE.value)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.HELD.value)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # drive end (self-service: the return deadline)

@@ -8,9 +8,18 @@ from datetime import datetime
 from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from forecourt.testdrive.models import HOLDING_STATUSES, BookingStatus, TestDriveBooking, TestDriveSettings
+from forecourt.testdrive.models import (
+    HOLDING_STATUSES,
+    BookingPurpose,
+    BookingStatus,
+    TestDriveBooking,
+    TestDriveSettings,
+)
 
 _HOLDING = [s.value for s in HOLDING_STATUSES]
+# Shoppers' drives only: courtesy loans share the table (and its overlap rule) but no list, limit or figure of shoppers.
+TEST_DRIVES = TestDriveBooking.purpose == BookingPurpose.TEST_DRIVE.value
+COURTESY = TestDriveBooking.purpose == BookingPurpose.COURTESY.value
 
 
 def get_settings(session: Session, store_id: int) -> TestDriveSettings | None:
@@ -18,7 +27,8 @@ def get_settings(session: Session, store_id: int) -> TestDriveSettings | None:
 
 
 def get_booking(session: Session, reference: str, *, for_update: bool = False) -> TestDriveBooking | None:
-    statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference)
+    """A test drive by reference; a courtesy loan's reference finds nothing (loans are reached through `get_loan`)."""
+    statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference, TEST_DRIVES)
     if for_update:
         statement = statement.with_for_update()
     return session.scalars(statement).one_or_none()
@@ -67,13 +77,18 @@ def shopper_bookings_between(
     session: Session, user_id: int, start: datetime, end: datetime
 ) -> Sequence[TestDriveBooking]:
     statement = select(TestDriveBooking).where(
-        TestDriveBooking.shopper_user_id == user_id, TestDriveBooking.starts_at < end, TestDriveBooking.ends_at > start
+        TestDriveBooking.shopper_user_id == user_id,
+        TestDriveBooking.starts_at < end,
+        TestDriveBooking.ends_at > start,
+        TEST_DRIVES,
     )
     return session.scalars(statement).all()
 
 
 def count_holds_since(session: Session, since: datetime, *, user_id: int | None = None, ip: str | None = None) -> int:
-    statement = select(func.count()).select_from(TestDriveBooking).where(TestDriveBooking.created_at >= since)
+    statement = (
+        select(func.count()).select_from(TestDriveBooking).where(TestDriveBooking.created_at >= since, TEST_DRIVES)
+    )
     if user_id is not None:
         statement = statement.where(TestDriveBooking.shopper_user_id == user_id)
     if ip is not None:
@@ -84,7 +99,7 @@ def count_holds_since(session: Session, since: datetime, *, user_id: int | None 
 def list_shopper_bookings(session: Session, user_id: int, limit: int = 50) -> Sequence[TestDriveBooking]:
     statement = (
         select(TestDriveBooking)
-        .where(TestDriveBooking.shopper_user_id == user_id)
+        .where(TestDriveBooking.shopper_user_id == user_id, TEST_DRIVES)
         .order_by(TestDriveBooking.starts_at.desc(), TestDriveBooking.id.desc())
         .limit(limit)
     )
@@ -99,6 +114,7 @@ def list_store_bookings(session: Session, store_id: int, start: datetime, end: d
             TestDriveBooking.starts_at < end,
             TestDriveBooking.blocks_until > start,
             TestDriveBooking.status != BookingStatus.EXPIRED.value,
+            TEST_DRIVES,
         )
         .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
     )
@@ -109,6 +125,7 @@ def due_reminders(session: Session, now: datetime, until: datetime) -> Sequence[
     statement = select(TestDriveBooking).where(
         TestDriveBooking.status == BookingStatus.CONFIRMED.value,
         TestDriveBooking.reminder_sent_at.is_(None),
+        TEST_DRIVES,
         TestDriveBooking.starts_at > now,
         TestDriveBooking.starts_at <= until,
     )
@@ -119,6 +136,7 @@ def due_follow_ups(session: Session, checked_in_before: datetime) -> Sequence[Te
     statement = select(TestDriveBooking).where(
         TestDriveBooking.status == BookingStatus.COMPLETED.value,
         TestDriveBooking.follow_up_sent_at.is_(None),
+        TEST_DRIVES,
         TestDriveBooking.checked_in_at <= checked_in_before,
     )
     return session.scalars(statement.with_for_update(skip_locked=True)).all()
@@ -133,7 +151,7 @@ def figures_rows(session: Session, start: datetime, end: datetime, store_ids: Co
             TestDriveBooking.status,
             func.count().label("bookings"),
         )
-        .where(TestDriveBooking.starts_at >= start, TestDriveBooking.starts_at < end)
+        .where(TestDriveBooking.starts_at >= start, TestDriveBooking.starts_at < end, TEST_DRIVES)
         .where(TestDriveBooking.status.not_in([BookingStatus.HELD.value, BookingStatus.EXPIRED.value]))
         .group_by(TestDriveBooking.store_id, TestDriveBooking.model_id, TestDriveBooking.status)
     )
@@ -154,6 +172,7 @@ def completed_drive_times(
         TestDriveBooking.status == BookingStatus.COMPLETED.value,
         TestDriveBooking.starts_at >= start,
         TestDriveBooking.starts_at < end,
+        TEST_DRIVES,
     )
     if store_ids is not None:
         statement = statement.where(TestDriveBooking.store_id.in_(list(store_ids)))
@@ -179,3 +198,18 @@ def vehicle_out_on_another_drive(session: Session, vehicle_id: int, booking_id: 
         TestDriveBooking.id != booking_id,
     )
     return session.scalars(statement.limit(1)).first()
+
+
+def get_loan(session: Session, reference: str, *, for_update: bool = False) -> TestDriveBooking | None:
+    statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference, COURTESY)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def loans_by_reference(session: Session, references: Collection[str]) -> Sequence[TestDriveBooking]:
+    if not references:
+        return []
+    return session.scalars(
+        select(TestDriveBooking).where(TestDriveBooking.reference.in_(list(references)), COURTESY)
+    ).all()

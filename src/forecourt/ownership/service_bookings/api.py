@@ -25,7 +25,7 @@ from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.ownership.recalls import service as recalls
 from forecourt.ownership.records import car_facts
-from forecourt.ownership.service_bookings import completion
+from forecourt.ownership.service_bookings import completion, courtesy
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.ownership.service_bookings.schemas import (
@@ -34,6 +34,7 @@ from forecourt.ownership.service_bookings.schemas import (
     BayIn,
     BayOut,
     CompleteIn,
+    CourtesyCarOut,
     JobTypeOut,
     PartOut,
     ServiceHoldIn,
@@ -47,6 +48,21 @@ router = APIRouter(prefix="/api/v1", tags=["service bookings"])
 StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per booking attempt")]
 _PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def _courtesy_out(session: Session, job: ServiceJob) -> CourtesyCarOut | None:
+    loan = courtesy.loan_of(session, job, utcnow())
+    if loan is None:
+        return None
+    return CourtesyCarOut(
+        reference=loan.reference,
+        status=loan.status,
+        model_en=loan.model_en,
+        model_zh=loan.model_zh,
+        vin=loan.masked_vin,
+        starts_at=loan.starts_at,
+        ends_at=loan.ends_at,
+    )
 
 
 def job_out(session: Session, job: ServiceJob) -> ServiceJobOut:
@@ -74,6 +90,7 @@ def job_out(session: Session, job: ServiceJob) -> ServiceJobOut:
         next_due_km=job.next_due_km,
         next_due_on=job.next_due_on,
         completed_at=job.completed_at,
+        courtesy_car=_courtesy_out(session, job),
     )
 
 
@@ -155,6 +172,7 @@ def create_hold(
             recall_code=body.recall_code,
             notes=body.notes,
             language=_language(request),
+            courtesy_car=body.courtesy_car,
         )
         job = bookings.hold(session, car, wanted, utcnow())
         return 201, job_out(session, job).model_dump(mode="json")

@@ -22,7 +22,7 @@ from forecourt.core.errors import Conflict, FieldError, InvalidInput
 from forecourt.ownership.odometer import MAX_ODOMETER_KM
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import service as recalls
-from forecourt.ownership.service_bookings import repository
+from forecourt.ownership.service_bookings import courtesy, repository
 from forecourt.ownership.service_bookings.models import JobKind, JobStatus, ServiceJob
 from forecourt.ownership.service_bookings.service import check_store_access, get_job
 from forecourt.ownership.servicing import service as servicing
@@ -99,6 +99,7 @@ def complete(
         job.next_due_km, job.next_due_on = due.due_km, due.due_day
     if job.job_type == JobKind.RECALL.value and job.recall_campaign_id is not None:
         recalls.mark_fixed(session, job.recall_campaign_id, job.vin, job.reference, now)
+    courtesy.end(session, job, actor=staff_user_id, now=now)  # the owner collects their car, returns the loan
     session.flush()
     audit.record(session, staff_user_id, "service.completed", "service_job", job.reference, job.store_id, vin=job.vin)
     return job

@@ -107,6 +107,8 @@ class ServiceJob(Base):
     contact_mobile: Mapped[str] = mapped_column(String(11), default="")
     language: Mapped[str] = mapped_column(String(10), default="zh-Hans")
     notes: Mapped[str] = mapped_column(String(500), default="")
+    # The courtesy car lent from drop-off to pick-up: a booking of the test-drive engine, known here by reference only.
+    courtesy_loan_reference: Mapped[str | None] = mapped_column(String(12), nullable=True)
     odometer_km: Mapped[int | None] = mapped_column(Integer, nullable=True)
     work_done: Mapped[str] = mapped_column(Text, default="")
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -134,6 +134,7 @@ def book(session: WriteSession, page: PageContext, vin: str, posted: PostedForm)
         recall_code=form_text(posted, "recall_code", 40) or None,
         notes=form_text(posted, "notes", 500),
         language=page.lang,
+        courtesy_car=bool(form_text(posted, "courtesy_car", 5)),
     )
     payload = {
         "vin": car.vin,
@@ -141,6 +142,7 @@ def book(session: WriteSession, page: PageContext, vin: str, posted: PostedForm)
         "job_type": wanted.job_type,
         "start": start.isoformat(),
         "recall": wanted.recall_code,
+        "courtesy_car": wanted.courtesy_car,
     }
 
     def run() -> tuple[str, Any]:

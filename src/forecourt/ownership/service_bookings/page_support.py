@@ -21,6 +21,7 @@ from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden
 from forecourt.ownership.recalls import service as recalls
+from forecourt.ownership.service_bookings import courtesy
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.web.page_helpers import T, hhmm, to_local
@@ -37,6 +38,7 @@ class Job:
     advisor: str | None
     recall_code: str | None
     status: str
+    courtesy: courtesy.CourtesyLoan | None = None  # the courtesy car lent from drop-off to pick-up
 
     @property
     def zone(self) -> str:
@@ -55,11 +57,22 @@ class PartLine:
     unit_price: Decimal
 
 
-def load_job(session: Session, job: ServiceJob, stores: dict[int, Store] | None = None) -> Job:
+def load_job(
+    session: Session,
+    job: ServiceJob,
+    stores: dict[int, Store] | None = None,
+    loans: dict[str, courtesy.CourtesyLoan] | None = None,
+) -> Job:
+    """`loans`: the courtesy loans already read for a list of jobs (`courtesy.loans_of`); else this job's is read."""
     store = (stores or catalog.stores_by_id(session))[job.store_id]
     bay, advisor = bookings.bay_and_advisor(session, job)
     code = recalls.campaign_code(session, job.recall_campaign_id)
-    return Job(job, store, bay, advisor, code, bookings.status_now(job, utcnow()))
+    now = utcnow()
+    if loans is None:
+        loan = courtesy.loan_of(session, job, now)
+    else:
+        loan = loans.get(job.courtesy_loan_reference or "")
+    return Job(job, store, bay, advisor, code, bookings.status_now(job, now), loan)
 
 
 def render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

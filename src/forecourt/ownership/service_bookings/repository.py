@@ -89,6 +89,16 @@ def expire_stale_holds(session: Session, now: datetime, bay_ids: Collection[int]
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def stale_hold_loans(session: Session, now: datetime) -> list[str]:
+    """The courtesy-loan references of holds past their expiry (about to be expired with their loans)."""
+    statement = select(ServiceJob.courtesy_loan_reference).where(
+        ServiceJob.status == JobStatus.HELD.value,
+        ServiceJob.hold_expires_at <= now,
+        ServiceJob.courtesy_loan_reference.is_not(None),
+    )
+    return [reference for reference in session.scalars(statement) if reference]
+
+
 def holding_rows(
     session: Session, bay_ids: Collection[int], start: datetime, end: datetime, now: datetime
 ) -> Sequence[Row]:

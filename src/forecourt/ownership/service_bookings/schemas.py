@@ -68,6 +68,12 @@ class ServiceHoldIn(BaseModel):
     drop_off: Moment | None = Field(None, description="When the car is left: the start or up to 12 hours before")
     recall_code: str | None = Field(None, max_length=20, description="For a recall job: the open recall's code")
     notes: str = Field("", max_length=500)
+    courtesy_car: bool = Field(
+        False,
+        strict=True,
+        description="Lend me a car of the store's fleet from drop-off to pick-up (409 `no_courtesy_car` if none is "
+        "free; 422 `courtesy_outside_hours` unless both fall within the store's opening hours)",
+    )
 
 
 class PartIn(BaseModel):
@@ -89,6 +95,16 @@ class PartOut(BaseModel):
     name: str
     quantity: int
     unit_price: Decimal
+
+
+class CourtesyCarOut(BaseModel):
+    reference: str
+    status: str
+    model_en: str
+    model_zh: str
+    vin: str = Field(description="The car's VIN, masked to its last six characters")
+    starts_at: datetime
+    ends_at: datetime
 
 
 class ServiceJobOut(BaseModel):
@@ -113,3 +129,4 @@ class ServiceJobOut(BaseModel):
     next_due_km: int | None
     next_due_on: date | None
     completed_at: datetime | None
+    courtesy_car: CourtesyCarOut | None = None

@@ -24,10 +24,9 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store
 from forecourt.core import references
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from forecourt.core.outbox import Channel, enqueue
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import service as recalls
-from forecourt.ownership.service_bookings import repository
+from forecourt.ownership.service_bookings import courtesy, notifications, repository
 from forecourt.ownership.service_bookings.models import (
     OVERLAP_CONSTRAINT,
     JobKind,
@@ -168,6 +167,7 @@ class ServiceRequest:
     recall_code: str | None = None
     notes: str = ""
     language: str = "zh-Hans"
+    courtesy_car: bool = False  # lend a car of the store's fleet from drop-off to pick-up (courtesy.py)
 
 
 def write_without_overlap(session: Session, change: Callable[[], None]) -> bool:
@@ -270,6 +270,8 @@ def hold(session: Session, car: OwnedCar, request: ServiceRequest, now: datetime
             updated_at=now,
         )
         if write_without_overlap(session, partial(repository.add, session, job)):
+            if request.courtesy_car:
+                courtesy.lend(session, job, now)  # 409 `no_courtesy_car`: the request rolls the job back with it
             audit.record(
                 session, car.owner_user_id, "service.held", "service_job", job.reference, store.id, vin=car.vin
             )
@@ -334,9 +336,10 @@ def confirm(session: Session, user_id: int, reference: str, now: datetime) -> Se
     job.hold_expires_at = None
     job.confirmed_at = job.updated_at = now
     job.advisor_id = _least_busy_advisor(session, job)
+    courtesy.confirm(session, job, now)
     session.flush()
     audit.record(session, user_id, "service.confirmed", "service_job", job.reference, job.store_id)
-    _tell_confirmed(session, job)
+    notifications.service_confirmed(session, job, courtesy.loan_of(session, job, now))
     return job
 
 
@@ -349,37 +352,23 @@ def _least_busy_advisor(session: Session, job: ServiceJob) -> int | None:
     return min(advisors, key=lambda a: (loads.get(a.id, 0), a.name)).id
 
 
-def _tell_confirmed(session: Session, job: ServiceJob) -> None:
-    store = catalog.stores_by_id(session)[job.store_id]
-    where_zh, where_en, zone = store.name_zh, store.name_en, ZoneInfo(store.time_zone)
-    at = job.drop_off_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    ready = job.pick_up_at.astimezone(zone).strftime("%H:%M")
-    if job.language.lower().startswith("zh"):
-        subject, body = (
-            f"保养预约已确认 {job.reference}",
-            f"请于 {at} 将车辆（VIN {job.vin}）送到{where_zh}，预计 {ready} 可取车。",
-        )
-    else:
-        subject = f"Service booked: {job.reference}"
-        body = f"Please bring your car (VIN {job.vin}) to {where_en} at {at}; it should be ready at {ready}."
-    if job.contact_email:
-        enqueue(session, Channel.EMAIL, job.contact_email, subject, body)
-    if job.contact_mobile:
-        enqueue(session, Channel.SMS, job.contact_mobile, "", body[:300])
-
-
 def cancel(session: Session, job: ServiceJob, *, actor: int, now: datetime) -> ServiceJob:
     if job.status not in (JobStatus.HELD.value, JobStatus.CONFIRMED.value):
         raise Conflict(f"Service job {job.reference} is {job.status}", code="job_not_cancellable")
     job.status = JobStatus.CANCELLED.value
     job.cancelled_at = job.updated_at = now
+    courtesy.cancel(session, job, actor=actor, now=now)
     session.flush()
     audit.record(session, actor, "service.cancelled", "service_job", job.reference, job.store_id)
     return job
 
 
 def expire_holds(session: Session, now: datetime) -> int:
-    return repository.expire_stale_holds(session, now)
+    """Expire lapsed holds and release their courtesy cars (which lapsed at the same moment)."""
+    loans = repository.stale_hold_loans(session, now)
+    expired = repository.expire_stale_holds(session, now)
+    courtesy.expire(session, loans, now)
+    return expired
 
 
 def store_calendar(session: Session, store: Store, first_day: date, days: int) -> Sequence[ServiceJob]:

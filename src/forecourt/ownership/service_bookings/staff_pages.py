@@ -29,7 +29,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.ownership.records import car_facts
-from forecourt.ownership.service_bookings import completion
+from forecourt.ownership.service_bookings import completion, courtesy
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import JobStatus, ServiceBay
 from forecourt.ownership.service_bookings.page_support import (
@@ -124,7 +124,9 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     count = 7 if view == "week" else 1
     stores = {store.id: store}
-    jobs = [load_job(session, j, stores) for j in bookings.store_calendar(session, store, first, count)]
+    listed = bookings.store_calendar(session, store, first, count)
+    loans = courtesy.loans_of(session, listed, utcnow())
+    jobs = [load_job(session, j, stores, loans) for j in listed]
     shown = [j for j in jobs if j.status not in HIDDEN]
     bays = list(bookings.list_bays(session, store))
     days = [first + timedelta(days=i) for i in range(count)]
