@@ -151,6 +151,8 @@ def test_a_double_submit_opens_one_campaign(client, db_session, people):
     _, fresh = _form_page(client)
     taken = _post(client, fresh)  # a new form with the same code: the code is taken
     assert taken.status_code == 409 and 'id="code-error"' in taken.text
+    preview = _post(client, fresh, action="preview")  # the preview says so before anyone presses Open
+    assert preview.status_code == 200 and 'id="code-error"' in preview.text and 'id="reach"' in preview.text
     assert MESSAGES["code_taken"] in taken.text and len(_campaigns(db_session)) == 1
 
 
@@ -276,9 +278,9 @@ def test_the_most_vins_a_list_may_hold():
 @pytest.mark.parametrize(("year", "accepted"), [("1990", True), ("2100", True), ("1989", False), ("2101", False)])
 def test_model_year_ends(year, accepted):
     form, issues = campaign_form.read_form({**FORM, "year_from": year, "year_to": ""})
-    assert (form is not None and form.target.year_from == int(year)) if accepted else issues == [
-        ("year_from", "year", "")
-    ]
+    assert (
+        (form is not None and form.target.year_from == int(year)) if accepted else issues == [("year_from", "year", "")]
+    )
 
 
 def test_titles_of_200_characters_are_accepted():
@@ -289,4 +291,3 @@ def test_titles_of_200_characters_are_accepted():
 def test_the_fields_of_other_kinds_are_ignored():
     form, issues = campaign_form.read_form({**FORM, "vins": "not a vin", "vin_from": "x"})
     assert issues == [] and form is not None and form.target.vins == frozenset()
-

@@ -118,7 +118,8 @@ def open_campaign(session: WriteSession, page: PageContext, user: AdminUser, pos
         return _render_form(session, page, user, values=values, errors=_errors(page, issues), status_code=422)
     if form_text(posted, "action", 20) == "preview":  # nothing is written: count, then show the same form
         reach = recalls.reach(session, form.target, utcnow().date())
-        return _render_form(session, page, user, values=values, reach=reach)
+        taken = {"code": page.gettext(MESSAGES["code_taken"])} if recalls.code_taken(session, form.code) else {}
+        return _render_form(session, page, user, values=values, errors=taken, reach=reach)
 
     def run() -> tuple[str, None]:
         draft = recalls.CampaignDraft(

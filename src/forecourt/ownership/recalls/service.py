@@ -106,6 +106,10 @@ def list_campaigns(session: Session) -> Sequence[RecallCampaign]:
     return repository.list_campaigns(session)
 
 
+def code_taken(session: Session, code: str) -> bool:
+    return repository.get_campaign(session, code.strip().upper()) is not None
+
+
 def reach(session: Session, target: RecallTarget, today: date) -> int:
     """How many owned cars a target covers today (the back-office form's preview, before the campaign exists)."""
     return sum(
