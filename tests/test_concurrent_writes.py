@@ -159,6 +159,7 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/service-schedules/import"): "vehicle edit",
     ("POST", "/backoffice/service-schedules/import"): "vehicle edit",
     ("POST", "/api/v1/recalls"): "vehicle edit",
+    ("POST", "/backoffice/recalls/new"): "vehicle edit",
 }
 
 

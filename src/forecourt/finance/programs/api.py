@@ -108,6 +108,12 @@ class ProgramTerms(BaseModel):
     cash_rebate: Decimal = Decimal("0")
     purchase_price: Decimal = Field(Decimal("0"), description="lease-to-own only (e.g. 1.00)")
     disposition_fee: Decimal = Field(Decimal("0"), description="leases only")
+    excess_km_rate: Decimal | None = Field(
+        None,
+        description="CNY per km over the allowance, leases and lease-to-own only: 0 < rate ≤ 10, at most 4 "
+        "decimal places; none given means 0.50 on those products (and none on the others)",
+        examples=["0.50"],
+    )
     valid_from: Day
     valid_to: Day
 
@@ -187,7 +193,7 @@ def program_out(program: RateProgram) -> ProgramOut:
         valid_from=program.valid_from,
         valid_to=program.valid_to,
         created_at=program.created_at,
-        **{"money_factor": None, **decimal},
+        **{"money_factor": None, "excess_km_rate": None, **decimal},
     )
 
 

@@ -6,8 +6,9 @@ Programs per model (codes `<product>-<term>-<model>`, valid 2026-01-01 to 2027-1
 - loans of 12, 24, 36, 48 and 60 months, 20 % down; 0 % for 12 months subsidised by Ford on the volume models,
   3.99–6.99 % otherwise; the plug-in hybrid trim (mondeo-energi-vignale) has its own loans at 15 % down (NEV);
 - a 36-month balloon loan (弹性尾款): 4.99 %, 20 % down, balloon up to 40 %;
-- a 36-month lease: money factor 0.0015 (3.6 %), CNY 3,000 acquisition fee, CNY 2,000 disposition fee;
-- a 36-month lease-to-own (直租): 5.50 %, 20 % down, CNY 1,500 fee, purchase price CNY 1.
+- a 36-month lease: money factor 0.0015 (3.6 %), CNY 3,000 acquisition fee, CNY 2,000 disposition fee, CNY 0.50
+  per km over the allowance (the premium models more: EXCESS_KM_RATES);
+- a 36-month lease-to-own (直租): 5.50 %, 20 % down, CNY 1,500 fee, purchase price CNY 1, CNY 0.50 per km over.
 Residuals: 24, 36 and 48 months at 10,000 and 20,000 km a year.
 """
 
@@ -22,7 +23,7 @@ from forecourt.catalog.demo_lineup import MODELS, ModelSpec
 from forecourt.finance.models import FinanceProvider
 from forecourt.finance.programs import import_export as programs_io
 from forecourt.finance.programs import repository
-from forecourt.finance.programs.files import ProgramFields
+from forecourt.finance.programs.files import DEFAULT_EXCESS_KM_RATE, EXCESS_KM_PRODUCTS, ProgramFields
 from forecourt.finance.programs.residual_files import ResidualRow
 
 PROVIDER_CODE = "ford-credit"
@@ -55,6 +56,8 @@ RESIDUAL_36 = {
     "continental": "0.50",
     "navigator": "0.55",
 }
+# CNY per km over a lease's allowance where it is not the usual 0.50: the premium models lose more value per km.
+EXCESS_KM_RATES = {"mustang": Decimal("1.00"), "continental": Decimal("0.80"), "navigator": Decimal("1.00")}
 _ZERO = Decimal("0")
 _NO_MONEY = Decimal("0.00")
 
@@ -96,6 +99,7 @@ def _program(
         "cash_rebate": _NO_MONEY,
         "purchase_price": _NO_MONEY,
         "disposition_fee": _NO_MONEY,
+        "excess_km_rate": EXCESS_KM_RATES.get(model, DEFAULT_EXCESS_KM_RATE) if product in EXCESS_KM_PRODUCTS else None,
     }
     values.update(terms)
     return ProgramFields(

@@ -60,6 +60,7 @@ PROGRAM_COLUMNS = (
     "cash_rebate",
     "purchase_price",
     "disposition_fee",
+    "excess_km_rate",
     "valid_from",
     "valid_to",
 )
@@ -68,6 +69,12 @@ PRODUCTS = ("loan", "balloon", "lease", "lease_to_own")
 SUBVENTION_BY = ("", "dealer", "oem")
 ANY_TIER = "*"
 MONEY_MAX = Decimal("10000000")  # an amount on a car's finance program; more is a typing mistake
+# The charge per km over a lease's allowance: products that have one, the rate when a lease gives none (also the
+# rate of a file written before the column existed), and the most a km may cost (more is a typing mistake; the
+# column holds 4 decimal places). The default is finance.models.DEFAULT_EXCESS_KM_RATE (a test keeps them equal).
+EXCESS_KM_PRODUCTS = ("lease", "lease_to_own")
+DEFAULT_EXCESS_KM_RATE = Decimal("0.50")
+EXCESS_KM_RATE_MAX = Decimal(10)
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,59}")
 _TIER = re.compile(r"[A-Za-z0-9]{1,10}")
@@ -94,6 +101,7 @@ class ProgramFields:
     cash_rebate: Decimal
     purchase_price: Decimal
     disposition_fee: Decimal
+    excess_km_rate: Decimal | None  # leases and lease-to-own only (None for the others)
     valid_from: date
     valid_to: date
 
@@ -168,6 +176,10 @@ def parse_program(raw: Mapping[str, object]) -> tuple[ProgramFields | None, list
         amount = decimal_value(value, 2, "money")
         return amount.quantize(Decimal("0.01")) if Decimal(0) <= amount < MONEY_MAX else fail("money")
 
+    def excess_km_rate(value: object) -> Decimal:
+        rate = decimal_value(value, 4, "excess_km_rate")
+        return rate if Decimal(0) < rate <= EXCESS_KM_RATE_MAX else fail("excess_km_rate")
+
     def subvention_by(value: object) -> str:
         text = text_value(value).lower()
         return text if text in SUBVENTION_BY else fail("subvention_by")
@@ -188,10 +200,13 @@ def parse_program(raw: Mapping[str, object]) -> tuple[ProgramFields | None, list
     read("max_balloon_percent", fraction(4, "percent"), Decimal(0))
     for name_ in _MONEY_FIELDS:
         read(name_, money, Decimal("0.00"))
+    read("excess_km_rate", excess_km_rate)
     read("valid_from", date_value)
     read("valid_to", date_value)
     if problems:
         return None, problems
+    if values["excess_km_rate"] is None and values["product"] in EXCESS_KM_PRODUCTS:
+        values["excess_km_rate"] = DEFAULT_EXCESS_KM_RATE  # not given, or a file from before the column
     fields = ProgramFields(**values)
     return fields, check_program(fields)
 
@@ -219,6 +234,8 @@ def check_program(p: ProgramFields) -> list[tuple[str, str]]:
         problems.append(("purchase_price", MESSAGES["purchase_price_lto_only"]))
     if p.product != "lease" and p.disposition_fee != 0:
         problems.append(("disposition_fee", MESSAGES["disposition_fee_lease_only"]))
+    if p.product not in EXCESS_KM_PRODUCTS and p.excess_km_rate is not None:
+        problems.append(("excess_km_rate", MESSAGES["excess_km_rate_lease_only"]))
     if p.valid_from > p.valid_to:
         problems.append(("valid_to", MESSAGES["date_order"]))
     return problems

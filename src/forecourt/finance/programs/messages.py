@@ -36,6 +36,13 @@ MESSAGES = {
     "money": N_("Enter an amount from 0 with at most two decimal places, e.g. 3000 or 3000.00."),
     "purchase_price_lto_only": N_("Only lease-to-own programs have a purchase price; enter 0."),
     "disposition_fee_lease_only": N_("Only leases have a disposition fee; enter 0."),
+    "excess_km_rate": N_(
+        "Enter the charge per km over the allowance in CNY, above 0 and at most 10, with at most 4 decimal places, "
+        "e.g. 0.50."
+    ),
+    "excess_km_rate_lease_only": N_(
+        "Only leases and lease-to-own programs have a charge per km over the allowance; leave it empty."
+    ),
     "date": N_("Enter a date as YYYY-MM-DD, e.g. 2026-01-01."),
     "date_window": N_("Enter a date from 2000-01-01 to 2100-12-31."),
     "date_order": N_("The first valid day must be on or before the last valid day."),

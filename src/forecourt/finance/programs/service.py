@@ -22,7 +22,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from forecourt.finance.calc.residuals import ResidualTable
 from forecourt.finance.credit.service import rule_set
-from forecourt.finance.models import FinanceProvider, RateProgram
+from forecourt.finance.models import DEFAULT_EXCESS_KM_RATE, FinanceProvider, RateProgram
 from forecourt.finance.programs import files, repository
 from forecourt.finance.programs.files import ProgramFields
 from forecourt.finance.programs.messages import MESSAGES
@@ -99,7 +99,10 @@ class ProgramFilters:
 
 
 def fields_of(program: RateProgram) -> ProgramFields:
-    return ProgramFields(**{name: getattr(program, name) for name in files.PROGRAM_COLUMNS})
+    values = {name: getattr(program, name) for name in files.PROGRAM_COLUMNS}
+    if program.product not in files.EXCESS_KM_PRODUCTS:
+        values["excess_km_rate"] = None  # the column's default is stored, but only leases have the charge
+    return ProgramFields(**values)
 
 
 def list_programs(
@@ -195,7 +198,10 @@ def check_program_input(
 def add_version(
     session: Session, provider: FinanceProvider, program: ProgramFields, version: int, actor: int | None
 ) -> RateProgram:
-    row = RateProgram(provider_id=provider.id, version=version, is_current=True, created_by=actor, **program.values())
+    values = program.values()
+    if values["excess_km_rate"] is None:  # a product without the charge stores the column's default
+        values["excess_km_rate"] = DEFAULT_EXCESS_KM_RATE
+    row = RateProgram(provider_id=provider.id, version=version, is_current=True, created_by=actor, **values)
     session.add(row)
     session.flush()
     return row

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from forecourt.core.outbox import Channel, enqueue
+from forecourt.ownership import owned_cars
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import repository
+from forecourt.ownership.recalls.messages import MESSAGES
 from forecourt.ownership.recalls.models import RecallCampaign
 from forecourt.ownership.recalls.targeting import RecallTarget, TargetKind, normal_vins, target_problems
 
@@ -62,7 +64,11 @@ def create_campaign(session: Session, draft: CampaignDraft, *, actor: int | None
         )
     code = draft.code.strip().upper()
     if repository.get_campaign(session, code) is not None:
-        raise Conflict(f"Recall campaign {code} already exists", code="recall_exists")
+        raise Conflict(
+            f"Recall campaign {code} already exists",
+            code="recall_exists",
+            errors=[FieldError("code", MESSAGES["code_taken"], code)],
+        )
     campaign = RecallCampaign(
         code=code,
         title_en=draft.title_en,
@@ -98,6 +104,17 @@ def campaign_code(session: Session, campaign_id: int | None) -> str | None:
 
 def list_campaigns(session: Session) -> Sequence[RecallCampaign]:
     return repository.list_campaigns(session)
+
+
+def code_taken(session: Session, code: str) -> bool:
+    return repository.get_campaign(session, code.strip().upper()) is not None
+
+
+def reach(session: Session, target: RecallTarget, today: date) -> int:
+    """How many owned cars a target covers today (the back-office form's preview, before the campaign exists)."""
+    return sum(
+        1 for car in owned_cars.active_cars(session, today) if target.matches(car.vin, car.model_code, car.model_year)
+    )
 
 
 def affected(campaign: RecallCampaign, cars: Sequence[OwnedCar]) -> list[OwnedCar]:

@@ -15,6 +15,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from forecourt.ownership.recalls.messages import MESSAGES
+
 VIN_LENGTH = 17
 
 
@@ -59,27 +61,39 @@ def _serial(vin: str) -> str:
     return vin[11:]
 
 
-def target_problems(target: RecallTarget) -> list[tuple[str, str]]:
-    """(field, message) for each thing wrong with a target; empty: it can be saved."""
+def target_issues(target: RecallTarget) -> list[tuple[str, str, str]]:
+    """(field, message key of `messages.MESSAGES`, detail) for each thing wrong with a target; empty: it can be saved.
+    The detail is the bad VINs of a list (at most five), else empty."""
     if target.kind == TargetKind.VINS:
-        bad = sorted(v for v in target.vins if len(v) != VIN_LENGTH or not v.isalnum())
+        bad = sorted(v for v in target.vins if not is_vin_text(v))
         if not target.vins:
-            return [("vins", "list at least one VIN")]
-        return [("vins", f"not a 17-character VIN: {', '.join(bad[:5])}")] if bad else []
+            return [("vins", "vins_empty", "")]
+        return [("vins", "vins_bad", ", ".join(bad[:5]))] if bad else []
     if target.kind == TargetKind.VIN_RANGE:
-        ends = (target.vin_from, target.vin_to)
-        if any(len(v) != VIN_LENGTH or not v.isalnum() for v in ends):
-            return [("vin_from", "give both ends of the range as 17-character VINs")]
+        ends = [(name, vin) for name, vin in (("vin_from", target.vin_from), ("vin_to", target.vin_to))]
+        wrong = [(name, "vin_end", "") for name, vin in ends if not is_vin_text(vin)]
+        if wrong:
+            return wrong
         if _family(target.vin_from) != _family(target.vin_to):
-            return [("vin_to", "both ends must share positions 1–8 and 10–11 (maker, model, year and plant)")]
+            return [("vin_to", "vin_family", "")]
         if _serial(target.vin_from) > _serial(target.vin_to):
-            return [("vin_to", "the range ends before it starts")]
+            return [("vin_to", "vin_order", "")]
         return []
     if not target.model_code:
-        return [("model_code", "name the model")]
+        return [("model_code", "model", "")]
     if target.year_from is not None and target.year_to is not None and target.year_from > target.year_to:
-        return [("year_to", "the last model year is before the first")]
+        return [("year_to", "year_order", "")]
     return []
+
+
+def target_problems(target: RecallTarget) -> list[tuple[str, str]]:
+    """(field, English sentence) for each thing wrong with a target (`target_issues`, worded); empty: it can be saved."""
+    return [(field, MESSAGES[key] % {"vins": detail}) for field, key, detail in target_issues(target)]
+
+
+def is_vin_text(vin: str) -> bool:
+    """17 letters and digits (the check digit and the letters I, O, Q are the catalog's business, not a recall's)."""
+    return len(vin) == VIN_LENGTH and vin.isascii() and vin.isalnum()
 
 
 def normal_vins(vins: Collection[str]) -> frozenset[str]:
