@@ -264,3 +264,35 @@ def test_other_stores_staff_and_shoppers_are_refused(client, db_session, world):
     sign_in(client, world.users["other"])
     assert client.get("/backoffice/orders").status_code == 403
     assert _orders(db_session)[0].status == "reserved"
+
+
+@pytest.mark.parametrize(
+    ("status", "says", "apply_link"),
+    [
+        (None, "once your credit application for this quote is approved", True),
+        ("manual_review", "is being reviewed", False),
+        ("conditional", "approved on conditions", False),
+        ("approved", "is approved: the store confirms your order once you have paid the deposit", False),
+        ("declined", "was declined", True),
+        ("withdrawn", "once your credit application for this quote is approved", True),
+    ],
+)
+def test_the_reserve_page_says_where_the_credit_application_stands(client, db_session, world, status, says, apply_link):
+    quote = _quote(db_session, world, product="loan")
+    if status:
+        make_application(db_session, quote, status)
+        db_session.commit()
+    sign_in(client, world.users["buyer"])
+    with clock.pinned(NOW):
+        text = html.unescape(client.get(f"/orders/new?quote={quote.reference}&lang=en").text)
+    step = text[text.index('id="credit-step"') :].split("</p>")[0]
+    assert says in step
+    assert ("/finance/apply?quote=" in step) is apply_link
+
+
+def test_a_cash_reserve_page_mentions_no_credit_application(client, db_session, world):
+    quote = _quote(db_session, world, product="cash")
+    sign_in(client, world.users["buyer"])
+    with clock.pinned(NOW):
+        text = client.get(f"/orders/new?quote={quote.reference}&lang=en").text
+    assert 'id="credit-step"' not in text and "credit application" not in text

@@ -61,8 +61,8 @@ def test_posting_the_widget_creates_a_quote_and_shows_it(client, lot, db_session
     assert f"Finance quote {reference}" in text
     for product in ("Cash", "Loan", "Balloon loan", "Lease", "Lease-to-own"):
         assert f">{product}<" in text
-    assert "Truth-in-Lending disclosure (Loan)" in text and "Annual percentage rate" in text and "4.99%" in text
-    assert "Federal Consumer Leasing Act disclosure" in text and "Comprehensive annualised rate" in text
+    assert "Loan disclosure (Loan)" in text and "Annual percentage rate" in text and "4.99%" in text
+    assert "Lease disclosure" in text and "Federal" not in text and "Comprehensive annualised rate" in text
     assert "Payment schedule" in text and "¥4,310.37" in text
     assert f'href="/quotes/{reference}.pdf?lang=en"' in page.text
     loan = db_session.scalars(select(Quote).where(Quote.product == "loan")).one()

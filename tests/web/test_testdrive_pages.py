@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.accounts.models import User
 from forecourt.core import clock
+from forecourt.core.outbox import OutboxMessage
 from forecourt.identity.id_number import check_character
 from forecourt.identity.models import DriverVerification
 from forecourt.testdrive import policy as policies
@@ -257,6 +258,30 @@ def test_a_self_service_drive_shows_its_pick_up_code_once(client, fleet, people)
     code = re.search(r'id="pickup-code">(\d{8})<', confirmed.text)
     assert code, confirmed.text[:1500]
     assert code.group(1) not in later.text
+
+
+@pytest.mark.parametrize(
+    ("mobile", "sent", "code_sent"),
+    [
+        ("13800138000", "We sent the details by SMS and email.", "We also sent it by SMS and email."),
+        (None, "We sent the details by email.", "We also sent it by email."),
+    ],
+)
+def test_the_confirmation_names_only_the_channels_written_to(
+    client, fleet, people, db_session, mobile, sent, code_sent
+):
+    people.shopper.mobile = mobile
+    db_session.commit()
+    sign_in(client, people.shopper)
+    client.cookies.set("lang", "en")
+    with clock.pinned(NOW):
+        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
+        _verify(client, reference)
+        confirmed, _ = _confirm(client, reference)
+    channels = {m.channel for m in db_session.scalars(select(OutboxMessage)) if reference in (m.subject or "")}
+    assert channels == ({"email", "sms"} if mobile else {"email"})
+    assert sent in confirmed.text and code_sent in confirmed.text
+    assert mobile or "SMS" not in confirmed.text
 
 
 def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet, people, db_session):

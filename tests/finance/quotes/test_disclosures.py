@@ -198,3 +198,29 @@ def test_cash_box():
     box = disclosures.cash(price=Decimal("179800"), currency="CNY")
     _check_shape(box)
     assert disclosures.field_value(box, "total_cost") == "179800.00"
+
+
+@pytest.mark.parametrize(
+    ("currency", "loan_title", "lease_title"),
+    [
+        ("USD", "Truth-in-Lending disclosure (Loan)", "Federal Consumer Leasing Act disclosure"),
+        ("CNY", "Loan disclosure (Loan)", "Lease disclosure"),
+    ],
+)
+def test_a_us_act_names_the_box_only_on_a_dollar_quote(currency, loan_title, lease_title):
+    loan = quote_loan(LOANS[0])
+    rate, _ = loan_rates(loan, Decimal(0))
+    loan_box = disclosures.truth_in_lending(
+        loan, apr=rate, prepaid_finance_charge=Decimal(0), down_payment=LOANS[0].down_payment, currency=currency
+    )
+    lease = quote_lease(
+        LeaseRequest(
+            agreed_price=Decimal("179800.00"),
+            term_months=36,
+            residual_value=Decimal("89900.00"),
+            money_factor=Decimal("0.0015"),
+        )
+    )
+    lease_box = disclosures.regulation_m(lease, currency=currency)
+    assert (loan_box["title"]["en"], lease_box["title"]["en"]) == (loan_title, lease_title)
+    assert (loan_box["title"]["zh"], lease_box["title"]["zh"]) == ("贷款信息披露（贷款）", "租赁信息披露")

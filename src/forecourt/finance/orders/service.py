@@ -108,6 +108,7 @@ class QuoteCheck:
     quote: Quote
     vehicle: Vehicle
     deposit: Decimal
+    application_status: str | None = None  # the newest credit application on the quote, for a financed one
 
 
 def reservable_quote(
@@ -126,7 +127,10 @@ def reservable_quote(
         )
     vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     _check_available(vehicle)
-    return QuoteCheck(quote, vehicle, deposit_for(quote.price, quote.currency, terms))
+    application = repository.latest_application(session, quote.id) if is_financed(quote.product) else None
+    return QuoteCheck(
+        quote, vehicle, deposit_for(quote.price, quote.currency, terms), application.status if application else None
+    )
 
 
 def _check_available(vehicle: Vehicle) -> None:

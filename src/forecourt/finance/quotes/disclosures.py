@@ -55,6 +55,12 @@ def _box(kind: str, en: str, zh: str, currency: str, fields: list[dict], schedul
     return {"kind": kind, "title": _label(en, zh), "currency": currency, "fields": fields, "schedule": schedule or []}
 
 
+def _under_us_law(currency: str) -> bool:
+    """A US federal disclosure is named after its law only on a US-dollar quote; the same figures on a CNY quote
+    are the lender's own disclosure, and naming a US act there would mislead the reader."""
+    return currency.upper() == "USD"
+
+
 def payment_schedule(schedule: Sequence[ScheduleRow], balloon: Decimal) -> list[dict]:
     """Runs of equal monthly payments (number, amount, first and last month), then the balloon on its own line.
 
@@ -158,9 +164,10 @@ def truth_in_lending(
     ]
     kind_en = "Balloon loan" if loan.balloon > 0 else "Loan"
     kind_zh = "弹性尾款贷款" if loan.balloon > 0 else "贷款"
+    title = "Truth-in-Lending disclosure" if _under_us_law(currency) else "Loan disclosure"
     return _box(
         "truth_in_lending",
-        f"Truth-in-Lending disclosure ({kind_en})",
+        f"{title} ({kind_en})",
         f"贷款信息披露（{kind_zh}）",
         currency,
         fields,
@@ -258,7 +265,8 @@ def regulation_m(lease: LeaseQuote, *, currency: str, residual_percent: Decimal 
                 "percent",
             ),
         )
-    return _box("regulation_m", "Federal Consumer Leasing Act disclosure", "租赁信息披露", currency, fields)
+    title = "Federal Consumer Leasing Act disclosure" if _under_us_law(currency) else "Lease disclosure"
+    return _box("regulation_m", title, "租赁信息披露", currency, fields)
 
 
 def china_loan(
