@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from forecourt.core.outbox import Channel, enqueue
-from forecourt.ownership import owned_cars
 from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.recalls import repository
 from forecourt.ownership.recalls.messages import MESSAGES
 from forecourt.ownership.recalls.models import RecallCampaign
 from forecourt.ownership.recalls.targeting import RecallTarget, TargetKind, normal_vins, target_problems
+from forecourt.ownership.records import car_facts
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def code_taken(session: Session, code: str) -> bool:
 def reach(session: Session, target: RecallTarget, today: date) -> int:
     """How many owned cars a target covers today (the back-office form's preview, before the campaign exists)."""
     return sum(
-        1 for car in owned_cars.active_cars(session, today) if target.matches(car.vin, car.model_code, car.model_year)
+        1 for car in car_facts.active_cars(session, today) if target.matches(car.vin, car.model_code, car.model_year)
     )
 
 
