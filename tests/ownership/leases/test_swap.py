@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -126,7 +126,8 @@ def test_positive_equity_is_the_down_payment_of_the_comparisons_own_request(
     assert got["new_car"]["quote_url"] == f"/vehicles/{new_car.vin}"
     if product in ("loan", "balloon"):
         rate, annualised = quotes.loan_rates(calc, made.request.fees_financed)
-        assert got["apr_percent"] == f"{rate * 100:.2f}" and got["annualised_rate_percent"] is not None
+        assert got["apr_percent"] == str((rate * 100).quantize(D("0.01"), ROUND_HALF_UP))
+        assert got["annualised_rate_percent"] == str((annualised * 100).quantize(D("0.01"), ROUND_HALF_UP))
         assert D(got["amount_financed"]) == calc.amount_financed - made.request.fees_financed
     else:
         assert got["apr_percent"] is None
@@ -225,7 +226,10 @@ def test_the_swap_inputs_are_checked(client, db_session, world, lease, new_car):
     db_session.delete(unknown)
     db_session.commit()
     refused(422, "vehicle_not_for_sale", "vin", vin=vin)
-    assert _ask(client, world, lease, vin=new_car.vin, product="loan", term_months=36, appraisal="10000000.00").status_code == 200
+    assert (
+        _ask(client, world, lease, vin=new_car.vin, product="loan", term_months=36, appraisal="10000000.00").status_code
+        == 200
+    )
     world.programs["lto-36"].is_current = False  # retired: no lease-to-own on any term
     db_session.commit()
     refused(422, "product_not_offered", "product", product="lease_to_own")
@@ -272,7 +276,10 @@ def test_nothing_is_stored(client, db_session, world, lease, new_car):
     from forecourt.finance.models import Quote
 
     before = db_session.query(Quote).count()
-    assert _ask(client, world, lease, vin=new_car.vin, product="loan", term_months=36, appraisal="200000.00").status_code == 200
+    assert (
+        _ask(client, world, lease, vin=new_car.vin, product="loan", term_months=36, appraisal="200000.00").status_code
+        == 200
+    )
     assert db_session.query(Quote).count() == before
 
 
@@ -282,9 +289,13 @@ def test_nothing_is_stored(client, db_session, world, lease, new_car):
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_the_page_writes_the_swap_out(client, db_session, world, lease, new_car, lang):
     owed = payoff(_contract(db_session, lease))
+    elsewhere = sold_car(db_session, world, trim="mondeo-ecoboost180", store="sh-pudong")
+    fleet = sold_car(db_session, world, test_drive_fleet=True)
+    db_session.commit()
     page = client.get(f"/garage/{lease.reference}/lease?lang={lang}", headers=world.headers["owner"])
     assert page.status_code == 200 and 'id="swap-form"' in page.text and 'id="swap-result"' not in page.text
-    assert new_car.vin in page.text  # the store's car for sale, in the select
+    assert f'value="{new_car.vin}"' in page.text  # the owner's store's car for sale, in the select ...
+    assert elsewhere.vin not in page.text and fleet.vin not in page.text  # ... not another store's, nor a demo car
     params = {"vin": new_car.vin, "product": "lease", "term_months": "36", "appraisal": f"{owed + 10_000:.2f}"}
     page = client.get(
         f"/garage/{lease.reference}/lease", params={**params, "lang": lang}, headers=world.headers["owner"]
