@@ -74,6 +74,8 @@ BUSINESS_RULES = {
     "same_owner": "a buyer differs from the current owner",
     "invalid_recall_target": "a recall's VIN range ends share maker, year and plant; its years are in order",
     "courtesy_outside_hours": "a courtesy car is handed over at drop-off and back at pick-up within the store's hours",
+    "vehicle_not_for_sale": "a lease swap's new car is a row of the catalog that is still for sale",
+    "product_not_offered": "a lease swap's product needs a current program of the finance provider for that car",
 }
 
 

@@ -126,6 +126,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/ownerships/{reference}/end"): "store",
     ("GET", "/api/v1/garage/{reference}"): "owner",
     ("GET", "/api/v1/garage/{reference}/lease"): "owner",
+    ("GET", "/api/v1/garage/{reference}/lease/swap"): "owner",
     # Service bookings: the owner's own job, or staff of the job's store; a store's bays, advisors and calendar for
     # its staff. A car's service status and history: its owner only (everyone else 404, tests/ownership/).
     ("GET", "/api/v1/service-bookings/{reference}"): "store",
@@ -186,6 +187,8 @@ BODIES = {
     "/api/v1/stores/{code}/service-bays": {"code": "AM", "name": "access matrix"},
     "/api/v1/stores/{code}/service-advisors": {"name": "access matrix"},
 }
+# Query parameters a route requires, so the request reaches its access check rather than a 422 (`{vin}`: car A).
+QUERIES = {"/api/v1/garage/{reference}/lease/swap": "?vin={vin}&product=lease&term_months=36"}
 IMPORT_REPORT_ID = "a" * 32  # a problem report of staff_a's, written by test_refused
 # A `{reference}` names a test drive unless the path says whose reference it is.
 REFERENCE_BY_PATH = {
@@ -261,7 +264,7 @@ def _fill(path: str, world: World, other_token_id: int) -> str:
             raise AssertionError(f"the access matrix cannot fill the path parameter {{{name}}} of {path}")
         return values[name]
 
-    return re.sub(r"\{(\w+)(?::\w+)?\}", replace, path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", replace, path + QUERIES.get(path, ""))
 
 
 def _request(client, method: str, path: str, url: str, *, csrf: str | None, bearer: str | None = None):

@@ -86,6 +86,16 @@ def test_the_demo_owner_reads_the_lease_projection_and_excess_charge(
         expect(page.locator("#option-return")).to_be_visible()
         expect(page.locator("#buy-loan")).to_be_visible()
         _fits(page, viewport, f"garage-lease-{lang}-{size}")
+        # Swap: the first car for sale at the store on a loan, with the estimated appraisal: the estimate is the
+        # residual, so the equity is negative and cannot be the down payment — refused until cash is added.
+        page.locator("#swap-product").select_option("loan")
+        page.locator("#swap-form button[type=submit]").click()
+        expect(page.locator("#swap-refusal")).to_be_visible()
+        page.locator("#swap-cash").fill("40000.00")
+        page.locator("#swap-form button[type=submit]").click()
+        expect(page.locator("#swap-payment")).to_be_visible()
+        expect(page.locator("#swap-equity-goes")).to_contain_text("40,000.00")
+        _fits(page, viewport, f"garage-lease-swap-{lang}-{size}")
         page.goto(f"{server}/garage/{kuga['reference']}?lang={lang}")
         expect(page.locator("#next-payment")).to_be_visible()
         _fits(page, viewport, f"garage-car-{lang}-{size}")

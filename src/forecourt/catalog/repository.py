@@ -149,6 +149,22 @@ def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) 
     return session.scalars(statement).unique().one_or_none()
 
 
+def vehicles_for_sale_at_store(
+    session: Session, store_id: int, statuses: Sequence[str], limit: int
+) -> Sequence[Vehicle]:
+    """A store's cars in the given statuses (not its test-drive fleet), by model, trim and price, at most `limit`."""
+    statement = (
+        select(Vehicle)
+        .join(Vehicle.trim)
+        .join(Trim.model)
+        .where(Vehicle.store_id == store_id, Vehicle.status.in_(list(statuses)), Vehicle.is_test_drive_fleet.is_(False))
+        .order_by(VehicleModel.code, Trim.code, Vehicle.price, Vehicle.id)
+        .limit(limit)
+        .options(*_vehicle_load_options())
+    )
+    return session.scalars(statement).unique().all()
+
+
 VEHICLE_STATE_COLUMNS = (
     "trim_id",
     "colour_id",

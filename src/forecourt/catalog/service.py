@@ -281,6 +281,11 @@ def list_searchable_vehicle_rows(
     return repository.searchable_vehicle_rows(session, city_code=city_code, body_type=body_type)
 
 
+def list_vehicles_for_sale_at_store(session: Session, store_id: int, limit: int = 100) -> Sequence[Vehicle]:
+    """The store's cars for sale (available or on the way, not its test-drive fleet): a picker of a new car."""
+    return repository.vehicles_for_sale_at_store(session, store_id, ("available", "in_transit"), limit)
+
+
 def lock_vehicles(session: Session, vehicle_ids: Sequence[int]) -> None:
     """Serialise writers that decide about the same cars (e.g. two holds racing for one test-drive car)."""
     repository.lock_vehicles(session, vehicle_ids)

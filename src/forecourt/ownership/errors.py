@@ -11,10 +11,16 @@
 | owner_not_found | 422 | no account with that e-mail or mobile |
 | same_owner | 422 | a transfer to the current owner |
 | not_a_lease | 409 | lease mileage asked of a contract without an allowance |
+| lease_end_not_due | 409 | a swap quote asked for before the lease-end options open (120 days before the end) |
+| invalid_swap | 422 | a swap's product, term, mileage, appraisal or cash amount out of bounds |
+| vehicle_not_for_sale | 422 | a swap into a VIN that is no car for sale (unknown, sold, reserved) |
+| product_not_offered | 422 | a swap into a product the finance provider offers on no term for that car |
+| term_not_offered | 422 | a swap over a term with no program of the product for that car (the terms offered are named) |
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -88,4 +94,42 @@ class NotALease(Conflict):
             f"Ownership {reference} has no lease with a km allowance",
             code="not_a_lease",
             extra={"reference": reference},
+        )
+
+
+class LeaseEndNotDue(Conflict):
+    def __init__(self, reference: str, opens_on: date) -> None:
+        super().__init__(
+            f"The lease-end options of {reference} open 120 days before the end, on {opens_on.isoformat()}",
+            code="lease_end_not_due",
+            extra={"opens_on": opens_on.isoformat()},
+        )
+
+
+class InvalidSwap(InvalidInput):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("The swap request has invalid fields; see errors.", code="invalid_swap", errors=errors)
+
+
+class VehicleNotForSale(InvalidInput):
+    def __init__(self, vin: str, why: str) -> None:
+        super().__init__(
+            f"{vin} is not a car for sale: {why}",
+            code="vehicle_not_for_sale",
+            errors=[FieldError("vin", "no car for sale has this VIN", vin)],
+        )
+
+
+class ProductNotOffered(InvalidInput):
+    def __init__(self, product: str, message: str) -> None:
+        super().__init__(message, code="product_not_offered", errors=[FieldError("product", message, product)])
+
+
+class TermNotOffered(InvalidInput):
+    def __init__(self, term_months: int, message: str, offered_terms: list[int]) -> None:
+        super().__init__(
+            message,
+            code="term_not_offered",
+            errors=[FieldError("term_months", message, term_months)],
+            extra={"offered_terms": offered_terms},
         )

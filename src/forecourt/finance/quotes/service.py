@@ -13,14 +13,19 @@ Each row's `price` is the price its figures are on (the net price; the vehicle's
 `inputs` hold the shopper's choices (`down_payment_given` or `down_percent`, term, mileage, balloon percent), the
 product's resolved `down_payment` and `balloon`, the vehicle's price and MSRP, and the program version's terms.
 The comparison's rows share one JSON entry in `inputs["comparison"]`: the comparison's reference (its cash
-quote's), every product's quote reference and the products not offered, so any one reference finds the others.
+quote's), every product's quote reference and the products not offered, so any one reference finds the others
+(`storing`).
+
+`new_car_request` gives another context (the lease-end swap) one product's finance.calc request for a car exactly
+as `compare` would price it — the same vehicle and input checks, program choice and request builders
+(`calc_requests`) — without storing anything, or the comparison's reason why it is not offered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,15 +33,14 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
-from forecourt.core.clock import utcnow
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 from forecourt.core.money import round_money
 from forecourt.core.outbox import enqueue_event
-from forecourt.core.references import new_reference
 from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError
 from forecourt.finance.models import FinanceProvider, Quote, RateProgram
 from forecourt.finance.programs import service as programs
-from forecourt.finance.quotes import repository
+from forecourt.finance.quotes import repository, storing
+from forecourt.finance.quotes.calc_requests import CalcRequest, build_request, choose_program
 from forecourt.finance.quotes.disclosures import money, percent
 from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them from here
     BALLOON,
@@ -65,8 +69,8 @@ from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them
     price_lease_to_own,
     price_loan,
 )
+from forecourt.finance.quotes.storing import QUOTE_LIFETIME, program_snapshot  # noqa: F401 - callers use them here
 
-QUOTE_LIFETIME = timedelta(days=7)
 QUOTABLE_STATUSES = frozenset({"available", "in_transit"})
 MAX_ANNUAL_MILEAGE = 100_000
 
@@ -130,32 +134,16 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     """Price every product for the car, store one Quote per offered product (7 days), return the comparison."""
     vehicle = catalog.get_vehicle(session, vin)
     _check_inputs(inputs, vehicle.price)
-    if vehicle.status not in QUOTABLE_STATUSES:
-        raise Conflict(
-            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
-            code="vehicle_not_available",
-            extra={"vehicle_status": vehicle.status},
-        )
+    _check_quotable(vehicle)
     provider = programs.default_provider(session)
-    car = Car(
-        vehicle.price,
-        vehicle.trim.msrp,
-        vehicle.currency,
-        vehicle.model.code,
-        vehicle.trim.code,
-        vehicle.trim.powertrain,
-    )
-    available = programs.applicable_programs(
-        session, provider=provider, model_code=car.model_code, trim_code=car.trim_code, on=on, tier=inputs.tier
-    )
+    car = car_of(vehicle)
+    available = _available(session, provider, car, inputs, on)
     results: dict[str, Priced | NotOffered] = {CASH: price_cash(car)}
     residuals: list[ResidualTable | None] = []  # loaded once, only when a lease program applies
     for product in FINANCED:
-        program = programs.best_program(
-            [p for p in available if p.product == product and p.term_months == inputs.term_months]
-        )
-        if program is None:
-            results[product] = no_program(product, inputs.term_months, available)
+        program = choose_program(available, product, inputs.term_months)
+        if isinstance(program, NotOffered):
+            results[product] = program
         elif product == LEASE:
             if not residuals:
                 residuals.append(_residual_table(session, provider))
@@ -167,7 +155,8 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     refused = [r for p, r in results.items() if p != CASH and isinstance(r, NotOffered)]
     if len(refused) == len(FINANCED):
         raise _nothing_offered(refused, inputs, available)
-    comparison = _store(session, vehicle, car, inputs, on, provider, user_id, results)
+    reference, rows, not_offered = storing.store(session, vehicle, car, inputs, on, provider, user_id, results)
+    comparison = Comparison(reference, vehicle, rows, not_offered, requested=reference)
     if user_id is not None:  # a signed-in shopper asked for a quote: an engagement for marketing
         enqueue_event(
             session,
@@ -184,6 +173,87 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
             },
         )
     return comparison
+
+
+@dataclass(frozen=True)
+class RequestForCar:
+    """A financed product's finance.calc request for one car, made as the comparison would price it (nothing
+    stored): the program chosen, the car's price and the price after the program's rebate, the down payment
+    (a lease's cap cost reduction) in the request."""
+
+    vin: str
+    product: str
+    program_code: str
+    price: Decimal
+    net_price: Decimal
+    down_payment: Decimal
+    currency: str
+    request: CalcRequest
+
+
+def new_car_request(
+    session: Session, vin: str, product: str, inputs: QuoteInputs, on: date
+) -> RequestForCar | NotOffered:
+    """The calc request (LoanRequest, LeaseRequest, LeaseToOwnRequest) `compare` would price for this car, product
+    and inputs on that day — the same program choice, residual table, fees and minimum down payments, through the
+    same builders (calc_requests) — without storing anything; or why the product is not offered (`NotOffered`,
+    the comparison's own codes). Raises like `compare`: 404 for an unknown car or no finance provider, 409 for a
+    car no longer for sale, 422 for malformed inputs or a product that is not financed (cash has no request)."""
+    if product not in FINANCED:
+        raise InvalidInput(
+            f"{product!r} is not a financed product; one of {', '.join(FINANCED)}",
+            code="invalid_product",
+            errors=[FieldError("product", f"must be one of {', '.join(FINANCED)}", product)],
+        )
+    vehicle = quotable_vehicle(session, vin)
+    _check_inputs(inputs, None)
+    provider = programs.default_provider(session)
+    car = car_of(vehicle)
+    program = choose_program(_available(session, provider, car, inputs, on), product, inputs.term_months)
+    if isinstance(program, NotOffered):
+        return program
+    residuals = _residual_table(session, provider) if product == LEASE else None
+    built = build_request(car, inputs, program, product, residuals)
+    if isinstance(built, NotOffered):
+        return built
+    return RequestForCar(
+        vehicle.vin, product, program.code, car.price, built.net_price, built.down_payment, car.currency, built.request
+    )
+
+
+def quotable_vehicle(session: Session, vin: str) -> Vehicle:
+    """The car, if it can still be quoted (available or on its way); 409 `vehicle_not_available` otherwise."""
+    vehicle = catalog.get_vehicle(session, vin)
+    _check_quotable(vehicle)
+    return vehicle
+
+
+def _check_quotable(vehicle: Vehicle) -> None:
+    if vehicle.status not in QUOTABLE_STATUSES:
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
+            code="vehicle_not_available",
+            extra={"vehicle_status": vehicle.status},
+        )
+
+
+def car_of(vehicle: Vehicle) -> Car:
+    return Car(
+        vehicle.price,
+        vehicle.trim.msrp,
+        vehicle.currency,
+        vehicle.model.code,
+        vehicle.trim.code,
+        vehicle.trim.powertrain,
+    )
+
+
+def _available(
+    session: Session, provider: FinanceProvider, car: Car, inputs: QuoteInputs, on: date
+) -> list[RateProgram]:
+    return programs.applicable_programs(
+        session, provider=provider, model_code=car.model_code, trim_code=car.trim_code, on=on, tier=inputs.tier
+    )
 
 
 def get_comparison(session: Session, reference: str) -> Comparison:
@@ -285,7 +355,9 @@ def comparison_document(comparison: Comparison, now: datetime) -> dict[str, Any]
 # --- checks -----------------------------------------------------------------------------------------------------
 
 
-def _check_inputs(inputs: QuoteInputs, price: Decimal) -> None:
+def _check_inputs(inputs: QuoteInputs, price: Decimal | None) -> None:
+    """The inputs' own rules; with the car's price (the comparison), a down payment must also leave something to
+    finance (for one product's request that is its `nothing_to_finance`)."""
     errors: list[FieldError] = []
     if (inputs.down_payment is None) == (inputs.down_percent is None):
         errors.append(FieldError("down_payment", "give exactly one of down_payment and down_percent"))
@@ -294,7 +366,7 @@ def _check_inputs(inputs: QuoteInputs, price: Decimal) -> None:
             errors.append(FieldError("down_payment", "must be an amount of at least 0", str(inputs.down_payment)))
         elif round_money(inputs.down_payment) != inputs.down_payment:
             errors.append(FieldError("down_payment", "must be in whole fen (two decimals)", str(inputs.down_payment)))
-        elif inputs.down_payment >= price:
+        elif price is not None and inputs.down_payment >= price:
             errors.append(
                 FieldError(
                     "down_payment",
@@ -364,112 +436,3 @@ def _residual_table(session: Session, provider: FinanceProvider) -> ResidualTabl
         return programs.residual_table(session, provider)
     except ResidualTableError:
         return None
-
-
-# --- storing ----------------------------------------------------------------------------------------------------
-
-
-def program_snapshot(program: RateProgram, provider_code: str) -> dict[str, Any]:
-    """The program version's terms as they were when quoted (the row itself stays, retired, for reference)."""
-
-    def text(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    return {
-        "id": program.id,
-        "provider": provider_code,
-        "code": program.code,
-        "version": program.version,
-        "name_en": program.name_en,
-        "name_zh": program.name_zh,
-        "product": program.product,
-        "term_months": program.term_months,
-        "credit_tier": program.credit_tier,
-        "annual_rate": text(program.annual_rate),
-        "money_factor": text(program.money_factor),
-        "subvention_rate": text(program.subvention_rate),
-        "subvention_by": program.subvention_by,
-        "min_down_percent": text(program.min_down_percent),
-        "max_balloon_percent": text(program.max_balloon_percent),
-        "fee": money(program.fee),
-        "cash_rebate": money(program.cash_rebate),
-        "purchase_price": money(program.purchase_price),
-        "disposition_fee": money(program.disposition_fee),
-        "excess_km_rate": text(program.excess_km_rate),
-        "valid_from": program.valid_from.isoformat(),
-        "valid_to": program.valid_to.isoformat(),
-    }
-
-
-def _unique_references(count: int) -> list[str]:
-    references: list[str] = []
-    while len(references) < count:
-        candidate = new_reference("Q")
-        if candidate not in references:
-            references.append(candidate)
-    return references
-
-
-def _store(
-    session: Session,
-    vehicle: Vehicle,
-    car: Car,
-    inputs: QuoteInputs,
-    on: date,
-    provider: FinanceProvider,
-    user_id: int | None,
-    results: dict[str, Priced | NotOffered],
-) -> Comparison:
-    priced = [results[p] for p in PRODUCTS if isinstance(results[p], Priced)]
-    not_offered = tuple(r for p in PRODUCTS if isinstance(r := results[p], NotOffered))
-    references = dict(zip((p.product for p in priced), _unique_references(len(priced))))  # type: ignore[union-attr]
-    group = {"reference": references[CASH], "quotes": references, "not_offered": [n.as_dict() for n in not_offered]}
-    shared = {
-        "vin": vehicle.vin,
-        "vehicle_price": money(car.price),
-        "msrp": money(car.msrp),
-        "currency": car.currency,
-        "model": car.model_code,
-        "trim": car.trim_code,
-        "powertrain": car.powertrain,
-        "use": USE,
-        "down_payment_given": money(inputs.down_payment) if inputs.down_payment is not None else None,
-        "down_percent": str(inputs.down_percent) if inputs.down_percent is not None else None,
-        "term_months": inputs.term_months,
-        "annual_mileage": inputs.annual_mileage,
-        "balloon_percent": str(inputs.balloon_percent) if inputs.balloon_percent is not None else None,
-        "tier": inputs.tier,
-        "on": on.isoformat(),
-        "provider": provider.code,
-        "comparison": group,
-    }
-    now = utcnow()
-    rows = []
-    for result in priced:
-        assert isinstance(result, Priced)
-        program = result.program
-        rows.append(
-            Quote(
-                reference=references[result.product],
-                user_id=user_id,
-                vehicle_id=vehicle.id,
-                store_id=vehicle.store_id,
-                product=result.product,
-                program_id=program.id if program else None,
-                price=Decimal(result.figures["net_price"]),
-                currency=car.currency,
-                monthly_payment=result.monthly_payment,
-                inputs={
-                    **shared,
-                    "down_payment": result.figures["down_payment"],
-                    "balloon": result.figures.get("balloon", money(ZERO)),
-                    "program": program_snapshot(program, provider.code) if program else None,
-                },
-                figures=result.figures,
-                disclosure=result.disclosure,
-                created_at=now,
-                expires_at=now + QUOTE_LIFETIME,
-            )
-        )
-    repository.add(session, rows)
-    return Comparison(references[CASH], vehicle, tuple(rows), not_offered, requested=references[CASH])

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class StepOut(BaseModel):
@@ -82,3 +82,55 @@ class LeaseOut(BaseModel):
     steps: list[StepOut]
     options_due: bool
     options: LeaseEndOut | None
+
+
+class SwapRefusalOut(BaseModel):
+    code: str = Field(
+        description="finance's reason (down_payment_below_minimum, nothing_to_finance, ...) or cannot_price"
+    )
+    message: str
+
+
+class SwapNewCarOut(BaseModel):
+    vin: str
+    model: str
+    model_name_en: str
+    model_name_zh: str
+    trim: str
+    trim_name_en: str
+    trim_name_zh: str
+    model_year: int
+    price: Decimal
+    quote_url: str = Field(description="The car's page, where it can be quoted and bought")
+
+
+class SwapOut(BaseModel):
+    reference: str
+    currency: str
+    new_car: SwapNewCarOut
+    product: str
+    term_months: int
+    annual_mileage: int
+    program: str | None = Field(description="The finance program the new car is priced on")
+    net_price: Decimal | None = Field(description="The new car's price less the program's rebate")
+    appraisal: Decimal
+    appraisal_estimated: bool = Field(description="True: no appraisal given, so the contract's residual value")
+    payoff: Decimal = Field(description="residual + purchase-option fee + payments still due × monthly payment")
+    payoff_residual_value: Decimal
+    payoff_purchase_option_fee: Decimal
+    payoff_payments_left: int
+    payoff_monthly_payment: Decimal
+    equity: Decimal = Field(description="appraisal − payoff; negative when more is owed than the car is worth")
+    equity_goes_to: str = Field(
+        description="down_payment, cap_cost_reduction (positive), added_to_price, prior_lease_balance (negative), none"
+    )
+    cash_down: Decimal
+    request: dict[str, Any] | None = Field(description="The new car's finance.calc request with the equity in it")
+    offered: bool
+    monthly_payment: Decimal | None
+    amount_financed: Decimal | None = Field(
+        description="Loans: the Regulation Z amount financed; leases: the adjusted capitalized cost; 直租: financed"
+    )
+    apr_percent: Decimal | None = Field(description="Loans only: the Regulation Z APR, percent")
+    annualised_rate_percent: Decimal | None = Field(description="综合年化利率, percent")
+    refusal: SwapRefusalOut | None

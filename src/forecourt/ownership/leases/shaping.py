@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
+from typing import Any
 
-from forecourt.ownership.leases.lease_end import LeaseEndOptions
-from forecourt.ownership.leases.schemas import ExtensionOut, LeaseEndOut, LeaseOut, ProjectionOut, StepOut
+from forecourt.ownership.leases.lease_end import LeaseEndOptions, NewCarRequest
+from forecourt.ownership.leases.schemas import (
+    ExtensionOut,
+    LeaseEndOut,
+    LeaseOut,
+    ProjectionOut,
+    StepOut,
+    SwapNewCarOut,
+    SwapOut,
+    SwapRefusalOut,
+)
 from forecourt.ownership.leases.service import LeaseView
+from forecourt.ownership.leases.swap import SwapView
 
 
 def _options_out(options: LeaseEndOptions, program: str | None, payoff: Decimal) -> LeaseEndOut:
@@ -83,4 +95,55 @@ def lease_out(view: LeaseView) -> LeaseOut:
         steps=[StepOut(kind=step.kind.value, inputs=dict(step.inputs), result=step.result) for step in mileage.steps],
         options_due=view.options_due,
         options=_options_out(view.options, view.buy_out_program, view.payoff) if view.options else None,
+    )
+
+
+def request_figures(request: NewCarRequest) -> dict[str, Any]:
+    """The calc request's fields, each Decimal as its exact string."""
+    out: dict[str, Any] = {}
+    for item in fields(request):
+        value = getattr(request, item.name)
+        out[item.name] = str(value) if isinstance(value, Decimal) else value
+    return out
+
+
+def swap_out(view: SwapView) -> SwapOut:
+    car, contract, quote, option = view.vehicle, view.contract, view.new_quote, view.option
+    return SwapOut(
+        reference=view.ownership.reference,
+        currency=contract.currency,
+        new_car=SwapNewCarOut(
+            vin=car.vin,
+            model=car.model.code,
+            model_name_en=car.model.name_en,
+            model_name_zh=car.model.name_zh,
+            trim=car.trim.code,
+            trim_name_en=car.trim.name_en,
+            trim_name_zh=car.trim.name_zh,
+            model_year=car.model_year,
+            price=car.price,
+            quote_url=f"/vehicles/{car.vin}",
+        ),
+        product=view.product,
+        term_months=view.term_months,
+        annual_mileage=view.annual_mileage,
+        program=view.program_code,
+        net_price=view.net_price,
+        appraisal=view.appraisal,
+        appraisal_estimated=view.appraisal_estimated,
+        payoff=view.payoff,
+        payoff_residual_value=contract.residual_value,
+        payoff_purchase_option_fee=contract.purchase_option_fee,
+        payoff_payments_left=contract.payments_left,
+        payoff_monthly_payment=contract.monthly_payment,
+        equity=view.equity,
+        equity_goes_to=view.equity_goes_to,
+        cash_down=view.cash_down,
+        request=request_figures(option.request) if option else None,
+        offered=quote is not None,
+        monthly_payment=quote.monthly_payment if quote else None,
+        amount_financed=quote.amount_financed if quote else None,
+        apr_percent=quote.apr_percent if quote else None,
+        annualised_rate_percent=quote.annualised_rate_percent if quote else None,
+        refusal=SwapRefusalOut(code=view.refusal_code, message=view.refusal or "") if view.refusal_code else None,
     )
