@@ -161,3 +161,9 @@ def test_the_back_office_search_names_the_limit(client, db_session: Session):
     sign_in(client, staff)
     response = client.get(f"/backoffice/vehicles?lang=zh-Hans&q={'x' * 5000}")
     assert response.status_code == 422 and "最多可输入 200 个字符。" in response.text
+
+
+def test_the_date_fields_are_named_as_dates_in_chinese(client, fleet: Fleet):
+    """The booking form's From/To are days, not the price filter's lowest/highest (最低/最高)."""
+    response = client.get(f"{BOOK}?vin={fleet.dealer_cars[0].vin}&lang=zh-Hans")
+    assert '<label for="from">开始日期</label>' in response.text and '<label for="to">结束日期</label>' in response.text
