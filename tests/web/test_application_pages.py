@@ -145,9 +145,10 @@ def test_field_errors_and_missing_consent_are_shown_without_echoing_the_id(clien
     response = _post_form(
         client, fin, consents=("credit_check",), date_of_birth="1990-03-08", lang=lang, id_number=GOOD_ID
     )
-    # Field errors come first (the consents are checked once the details are right).
+    # The field errors and the missing consent come in one answer (tests/web/test_forms_all_at_once.py has more).
     assert response.status_code == 422
     assert 'id="date_of_birth-error"' in response.text and 'aria-invalid="true"' in response.text
+    assert 'id="share_with_provider-error"' in response.text
     _clean(response.text)
     response = _post_form(client, fin, consents=("credit_check",), lang=lang)
     assert response.status_code == 422 and 'id="share_with_provider-error"' in response.text

@@ -95,9 +95,9 @@ def test_pagination_links_keep_the_filters(client, stock):
         ("price_min=cheap", "en", "<strong>Lowest price</strong>: Enter a number."),
         ("model=model-t", "en", "<strong>Model</strong>: We don&#39;t know this value."),
         ("price_min=300000&price_max=100000", "en", "The lowest price is higher than the highest price."),
-        ("page_size=1000", "en", "<strong>Results per page</strong>: This value is out of range."),
+        ("page_size=1000", "en", "<strong>Results per page</strong>: Enter 100 or less."),
         ("body_type=spaceship", "zh-Hans", "<strong>车身类型</strong>：请从提供的选项中选择。"),
-        ("model_year=1850", "zh-Hans", "此值超出范围。"),
+        ("model_year=1850", "zh-Hans", "请输入不小于 1980 的数值。"),
     ],
 )
 def test_invalid_search_is_a_friendly_422_page(client, stock, query, lang, message):

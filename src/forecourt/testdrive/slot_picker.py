@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store, Vehicle
+from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.testdrive import finder
@@ -40,6 +41,17 @@ class StoreChoice:
     days: list[DaySlots]
 
 
+@dataclass(frozen=True)
+class Adjusted:
+    """A part of the asked search that could not be used, and what is shown instead: the page says so.
+
+    `what`: from_invalid, from_past, to_invalid, to_before_from, range_too_long, days_not_offered,
+    minutes_not_offered. The text asked for is not repeated: it may be anything."""
+
+    what: str
+    limit: int = 0  # range_too_long: the most days shown at once
+
+
 @dataclass
 class SlotSearch:
     """What the slot picker shows: the car or model, the drive asked for and the free slots per store."""
@@ -58,6 +70,7 @@ class SlotSearch:
     model_row: Any = None
     stores: list[StoreChoice] = field(default_factory=list)
     problem: Problem | None = None
+    adjusted: list[Adjusted] = field(default_factory=list)
 
     def query_args(self, **changes: Any) -> str:
         args = {
@@ -73,6 +86,44 @@ class SlotSearch:
         }
         args.update(changes)
         return urlencode({k: v for k, v in args.items() if v not in ("", None)})
+
+
+def _given(params: Any, name: str) -> str:
+    return str(params.get(name) or "").strip()
+
+
+def _choose_days(search: SlotSearch, params: Any, today: date) -> None:
+    """The days to show: those asked for, or, where the asked ones cannot be used, today's fortnight (noted)."""
+    default_length = timedelta(days=DEFAULT_DAYS_SHOWN - 1)
+    asked_from, asked_to = _given(params, "from"), _given(params, "to")
+    first = parse_day(asked_from, today)
+    if asked_from and dates.parse_day(asked_from) is None:
+        search.adjusted.append(Adjusted("from_invalid"))
+    elif first < today:
+        search.adjusted.append(Adjusted("from_past"))
+        first = today
+    last = parse_day(asked_to, first + default_length)
+    if asked_to and dates.parse_day(asked_to) is None:
+        search.adjusted.append(Adjusted("to_invalid"))
+    elif last < first:
+        search.adjusted.append(Adjusted("to_before_from"))
+        last = first + default_length
+    elif (last - first).days >= MAX_DAYS_SHOWN:
+        search.adjusted.append(Adjusted("range_too_long", MAX_DAYS_SHOWN))
+        last = first + default_length
+    search.first_day, search.last_day = first, last
+
+
+def _choose_length(search: SlotSearch, params: Any) -> None:
+    """The drive's length: the one asked for when the store offers it, else the shortest (noted)."""
+    asked_minutes, asked_days = _given(params, "minutes")[:6], _given(params, "days")[:6]
+    minutes, days = to_int(asked_minutes), to_int(asked_days)
+    search.minutes = minutes if minutes in ACCOMPANIED_MINUTES else 60
+    search.days = days if days in SELF_SERVICE_DAYS else 1
+    if asked_minutes and minutes not in ACCOMPANIED_MINUTES:
+        search.adjusted.append(Adjusted("minutes_not_offered"))
+    if asked_days and days not in SELF_SERVICE_DAYS:
+        search.adjusted.append(Adjusted("days_not_offered"))
 
 
 def by_day(slots: Sequence[Slot], zone: str) -> list[DaySlots]:
@@ -97,15 +148,9 @@ def slot_search(session: Session, request: Request, params: Any, *, fixed_kind: 
     elif search.model:
         search.model_row = catalog.get_model(session, search.model)
     zone = search.vehicle.store.time_zone if search.vehicle else None
-    today = local_today(request, zone)
-    search.first_day = max(parse_day(params.get("from"), today), today)
-    search.last_day = parse_day(params.get("to"), search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1))
-    if search.last_day < search.first_day or (search.last_day - search.first_day).days >= MAX_DAYS_SHOWN:
-        search.last_day = search.first_day + timedelta(days=DEFAULT_DAYS_SHOWN - 1)
-    minutes = to_int(params.get("minutes"), 60)
-    search.minutes = minutes if minutes in ACCOMPANIED_MINUTES else 60
-    days = to_int(params.get("days"), 1)
-    search.days = days if days in SELF_SERVICE_DAYS else 1
+    _choose_days(search, params, local_today(request, zone))
+    if fixed_kind is None:  # a reschedule keeps the booking's length
+        _choose_length(search, params)
     asked = fixed_kind or str(params.get("kind", ""))
     if not (search.vin or (search.model and (search.city or search.store))):
         search.problem = Problem("vehicle_not_specified", 422, "Say which car: a vin, or a model and a city")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -16,20 +17,21 @@ M = TypeVar("M", bound=BaseModel)
 
 # Pydantic error types grouped by what the shopper should do about them.
 _NOT_A_NUMBER = {"int_parsing", "int_from_float", "decimal_parsing", "float_parsing", "decimal_type", "int_type"}
-_OUT_OF_RANGE = {
-    "greater_than",
-    "greater_than_equal",
-    "less_than",
-    "less_than_equal",
-    "too_long",
-    "too_short",
-    "string_too_long",
-    "string_too_short",
-    "decimal_max_digits",
-    "decimal_max_places",
-    "decimal_whole_digits",
-    "finite_number",
+# A limit the shopper went past, and the sentence that names it ({limit} is taken from the error's context).
+_LIMITS = {
+    "string_too_long": ("max_length", N_("Use at most %(limit)s characters.")),
+    "string_too_short": ("min_length", N_("Use at least %(limit)s characters.")),
+    "too_long": ("max_length", N_("Choose at most %(limit)s values.")),
+    "too_short": ("min_length", N_("Choose at least %(limit)s values.")),
+    "greater_than": ("gt", N_("Enter a number greater than %(limit)s.")),
+    "greater_than_equal": ("ge", N_("Enter %(limit)s or more.")),
+    "less_than": ("lt", N_("Enter a number less than %(limit)s.")),
+    "less_than_equal": ("le", N_("Enter %(limit)s or less.")),
+    "decimal_max_places": ("decimal_places", N_("Use at most %(limit)s decimal places.")),
+    "decimal_max_digits": ("max_digits", N_("Use at most %(limit)s digits.")),
+    "decimal_whole_digits": ("whole_digits", N_("Use at most %(limit)s digits before the decimal point.")),
 }
+_OUT_OF_RANGE = {*_LIMITS, "finite_number"}
 _NOT_ONE_OF = {"enum", "literal_error"}
 
 
@@ -63,10 +65,22 @@ def model_from_query(params: QueryParams, model: type[M], ignore: Collection[str
     return model.model_validate(data)
 
 
+def _limit_text(limit: object) -> str:
+    """10000 and Decimal("1E+4") as "10,000", 2100 (a year) as "2100", a fraction as written ("0.01")."""
+    if isinstance(limit, bool) or not isinstance(limit, int | float | Decimal):
+        return str(limit)
+    number = Decimal(str(limit))
+    if number != number.to_integral_value():
+        return f"{number.normalize():f}"
+    return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))  # a year reads 2100, not 2,100
+
+
 def validation_errors(
     exc: ValidationError, labels: Mapping[str, str], gettext: Callable[[str], str]
 ) -> list[FormError]:
-    """One friendly, translated message per invalid field (a field's first problem is enough to act on)."""
+    """One friendly, translated message per invalid field (a field's first problem is enough to act on).
+
+    A limit the value went past is named ("Use at most 200 characters."), never a bare "out of range"."""
     errors: dict[str, FormError] = {}
     for error in exc.errors():
         location = error.get("loc") or ("request",)
@@ -74,8 +88,13 @@ def validation_errors(
         if field in errors:
             continue
         kind = error.get("type", "")
+        limit = (error.get("ctx") or {}).get(_LIMITS[kind][0]) if kind in _LIMITS else None
         if kind in _NOT_A_NUMBER:
             message = N_("Enter a number.")
+        elif limit is not None:
+            message = gettext(_LIMITS[kind][1]) % {"limit": _limit_text(limit)}
+            errors[field] = FormError(field, gettext(labels.get(field, field)), message)
+            continue
         elif kind in _OUT_OF_RANGE:
             message = N_("This value is out of range.")
         elif kind in _NOT_ONE_OF:

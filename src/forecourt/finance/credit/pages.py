@@ -2,8 +2,9 @@
 applications; the back office's review queue and one application with the reveal and override forms.
 
 Thin like the other page modules: parse the form, check who acts, call one service function, render; every text
-is in the templates. The form never echoes the ID number or the income back: after a refusal they are typed
-again. Submitting runs in a savepoint with the idempotency key the form carries, so a double click applies once.
+is in the templates. A refused form names every wrong field and every missing consent at once and echoes what was
+typed, except the ID number and the income: the page says it cleared them, and why, and they are typed again.
+Submitting runs in a savepoint with the idempotency key the form carries, so a double click applies once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core import dates, idempotency
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import DomainError, NotFound
+from forecourt.core.errors import DomainError, FieldError, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance.credit import repository, review
 from forecourt.finance.credit import service as applications
@@ -91,8 +92,10 @@ def _render_apply(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     consents: frozenset[str] = frozenset(),
+    cleared: tuple[str, ...] = (),
     problem: Problem | None = None,
 ) -> HTMLResponse:
+    """`cleared`: the secrets (NEVER_ECHOED) the refused form had, which the page says it did not send back."""
     assert page.user is not None
     return render(
         page,
@@ -102,6 +105,7 @@ def _render_apply(
         form=form or {},
         errors=errors or {},
         consents=consents,
+        cleared=cleared,
         problem=problem,
         key=str(uuid.uuid4()),
         texts=applications.CONSENT_TEXTS,
@@ -117,8 +121,14 @@ def apply_form(session: DbSession, page: PageContext) -> Response:
     return _render_apply(session, page, page.request.query_params.get("quote", "")[:12])
 
 
-def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.ApplicantInput | None]:
-    form = {name: form_text(posted, name, limit) for name, limit in TEXT_FIELDS.items()}
+def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.ApplicantInput]:
+    """The typed text (to echo), the fields that are not a date or a number, and the applicant to check.
+
+    Each text is read one character past its limit, so a value that is too long is refused by the checks rather
+    than silently cut to fit. A field that cannot be parsed gets a stand-in value in the applicant, so the other
+    fields are still checked: one answer names every field to correct.
+    """
+    form = {name: form_text(posted, name, limit + 1) for name, limit in TEXT_FIELDS.items()}
     secret = {name: form_text(posted, name, 32) for name in NEVER_ECHOED}
     errors: dict[str, str] = {}
     born = dates.parse_day(form["date_of_birth"], dates.EARLIEST_BIRTH)
@@ -136,23 +146,28 @@ def _parse(posted: Any) -> tuple[dict[str, str], dict[str, str], applications.Ap
                 raise InvalidOperation
         except InvalidOperation:
             errors[name] = name
-    if not (form["employment_months"].isascii() and form["employment_months"].isdigit()):  # "²".isdigit() too
+            amounts[name] = Decimal(0)
+    months = form["employment_months"]
+    if not (months.isascii() and months.isdigit()):  # "²".isdigit() too
         errors["employment_months"] = "employment_months"
-    if errors:
-        return form, errors, None
     person = applications.ApplicantInput(
         form["full_name"],
         form["id_type"],
         secret["id_number"],
-        born,
+        born or dates.EARLIEST_BIRTH,
         form["address"],
         form["employer"],
-        int(form["employment_months"]),
+        int(months) if "employment_months" not in errors else 0,
         amounts["monthly_income"],
         amounts["monthly_housing_cost"],
         amounts["monthly_other_debts"],
     )
     return form, errors, person
+
+
+def _field_errors(errors: list[FieldError]) -> dict[str, str]:
+    names = (e.field.removeprefix("consents.") for e in errors)
+    return {name: name for name in names}
 
 
 @router.post("/finance/apply", response_model=None)
@@ -164,8 +179,23 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
     kind = form_text(posted, "kind", 20)
     consents = frozenset(p for p in applications.CONSENT_TEXTS if posted.get(f"consent_{p}") == "yes")
     form, errors, person = _parse(posted)
-    if person is None or kind not in applications.KINDS:
-        return _render_apply(session, page, reference, status_code=422, form=form, errors=errors, consents=consents)
+    cleared = tuple(name for name in NEVER_ECHOED if form_text(posted, name, 1))
+    if errors or kind not in applications.KINDS:
+        # Every other field is checked too (a stand-in replaced what could not be parsed), with the consents.
+        found = applications.submission_errors(kind, person, consents, utcnow().date())
+        errors = {**_field_errors(found), **errors}
+        problem = None if kind in applications.KINDS else Problem("invalid_kind", 422, "Choose Pre-qualify or Apply")
+        return _render_apply(
+            session,
+            page,
+            reference,
+            status_code=422,
+            form=form,
+            errors=errors,
+            consents=consents,
+            cleared=cleared,
+            problem=problem,
+        )
     submission = applications.Submission(
         kind=kind,
         user_id=user.user_id,
@@ -199,7 +229,6 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
             )
             idempotency.finish(session, claimed, 303, {"reference": row.reference})
     except DomainError as exc:
-        field_errors = {e.field.removeprefix("consents."): e.field.removeprefix("consents.") for e in exc.errors}
         problem = None if exc.code in ("invalid_applicant", "consent_required") else Problem.of(exc)
         return _render_apply(
             session,
@@ -207,8 +236,9 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
             reference,
             status_code=exc.status,
             form=form,
-            errors=field_errors,
+            errors=_field_errors(exc.errors),
             consents=consents,
+            cleared=cleared,
             problem=problem,
         )
     return redirect(f"/finance/applications/{row.reference}")
@@ -303,7 +333,8 @@ def decide(session: DbSession, page: PageContext, user: ReviewUser, reference: s
         raise NotAllowed()
     scope = review_scope(user)
     row = review.get_in_scope(session, reference, scope)
-    form = {"outcome": form_text(posted, "outcome", 20), "reason": form_text(posted, "reason", 500)}
+    # One past the 500 allowed, so a reason that is too long is refused and kept, not cut to fit.
+    form = {"outcome": form_text(posted, "outcome", 20), "reason": form_text(posted, "reason", 501)}
     try:
         with session.begin_nested():
             review.override(

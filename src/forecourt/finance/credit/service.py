@@ -3,7 +3,7 @@
 `submit` is the one use case for both kinds:
 
 1. the applicant's data is checked (a resident ID by its check character, and its birth date against the
-   date of birth given);
+   date of birth given); a refusal names every wrong field and every missing consent at once;
 2. the quote must be the caller's, financed and unexpired;
 3. the consents the kind needs are recorded (purpose, wording version, IP) *before* the bureau is called,
    and a missing one refuses the request (422 `consent_required`, naming it);
@@ -24,7 +24,6 @@ Reading, reviewing and overriding are in `review`.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,36 +39,26 @@ from forecourt.core.masking import install_log_redaction, mask_amount_band, mask
 from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
 from forecourt.finance.credit import decisions, repository, underwriting
+from forecourt.finance.credit.applicant import (  # noqa: F401 - the pages and the API use these from here
+    CONSENT_TEXT_VERSION,
+    CONSENT_TEXTS,
+    ID_TYPES,
+    REQUIRED_CONSENTS,
+    ApplicantInput,
+    consent_errors,
+    missing_consents,
+    normalise_id_number,
+    submission_errors,
+    validate_applicant,
+)
 from forecourt.finance.credit.bureau import BureauReport, CreditBureau, bureau_for
 from forecourt.finance.credit.underwriting import Applicant, Deal, Decision, RuleSet
 from forecourt.finance.models import Consent, CreditApplication, FinanceProvider, Product, Quote
-from forecourt.identity.id_number import IdNumberError, parse_resident_id
 
 install_log_redaction("forecourt")  # any ID or mobile number that reaches a forecourt.* log line is masked
 log = logging.getLogger(__name__)
 
 KINDS = ("prequalification", "application")
-ID_TYPES = ("resident_id", "passport")
-CONSENT_TEXT_VERSION = "2026-12"
-# purpose: (English, Simplified Chinese); the version above names this wording.
-CONSENT_TEXTS: dict[str, tuple[str, str]] = {
-    "prequalification": (
-        "I agree that Forecourt may make a soft inquiry with a credit bureau to estimate whether I qualify. "
-        "A soft inquiry is not shown to lenders and does not affect my credit score.",
-        "本人同意 Forecourt 向征信机构进行软查询，以评估本人是否符合贷款条件。软查询不会向贷款机构展示，也不影响本人的信用评分。",
-    ),
-    "credit_check": (
-        "I authorise Forecourt and the finance provider to obtain my credit report from a credit bureau to "
-        "decide on this application (a hard inquiry, which other lenders can see).",
-        "本人授权 Forecourt 及金融机构向征信机构查询本人信用报告，用于审批本次申请（硬查询，其他贷款机构可见）。",
-    ),
-    "share_with_provider": (
-        "I agree that the information in this application may be shared with the finance provider named on "
-        "the quote, for the purpose of this application only.",
-        "本人同意将本申请中的信息提供给报价中所列的金融机构，仅用于本次申请。",
-    ),
-}
-REQUIRED_CONSENTS = {"prequalification": ("prequalification",), "application": ("credit_check", "share_with_provider")}
 INQUIRY = {"prequalification": "soft", "application": "hard"}
 ENCRYPTED_FIELDS = (
     "full_name",
@@ -81,25 +70,6 @@ ENCRYPTED_FIELDS = (
     "monthly_housing",
     "monthly_debts",
 )
-PASSPORT_PATTERN = re.compile(r"[A-Z0-9]{5,20}")
-MAX_AMOUNT = Decimal("100000000")
-
-
-@dataclass(frozen=True)
-class ApplicantInput:
-    full_name: str
-    id_type: str
-    id_number: str
-    date_of_birth: date
-    address: str
-    employer: str
-    employment_months: int
-    monthly_income: Decimal
-    monthly_housing_cost: Decimal
-    monthly_other_debts: Decimal
-
-    def __repr__(self) -> str:  # never print the personal data (tracebacks, debuggers, logs)
-        return "ApplicantInput(<redacted>)"
 
 
 @dataclass(frozen=True)
@@ -118,53 +88,8 @@ def context(application_id: int, field: str) -> str:
     return f"credit_application:{application_id}:{field}"
 
 
-def normalise_id_number(text: str) -> str:
-    return "".join(text.split()).upper()
-
-
 def id_index(cipher: FieldCipher, id_type: str, number: str) -> str:
     return cipher.blind_index(f"{id_type}:{normalise_id_number(number)}", purpose="credit_application.id_number")
-
-
-def validate_applicant(applicant: ApplicantInput, today: date) -> list[FieldError]:
-    """Every problem at once, by field; the messages never repeat the ID number."""
-    errors: list[FieldError] = []
-    if not 2 <= len(applicant.full_name.strip()) <= 60:
-        errors.append(FieldError("full_name", "Give your full name as on your ID (2–60 characters)."))
-    number = normalise_id_number(applicant.id_number)
-    if applicant.id_type == "resident_id":
-        try:
-            resident = parse_resident_id(number, today=today)
-        except IdNumberError as exc:
-            errors.append(FieldError("id_number", f"This is not a valid resident ID number: {exc}."))
-        else:
-            if resident.birth_date != applicant.date_of_birth:
-                errors.append(
-                    FieldError("date_of_birth", "The date of birth does not match the one in your ID number.")
-                )
-    elif applicant.id_type == "passport":
-        if not PASSPORT_PATTERN.fullmatch(number):
-            errors.append(FieldError("id_number", "A passport number has 5–20 letters and digits."))
-    else:
-        errors.append(FieldError("id_type", "Choose resident_id or passport."))
-    if not date(1900, 1, 1) <= applicant.date_of_birth <= today:
-        errors.append(FieldError("date_of_birth", "Give a date of birth in the past."))
-    if not 5 <= len(applicant.address.strip()) <= 200:
-        errors.append(FieldError("address", "Give your home address (5–200 characters)."))
-    if not 1 <= len(applicant.employer.strip()) <= 120:
-        errors.append(FieldError("employer", "Give your employer (or 'self-employed'), up to 120 characters."))
-    if not 0 <= applicant.employment_months <= 1200:
-        errors.append(FieldError("employment_months", "Give the months in your current employment (0–1200)."))
-    for name in ("monthly_income", "monthly_housing_cost", "monthly_other_debts"):
-        amount = getattr(applicant, name)
-        if (
-            not isinstance(amount, Decimal)
-            or not amount.is_finite()
-            or not 0 <= amount < MAX_AMOUNT
-            or amount != amount.quantize(Decimal("0.01"))
-        ):
-            errors.append(FieldError(name, "Give an amount in yuan, at least 0, with at most two decimals."))
-    return errors
 
 
 def age_on(born: date, today: date) -> int:
@@ -187,13 +112,13 @@ def _financed_quote(session: Session, user_id: int, reference: str, now: datetim
 
 
 def check_consents(kind: str, given: frozenset[str], text_version: str) -> None:
-    missing = [purpose for purpose in REQUIRED_CONSENTS[kind] if purpose not in given]
+    missing = missing_consents(kind, given)
     if missing:
         raise InvalidInput(
             f"Consent is required before the credit bureau is asked: {', '.join(missing)}.",
             code="consent_required",
             extra={"missing_consents": missing},
-            errors=[FieldError(f"consents.{purpose}", "consent is required") for purpose in missing],
+            errors=consent_errors(missing),
         )
     if text_version != CONSENT_TEXT_VERSION:
         raise InvalidInput(
@@ -236,9 +161,13 @@ def submit(
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="invalid_kind")
     person = submission.applicant
     errors = validate_applicant(person, now.date())
-    if errors:
+    if errors:  # the missing consents come with them: one refusal names every field to correct
+        missing = missing_consents(submission.kind, submission.consents)
         raise InvalidInput(
-            "Some applicant details are missing or wrong; see errors.", code="invalid_applicant", errors=errors
+            "Some applicant details are missing or wrong; see errors.",
+            code="invalid_applicant",
+            errors=errors + consent_errors(missing),
+            extra={"missing_consents": missing} if missing else {},
         )
     quote = _financed_quote(session, submission.user_id, submission.quote_reference, now)
     check_consents(submission.kind, submission.consents, submission.consent_text_version)
