@@ -94,11 +94,20 @@ def _render_apply(
     problem: Problem | None = None,
 ) -> HTMLResponse:
     assert page.user is not None
+    view = _quote_view(session, page.user.user_id, reference)  # someone else's or no quote: the 404 page
+    blocked = False
+    try:  # the same check `submit` makes: a quote it would refuse gets no form, but the reason and the next step
+        applications.check_applicable(session, page.user.user_id, reference, utcnow())
+    except DomainError as exc:
+        blocked = True
+        if problem is None:
+            problem, status_code = Problem.of(exc), exc.status
     return render(
         page,
         "finance/apply.html",
         status_code=status_code,
-        view=_quote_view(session, page.user.user_id, reference),
+        view=view,
+        blocked=blocked,
         form=form or {},
         errors=errors or {},
         consents=consents,

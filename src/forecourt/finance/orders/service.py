@@ -119,34 +119,25 @@ def reservable_quote(
     quote = repository.get_quote(session, quote_reference.strip().upper())
     if quote is None or (quote.user_id is not None and quote.user_id != user_id):
         raise NotFound(f"No quote {quote_reference}", code="quote_not_found")
+    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     if quote.expires_at <= now:
         raise Conflict(
             f"Quote {quote.reference} expired at {quote.expires_at.isoformat()}; ask for a new quote",
             code="quote_expired",
-            extra={"expired_at": quote.expires_at.isoformat()},
+            extra={"expired_at": quote.expires_at.isoformat(), "vin": vehicle.vin},
         )
-    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
-    _check_available(vehicle)
+    catalog.require_on_sale(vehicle)
     application = repository.latest_application(session, quote.id) if is_financed(quote.product) else None
     return QuoteCheck(
         quote, vehicle, deposit_for(quote.price, quote.currency, terms), application.status if application else None
     )
 
 
-def _check_available(vehicle: Vehicle) -> None:
-    if vehicle.status == VehicleStatus.RESERVED.value:
-        raise _already_reserved(vehicle.vin)
-    if vehicle.status != VehicleStatus.AVAILABLE.value:
-        raise Conflict(
-            f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')} and cannot be reserved",
-            code="vehicle_not_available",
-            extra={"vehicle_status": vehicle.status},
-        )
-
-
 def _already_reserved(vin: str) -> Conflict:
     return Conflict(
-        f"Vehicle {vin} is already reserved by another order", code="vehicle_already_reserved", extra={"vin": vin}
+        f"Vehicle {vin} is already reserved by another order",
+        code="vehicle_already_reserved",
+        extra={"vin": vin, "vehicle_status": "reserved"},
     )
 
 
@@ -223,7 +214,11 @@ def reserve(
     try:
         catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.RESERVED, actor=user_id)
     except Conflict as exc:  # moved by staff since we looked (e.g. to in transit)
-        raise Conflict(f"Vehicle {vehicle.vin} can no longer be reserved", code="vehicle_not_available") from exc
+        raise Conflict(
+            f"Vehicle {vehicle.vin} can no longer be reserved",
+            code="vehicle_not_available",
+            extra={"vin": vehicle.vin, "vehicle_status": catalog.get_vehicle(session, vehicle.vin).status},
+        ) from exc
     enqueue_event(
         session,
         {

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
+from forecourt.core.errors import FieldError, InvalidInput, NotFound, Unauthenticated
 from forecourt.core.money import round_money
 from forecourt.core.outbox import enqueue_event
 from forecourt.core.references import new_reference
@@ -67,7 +67,6 @@ from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them
 )
 
 QUOTE_LIFETIME = timedelta(days=7)
-QUOTABLE_STATUSES = frozenset({"available", "in_transit"})
 MAX_ANNUAL_MILEAGE = 100_000
 
 
@@ -130,12 +129,7 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     """Price every product for the car, store one Quote per offered product (7 days), return the comparison."""
     vehicle = catalog.get_vehicle(session, vin)
     _check_inputs(inputs, vehicle.price)
-    if vehicle.status not in QUOTABLE_STATUSES:
-        raise Conflict(
-            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
-            code="vehicle_not_available",
-            extra={"vehicle_status": vehicle.status},
-        )
+    catalog.require_on_sale(vehicle)  # 409 before anything is priced: an unsaleable car leads nowhere
     provider = programs.default_provider(session)
     car = Car(
         vehicle.price,
