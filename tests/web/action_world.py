@@ -5,11 +5,14 @@ store and a marketer who is also store staff: the case where "may see" and "may 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from forecourt.core.references import new_reference
@@ -93,6 +96,7 @@ def make_action_world(session: Session) -> ActionWorld:
     )
     session.add(order)
     lead = _lead_of_store(session, shopper, home)
+    lead.name_masked = "Z***"  # contact details to reveal (masked only: the reveal shows nothing more, and is logged)
     session.flush()
     task_id = tasks_of_lead(session, lead.id)[0].id
     session.commit()
@@ -109,3 +113,13 @@ def make_action_world(session: Session) -> ActionWorld:
         lead_reference=lead.reference,
         task_id=task_id,
     )
+
+
+@contextmanager
+def rolled_back(connection: Connection) -> Iterator[None]:
+    """Requests made inside change nothing for the ones after: each form is tried on the same world."""
+    savepoint = connection.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
