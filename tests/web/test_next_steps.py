@@ -211,3 +211,13 @@ def test_every_refusal_of_the_reserve_and_apply_pages_offers_the_next_step(clien
     assert cash_apply.status_code == 422 and 'id="apply-form"' not in cash_apply.text
     assert f'href="/quotes/{world.cash_quote}"' in cash_apply.text  # back to the quote, where cash is bought
     assert no_quote.status_code == 404 and 'id="next-step"' in no_quote.text and 'href="/vehicles"' in no_quote.text
+
+
+def test_staff_reading_a_shoppers_quote_are_not_offered_the_shoppers_actions(client, world):
+    sign_in(client, world.users["store_staff"])
+    with clock.pinned(NOW):
+        page = client.get(f"/quotes/{world.shopper_quote}?lang=en")
+        refused = client.get(f"/orders/new?quote={world.cash_quote}")
+    assert page.status_code == 200 and 'id="not-yours"' in page.text
+    assert 'class="prequalify"' not in page.text and 'class="buy-cash"' not in page.text
+    assert refused.status_code == 404  # what the link would have led to

@@ -72,7 +72,7 @@ ReviewUser = Annotated[Principal, Depends(_review_user)]
 
 def _quote_view(session: Session, user_id: int, reference: str) -> dict[str, Any]:
     quote = repository.get_quote(session, reference.strip().upper()) if reference else None
-    if quote is None or (quote.user_id is not None and quote.user_id != user_id):
+    if quote is None or not quote.usable_by(user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
     return {
         "quote": quote,

@@ -179,7 +179,7 @@ def check_applicable(session: Session, user_id: int, reference: str, now: dateti
 
 def _financed_quote(session: Session, user_id: int, reference: str, now: datetime) -> Quote:
     quote = repository.get_quote(session, reference.strip().upper())
-    if quote is None or (quote.user_id is not None and quote.user_id != user_id):
+    if quote is None or not quote.usable_by(user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
     if quote.product == Product.CASH.value or quote.program_id is None:
         raise InvalidInput(
