@@ -237,6 +237,7 @@ def test_staff_see_why_a_financed_order_cannot_be_confirmed_and_cancel_it_in_ful
     with clock.pinned(NOW + timedelta(days=5)):
         detail = client.get(f"/backoffice/orders/{reference}?lang=en")
         assert "Under review" in detail.text
+        assert 'id="confirm"' not in detail.text and 'id="confirm-later"' in detail.text  # no button to refuse
         assert "When the store cancels, the whole deposit of CN¥10,000.00 is refunded." in detail.text
         csrf = _hidden(detail.text, "csrf_token")
         refused = client.post(f"/backoffice/orders/{reference}/confirm?lang=en", data={"csrf_token": csrf})

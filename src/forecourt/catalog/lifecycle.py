@@ -22,6 +22,17 @@ ALLOWED_TRANSITIONS: dict[VehicleStatus, frozenset[VehicleStatus]] = {
 }
 
 
+# What a shopper may do with a car: quote it, pre-qualify or apply for credit on it, reserve it. Only a car that is
+# available is on sale; an in-transit car becomes so when it reaches its store, a reserved one if its order is
+# cancelled. The quote, credit and order use cases refuse any other status up front (409), and the pages offer
+# those actions only for a car on sale, so no page offers a step that a later one refuses.
+ON_SALE: frozenset[VehicleStatus] = frozenset({VehicleStatus.AVAILABLE})
+
+
+def is_on_sale(status: str) -> bool:
+    return status in ON_SALE
+
+
 class IllegalTransition(ValueError):
     def __init__(self, current: VehicleStatus, target: VehicleStatus) -> None:
         allowed = sorted(s.value for s in ALLOWED_TRANSITIONS[current])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.catalog import edits, repository
-from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition
+from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition, is_on_sale
 from forecourt.catalog.models import Store, Vehicle, VehicleModel
 from forecourt.catalog.search import SearchOutcome, search_vehicles  # noqa: F401 - callers use service.*
 from forecourt.catalog.vin import VinError, validate_vin
@@ -29,6 +29,24 @@ def get_vehicle(session: Session, vin: str) -> Vehicle:
     if vehicle is None:
         raise NotFound(f"No vehicle with VIN {normalized}", code="vehicle_not_found")
     return vehicle
+
+
+def require_on_sale(vehicle: Vehicle) -> None:
+    """Refuse (409) unless the car is on sale (`lifecycle.ON_SALE`): the one check the quote, credit and order use
+    cases make before they do anything with a car. A reserved car answers `vehicle_already_reserved`, any other
+    status `vehicle_not_available`; both name the status, so a page can say what happens next."""
+    if is_on_sale(vehicle.status):
+        return
+    extra = {"vin": vehicle.vin, "vehicle_status": vehicle.status}
+    if vehicle.status == VehicleStatus.RESERVED.value:
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is already reserved by another order", code="vehicle_already_reserved", extra=extra
+        )
+    raise Conflict(
+        f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')} and not for sale at the moment",
+        code="vehicle_not_available",
+        extra=extra,
+    )
 
 
 def change_vehicle_status(

@@ -162,6 +162,12 @@ class Quote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    def usable_by(self, user_id: int | None) -> bool:
+        """Whether this person may apply for credit or reserve from the quote: its shopper, or anyone for a quote
+        made signed out (the first to reserve claims it; only its maker has seen the reference). Staff who may
+        read a shopper's quote may not act on it; the quote page offers its actions by this same rule."""
+        return self.user_id is None or self.user_id == user_id
+
 
 class CreditApplication(Base):
     """Personal data is stored only as core.crypto tokens (`*_enc`, bound to the row and field), plus masks

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from forecourt import __version__
 from forecourt.accounts.principal import Principal, Role
 from forecourt.accounts.security import CurrentUser
+from forecourt.catalog.lifecycle import is_on_sale
 from forecourt.web import i18n
 from forecourt.web.labels import LABELS
 from forecourt.web.maps import amap_url, osm_url
@@ -54,6 +55,7 @@ def environment(lang: str) -> Environment:
         asset_version=__version__,
         amap_url=amap_url,
         osm_url=osm_url,
+        on_sale=is_on_sale,  # {% if on_sale(vehicle.status) %}: offer quote, credit and reserve actions
     )
     env.filters.update(
         money=lambda amount, currency="CNY": i18n.format_money(amount, currency, lang),

@@ -73,7 +73,7 @@ ReviewUser = Annotated[Principal, Depends(_review_user)]
 
 def _quote_view(session: Session, user_id: int, reference: str) -> dict[str, Any]:
     quote = repository.get_quote(session, reference.strip().upper()) if reference else None
-    if quote is None or (quote.user_id is not None and quote.user_id != user_id):
+    if quote is None or not quote.usable_by(user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
     return {
         "quote": quote,
@@ -97,11 +97,20 @@ def _render_apply(
 ) -> HTMLResponse:
     """`cleared`: the secrets (NEVER_ECHOED) the refused form had, which the page says it did not send back."""
     assert page.user is not None
+    view = _quote_view(session, page.user.user_id, reference)  # someone else's or no quote: the 404 page
+    blocked = False
+    try:  # the same check `submit` makes: a quote it would refuse gets no form, but the reason and the next step
+        applications.check_applicable(session, page.user.user_id, reference, utcnow())
+    except DomainError as exc:
+        blocked = True
+        if problem is None:
+            problem, status_code = Problem.of(exc), exc.status
     return render(
         page,
         "finance/apply.html",
         status_code=status_code,
-        view=_quote_view(session, page.user.user_id, reference),
+        view=view,
+        blocked=blocked,
         form=form or {},
         errors=errors or {},
         consents=consents,

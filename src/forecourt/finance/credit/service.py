@@ -96,9 +96,15 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def check_applicable(session: Session, user_id: int, reference: str, now: datetime) -> None:
+    """Refuse as `submit` would for the quote alone (not the user's, cash, expired, its car not for sale), so the
+    application page offers its form only when the quote can be applied on."""
+    _financed_quote(session, user_id, reference, now)
+
+
 def _financed_quote(session: Session, user_id: int, reference: str, now: datetime) -> Quote:
     quote = repository.get_quote(session, reference.strip().upper())
-    if quote is None or (quote.user_id is not None and quote.user_id != user_id):
+    if quote is None or not quote.usable_by(user_id):
         raise NotFound(f"No quote {reference}", code="quote_not_found")
     if quote.product == Product.CASH.value or quote.program_id is None:
         raise InvalidInput(
@@ -106,8 +112,12 @@ def _financed_quote(session: Session, user_id: int, reference: str, now: datetim
             code="quote_not_financed",
             errors=[FieldError("quote", "choose a finance quote")],
         )
+    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     if quote.expires_at <= now:
-        raise Conflict("The quote has expired; make a new quote first.", code="quote_expired")
+        raise Conflict(
+            "The quote has expired; make a new quote first.", code="quote_expired", extra={"vin": vehicle.vin}
+        )
+    catalog.require_on_sale(vehicle)  # no credit asked for a car that is not for sale
     return quote
 
 

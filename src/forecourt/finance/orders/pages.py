@@ -50,6 +50,7 @@ class OrderView:
     quote: Quote | None
     application: CreditApplication | None
     refund: RefundDecision | None  # what a cancel now would give back (None: no longer cancellable)
+    confirmable: bool = False  # whether staff may confirm it now (orders.confirm_refusal: the rule confirm applies)
 
     @property
     def financed(self) -> bool:
@@ -63,6 +64,7 @@ def _view(session: Session, order: Order, *, by_store: bool = False) -> OrderVie
         orders.quote_of(session, order),
         orders.application_of(session, order),
         orders.cancellation_preview(session, order, utcnow(), by_store=by_store),
+        confirmable=by_store and orders.confirm_refusal(session, order) is None,
     )
 
 

@@ -117,36 +117,27 @@ def reservable_quote(
     """Refuse unless the quote is the user's (an anonymous quote is claimed by the first signed-in user who
     reserves from it: only its creator has seen the reference), unexpired, and its car is available."""
     quote = repository.get_quote(session, quote_reference.strip().upper())
-    if quote is None or (quote.user_id is not None and quote.user_id != user_id):
+    if quote is None or not quote.usable_by(user_id):
         raise NotFound(f"No quote {quote_reference}", code="quote_not_found")
+    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
     if quote.expires_at <= now:
         raise Conflict(
             f"Quote {quote.reference} expired at {quote.expires_at.isoformat()}; ask for a new quote",
             code="quote_expired",
-            extra={"expired_at": quote.expires_at.isoformat()},
+            extra={"expired_at": quote.expires_at.isoformat(), "vin": vehicle.vin},
         )
-    vehicle = catalog.get_vehicle_by_id(session, quote.vehicle_id)
-    _check_available(vehicle)
+    catalog.require_on_sale(vehicle)
     application = repository.latest_application(session, quote.id) if is_financed(quote.product) else None
     return QuoteCheck(
         quote, vehicle, deposit_for(quote.price, quote.currency, terms), application.status if application else None
     )
 
 
-def _check_available(vehicle: Vehicle) -> None:
-    if vehicle.status == VehicleStatus.RESERVED.value:
-        raise _already_reserved(vehicle.vin)
-    if vehicle.status != VehicleStatus.AVAILABLE.value:
-        raise Conflict(
-            f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')} and cannot be reserved",
-            code="vehicle_not_available",
-            extra={"vehicle_status": vehicle.status},
-        )
-
-
 def _already_reserved(vin: str) -> Conflict:
     return Conflict(
-        f"Vehicle {vin} is already reserved by another order", code="vehicle_already_reserved", extra={"vin": vin}
+        f"Vehicle {vin} is already reserved by another order",
+        code="vehicle_already_reserved",
+        extra={"vin": vin, "vehicle_status": "reserved"},
     )
 
 
@@ -223,7 +214,11 @@ def reserve(
     try:
         catalog.change_vehicle_status(session, vehicle.vin, VehicleStatus.RESERVED, actor=user_id)
     except Conflict as exc:  # moved by staff since we looked (e.g. to in transit)
-        raise Conflict(f"Vehicle {vehicle.vin} can no longer be reserved", code="vehicle_not_available") from exc
+        raise Conflict(
+            f"Vehicle {vehicle.vin} can no longer be reserved",
+            code="vehicle_not_available",
+            extra={"vin": vehicle.vin, "vehicle_status": catalog.get_vehicle(session, vehicle.vin).status},
+        ) from exc
     enqueue_event(
         session,
         {
@@ -256,6 +251,28 @@ def reserve(
 # --- confirm, cancel, complete ---------------------------------------------------------------------------------------
 
 
+def confirm_refusal(session: Session, order: Order) -> Conflict | None:
+    """Why staff cannot confirm the order now (None: they can). `confirm` raises it, and the back-office order
+    page offers the confirm button only when it is None, so the button never leads to this refusal."""
+    if order.status != OrderStatus.RESERVED.value:
+        return Conflict(
+            f"Order {order.reference} is {order.status} and cannot be confirmed",
+            code="not_confirmable",
+            extra={"order_status": order.status},
+        )
+    if is_financed(order.product):
+        application = repository.latest_application(session, order.quote_id) if order.quote_id else None
+        if application is None or application.status != ApplicationStatus.APPROVED.value:
+            status = application.status if application else None
+            return Conflict(
+                f"Order {order.reference} is financed ({order.product}); it needs an approved credit "
+                f"application first (now: {status or 'none'})",
+                code="finance_not_approved",
+                extra={"application_status": status},
+            )
+    return None
+
+
 def confirm(
     session: Session,
     order_reference: str,
@@ -267,22 +284,12 @@ def confirm(
     """Staff confirm a reserved order: a cash order directly; a financed one needs the newest credit application
     for its quote to be approved (a conditional decision counts once finance overrides it to approved)."""
     order = get_store_order(session, order_reference, allowed_store_ids, for_update=True)
-    if order.status != OrderStatus.RESERVED.value:
-        raise Conflict(
-            f"Order {order.reference} is {order.status} and cannot be confirmed",
-            code="not_confirmable",
-            extra={"order_status": order.status},
-        )
+    refusal = confirm_refusal(session, order)
+    if refusal is not None:
+        raise refusal
     if is_financed(order.product):
-        application = repository.latest_application(session, order.quote_id) if order.quote_id else None
-        if application is None or application.status != ApplicationStatus.APPROVED.value:
-            status = application.status if application else None
-            raise Conflict(
-                f"Order {order.reference} is financed ({order.product}); it needs an approved credit "
-                f"application first (now: {status or 'none'})",
-                code="finance_not_approved",
-                extra={"application_status": status},
-            )
+        application = repository.latest_application(session, order.quote_id)
+        assert application is not None  # confirm_refusal: approved
         order.application_id = application.id
     order.status = OrderStatus.CONFIRMED.value
     order.confirmed_at = order.updated_at = now

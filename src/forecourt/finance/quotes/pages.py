@@ -142,7 +142,11 @@ def quote_pdf(session: DbSession, page: PageContext, reference: str) -> Response
 def quote(session: DbSession, page: PageContext, reference: str) -> HTMLResponse:
     comparison = _visible(session, page, reference)
     document = quotes.comparison_document(comparison, utcnow())
-    return _render(page, "finance/quote.html", doc=document, vehicle=comparison.vehicle)
+    viewer = page.user.user_id if page.user else None
+    # Staff may read a shopper's quote; pre-qualifying and reserving from it are the shopper's (the same rule as
+    # the credit and order use cases), so the page offers them only to whoever may use them.
+    usable = comparison.quotes[0].usable_by(viewer)
+    return _render(page, "finance/quote.html", doc=document, vehicle=comparison.vehicle, usable=usable)
 
 
 @router.get("/finance/payment-search")

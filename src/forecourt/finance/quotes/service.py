@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Vehicle
-from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
+from forecourt.core.errors import FieldError, InvalidInput, NotFound, Unauthenticated
 from forecourt.core.money import round_money
 from forecourt.core.outbox import enqueue_event
 from forecourt.finance.calc.residuals import ResidualTable, ResidualTableError
@@ -71,7 +71,6 @@ from forecourt.finance.quotes.products import (  # noqa: F401 - callers use them
 )
 from forecourt.finance.quotes.storing import QUOTE_LIFETIME, program_snapshot  # noqa: F401 - callers use them here
 
-QUOTABLE_STATUSES = frozenset({"available", "in_transit"})
 MAX_ANNUAL_MILEAGE = 100_000
 
 
@@ -134,7 +133,7 @@ def compare(session: Session, vin: str, inputs: QuoteInputs, on: date, user_id: 
     """Price every product for the car, store one Quote per offered product (7 days), return the comparison."""
     vehicle = catalog.get_vehicle(session, vin)
     _check_inputs(inputs, vehicle.price)
-    _check_quotable(vehicle)
+    catalog.require_on_sale(vehicle)  # 409 before anything is priced: an unsaleable car leads nowhere
     provider = programs.default_provider(session)
     car = car_of(vehicle)
     available = _available(session, provider, car, inputs, on)
@@ -222,19 +221,11 @@ def new_car_request(
 
 
 def quotable_vehicle(session: Session, vin: str) -> Vehicle:
-    """The car, if it can still be quoted (available or on its way); 409 `vehicle_not_available` otherwise."""
+    """The car, if it is for sale (catalog.require_on_sale: 409 `vehicle_already_reserved` or
+    `vehicle_not_available` otherwise)."""
     vehicle = catalog.get_vehicle(session, vin)
-    _check_quotable(vehicle)
+    catalog.require_on_sale(vehicle)
     return vehicle
-
-
-def _check_quotable(vehicle: Vehicle) -> None:
-    if vehicle.status not in QUOTABLE_STATUSES:
-        raise Conflict(
-            f"Vehicle {vehicle.vin} is {vehicle.status} and can no longer be quoted",
-            code="vehicle_not_available",
-            extra={"vehicle_status": vehicle.status},
-        )
 
 
 def car_of(vehicle: Vehicle) -> Car:

@@ -30,6 +30,19 @@ def may_act(user: Principal) -> bool:
     return user.is_admin or bool(staff_store_ids(user))
 
 
+def may_act_on(user: Principal, store_id: int) -> bool:
+    """Whether the user may change a lead of this store or complete its tasks (admins: any; staff: their stores;
+    marketers: none). The lead pages offer a button and the route behind it accepts the post by this one rule,
+    so a page never shows an action its route refuses."""
+    allowed = act_scope(user)
+    return allowed is None or store_id in allowed
+
+
+def may_reveal(user: Principal, store_id: int) -> bool:
+    """Whether the user may see a lead's contact details in clear: staff of the lead's own store only."""
+    return store_id in staff_store_ids(user)
+
+
 def _api_user(user: RequiredUser) -> Principal:
     if not user.has_role(*READERS):
         raise Forbidden("Leads are for store staff, marketers and admins", code="forbidden_role")

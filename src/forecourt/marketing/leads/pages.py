@@ -20,9 +20,9 @@ from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession
 from forecourt.core.params import RowId
 from forecourt.marketing.leads import contact_form, service
-from forecourt.marketing.leads.access import LeadPageUser, act_scope, may_act, scope
+from forecourt.marketing.leads.access import LeadPageUser, act_scope, may_act_on, may_reveal, scope
 from forecourt.marketing.leads.contact import check_contact
-from forecourt.marketing.leads.pipeline import STAGES
+from forecourt.marketing.leads.pipeline import OPEN_STAGES, STAGES, manual_targets
 from forecourt.testdrive.page_support import (
     Problem,
     attempt,
@@ -50,6 +50,7 @@ def lead_list(session: DbSession, page: PageContext, user: LeadPageUser) -> HTML
         "backoffice/leads.html",
         views=views,
         tasks=tasks,
+        actionable={task.id for task, _ in tasks if may_act_on(user, task.store_id)},  # whose "Done" is offered
         status=status,
         filters=STATUS_FILTERS,
         now=now,
@@ -71,7 +72,7 @@ def _render_detail(
     now = utcnow()
     detail = service.lead_detail(session, reference, scope(user), now=now)
     lead = detail.view.lead
-    own = lead.store_id in staff_store_ids(user)
+    acts = may_act_on(user, lead.store_id)  # the rule the POST routes below apply
     return render(
         page,
         "backoffice/leads_detail.html",
@@ -80,10 +81,10 @@ def _render_detail(
         view=detail.view,
         lead=lead,
         contact=contact or service.masked_contact(lead),
-        may_reveal=own and contact is None,
-        may_act=may_act(user),
-        is_admin=user.is_admin,
-        stages=STAGES,
+        may_reveal=may_reveal(user, lead.store_id) and contact is None,
+        may_act=acts,
+        may_log_contact=acts and lead.status in OPEN_STAGES,
+        targets=manual_targets(lead.status, is_admin=user.is_admin) if acts else (),
         problem=problem,
         now=now,
         section="leads",
@@ -97,7 +98,8 @@ def lead_page(session: DbSession, page: PageContext, user: LeadPageUser, referen
 
 
 def _act(session: Session, page: Page, user: Principal, reference: str, run: Any) -> Response:
-    if not may_act(user):
+    lead = service.get_in_scope(session, reference, scope(user))  # a lead the user cannot see: 404, as its page
+    if not may_act_on(user, lead.store_id):
         raise NotAllowed()
     try:
         attempt(session, run)
@@ -147,12 +149,11 @@ def move(session: DbSession, page: PageContext, user: LeadPageUser, reference: s
 
 @router.post("/backoffice/leads/{reference}/reveal")
 def reveal(session: DbSession, page: PageContext, user: LeadPageUser, reference: str) -> HTMLResponse:
-    service.get_in_scope(session, reference, scope(user))
-    own = staff_store_ids(user)
-    if not own:
+    lead = service.get_in_scope(session, reference, scope(user))
+    if not may_reveal(user, lead.store_id):
         raise NotAllowed()
     details = service.reveal_contact(
-        session, page.request.app.state.field_cipher, reference, actor=user.user_id, own_store_ids=own
+        session, page.request.app.state.field_cipher, reference, actor=user.user_id, own_store_ids=staff_store_ids(user)
     )
     return _render_detail(session, page, user, reference, contact=details)
 
@@ -161,7 +162,8 @@ def reveal(session: DbSession, page: PageContext, user: LeadPageUser, reference:
 def complete_task(
     session: DbSession, page: PageContext, user: LeadPageUser, task_id: RowId, posted: PostedForm
 ) -> Response:
-    if not may_act(user):
+    task = service.get_task_in_scope(session, task_id, scope(user))  # a task the user cannot see: 404
+    if not may_act_on(user, task.store_id):  # the rule that decides whether the lead pages offer "Done"
         raise NotAllowed()
     note = form_text(posted, "note", 500)
     _, lead = service.complete_task(

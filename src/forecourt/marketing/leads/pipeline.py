@@ -81,3 +81,13 @@ def check_manual_move(current: str, target: str, *, reason: str, is_admin: bool)
     if target == "lost" and not reason_ok:
         return Refusal("reason_required", "Closing a lead as lost needs a reason (3–500 characters)", 422)
     return None
+
+
+def manual_targets(current: str, *, is_admin: bool) -> tuple[str, ...]:
+    """The stages a person may move a lead to by hand (given a reason where one is needed): what the lead page
+    offers, decided by `check_manual_move` itself so the two cannot disagree."""
+    return tuple(
+        stage
+        for stage in STAGES
+        if check_manual_move(current, stage, reason="x" * REASON_LIMITS[0], is_admin=is_admin) is None
+    )

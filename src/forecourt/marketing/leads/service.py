@@ -175,6 +175,13 @@ def open_tasks(session: Session, allowed_store_ids: Collection[int] | None) -> l
     return list(repository.open_tasks(session, store_ids=allowed_store_ids))
 
 
+def get_task_in_scope(session: Session, task_id: int, allowed_store_ids: Collection[int] | None) -> LeadTask:
+    task = repository.get_task(session, task_id)
+    if task is None or (allowed_store_ids is not None and task.store_id not in allowed_store_ids):
+        raise NotFound(f"No task {task_id}", code="task_not_found")
+    return task
+
+
 def complete_task(
     session: Session,
     task_id: int,
@@ -184,9 +191,7 @@ def complete_task(
     allowed_store_ids: Collection[int] | None,
     now: datetime,
 ) -> tuple[LeadTask, Lead]:
-    task = repository.get_task(session, task_id)
-    if task is None or (allowed_store_ids is not None and task.store_id not in allowed_store_ids):
-        raise NotFound(f"No task {task_id}", code="task_not_found")
+    task = get_task_in_scope(session, task_id, allowed_store_ids)
     if task.state != "open":
         raise Conflict(f"The task is already {task.state}", code="task_not_open")
     lead = session.get(Lead, task.lead_id)
