@@ -23,6 +23,7 @@ from forecourt.catalog.models import BodyType
 from forecourt.core.clock import utcnow
 from forecourt.core.decimals import decimal_rules
 from forecourt.core.http import DbSession
+from forecourt.finance.quotes import documents
 from forecourt.finance.quotes import payment_search as payment_search_service
 from forecourt.finance.quotes import service as quotes
 from forecourt.finance.quotes.pdf import render_quote_pdf
@@ -182,7 +183,7 @@ def create_quote(session: DbSession, request: Request, user: CurrentUser, body: 
         balloon_percent=body.balloon_percent,
     )
     comparison = quotes.compare(session, body.vin, inputs, local_today(request), user.user_id if user else None)
-    out = ComparisonOut.model_validate(quotes.comparison_document(comparison, utcnow()))
+    out = ComparisonOut.model_validate(documents.comparison_document(comparison, utcnow()))
     return JSONResponse(
         out.model_dump(mode="json"), status_code=201, headers={"Location": f"/api/v1/quotes/{comparison.reference}"}
     )
@@ -197,13 +198,13 @@ def create_quote(session: DbSession, request: Request, user: CurrentUser, body: 
 )
 def quote_pdf(session: DbSession, request: Request, user: CurrentUser, reference: str) -> Response:
     comparison = quotes.visible_comparison(session, reference, viewer_of(user))
-    return pdf_response(quotes.comparison_document(comparison, utcnow()), _language(request))
+    return pdf_response(documents.comparison_document(comparison, utcnow()), _language(request))
 
 
 @router.get("/quotes/{reference}", response_model=ComparisonOut, summary="A stored quote and its comparison")
 def get_quote(session: DbSession, user: CurrentUser, reference: str) -> ComparisonOut:
     comparison = quotes.visible_comparison(session, reference, viewer_of(user))
-    return ComparisonOut.model_validate(quotes.comparison_document(comparison, utcnow()))
+    return ComparisonOut.model_validate(documents.comparison_document(comparison, utcnow()))
 
 
 @router.get(

@@ -23,6 +23,7 @@ from forecourt.catalog.models import BodyType, Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, Unauthenticated
 from forecourt.core.http import DbSession
+from forecourt.finance.quotes import documents
 from forecourt.finance.quotes import payment_search as payment_search_service
 from forecourt.finance.quotes import service as quotes
 from forecourt.finance.quotes.api import local_today, pdf_response, viewer_of
@@ -135,13 +136,13 @@ def _visible(session: Session, page: Page, reference: str) -> quotes.Comparison:
 
 @router.get("/quotes/{reference}.pdf", response_class=Response)
 def quote_pdf(session: DbSession, page: PageContext, reference: str) -> Response:
-    return pdf_response(quotes.comparison_document(_visible(session, page, reference), utcnow()), page.lang)
+    return pdf_response(documents.comparison_document(_visible(session, page, reference), utcnow()), page.lang)
 
 
 @router.get("/quotes/{reference}")
 def quote(session: DbSession, page: PageContext, reference: str) -> HTMLResponse:
     comparison = _visible(session, page, reference)
-    document = quotes.comparison_document(comparison, utcnow())
+    document = documents.comparison_document(comparison, utcnow())
     viewer = page.user.user_id if page.user else None
     # Staff may read a shopper's quote; pre-qualifying and reserving from it are the shopper's (the same rule as
     # the credit and order use cases), so the page offers them only to whoever may use them.

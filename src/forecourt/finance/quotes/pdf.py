@@ -5,7 +5,7 @@ Chinese needs a CJK font: WenQuanYi Micro Hei (`/usr/share/fonts/truetype/wqy/wq
 `fonts-wqy-microhei`, installed on the servers and in CI) is embedded as a subset, first face of the collection.
 Without it the PDF is written in English with the core Helvetica font and says so at the top.
 
-Input is `quotes.comparison_document(...)`: plain strings and numbers, so this module knows nothing of the ORM.
+Input is `documents.comparison_document(...)`: plain strings and numbers, so this module knows nothing of the ORM.
 """
 
 from __future__ import annotations
