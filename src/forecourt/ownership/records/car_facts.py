@@ -32,13 +32,13 @@ class RecordedCars:
     """Owned cars as the ownership records say: the source installed unless a test installs another."""
 
     def active_cars(self, session: Session, today: date) -> Sequence[OwnedCar]:
-        return tuple(
-            _fact(session, ownership) for ownership in repository.all_current(session) if ownership.started_on <= today
-        )
+        zones = _store_zones(session)  # once for every car, not a lookup per car
+        current = repository.all_current(session)
+        return tuple(_fact(session, ownership, zones) for ownership in current if ownership.started_on <= today)
 
     def car(self, session: Session, vin: str) -> OwnedCar | None:
         ownership = repository.current_of_vin(session, vin.strip().upper()[:17])
-        return _fact(session, ownership) if ownership is not None else None
+        return _fact(session, ownership, _store_zones(session)) if ownership is not None else None
 
 
 def source() -> OwnedCarSource:
@@ -64,15 +64,18 @@ def own_car(session: Session, user_id: int, vin: str) -> OwnedCar:
 
 def car_of(session: Session, ownership: Ownership) -> OwnedCar:
     """The fact of one ownership (the garage's service sections ask it of the card's ownership)."""
-    return _fact(session, ownership)
+    return _fact(session, ownership, _store_zones(session))
 
 
-def _fact(session: Session, ownership: Ownership) -> OwnedCar:
+def _store_zones(session: Session) -> dict[int, str]:
+    return {store_id: store.time_zone or DEFAULT_TIME_ZONE for store_id, store in catalog.stores_by_id(session).items()}
+
+
+def _fact(session: Session, ownership: Ownership, zones: dict[int, str]) -> OwnedCar:
     contract = repository.contract_of(session, ownership.id)
     delivered_on = contract.delivered_on if contract is not None else ownership.started_on
     delivery_km = contract.delivery_odometer_km if contract is not None else ownership.start_odometer_km
     powertrain, model_year = _model_facts(session, ownership, delivered_on)
-    store = catalog.stores_by_id(session)[ownership.store_id]
     email, mobile = _contact(session, ownership.user_id)
     return OwnedCar(
         vin=ownership.vin,
@@ -85,7 +88,7 @@ def _fact(session: Session, ownership: Ownership) -> OwnedCar:
         delivery_km=delivery_km,
         contact_email=email,
         contact_mobile=mobile,
-        time_zone=store.time_zone or DEFAULT_TIME_ZONE,
+        time_zone=zones[ownership.store_id],
     )
 
 

@@ -49,10 +49,10 @@ OIL_SERVICE = completion.WorkDone(
 
 def demo_cars(session: Session, now: datetime) -> dict[str, list[OwnedCar]]:
     """The demo owners' current cars by owner e-mail (empty without the ownership demo)."""
+    owned = car_facts.active_cars(session, now.date())  # once, not once per owner
     cars: dict[str, list[OwnedCar]] = {}
     for email in (OWNER_EMAIL, OWNER3_EMAIL, OWNER4_EMAIL):
         user = accounts.find_user(session, email)
-        owned = car_facts.active_cars(session, now.date())
         cars[email] = [c for c in owned if user is not None and c.owner_user_id == user.id]
     return cars
 
