@@ -1,0 +1,1 @@
+"""Mobility services: fleet pools, rental and subscription from the same fleet."""
