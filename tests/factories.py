@@ -102,6 +102,7 @@ def make_vehicle(
     mileage_km: int = 0,
     status: str = "available",
     test_drive_fleet: bool = False,
+    pool: str | None = None,  # rental or subscription: the car is in service, not for sale
 ) -> Vehicle:
     list_price = Decimal(price) if price else trim.msrp
     vehicle = Vehicle(
@@ -114,8 +115,8 @@ def make_vehicle(
         list_price=list_price,
         offer_price=None,
         price=list_price,
-        status=status,
-        is_test_drive_fleet=test_drive_fleet,
+        status="in_service" if pool in ("rental", "subscription") else status,
+        fleet_pool=pool or ("test_drive" if test_drive_fleet else "sale"),
         photo_urls=[],
     )
     session.add(vehicle)

@@ -52,6 +52,7 @@ from forecourt.marketing import api_attribution, api_campaigns, api_events, dash
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.mobility.rentals.api import router as rentals_router
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
 from forecourt.ownership.leases import api as api_leases
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
+    app.include_router(rentals_router)
     app.include_router(telematics_router)
     for ownership_module in (servicing_api, service_booking_api, recall_api):
         app.include_router(ownership_module.router)

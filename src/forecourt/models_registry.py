@@ -14,6 +14,7 @@ def import_all_models() -> None:
     import forecourt.identity.models  # noqa: F401
     import forecourt.marketing.leads.models  # noqa: F401
     import forecourt.marketing.models  # noqa: F401
+    import forecourt.mobility.models  # noqa: F401
     import forecourt.ownership.models  # noqa: F401
     import forecourt.ownership.recalls.models  # noqa: F401
     import forecourt.ownership.service_bookings.models  # noqa: F401

@@ -19,6 +19,7 @@ SERVICE_MESSAGES = (
     N_("Give both an opening and a closing time, or neither."),
     N_("Enter a phone number of digits, spaces, hyphens and an optional leading +."),
     N_("Unknown weekday."),
+    N_("This car serves the rental or subscription fleet; move it on the fleet page first."),
 )
 ILLEGAL_STATUS = N_("This status change is not allowed from the vehicle's current status.")
 ROLE_NAMES = {

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import repository
 from forecourt.catalog.demo_lineup import BRANDS, CITIES, MODELS, STORES, ModelSpec
-from forecourt.catalog.lifecycle import VehicleStatus
+from forecourt.catalog.lifecycle import FleetPool, VehicleStatus
 from forecourt.catalog.models import Brand, City, Colour, Option, Store, StoreKind, Trim, Vehicle, VehicleModel
 from forecourt.catalog.vin import build_vin
 from forecourt.core.money import to_minor_units
@@ -337,7 +337,7 @@ def _vehicle_row(rng: random.Random, model: _ModelPlan, store_id: int, serial: i
         "currency": "CNY",
         # A test-drive car must be bookable, so fleet cars are always available.
         "status": VehicleStatus.AVAILABLE.value if fleet else _pick_status(rng),
-        "is_test_drive_fleet": fleet,
+        "fleet_pool": FleetPool.TEST_DRIVE.value if fleet else FleetPool.SALE.value,
         "photo_urls": [f"/static/photos/{spec.code}/{colour_code}-{n}.jpg" for n in range(1, rng.randint(1, 3) + 1)],
         "option_codes": [code for code in model.option_codes if rng.random() < OPTION_SHARE],
         "created_at": created_at,

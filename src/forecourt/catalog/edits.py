@@ -34,6 +34,7 @@ MSG_OVERLAP = "The two opening periods of a day must not overlap."
 MSG_INCOMPLETE = "Give both an opening and a closing time, or neither."
 MSG_PHONE = "Enter a phone number of digits, spaces, hyphens and an optional leading +."
 MSG_DAY = "Unknown weekday."
+MSG_IN_SERVICE_POOL = "This car serves the rental or subscription fleet; move it on the fleet page first."
 MESSAGES = (
     MSG_AMOUNT,
     MSG_OFFER_ABOVE_LIST,
@@ -48,6 +49,7 @@ MESSAGES = (
     MSG_INCOMPLETE,
     MSG_PHONE,
     MSG_DAY,
+    MSG_IN_SERVICE_POOL,
 )
 
 Problem = tuple[str, str]

@@ -230,7 +230,10 @@ def import_vehicles(
                     errors.append(RowError(line, "store", reason, row.vin, OTHER_STORE))
                     continue
             if current is None:
-                inserts.append({**new_state(row), "created_at": now, "updated_at": now, "status_changed_at": now})
+                try:
+                    inserts.append({**new_state(row), "created_at": now, "updated_at": now, "status_changed_at": now})
+                except RowProblem as problem:
+                    errors.append(RowError(line, problem.column, problem.reason, row.vin, problem.code))
                 continue
             try:
                 state = merged_state(row, current, index)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition
+from forecourt.catalog.lifecycle import FleetPool, IllegalTransition, VehicleStatus, check_transition
 from forecourt.catalog.vin import VinError, validate_vin
 from forecourt.core.money import MoneyError, parse_amount
 
@@ -48,6 +48,7 @@ _URL = re.compile(r"(?:https?://|/)\S*\Z")  # https://, http:// or a site path; 
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
 _STATUSES = frozenset(s.value for s in VehicleStatus)
+IN_SERVICE_BY_MOVE = "cars enter and leave the rental and subscription fleets on the fleet page, not from a file"
 # Columns compared to decide whether an existing vehicle changes (and written on update).
 STATE_COLUMNS = (
     "trim_id",
@@ -60,7 +61,7 @@ STATE_COLUMNS = (
     "price",
     "currency",
     "status",
-    "is_test_drive_fleet",
+    "fleet_pool",
     "photo_urls",
     "option_codes",
 )
@@ -395,7 +396,9 @@ _CHECKS: tuple[tuple[str, str, Callable[[Any, CatalogIndex, int | None], Any]], 
 
 
 def new_state(row: ImportRow) -> dict[str, Any]:
-    """Column values of a vehicle created from this row."""
+    """Column values of a vehicle created from this row; raises RowProblem for a new car said to be in service."""
+    if row.status == VehicleStatus.IN_SERVICE.value:
+        raise RowProblem("status", f"status: {IN_SERVICE_BY_MOVE}", ILLEGAL_TRANSITION)
     offer = None if row.offer_price is KEEP else row.offer_price
     return {
         "vin": row.vin,
@@ -409,10 +412,25 @@ def new_state(row: ImportRow) -> dict[str, Any]:
         "price": offer if offer is not None else row.list_price,
         "currency": IMPORT_CURRENCY,
         "status": row.status or VehicleStatus.AVAILABLE.value,
-        "is_test_drive_fleet": bool(row.is_test_drive_fleet),
+        "fleet_pool": (FleetPool.TEST_DRIVE if row.is_test_drive_fleet else FleetPool.SALE).value,
         "photo_urls": [] if row.photo_urls is KEEP else row.photo_urls,
         "option_codes": [] if row.option_codes is KEEP else row.option_codes,
     }
+
+
+def _pool_after(row: ImportRow, pool: str) -> str:
+    """The file's test_drive_fleet flag moves a car between for-sale and the test-drive fleet; a car of a mobility
+    fleet keeps its pool (the flag is false for it) and cannot be flagged from a file."""
+    flag = row.is_test_drive_fleet
+    if flag is KEEP or flag is None:
+        return pool
+    if pool in (FleetPool.RENTAL.value, FleetPool.SUBSCRIPTION.value):
+        if flag:
+            raise RowProblem(
+                "test_drive_fleet", f"the car is in the {pool} fleet; {IN_SERVICE_BY_MOVE}", ILLEGAL_TRANSITION
+            )
+        return pool
+    return (FleetPool.TEST_DRIVE if flag else FleetPool.SALE).value
 
 
 def merged_state(row: ImportRow, current: Any, index: CatalogIndex) -> dict[str, Any]:
@@ -455,7 +473,7 @@ def merged_state(row: ImportRow, current: Any, index: CatalogIndex) -> dict[str,
         "price": offer if offer is not None else row.list_price,
         "currency": IMPORT_CURRENCY,
         "status": status,
-        "is_test_drive_fleet": pick(row.is_test_drive_fleet, "is_test_drive_fleet"),
+        "fleet_pool": _pool_after(row, current.fleet_pool),
         "photo_urls": pick(row.photo_urls, "photo_urls"),
         "option_codes": option_codes,
     }

@@ -10,6 +10,9 @@ class VehicleStatus(StrEnum):
     AVAILABLE = "available"
     RESERVED = "reserved"
     SOLD = "sold"
+    # Serving in the rental or subscription fleet: not for sale. Reached and left only by a fleet-pool move
+    # (`mobility.pools`), which keeps the status and the pool in step; the constraint on the table checks it.
+    IN_SERVICE = "in_service"
 
 
 # available -> in_transit covers transfers between stores; reserved -> available releases a reservation.
@@ -19,6 +22,7 @@ ALLOWED_TRANSITIONS: dict[VehicleStatus, frozenset[VehicleStatus]] = {
     VehicleStatus.AVAILABLE: frozenset({VehicleStatus.RESERVED, VehicleStatus.IN_TRANSIT}),
     VehicleStatus.RESERVED: frozenset({VehicleStatus.AVAILABLE, VehicleStatus.SOLD}),
     VehicleStatus.SOLD: frozenset(),
+    VehicleStatus.IN_SERVICE: frozenset(),
 }
 
 
@@ -36,7 +40,10 @@ def is_on_sale(status: str) -> bool:
 class IllegalTransition(ValueError):
     def __init__(self, current: VehicleStatus, target: VehicleStatus) -> None:
         allowed = sorted(s.value for s in ALLOWED_TRANSITIONS[current])
-        hint = f"allowed next: {', '.join(allowed)}" if allowed else f"{current.value} is final"
+        if current is VehicleStatus.IN_SERVICE or target is VehicleStatus.IN_SERVICE:
+            hint = "a car enters and leaves the rental and subscription fleets by a fleet-pool move"
+        else:
+            hint = f"allowed next: {', '.join(allowed)}" if allowed else f"{current.value} is final"
         super().__init__(f"a vehicle cannot go from {current.value} to {target.value} ({hint})")
         self.current = current
         self.target = target
@@ -46,3 +53,24 @@ def check_transition(current: VehicleStatus, target: VehicleStatus) -> None:
     """Raise IllegalTransition unless current -> target is allowed; staying in place is always allowed."""
     if current != target and target not in ALLOWED_TRANSITIONS[current]:
         raise IllegalTransition(current, target)
+
+
+class FleetPool(StrEnum):
+    """What a car is used for. For sale: on sale to shoppers. Test drive: shoppers drive it before buying (and it
+    stays on sale, as an ex-demo car). Rental and subscription: the mobility services use it, and it is not for sale
+    (its status is `in_service`). One reservation table keeps every use of a car apart, whatever its pool."""
+
+    SALE = "sale"
+    TEST_DRIVE = "test_drive"
+    RENTAL = "rental"
+    SUBSCRIPTION = "subscription"
+
+
+IN_SERVICE_POOLS: frozenset[FleetPool] = frozenset({FleetPool.RENTAL, FleetPool.SUBSCRIPTION})
+
+
+def status_in_pool(pool: FleetPool, status: VehicleStatus) -> VehicleStatus:
+    """The status a car takes when it moves to `pool`: `in_service` in the mobility fleets, `available` back out."""
+    if pool in IN_SERVICE_POOLS:
+        return VehicleStatus.IN_SERVICE
+    return VehicleStatus.AVAILABLE if status is VehicleStatus.IN_SERVICE else status

@@ -7,10 +7,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forecourt.catalog.lifecycle import VehicleStatus
+from forecourt.catalog.lifecycle import FleetPool, VehicleStatus
 from forecourt.core.clock import utcnow
 from forecourt.core.db import Base, Money, UTCDateTime
 
@@ -169,6 +171,11 @@ class Vehicle(Base):
     __tablename__ = "vehicles"
     __table_args__ = (
         _enum_check("status", VehicleStatus),
+        _enum_check("fleet_pool", FleetPool),
+        # A car serves the rental or subscription fleet exactly when its status says it is in service (not for sale).
+        CheckConstraint(
+            "(fleet_pool IN ('rental', 'subscription')) = (status = 'in_service')", name="pool_matches_status"
+        ),
         CheckConstraint("mileage_km >= 0", name="mileage_non_negative"),
         CheckConstraint("list_price > 0", name="list_price_positive"),
         CheckConstraint("offer_price IS NULL OR offer_price > 0", name="offer_price_positive"),
@@ -197,7 +204,7 @@ class Vehicle(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     status: Mapped[str] = mapped_column(String(20), default=VehicleStatus.AVAILABLE.value)
-    is_test_drive_fleet: Mapped[bool] = mapped_column(Boolean, default=False)
+    fleet_pool: Mapped[str] = mapped_column(String(16), default=FleetPool.SALE.value)
     photo_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     option_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -211,3 +218,23 @@ class Vehicle(Base):
     @property
     def model(self) -> VehicleModel:
         return self.trim.model
+
+    @hybrid_property
+    def is_test_drive_fleet(self) -> bool:
+        """In the test-drive pool: the flag inventory files, the edit form and the search filter speak of."""
+        return self.fleet_pool == FleetPool.TEST_DRIVE.value
+
+    @is_test_drive_fleet.inplace.setter
+    def _set_test_drive_fleet(self, flagged: bool) -> None:
+        # Only between for-sale and test-drive: the mobility fleets are left by a fleet-pool move, which also moves
+        # the car's status (mobility.pools); an inventory file or the edit form cannot take a car out of them.
+        if self.fleet_pool in (FleetPool.RENTAL.value, FleetPool.SUBSCRIPTION.value):
+            if flagged:
+                raise ValueError(f"the car is in the {self.fleet_pool} fleet; move it on the fleet page")
+            return
+        self.fleet_pool = (FleetPool.TEST_DRIVE if flagged else FleetPool.SALE).value
+
+    @is_test_drive_fleet.inplace.expression
+    @classmethod
+    def _test_drive_fleet_expression(cls) -> ColumnElement[bool]:
+        return cls.fleet_pool == FleetPool.TEST_DRIVE.value

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Row, Select, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forecourt.catalog.criteria import SortKey, VehicleCriteria
+from forecourt.catalog.lifecycle import FleetPool
 from forecourt.catalog.models import Brand, City, Colour, Option, Store, Trim, Vehicle, VehicleModel
 from forecourt.core.money import to_minor_units
 
@@ -66,7 +67,8 @@ def _where(statement: Select, criteria: VehicleCriteria, *, range_indexes: bool 
     if criteria.mileage_max is not None:
         conditions.append(Vehicle.mileage_km <= criteria.mileage_max)
     if criteria.test_drive_fleet is not None:
-        conditions.append(Vehicle.is_test_drive_fleet.is_(criteria.test_drive_fleet))
+        pool = Vehicle.fleet_pool == FleetPool.TEST_DRIVE.value
+        conditions.append(pool if criteria.test_drive_fleet else ~pool)
     return statement.where(*conditions)
 
 
@@ -152,12 +154,14 @@ def get_vehicle_by_vin(session: Session, vin: str, *, for_update: bool = False) 
 def vehicles_for_sale_at_store(
     session: Session, store_id: int, statuses: Sequence[str], limit: int
 ) -> Sequence[Vehicle]:
-    """A store's cars in the given statuses (not its test-drive fleet), by model, trim and price, at most `limit`."""
+    """A store's cars for sale in the given statuses (not its test-drive or mobility fleets), by model, trim and price, at most `limit`."""
     statement = (
         select(Vehicle)
         .join(Vehicle.trim)
         .join(Trim.model)
-        .where(Vehicle.store_id == store_id, Vehicle.status.in_(list(statuses)), Vehicle.is_test_drive_fleet.is_(False))
+        .where(
+            Vehicle.store_id == store_id, Vehicle.status.in_(list(statuses)), Vehicle.fleet_pool == FleetPool.SALE.value
+        )
         .order_by(VehicleModel.code, Trim.code, Vehicle.price, Vehicle.id)
         .limit(limit)
         .options(*_vehicle_load_options())
@@ -176,7 +180,7 @@ VEHICLE_STATE_COLUMNS = (
     "price",
     "currency",
     "status",
-    "is_test_drive_fleet",
+    "fleet_pool",
     "photo_urls",
     "option_codes",
     "status_changed_at",
@@ -253,13 +257,20 @@ def vin_serials_with_prefixes(session: Session, prefixes: Sequence[str]) -> Sequ
     return session.scalars(statement).all()
 
 
-def _fleet_where(statement: Select, model_code: str | None, store_code: str | None, city_code: str | None) -> Select:
+def _fleet_where(
+    statement: Select,
+    model_code: str | None,
+    store_code: str | None,
+    city_code: str | None,
+    pool: FleetPool = FleetPool.TEST_DRIVE,
+) -> Select:
+    in_use = "available" if pool is FleetPool.TEST_DRIVE else "in_service"
     statement = (
         statement.join(Vehicle.trim)
         .join(Trim.model)
         .join(Vehicle.store)
         .join(Store.city)
-        .where(Vehicle.is_test_drive_fleet.is_(True), Vehicle.status == "available")
+        .where(Vehicle.fleet_pool == pool.value, Vehicle.status == in_use)
         .order_by(Vehicle.store_id, Vehicle.vin)
     )
     if model_code:
@@ -276,6 +287,13 @@ def test_drive_fleet(
 ) -> Sequence[Vehicle]:
     """Available test-drive cars, narrowed by model, store and city, in VIN order."""
     statement = _fleet_where(select(Vehicle).options(*_vehicle_load_options()), model_code, store_code, city_code)
+    return session.scalars(statement).unique().all()
+
+
+def pool_fleet(session: Session, pool: FleetPool, *, store_id: int, model_codes: Collection[str]) -> Sequence[Vehicle]:
+    """A store's cars of a mobility pool, of these models, in VIN order."""
+    statement = _fleet_where(select(Vehicle).options(*_vehicle_load_options()), None, None, None, pool)
+    statement = statement.where(Vehicle.store_id == store_id, VehicleModel.code.in_(sorted(model_codes)))
     return session.scalars(statement).unique().all()
 
 

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.catalog import edits, repository
-from forecourt.catalog.lifecycle import IllegalTransition, VehicleStatus, check_transition, is_on_sale
+from forecourt.catalog.lifecycle import (
+    FleetPool,
+    IllegalTransition,
+    VehicleStatus,
+    check_transition,
+    is_on_sale,
+    status_in_pool,
+)
 from forecourt.catalog.models import Store, Vehicle, VehicleModel
 from forecourt.catalog.search import SearchOutcome, search_vehicles  # noqa: F401 - callers use service.*
 from forecourt.catalog.vin import VinError, validate_vin
@@ -153,7 +160,11 @@ def update_vehicle(
     if "photo_urls" in changes:
         new["photo_urls"] = edits.parse_photos(changes["photo_urls"], problems)
     if "is_test_drive_fleet" in changes:
-        new["is_test_drive_fleet"] = bool(changes["is_test_drive_fleet"])
+        flagged = bool(changes["is_test_drive_fleet"])
+        if flagged and vehicle.status == VehicleStatus.IN_SERVICE.value:
+            problems.append(("is_test_drive_fleet", edits.MSG_IN_SERVICE_POOL))
+        elif vehicle.status != VehicleStatus.IN_SERVICE.value:
+            new["is_test_drive_fleet"] = flagged
     status_problem: str | None = None
     if "status" in changes:
         try:
@@ -271,6 +282,37 @@ def list_test_drive_fleet(
 ) -> Sequence[Vehicle]:
     """The cars a shopper may book a test drive in: flagged for the fleet and available."""
     return repository.test_drive_fleet(session, model_code=model_code, store_code=store_code, city_code=city_code)
+
+
+def list_pool_fleet(
+    session: Session, pool: FleetPool, *, store_id: int, model_codes: Collection[str]
+) -> Sequence[Vehicle]:
+    """A store's cars in the rental or subscription pool, of these models."""
+    return repository.pool_fleet(session, pool, store_id=store_id, model_codes=model_codes)
+
+
+def place_in_pool(session: Session, vin: str, pool: FleetPool, *, actor: int | None) -> Vehicle:
+    """Move a car to `pool`, its status with it (`lifecycle.status_in_pool`). The caller (mobility.pools) decides
+    whether the move is legal; the table's constraint checks that pool and status agree."""
+    vehicle = repository.get_vehicle_by_vin(session, vin, for_update=True)
+    if vehicle is None:
+        raise NotFound(f"No vehicle with VIN {vin}", code="vehicle_not_found")
+    previous = vehicle.fleet_pool
+    vehicle.fleet_pool = pool.value
+    status = status_in_pool(pool, VehicleStatus(vehicle.status)).value
+    if status != vehicle.status:
+        vehicle.status, vehicle.status_changed_at = status, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "vehicle.pool_changed",
+        "vehicle",
+        vehicle.vin,
+        vehicle.store_id,
+        **{"from": previous, "to": pool.value},
+    )
+    return vehicle
 
 
 def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit import service as audit
 from forecourt.catalog import service as catalog
-from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from forecourt.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from forecourt.core.outbox import enqueue_event
 from forecourt.payments.providers import PaymentProvider
 from forecourt.testdrive import car_watch, notifications, repository
@@ -25,7 +25,7 @@ from forecourt.testdrive import policy as policies
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.deposits import refund_deposit
-from forecourt.testdrive.models import BookingStatus, TestDriveBooking
+from forecourt.testdrive.models import BookingPurpose, BookingStatus, TestDriveBooking
 from forecourt.testdrive.rules import completion_refund, late_return_fee, pickup_window
 
 PICKUP_CODE_DIGITS = 8
@@ -99,7 +99,7 @@ def _check_pickup_code(booking: TestDriveBooking, code: str | None, secret_key: 
     )
 
 
-def _validate(reading: Reading, field_prefix: str, minimum_km: int | None = None) -> None:
+def validate_reading(reading: Reading, field_prefix: str = "", minimum_km: int | None = None) -> None:
     problems = []
     if not 0 <= reading.odometer_km <= 2_000_000:
         problems.append(FieldError(f"{field_prefix}odometer_km", "between 0 and 2,000,000 km"))
@@ -115,6 +115,15 @@ def _validate(reading: Reading, field_prefix: str, minimum_km: int | None = None
         )
 
 
+def _reservation_for_update(session: Session, reference: str, purpose: BookingPurpose) -> TestDriveBooking:
+    if purpose is BookingPurpose.TEST_DRIVE:
+        return bookings.get_booking(session, reference, for_update=True)
+    booking = repository.get_reservation(session, reference.strip().upper(), purpose.value, for_update=True)
+    if booking is None:
+        raise NotFound(f"No {purpose.value} {reference}", code="reservation_not_found")
+    return booking
+
+
 def check_out(
     session: Session,
     reference: str,
@@ -126,14 +135,17 @@ def check_out(
     secret_key: str,
     now: datetime,
     alert_recipients: Sequence[str] = (),
+    purpose: BookingPurpose = BookingPurpose.TEST_DRIVE,
 ) -> TestDriveBooking:
     """Hand the car over. Self-service needs the shopper's pick-up code, inside the pick-up window; from then on
-    the car itself is watched by the store's rules, and `alert_recipients` hear about each alert."""
-    booking = bookings.get_booking(session, reference, for_update=True)
+    a test-drive car is watched by the store's rules, and `alert_recipients` hear about each alert. A rental is
+    handed over the same way (`purpose`), unwatched: where a renter drives is their own business."""
+    booking = _reservation_for_update(session, reference, purpose)
     bookings.check_store_access(booking, allowed_store_ids)
+    noun = "Test drive" if purpose is BookingPurpose.TEST_DRIVE else purpose.value.capitalize()
     if booking.status != BookingStatus.CONFIRMED.value:
         raise Conflict(
-            f"Test drive {booking.reference} is {booking.status.replace('_', ' ')}; only a confirmed drive "
+            f"{noun} {booking.reference} is {booking.status.replace('_', ' ')}; only a confirmed booking "
             "can be checked out",
             code="not_checkoutable",
             extra={"booking_status": booking.status},
@@ -147,7 +159,7 @@ def check_out(
             code="outside_pickup_window",
             extra={"opens": opens.isoformat(), "closes": closes.isoformat()},
         )
-    _validate(reading, "")
+    validate_reading(reading)
     still_out = repository.vehicle_out_on_another_drive(session, booking.vehicle_id, booking.id)
     if still_out:
         raise Conflict(
@@ -163,7 +175,8 @@ def check_out(
         raise Forbidden(f"Wrong pick-up code; {left} tries left", code="pickup_code_wrong", extra={"tries_left": left})
     # Before the booking changes: a refusal here (the car watched for something else) leaves nothing half done,
     # also on the staff page, which commits a refused check-out to keep the pick-up code's failure count.
-    car_watch.start(session, booking, vehicle.store, policy, alert_recipients, now)
+    if purpose is BookingPurpose.TEST_DRIVE:
+        car_watch.start(session, booking, vehicle.store, policy, alert_recipients, now)
     booking.status = BookingStatus.IN_PROGRESS.value
     booking.checked_out_at = booking.updated_at = now
     booking.checked_out_by = staff_user_id
@@ -176,8 +189,8 @@ def check_out(
     audit.record(
         session,
         staff_user_id,
-        "testdrive.checked_out",
-        "test_drive",
+        "testdrive.checked_out" if purpose is BookingPurpose.TEST_DRIVE else f"reservation.{purpose.value}_checked_out",
+        "test_drive" if purpose is BookingPurpose.TEST_DRIVE else "reservation",
         booking.reference,
         booking.store_id,
         odometer_km=reading.odometer_km,
@@ -205,7 +218,7 @@ def check_in(
             code="not_checkinable",
             extra={"booking_status": booking.status},
         )
-    _validate(reading, "", minimum_km=booking.odometer_out_km)
+    validate_reading(reading, minimum_km=booking.odometer_out_km)
     vehicle = catalog.get_vehicle_by_id(session, booking.vehicle_id)
     policy = policies.store_policy(session, vehicle.store)
     booking.late_fee = late_return_fee(booking.ends_at, now, policy)

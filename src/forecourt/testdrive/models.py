@@ -35,12 +35,15 @@ HOLDING_SQL = "status IN ('held', 'confirmed', 'in_progress')"
 
 
 class BookingPurpose(StrEnum):
-    """Why a car is booked. A courtesy loan (a service customer's car while theirs is in the workshop) is a row of
-    the same table so that one exclusion constraint keeps test drives and loans of one car apart; everything that
-    speaks of shoppers (their lists, limits, reminders, the figures) reads test drives only."""
+    """Why a car is booked. Every use of a car is a row of this table (see `testdrive.reservations`), so that one
+    exclusion constraint keeps test drives, courtesy loans (a service customer's car while theirs is in the
+    workshop), rentals and subscription cars of one car apart; everything that speaks of test-drive shoppers (their
+    lists, limits, reminders, the figures) reads test drives only."""
 
     TEST_DRIVE = "test_drive"
     COURTESY = "courtesy"
+    RENTAL = "rental"
+    SUBSCRIPTION = "subscription"
 
 
 class DepositKind(StrEnum):

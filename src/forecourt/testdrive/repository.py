@@ -200,6 +200,29 @@ def vehicle_out_on_another_drive(session: Session, vehicle_id: int, booking_id: 
     return session.scalars(statement.limit(1)).first()
 
 
+def get_reservation(
+    session: Session, reference: str, purpose: str, *, for_update: bool = False
+) -> TestDriveBooking | None:
+    statement = select(TestDriveBooking).where(
+        TestDriveBooking.reference == reference, TestDriveBooking.purpose == purpose
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def live_references_from(session: Session, vehicle_id: int, now: datetime) -> Sequence[str]:
+    """Reservations of any purpose that hold the car at `now` or later (a lapsed hold does not)."""
+    live_hold = or_(TestDriveBooking.status != BookingStatus.HELD.value, TestDriveBooking.hold_expires_at > now)
+    statement = (
+        select(TestDriveBooking.reference)
+        .where(TestDriveBooking.vehicle_id == vehicle_id, TestDriveBooking.status.in_(_HOLDING), live_hold)
+        .where(or_(TestDriveBooking.blocks_until > now, TestDriveBooking.status == BookingStatus.IN_PROGRESS.value))
+        .order_by(TestDriveBooking.starts_at)
+    )
+    return session.scalars(statement).all()
+
+
 def get_loan(session: Session, reference: str, *, for_update: bool = False) -> TestDriveBooking | None:
     statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference, COURTESY)
     if for_update:

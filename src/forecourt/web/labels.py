@@ -29,6 +29,7 @@ STATUSES = {
     "in_transit": N_("In transit"),
     "reserved": N_("Reserved"),
     "sold": N_("Sold"),
+    "in_service": N_("In rental or subscription service"),
 }
 STORE_KINDS = {
     "dealer": N_("Dealer showroom"),

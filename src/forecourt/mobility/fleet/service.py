@@ -1,0 +1,98 @@
+"""Fleet pools and model classes.
+
+A car is for sale, in the test-drive fleet, the rental fleet or the subscription fleet (`catalog.FleetPool`). A move
+between pools keeps every promise already made (a booked test drive, a rental, a subscription car): the one
+reservation table keeps the car's uses apart whatever pool it is in, so the car serves its new pool when it is free.
+The one refusal: a car goes back on sale only when nothing holds it from now on, because a buyer would take it away
+from whoever was promised it. Only a car on sale or in service moves (not one reserved by a buyer, sold or on its way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from forecourt.catalog import service as catalog
+from forecourt.catalog.lifecycle import FleetPool, VehicleStatus
+from forecourt.catalog.models import Vehicle
+from forecourt.core.errors import Conflict, Forbidden, NotFound
+from forecourt.mobility.fleet import repository
+from forecourt.mobility.models import MobilityClass, RentalPlan
+from forecourt.testdrive import reservations
+
+MOVABLE = frozenset({VehicleStatus.AVAILABLE.value, VehicleStatus.IN_SERVICE.value})
+
+
+@dataclass(frozen=True)
+class PoolMove:
+    vin: str
+    before: str
+    after: str
+    promises_kept: tuple[str, ...]  # references of the reservations that still hold the car
+
+
+def move_car(
+    session: Session,
+    vin: str,
+    pool: FleetPool,
+    *,
+    actor: int | None,
+    allowed_store_ids: Collection[int] | None,
+    now: datetime,
+) -> PoolMove:
+    vehicle = catalog.get_vehicle(session, vin)
+    if allowed_store_ids is not None and vehicle.store_id not in allowed_store_ids:
+        raise Forbidden(f"Vehicle {vehicle.vin} belongs to another store", code="store_forbidden")
+    before = vehicle.fleet_pool
+    if before == pool.value:
+        return PoolMove(vehicle.vin, before, before, tuple(reservations.live_ahead(session, vehicle.id, now=now)))
+    if vehicle.status not in MOVABLE:
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is {vehicle.status.replace('_', ' ')}; only a car on sale or in service "
+            "changes fleet",
+            code="pool_move_not_allowed",
+            extra={"vehicle_status": vehicle.status},
+        )
+    catalog.lock_vehicles(session, [vehicle.id])
+    promised = tuple(reservations.live_ahead(session, vehicle.id, now=now))
+    if pool is FleetPool.SALE and promised:
+        raise Conflict(
+            f"Vehicle {vehicle.vin} is promised to {len(promised)} booking(s) ({', '.join(promised[:5])}); "
+            "it goes on sale when they are over or cancelled",
+            code="car_promised",
+            extra={"reservations": list(promised)},
+        )
+    catalog.place_in_pool(session, vehicle.vin, pool, actor=actor)
+    return PoolMove(vehicle.vin, before, pool.value, promised)
+
+
+def classes(session: Session) -> Sequence[MobilityClass]:
+    return repository.classes(session)
+
+
+def class_of_model(session: Session, model_code: str) -> MobilityClass:
+    found = next((c for c in repository.classes(session) if model_code in c.model_codes), None)
+    if found is None:
+        raise NotFound(f"Model {model_code} is in no rental or subscription class", code="model_not_offered")
+    return found
+
+
+def get_class(session: Session, code: str) -> MobilityClass:
+    found = repository.class_by_code(session, code)
+    if found is None:
+        raise NotFound(f"No class {code}", code="class_not_found")
+    return found
+
+
+def rental_plan(session: Session, mobility_class: MobilityClass) -> RentalPlan:
+    plan = repository.rental_plan(session, mobility_class.id)
+    if plan is None:
+        raise NotFound(f"Class {mobility_class.code} is not offered for rental", code="class_not_offered")
+    return plan
+
+
+def pool_cars(session: Session, pool: FleetPool, *, store_id: int, model_codes: Collection[str]) -> Sequence[Vehicle]:
+    return catalog.list_pool_fleet(session, pool, store_id=store_id, model_codes=model_codes)
