@@ -143,6 +143,7 @@ def demo_load(
     from forecourt.finance.programs.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
+    from forecourt.mobility.demo import load_mobility_demo
     from forecourt.ownership.demo import load_ownership_demo
     from forecourt.ownership.service_bookings.demo import load_service_demo
     from forecourt.telematics.demo import load_telematics_demo
@@ -176,6 +177,7 @@ def demo_load(
         summary += "\n" + load_test_drive_demo(session)  # idempotent: today's drives, one out and watched
         summary += "\n" + load_ownership_demo(session)  # idempotent: owners, a loan and leases, recorded odometers
         summary += "\n" + load_service_demo(session)  # idempotent: bays, a recall, today's service jobs
+        summary += "\n" + load_mobility_demo(session, settings)  # idempotent: classes, rental cars and rentals
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:
