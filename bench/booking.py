@@ -1,5 +1,6 @@
 """Booking benchmark on PostgreSQL: test-drive holds through the HTTP API of a two-worker uvicorn server,
-without and with contention, beside pgbench inserting the same row into test_drive_bookings (exclusion
+without and with contention, a mixed workload of test-drive and rental holds on one fleet (the one reservation
+table) beside the same run's test-drive-only figures, beside pgbench inserting the same row into test_drive_bookings (exclusion
 constraint active) — and the month's availability search through HTTP beside the same computation called
 in-process.
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))  # tests.factories builds the rows
 
 from tests.factories import make_city, make_small_catalog, make_store, make_token, make_user, make_vehicle  # noqa: E402
+from tests.mobility.test_rentals import make_plans  # noqa: E402
 
 from _common import ms, percentile, print_table, scratch_database, timed  # noqa: E402
 from forecourt.core.clock import utcnow  # noqa: E402
@@ -46,6 +48,7 @@ from forecourt.testdrive.policy import update_store_policy  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLDS = "/api/v1/test-drives/holds"
+RENTALS = "/api/v1/rentals"
 AVAILABILITY = "/api/v1/test-drives/availability"
 # Non-overlapping starts of a 60-minute drive plus a 30-minute buffer, inside 09:00-18:00.
 SPACED_STARTS = [(9, 0), (10, 30), (12, 0), (13, 30), (15, 0), (16, 30)]
@@ -58,8 +61,9 @@ def _local(day: date, hour: int, minute: int) -> str:
 
 
 def seed(url: str, cars: int, shoppers: int, contention_cars: int) -> dict:
-    """A city of four dealer stores sharing `cars` Mondeos, a separate store with `contention_cars` Kugas,
-    and `shoppers` shoppers with API tokens; every store's hold limits lifted (all clients are 127.0.0.1)."""
+    """A city of four dealer stores sharing `cars` Mondeos in the test-drive fleet and as many in the rental fleet,
+    a separate store with `contention_cars` Kugas, and `shoppers` shoppers with API tokens; every store's hold limits
+    lifted (all clients are 127.0.0.1)."""
     engine = make_engine(url)
     upgrade(engine)
     with transaction(make_session_factory(engine)) as session:
@@ -71,6 +75,9 @@ def seed(url: str, cars: int, shoppers: int, contention_cars: int) -> dict:
             update_store_policy(session, store, LIFTED_LIMITS, actor=None)
         mondeo, kuga = catalog["trims"]["mondeo-ecoboost180"], catalog["trims"]["kuga-ecoboost245"]
         fleet = [make_vehicle(session, mondeo, stores[i % len(stores)], test_drive_fleet=True).vin for i in range(cars)]
+        make_plans(session)
+        for i in range(cars):
+            make_vehicle(session, mondeo, stores[i % len(stores)], pool="rental")
         contended = [
             make_vehicle(session, kuga, contended_store, test_drive_fleet=True).vin for _ in range(contention_cars)
         ]
@@ -82,6 +89,7 @@ def seed(url: str, cars: int, shoppers: int, contention_cars: int) -> dict:
         connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return {
+        "stores": [store.code for store in stores],
         "fleet": fleet,
         "contended": contended,
         "tokens": tokens,
@@ -164,8 +172,9 @@ def socket_port() -> Iterator[int]:
     yield port
 
 
-def drive(base_url: str, clients: int, jobs: list[tuple[str, dict]]) -> tuple[list[tuple[int, str, float]], float]:
-    """Post every (token, body) job as a hold from `clients` threads; (status, code, seconds) each, and the wall time."""
+def drive(base_url: str, clients: int, jobs: list[tuple]) -> tuple[list[tuple[int, str, float]], float]:
+    """Post every (token, body[, path]) job (a test-drive hold unless a path is given) from `clients` threads;
+    (status, code, seconds) each, and the wall time."""
     lock = threading.Lock()
     pending = list(reversed(jobs))
     results: list[tuple[int, str, float]] = []
@@ -179,10 +188,10 @@ def drive(base_url: str, clients: int, jobs: list[tuple[str, dict]]) -> tuple[li
                 with lock:
                     if not pending:
                         return
-                    token, body = pending.pop()
+                    token, body, *path = pending.pop()
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
                 started = time.perf_counter()
-                response = http.post(HOLDS, json=body, headers=headers)
+                response = http.post(path[0] if path else HOLDS, json=body, headers=headers)
                 elapsed = time.perf_counter() - started
                 code = response.json().get("code", "") if response.status_code != 201 else ""
                 with lock:
@@ -244,6 +253,33 @@ def contention_jobs(data: dict, requests: int, first_day: date) -> list[tuple[st
         )
         for k in range(requests)
     ]
+
+
+# Two-hour rentals with the 30-minute turnaround between them, inside 09:00-18:00.
+RENTAL_SLOTS = [(9, 0), (11, 30), (14, 0)]
+
+
+def mixed_jobs(data: dict, requests: int, first_day: date) -> list[tuple]:
+    """Test-drive holds (as without contention) interleaved one for one with rental holds of the stores' rental
+    Mondeos: each store rents at most its rental cars per slot, so every request can be served."""
+    drives = no_contention_jobs(data, requests - requests // 2, first_day)
+    stores, tokens = data["stores"], data["tokens"]
+    per_slot = len(data["fleet"]) // len(stores)  # each store's rental cars
+    rentals = []
+    for k in range(requests // 2):
+        store_index, n = k % len(stores), k // len(stores)
+        day_index, slot_index = divmod(n // per_slot, len(RENTAL_SLOTS))
+        day = first_day + timedelta(days=day_index)
+        hour, minute = RENTAL_SLOTS[slot_index]
+        start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+        body = {
+            "store": stores[store_index],
+            "model": "mondeo",
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=2)).isoformat(),
+        }
+        rentals.append((tokens[k % len(tokens)], body, RENTALS))
+    return [job for pair in zip(drives, rentals, strict=False) for job in pair] + drives[len(rentals) :]
 
 
 PGBENCH_SCRIPT = """\\set vehicle random({first_vehicle}, {last_vehicle})
@@ -415,6 +451,8 @@ def main() -> None:
                     wall,
                 )
             )
+            results, wall = drive(base_url, args.clients, mixed_jobs(data, args.requests, today + timedelta(days=12)))
+            rows.append(hold_row("mixed: test-drive and rental holds, one fleet", args.clients, results, wall))
             rows += availability(url, base_url, args.repeat)
         rows.insert(2, pgbench(url, data, args.clients, args.pgbench_seconds))
     print(

@@ -15,10 +15,11 @@ from forecourt.audit.models import AuditEvent
 from forecourt.core.clock import utcnow
 from forecourt.finance.models import CreditApplication, FinanceProvider, Order, Quote
 from forecourt.marketing.leads.models import Lead
-from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.marketing.leads.repository import tasks_of_lead
 from forecourt.marketing.models import MarketingEvent
 from forecourt.marketing.subscribers import on_new_events
+from forecourt.mobility.models import Rental
+from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.ownership.service_bookings.models import ServiceBay, ServiceJob
 from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
@@ -38,6 +39,7 @@ class World:
     lead_task_id: int = 0
     ownership_reference: str = ""  # a lease of users["driver"], registered at store A (a VIN outside the catalog)
     service_job_reference: str = ""  # a confirmed service job in store A's bay, owned by users["driver"]
+    rental_reference: str = ""  # a confirmed rental of store A's rental car, by users["driver"]
 
     @property
     def store_a(self) -> Any:
@@ -70,6 +72,7 @@ def make_world(session: Session) -> World:
     lead = _lead_of_store(session, users["driver"], store_a)
     service_job = _service_job(session, users["driver"], store_a)
     ownership = _ownership_at_store(session, users["driver"], store_a)
+    rental = _confirmed_rental(session, users["driver"], make_vehicle(session, mondeo, store_a, pool="rental"))
     session.commit()
     return World(
         cat,
@@ -82,7 +85,43 @@ def make_world(session: Session) -> World:
         tasks_of_lead(session, lead.id)[0].id,
         ownership.reference,
         service_job.reference,
+        rental.reference,
     )
+
+
+def _confirmed_rental(session: Session, renter: Any, vehicle: Any) -> Rental:
+    from tests.mobility.test_rentals import make_plans
+
+    mobility_class = make_plans(session)
+    start = datetime(2030, 1, 3, 2, 0, tzinfo=UTC)
+    session.add(
+        TestDriveBooking(
+            reference="RN2345678A",
+            purpose="rental",
+            shopper_user_id=renter.id,
+            vehicle_id=vehicle.id,
+            store_id=vehicle.store_id,
+            model_id=vehicle.trim.model_id,
+            kind="self_service",
+            status="confirmed",
+            starts_at=start,
+            ends_at=start + timedelta(hours=3),
+            blocks_until=start + timedelta(hours=3, minutes=30),
+        )
+    )
+    rental = Rental(
+        reference="RN2345678A",
+        renter_user_id=renter.id,
+        store_id=vehicle.store_id,
+        class_id=mobility_class.id,
+        rates={},
+        time_charge=Decimal("135.00"),
+        km_included=60,
+        bill=[],
+    )
+    session.add(rental)
+    session.flush()
+    return rental
 
 
 def _ownership_at_store(session: Session, owner: Any, store: Any) -> Ownership:

@@ -147,6 +147,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/service-jobs/{reference}/cancel"): "store",
     # Pages without a path parameter whose access is still worth the matrix: opening a recall campaign is for
     # admins, as in the API (tests/ownership/recalls/test_recall_form.py covers finance officers too).
+    # Rentals: the renter's own, or staff of the rental's store.
+    ("GET", "/api/v1/rentals/{reference}"): "store",
+    ("POST", "/api/v1/rentals/{reference}/confirm"): "store",
+    ("POST", "/api/v1/rentals/{reference}/cancel"): "store",
+    ("POST", "/api/v1/rentals/{reference}/return"): "store",
+    ("POST", "/api/v1/rentals/{reference}/pay"): "store",
+    ("POST", "/api/v1/staff/rentals/{reference}/check-out"): "store",
+    ("POST", "/api/v1/staff/rentals/{reference}/check-in"): "store",
+    ("POST", "/api/v1/staff/vehicles/{vin}/pool"): "store",
     ("GET", "/backoffice/recalls/new"): "admin",
     ("POST", "/backoffice/recalls/new"): "admin",
 }
@@ -186,6 +195,11 @@ BODIES = {
     "/api/v1/service-bookings/{reference}/complete": {"odometer_km": 1, "work_done": "access matrix", "cost": "0"},
     "/api/v1/stores/{code}/service-bays": {"code": "AM", "name": "access matrix"},
     "/api/v1/stores/{code}/service-advisors": {"name": "access matrix"},
+    "/api/v1/rentals/{reference}/confirm": {},
+    "/api/v1/rentals/{reference}/pay": {"payment_method": "demo-card-ok"},
+    "/api/v1/staff/rentals/{reference}/check-out": _READING,
+    "/api/v1/staff/rentals/{reference}/check-in": {},
+    "/api/v1/staff/vehicles/{vin}/pool": {"pool": "rental"},
 }
 # Query parameters a route requires, so the request reaches its access check rather than a 422 (`{vin}`: car A).
 QUERIES = {"/api/v1/garage/{reference}/lease/swap": "?vin={vin}&product=lease&term_months=36"}
@@ -200,6 +214,7 @@ REFERENCE_BY_PATH = {
     "/garage/": "ownership_reference",
     "/service-bookings/": "service_job_reference",
     "/service-jobs/": "service_job_reference",
+    "/rentals/": "rental_reference",
 }
 
 
