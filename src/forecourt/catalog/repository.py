@@ -297,6 +297,21 @@ def pool_fleet(session: Session, pool: FleetPool, *, store_id: int, model_codes:
     return session.scalars(statement).unique().all()
 
 
+def store_service_fleet(session: Session, store_id: int) -> Sequence[Vehicle]:
+    """A store's cars in the test-drive, rental and subscription pools (on sale or in service), by pool and VIN."""
+    statement = (
+        select(Vehicle)
+        .where(
+            Vehicle.store_id == store_id,
+            Vehicle.fleet_pool != FleetPool.SALE.value,
+            Vehicle.status.in_(("available", "in_service")),
+        )
+        .order_by(Vehicle.fleet_pool, Vehicle.vin)
+        .options(*_vehicle_load_options())
+    )
+    return session.scalars(statement).unique().all()
+
+
 def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle | None:
     """From the session's identity map when this request has loaded the car already (a booking's or order's
     use case asks for its car several times), else one query with its trim, model, store and city."""

@@ -291,6 +291,11 @@ def list_pool_fleet(
     return repository.pool_fleet(session, pool, store_id=store_id, model_codes=model_codes)
 
 
+def list_store_service_fleet(session: Session, store_id: int) -> Sequence[Vehicle]:
+    """A store's cars that serve test drives, rentals or subscriptions."""
+    return repository.store_service_fleet(session, store_id)
+
+
 def place_in_pool(session: Session, vin: str, pool: FleetPool, *, actor: int | None) -> Vehicle:
     """Move a car to `pool`, its status with it (`lifecycle.status_in_pool`). The caller (mobility.pools) decides
     whether the move is legal; the table's constraint checks that pool and status agree."""

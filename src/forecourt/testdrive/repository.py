@@ -223,6 +223,35 @@ def live_references_from(session: Session, vehicle_id: int, now: datetime) -> Se
     return session.scalars(statement).all()
 
 
+def usage_rows(session: Session, vehicle_ids: Collection[int], start: datetime, end: datetime) -> Sequence[Row]:
+    """Reservations of any purpose of these cars that were or are out, or confirmed, and touch [start, end)."""
+    if not vehicle_ids:
+        return []
+    used = [BookingStatus.IN_PROGRESS.value, BookingStatus.COMPLETED.value, BookingStatus.CONFIRMED.value]
+    statement = (
+        select(
+            TestDriveBooking.reference,
+            TestDriveBooking.vehicle_id,
+            TestDriveBooking.purpose,
+            TestDriveBooking.status,
+            TestDriveBooking.starts_at,
+            TestDriveBooking.ends_at,
+            TestDriveBooking.checked_out_at,
+            TestDriveBooking.checked_in_at,
+        )
+        .where(TestDriveBooking.vehicle_id.in_(list(vehicle_ids)), TestDriveBooking.status.in_(used))
+        .where(
+            or_(
+                TestDriveBooking.status == BookingStatus.IN_PROGRESS.value,
+                and_(TestDriveBooking.starts_at < end, TestDriveBooking.ends_at > start),
+                and_(TestDriveBooking.checked_out_at < end, TestDriveBooking.checked_in_at > start),
+            )
+        )
+        .order_by(TestDriveBooking.vehicle_id, TestDriveBooking.starts_at)
+    )
+    return session.execute(statement).all()
+
+
 def get_loan(session: Session, reference: str, *, for_update: bool = False) -> TestDriveBooking | None:
     statement = select(TestDriveBooking).where(TestDriveBooking.reference == reference, COURTESY)
     if for_update:

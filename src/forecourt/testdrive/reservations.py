@@ -306,3 +306,37 @@ def end_at(session: Session, reference: str, purpose: BookingPurpose, end: datet
 def live_ahead(session: Session, vehicle_id: int, *, now: datetime) -> list[str]:
     """References of the reservations that hold the car now or later (a car leaving its pool keeps these)."""
     return list(repository.live_references_from(session, vehicle_id, now))
+
+
+@dataclass(frozen=True)
+class Use:
+    """When a car was out on one reservation (up to `now` for one still out)."""
+
+    reference: str
+    vehicle_id: int
+    purpose: str
+    status: str
+    start: datetime
+    end: datetime
+    due: datetime  # the reservation's end: a car still out after it is overdue
+
+
+# Courtesy loans and subscription cars have no hand-over step of their own: once confirmed, the car is out from the
+# reservation's start. Test drives and rentals are out from check-out to check-in.
+NO_HANDOVER = (BookingPurpose.COURTESY.value, BookingPurpose.SUBSCRIPTION.value)
+
+
+def uses(session: Session, vehicle_ids: Sequence[int], start: datetime, end: datetime, *, now: datetime) -> list[Use]:
+    found = []
+    for row in repository.usage_rows(session, vehicle_ids, start, end):
+        began = row.checked_out_at or row.starts_at
+        if row.status == BookingStatus.IN_PROGRESS.value:
+            finished = max(now, began)
+        elif row.status == BookingStatus.COMPLETED.value:
+            finished = row.checked_in_at or row.ends_at
+        elif row.purpose in NO_HANDOVER and row.starts_at < now:
+            finished = min(row.ends_at, now)
+        else:
+            continue  # confirmed and not yet handed over: not out
+        found.append(Use(row.reference, row.vehicle_id, row.purpose, row.status, began, finished, row.ends_at))
+    return found

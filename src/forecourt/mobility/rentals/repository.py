@@ -32,3 +32,9 @@ def store_rentals(session: Session, store_ids: Sequence[int] | None, limit: int 
     if store_ids is not None:
         statement = statement.where(Rental.store_id.in_(list(store_ids)))
     return session.scalars(statement).all()
+
+
+def by_references(session: Session, references: Sequence[str]) -> Sequence[Rental]:
+    if not references:
+        return []
+    return session.scalars(select(Rental).where(Rental.reference.in_(list(references)))).all()
