@@ -93,6 +93,7 @@ def build_demo_site(directory: Path) -> DemoSite:
             "/orders/new": f"quote={values['cash_quote']}",
             "/finance/apply": f"quote={values['loan_quote']}",
             "/test-drives/book": f"vin={values['vin']}",
+            "/backoffice/finance/review": "status=approved",  # the demo shopper's application was approved
         },
     )
 

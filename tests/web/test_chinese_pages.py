@@ -34,11 +34,12 @@ BACKOFFICE_ROLES = ("store_staff", "finance_officer", "marketer", "admin")
 # Names and codes a Chinese page writes in Latin letters too: the product, the language switch's "English" (a
 # language is offered in its own name), the map service, and abbreviations read out as they are.
 CODES = {"Forecourt", "English", "OpenStreetMap", "CNY", "VIN", "APR", "PDF", "CSV", "YAML", "JSON", "ics", "API"}
-CODES |= {"ID", "km", "SUV", "MPV", "PTI", "DTI", "LTV", "ROAS"}
+CODES |= {"ID", "km", "UTC", "SUV", "MPV", "PTI", "DTI", "LTV", "ROAS"}
 # Not words to translate: e-mail and web addresses, paths, VINs and references (8 to 17 capitals and digits), and
-# codes of capitals with a digit (6AT, 5W-30, R-KUGA-HOSE-01, B1).
+# codes of capitals with a digit (6AT, 5W-30, R-KUGA-HOSE-01, B1) or hyphenated with a digit (loan-36-escort).
 NOT_WORDS = re.compile(
     r"\S+@\S+|https?://\S+|(?<!\S)/\S+|\b[A-Z0-9]{8,17}\b|\b(?=[A-Z0-9-]*\d)[A-Z0-9]+(?:-[A-Z0-9]+)*\b"
+    r"|\b(?=[\w-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b"
 )
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}(?:['’][A-Za-z]+)*")  # one letter (a credit tier "A") is a code
 LITERAL = ("code", "kbd", "samp")  # marked up as something to type or read exactly as written
@@ -199,6 +200,7 @@ def test_visible_text_is_what_a_person_meets(html, expected):
         ("manager@demo.forecourt.dev", False),
         ("¥3,000 CNY / 月", False),
         ("机油 5W-30 · 6AT · 召回 R-KUGA-HOSE-01 · 线索 LDNLFUNHBU · 工位 B1", False),
+        ("方案 loan-36-escort", False),
         ("门店 gz-tianhe", True),  # a code a person would not say
         ("kuga", True),  # the model's code, not its name
         ("12:30 PM", True),
