@@ -131,6 +131,7 @@ def _shop(client: TestClient, vins: list[str]) -> dict[str, str]:
     loan_car, cash_car = (post("/api/v1/quotes", {"vin": vin, **inputs}) for vin in vins)
     loan = next(q for q in loan_car["products"] if q["product"] == "loan")
     cash = next(q for q in cash_car["products"] if q["product"] == "cash")
+    open_cash = next(q for q in loan_car["products"] if q["product"] == "cash")  # its car is still on sale
     applicant = {
         "full_name": "张伟",
         "id_type": "resident_id",
@@ -152,7 +153,7 @@ def _shop(client: TestClient, vins: list[str]) -> dict[str, str]:
         "vin": vins[0],
         "reference@/quotes/": loan_car["reference"],
         "loan_quote": loan["reference"],
-        "cash_quote": cash["reference"],
+        "cash_quote": open_cash["reference"],
         "reference@/finance/": application["reference"],
         "reference@/orders/": order["reference"],
     }
