@@ -107,7 +107,7 @@ def test_apply_then_the_decision_page(client, fin):
     assert decision.status_code == 200
     assert "Approved" in decision.text and "Good news" in decision.text
     assert f'href="/orders/new?quote={fin.quote}"' in decision.text
-    assert "4****************1" in decision.text and "CNY 30,000–50,000 / month" in decision.text
+    assert "4****************1" in decision.text and "CN¥30,000–CN¥50,000 a month" in decision.text
     _clean(decision.text)
     listing = client.get("/finance/applications?lang=en")
     assert response.headers["location"].rsplit("/", 1)[1] in listing.text

@@ -102,7 +102,7 @@ def test_staff_edits_a_price_and_imports_a_file(browser: Any, backoffice_server:
     page.screenshot(path=str(SCREENSHOTS / f"backoffice-store-{lang}-desktop.png"), full_page=True)
     problems[:] = [p for p in problems if "422" not in p]
     page.goto(f"{server}/backoffice/audit")
-    expect(page.locator("#audit-events")).to_contain_text("vehicle.updated")
+    expect(page.locator("#audit-events")).to_contain_text("车辆信息已修改" if lang == "zh-Hans" else "Vehicle changed")
     page.screenshot(path=str(SCREENSHOTS / f"backoffice-audit-{lang}-desktop.png"), full_page=True)
     assert not problems, problems
     context.close()

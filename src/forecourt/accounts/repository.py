@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -23,6 +23,10 @@ from forecourt.accounts.models import (
 
 def get_user(session: Session, user_id: int) -> User | None:
     return session.scalars(select(User).where(User.id == user_id).options(selectinload(User.roles))).one_or_none()
+
+
+def users_by_id(session: Session, user_ids: Collection[int]) -> Sequence[User]:
+    return session.scalars(select(User).where(User.id.in_(user_ids))).all() if user_ids else []
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:

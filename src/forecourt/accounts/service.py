@@ -7,7 +7,7 @@ not raised, because its counters and audit event must be committed with the refu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -179,6 +179,11 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound("No such user", code="user_not_found")
     return user
+
+
+def users_by_id(session: Session, user_ids: Collection[int]) -> dict[int, User]:
+    """The users of these ids that exist (an audit trail names people by id), by id."""
+    return {user.id: user for user in repository.users_by_id(session, set(user_ids))}
 
 
 def principal_for(user: User, via: str, login: LoginSession | None = None) -> Principal:

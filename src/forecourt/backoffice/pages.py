@@ -7,7 +7,6 @@ plain store ids. Every form posts a csrf_token field, which the security depende
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +29,10 @@ from forecourt.core.errors import Conflict, DomainError, FieldError, Forbidden, 
 from forecourt.core.http import DbSession, upload_size
 from forecourt.core.params import RowId
 from forecourt.core.problem_reports import ProblemReport
-from forecourt.web import search_view
+from forecourt.web import audit_labels, search_view
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.forms import model_from_query, validation_errors
-from forecourt.web.i18n import N_
+from forecourt.web.i18n import N_, localized
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(prefix="/backoffice", tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -279,8 +278,40 @@ def store_save(
 @dataclass(frozen=True)
 class AuditRow:
     event: Any
-    store_code: str
-    details: str
+    actor: Any  # the acting user, None for the system or a visitor (or a user since deleted: `event` keeps the id)
+    action: str
+    object: str
+    store: str
+    details: list[tuple[str, str]]
+
+
+def _audit_rows(session: DbSession, page: Page, events: Any) -> list[AuditRow]:
+    """Each event in words: its action, object and details translated, people and stores by name."""
+    stores = {s.id: s for s in catalog.list_managed_stores(session, None)}
+    by_code = {s.code: s for s in stores.values()}
+    people = accounts.users_by_id(session, [e.actor_user_id for e in events if e.actor_user_id is not None])
+    people |= accounts.users_by_id(
+        session, [int(e.object_id) for e in events if e.object_type == "user" and e.object_id.isdigit()]
+    )
+
+    def named(event: Any) -> str:
+        if event.object_type == "store" and event.object_id in by_code:
+            return localized(by_code[event.object_id], "name", page.lang)
+        if event.object_type == "user" and event.object_id.isdigit() and int(event.object_id) in people:
+            return people[int(event.object_id)].display_name
+        return event.object_id
+
+    return [
+        AuditRow(
+            e,
+            people.get(e.actor_user_id) if e.actor_user_id is not None else None,
+            page.gettext(audit_labels.ACTIONS[e.action]) if e.action in audit_labels.ACTIONS else e.action,
+            f"{page.gettext(audit_labels.OBJECTS.get(e.object_type, e.object_type))} {named(e)}".strip(),
+            localized(stores[e.store_id], "name", page.lang) if e.store_id in stores else "",
+            audit_labels.readable_details(e.details or {}, page.gettext),
+        )
+        for e in events
+    ]
 
 
 @router.get("/audit")
@@ -293,15 +324,7 @@ def audit_log(session: DbSession, page: PageContext, user: StaffUser) -> HTMLRes
     events = audit.list_events(
         session, store_ids=scope, limit=AUDIT_PAGE_SIZE + 1, offset=(number - 1) * AUDIT_PAGE_SIZE
     )
-    codes = {s.id: s.code for s in catalog.list_managed_stores(session, None)}
-    rows = [
-        AuditRow(
-            e,
-            codes.get(e.store_id, "") if e.store_id else "",
-            json.dumps(e.details, ensure_ascii=False, sort_keys=True, default=str)[:400],
-        )
-        for e in events[:AUDIT_PAGE_SIZE]
-    ]
+    rows = _audit_rows(session, page, events[:AUDIT_PAGE_SIZE])
     return _render(
         page, "backoffice/audit.html", user, rows=rows, number=number, has_next=len(events) > AUDIT_PAGE_SIZE
     )
@@ -328,7 +351,7 @@ def _render_users(
         number=number,
         has_next=len(users) > USERS_PAGE_SIZE,
         stores=stores,
-        store_codes={s.id: s.code for s in stores},
+        store_names={s.id: localized(s, "name", page.lang) for s in stores},
         roles=GRANTABLE_ROLES,
         role_names=messages.ROLE_NAMES,
         error=error,

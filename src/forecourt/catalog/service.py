@@ -255,6 +255,16 @@ def update_store_settings(
     return store
 
 
+def display_names(session: Session, lang_suffix: str) -> dict[str, dict[str, str]]:
+    """Codes of models, cities and stores to their names in one language ("zh" or "en"), for pages that show
+    rows of other contexts (leads, applications) which keep only the codes."""
+    snapshot = repository.load_catalog_snapshot(session)
+    return {
+        kind: {row.code: getattr(row, f"name_{lang_suffix}") for row in rows}
+        for kind, rows in (("model", snapshot.models), ("city", snapshot.cities), ("store", snapshot.stores))
+    }
+
+
 def list_models(session: Session) -> Sequence[VehicleModel]:
     return repository.list_models_with_details(session)
 

@@ -217,8 +217,9 @@ def lines(
     height: int = 300,
     every: int = 1,
 ) -> LineChart:
-    """One polyline per series over evenly spaced x positions; every `every`-th x label is kept."""
-    left, right, top, bottom = 64.0, 12.0, 12.0, 36.0
+    """One polyline per series over evenly spaced x positions; every `every`-th x label is kept. The right margin
+    holds half of the last label, which is centred on the last point."""
+    left, right, top, bottom = 64.0, 28.0, 12.0, 36.0
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_max(max((v for _, values in series for v in values), default=0.0))
     step = plot_w / max(len(x_labels) - 1, 1)

@@ -134,6 +134,12 @@ def weeks(period: attribution.Period) -> list[date]:
     return out
 
 
+def partial_weeks(period: attribution.Period) -> frozenset[date]:
+    """The Mondays of weeks the period covers only in part (its first and last, unless they start on a Monday and
+    end on a Sunday): their figures are real but cover fewer days, so a chart would show them as a drop."""
+    return frozenset(w for w in weeks(period) if w < period.first_day or w + timedelta(days=6) > period.last_day)
+
+
 def weekly_spend(rows: Sequence[tuple[date, str, str, Decimal]], by: str) -> dict[date, dict[str, Decimal]]:
     """Spend rows (day, channel, campaign, amount) summed per Monday and key."""
     out: dict[date, dict[str, Decimal]] = {}
@@ -159,6 +165,7 @@ class Trends:
     keys: list[str]  # largest first (conversions, then spend)
     conversions: dict[str, list[float]]  # key -> per week
     spend: dict[str, list[Decimal]]
+    partial: frozenset[date] = frozenset()  # weeks the period covers only in part: in the table, not the charts
 
     @property
     def rows(self) -> list[TrendRow]:
@@ -170,14 +177,16 @@ class Trends:
 
 
 def trends(
-    weekly_credit: Sequence[tuple[date, dict[str, float]]], weekly_spend: dict[date, dict[str, Decimal]]
+    weekly_credit: Sequence[tuple[date, dict[str, float]]],
+    weekly_spend: dict[date, dict[str, Decimal]],
+    partial: frozenset[date] = frozenset(),
 ) -> Trends:
     weeks = [w for w, _ in weekly_credit]
     keys = {k for _, c in weekly_credit for k in c} | {k for w in weeks for k in weekly_spend.get(w, {})}
     conversions = {k: [credit.get(k, 0.0) for _, credit in weekly_credit] for k in keys}
     spend = {k: [weekly_spend.get(w, {}).get(k, Decimal(0)) for w in weeks] for k in keys}
     order = sorted(keys, key=lambda k: (-sum(conversions[k]), -sum(spend[k]), k))
-    return Trends(weeks, order, conversions, spend)
+    return Trends(weeks, order, conversions, spend, partial)
 
 
 @dataclass(frozen=True)
@@ -202,7 +211,13 @@ def dashboard(session: Session, query: attribution.Query, dimension: str) -> Das
     comparison = attribution.compare_journeys(journeys, query, spend)
     weekly = weekly_credit(journeys, query)
     spend_days = repository.spend_by_day(session, period.first_day, period.last_day)
-    return Dashboard(query, dimension, funnel_part, comparison, trends(weekly, weekly_spend(spend_days, query.by)))
+    return Dashboard(
+        query,
+        dimension,
+        funnel_part,
+        comparison,
+        trends(weekly, weekly_spend(spend_days, query.by), partial_weeks(period)),
+    )
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------------

@@ -109,14 +109,18 @@ def _charts(board: service.Dashboard, names: dict[str, str]) -> dict[str, Any]:
     ]
     trend = board.trends
     top = trend.keys[: service.TREND_LINES]
-    labels = [w.strftime("%m-%d") for w in trend.weeks]
+    # Whole weeks only: a week the period cuts short would be drawn as a drop (the table lists it, marked partial).
+    whole = [i for i, w in enumerate(trend.weeks) if w not in trend.partial]
+    labels = [trend.weeks[i].strftime("%m-%d") for i in whole]
     every = max(1, len(labels) // 12)
     return {
         **_cost_charts(comparison),
         "funnel_chart": charts.stacked_rows(service.FUNNEL_STAGES, keys, stage_values),
         "model_chart": charts.grouped_bars(groups, series),
-        "conversion_chart": charts.lines(labels, [(k, trend.conversions[k]) for k in top], every=every),
-        "spend_chart": charts.lines(labels, [(k, [float(v) for v in trend.spend[k]]) for k in top], every=every),
+        "conversion_chart": charts.lines(
+            labels, [(k, [trend.conversions[k][i] for i in whole]) for k in top], every=every
+        ),
+        "spend_chart": charts.lines(labels, [(k, [float(trend.spend[k][i]) for i in whole]) for k in top], every=every),
     }
 
 

@@ -39,6 +39,8 @@ def map_labels(page: Page, title: str) -> MapLabels:
         store=page.gettext(N_("The store")),
         start=page.gettext(N_("Start of the route")),
         latest=page.gettext(N_("End of the route (latest position)")),
+        metres=page.gettext(N_("%(n)s m")),
+        kilometres=page.gettext(N_("%(n)s km")),
     )
 
 

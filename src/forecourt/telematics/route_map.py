@@ -26,6 +26,8 @@ class MapLabels:
     store: str
     start: str
     latest: str
+    metres: str = "%(n)s m"  # the scale bar's length, with the reader's unit names
+    kilometres: str = "%(n)s km"
 
 
 def _world(point: Point, zoom: int) -> tuple[float, float]:
@@ -98,7 +100,7 @@ def render(
         parts.append(
             f'<circle class="route-map-latest" cx="{bx}" cy="{by}" r="7"><title>{escape(labels.latest)}</title></circle>'
         )
-    parts += _scale_bar(store[0], zoom, height)
+    parts += _scale_bar(store[0], zoom, height, labels)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -111,11 +113,11 @@ def _fitting_zoom(south_west: Point, north_east: Point, width: float, height: fl
     return 1
 
 
-def _scale_bar(lat: float, zoom: int, height: int) -> list[str]:
+def _scale_bar(lat: float, zoom: int, height: int, labels: MapLabels) -> list[str]:
     per_pixel = _metres_per_pixel(lat, zoom)
     metres = max((d for d in NICE_DISTANCES_M if d / per_pixel <= 160), default=NICE_DISTANCES_M[0])
     length = metres / per_pixel
-    text = f"{metres // 1000} km" if metres >= 1000 else f"{metres} m"
+    text = escape(labels.kilometres % {"n": metres // 1000} if metres >= 1000 else labels.metres % {"n": metres})
     y = height - 16
     return [
         f'<line class="route-map-scale" x1="16" y1="{y}" x2="{16 + length:.1f}" y2="{y}"/>',

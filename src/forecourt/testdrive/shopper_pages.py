@@ -188,6 +188,8 @@ def _route_labels(page: Page) -> MapLabels:
         store=page.gettext(N_("The store")),
         start=page.gettext(N_("Start of the route")),
         latest=page.gettext(N_("End of the route")),
+        metres=page.gettext(N_("%(n)s m")),
+        kilometres=page.gettext(N_("%(n)s km")),
     )
 
 

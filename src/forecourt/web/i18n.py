@@ -7,6 +7,7 @@ in a `lang` cookie), the `lang` cookie, the browser's Accept-Language header, an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -17,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton, get_day_names, get_timezone_name
 from babel.dates import format_time as babel_format_time
-from babel.dates import get_day_names, get_timezone_name
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from babel.units import format_unit
 
-from forecourt.core.i18n_marks import N_  # noqa: F401 - re-exported: the web layer's modules import it from here
+from forecourt.core.i18n_marks import N_  # also re-exported: the web layer's modules import it from here
 from forecourt.core.money import round_money
 
 SUPPORTED_LANGUAGES = ("en", "zh-Hans")
@@ -104,9 +105,14 @@ def other_language(lang: str) -> str:
     return "en" if lang == "zh-Hans" else "zh-Hans"
 
 
+def column_suffix(lang: str) -> str:
+    """Which of a bilingual table's columns (`name_zh`, `name_en`) a reader of `lang` reads."""
+    return "zh" if lang == "zh-Hans" else "en"
+
+
 def localized(obj: Any, attribute: str, lang: str) -> str:
     """`obj.name_zh` in Chinese, `obj.name_en` in English; works for ORM rows and dicts alike."""
-    suffix = "zh" if lang == "zh-Hans" else "en"
+    suffix = column_suffix(lang)
     if isinstance(obj, Mapping):
         return obj[f"{attribute}_{suffix}"]
     return getattr(obj, f"{attribute}_{suffix}")
@@ -166,3 +172,42 @@ def weekday_names(lang: str) -> dict[str, str]:
 def format_zone(time_zone: str, lang: str) -> str:
     """A time zone's everyday name: "China Time", "中国时间"."""
     return get_timezone_name(ZoneInfo(time_zone), "long", locale=babel_locale(lang))
+
+
+def format_time_range(start: datetime, end: datetime, lang: str, time_zone: str) -> str:
+    """A span of time in one format: "12:30–13:30" within a day; across days both ends carry their date
+    ("12月8日 12:30 – 12月9日 12:30", "Dec 8, 12:30 PM – Dec 9, 12:30 PM")."""
+    zone = ZoneInfo(time_zone)
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    clocks = [format_clock(moment.strftime("%H:%M"), lang) for moment in (first, last)]
+    if first.date() == last.date():
+        return f"{clocks[0]}–{clocks[1]}"
+    days = [format_skeleton("MMMd", moment, locale=babel_locale(lang)) for moment in (first, last)]
+    return f"{days[0]} {clocks[0]} – {days[1]} {clocks[1]}"
+
+
+# How core.masking.mask_amount_band writes a monthly income band (stored so, for staff who may not see the figure).
+_INCOME_BAND = re.compile(
+    r"(?P<currency>[A-Z]{3}) (?:under (?P<under>[\d,]+)|(?P<low>[\d,]+)(?:–(?P<high>[\d,]+)|\+)) / month"
+)
+
+
+def format_income_band(band: str, lang: str) -> str:
+    """A stored income band in the reader's language ("¥30,000–¥50,000 a month" as 每月 ¥30,000–¥50,000); a band
+    in any other shape is shown as stored."""
+    found = _INCOME_BAND.fullmatch(band)
+    if not found:
+        return band
+    currency = found["currency"]
+
+    def amount(digits: str) -> str:
+        return format_currency(
+            Decimal(digits.replace(",", "")), currency, "¤#,##0", currency_digits=False, locale=babel_locale(lang)
+        )
+
+    text = get_translations(lang).gettext
+    if found["under"]:
+        return text(N_("under %(high)s a month")) % {"high": amount(found["under"])}
+    if found["high"]:
+        return text(N_("%(low)s–%(high)s a month")) % {"low": amount(found["low"]), "high": amount(found["high"])}
+    return text(N_("%(low)s or more a month")) % {"low": amount(found["low"])}

@@ -66,6 +66,8 @@ def environment(lang: str) -> Environment:
         clock=lambda value: i18n.format_clock(value, lang),
         moment=lambda value, time_zone: i18n.format_moment(value, lang, time_zone),
         zone=lambda value: i18n.format_zone(value, lang),
+        time_range=lambda start, end, time_zone: i18n.format_time_range(start, end, lang, time_zone),
+        income_band=lambda band: i18n.format_income_band(band, lang),
         l10n=lambda obj, attribute="name": i18n.localized(obj, attribute, lang),
         bilingual=lambda label: _bilingual(label, lang),
         # {{ vehicle.status|enum_label("status") }}: the translated display name of a catalog enum value.

@@ -39,6 +39,7 @@ from forecourt.finance.credit.api import (
 from forecourt.finance.credit.schemas import ReviewDetailOut
 from forecourt.testdrive.page_support import Problem, form_text, here, redirect, render
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.i18n import column_suffix
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -291,10 +292,16 @@ def review_queue(session: DbSession, page: PageContext, user: ReviewUser) -> HTM
         page,
         "finance/review_queue.html",
         rows=[application_out(session, r) for r in rows],
+        store_names=_store_names(session, page),
         status=status,
         filters=QUEUE_FILTERS,
         section="finance-review",
     )
+
+
+def _store_names(session: Session, page: Page) -> dict[str, str]:
+    """Store codes (as the application documents carry them) to the names a reader knows."""
+    return catalog.display_names(session, column_suffix(page.lang))["store"]
 
 
 def _render_detail(
@@ -314,6 +321,7 @@ def _render_detail(
         "finance/review_detail.html",
         status_code=status_code,
         app=detail,
+        store_names=_store_names(session, page),
         errors=errors or {},
         form=form or {},
         officer=may_open_full_record(user),

@@ -100,7 +100,8 @@ def _history_lead(rng: random.Random, store: Store, now: datetime) -> Lead:
         first_contact_due_at=created + timedelta(hours=2),
         first_contacted_at=created + timedelta(hours=r["response_h"]),
         closed_at=closed,
-        lost_reason=None if won else rng.choice(("Bought elsewhere", "No budget", "Not reachable")),
+        # Typed by the demo's Guangzhou staff, in their language: "bought elsewhere", "no budget", "not reachable".
+        lost_reason=None if won else rng.choice(("已在别处购车", "暂无预算", "联系不上")),
     )
 
 

@@ -31,6 +31,7 @@ from forecourt.testdrive.page_support import (
     render,
 )
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.i18n import column_suffix
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -56,6 +57,7 @@ def lead_list(session: DbSession, page: PageContext, user: LeadPageUser) -> HTML
         now=now,
         section="leads",
         zone=page.request.app.state.settings.time_zone,
+        names=catalog.display_names(session, column_suffix(page.lang)),
     )
 
 
@@ -89,6 +91,7 @@ def _render_detail(
         now=now,
         section="leads",
         zone=detail.view.store.time_zone,
+        names=catalog.display_names(session, column_suffix(page.lang)),
     )
 
 
