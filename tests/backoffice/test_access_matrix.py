@@ -156,6 +156,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/staff/rentals/{reference}/check-out"): "store",
     ("POST", "/api/v1/staff/rentals/{reference}/check-in"): "store",
     ("POST", "/api/v1/staff/vehicles/{vin}/pool"): "store",
+    ("GET", "/api/v1/staff/stores/{code}/fleet"): "store",
     ("GET", "/backoffice/recalls/new"): "admin",
     ("POST", "/backoffice/recalls/new"): "admin",
 }

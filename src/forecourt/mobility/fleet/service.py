@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,9 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.lifecycle import FleetPool, VehicleStatus
 from forecourt.catalog.models import Vehicle
 from forecourt.core.errors import Conflict, Forbidden, NotFound
-from forecourt.mobility.fleet import repository
+from forecourt.mobility.fleet import repository, utilisation
 from forecourt.mobility.models import MobilityClass, RentalPlan
+from forecourt.mobility.rentals import repository as rental_repository
 from forecourt.testdrive import reservations
 
 MOVABLE = frozenset({VehicleStatus.AVAILABLE.value, VehicleStatus.IN_SERVICE.value})
@@ -96,3 +99,52 @@ def rental_plan(session: Session, mobility_class: MobilityClass) -> RentalPlan:
 
 def pool_cars(session: Session, pool: FleetPool, *, store_id: int, model_codes: Collection[str]) -> Sequence[Vehicle]:
     return catalog.list_pool_fleet(session, pool, store_id=store_id, model_codes=model_codes)
+
+
+@dataclass(frozen=True)
+class CarReport:
+    vehicle: Vehicle
+    use: utilisation.CarUse
+    revenue: Decimal  # rentals that started in the window: time charge kept plus the bill's extras
+
+
+@dataclass(frozen=True)
+class FleetReport:
+    store_id: int
+    start: datetime
+    end: datetime
+    cars: list[CarReport]
+    due_today: list[reservations.Use]  # out now and due back before the store's midnight
+    overdue: list[reservations.Use]  # out now past their end
+
+
+def fleet_report(session: Session, store_id: int, start: datetime, end: datetime, *, now: datetime) -> FleetReport:
+    """Each service car of the store (test-drive, rental, subscription pools): hours out per use and per day in
+    [start, end), rental revenue, and the cars due back today or overdue."""
+    store = catalog.stores_by_id(session)[store_id]
+    zone = ZoneInfo(store.time_zone)
+    cars = list(catalog.list_store_service_fleet(session, store_id))
+    ids = [car.id for car in cars]
+    found = reservations.uses(session, ids, start, end, now=now)
+    spans = [utilisation.Span(u.vehicle_id, u.purpose, u.start, u.end) for u in found]
+    rows = utilisation.hours_out(spans, ids, start, end, zone)
+    revenue: dict[int, Decimal] = {}
+    started_here = {u.reference: u.vehicle_id for u in found if u.purpose == "rental" and start <= u.start < end}
+    for rental in rental_repository.by_references(session, sorted(started_here)):
+        vehicle_id = started_here[rental.reference]
+        kept = rental.time_charge - rental.time_refunded + rental.extras
+        revenue[vehicle_id] = revenue.get(vehicle_id, Decimal("0.00")) + kept
+    out_now = [
+        u
+        for u in reservations.uses(session, ids, now, now + timedelta(seconds=1), now=now)
+        if u.status == "in_progress"
+    ]
+    midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), zone)
+    return FleetReport(
+        store_id,
+        start,
+        end,
+        [CarReport(car, row, revenue.get(car.id, Decimal("0.00"))) for car, row in zip(cars, rows, strict=True)],
+        sorted((u for u in out_now if now <= u.due < midnight), key=lambda u: u.due),
+        sorted((u for u in out_now if u.due < now), key=lambda u: u.due),
+    )

@@ -104,3 +104,30 @@ class RentalOut(BaseModel):
 
 
 __all__ = ["CheckOutIn", "ReadingIn"]
+
+
+class CarUseOut(BaseModel):
+    vin: str
+    model: str
+    pool: str
+    hours_out: Decimal
+    share: Decimal
+    hours_by_use: dict[str, Decimal]
+    hours_by_day: dict[str, Decimal]
+    revenue: Decimal
+
+
+class OutNowOut(BaseModel):
+    reference: str
+    purpose: str
+    vin: str
+    due: datetime
+
+
+class FleetReportOut(BaseModel):
+    store: str
+    start: datetime
+    end: datetime
+    cars: list[CarUseOut]
+    due_today: list[OutNowOut]
+    overdue: list[OutNowOut]
