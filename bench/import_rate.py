@@ -59,7 +59,7 @@ def build_csv(ids: CatalogIds, rows: int) -> bytes:
                 row["list_price"],
                 row["offer_price"] or "",
                 row["status"],
-                "true" if row["is_test_drive_fleet"] else "false",
+                "true" if row["fleet_pool"] == "test_drive" else "false",
                 "|".join(row["photo_urls"]),
                 "|".join(row["option_codes"]),
             ]

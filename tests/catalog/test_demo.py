@@ -172,7 +172,7 @@ def test_store_assignment_respects_brands_and_self_service(sample: list[dict[str
     self_service = [row for row in sample if STORE_SPECS[STORE_CODE[row["store_id"]]].kind == "self_service"]
     assert len(self_service) == SELF_SERVICE_FLEET_SIZE
     for row in self_service:
-        assert row["is_test_drive_fleet"] and row["status"] == "available"
+        assert row["fleet_pool"] == "test_drive" and row["status"] == "available"
         assert 1_000 <= row["mileage_km"] <= 15_000
         assert MODEL_OF_TRIM[TRIM_CODE[row["trim_id"]]].brand_code == "ford"
     for row in sample:
@@ -192,10 +192,10 @@ def test_distributions_are_roughly_as_specified(sample: list[dict[str, Any]]) ->
     assert 0.06 <= share["in_transit"] <= 0.10
     assert 0.025 <= share["reserved"] <= 0.055
     assert 0.015 <= share["sold"] <= 0.045
-    assert 0.015 <= sum(row["is_test_drive_fleet"] for row in dealer_rows) / len(dealer_rows) <= 0.045
+    assert 0.015 <= sum(row["fleet_pool"] == "test_drive" for row in dealer_rows) / len(dealer_rows) <= 0.045
     assert 0.36 <= sum(row["offer_price"] is not None for row in sample) / len(sample) <= 0.44
     assert 0.76 <= sum(row["model_year"] == 2018 for row in sample) / len(sample) <= 0.84
-    new_stock = [row for row in sample if not row["is_test_drive_fleet"]]
+    new_stock = [row for row in sample if row["fleet_pool"] != "test_drive"]
     assert all(0 <= row["mileage_km"] <= 50 for row in new_stock)
 
 

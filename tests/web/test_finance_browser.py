@@ -75,7 +75,7 @@ def _finance_demo_and_two_mondeos(session: Session) -> list[str]:
                 VehicleModel.code == "mondeo",
                 Trim.code != NEV_TRIMS["mondeo"],
                 Vehicle.status == "available",
-                Vehicle.is_test_drive_fleet.is_(False),
+                Vehicle.fleet_pool == "sale",
             )
             .order_by(Vehicle.vin)
             .limit(2)
