@@ -418,7 +418,9 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
                 _roas(value, spent),
             )
         )
-    rows.sort(key=lambda r: (-r.credit[query.model], -r.spend, r.key))  # the chosen model's ranking
+    # The chosen model's ranking; credit equal but for float noise (two channels with the same removal effect) is a
+    # tie, broken by spend and key, so the order does not hang on the last bit of a solve.
+    rows.sort(key=lambda r: (-round(r.credit[query.model], 9), -r.spend, r.key))
     totals = {m: float(table[m].sum()) if table.height else 0.0 for m in MODELS}
     return Comparison(query, MODELS, rows, main.paths.height, totals, sum(spend.values(), Decimal(0)))
 
