@@ -204,24 +204,29 @@ def _back_substitution_schedule(q: np.ndarray) -> tuple[_Step, ...]:
     for c, members in enumerate(components):  # successors' components come earlier, so their depth is known
         below = {component_of[j] for i in members for j in successors[i]} - {c}
         depth[c] = 1 + max((depth[d] for d in below), default=-1)
+    at_level: list[list[list[int]]] = [[] for _ in range(max(depth, default=-1) + 1)]
+    for c, members in enumerate(components):
+        at_level[depth[c]].append(members)
+    singles = [[m[0] for m in level if len(m) == 1] for level in at_level]
+    place = {state: (level, k) for level, states in enumerate(singles) for k, state in enumerate(states)}
+    edges: list[list[tuple[int, int]]] = [[] for _ in at_level]  # per level: (place of the source, target)
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        if i != j and i in place:
+            level, k = place[i]
+            edges[level].append((k, j))
     steps = []
-    for level in range(max(depth, default=-1) + 1):
-        at_level = [components[c] for c in range(len(components)) if depth[c] == level]
-        single = np.array([m[0] for m in at_level if len(m) == 1], dtype=np.intp)
-        position = {state: k for k, state in enumerate(single.tolist())}
-        edges = [
-            (position[i], j) for i, j in zip(rows.tolist(), cols.tolist(), strict=True) if i in position and i != j
-        ]
-        edge_row = np.array([k for k, _ in edges], dtype=np.intp)
-        edge_col = np.array([j for _, j in edges], dtype=np.intp)
+    for level, members in enumerate(at_level):
+        single = np.array(singles[level], dtype=np.intp)
+        edge_row = np.array([k for k, _ in edges[level]], dtype=np.intp)
+        edge_col = np.array([j for _, j in edges[level]], dtype=np.intp)
         steps.append(
             _Step(
                 single=single,
                 self_q=q[single, single],
                 edge_row=edge_row,
                 edge_col=edge_col,
-                edge_q=q[single[edge_row], edge_col] if edges else np.zeros(0),
-                cycles=tuple(np.array(m, dtype=np.intp) for m in at_level if len(m) > 1),
+                edge_q=q[single[edge_row], edge_col] if edge_row.size else np.zeros(0),
+                cycles=tuple(np.array(m, dtype=np.intp) for m in members if len(m) > 1),
             )
         )
     return tuple(steps)
