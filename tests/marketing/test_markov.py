@@ -7,6 +7,7 @@ import math
 import random
 import time
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -263,6 +264,37 @@ def test_properties(rows, order):
     rows_total = chain.q.sum(axis=1) + chain.to_conversion + chain.to_null
     assert all(abs(t - 1) < 1e-12 or t == 0 for t in rows_total)
     assert all(len(s) <= order for s in chain.states[1:])
+
+
+def _dense_conversion_probability(chain, removed=None):
+    """The textbook solve of (I - Q) x = r over every kept state, which the chain's step-by-step solve replaces."""
+    keep = [i for i, s in enumerate(chain.states) if i == 0 or removed is None or removed not in s]
+    q = chain.q[np.ix_(keep, keep)]
+    return float(np.linalg.solve(np.eye(len(keep)) - q, chain.to_conversion[keep])[0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_step_by_step_solve_equals_the_dense_solve(seed, order):
+    """Paths that repeat channels (A, B, A, B...) make cycles of states, solved as blocks; the rest is substituted."""
+    rng = random.Random(seed)
+    channels = "ABCDEF"[: rng.randint(1, 6)]
+    paths = sorted({tuple(rng.choices(channels, k=rng.randint(1, 8))) for _ in range(rng.randint(1, 50))})
+    counts = PathCounts(paths, [rng.randint(0, 4) for _ in paths], [rng.randint(0, 9) for _ in paths])
+    chain = build_chain(counts, order=order)
+    for removed in (None, *chain.channels):
+        expected = _dense_conversion_probability(chain, removed)
+        assert chain.conversion_probability(removed) == pytest.approx(expected, rel=1e-12, abs=1e-15), removed
+
+
+def test_a_cycle_of_states_is_solved_exactly():
+    """Order 1, paths A→conv and A→B→A→B→null: A and B reach each other. Weights: A→conv 1, A→B 2, B→A 1,
+    B→null 1, so x_A = 1/3 + 2/3 x_B and x_B = 1/2 x_A: x_A = 1/2. Without B: x_A = 1/3."""
+    counts = PathCounts(paths=[("A",), ("A", "B", "A", "B")], conversions=[1, 0], nulls=[0, 1])
+    chain = build_chain(counts)
+    assert chain.conversion_probability() == pytest.approx(1 / 2, abs=1e-15)
+    assert chain.conversion_probability("B") == pytest.approx(1 / 3, abs=1e-15)
+    assert chain.conversion_probability() == pytest.approx(_dense_conversion_probability(chain), abs=1e-15)
 
 
 def test_thousands_of_states_solve_quickly():

@@ -384,11 +384,16 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
         )
 
     main = paths_of(query.conversion)
-    table = aggregate.compare_models(main.paths, main.non_converting, MODELS, by=query.by, order=query.order)  # type: ignore[arg-type]
-    drives = paths_of("test_drive_booked") if query.conversion != "test_drive_booked" else main
-    sales = paths_of("order") if query.conversion != "order" else main
-    drive_credit = {k: c for k, c, _ in credit(drives, query.model, by=query.by, order=query.order).iter_rows()}
-    sale_credit = {k: (c, v) for k, c, v in credit(sales, query.model, by=query.by, order=query.order).iter_rows()}
+    credited = {m: credit(main, m, by=query.by, order=query.order) for m in MODELS}
+    table = aggregate.side_by_side(credited)
+
+    def credit_of(conversion: str) -> pl.DataFrame:  # the query's own conversion type is credited already
+        if conversion == query.conversion:
+            return credited[query.model]
+        return credit(paths_of(conversion), query.model, by=query.by, order=query.order)
+
+    drive_credit = {k: c for k, c, _ in credit_of("test_drive_booked").iter_rows()}
+    sale_credit = {k: (c, v) for k, c, v in credit_of("order").iter_rows()}
     keys = list(table["key"])
     keys += [k for k in spend if k not in keys]
     keys += [k for k in list(drive_credit) + list(sale_credit) if k not in keys]
@@ -413,7 +418,9 @@ def compare_journeys(journeys: Journeys, query: Query, spend: Mapping[str, Decim
                 _roas(value, spent),
             )
         )
-    rows.sort(key=lambda r: (-r.credit[query.model], -r.spend, r.key))  # the chosen model's ranking
+    # The chosen model's ranking; credit equal but for float noise (two channels with the same removal effect) is a
+    # tie, broken by spend and key, so the order does not hang on the last bit of a solve.
+    rows.sort(key=lambda r: (-round(r.credit[query.model], 9), -r.spend, r.key))
     totals = {m: float(table[m].sum()) if table.height else 0.0 for m in MODELS}
     return Comparison(query, MODELS, rows, main.paths.height, totals, sum(spend.values(), Decimal(0)))
 

@@ -23,7 +23,7 @@ removal effect: then nothing is handed out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import polars as pl
@@ -186,8 +186,8 @@ def compare_models(
         raise ValueError(f"measure must be 'conversions' or 'value', got {measure!r}")
     if not models:
         raise ValueError("compare_models needs at least one model")
-    frames = [
-        run_model(
+    credited = {
+        model: run_model(
             paths,
             non_converting,
             model,
@@ -196,13 +196,25 @@ def compare_models(
             half_life=half_life,
             position_weights=position_weights,
             direct_channel=direct_channel,
-        ).select("key", pl.col(measure).alias(model))
+        )
         for model in models
-    ]
+    }
+    return side_by_side(credited, measure=measure)
+
+
+def side_by_side(credited: Mapping[str, pl.DataFrame], *, measure: Measure = "conversions") -> pl.DataFrame:
+    """The table of :func:`compare_models` from frames already credited by :func:`run_model` (model -> frame), for
+    a caller that needs some of those frames whole too and should not run the models twice."""
+    if measure not in ("conversions", "value"):
+        raise ValueError(f"measure must be 'conversions' or 'value', got {measure!r}")
+    if not credited:
+        raise ValueError("side_by_side needs at least one model")
+    models = list(credited)
+    frames = [frame.select("key", pl.col(measure).alias(model)) for model, frame in credited.items()]
     joined = frames[0]
     for frame in frames[1:]:
         joined = joined.join(frame, on="key", how="full", coalesce=True)
-    return joined.with_columns(pl.col(list(models)).fill_null(0.0)).sort([models[0], "key"], descending=[True, False])
+    return joined.with_columns(pl.col(models).fill_null(0.0)).sort([models[0], "key"], descending=[True, False])
 
 
 def ordered_shapley_credit(paths: pl.DataFrame, *, by: By = "channel") -> pl.DataFrame:

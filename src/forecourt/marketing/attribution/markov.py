@@ -25,9 +25,14 @@ the two). When every conversion is worth the same, this chain equals the convers
 the value split equals the conversions split; paths that converted at a high value pull more
 value credit towards their channels. Without values, the conversions chain is used for value too.
 
-Only the standard library and numpy: the chain is held densely and solved with
-``numpy.linalg.solve`` (a few thousand states take well under a second per solve); the solve for
-"c removed" only involves the states that do not contain c.
+Only the standard library and numpy. The solve is exact but not one dense ``numpy.linalg.solve``:
+the states are grouped once per chain by their strongly connected components (states that reach
+each other, as A→B→A does), ordered from the absorbing end, and the probabilities are substituted
+back a group at a time — a state outside any cycle costs its transitions, a cycle one small dense
+solve. A chain of observed paths is nearly acyclic (543 states, 698 transitions for third-order
+campaigns on the demo), so this replaced dense solves of every state for every removed channel,
+which took seconds on the dashboard. The solve for "c removed" treats the states that contain c as
+(null). It agrees with the dense solve to 1e-12 (tests).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -109,12 +115,141 @@ class MarkovChain:
     def conversion_probability(self, removed: str | None = None) -> float:
         """P(absorbed in (conversion) from (start)), optionally with one channel removed."""
         if removed is None:
-            keep = np.arange(len(self.states))
+            keep = np.ones(len(self.states), dtype=bool)
         else:
-            keep = np.array([i for i, s in enumerate(self.states) if i == 0 or removed not in s], dtype=np.intp)
-        q = self.q[np.ix_(keep, keep)]
-        x = np.linalg.solve(np.eye(len(keep)) - q, self.to_conversion[keep])
-        return float(x[0])
+            keep = np.array([i == 0 or removed not in s for i, s in enumerate(self.states)], dtype=bool)
+        return _absorption_from_start(self._schedule, self.q, self.to_conversion, keep)
+
+    @cached_property
+    def _schedule(self) -> tuple[_Step, ...]:
+        return _back_substitution_schedule(self.q)
+
+
+@dataclass(frozen=True, eq=False)
+class _Step:
+    """States whose absorption probabilities depend only on those of earlier steps: `single` states (with the
+    transitions ``single[edge_row] -> edge_col`` of weight ``edge_q``, self-loops apart in ``self_q``) and
+    `cycles`, groups of states that reach each other and are solved together."""
+
+    single: np.ndarray
+    self_q: np.ndarray
+    edge_row: np.ndarray
+    edge_col: np.ndarray
+    edge_q: np.ndarray
+    cycles: tuple[np.ndarray, ...]
+
+
+def _strongly_connected_components(successors: list[list[int]]) -> list[list[int]]:
+    """Tarjan's algorithm without recursion; components come out successors first (reverse topological order)."""
+    n = len(successors)
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    components: list[list[int]] = []
+    counter = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, next_edge = work.pop()
+            if next_edge == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            descended = False
+            edges = successors[node]
+            while next_edge < len(edges):
+                child = edges[next_edge]
+                next_edge += 1
+                if index[child] < 0:
+                    work.append((node, next_edge))
+                    work.append((child, 0))
+                    descended = True
+                    break
+                if on_stack[child]:
+                    low[node] = min(low[node], index[child])
+            if descended:
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return components
+
+
+def _back_substitution_schedule(q: np.ndarray) -> tuple[_Step, ...]:
+    """Group the states into steps by their distance to the absorbing states in the chain's graph of strongly
+    connected components, so each step needs only the probabilities of the steps before it."""
+    rows, cols = np.nonzero(q)
+    successors: list[list[int]] = [[] for _ in range(q.shape[0])]
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        successors[i].append(j)
+    components = _strongly_connected_components(successors)
+    component_of = [0] * q.shape[0]
+    for c, members in enumerate(components):
+        for member in members:
+            component_of[member] = c
+    depth = [0] * len(components)
+    for c, members in enumerate(components):  # successors' components come earlier, so their depth is known
+        below = {component_of[j] for i in members for j in successors[i]} - {c}
+        depth[c] = 1 + max((depth[d] for d in below), default=-1)
+    at_level: list[list[list[int]]] = [[] for _ in range(max(depth, default=-1) + 1)]
+    for c, members in enumerate(components):
+        at_level[depth[c]].append(members)
+    singles = [[m[0] for m in level if len(m) == 1] for level in at_level]
+    place = {state: (level, k) for level, states in enumerate(singles) for k, state in enumerate(states)}
+    edges: list[list[tuple[int, int]]] = [[] for _ in at_level]  # per level: (place of the source, target)
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        if i != j and i in place:
+            level, k = place[i]
+            edges[level].append((k, j))
+    steps = []
+    for level, members in enumerate(at_level):
+        single = np.array(singles[level], dtype=np.intp)
+        edge_row = np.array([k for k, _ in edges[level]], dtype=np.intp)
+        edge_col = np.array([j for _, j in edges[level]], dtype=np.intp)
+        steps.append(
+            _Step(
+                single=single,
+                self_q=q[single, single],
+                edge_row=edge_row,
+                edge_col=edge_col,
+                edge_q=q[single[edge_row], edge_col] if edge_row.size else np.zeros(0),
+                cycles=tuple(np.array(m, dtype=np.intp) for m in members if len(m) > 1),
+            )
+        )
+    return tuple(steps)
+
+
+def _absorption_from_start(
+    schedule: Sequence[_Step], q: np.ndarray, to_conversion: np.ndarray, keep: np.ndarray
+) -> float:
+    """x[0] of ``(I - Q) x = r`` over the kept states (a removed state absorbs into (null): its x is 0), solved
+    exactly a step at a time: a state outside any cycle is ``(r_i + sum_j Q_ij x_j) / (1 - Q_ii)`` and a cycle is
+    one small dense solve. The chain of observed paths is nearly acyclic, so this costs about one pass over its
+    transitions instead of a dense solve of every state."""
+    x = np.zeros(len(keep))
+    for step in schedule:
+        if step.single.size:
+            onward = np.bincount(step.edge_row, step.edge_q * x[step.edge_col], minlength=step.single.size)
+            x[step.single] = keep[step.single] * (to_conversion[step.single] + onward) / (1.0 - step.self_q)
+        for members in step.cycles:
+            kept = members[keep[members]]
+            if kept.size:
+                block = np.eye(kept.size) - q[np.ix_(kept, kept)]
+                x[kept] = np.linalg.solve(block, to_conversion[kept] + q[kept] @ x)
+    return float(x[0])
 
 
 def _state_walk(path: tuple[str, ...], order: int) -> list[tuple[str, ...]]:
