@@ -11,7 +11,8 @@ from forecourt.catalog.vin import build_vin
 from tests.factories import make_small_catalog, make_vehicle
 
 S = VehicleStatus
-# The business rule, written out by hand: staying put is always fine; sold is final.
+# The business rule, written out by hand: staying put is always fine; sold is final; in_service (the rental and
+# subscription fleets) is reached and left only by a fleet-pool move, never by a status change.
 LEGAL = {
     (S.IN_TRANSIT, S.IN_TRANSIT),
     (S.IN_TRANSIT, S.AVAILABLE),
@@ -22,13 +23,14 @@ LEGAL = {
     (S.RESERVED, S.AVAILABLE),
     (S.RESERVED, S.SOLD),
     (S.SOLD, S.SOLD),
+    (S.IN_SERVICE, S.IN_SERVICE),
 }
 ALL_PAIRS = list(itertools.product(VehicleStatus, repeat=2))
 
 
 def test_table_covers_every_status():
     assert set(ALLOWED_TRANSITIONS) == set(VehicleStatus)
-    assert len(ALL_PAIRS) == 16
+    assert len(ALL_PAIRS) == 25
 
 
 @pytest.mark.parametrize(("current", "target"), ALL_PAIRS, ids=[f"{c.value}->{t.value}" for c, t in ALL_PAIRS])
@@ -41,7 +43,9 @@ def test_transition_pair(current, target):
     message = str(info.value)
     assert f"from {current.value} to {target.value}" in message
     assert info.value.current is current and info.value.target is target
-    if current is S.SOLD:
+    if S.IN_SERVICE in (current, target):
+        assert "by a fleet-pool move" in message
+    elif current is S.SOLD:
         assert "sold is final" in message
     else:
         allowed = sorted(t.value for c, t in LEGAL if c is current and t is not current)
@@ -63,7 +67,9 @@ def vehicle_in(db_session):
     cat = make_small_catalog(db_session)
 
     def make(status: str):
-        vehicle = make_vehicle(db_session, cat["trims"]["kuga-ecoboost245"], cat["stores"]["gz-tianhe"], status=status)
+        pool = "rental" if status == S.IN_SERVICE.value else None  # the table checks that pool and status agree
+        trim, store = cat["trims"]["kuga-ecoboost245"], cat["stores"]["gz-tianhe"]
+        vehicle = make_vehicle(db_session, trim, store, status=status, pool=pool)
         db_session.commit()
         return vehicle
 
@@ -84,7 +90,7 @@ def _assert_problem(response, status, code):
 
 
 def test_api_every_pair(admin_client, vehicle_in):
-    """All 16 (current, target) pairs through the API, one fresh vehicle each, on one catalog."""
+    """All 25 (current, target) pairs through the API, one fresh vehicle each, on one catalog."""
     for current, target in ALL_PAIRS:
         vehicle = vehicle_in(current.value)
         response = _post(admin_client, vehicle.vin, target.value)
