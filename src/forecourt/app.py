@@ -54,6 +54,7 @@ from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
 from forecourt.mobility.fleet.pages import router as fleet_pages
 from forecourt.mobility.rentals.api import router as rentals_router
+from forecourt.mobility.subscriptions.api import router as subscriptions_router
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
 from forecourt.ownership.leases import api as api_leases
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(rentals_router)
+    app.include_router(subscriptions_router)
     app.include_router(telematics_router)
     for ownership_module in (servicing_api, service_booking_api, recall_api):
         app.include_router(ownership_module.router)

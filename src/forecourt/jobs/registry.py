@@ -18,6 +18,9 @@ from forecourt.accounts import service as accounts
 from forecourt.catalog import service as catalog
 from forecourt.core import idempotency, job_runs
 from forecourt.core.errors import NotFound
+from forecourt.core.settings import get_settings
+from forecourt.integrations import build_integrations
+from forecourt.mobility.subscriptions import billing_run
 from forecourt.ownership.leases import notifications as lease_notifications
 from forecourt.ownership.recalls import service as recalls
 from forecourt.ownership.records import car_facts
@@ -76,6 +79,11 @@ def _recall_notices(session: Session, now: datetime) -> int:
     return recalls.notify_affected(session, car_facts.active_cars(session, now.date()), now)
 
 
+def _subscription_invoices(session: Session, now: datetime) -> int:
+    # The job's own payment adapter, built like the web app's from the settings (the demo provider unless configured).
+    return billing_run.bill_due(session, build_integrations(get_settings()).payments, now=now)
+
+
 def _purge_job_runs(session: Session, now: datetime) -> int:
     return job_runs.purge_runs_before(session, now - JOB_RUN_RETENTION)
 
@@ -93,6 +101,7 @@ SCHEDULED_JOBS: tuple[Job, ...] = (
     Job("recall-notices", _recall_notices, "recall notice(s) sent"),
     Job("expire-service-holds", service_bookings.expire_holds, "service hold(s) expired"),
     # Past their 24-hour retention nobody can replay an idempotency record.
+    Job("subscription-invoices", _subscription_invoices, "subscription invoice(s)", every=timedelta(hours=1)),
     Job("purge-idempotency-records", idempotency.purge_expired, "expired idempotency record(s) purged"),
     Job("purge-job-runs", _purge_job_runs, "old job run(s) forgotten", every=timedelta(hours=1)),
 )

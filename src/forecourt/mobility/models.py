@@ -1,4 +1,5 @@
-"""Mobility tables: model classes, rental plans and rentals.
+"""Mobility tables: model classes, rental plans and rentals, subscription plans, subscriptions, their segments and
+invoices.
 
 A rental's time and car are a reservation of the fleet's one reservation table (`testdrive.reservations`, purpose
 'rental'), so the exclusion constraint that keeps test drives apart keeps rentals, subscriptions and test drives of
@@ -8,11 +9,11 @@ prepaid time charge, and the bill at return.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecourt.core.clock import utcnow
@@ -94,3 +95,89 @@ class Rental(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SubscriptionPlan(Base):
+    """A class's monthly subscription terms (`mobility.billing.ClassTerms`): one plan per class, group-wide. The
+    family's shared terms (rollover cap, minimum term, swap fee, notice, pause fee, purchase credit) are
+    `mobility.subscriptions.terms.FAMILY`."""
+
+    __tablename__ = "subscription_plans"
+    __table_args__ = (
+        CheckConstraint("monthly_price > 0 AND per_km_over >= 0", name="amounts_valid"),
+        CheckConstraint("km_per_month >= 0", name="km_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("mobility_classes.id"), unique=True)
+    monthly_price: Mapped[Decimal] = mapped_column(Money)
+    km_per_month: Mapped[int] = mapped_column(Integer)
+    per_km_over: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'paused', 'ending', 'ended')", name="status_valid"),
+        CheckConstraint("km_carried >= 0", name="km_carried_non_negative"),
+        Index("ix_subscriptions_subscriber", "subscriber_user_id"),
+        Index("ix_subscriptions_status", "status", "billed_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    subscriber_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    started_on: Mapped[date] = mapped_column(Date)  # the first day; periods run month by month from it
+    minimum_until: Mapped[date] = mapped_column(Date)  # the minimum term's last day
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the last day, once notice is given
+    billed_until: Mapped[date | None] = mapped_column(Date, nullable=True)  # the last day invoiced
+    km_carried: Mapped[int] = mapped_column(Integer, default=0)  # unused km rolled into the next period
+    payment_method: Mapped[str] = mapped_column(String(64))  # the provider's reusable token for monthly billing
+    credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decision: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the credit check's reasons
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SubscriptionSegment(Base):
+    """The days a subscription spent in one class with one car (a swap starts a new one), or paused (no car)."""
+
+    __tablename__ = "subscription_segments"
+    __table_args__ = (
+        CheckConstraint("last_day IS NULL OR last_day >= first_day", name="days_ordered"),
+        CheckConstraint("swap_fee >= 0", name="swap_fee_non_negative"),
+        Index("ix_subscription_segments_subscription", "subscription_id", "first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("mobility_classes.id"))
+    reservation_reference: Mapped[str | None] = mapped_column(String(12), nullable=True)  # None while paused
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date, nullable=True)  # None: still running
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    swap_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # the fee of the swap that began it
+
+
+class SubscriptionInvoice(Base):
+    """One billing period's invoice; the unique key makes each period billed once, whichever worker gets there."""
+
+    __tablename__ = "subscription_invoices"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_first_day", name="uq_subscription_invoices_period"),
+        CheckConstraint("total >= 0", name="total_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    period_first_day: Mapped[date] = mapped_column(Date)
+    period_last_day: Mapped[date] = mapped_column(Date)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total: Mapped[Decimal] = mapped_column(Money)
+    km_driven: Mapped[int] = mapped_column(Integer)
+    km_carried_out: Mapped[int] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
