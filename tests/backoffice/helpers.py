@@ -18,7 +18,7 @@ from forecourt.marketing.leads.models import Lead
 from forecourt.marketing.leads.repository import tasks_of_lead
 from forecourt.marketing.models import MarketingEvent
 from forecourt.marketing.subscribers import on_new_events
-from forecourt.mobility.models import Rental
+from forecourt.mobility.models import Rental, Subscription
 from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.ownership.service_bookings.models import ServiceBay, ServiceJob
 from forecourt.testdrive.models import TestDriveBooking
@@ -40,6 +40,7 @@ class World:
     ownership_reference: str = ""  # a lease of users["driver"], registered at store A (a VIN outside the catalog)
     service_job_reference: str = ""  # a confirmed service job in store A's bay, owned by users["driver"]
     rental_reference: str = ""  # a confirmed rental of store A's rental car, by users["driver"]
+    subscription_reference: str = ""  # an active subscription of users["driver"] at store A
 
     @property
     def store_a(self) -> Any:
@@ -86,7 +87,25 @@ def make_world(session: Session) -> World:
         ownership.reference,
         service_job.reference,
         rental.reference,
+        _subscription(session, users["driver"], store_a).reference,
     )
+
+
+def _subscription(session: Session, subscriber: Any, store: Any) -> Subscription:
+    subscription = Subscription(
+        reference="SB2345678A",
+        subscriber_user_id=subscriber.id,
+        store_id=store.id,
+        status="active",
+        started_on=date(2026, 1, 1),
+        minimum_until=date(2026, 3, 31),
+        km_carried=0,
+        payment_method="demo-card-ok",
+        decision=[],
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
 
 
 def _confirmed_rental(session: Session, renter: Any, vehicle: Any) -> Rental:

@@ -157,6 +157,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/staff/rentals/{reference}/check-in"): "store",
     ("POST", "/api/v1/staff/vehicles/{vin}/pool"): "store",
     ("GET", "/api/v1/staff/stores/{code}/fleet"): "store",
+    # Subscriptions: the subscriber's own; anyone else is told there is none.
+    ("GET", "/api/v1/subscriptions/{reference}"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/swap"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/pause"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/resume"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/cancel"): "owner",
     ("GET", "/backoffice/recalls/new"): "admin",
     ("POST", "/backoffice/recalls/new"): "admin",
 }
@@ -201,6 +207,9 @@ BODIES = {
     "/api/v1/staff/rentals/{reference}/check-out": _READING,
     "/api/v1/staff/rentals/{reference}/check-in": {},
     "/api/v1/staff/vehicles/{vin}/pool": {"pool": "rental"},
+    "/api/v1/subscriptions/{reference}/swap": {"mobility_class": "mid"},
+    "/api/v1/subscriptions/{reference}/pause": {},
+    "/api/v1/subscriptions/{reference}/resume": {},
 }
 # Query parameters a route requires, so the request reaches its access check rather than a 422 (`{vin}`: car A).
 QUERIES = {"/api/v1/garage/{reference}/lease/swap": "?vin={vin}&product=lease&term_months=36"}
@@ -216,6 +225,7 @@ REFERENCE_BY_PATH = {
     "/service-bookings/": "service_job_reference",
     "/service-jobs/": "service_job_reference",
     "/rentals/": "rental_reference",
+    "/subscriptions/": "subscription_reference",
 }
 
 
