@@ -31,7 +31,9 @@ from forecourt.identity.providers import IdentityClaim
 from forecourt.integrations import DEMO_ID_HIGH_SCORE, build_integrations
 from forecourt.mobility.fleet import repository as fleet_repository
 from forecourt.mobility.fleet import service as fleet
-from forecourt.mobility.models import MobilityClass, RentalPlan
+from forecourt.mobility.models import MobilityClass, RentalPlan, SubscriptionPlan
+from forecourt.mobility.subscriptions import billing_run
+from forecourt.mobility.subscriptions import service as subscriptions
 from forecourt.mobility.rentals import handover
 from forecourt.mobility.rentals import service as rentals
 from forecourt.testdrive import policy as policies
@@ -40,6 +42,15 @@ from forecourt.testdrive.availability import OpeningHours, is_open_at
 from forecourt.testdrive.handover import Reading
 
 RENTER_EMAIL = "renter@demo.forecourt.dev"
+SUBSCRIBER_EMAIL = "subscriber@demo.forecourt.dev"
+SUBSCRIBER2_EMAIL = "subscriber2@demo.forecourt.dev"
+SUBSCRIPTION_MODELS = {"focus": 2, "kuga": 2}
+# class code: monthly price, km a month, per km over
+SUBSCRIPTION_PLANS = {
+    "compact": ("3299.00", 1500, "0.80"),
+    "mid": ("4599.00", 2000, "1.00"),
+    "large": ("6299.00", 2000, "1.30"),
+}
 RENTAL_MODELS = {"mondeo": 3, "kuga": 3}
 CLASSES = (
     # code, English, Chinese, models, hourly, daily, km/h, km/day, per km over, late/h, energy/point, deposit
@@ -97,6 +108,12 @@ def _classes(session: Session) -> None:
                 currency="CNY",
             )
         )
+        price, km, over = SUBSCRIPTION_PLANS[code]
+        session.add(
+            SubscriptionPlan(
+                class_id=mobility_class.id, monthly_price=Decimal(price), km_per_month=km, per_km_over=Decimal(over)
+            )
+        )
     session.flush()
 
 
@@ -112,17 +129,17 @@ def _open_hour(hours: OpeningHours, moment: datetime, step: timedelta) -> dateti
     raise RuntimeError("the store is never open")
 
 
-def _renter(session: Session, settings: Settings, now: datetime) -> int:
-    user = accounts_repository.get_user_by_email(session, RENTER_EMAIL)
+def _renter(session: Session, settings: Settings, now: datetime, email: str = RENTER_EMAIL, name: str = "陈静") -> int:
+    user = accounts_repository.get_user_by_email(session, email)
     if user is None:
         user = accounts.create_user(
-            session, email=RENTER_EMAIL, password=DEMO_PASSWORD, display_name="陈静", grants=[RoleGrant(Role.SHOPPER)]
+            session, email=email, password=DEMO_PASSWORD, display_name=name, grants=[RoleGrant(Role.SHOPPER)]
         )
     integrations = build_integrations(settings)
     identity.verify_driver(
         session,
         user.id,
-        IdentityClaim("陈静", DEMO_ID_HIGH_SCORE, date(now.year + 5, 1, 1)),
+        IdentityClaim(name, DEMO_ID_HIGH_SCORE, date(now.year + 5, 1, 1)),
         identity=integrations.identity,
         credit=integrations.credit,
         secret_key=settings.secret_key.get_secret_value(),
@@ -138,13 +155,13 @@ def _cipher(settings: Settings) -> FieldCipher:
     )
 
 
-def _move_cars_to_rental(session: Session, store_id: int, store_code: str, now: datetime) -> int:
+def _move_cars(session: Session, store_code: str, pool: FleetPool, models: dict[str, int], now: datetime) -> int:
     moved = 0
     fleet_cars = catalog.list_test_drive_fleet(session, store_code=store_code)
-    for model, wanted in RENTAL_MODELS.items():
+    for model, wanted in models.items():
         free = [v for v in fleet_cars if v.model.code == model and not reservations.live_ahead(session, v.id, now=now)]
         for vehicle in free[:wanted]:
-            fleet.move_car(session, vehicle.vin, FleetPool.RENTAL, actor=None, allowed_store_ids=None, now=now)
+            fleet.move_car(session, vehicle.vin, pool, actor=None, allowed_store_ids=None, now=now)
             moved += 1
     return moved
 
@@ -159,12 +176,51 @@ def load_mobility_demo(session: Session, settings: Settings, now: datetime | Non
     except NotFound:  # a catalog without the demo stores gets no mobility demo
         return "mobility: the demo's self-service store is missing"
     _classes(session)
-    moved = _move_cars_to_rental(session, store.id, store.code, now)
+    moved = _move_cars(session, store.code, FleetPool.RENTAL, RENTAL_MODELS, now)
+    for_subscription = _move_cars(session, store.code, FleetPool.SUBSCRIPTION, SUBSCRIPTION_MODELS, now)
     if manager is None or moved == 0:
         return f"mobility: {len(CLASSES)} classes with rental plans; no rental cars at {store.code}"
     renter = _renter(session, settings, now)
     made = _rentals(session, settings, store, renter, manager.id, now)
-    return f"mobility: {len(CLASSES)} classes with rental plans, {moved} rental cars at {store.code}, {made}"
+    subscribed = _subscriptions(session, settings, store, now) if for_subscription else "no subscription cars"
+    return (
+        f"mobility: {len(CLASSES)} classes with rental and subscription plans, {moved} rental and "
+        f"{for_subscription} subscription cars at {store.code}, {made}; {subscribed}"
+    )
+
+
+def _subscriptions(session: Session, settings: Settings, store, now: datetime) -> str:
+    """A subscriber who took a Focus 40 days ago and swapped it for a Kuga five days ago (the first month invoiced),
+    and one who took a Focus 20 days ago."""
+    today = now.astimezone(ZoneInfo(store.time_zone)).date()
+    provider = build_integrations(settings).payments
+    made = []
+    for email, name, days_ago in ((SUBSCRIBER_EMAIL, "王芳", 40), (SUBSCRIBER2_EMAIL, "刘洋", 20)):
+        user_id = _renter(session, settings, now, email, name)
+        start = today - timedelta(days=days_ago)
+        when = datetime.combine(start, datetime.min.time(), ZoneInfo(store.time_zone))
+        subscription = subscriptions.subscribe(
+            session,
+            subscriptions.Subscriber(user_id, email, None, "zh-Hans"),
+            store_code=store.code,
+            class_code="compact",
+            start_day=start,
+            payment_method="demo-card-ok",
+            now=when,
+        )
+        made.append(subscription.reference)
+        if days_ago == 40:
+            swap_day = today - timedelta(days=5)
+            subscriptions.swap(
+                session,
+                user_id,
+                subscription.reference,
+                "mid",
+                on_day=swap_day,
+                now=datetime.combine(swap_day, datetime.min.time(), ZoneInfo(store.time_zone)),
+            )
+    invoices = billing_run.bill_due(session, provider, now=now)
+    return f"subscriptions {made[0]} (Focus, swapped for a Kuga), {made[1]} (Focus); {invoices} invoice(s)"
 
 
 def _rent(session: Session, settings: Settings, renter: int, request: rentals.RentalRequest, at: datetime):
