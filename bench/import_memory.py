@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session
 
+from forecourt.accounts.api_tokens import create_api_token
 from forecourt.accounts.principal import Role, RoleGrant
-from forecourt.accounts.service import create_api_token, create_user
+from forecourt.accounts.service import create_user
 from forecourt.catalog.demo import ensure_catalog
 from forecourt.catalog.vin import build_vin
 from forecourt.core.db import make_engine

@@ -29,9 +29,9 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, scratch_database
+from forecourt.accounts.api_tokens import create_api_token
 from forecourt.accounts.models import User, UserRole
 from forecourt.accounts.passwords import hash_password
-from forecourt.accounts.service import create_api_token
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 

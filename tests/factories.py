@@ -203,7 +203,7 @@ def make_user(
 
 def make_token(session: Session, user: User, name: str = "test") -> str:
     """A personal API token of `user`; returns the secret."""
-    from forecourt.accounts.service import create_api_token
+    from forecourt.accounts.api_tokens import create_api_token
 
     return create_api_token(session, user.id, name)[1]
 

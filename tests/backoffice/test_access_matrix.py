@@ -322,7 +322,7 @@ def test_refused(client, db_session, world, method, path, who):
     """Objects of store A (gz-tianhe) asked for by people who must not reach them."""
     kind = ROUTES[(method, path)]
     # A token that belongs to staff_a: nobody else may revoke it.
-    from forecourt.accounts.service import list_api_tokens
+    from forecourt.accounts.api_tokens import list_api_tokens
 
     make_token(db_session, world.users["staff_a"])
     db_session.commit()

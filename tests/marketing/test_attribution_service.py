@@ -21,8 +21,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forecourt.core.errors import InvalidInput
-from forecourt.marketing import attribution_service as service
-from forecourt.marketing import dashboard_repository
+from forecourt.marketing import attribution_comparison, attribution_query, attribution_service, dashboard_repository
 
 FIRST, LAST = date(2026, 3, 2), date(2026, 3, 8)
 TODAY = date(2026, 3, 20)
@@ -141,7 +140,7 @@ def seed_small(session: Session, *, search_code: str = "t-search") -> None:
     session.flush()
 
 
-def _query(**changes: object) -> service.Query:
+def _query(**changes: object) -> attribution_query.Query:
     arguments: dict = {
         "first_day": FIRST,
         "last_day": LAST,
@@ -152,16 +151,16 @@ def _query(**changes: object) -> service.Query:
         "today": TODAY,
     }
     arguments.update(changes)
-    return service.check_query(**arguments)
+    return attribution_query.check_query(**arguments)
 
 
-def _rows(report: service.Report) -> dict[str, tuple[float, Decimal, Decimal | None, Decimal | None]]:
+def _rows(report: attribution_service.Report) -> dict[str, tuple[float, Decimal, Decimal | None, Decimal | None]]:
     return {r.key: (r.conversions, r.spend, r.cost_per_conversion, r.roas) for r in report.rows}
 
 
 def test_last_touch_credit_and_cost_per_test_drive(db_session: Session) -> None:
     seed_small(db_session)
-    report = service.attribution_report(db_session, _query())
+    report = attribution_service.attribution_report(db_session, _query())
     assert report.conversions == 3
     assert report.spend == Decimal("350.00")
     assert _rows(report) == {
@@ -173,14 +172,14 @@ def test_last_touch_credit_and_cost_per_test_drive(db_session: Session) -> None:
 
 def test_linear_splits_the_two_touch_path(db_session: Session) -> None:
     seed_small(db_session)
-    rows = _rows(service.attribution_report(db_session, _query(model="linear")))
+    rows = _rows(attribution_service.attribution_report(db_session, _query(model="linear")))
     assert rows["search"][:3] == (1.5, Decimal("300.00"), Decimal("200.00"))
     assert rows["email"][:3] == (0.5, Decimal("50.00"), Decimal("100.00"))
 
 
 def test_orders_give_value_and_roas(db_session: Session) -> None:
     seed_small(db_session)
-    report = service.attribution_report(db_session, _query(conversion="order"))
+    report = attribution_service.attribution_report(db_session, _query(conversion="order"))
     search = next(r for r in report.rows if r.key == "search")
     assert (search.conversions, search.value, search.cost_per_conversion, search.roas) == (
         1.0,
@@ -193,28 +192,28 @@ def test_orders_give_value_and_roas(db_session: Session) -> None:
 
 def test_by_campaign_keys_are_campaign_codes(db_session: Session) -> None:
     seed_small(db_session)
-    rows = _rows(service.attribution_report(db_session, _query(by="campaign")))
+    rows = _rows(attribution_service.attribution_report(db_session, _query(by="campaign")))
     assert rows["t-search"][:3] == (1.0, Decimal("300.00"), Decimal("300.00"))
     assert rows["t-email"][:3] == (1.0, Decimal("50.00"), Decimal("50.00"))
 
 
 def test_a_longer_lookback_reaches_the_old_touch(db_session: Session) -> None:
     seed_small(db_session)
-    rows = _rows(service.attribution_report(db_session, _query(lookback_days=60)))
+    rows = _rows(attribution_service.attribution_report(db_session, _query(lookback_days=60)))
     assert rows["email"][0] == 2.0 and "(none)" not in rows
 
 
 def test_filter_by_vehicle_model_and_city(db_session: Session) -> None:
     seed_small(db_session)
-    assert service.attribution_report(db_session, _query(vehicle_model="kuga")).conversions == 2
-    assert service.attribution_report(db_session, _query(city="shanghai")).conversions == 1
+    assert attribution_service.attribution_report(db_session, _query(vehicle_model="kuga")).conversions == 2
+    assert attribution_service.attribution_report(db_session, _query(city="shanghai")).conversions == 1
 
 
 def test_every_model_hands_out_the_same_total(db_session: Session) -> None:
     seed_small(db_session)
-    comparison = service.compare_models(db_session, _query(model="markov"))
-    assert comparison.models == service.MODELS
-    for model in service.MODELS:
+    comparison = attribution_comparison.compare_models(db_session, _query(model="markov"))
+    assert comparison.models == attribution_query.MODELS
+    for model in attribution_query.MODELS:
         if model != "markov":  # markov hands out nothing when no channel has a removal effect
             assert comparison.totals[model] == pytest.approx(3.0)
     search = next(r for r in comparison.rows if r.key == "search")
@@ -224,7 +223,7 @@ def test_every_model_hands_out_the_same_total(db_session: Session) -> None:
 
 def test_comparison_costs_use_the_chosen_model(db_session: Session) -> None:
     seed_small(db_session)
-    comparison = service.compare_models(db_session, _query(model="linear"))
+    comparison = attribution_comparison.compare_models(db_session, _query(model="linear"))
     rows = {r.key: r for r in comparison.rows}
     assert rows["search"].cost_per_test_drive == Decimal("200.00")
     assert rows["search"].cost_per_sale == Decimal("300.00")
@@ -268,7 +267,7 @@ def test_check_query_names_the_bad_field(changes: dict, field: str) -> None:
 
 
 def test_check_query_defaults_to_the_last_30_days() -> None:
-    query = service.check_query(
+    query = attribution_query.check_query(
         first_day=None, last_day=None, conversion="order", model="markov", order=None, by="channel", today=TODAY
     )
     assert (query.period.first_day, query.period.last_day, query.order) == (date(2026, 2, 19), TODAY, 1)
@@ -276,6 +275,6 @@ def test_check_query_defaults_to_the_last_30_days() -> None:
 
 
 def test_period_in_a_time_zone() -> None:
-    period = service.Period(FIRST, FIRST, "Asia/Shanghai")
+    period = attribution_query.Period(FIRST, FIRST, "Asia/Shanghai")
     assert period.start == datetime(2026, 3, 1, 16, tzinfo=UTC)
     assert period.end == datetime(2026, 3, 2, 16, tzinfo=UTC)

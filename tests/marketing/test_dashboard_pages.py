@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from forecourt.marketing import attribution_service as attribution
-from forecourt.marketing import dashboard
+from forecourt.marketing import attribution_query, dashboard
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_small_catalog, make_user
 from tests.marketing.test_attribution_service import seed_small
@@ -214,7 +213,7 @@ def test_csv_bytes_keeps_chinese_text_for_excel() -> None:
 
 
 def test_weekly_credit_and_spend() -> None:
-    period = attribution.Period(date(2026, 3, 2), date(2026, 3, 8))
+    period = attribution_query.Period(date(2026, 3, 2), date(2026, 3, 8))
     assert dashboard.weeks(period) == [date(2026, 3, 2)]
     spend = dashboard.weekly_spend(
         [(date(2026, 3, 3), "search", "x", Decimal("1.10")), (date(2026, 3, 9), "search", "x", Decimal("2.00"))],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog.demo_lineup import CITIES, MODELS, STORES
 from forecourt.core import clock
-from forecourt.marketing import attribution_service
+from forecourt.marketing import attribution_query, attribution_service
 from forecourt.marketing.demo import PREFIX, demo_market, load_marketing_demo
 from forecourt.marketing.models import Campaign, CampaignSpend, MarketingEvent, Visitor
 from forecourt.marketing.vocabulary import CHANNELS
@@ -82,7 +82,7 @@ def test_the_dashboard_on_demo_data_shows_every_channel(client: TestClient, db_s
         "Offline event",
     ):
         assert f">{label}</th>" in table, label
-    query = attribution_service.check_query(
+    query = attribution_query.check_query(
         first_day=date(2026, 9, 1),
         last_day=date(2026, 11, 30),
         conversion="test_drive_booked",

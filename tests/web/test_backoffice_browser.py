@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL
-from forecourt.catalog.inventory_rows import COLUMNS
+from forecourt.catalog.inventory_row_types import COLUMNS
 from forecourt.catalog.vin import build_vin
 from tests.live_server import demo_database, serving_database
 from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture

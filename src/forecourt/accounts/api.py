@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from forecourt.accounts import reset, service, sign_up
+from forecourt.accounts import api_tokens, reset, sessions, sign_up, signing_in
 from forecourt.accounts.principal import Principal, staff_store_ids
 from forecourt.accounts.schemas import (
     Accepted,
@@ -87,7 +87,7 @@ def request_sign_up(request: Request, session: DbSession, background: Background
 )
 def confirm_sign_up(request: Request, response: Response, session: DbSession, body: SignUpConfirmIn) -> MeOut:
     user = sign_up.confirm_sign_up(session, body.token)
-    principal, secret = service.start_session(session, user)
+    principal, secret = sessions.start_session(session, user)
     stitch_visitor(session, proven_visitor_id(request), user.id)
     set_session_cookie(request, response, secret)
     return _me(principal)
@@ -105,7 +105,7 @@ def confirm_sign_up(request: Request, response: Response, session: DbSession, bo
 def sign_in(request: Request, response: Response, session: DbSession, body: SignInIn) -> MeOut | JSONResponse:
     ip = client_ip(request)
     checked = check_password_ahead(request, body.identifier, body.password, ip)
-    outcome = service.sign_in(session, body.identifier, body.password, ip, checked)
+    outcome = signing_in.sign_in(session, body.identifier, body.password, ip, checked)
     if outcome.error is not None:
         return domain_problem(outcome.error)  # returned, not raised: the failure counters must commit
     assert outcome.principal is not None and outcome.session_secret is not None
@@ -116,7 +116,7 @@ def sign_in(request: Request, response: Response, session: DbSession, body: Sign
 
 @router.post("/auth/sign-out", status_code=204, summary="Sign out: revoke this session and clear the cookie")
 def sign_out(request: Request, session: DbSession, user: RequiredUser) -> Response:
-    service.sign_out(session, user)
+    sessions.sign_out(session, user)
     response = Response(status_code=204)
     clear_session_cookie(request, response)
     return response
@@ -134,7 +134,7 @@ def me(user: RequiredUser) -> MeOut:
 
 @router.get("/me/tokens", response_model=list[TokenOut], summary="My personal API tokens (secrets are never shown)")
 def list_tokens(session: DbSession, user: RequiredUser) -> list[TokenOut]:
-    return [TokenOut.model_validate(t) for t in service.list_api_tokens(session, user.user_id)]
+    return [TokenOut.model_validate(t) for t in api_tokens.list_api_tokens(session, user.user_id)]
 
 
 @router.post(
@@ -144,7 +144,7 @@ def list_tokens(session: DbSession, user: RequiredUser) -> list[TokenOut]:
     summary="Create a personal API token; its secret is in this answer only",
 )
 def create_token(session: DbSession, user: RequiredUser, body: TokenCreateIn) -> TokenCreatedOut:
-    token, secret = service.create_api_token(session, user.user_id, body.name)
+    token, secret = api_tokens.create_api_token(session, user.user_id, body.name)
     return TokenCreatedOut(**TokenOut.model_validate(token).model_dump(), token=secret)
 
 
@@ -159,7 +159,7 @@ def revoke_token(
     user: RequiredUser,
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # an INTEGER key
 ) -> Response:
-    service.revoke_api_token(session, user.user_id, token_id)
+    api_tokens.revoke_api_token(session, user.user_id, token_id)
     return Response(status_code=204)
 
 

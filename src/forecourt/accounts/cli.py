@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from forecourt.accounts import repository, service
+from forecourt.accounts import api_tokens, identifiers, repository, service
 from forecourt.accounts.principal import Role, RoleGrant
 from forecourt.catalog import service as catalog
 from forecourt.core.db import make_engine, make_session_factory, transaction
@@ -35,7 +35,7 @@ def _password(given: str | None) -> str:
 def _create(email: str, password: str | None, grants: list[RoleGrant], what: str) -> None:
     try:
         with transaction(_factory()) as session:
-            user = repository.get_user_by_email(session, service.normalise_email(email))
+            user = repository.get_user_by_email(session, identifiers.normalise_email(email))
             if user is None:
                 user = service.create_user(session, email=email, password=_password(password), grants=grants)
                 verb = "created"
@@ -78,10 +78,10 @@ def create_token(
     """Create a personal API token for a user and print its secret (shown this once only)."""
     try:
         with transaction(_factory()) as session:
-            user = repository.get_user_by_email(session, service.normalise_email(email))
+            user = repository.get_user_by_email(session, identifiers.normalise_email(email))
             if user is None:
                 raise DomainError(f"no user with email {email}", code="user_not_found")
-            token, secret = service.create_api_token(session, user.id, name)
+            token, secret = api_tokens.create_api_token(session, user.id, name)
     except DomainError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

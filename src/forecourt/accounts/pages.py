@@ -4,7 +4,7 @@ reset: reset_pages.py).
 Thin: check the form's CSRF token, call one accounts use case, render or redirect. Plain HTML forms that
 work without JavaScript. Anonymous forms are protected by the double-submit cookie of `web.csrf`; forms of
 a signed-in user carry the session's CSRF token, which `accounts.security.current_user` checks.
-A refused sign-in is returned by `service.sign_in`, not raised, so its counters commit with the page.
+A refused sign-in is returned by `signing_in.sign_in`, not raised, so its counters commit with the page.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from forecourt.accounts import service
+from forecourt.accounts import api_tokens, sessions, signing_in
 from forecourt.accounts.page_support import (
     ENTER_IDENTIFIER,
     ENTER_PASSWORD,
@@ -100,7 +100,7 @@ def sign_in(
     if not errors:
         given, secret, ip = identifier[:254], password[:MAX_LENGTH], client_ip(request)
         checked = check_password_ahead(request, given, secret, ip)  # argon2 before the write lock
-        outcome = service.sign_in(session, given, secret, ip, checked)
+        outcome = signing_in.sign_in(session, given, secret, ip, checked)
         if outcome.error is None:
             assert outcome.session_secret is not None and outcome.principal is not None
             stitch_visitor(session, proven_visitor_id(request), outcome.principal.user_id)
@@ -130,7 +130,7 @@ def sign_in(
 def sign_out(request: Request, session: DbSession, user: CurrentUser) -> Response:
     """The session's CSRF token (hidden field) was checked by `current_user`."""
     if user is not None and user.via == "session":
-        service.sign_out(session, user)
+        sessions.sign_out(session, user)
     response = redirect("/")
     clear_session_cookie(request, response)
     return response
@@ -168,7 +168,7 @@ def _tokens_page(
     errors: dict[str, str] | None = None,
     name: str = "",
 ) -> Response:
-    tokens = service.list_api_tokens(session, user.user_id)
+    tokens = api_tokens.list_api_tokens(session, user.user_id)
     return no_store(
         page.render(
             "account/tokens.html",
@@ -194,7 +194,7 @@ def create_token(session: DbSession, page: PageContext, name: FormText = "") -> 
     if page.user is None:
         return redirect(sign_in_url("/account/tokens"))
     try:
-        token, secret = service.create_api_token(session, page.user.user_id, name)
+        token, secret = api_tokens.create_api_token(session, page.user.user_id, name)
     except InvalidInput:
         return _tokens_page(
             session,
@@ -212,5 +212,5 @@ def create_token(session: DbSession, page: PageContext, name: FormText = "") -> 
 def revoke_token(session: DbSession, page: PageContext, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Response:
     if page.user is None:
         return redirect(sign_in_url("/account/tokens"))
-    service.revoke_api_token(session, page.user.user_id, token_id)  # someone else's token: 404 page
+    api_tokens.revoke_api_token(session, page.user.user_id, token_id)  # someone else's token: 404 page
     return redirect("/account/tokens")

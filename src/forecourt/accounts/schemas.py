@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from forecourt.accounts.identifiers import EMAIL_PATTERN, MOBILE_PATTERN
 from forecourt.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from forecourt.accounts.service import EMAIL_PATTERN, MOBILE_PATTERN
 
 Password = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description="10 to 128 characters")
 

@@ -15,7 +15,7 @@ from fastapi import BackgroundTasks, Depends, Request, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from forecourt.accounts import service
+from forecourt.accounts import api_tokens, sessions, signing_in
 from forecourt.accounts.principal import Principal, Role, can_manage_store, managed_store_ids, staff_store_ids
 from forecourt.accounts.tokens import same_secret
 from forecourt.core.db import write_lock_first
@@ -54,7 +54,7 @@ def set_session_cookie(request: Request, response: Response, secret: str) -> Non
     response.set_cookie(
         cookie_name(request),
         secret,
-        max_age=int(service.SESSION_LIFETIME.total_seconds()),
+        max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
         path="/",
         secure=_is_https(request),
         httponly=True,
@@ -80,11 +80,11 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         )
 
 
-def check_password_ahead(request: Request, identifier: str, password: str, ip: str) -> service.PasswordCheck | None:
+def check_password_ahead(request: Request, identifier: str, password: str, ip: str) -> signing_in.PasswordCheck | None:
     """A sign-in's password verified in a read-only transaction of its own, before the request's transaction takes
     SQLite's write lock: argon2 then runs beside other writers instead of in front of them."""
     with request.app.state.session_factory() as reading:
-        return service.check_password_ahead(reading, identifier, password, ip)
+        return signing_in.check_password_ahead(reading, identifier, password, ip)
 
 
 def _record_token_use(session_factory: Callable[[], Session], secret: str) -> None:
@@ -93,7 +93,7 @@ def _record_token_use(session_factory: Callable[[], Session], secret: str) -> No
     try:
         with session_factory() as session:
             write_lock_first(session)
-            service.record_api_token_use(session, secret)
+            api_tokens.record_api_token_use(session, secret)
             session.commit()
     except OperationalError as exc:
         log.warning("API token use not recorded: %s", exc.orig)
@@ -107,7 +107,7 @@ def _authenticate(request: Request, session: DbSession, background: BackgroundTa
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use `Authorization: Bearer fc_...`", code="invalid_token")
-        authenticated = service.authenticate_api_token(session, secret.strip())
+        authenticated = api_tokens.authenticate_api_token(session, secret.strip())
         if authenticated is None:
             raise Unauthenticated("The API token is invalid or revoked", code="invalid_token")
         if authenticated.record_use:
@@ -116,7 +116,7 @@ def _authenticate(request: Request, session: DbSession, background: BackgroundTa
     secret = request.cookies.get(SECURE_COOKIE) or request.cookies.get(PLAIN_COOKIE)
     if not secret:
         return None
-    return service.authenticate_session(session, secret)
+    return sessions.authenticate_session(session, secret)
 
 
 async def current_user(

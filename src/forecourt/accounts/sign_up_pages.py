@@ -14,7 +14,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from forecourt.accounts import service, sign_up
+from forecourt.accounts import identifiers, sessions, sign_up
 from forecourt.accounts.page_support import (
     BAD_EMAIL,
     BAD_IDENTIFIER,
@@ -75,7 +75,7 @@ def request_sign_up(
         errors["identifier"] = page.gettext(ENTER_IDENTIFIER)
     else:
         try:  # checked up front, so every field's problem is shown at once
-            (service.normalise_email if is_email else service.normalise_mobile)(identifier)
+            (identifiers.normalise_email if is_email else identifiers.normalise_mobile)(identifier)
         except InvalidInput:
             errors["identifier"] = page.gettext(BAD_EMAIL if is_email else BAD_IDENTIFIER)
     if len(display_name) > 80:
@@ -128,7 +128,7 @@ def _confirm(session: Session, request: Request, token: str, next_path: str) -> 
         user = sign_up.confirm_sign_up(session, token)
     except InvalidInput:
         return None
-    _, secret = service.start_session(session, user)
+    _, secret = sessions.start_session(session, user)
     stitch_visitor(session, proven_visitor_id(request), user.id)  # earlier visits count for them
     response = redirect(next_path)
     set_session_cookie(request, response, secret)

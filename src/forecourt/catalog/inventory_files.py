@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import ijson
 
-from forecourt.catalog.inventory_rows import COLUMNS, REQUIRED_COLUMNS
+from forecourt.catalog.inventory_row_types import COLUMNS, REQUIRED_COLUMNS
 from forecourt.core.errors import FieldError, InvalidInput
 
 MALFORMED_ROW = "malformed_row"

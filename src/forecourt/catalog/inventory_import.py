@@ -25,16 +25,9 @@ from sqlalchemy.orm import Session
 from forecourt.audit import service as audit
 from forecourt.catalog import repository
 from forecourt.catalog.inventory_files import Record, RowError, read_records
-from forecourt.catalog.inventory_rows import (
-    STATE_COLUMNS,
-    CatalogIndex,
-    ImportRow,
-    RowProblem,
-    check_vin,
-    merged_state,
-    new_state,
-    validate_record,
-)
+from forecourt.catalog.inventory_row_state import merged_state, new_state
+from forecourt.catalog.inventory_row_types import STATE_COLUMNS, CatalogIndex, ImportRow, RowProblem
+from forecourt.catalog.inventory_rows import check_vin, validate_record
 from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput

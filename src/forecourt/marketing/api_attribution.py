@@ -18,8 +18,7 @@ from pydantic import BaseModel
 from forecourt.accounts.security import MarketerUser
 from forecourt.core.http import DbSession
 from forecourt.core.params import Day
-from forecourt.marketing import attribution_service as attribution
-from forecourt.marketing import dashboard
+from forecourt.marketing import attribution_query, attribution_service, dashboard
 
 router = APIRouter(prefix="/api/v1", tags=["marketing"])
 
@@ -104,7 +103,7 @@ def get_attribution(
 ) -> AttributionOut:
     """Credit per channel or campaign for one conversion type, model and period, with spend, cost per conversion
     and ROAS (credited value / spend)."""
-    query = attribution.check_query(
+    query = attribution_query.check_query(
         first_day=first_day,
         last_day=last_day,
         conversion=conversion,
@@ -116,7 +115,7 @@ def get_attribution(
         vehicle_model=vehicle_model,
         city=city,
     )
-    report = attribution.attribution_report(session, query)
+    report = attribution_service.attribution_report(session, query)
     return AttributionOut(
         model=query.model,
         order=query.order if query.model == "markov" else None,
@@ -149,7 +148,7 @@ def get_funnel(
 ) -> FunnelOut:
     """People who reached each stage (visit, vehicle view, test drive booked, credit application, order) in the
     period, by their first channel, their city or the first model they viewed."""
-    query = attribution.check_query(
+    query = attribution_query.check_query(
         first_day=first_day,
         last_day=last_day,
         conversion="test_drive_booked",

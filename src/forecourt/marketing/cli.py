@@ -118,7 +118,7 @@ def run(
     """Credit per channel or campaign for one model and period, with spend, cost per conversion and ROAS."""
     from forecourt.core.errors import InvalidInput
     from forecourt.core.settings import get_settings
-    from forecourt.marketing import attribution_service as service
+    from forecourt.marketing import attribution_query, attribution_service
 
     if output not in ("table", "csv"):
         raise typer.BadParameter("must be table or csv", param_hint="--format")
@@ -127,7 +127,7 @@ def run(
     settings = get_settings()
     zone = "UTC" if touchpoints else settings.time_zone
     try:
-        query = service.check_query(
+        query = attribution_query.check_query(
             first_day=_day(first, "--from"),
             last_day=_day(last, "--to"),
             conversion=conversion,
@@ -160,7 +160,6 @@ def run(
 
         if touchpoints is not None and conversions is not None:
             report = _from_files(
-                service,
                 query,
                 touchpoints,
                 conversions,
@@ -173,13 +172,12 @@ def run(
 
             engine = make_engine(settings.database_url)
             with transaction(make_session_factory(engine)) as session:
-                report = service.attribution_report(session, query, progress)
+                report = attribution_service.attribution_report(session, query, progress)
             engine.dispose()
     _print(report, output)
 
 
 def _from_files(
-    service,
     query,
     touch_path: Path,
     conversion_path: Path,
@@ -188,6 +186,8 @@ def _from_files(
     *,  # type: ignore[no-untyped-def]
     whole_file: bool,
 ):
+    from forecourt.marketing import attribution_journeys, attribution_query, attribution_service
+
     progress("load", 0, 2)
     touches = _utc(_read(touch_path), "at")
     progress("load", 1, 2)
@@ -205,9 +205,11 @@ def _from_files(
         raise typer.BadParameter(f"missing column(s): {', '.join(missing)}", param_hint="--touchpoints/--conversions")
     # Files carry their own period: without --from/--to every conversion in them counts.
     if whole_file and converted.height:
-        period = service.Period(converted["at"].min().date(), converted["at"].max().date(), "UTC")
-        query = service.Query(period, query.conversion, query.model, query.order, query.by, query.lookback_days)
-    journeys = service.Journeys(
+        period = attribution_query.Period(converted["at"].min().date(), converted["at"].max().date(), "UTC")
+        query = attribution_query.Query(
+            period, query.conversion, query.model, query.order, query.by, query.lookback_days
+        )
+    journeys = attribution_journeys.Journeys(
         touches.select("visitor_id", "at", "channel", pl.col("campaign").cast(pl.String)),
         converted.select(
             "conversion_id",
@@ -220,9 +222,11 @@ def _from_files(
         ),
     )
     progress("paths", 0, 1)
-    paths = service.path_set(journeys, query.conversion, query.period.start, query.period.end, query.lookback)
+    paths = attribution_journeys.path_set(
+        journeys, query.conversion, query.period.start, query.period.end, query.lookback
+    )
     progress("paths", 1, 1)
-    return service.report_from_paths(query, paths, spend, progress)
+    return attribution_service.report_from_paths(query, paths, spend, progress)
 
 
 def _print(report, output: str) -> None:  # type: ignore[no-untyped-def]

@@ -19,9 +19,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from forecourt.marketing import attribution_service as attribution
+from forecourt.marketing import attribution_comparison, attribution_journeys, attribution_query, event_repository
 from forecourt.marketing import dashboard_repository as repository
-from forecourt.marketing import event_repository
 from forecourt.marketing.attribution.heuristics import UNATTRIBUTED
 from forecourt.marketing.vocabulary import CONVERSION_TYPES, TOUCH_TYPES
 
@@ -83,7 +82,7 @@ def funnel_from_events(
 
 def funnel(
     session: Session,
-    period: attribution.Period,
+    period: attribution_query.Period,
     dimension: str,
     *,
     vehicle_model: str | None = None,
@@ -96,10 +95,12 @@ def funnel(
 # --- weekly trends -----------------------------------------------------------------------------------------------------
 
 
-def weekly_credit(journeys: attribution.Journeys, query: attribution.Query) -> list[tuple[date, dict[str, float]]]:
+def weekly_credit(
+    journeys: attribution_journeys.Journeys, query: attribution_query.Query
+) -> list[tuple[date, dict[str, float]]]:
     """Per week (starting Monday, in the query's zone) the query model's credit per key of conversions that week."""
     period = query.period
-    paths = attribution.path_set(
+    paths = attribution_journeys.path_set(
         journeys,
         query.conversion,
         period.start,
@@ -118,13 +119,13 @@ def weekly_credit(journeys: attribution.Journeys, query: attribution.Query) -> l
         if subset.height == 0:
             result.append((monday, {}))
             continue
-        subset_paths = attribution.PathSet(subset, paths.non_converting)
-        credited = attribution.credit(subset_paths, query.model, by=query.by, order=query.order)
+        subset_paths = attribution_journeys.PathSet(subset, paths.non_converting)
+        credited = attribution_journeys.credit(subset_paths, query.model, by=query.by, order=query.order)
         result.append((monday, {k: c for k, c, _ in credited.iter_rows()}))
     return result
 
 
-def weeks(period: attribution.Period) -> list[date]:
+def weeks(period: attribution_query.Period) -> list[date]:
     """The Mondays of the weeks that overlap the period."""
     monday = period.first_day - timedelta(days=period.first_day.weekday())
     out = []
@@ -134,7 +135,7 @@ def weeks(period: attribution.Period) -> list[date]:
     return out
 
 
-def partial_weeks(period: attribution.Period) -> frozenset[date]:
+def partial_weeks(period: attribution_query.Period) -> frozenset[date]:
     """The Mondays of weeks the period covers only in part (its first and last, unless they start on a Monday and
     end on a Sunday): their figures are real but cover fewer days, so a chart would show them as a drop."""
     return frozenset(w for w in weeks(period) if w < period.first_day or w + timedelta(days=6) > period.last_day)
@@ -191,24 +192,24 @@ def trends(
 
 @dataclass(frozen=True)
 class Dashboard:
-    query: attribution.Query
+    query: attribution_query.Query
     dimension: str
     funnel: Funnel
-    comparison: attribution.Comparison
+    comparison: attribution_comparison.Comparison
     trends: Trends
 
 
-def dashboard(session: Session, query: attribution.Query, dimension: str) -> Dashboard:
+def dashboard(session: Session, query: attribution_query.Query, dimension: str) -> Dashboard:
     """Every part of the dashboard over one load of the period's events (and the lookback before it)."""
     period = query.period
-    widest = timedelta(days=max([*attribution.LOOKBACK_DAYS.values(), query.lookback_days or 0]))
+    widest = timedelta(days=max([*attribution_query.LOOKBACK_DAYS.values(), query.lookback_days or 0]))
     types = TOUCH_TYPES + tuple(t for t in FUNNEL_STAGES[1:] if t not in CONVERSION_TYPES) + CONVERSION_TYPES
     events = event_repository.person_events_frame(session, types, period.start - widest, period.end)
     in_period = events.filter(pl.col("at") >= period.start)
     funnel_part = funnel_from_events(in_period, dimension, vehicle_model=query.vehicle_model, city=query.city)
-    journeys = attribution.journeys_from_events(events)
+    journeys = attribution_journeys.journeys_from_events(events)
     spend = repository.spend_totals(session, period.first_day, period.last_day, query.by)
-    comparison = attribution.compare_journeys(journeys, query, spend)
+    comparison = attribution_comparison.compare_journeys(journeys, query, spend)
     weekly = weekly_credit(journeys, query)
     spend_days = repository.spend_by_day(session, period.first_day, period.last_day)
     return Dashboard(
@@ -254,7 +255,7 @@ def funnel_csv(part: Funnel) -> bytes:
     return csv_bytes([part.dimension, *FUNNEL_STAGES], ([r.key, *r.counts] for r in part.rows))
 
 
-def attribution_csv(part: attribution.Comparison) -> bytes:
+def attribution_csv(part: attribution_comparison.Comparison) -> bytes:
     header = [
         part.query.by,
         *part.models,

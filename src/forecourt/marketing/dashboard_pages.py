@@ -24,8 +24,7 @@ from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import InvalidInput
 from forecourt.core.http import DbSession
-from forecourt.marketing import attribution_service as attribution
-from forecourt.marketing import charts
+from forecourt.marketing import attribution_comparison, attribution_query, charts
 from forecourt.marketing import dashboard as service
 from forecourt.marketing.vocabulary import CONVERSION_TYPES
 from forecourt.web import i18n
@@ -67,30 +66,30 @@ def _choice(text: str | None, allowed: tuple[str, ...], default: str) -> str:
     return text if text in allowed else default
 
 
-def _filters(page: Page) -> tuple[attribution.Query, str, list[str]]:
+def _filters(page: Page) -> tuple[attribution_query.Query, str, list[str]]:
     """The query, the funnel dimension and the names of the fields that were invalid (replaced by defaults)."""
     params = page.request.query_params
     zone = page.request.app.state.settings.time_zone
     today = utcnow().astimezone(ZoneInfo(zone)).date()
-    model = _choice(params.get("model"), attribution.MODELS, DEFAULT_MODEL)
+    model = _choice(params.get("model"), attribution_query.MODELS, DEFAULT_MODEL)
     raw = {
         "first_day": _day(params.get("from")),
         "last_day": _day(params.get("to")),
         "conversion": _choice(params.get("conversion"), CONVERSION_TYPES, "test_drive_booked"),
         "model": model,
         "order": _order(params.get("order")) if model == "markov" else None,
-        "by": _choice(params.get("by"), attribution.BY, "channel"),
+        "by": _choice(params.get("by"), attribution_query.BY, "channel"),
         "vehicle_model": (params.get("vehicle_model") or "").strip()[:40] or None,
         "city": (params.get("city") or "").strip()[:60] or None,
     }
     dimension = _choice(params.get("dimension"), service.DIMENSIONS, "channel")
     invalid = [name for name in ("from", "to") if params.get(name) and _day(params.get(name)) is None]
     try:
-        query = attribution.check_query(**raw, zone=zone, today=today)
+        query = attribution_query.check_query(**raw, zone=zone, today=today)
     except InvalidInput as exc:
         invalid += [e.field for e in exc.errors]
         raw.update(first_day=None, last_day=None, order=None)
-        query = attribution.check_query(**raw, zone=zone, today=today)
+        query = attribution_query.check_query(**raw, zone=zone, today=today)
     return query, dimension, invalid
 
 
@@ -124,10 +123,10 @@ def _charts(board: service.Dashboard, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _cost_charts(comparison: attribution.Comparison) -> dict[str, charts.RowBarChart]:
+def _cost_charts(comparison: attribution_comparison.Comparison) -> dict[str, charts.RowBarChart]:
     """Cheapest first: the cost per test drive and per sale of each key that had spend and was credited some."""
 
-    def ranking(cost_of: Callable[[attribution.ComparisonRow], Decimal | None]) -> list[tuple[str, Decimal]]:
+    def ranking(cost_of: Callable[[attribution_comparison.ComparisonRow], Decimal | None]) -> list[tuple[str, Decimal]]:
         costs = [(row.key, cost) for row in comparison.rows if row.spend > 0 and (cost := cost_of(row)) is not None]
         return sorted(costs, key=lambda item: (item[1], item[0]))
 
@@ -160,7 +159,7 @@ def dashboard_page(session: DbSession, page: PageContext, user: MarketerUser) ->
         names=names,
         model_names=model_names,
         city_names=city_names,
-        models=attribution.MODELS,
+        models=attribution_query.MODELS,
         conversions=CONVERSION_TYPES,
         stages=service.FUNNEL_STAGES,
         dimensions=service.DIMENSIONS,
@@ -171,7 +170,7 @@ def dashboard_page(session: DbSession, page: PageContext, user: MarketerUser) ->
     return response
 
 
-def _csv(body: bytes, name: str, query: attribution.Query) -> Response:
+def _csv(body: bytes, name: str, query: attribution_query.Query) -> Response:
     filename = f"marketing-{name}-{query.period.first_day.isoformat()}-{query.period.last_day.isoformat()}.csv"
     return Response(
         body,
@@ -194,7 +193,7 @@ def funnel_csv(session: DbSession, page: PageContext, user: MarketerUser) -> Res
 @router.get("/attribution.csv")
 def attribution_csv(session: DbSession, page: PageContext, user: MarketerUser) -> Response:
     query, _, _ = _filters(page)
-    return _csv(service.attribution_csv(attribution.compare_models(session, query)), "attribution", query)
+    return _csv(service.attribution_csv(attribution_comparison.compare_models(session, query)), "attribution", query)
 
 
 @router.get("/trends.csv")

@@ -19,7 +19,7 @@ from forecourt.catalog.models import Vehicle
 from forecourt.core import clock
 from forecourt.core.errors import Conflict
 from forecourt.finance.models import Order, Quote
-from forecourt.finance.orders import service as orders
+from forecourt.finance.orders import reservation
 from forecourt.payments.models import Payment
 from forecourt.payments.providers import DemoPaymentProvider
 from tests.backoffice.helpers import events
@@ -110,7 +110,7 @@ def test_a_second_order_for_the_same_car_is_409(client, db_session, world):
 def test_the_unique_index_refuses_a_second_holding_order_even_when_the_car_looks_available(db_session, world):
     """The application check can be fooled (here: the car's status is set back by hand); the database cannot."""
     provider = DemoPaymentProvider()
-    first = orders.reserve(
+    first = reservation.reserve(
         db_session,
         world.users["buyer"].id,
         _quote(db_session, world).reference,
@@ -122,7 +122,7 @@ def test_the_unique_index_refuses_a_second_holding_order_even_when_the_car_looks
     db_session.flush()
     other_quote = _quote(db_session, world, user="other")
     with pytest.raises(Conflict) as refused:
-        orders.reserve(
+        reservation.reserve(
             db_session, world.users["other"].id, other_quote.reference, "demo-card-ok", NOW, payment_provider=provider
         )
     assert refused.value.code == "vehicle_already_reserved" and refused.value.status == 409

@@ -24,6 +24,8 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
 from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.finance.models import Order, OrderStatus
+from forecourt.finance.orders import cancellation, reservation
+from forecourt.finance.orders import lookups as order_lookups
 from forecourt.finance.orders import service as orders
 from forecourt.payments.providers import PaymentProvider
 
@@ -81,9 +83,9 @@ def _payments(request: Request) -> PaymentProvider:
 
 def order_out(session: Session, order: Order) -> OrderOut:
     vehicle = catalog.get_vehicle_by_id(session, order.vehicle_id)
-    quote = orders.quote_of(session, order)
-    application = orders.application_of(session, order)
-    preview = orders.cancellation_preview(session, order, utcnow())
+    quote = order_lookups.quote_of(session, order)
+    application = order_lookups.application_of(session, order)
+    preview = cancellation.cancellation_preview(session, order, utcnow())
     return OrderOut(
         reference=order.reference,
         status=order.status,
@@ -114,11 +116,11 @@ def order_out(session: Session, order: Order) -> OrderOut:
 
 
 def _visible_order(session: Session, user: Principal, reference: str) -> Order:
-    order = orders.get_order(session, reference)
+    order = order_lookups.get_order(session, reference)
     if order.user_id == user.user_id:
         return order
     if user.has_role("store_staff", "admin"):
-        orders.check_store_access(order, managed_store_ids(user))
+        order_lookups.check_store_access(order, managed_store_ids(user))
         return order
     raise NotFound(f"No order {reference}", code="order_not_found")
 
@@ -138,7 +140,7 @@ def create_order(
     `vehicle_already_reserved`."""
 
     def run() -> tuple[int, Any]:
-        order = orders.reserve(
+        order = reservation.reserve(
             session,
             user.user_id,
             body.quote_reference,
@@ -160,7 +162,7 @@ def create_order(
 
 @router.get("/orders", response_model=list[OrderOut], summary="My orders")
 def my_orders(session: DbSession, user: RequiredUser) -> list[OrderOut]:
-    return [order_out(session, o) for o in orders.list_my_orders(session, user.user_id)]
+    return [order_out(session, o) for o in order_lookups.list_my_orders(session, user.user_id)]
 
 
 @router.get("/orders/{reference}", response_model=OrderOut, summary="One order (its buyer, or staff of its store)")
@@ -184,7 +186,7 @@ def cancel_order(
     declined the buyer; otherwise half of it is kept. The car goes back on sale."""
     order = _visible_order(session, user, reference)
     by_store = order.user_id != user.user_id
-    order = orders.cancel(
+    order = cancellation.cancel(
         session,
         order.reference,
         user.user_id,
@@ -207,5 +209,5 @@ def store_orders(
     session: DbSession, user: StaffUser, code: str, status: Annotated[list[OrderStatus] | None, Query()] = None
 ) -> list[OrderOut]:
     store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
-    rows = orders.list_store_orders(session, [store.id], [s.value for s in status or ()])
+    rows = order_lookups.list_store_orders(session, [store.id], [s.value for s in status or ()])
     return [order_out(session, o) for o in rows]

@@ -28,6 +28,8 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, Forbidden
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.finance.models import CreditApplication, Order, OrderStatus, Quote
+from forecourt.finance.orders import cancellation, reservation
+from forecourt.finance.orders import lookups as order_lookups
 from forecourt.finance.orders import service as orders
 from forecourt.finance.orders.rules import DEFAULT_TERMS, RefundDecision, cooling_off_ends
 from forecourt.web.errors import PAGES_TAG
@@ -54,16 +56,16 @@ class OrderView:
 
     @property
     def financed(self) -> bool:
-        return orders.is_financed(self.order.product)
+        return order_lookups.is_financed(self.order.product)
 
 
 def _view(session: Session, order: Order, *, by_store: bool = False) -> OrderView:
     return OrderView(
         order,
         catalog.get_vehicle_by_id(session, order.vehicle_id),
-        orders.quote_of(session, order),
-        orders.application_of(session, order),
-        orders.cancellation_preview(session, order, utcnow(), by_store=by_store),
+        order_lookups.quote_of(session, order),
+        order_lookups.application_of(session, order),
+        cancellation.cancellation_preview(session, order, utcnow(), by_store=by_store),
         confirmable=by_store and orders.confirm_refusal(session, order) is None,
     )
 
@@ -100,7 +102,7 @@ def _render_new(
     check = None
     if quote_reference:
         try:
-            check = orders.reservable_quote(session, page.user.user_id, quote_reference, utcnow())
+            check = reservation.reservable_quote(session, page.user.user_id, quote_reference, utcnow())
         except DomainError as exc:
             if problem is None:
                 problem, status_code = Problem.of(exc), exc.status
@@ -116,7 +118,7 @@ def _render_new(
         key=str(uuid.uuid4()),
         methods=DEMO_PAYMENT_METHODS,
         chosen_method=method or DEMO_PAYMENT_METHODS[0],
-        financed=orders.is_financed,
+        financed=order_lookups.is_financed,
     )
 
 
@@ -137,7 +139,7 @@ def reserve(session: WriteSession, page: PageContext, posted: PostedForm) -> Res
     provider = page.request.app.state.integrations.payments
 
     def run() -> tuple[str, None]:
-        order = orders.reserve(session, user.user_id, quote_reference, method, utcnow(), payment_provider=provider)
+        order = reservation.reserve(session, user.user_id, quote_reference, method, utcnow(), payment_provider=provider)
         return order.reference, None
 
     try:
@@ -164,7 +166,7 @@ def reserve(session: WriteSession, page: PageContext, posted: PostedForm) -> Res
 def my_orders(session: DbSession, page: PageContext) -> Response:
     if page.user is None:
         return redirect(sign_in_url(here(page.request)))
-    views = [_view(session, o) for o in orders.list_my_orders(session, page.user.user_id)]
+    views = [_view(session, o) for o in order_lookups.list_my_orders(session, page.user.user_id)]
     return _render(page, "finance/orders.html", views=views, nav="orders")
 
 
@@ -172,7 +174,7 @@ def _render_order(
     session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None
 ) -> HTMLResponse:
     assert page.user is not None
-    view = _view(session, orders.get_own_order(session, page.user.user_id, reference))
+    view = _view(session, order_lookups.get_own_order(session, page.user.user_id, reference))
     return _render(
         page,
         "finance/order.html",
@@ -196,12 +198,12 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
     if page.user is None:
         return redirect(sign_in_url(f"/orders/{reference}"))
     user = page.user
-    order = orders.get_own_order(session, user.user_id, reference)  # someone else's reference: 404
+    order = order_lookups.get_own_order(session, user.user_id, reference)  # someone else's reference: 404
     provider = page.request.app.state.integrations.payments
     try:
         attempt(
             session,
-            lambda: orders.cancel(
+            lambda: cancellation.cancel(
                 session,
                 order.reference,
                 user.user_id,
@@ -221,7 +223,7 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
 
 def _staff_order(session: Session, user: Any, reference: str) -> Order:
     try:
-        return orders.get_store_order(session, reference, store_scope(user))
+        return order_lookups.get_store_order(session, reference, store_scope(user))
     except Forbidden as exc:
         raise NotAllowed() from exc
 
@@ -239,7 +241,7 @@ def backoffice_orders(session: DbSession, page: PageContext, user: StaffUser) ->
             raise NotAllowed()
         store_ids = [store.id]
     statuses = [chosen_status] if chosen_status in {s.value for s in OrderStatus} else []
-    views = [_view(session, o, by_store=True) for o in orders.list_store_orders(session, store_ids, statuses)]
+    views = [_view(session, o, by_store=True) for o in order_lookups.list_store_orders(session, store_ids, statuses)]
     return _render(
         page,
         "finance/order_bo_list.html",
@@ -322,7 +324,7 @@ def backoffice_cancel(
         user,
         reference,
         "cancelled",
-        lambda order: orders.cancel(
+        lambda order: cancellation.cancel(
             session,
             order.reference,
             user.user_id,
