@@ -89,7 +89,13 @@ def _reading(body: ReadingIn) -> Reading:
     return Reading(body.odometer_km, body.energy_percent, body.damage_notes, tuple(body.photo_urls))
 
 
-@router.get("/rentals/quote", response_model=QuoteOut, summary="The price of renting a model at a store")
+NOT_FOUND = {404: {"description": "No such store, or the model is in no class offered for rental"}}
+PAYMENT_DECLINED = {402: {"description": "The payment provider declined the charge"}}
+
+
+@router.get(
+    "/rentals/quote", response_model=QuoteOut, summary="The price of renting a model at a store", responses=NOT_FOUND
+)
 def quote(
     session: DbSession,
     start: Annotated[Moment, Query()],
@@ -113,7 +119,7 @@ def quote(
     )
 
 
-@router.post("/rentals", status_code=201, response_model=RentalOut, summary="Hold a rental car")
+@router.post("/rentals", status_code=201, response_model=RentalOut, summary="Hold a rental car", responses=NOT_FOUND)
 def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: RentalIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -159,7 +165,12 @@ def get_rental(session: DbSession, user: RequiredUser, reference: str) -> Rental
     return rental_out(_visible(session, user, reference))
 
 
-@router.post("/rentals/{reference}/confirm", response_model=RentalOut, summary="Pay and confirm a held rental")
+@router.post(
+    "/rentals/{reference}/confirm",
+    response_model=RentalOut,
+    summary="Pay and confirm a held rental",
+    responses=PAYMENT_DECLINED,
+)
 def confirm(
     session: WriteSession,
     request: Request,
@@ -221,7 +232,12 @@ def self_return(session: WriteSession, request: Request, user: RequiredUser, ref
     return rental_out(shown)
 
 
-@router.post("/rentals/{reference}/pay", response_model=RentalOut, summary="Pay the balance of the bill")
+@router.post(
+    "/rentals/{reference}/pay",
+    response_model=RentalOut,
+    summary="Pay the balance of the bill",
+    responses=PAYMENT_DECLINED,
+)
 def pay(
     session: WriteSession,
     request: Request,

@@ -77,7 +77,13 @@ def subscription_out(session: Session, subscription: Subscription) -> Subscripti
     )
 
 
-@router.post("/subscriptions", status_code=201, response_model=SubscriptionOut, summary="Subscribe to a class")
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    response_model=SubscriptionOut,
+    summary="Subscribe to a class",
+    responses={404: {"description": "No such store, or the class is not offered by subscription"}},
+)
 def subscribe(
     session: WriteSession,
     request: Request,
