@@ -52,6 +52,9 @@ from forecourt.marketing import api_attribution, api_campaigns, api_events, dash
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.mobility.rentals import change_pages as rental_change_pages
+from forecourt.mobility.rentals import pages as rental_pages
+from forecourt.mobility.rentals import staff_pages as rental_staff_pages
 from forecourt.mobility.rentals.api import router as rentals_router
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
@@ -155,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for ownership_module in (servicing_api, service_booking_api, recall_api):
         app.include_router(ownership_module.router)
     app.include_router(testdrive_pages)  # storefront and back-office test-drive pages
+    for rental_module in (rental_pages, rental_change_pages, rental_staff_pages):
+        app.include_router(rental_module.router)  # rent a car, my rentals, the back office's rental desk
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
         app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls
