@@ -83,7 +83,12 @@ def _reading(body: ReadingIn) -> Reading:
     return Reading(body.odometer_km, body.energy_percent, body.damage_notes, tuple(body.photo_urls))
 
 
-@router.get("/rentals/quote", response_model=QuoteOut, summary="The price of renting a model at a store")
+@router.get(
+    "/rentals/quote",
+    response_model=QuoteOut,
+    summary="The price of renting a model at a store",
+    responses={404: {"description": "No such store, or the model is not rented"}},
+)
 def quote(
     session: DbSession,
     start: Annotated[Moment, Query()],
@@ -107,7 +112,13 @@ def quote(
     )
 
 
-@router.post("/rentals", status_code=201, response_model=RentalOut, summary="Hold a rental car")
+@router.post(
+    "/rentals",
+    status_code=201,
+    response_model=RentalOut,
+    summary="Hold a rental car",
+    responses={404: {"description": "No such store, or the model is not rented"}},
+)
 def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: RentalIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
