@@ -180,6 +180,9 @@ def check_in(session: WriteSession, page: PageContext, user: StaffUser, referenc
     shown = {"reference": rental.reference, "which": "in", "form": form}
     if errors or damage is None:
         return _render_desk(session, page, user, status_code=422, errors=errors, **shown)
+    if reading is None and form["damage_notes"]:  # the car's own readings, with the notes staff wrote
+        own = handover.car_reading(session, rental.reference, now=utcnow())
+        reading = None if own is None else Reading(own.odometer_km, own.energy_percent, form["damage_notes"])
     provider = page.request.app.state.integrations.payments
     try:
         attempt(
