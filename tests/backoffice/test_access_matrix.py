@@ -41,6 +41,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/backoffice/test-drives/{reference}/check-out"): "store",
     ("POST", "/backoffice/test-drives/{reference}/check-in"): "store",
     ("POST", "/backoffice/test-drives/{reference}/no-show"): "store",
+    ("POST", "/backoffice/rentals/{reference}/check-out"): "store",
+    ("POST", "/backoffice/rentals/{reference}/check-in"): "store",
     ("POST", "/api/v1/vehicles/{vin}/status"): "store",
     ("PATCH", "/api/v1/vehicles/{vin}"): "store",
     ("GET", "/api/v1/vehicles/{vin}"): "public",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from forecourt.accounts.demo import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
+    DEMO_SELF_SERVICE_STORE,
     DEMO_STORE,
     FINANCE_EMAIL,
     MANAGER_EMAIL,
@@ -23,11 +26,14 @@ from forecourt.accounts.demo import (
 )
 from forecourt.accounts.models import User
 from forecourt.catalog.models import Store, Vehicle
+from forecourt.core import clock
+from forecourt.core.settings import Settings
 from forecourt.finance.models import RateProgram
 from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
+from forecourt.mobility.demo import load_mobility_demo
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.service_bookings.demo import load_service_demo
@@ -59,6 +65,7 @@ def _load_every_demo(session: Session) -> dict[str, str]:
     load_test_drive_demo(session)
     load_ownership_demo(session)
     load_service_demo(session)
+    load_mobility_demo(session, Settings(environment="test", database_url="sqlite://"))
     session.flush()
     return _demo_ids(session)
 
@@ -110,8 +117,9 @@ def make_demo_world(directory: Path) -> DemoWorld:
 
 
 def add_shoppers_journey(base_url: str, ids: dict[str, str]) -> None:
-    """The demo shopper compares finance for a car and applies for its loan, and reserves another car for cash,
-    through the JSON API of the live server: their quote, application and order pages then have something to show."""
+    """The demo shopper compares finance for a car and applies for its loan, reserves another car for cash and holds
+    a rental car, through the JSON API of the live server: their quote, application, order and rental pages then
+    have something to show."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         signed_in = client.post("/api/v1/auth/sign-in", json={"identifier": SHOPPER_EMAIL, "password": DEMO_PASSWORD})
         signed_in.raise_for_status()
@@ -128,13 +136,28 @@ def add_shoppers_journey(base_url: str, ids: dict[str, str]) -> None:
         application = post("/api/v1/finance/applications", application_body(loan))
         reserved = _product(post("/api/v1/quotes", {"vin": ids["other_vin"], **terms}), "cash")
         order = post("/api/v1/orders", {"quote_reference": reserved, "payment_method": "demo-card-ok"})
+        rental = _rental(client, headers)
     ids |= {
+        "rental": rental,
         "quote": compared["reference"],
         "loan_quote": loan,
         "cash_quote": cash,
         "application": application["reference"],
         "order": order["reference"],
     }
+
+
+def _rental(client: httpx.Client, headers: dict[str, str]) -> str:
+    """A Mondeo held at the self-service store for three hours in the morning, on the first day ahead it is open."""
+    today = clock.utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    for days in range(2, 9):
+        start = datetime.combine(today + timedelta(days=days), time(10), ZoneInfo("Asia/Shanghai"))
+        body = {"store": DEMO_SELF_SERVICE_STORE, "model": "mondeo", "start": start.isoformat()}
+        body["end"] = (start + timedelta(hours=3)).isoformat()
+        response = client.post("/api/v1/rentals", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+        if response.status_code == 201:
+            return response.json()["reference"]
+    raise AssertionError(f"no rental could be held: {response.status_code} {response.text[:500]}")
 
 
 def _product(comparison: dict, product: str) -> str:

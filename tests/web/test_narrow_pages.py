@@ -59,6 +59,8 @@ DEMO_PATHS = {
     "/garage/{reference}/lease": "/garage/{ownership}/lease",
     "/orders/{reference}": "/orders/{order}",
     "/quotes/{reference}": "/quotes/{quote}",
+    "/rentals/{reference}": "/rentals/{rental}",
+    "/rentals/{reference}/cancel": "/rentals/{rental}/cancel",
     "/stores/{code}": "/stores/{store}",
     "/test-drives/{reference}": "/test-drives/{my_drive}",
     "/test-drives/{reference}/cancel": "/test-drives/{my_drive}/cancel",

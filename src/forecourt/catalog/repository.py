@@ -312,6 +312,19 @@ def store_service_fleet(session: Session, store_id: int) -> Sequence[Vehicle]:
     return session.scalars(statement).unique().all()
 
 
+def pool_store_models(session: Session, pool: FleetPool) -> Sequence[Row]:
+    """(store_id, model_code) of every store with cars in service in a mobility pool, once per model."""
+    statement = (
+        select(Vehicle.store_id, VehicleModel.code)
+        .join(Vehicle.trim)
+        .join(Trim.model)
+        .where(Vehicle.fleet_pool == pool.value, Vehicle.status == "in_service")
+        .group_by(Vehicle.store_id, VehicleModel.code)
+        .order_by(Vehicle.store_id, VehicleModel.code)
+    )
+    return session.execute(statement).all()
+
+
 def get_vehicle_by_id(session: Session, vehicle_id: int) -> Vehicle | None:
     """From the session's identity map when this request has loaded the car already (a booking's or order's
     use case asks for its car several times), else one query with its trim, model, store and city."""

@@ -306,6 +306,14 @@ def list_store_service_fleet(session: Session, store_id: int) -> Sequence[Vehicl
     return repository.store_service_fleet(session, store_id)
 
 
+def pool_store_models(session: Session, pool: FleetPool) -> dict[int, list[str]]:
+    """The model codes each store has in service in a mobility pool, by store id."""
+    found: dict[int, list[str]] = {}
+    for store_id, model_code in repository.pool_store_models(session, pool):
+        found.setdefault(store_id, []).append(model_code)
+    return found
+
+
 def place_in_pool(session: Session, vin: str, pool: FleetPool, *, actor: int | None) -> Vehicle:
     """Move a car to `pool`, its status with it (`lifecycle.status_in_pool`). The caller (mobility.pools) decides
     whether the move is legal; the table's constraint checks that pool and status agree."""

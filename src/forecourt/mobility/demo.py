@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TypeVar
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -34,10 +34,10 @@ from forecourt.integrations import DEMO_ID_HIGH_SCORE, build_integrations
 from forecourt.mobility.fleet import repository as fleet_repository
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import MobilityClass, RentalPlan, SubscriptionPlan
-from forecourt.mobility.subscriptions import billing_run
-from forecourt.mobility.subscriptions import service as subscriptions
 from forecourt.mobility.rentals import handover
 from forecourt.mobility.rentals import service as rentals
+from forecourt.mobility.subscriptions import billing_run
+from forecourt.mobility.subscriptions import service as subscriptions
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import reservations
 from forecourt.testdrive.availability import OpeningHours, is_open_at

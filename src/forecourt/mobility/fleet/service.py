@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.lifecycle import FleetPool, VehicleStatus
-from forecourt.catalog.models import Vehicle
+from forecourt.catalog.models import Store, Vehicle, VehicleModel
 from forecourt.core.errors import Conflict, Forbidden, NotFound
 from forecourt.mobility.fleet import repository, utilisation
 from forecourt.mobility.models import MobilityClass, RentalPlan
@@ -95,6 +95,32 @@ def rental_plan(session: Session, mobility_class: MobilityClass) -> RentalPlan:
     if plan is None:
         raise NotFound(f"Class {mobility_class.code} is not offered for rental", code="class_not_offered")
     return plan
+
+
+@dataclass(frozen=True)
+class RentalStore:
+    """A store with rental cars in service, and the models it rents (those of a class with a rental plan)."""
+
+    store: Store
+    models: tuple[VehicleModel, ...]
+
+
+def rental_offer(session: Session) -> list[RentalStore]:
+    """Where a shopper can rent and what: stores in code order, their models in code order."""
+    planned = {
+        code
+        for mobility_class in repository.classes(session)
+        if repository.rental_plan(session, mobility_class.id)
+        for code in mobility_class.model_codes
+    }
+    models = {model.code: model for model in catalog.list_models(session)}
+    stores = catalog.stores_by_id(session)
+    offer = []
+    for store_id, codes in catalog.pool_store_models(session, FleetPool.RENTAL).items():
+        rented = tuple(models[code] for code in codes if code in planned and code in models)
+        if rented and store_id in stores:
+            offer.append(RentalStore(stores[store_id], rented))
+    return sorted(offer, key=lambda found: found.store.code)
 
 
 def pool_cars(session: Session, pool: FleetPool, *, store_id: int, model_codes: Collection[str]) -> Sequence[Vehicle]:
