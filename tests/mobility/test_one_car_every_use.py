@@ -178,6 +178,9 @@ class OneCarEveryUse(RuleBasedStateMachine):
 
     @rule(person=st.integers(0, 2), car=st.integers(0, 1), slot=st.integers(0, 7))
     def reserve_subscription_car(self, person: int, car: int, slot: int) -> None:
+        self.session.refresh(self.cars[car])
+        if self.cars[car].fleet_pool != FleetPool.SUBSCRIPTION.value:
+            return  # the subscription service reserves cars of the subscription fleet only
         request = reservations.ReservationRequest(
             purpose=BookingPurpose.SUBSCRIPTION,
             store_id=self.store.id,
@@ -198,7 +201,7 @@ class OneCarEveryUse(RuleBasedStateMachine):
                 self.session, self.cars[car].vin, pool, actor=None, allowed_store_ids=None, now=self.now
             )
         )
-        if moved is not None and pool is FleetPool.SALE:
+        if moved is not None and moved.before != moved.after and pool is FleetPool.SALE:
             assert not reservations.live_ahead(self.session, self.cars[car].id, now=self.now)
 
     @rule(minutes=st.integers(1, 30))

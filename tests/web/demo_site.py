@@ -35,6 +35,7 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
+from forecourt.mobility.demo import load_mobility_demo
 from forecourt.models_registry import import_all_models
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
@@ -42,6 +43,7 @@ from forecourt.ownership.service_bookings.demo import load_service_demo
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.telematics.demo import load_telematics_demo
 from forecourt.testdrive.demo import OUT_NOW, load_test_drive_demo
+from tests.web.demo_world import _rental as hold_demo_rental  # the same held rental as the width walk
 
 SIGN_IN = "/api/v1/auth/sign-in"
 ROLE_EMAILS = {
@@ -77,6 +79,7 @@ def build_demo_site(directory: Path) -> DemoSite:
             load_test_drive_demo,
             load_ownership_demo,
             load_service_demo,
+            lambda session: load_mobility_demo(session, Settings(environment="test", database_url="sqlite://")),
         ):
             loader(session)
     settings = Settings(environment="test", database_url=url, outbox_dir=directory / "outbox", run_jobs=False)
@@ -149,7 +152,9 @@ def _shop(client: TestClient, vins: list[str]) -> dict[str, str]:
         "/api/v1/finance/applications", {"quote": loan["reference"], "consents": consents, "applicant": applicant}
     )
     order = post("/api/v1/orders", {"quote_reference": cash["reference"], "payment_method": "demo-card-ok"})
+    rental = hold_demo_rental(client, {"X-CSRF-Token": csrf})
     return {
+        "reference@/rentals/": rental,
         "vin": vins[0],
         "reference@/quotes/": loan_car["reference"],
         "loan_quote": loan["reference"],
