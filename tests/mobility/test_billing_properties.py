@@ -41,10 +41,9 @@ def test_rental_more_km_or_a_later_return_never_costs_less_and_lines_add_up(rate
     base = bill(rates, due=due, returned_at=returned_at, energy_in_percent=40, damage_charge=D("5.00"))
     assert base.total == sum(line.amount for line in base.lines)
     assert base.extras == base.total - base.line(LineCode.TIME).amount
-    assert bill(rates, due=due, returned_at=returned_at, energy_in_percent=40, damage_charge=D("5.00"),
-                odometer_in_km=10_500 + more).total >= base.total  # fmt: skip
-    later = bill(rates, due=due, returned_at=returned_at + timedelta(minutes=more), energy_in_percent=40,
-                 damage_charge=D("5.00"))  # fmt: skip
+    common = {"due": due, "energy_in_percent": 40, "damage_charge": D("5.00")}
+    assert bill(rates, returned_at=returned_at, odometer_in_km=10_500 + more, **common).total >= base.total
+    later = bill(rates, returned_at=returned_at + timedelta(minutes=more), **common)
     assert later.total >= base.total
 
 
@@ -56,9 +55,12 @@ def test_a_longer_booking_never_costs_less(rates, length, more):
 
 
 class_terms = st.builds(
-    ClassTerms, class_code=st.sampled_from(["focus", "kuga"]), monthly_price=money, km_per_month=st.integers(0, 5000),
+    ClassTerms,
+    class_code=st.sampled_from(["focus", "kuga"]),
+    monthly_price=money,
+    km_per_month=st.integers(0, 5000),
     per_km_over=money,
-)  # fmt: skip
+)
 
 
 @st.composite
