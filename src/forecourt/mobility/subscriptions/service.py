@@ -199,21 +199,52 @@ def _close(segment: SubscriptionSegment, day: date) -> None:
     segment.last_day = day - timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class Change:
+    subscription: Subscription
+    store: Store
+    day: date
+    current: SubscriptionSegment
+
+
+def _begin_change(
+    session: Session, user_id: int, reference: str, status: str, on_day: date | None, now: datetime
+) -> Change:
+    """The subscriber's subscription in `status` (409 otherwise), its store, the day the change takes effect and
+    the segment it ends."""
+    subscription = get_own(session, user_id, reference)
+    if subscription.status != status:
+        raise Conflict(
+            f"Subscription {subscription.reference} is {subscription.status}, not {status}",
+            code=f"subscription_not_{status}",
+        )
+    store = catalog.stores_by_id(session)[subscription.store_id]
+    day = _change_day(subscription, store, on_day, now)
+    return Change(subscription, store, day, current_segment(session, subscription))
+
+
+def _audit_change(session: Session, user_id: int, action: str, change: Change, **details: str) -> None:
+    audit.record(
+        session,
+        user_id,
+        f"mobility.subscription_{action}",
+        "subscription",
+        change.subscription.reference,
+        change.store.id,
+        on=change.day.isoformat(),
+        **details,
+    )
+
+
 def swap(
     session: Session, user_id: int, reference: str, class_code: str, *, on_day: date | None, now: datetime
 ) -> Subscription:
     """Give the car back and take one of another class on `on_day` (fee; at most one swap a calendar month)."""
-    subscription = get_own(session, user_id, reference)
-    if subscription.status != "active":
-        raise Conflict(
-            f"Subscription {subscription.reference} is {subscription.status}, not active",
-            code="subscription_not_active",
-        )
-    store = catalog.stores_by_id(session)[subscription.store_id]
-    day = _change_day(subscription, store, on_day, now)
+    change = _begin_change(session, user_id, reference, "active", on_day, now)
+    subscription, store, day = change.subscription, change.store, change.day
     target = fleet.get_class(session, class_code)
     segments = repository.segments(session, subscription.id)
-    current = segments[-1]
+    current = change.current
     if current.class_id == target.id:
         raise Conflict("That is the class you have", code="swap_same_class")
     if repository.plan(session, target.id) is None:
@@ -241,85 +272,48 @@ def swap(
     )
     subscription.updated_at = now
     session.flush()
-    audit.record(
-        session,
-        user_id,
-        "mobility.subscription_swapped",
-        "subscription",
-        subscription.reference,
-        store.id,
-        to=class_code,
-        on=day.isoformat(),
-    )
+    _audit_change(session, user_id, "swapped", change, to=class_code)
     return subscription
 
 
 def pause(session: Session, user_id: int, reference: str, *, on_day: date | None, now: datetime) -> Subscription:
     """Give the car back from `on_day`; paused days cost the pause fee and earn no allowance."""
-    subscription = get_own(session, user_id, reference)
-    if subscription.status != "active":
-        raise Conflict(
-            f"Subscription {subscription.reference} is {subscription.status}, not active",
-            code="subscription_not_active",
-        )
-    store = catalog.stores_by_id(session)[subscription.store_id]
-    day = _change_day(subscription, store, on_day, now)
-    current = current_segment(session, subscription)
+    change = _begin_change(session, user_id, reference, "active", on_day, now)
+    current, day = change.current, change.day
     _close(current, day)
-    _give_back(session, store, current.reservation_reference, day)
+    _give_back(session, change.store, current.reservation_reference, day)
     session.add(
-        SubscriptionSegment(subscription_id=subscription.id, class_id=current.class_id, first_day=day, paused=True)
+        SubscriptionSegment(
+            subscription_id=current.subscription_id, class_id=current.class_id, first_day=day, paused=True
+        )
     )
-    subscription.status, subscription.updated_at = "paused", now
+    change.subscription.status, change.subscription.updated_at = "paused", now
     session.flush()
-    audit.record(
-        session,
-        user_id,
-        "mobility.subscription_paused",
-        "subscription",
-        subscription.reference,
-        store.id,
-        on=day.isoformat(),
-    )
-    return subscription
+    _audit_change(session, user_id, "paused", change)
+    return change.subscription
 
 
 def resume(session: Session, user_id: int, reference: str, *, on_day: date | None, now: datetime) -> Subscription:
     """A car of the same class again from `on_day` (the longest pause is 60 days)."""
-    subscription = get_own(session, user_id, reference)
-    if subscription.status != "paused":
-        raise Conflict(
-            f"Subscription {subscription.reference} is {subscription.status}, not paused",
-            code="subscription_not_paused",
-        )
-    store = catalog.stores_by_id(session)[subscription.store_id]
-    day = _change_day(subscription, store, on_day, now)
-    current = current_segment(session, subscription)
+    change = _begin_change(session, user_id, reference, "paused", on_day, now)
+    current, day = change.current, change.day
     if (day - current.first_day).days > terms.FAMILY.longest_pause_days:
         raise Conflict("A pause lasts at most 60 days", code="pause_too_long")
     _close(current, day)
     mobility_class = next(c for c in fleet.classes(session) if c.id == current.class_id)
-    reservation = _reserve_car(session, store, user_id, mobility_class, day, now)
+    reservation = _reserve_car(session, change.store, user_id, mobility_class, day, now)
     session.add(
         SubscriptionSegment(
-            subscription_id=subscription.id,
+            subscription_id=current.subscription_id,
             class_id=current.class_id,
             reservation_reference=reservation.reference,
             first_day=day,
         )
     )
-    subscription.status, subscription.updated_at = "active", now
+    change.subscription.status, change.subscription.updated_at = "active", now
     session.flush()
-    audit.record(
-        session,
-        user_id,
-        "mobility.subscription_resumed",
-        "subscription",
-        subscription.reference,
-        store.id,
-        on=day.isoformat(),
-    )
-    return subscription
+    _audit_change(session, user_id, "resumed", change)
+    return change.subscription
 
 
 def cancel(session: Session, user_id: int, reference: str, *, now: datetime) -> Subscription:
