@@ -335,7 +335,9 @@ def check_booking_across_processes(site: Site, vin: str, token: str) -> tuple[st
 
 
 def first_free_slot(base_url: str, vin: str) -> str:
-    first = date.today() + timedelta(days=2)
+    # Three days on: past the demo shopper's own drives (a self-service drive from later today runs a whole day),
+    # whatever the hour, and UTC's date may be a day behind the store's.
+    first = date.today() + timedelta(days=3)
     answer = httpx.get(
         f"{base_url}/api/v1/test-drives/availability",
         params={"vin": vin, "from": first.isoformat(), "to": (first + timedelta(days=7)).isoformat()},
