@@ -159,7 +159,9 @@ def test_four_relay_processes_deliver_each_of_1000_messages_once(committed, data
     assert [returncode for _out, returncode in outputs] == [0] * 4, [process.stderr.read() for process in processes]
     assert delivered_ids(tmp_path) == Counter(dict.fromkeys(ids, 1))
     assert sum(int(out) for out, _returncode in outputs) == 1000
-    assert all(int(out) > 0 for out, _returncode in outputs)  # all four took part
+    # The relays overlapped (the test would prove nothing with one). Not all four: on a loaded machine, and on
+    # SQLite's one writer at a time, a late starter may find every batch already claimed, which is correct.
+    assert sum(int(out) > 0 for out, _returncode in outputs) >= 2
 
 
 # A relay process whose gateway accepts three messages and then hangs inside the fourth: it says "stalled" there,
