@@ -13,7 +13,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecourt.core.clock import utcnow
@@ -121,6 +132,11 @@ class Subscription(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'paused', 'ending', 'ended')", name="status_valid"),
         CheckConstraint("km_carried >= 0", name="km_carried_non_negative"),
+        CheckConstraint(
+            "(handover = 'pickup' AND delivery_address_enc IS NULL) "
+            "OR (handover = 'delivery' AND delivery_address_enc IS NOT NULL)",
+            name="handover_valid",
+        ),
         Index("ix_subscriptions_subscriber", "subscriber_user_id"),
         Index("ix_subscriptions_status", "status", "billed_until"),
     )
@@ -138,6 +154,8 @@ class Subscription(Base):
     payment_method: Mapped[str] = mapped_column(String(64))  # the provider's reusable token for monthly billing
     credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decision: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the credit check's reasons
+    handover: Mapped[str] = mapped_column(String(8), default="pickup")  # the first car: 'pickup' or 'delivery'
+    delivery_address_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # FieldCipher, for 'delivery'
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

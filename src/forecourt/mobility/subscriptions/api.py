@@ -14,7 +14,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import Subscription
-from forecourt.mobility.subscriptions import billing_run, repository
+from forecourt.mobility.subscriptions import billing_run, eligibility, repository
 from forecourt.mobility.subscriptions import service as subscriptions
 from forecourt.mobility.subscriptions.schemas import (
     ChangeIn,
@@ -50,6 +50,7 @@ def subscription_out(session: Session, subscription: Subscription) -> Subscripti
         ends_on=subscription.ends_on,
         km_carried=subscription.km_carried,
         decision=subscription.decision,
+        handover=subscription.handover,
         segments=[
             SegmentOut(
                 mobility_class=classes[s.class_id],
@@ -100,6 +101,8 @@ def subscribe(
             start_day=body.start,
             payment_method=body.payment_method,
             now=utcnow(),
+            handover=eligibility.Handover(body.delivery_address),
+            cipher=request.app.state.field_cipher,
         )
         return 201, subscription_out(session, made).model_dump(mode="json")
 

@@ -12,6 +12,7 @@ report in a period bills those km in the next period it reports in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -177,6 +178,49 @@ def bill_due(session: Session, provider: PaymentProvider, *, now: datetime) -> i
                 break
             made += 1
     return made
+
+
+@dataclass(frozen=True)
+class PeriodToDate:
+    """The billing period holding today, as its invoice would read it so far."""
+
+    first_day: date
+    last_day: date  # the period's end, or the subscription's last day if that comes first
+    km_driven: int  # by the cars' own odometers, up to the end of today
+    km_earned: int  # the allowance the period's days earn if nothing changes before its end
+    km_carried_in: int  # banked by the last invoice (at most the rollover cap)
+
+    @property
+    def km_available(self) -> int:
+        return self.km_earned + self.km_carried_in
+
+
+def period_to_date(session: Session, subscription: Subscription, today: date, *, now: datetime) -> PeriodToDate | None:
+    """The current period's km so far against its allowance, read as `invoice_period` will; None before the first
+    day and after the last."""
+    if today < subscription.started_on or (subscription.ends_on is not None and today > subscription.ends_on):
+        return None
+    _, first, last = terms.period_of(subscription.started_on, today)
+    if subscription.ends_on is not None:
+        last = min(last, subscription.ends_on)
+    zone = catalog.stores_by_id(session)[subscription.store_id].time_zone
+    parts = _segments_in(session, list(repository.segments(session, subscription.id)), first, last)
+    earned = billing.period_invoice(
+        period_first_day=first,
+        period_last_day=last,
+        segments=[billing.Segment(_class_terms(session, s.class_id), a, b, s.paused) for s, a, b in parts],
+        km_driven=0,
+        km_carried_in=subscription.km_carried,
+        rollover_cap_km=terms.FAMILY.rollover_cap_km,
+        swap_fees=[],
+        pause_fee_per_day=terms.FAMILY.pause_fee_per_day,
+    ).km_earned
+    driven = 0
+    for segment, a, b in parts:
+        if segment.reservation_reference and not segment.paused and a <= today:
+            car = reservations.get(session, segment.reservation_reference, BookingPurpose.SUBSCRIPTION, now=now)
+            driven += km_driven(session, car.vehicle_id, a, min(b, today), zone)
+    return PeriodToDate(first, last, driven, earned, subscription.km_carried)
 
 
 def purchase_credit(session: Session, subscription: Subscription) -> Decimal:

@@ -19,6 +19,12 @@ class SubscribeIn(BaseModel):
     mobility_class: str = Code
     start: Day
     payment_method: str = Field(min_length=1, max_length=64, description="A reusable payment token; demo: demo-card-ok")
+    delivery_address: str | None = Field(
+        None,
+        min_length=5,
+        max_length=200,
+        description="Deliver the first car here; leave out to collect it at the store",
+    )
 
 
 class SwapIn(BaseModel):
@@ -60,6 +66,7 @@ class SubscriptionOut(BaseModel):
     ends_on: date | None
     km_carried: int
     decision: list[dict[str, str]]
+    handover: str  # 'pickup' at the store or 'delivery' (the address is not repeated)
     segments: list[SegmentOut]
     invoices: list[InvoiceOut]
     purchase_credit: Decimal

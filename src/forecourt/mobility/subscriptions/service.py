@@ -21,11 +21,12 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.lifecycle import FleetPool
 from forecourt.catalog.models import Store
 from forecourt.core import references
+from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from forecourt.identity import service as identity
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import MobilityClass, Subscription, SubscriptionSegment
-from forecourt.mobility.subscriptions import repository, terms
+from forecourt.mobility.subscriptions import eligibility, repository, terms
+from forecourt.mobility.subscriptions.eligibility import local_today
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive import reservations
 from forecourt.testdrive.models import BookingPurpose
@@ -35,7 +36,7 @@ SUBSCRIPTION = BookingPurpose.SUBSCRIPTION
 # the next subscriber's the same morning.
 RETURN_TIME, HANDOVER_TIME = time(9, 0), time(10, 0)
 OPEN_ENDED = timedelta(days=5 * 366)  # a reservation's end until the car is given back
-STARTS_WITHIN = timedelta(days=60)
+CHANGES_WITHIN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,6 @@ class Subscriber:
 
 def _at(store: Store, day: date, at: time = HANDOVER_TIME) -> datetime:
     return datetime.combine(day, at, ZoneInfo(store.time_zone))
-
-
-def local_today(store: Store, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(store.time_zone)).date()
 
 
 def _reserve_car(session: Session, store: Store, user_id: int, mobility_class: MobilityClass, day: date, now: datetime):
@@ -104,31 +101,33 @@ def subscribe(
     start_day: date,
     payment_method: str,
     now: datetime,
+    handover: eligibility.Handover = eligibility.PICKUP,
+    cipher: FieldCipher | None = None,
 ) -> Subscription:
     """Check credit (the bureau's score on the verified identity), then reserve a car of the class from the start
-    day. A refusal names every reason (409 `subscription_declined`)."""
+    day, collected at the store or delivered (the address sealed with `cipher`). A refusal names every reason (409
+    `subscription_declined`)."""
     store = catalog.get_store(session, store_code)
     mobility_class = fleet.get_class(session, class_code)
     plan = repository.plan(session, mobility_class.id)
     if plan is None:
         raise NotFound(f"Class {class_code} is not offered by subscription", code="class_not_offered")
-    today = local_today(store, now)
-    if not today <= start_day <= today + STARTS_WITHIN:
+    first, last = eligibility.start_window(store, now)
+    if not first <= start_day <= last:
         raise InvalidInput(
             "A subscription starts today or within 60 days",
             code="subscription_start_invalid",
-            errors=[FieldError("start", f"between {today.isoformat()} and {(today + STARTS_WITHIN).isoformat()}")],
+            errors=[FieldError("start", f"between {first.isoformat()} and {last.isoformat()}")],
         )
-    verification = identity.get_verification(session, subscriber.user_id)
-    verified = bool(verification and verification.verified)
-    score = verification.credit_score if verification and verified else None
-    decision = terms.credit_decision(verified, score)
+    reference = references.new_reference("SB")
+    address = eligibility.seal_address(handover, reference, cipher)
+    decision, score = eligibility.credit_check(session, subscriber.user_id)
     reasons = [{"code": r.code, "message": r.message} for r in decision.reasons]
     if not decision.approved:
         raise Conflict(decision.reasons[0].message, code="subscription_declined", extra={"reasons": reasons})
     reservation = _reserve_car(session, store, subscriber.user_id, mobility_class, start_day, now)
     subscription = Subscription(
-        reference=references.new_reference("SB"),
+        reference=reference,
         subscriber_user_id=subscriber.user_id,
         store_id=store.id,
         status="active",
@@ -138,6 +137,8 @@ def subscribe(
         payment_method=payment_method,
         credit_score=score,
         decision=reasons,
+        handover=handover.kind,
+        delivery_address_enc=address,
         created_at=now,
         updated_at=now,
     )
@@ -162,6 +163,7 @@ def subscribe(
         store.id,
         mobility_class=class_code,
         start=start_day.isoformat(),
+        handover=handover.kind,
     )
     return subscription
 
@@ -177,10 +179,17 @@ def current_segment(session: Session, subscription: Subscription) -> Subscriptio
     return repository.segments(session, subscription.id)[-1]
 
 
+def change_window(subscription: Subscription, current: SubscriptionSegment, today: date) -> tuple[date, date]:
+    """The first and last day a swap, pause or resume may take effect on: from today (not before the start, and
+    after the day the current car or pause began: `_change_day` and `_close`) to 30 days ahead."""
+    first = max(today, subscription.started_on, current.first_day + timedelta(days=1))
+    return first, today + CHANGES_WITHIN
+
+
 def _change_day(subscription: Subscription, store: Store, on_day: date | None, now: datetime) -> date:
     today = local_today(store, now)
     day = on_day or today
-    if day < max(today, subscription.started_on) or day > today + timedelta(days=30):
+    if day < max(today, subscription.started_on) or day > today + CHANGES_WITHIN:
         raise InvalidInput(
             "Pick a day from today to 30 days ahead, after the subscription starts",
             code="change_day_invalid",
@@ -236,6 +245,11 @@ def _audit_change(session: Session, user_id: int, action: str, change: Change, *
     )
 
 
+def swap_days(segments: Sequence[SubscriptionSegment]) -> list[date]:
+    """The days earlier swaps took effect (a segment a swap began carries its fee)."""
+    return [s.first_day for s in segments if s.swap_fee > 0]
+
+
 def swap(
     session: Session, user_id: int, reference: str, class_code: str, *, on_day: date | None, now: datetime
 ) -> Subscription:
@@ -249,13 +263,12 @@ def swap(
         raise Conflict("That is the class you have", code="swap_same_class")
     if repository.plan(session, target.id) is None:
         raise NotFound(f"Class {class_code} is not offered by subscription", code="class_not_offered")
-    swaps = sum(
-        1 for s in segments if s.swap_fee > 0 and (s.first_day.year, s.first_day.month) == (day.year, day.month)
-    )
-    if swaps >= terms.FAMILY.swaps_per_month:
+    next_swap = terms.next_swap_day(swap_days(segments), day)
+    if next_swap != day:
         raise Conflict(
-            f"At most {terms.FAMILY.swaps_per_month} swap a month; swap again from the 1st of next month",
+            f"At most {terms.FAMILY.swaps_per_month} swap a month; swap again from {next_swap.isoformat()}",
             code="swap_limit_reached",
+            extra={"next_swap_on": next_swap.isoformat()},
         )
     _close(current, day)
     _give_back(session, store, current.reservation_reference, day)

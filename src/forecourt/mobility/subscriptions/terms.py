@@ -7,6 +7,7 @@ Periods run month by month from the first day: a subscription that starts on 31 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -76,6 +77,17 @@ def notice_end(started_on: date, minimum: date, given_on: date, terms: FamilyTer
     the minimum term's last day."""
     reached = max(given_on + timedelta(days=terms.notice_days), minimum)
     return period_of(started_on, reached)[2]
+
+
+def next_swap_day(swap_days: Iterable[date], day: date, terms: FamilyTerms = FAMILY) -> date:
+    """The first day from `day` on which a swap may take effect: at most `swaps_per_month` swaps take effect in a
+    calendar month (`swap_days` are the days earlier swaps took effect)."""
+    if terms.swaps_per_month < 1:
+        raise ValueError("a family without swaps has no next swap day")
+    taken = list(swap_days)
+    while sum(1 for d in taken if (d.year, d.month) == (day.year, day.month)) >= terms.swaps_per_month:
+        day = months_after(day.replace(day=1), 1)
+    return day
 
 
 @dataclass(frozen=True)
