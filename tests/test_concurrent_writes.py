@@ -116,6 +116,13 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/rentals/{reference}/pay"): "test-drive hold",
     ("POST", "/backoffice/rentals/{reference}/check-out"): "test-drive hold",
     ("POST", "/backoffice/rentals/{reference}/check-in"): "test-drive hold",
+    # Subscription pages reserve and give back cars of the one reservation table, as the rental pages do.
+    ("POST", "/subscribe"): "test-drive hold",
+    ("POST", "/subscribe/verify"): "test-drive hold",
+    ("POST", "/subscriptions/{reference}/swap"): "test-drive hold",
+    ("POST", "/subscriptions/{reference}/pause"): "test-drive hold",
+    ("POST", "/subscriptions/{reference}/resume"): "test-drive hold",
+    ("POST", "/subscriptions/{reference}/cancel"): "test-drive hold",
     ("POST", "/api/v1/finance/programs"): "vehicle edit",
     ("POST", "/api/v1/finance/programs/import"): "vehicle edit",
     ("PUT", "/api/v1/finance/programs/{code:program_code}"): "vehicle edit",

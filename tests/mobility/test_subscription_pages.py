@@ -11,63 +11,27 @@ post carries the CSRF token the page rendered.
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from forecourt.core import clock
 from forecourt.identity.models import DriverVerification
-from forecourt.mobility.models import MobilityClass, Subscription, SubscriptionPlan
+from forecourt.mobility.models import Subscription
 from tests.backoffice.helpers import sign_in
-from tests.factories import make_small_catalog, make_user, make_vehicle
+from tests.mobility.subscription_helpers import (
+    CHOICE,
+    NOW,
+    STORE,
+    hidden,
+    subscribe,
+    subscribed,
+    switch_to,
+    verify_licence,
+)
 from tests.testdrive.helpers import HIGH_SCORE_ID, LOW_SCORE_ID
 
-NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Guangzhou
-STORE = "gz-self-service"
-CHOICE = {
-    "store": STORE,
-    "mobility_class": "sedan",
-    "start": "2026-12-01",
-    "handover": "pickup",
-    "payment_method": "demo-card-ok",
-}
 LANGS = ("en", "zh-Hans")
-
-
-@dataclass
-class People:
-    subscriber: Any
-    low: Any
-    fresh: Any
-    other: Any
-
-
-def make_family(session: Session, store: Any, trims: dict) -> None:
-    """Two classes with plans (a sedan at 3,000.00 and 1,500 km, an SUV at 4,500.00 and 2,000 km) and one car of
-    each in the store's subscription fleet."""
-    for rank, (code, en, zh, models, price, km, over) in enumerate(
-        (
-            ("sedan", "Sedan", "轿车", ["mondeo"], "3000.00", 1500, "0.80"),
-            ("suv", "SUV", "SUV车型", ["kuga"], "4500.00", 2000, "1.00"),
-        )
-    ):
-        mobility_class = MobilityClass(code=code, name_en=en, name_zh=zh, model_codes=models, rank=rank)
-        session.add(mobility_class)
-        session.flush()
-        session.add(
-            SubscriptionPlan(
-                class_id=mobility_class.id, monthly_price=Decimal(price), km_per_month=km, per_km_over=Decimal(over)
-            )
-        )
-    make_vehicle(session, trims["mondeo-ecoboost180"], store, pool="subscription")
-    make_vehicle(session, trims["kuga-ecoboost245"], store, pool="subscription")
 
 
 @pytest.fixture(autouse=True)
@@ -82,55 +46,6 @@ def english(client):
     client.cookies.set("lang", "en")
 
 
-def switch_to(client, user: Any) -> str:
-    """Sign out whoever is signed in and sign `user` in (English pages); the CSRF token."""
-    client.cookies.clear()
-    client.cookies.set("lang", "en")
-    return sign_in(client, user)
-
-
-@pytest.fixture
-def people(db_session: Session) -> Iterator[People]:
-    catalog = make_small_catalog(db_session)
-    make_family(db_session, catalog["stores"]["gz-self"], catalog["trims"])
-    built = People(*(make_user(db_session, roles=[("shopper", None)]) for _ in range(4)))
-    db_session.commit()
-    yield built
-
-
-def hidden(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no hidden field {name}"
-    return html.unescape(found.group(1))
-
-
-def page_and_csrf(client, url: str) -> tuple[str, str]:
-    response = client.get(url)
-    assert response.status_code == 200, response.text[:800]
-    return response.text, hidden(response.text, "csrf_token")
-
-
-def verify_licence(client, id_number: str = HIGH_SCORE_ID, expiry: str = "2030-01-01", **choice: str):
-    _, csrf = page_and_csrf(client, "/subscribe")
-    licence = {"full_name": "Li Lei", "id_number": id_number, "licence_expiry": expiry, "licence_class": "C1"}
-    return client.post("/subscribe/verify", data={"csrf_token": csrf, **licence, **choice}, follow_redirects=False)
-
-
-def subscribe(client, key: str | None = None, **changes: str):
-    page, csrf = page_and_csrf(client, "/subscribe")
-    data = {**CHOICE, **changes, "csrf_token": csrf, "idempotency_key": key or hidden(page, "idempotency_key")}
-    return client.post("/subscribe", data=data, follow_redirects=False)
-
-
-def subscribed(client, user: Any, **changes: str) -> str:
-    """Sign `user` in, verify a licence with a good score and subscribe; the subscription's reference."""
-    sign_in(client, user)
-    assert verify_licence(client).status_code == 303
-    answer = subscribe(client, **changes)
-    assert answer.status_code == 303, answer.text[:1500]
-    return answer.headers["location"].split("?")[0].rsplit("/", 1)[1]
-
-
 @pytest.mark.parametrize(
     ("lang", "texts"),
     [
@@ -138,7 +53,7 @@ def subscribed(client, user: Any, **changes: str) -> str:
         ("zh-Hans", ("订阅汽车", "1,000公里", "3 个月", "¥699.00", "每月 ¥3,000.00", "每月含 1,500公里")),
     ],
 )
-def test_the_plan_family_at_the_store_shows_every_term(client, people, lang, texts):
+def test_the_plan_family_at_the_store_shows_every_term(client, subscribers, lang, texts):
     page = client.get(f"/subscribe?lang={lang}")
     assert page.status_code == 200
     assert f'<option value="{STORE}" selected>' in page.text and 'value="sh-pudong"' not in page.text
@@ -148,7 +63,7 @@ def test_the_plan_family_at_the_store_shows_every_term(client, people, lang, tex
     assert 'id="subscribe"' in page.text  # signed out: offered, and signing in comes first
 
 
-def test_signed_out_subscribers_sign_in_and_come_back_to_their_choice(client, people):
+def test_signed_out_subscribers_sign_in_and_come_back_to_their_choice(client, subscribers):
     page = client.get("/subscribe").text
     data = {**CHOICE, "mobility_class": "suv", "handover": "delivery", "delivery_address": "广州市天河路88号"}
     data |= {"csrf_token": "", "idempotency_key": hidden(page, "idempotency_key")}
@@ -165,8 +80,8 @@ def test_signed_out_subscribers_sign_in_and_come_back_to_their_choice(client, pe
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_bad_form_names_every_field_at_once_and_keeps_what_was_typed(client, people, lang):
-    sign_in(client, people.subscriber)
+def test_a_bad_form_names_every_field_at_once_and_keeps_what_was_typed(client, subscribers, lang):
+    sign_in(client, subscribers.subscriber)
     verify_licence(client)
     typed = {"mobility_class": "large", "start": "2026-13-01", "handover": "delivery", "delivery_address": "abc"}
     answer = subscribe(client, **typed, payment_method="cash")
@@ -185,8 +100,8 @@ def test_a_bad_form_names_every_field_at_once_and_keeps_what_was_typed(client, p
 
 
 @pytest.mark.parametrize(("start", "status"), [("2026-11-30", 422), ("2027-01-31", 422), ("2027-01-30", 303)])
-def test_a_subscription_starts_today_or_within_60_days(client, people, start, status):
-    sign_in(client, people.subscriber)
+def test_a_subscription_starts_today_or_within_60_days(client, subscribers, start, status):
+    sign_in(client, subscribers.subscriber)
     verify_licence(client)
     answer = subscribe(client, start=start)
     assert answer.status_code == status, answer.text[:800]
@@ -194,12 +109,12 @@ def test_a_subscription_starts_today_or_within_60_days(client, people, start, st
         assert 'id="start-error"' in answer.text and "from today to 60 days ahead" in answer.text
 
 
-def test_an_unverified_shopper_verifies_a_licence_on_the_page_then_subscribes_once(client, people, db_session):
-    sign_in(client, people.fresh)
+def test_an_unverified_shopper_verifies_a_licence_on_the_page_then_subscribes_once(client, subscribers, db_session):
+    sign_in(client, subscribers.fresh)
     page = client.get("/subscribe?lang=en").text
     assert 'data-code="identity_not_verified"' in page and 'action="/subscribe/verify"' in page
     assert 'id="subscribe"' not in page  # not offered until the credit check would pass
-    refused = subscribe(client)
+    refused = subscribe(client, key="an-old-tab-key")  # as a tab opened before the page stopped offering it
     assert refused.status_code == 409 and 'data-code="subscription_declined"' in refused.text
     assert "Verify your driving licence below" in refused.text
     expired = verify_licence(client, expiry="2026-11-30")
@@ -224,19 +139,21 @@ def test_an_unverified_shopper_verifies_a_licence_on_the_page_then_subscribes_on
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize(("id_number", "score", "expected"), [(LOW_SCORE_ID, 610, "610"), (HIGH_SCORE_ID, None, "")])
-def test_a_declined_credit_check_says_why_with_the_way_on(client, people, db_session, lang, id_number, score, expected):
-    sign_in(client, people.low)
+def test_a_declined_credit_check_says_why_with_the_way_on(
+    client, subscribers, db_session, lang, id_number, score, expected
+):
+    sign_in(client, subscribers.low)
     verify_licence(client, id_number)
     if score is None:  # a verified identity the bureau has no score for
         verification = db_session.scalars(
-            select(DriverVerification).where(DriverVerification.user_id == people.low.id)
+            select(DriverVerification).where(DriverVerification.user_id == subscribers.low.id)
         ).one()
         verification.credit_score = None
         db_session.commit()
     page = client.get(f"/subscribe?lang={lang}").text
     code = "score_below_minimum" if score else "no_credit_history"
     assert f'data-code="{code}"' in page and 'id="rent-instead"' in page and 'id="subscribe"' not in page
-    refused = subscribe(client)
+    refused = subscribe(client, key="an-old-tab-key")  # as a tab opened before the page stopped offering it
     assert refused.status_code == 409 and 'data-code="subscription_declined"' in refused.text
     words = {
         ("en", True): "Your credit score 610 is below the 620 a subscription needs.",
@@ -249,32 +166,32 @@ def test_a_declined_credit_check_says_why_with_the_way_on(client, people, db_ses
     assert expected in problem
 
 
-def test_no_free_car_of_the_class_is_refused_with_the_next_step(client, people):
-    subscribed(client, people.subscriber)
-    switch_to(client, people.other)
+def test_no_free_car_of_the_class_is_refused_with_the_next_step(client, subscribers):
+    subscribed(client, subscribers.subscriber)
+    switch_to(client, subscribers.other)
     verify_licence(client)
     refused = subscribe(client, start="2026-12-20")
     assert refused.status_code == 409 and 'data-code="no_subscription_car"' in refused.text
     assert "Pick another day or class." in refused.text and 'value="2026-12-20"' in refused.text
 
 
-def test_delivery_keeps_the_address_encrypted_and_shows_it_to_the_subscriber(client, people, db_session):
+def test_delivery_keeps_the_address_encrypted_and_shows_it_to_the_subscriber(client, subscribers, db_session):
     address = "广州市天河区天河路88号"
-    reference = subscribed(client, people.subscriber, handover="delivery", delivery_address=address)
+    reference = subscribed(client, subscribers.subscriber, handover="delivery", delivery_address=address)
     row = db_session.scalars(select(Subscription).where(Subscription.reference == reference)).one()
     assert row.handover == "delivery" and row.delivery_address_enc and "天河路" not in row.delivery_address_enc
     page = client.get(f"/subscriptions/{reference}?lang=en").text
     assert f"Delivered to {address}" in page
 
 
-def test_my_subscriptions_list_mine_and_the_nav_links_them(client, people):
-    reference = subscribed(client, people.subscriber)
+def test_my_subscriptions_list_mine_and_the_nav_links_them(client, subscribers):
+    reference = subscribed(client, subscribers.subscriber)
     mine = client.get("/subscriptions?lang=en")
     assert mine.status_code == 200 and f'href="/subscriptions/{reference}"' in mine.text
     assert 'aria-current="page">My subscriptions</a>' in mine.text and "CN¥3,000.00 a month" in mine.text
     rentals = client.get("/rentals?lang=en").text
     assert 'href="/subscriptions">My subscriptions</a>' in rentals and 'id="subscribe-instead"' in rentals
-    switch_to(client, people.other)
+    switch_to(client, subscribers.other)
     theirs = client.get("/subscriptions?lang=zh-Hans").text
     assert reference not in theirs and 'id="no-subscriptions"' in theirs
     assert client.get(f"/subscriptions/{reference}").status_code == 404

@@ -35,7 +35,8 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
-from forecourt.mobility.demo import load_mobility_demo
+from forecourt.mobility.demo import SUBSCRIBER_EMAIL, load_mobility_demo
+from forecourt.mobility.models import Subscription
 from forecourt.models_registry import import_all_models
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
@@ -49,6 +50,7 @@ SIGN_IN = "/api/v1/auth/sign-in"
 ROLE_EMAILS = {
     "shopper": SHOPPER_EMAIL,
     "owner": OWNER_EMAIL,
+    "subscriber": SUBSCRIBER_EMAIL,
     "store_staff": MANAGER_EMAIL,
     "finance_officer": FINANCE_EMAIL,
     "marketer": MARKETER_EMAIL,
@@ -174,6 +176,10 @@ def _demo_objects(session: Session) -> dict[str, str]:
         .order_by(ServiceJob.id)
     ).first()
     lead = session.scalars(select(Lead).where(Lead.store_id == store_id).order_by(Lead.id)).first()
+    subscriber = accounts.get_user_by_email(session, SUBSCRIBER_EMAIL)
+    subscription = session.scalars(
+        select(Subscription.reference).where(Subscription.subscriber_user_id == subscriber.id)
+    ).first()
     return {
         "code": DEMO_STORE,
         "code@/programs/": session.scalars(select(RateProgram.code).order_by(RateProgram.id)).first(),
@@ -183,4 +189,5 @@ def _demo_objects(session: Session) -> dict[str, str]:
         "reference@/ownerships/": ownership.reference,
         "reference@/garage/": ownership.reference,
         "vin@/garage/": ownership.vin,
+        "reference@/subscriptions/": subscription,
     }

@@ -33,7 +33,8 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
-from forecourt.mobility.demo import load_mobility_demo
+from forecourt.mobility.demo import SUBSCRIBER_EMAIL, load_mobility_demo
+from forecourt.mobility.models import Subscription
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.service_bookings.demo import load_service_demo
@@ -44,11 +45,13 @@ from forecourt.testdrive.models import TestDriveBooking
 from tests.finance.credit.helpers import body as application_body
 from tests.live_server import demo_database
 
-# The people of the demo, by role; None signs nobody in. The owner is a shopper with cars in the garage.
+# The people of the demo, by role; None signs nobody in. The owner is a shopper with cars in the garage; the
+# subscriber has a subscription that swapped class and was invoiced (mobility.demo).
 ROLE_EMAILS: dict[str, str | None] = {
     "anonymous": None,
     "shopper": SHOPPER_EMAIL,
     "owner": OWNER_EMAIL,
+    "subscriber": SUBSCRIBER_EMAIL,
     "store_manager": MANAGER_EMAIL,
     "finance_officer": FINANCE_EMAIL,
     "marketer": MARKETER_EMAIL,
@@ -78,6 +81,7 @@ def _demo_ids(session: Session) -> dict[str, str]:
 
     store = session.scalars(select(Store).where(Store.code == DEMO_STORE)).one()
     owner = session.scalars(select(User).where(User.email == OWNER_EMAIL)).one()
+    subscriber = session.scalars(select(User).where(User.email == SUBSCRIBER_EMAIL)).one()
     lease = session.scalars(
         select(Ownership).where(Ownership.user_id == owner.id, Ownership.model_code == "kuga")
     ).one()
@@ -102,6 +106,7 @@ def _demo_ids(session: Session) -> dict[str, str]:
         ),
         "lead": one(select(Lead.reference).where(Lead.store_id == store.id, Lead.status == "new").order_by(Lead.id)),
         "program": one(select(RateProgram.code).where(RateProgram.product == "loan").order_by(RateProgram.id)),
+        "subscription": one(select(Subscription.reference).where(Subscription.subscriber_user_id == subscriber.id)),
     }
 
 

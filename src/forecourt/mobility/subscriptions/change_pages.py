@@ -72,9 +72,8 @@ def _change(
             secret=app_secret(page.request),
         )
     except DomainError as exc:
-        return render_subscription(
-            session, page, reference, status_code=exc.status, problem=Problem.of(exc), typed=typed
-        )
+        problem = _problem(exc)
+        return render_subscription(session, page, reference, status_code=exc.status, problem=problem, typed=typed)
     return redirect(f"/subscriptions/{subscription.reference}?notice={action}")
 
 

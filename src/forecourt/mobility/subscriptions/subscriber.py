@@ -196,6 +196,7 @@ def subscriber_view(
     today = eligibility.local_today(store, now)
     segments = _segment_views(session, subscription, now)
     current = [s for s in segments if s.segment.first_day <= today]
+    now_segment = current[-1] if current else segments[0]
     last = segments[-1]
     window = None
     if subscription.status in CHANGEABLE and subscription.ends_on is None:
@@ -215,8 +216,8 @@ def subscriber_view(
         subscription=subscription,
         store=store,
         segments=segments,
-        now=current[-1] if current else segments[0],
-        upcoming=tuple(s for s in segments if s.segment.first_day > today),
+        now=now_segment,
+        upcoming=tuple(s for s in segments if s.segment.first_day > today and s is not now_segment),
         plans={c.id: p for c in fleet.classes(session) if (p := repository.plan(session, c.id)) is not None},
         invoices=_invoice_views(session, subscription),
         usage=billing_run.period_to_date(session, subscription, today, now=now),
