@@ -76,6 +76,7 @@ BUSINESS_RULES = {
     "courtesy_outside_hours": "a courtesy car is handed over at drop-off and back at pick-up within the store's hours",
     "vehicle_not_for_sale": "a lease swap's new car is a row of the catalog that is still for sale",
     "product_not_offered": "a lease swap's product needs a current program of the finance provider for that car",
+    "delivery_address_invalid": "a delivery address has 5 to 200 characters once trimmed",
 }
 
 
