@@ -4,6 +4,7 @@ invoices to the cent once per period, and km from the car's own odometer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -222,3 +223,39 @@ def test_periods_run_month_by_month_from_the_start(started, index, first, last):
     assert terms.period(started, index) == (first, last)
     assert terms.period_of(started, first) == (index, first, last)
     assert terms.period_of(started, last) == (index, first, last)
+
+
+@pytest.mark.parametrize(
+    ("swaps", "day", "first_allowed"),
+    [
+        ([], date(2026, 12, 20), date(2026, 12, 20)),  # no swap yet: that day
+        ([date(2026, 12, 16)], date(2026, 12, 20), date(2027, 1, 1)),  # swapped this month: the 1st of the next
+        ([date(2026, 12, 1)], date(2026, 12, 31), date(2027, 1, 1)),  # the month's last day is still this month
+        ([date(2026, 11, 30)], date(2026, 12, 1), date(2026, 12, 1)),  # last month's swap does not count
+        ([date(2026, 12, 16), date(2027, 1, 1)], date(2026, 12, 20), date(2027, 2, 1)),  # January is taken too
+    ],
+)
+def test_at_most_one_swap_takes_effect_in_a_calendar_month(swaps, day, first_allowed):
+    assert terms.next_swap_day(swaps, day) == first_allowed
+
+
+def test_a_family_without_swaps_has_no_next_swap_day():
+    with pytest.raises(ValueError, match="without swaps"):
+        terms.next_swap_day([], date(2026, 12, 1), replace(terms.FAMILY, swaps_per_month=0))
+
+
+def test_a_delivered_first_car_keeps_its_address_out_of_the_answer(client, people):
+    verify(client, people[2], HIGH_SCORE_ID)
+    body = {
+        "store": "gz-self-service",
+        "mobility_class": "sedan",
+        "start": "2026-12-01",
+        "payment_method": "demo-card-ok",
+    }
+    blank = client.post(SUBS, json={**body, "delivery_address": "     "}, headers={**people[2], **key()})
+    assert blank.status_code == 422 and blank.json()["code"] == "delivery_address_invalid"
+    made = client.post(SUBS, json={**body, "delivery_address": "广州市天河路88号"}, headers={**people[2], **key()})
+    assert made.status_code == 201 and made.json()["handover"] == "delivery"
+    assert "天河路" not in made.text
+    picked_up = subscribe(client, people[2], mobility_class="suv")
+    assert picked_up.json()["handover"] == "pickup"
