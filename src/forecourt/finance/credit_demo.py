@@ -175,6 +175,8 @@ def load_credit_demo(session: Session, settings: Settings, now: datetime | None 
     by_status: dict[str, int] = {}
     for row in made:
         by_status[row.status] = by_status.get(row.status, 0) + 1
+    if not made:
+        return f"credit applications: none (no car for sale at {DEMO_STORE})"
     shown = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(by_status.items()))
     return f"credit applications: {len(made)} at {DEMO_STORE} ({shown})"
 

@@ -129,6 +129,8 @@ def load_calendar_demo(session: Session, settings: Settings, now: datetime | Non
     by_status: dict[str, int] = {}
     for booking in made:
         by_status[booking.status] = by_status.get(booking.status, 0) + 1
+    if not made:
+        return "store calendars: no free test-drive car for the customers' drives"
     shown = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(by_status.items()))
     return f"store calendars: {len(made)} customers' drives at {DEMO_STORE} and {DEMO_SELF_SERVICE_STORE} ({shown})"
 

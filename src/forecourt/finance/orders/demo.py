@@ -103,6 +103,8 @@ def load_order_demo(session: Session, settings: Settings, now: datetime | None =
     by_status: dict[str, int] = {}
     for order in made:
         by_status[order.status] = by_status.get(order.status, 0) + 1
+    if not made:
+        return f"orders: none ({DEMO_STORE} keeps its last {KEEP_ON_SALE} cars on sale)"
     shown = ", ".join(f"{count} {status}" for status, count in sorted(by_status.items()))
     return f"orders: {len(made)} at {DEMO_STORE} ({shown})"
 
