@@ -97,9 +97,9 @@ APPLICATIONS = (
         "广州市越秀区盘福路 1 号",
         monthly_housing="1500.00",
     ),
-    # conditional: score 911, an Explorer on 12,000 a month
+    # conditional: score 911, an Edge on 16,000 a month
     DemoApplication(
-        "lin.feng", ("explorer", "edge"), -1, time(11), "12000.00", "南方电网", "广州市越秀区东风东路 757 号"
+        "lin.feng", ("edge", "explorer"), -1, time(11), "16000.00", "南方电网", "广州市越秀区东风东路 757 号"
     ),
     # declined: score 437
     DemoApplication(
@@ -130,20 +130,20 @@ APPLICATIONS = (
     # waiting for the officer: no credit file
     DemoApplication(
         "zhou.jie",
-        ("explorer", "everest"),
+        ("edge", "kuga"),
         -1,
         time(14, 30),
-        "26000.00",
+        "30000.00",
         "个体经营（餐饮）",
         "广州市海珠区新港中路 397 号",
         employment_months=14,
     ),
     DemoApplication(
         "ma.chao",
-        ("taurus", "mondeo"),
+        ("mondeo", "focus"),
         0,
         time(9, 30),
-        "15000.00",
+        "18000.00",
         "广汽集团",
         "广州市黄埔区开创大道 2 号",
         employment_months=20,
