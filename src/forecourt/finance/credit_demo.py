@@ -18,6 +18,8 @@ applications; a catalog without a car for sale at the store skips an application
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -160,28 +162,35 @@ def load_credit_demo(session: Session, settings: Settings, now: datetime | None 
     if any(review.list_own(session, user_id) for user_id in customers.values()):
         return "credit applications: the customers' applications are already there"
     store = catalog.get_store(session, DEMO_STORE)
-    cars = CarsForSale.at(session, store)
-    sealer = cipher(settings)
+    desk = _Desk(session, cipher(settings), store, officer.id, now, CarsForSale.at(session, store))
     made = []
     for spec in APPLICATIONS:
         user_id = customers[CUSTOMER[spec.customer].email]
-        row = _maybe(
-            session, lambda spec=spec, user_id=user_id: _apply(session, sealer, store, spec, user_id, now, cars)
-        )
-        if row is not None and spec.officer is not None:
-            _decide(session, sealer, row, spec.officer, store, officer.id, now)
+        row = _maybe(session, lambda spec=spec, user_id=user_id: _apply(desk, spec, user_id))
         if row is not None:
             made.append(row)
-    by_status: dict[str, int] = {}
-    for row in made:
-        by_status[row.status] = by_status.get(row.status, 0) + 1
     if not made:
         return f"credit applications: none (no car for sale at {DEMO_STORE})"
-    shown = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(by_status.items()))
+    shown = ", ".join(
+        f"{count} {status.replace('_', ' ')}" for status, count in sorted(Counter(m.status for m in made).items())
+    )
     return f"credit applications: {len(made)} at {DEMO_STORE} ({shown})"
 
 
-def _maybe(session: Session, step) -> CreditApplication | None:
+@dataclass(frozen=True)
+class _Desk:
+    """What every application needs: the session, the app's cipher, the store, its finance officer, the cars."""
+
+    session: Session
+    sealer: FieldCipher
+    store: Store
+    officer_id: int
+    now: datetime
+    cars: CarsForSale
+
+
+def _maybe(session: Session, step: Callable[[], CreditApplication | None]) -> CreditApplication | None:
+    """One application (and the officer's decision on it) in a savepoint: a refusal leaves nothing of it behind."""
     try:
         with session.begin_nested():
             return step()
@@ -189,21 +198,13 @@ def _maybe(session: Session, step) -> CreditApplication | None:
         return None
 
 
-def _apply(
-    session: Session,
-    sealer: FieldCipher,
-    store: Store,
-    spec: DemoApplication,
-    user_id: int,
-    now: datetime,
-    cars: CarsForSale,
-) -> CreditApplication | None:
-    car = cars.take(spec.models)
+def _apply(desk: _Desk, spec: DemoApplication, user_id: int) -> CreditApplication | None:
+    car = desk.cars.take(spec.models)
     if car is None:
         return None
-    applied_at = moment(store, now, spec.day, spec.at)
+    applied_at = moment(desk.store, desk.now, spec.day, spec.at)
     with clock.pinned(applied_at - QUOTED_BEFORE):
-        comparison = quotes.compare(session, car.vin, TERMS, clock.utcnow().date(), user_id=user_id)
+        comparison = quotes.compare(desk.session, car.vin, TERMS, clock.utcnow().date(), user_id=user_id)
     loan = comparison.quote_for("loan")
     if loan is None:
         return None
@@ -222,26 +223,21 @@ def _apply(
     )
     submission = applications.Submission(spec.kind, user_id, loan.reference, person, CONSENTS[spec.kind])
     with clock.pinned(applied_at):
-        return applications.submit(session, sealer, submission, now=applied_at)
+        row = applications.submit(desk.session, desk.sealer, submission, now=applied_at)
+    if spec.officer is not None:
+        _decide(desk, row, spec.officer)
+    return row
 
 
-def _decide(
-    session: Session,
-    sealer: FieldCipher,
-    row: CreditApplication,
-    decision: OfficersDecision,
-    store: Store,
-    officer_id: int,
-    now: datetime,
-) -> None:
-    at = max(moment(store, now, decision.day, decision.at), row.created_at + timedelta(minutes=30))
+def _decide(desk: _Desk, row: CreditApplication, decision: OfficersDecision) -> None:
+    at = max(moment(desk.store, desk.now, decision.day, decision.at), row.created_at + timedelta(minutes=30))
     with clock.pinned(at):
         review.override(
-            session,
-            sealer,
-            review.provider_of(session, row),
+            desk.session,
+            desk.sealer,
+            review.provider_of(desk.session, row),
             row.reference,
-            actor_user_id=officer_id,
+            actor_user_id=desk.officer_id,
             allowed_store_ids=None,
             outcome=decision.outcome,
             reason=decision.reason,

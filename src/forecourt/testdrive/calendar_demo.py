@@ -19,6 +19,7 @@ nothing is added once the customers have drives.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -126,12 +127,11 @@ def load_calendar_demo(session: Session, settings: Settings, now: datetime | Non
     for customer in CUSTOMER.values():
         _verify_driver(desk, customer, customers[customer.email])
     made = [booking for drive in DRIVES if (booking := _maybe(desk, drive, customers)) is not None]
-    by_status: dict[str, int] = {}
-    for booking in made:
-        by_status[booking.status] = by_status.get(booking.status, 0) + 1
     if not made:
         return "store calendars: no free test-drive car for the customers' drives"
-    shown = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(by_status.items()))
+    shown = ", ".join(
+        f"{count} {status.replace('_', ' ')}" for status, count in sorted(Counter(m.status for m in made).items())
+    )
     return f"store calendars: {len(made)} customers' drives at {DEMO_STORE} and {DEMO_SELF_SERVICE_STORE} ({shown})"
 
 

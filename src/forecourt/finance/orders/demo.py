@@ -15,6 +15,7 @@ a catalog that would be left with fewer than `KEEP_ON_SALE` cars at the store ge
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -69,7 +70,7 @@ ORDERS = (
 
 
 @dataclass
-class _Counter:
+class _SalesDesk:
     """What every order needs: the session, the store, its manager, one payment provider for charges and refunds."""
 
     session: Session
@@ -91,21 +92,18 @@ def load_order_demo(session: Session, settings: Settings, now: datetime | None =
     store = catalog.get_store(session, DEMO_STORE)
     applied = {row.vehicle_id for user_id in customers.values() for row in review.list_own(session, user_id)}
     cars = CarsForSale.at(session, store, taken=applied)
-    counter = _Counter(session, store, manager.id, build_integrations(settings).payments, now, cars)
+    desk = _SalesDesk(session, store, manager.id, build_integrations(settings).payments, now, cars)
     made = []
     for spec in ORDERS:
         if len(cars.on_sale()) <= KEEP_ON_SALE:
             break
         user_id = customers[CUSTOMER[spec.customer].email]
-        order = _maybe(session, lambda spec=spec, user_id=user_id: _order(counter, spec, user_id))
+        order = _maybe(session, lambda spec=spec, user_id=user_id: _order(desk, spec, user_id))
         if order is not None:
             made.append(order)
-    by_status: dict[str, int] = {}
-    for order in made:
-        by_status[order.status] = by_status.get(order.status, 0) + 1
     if not made:
         return f"orders: none ({DEMO_STORE} keeps its last {KEEP_ON_SALE} cars on sale)"
-    shown = ", ".join(f"{count} {status}" for status, count in sorted(by_status.items()))
+    shown = ", ".join(f"{count} {status}" for status, count in sorted(Counter(m.status for m in made).items()))
     return f"orders: {len(made)} at {DEMO_STORE} ({shown})"
 
 
@@ -117,47 +115,45 @@ def _maybe(session: Session, step: Callable[[], Order | None]) -> Order | None:
         return None
 
 
-def _order(counter: _Counter, spec: DemoOrder, user_id: int) -> Order | None:
-    at = moment(counter.store, counter.now, *spec.reserved)
-    quote = _quote(counter, spec, user_id, at)
+def _order(desk: _SalesDesk, spec: DemoOrder, user_id: int) -> Order | None:
+    at = moment(desk.store, desk.now, *spec.reserved)
+    quote = _quote(desk, spec, user_id, at)
     if quote is None:
         return None
     with clock.pinned(at):
-        order = reservation.reserve(
-            counter.session, user_id, quote, "demo-card-ok", at, payment_provider=counter.payments
-        )
+        order = reservation.reserve(desk.session, user_id, quote, "demo-card-ok", at, payment_provider=desk.payments)
     if spec.confirmed is not None:
-        at = moment(counter.store, counter.now, *spec.confirmed)
+        at = moment(desk.store, desk.now, *spec.confirmed)
         with clock.pinned(at):
-            orders.confirm(counter.session, order.reference, counter.manager_id, now=at)
+            orders.confirm(desk.session, order.reference, desk.manager_id, now=at)
     if spec.completed is not None:
-        at = moment(counter.store, counter.now, *spec.completed)
+        at = moment(desk.store, desk.now, *spec.completed)
         with clock.pinned(at):
-            orders.complete(counter.session, order.reference, counter.manager_id, now=at)
+            orders.complete(desk.session, order.reference, desk.manager_id, now=at)
     if spec.cancelled is not None:
         day, local, reason = spec.cancelled
-        at = moment(counter.store, counter.now, day, local)
+        at = moment(desk.store, desk.now, day, local)
         with clock.pinned(at):
             cancellation.cancel(
-                counter.session, order.reference, user_id, False, reason, at, payment_provider=counter.payments
+                desk.session, order.reference, user_id, False, reason, at, payment_provider=desk.payments
             )
     return order
 
 
-def _quote(counter: _Counter, spec: DemoOrder, user_id: int, at: datetime) -> str | None:
+def _quote(desk: _SalesDesk, spec: DemoOrder, user_id: int, at: datetime) -> str | None:
     """The reference to reserve from: the loan quote the customer applied on, or a new cash quote (of the car of their
     latest application when the order names no models)."""
-    applied = [row for row in review.list_own(counter.session, user_id) if row.kind == "application"]
+    applied = [row for row in review.list_own(desk.session, user_id) if row.kind == "application"]
     if spec.financed:
-        return review.quote_reference(counter.session, applied[0]) if applied else None
+        return review.quote_reference(desk.session, applied[0]) if applied else None
     if spec.models:
-        car = counter.cars.take(spec.models)
+        car = desk.cars.take(spec.models)
         vin = car.vin if car is not None else None
     else:
-        vin = catalog.get_vehicle_by_id(counter.session, applied[0].vehicle_id).vin if applied else None
+        vin = catalog.get_vehicle_by_id(desk.session, applied[0].vehicle_id).vin if applied else None
     if vin is None:
         return None
     with clock.pinned(at - QUOTED_BEFORE):
-        comparison = quotes.compare(counter.session, vin, TERMS, clock.utcnow().date(), user_id=user_id)
+        comparison = quotes.compare(desk.session, vin, TERMS, clock.utcnow().date(), user_id=user_id)
     cash = comparison.quote_for("cash")
     return cash.reference if cash is not None else None
