@@ -137,9 +137,10 @@ def demo_load(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2018,
 ) -> None:
     """Load the deterministic Ford China 2018 demo: catalog, stores, vehicles, finance programs, demo accounts."""
-    from forecourt.accounts.demo import ensure_demo_users
+    from forecourt.accounts.demo import CUSTOMERS, DEMO_PASSWORD, ensure_demo_users
     from forecourt.catalog.demo import load_demo
     from forecourt.catalog.repository import count_vehicles
+    from forecourt.demo_day import load_customers_day, relay_the_day
     from forecourt.finance.programs.demo import ensure_finance_demo
     from forecourt.marketing.demo import load_marketing_demo
     from forecourt.marketing.leads.demo import load_lead_demo
@@ -178,10 +179,16 @@ def demo_load(
         summary += "\n" + load_ownership_demo(session)  # idempotent: owners, a loan and leases, recorded odometers
         summary += "\n" + load_service_demo(session)  # idempotent: bays, a recall, today's service jobs
         summary += "\n" + load_mobility_demo(session, settings)  # idempotent: classes, rental cars and rentals
+        # idempotent: the stores' customers — drives past, out now and to come, applications in every review state,
+        # orders in every state — last, so that they take only what the demos above left free
+        summary += "".join("\n" + line for line in load_customers_day(session, settings))
+    summary += "\n" + relay_the_day(factory, settings)  # their conversions become leads, as after any request
     typer.echo(summary)
     typer.echo("demo accounts (development only):")
     for line in accounts:
         typer.echo(f"  {line}")
+    named = [c.email.split("@")[0] + "@" for c in CUSTOMERS[:-1]] + [CUSTOMERS[-1].email]
+    typer.echo(f"  customers of the Guangzhou stores (shoppers): {', '.join(named)} / {DEMO_PASSWORD}")
 
 
 @inventory_app.command("import")

@@ -101,7 +101,21 @@ def test_demo_load_creates_demo_accounts(cli_database):
     # The demo manager runs the dealer gz-tianhe and the self-service store gz-self-service.
     assert [role for role, _ in _roles(cli_database, "manager@demo.forecourt.dev")] == ["store_staff", "store_staff"]
     assert _roles(cli_database, "shopper@demo.forecourt.dev") == {("shopper", None)}
-    assert _cli("demo", "load", "--if-empty").exit_code == 0  # idempotent
+    # The stores' customers come last, and their conversions are relayed to marketing before the command ends.
+    assert "customers of the Guangzhou stores (shoppers): liu.qiang@, huang.li@" in result.output
+    lines = result.output.splitlines()
+    assert [line.split(":")[0] for line in lines[9:14]] == [
+        "customer journeys",
+        "store calendars",
+        "credit applications",
+        "orders",
+        "outbox",
+    ]
+    assert _roles(cli_database, "liu.qiang@demo.forecourt.dev") == {("shopper", None)}
+    again = _cli("demo", "load", "--if-empty")  # idempotent
+    assert again.exit_code == 0, again.output
+    assert "customer journeys: already loaded" in again.output  # twenty cars leave no car for their drives
+    assert "outbox: 0 message(s) relayed" in again.output
 
 
 def test_demo_load_is_refused_in_production(cli_database, monkeypatch):

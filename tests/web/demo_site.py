@@ -29,6 +29,7 @@ from forecourt.catalog.models import Store, Vehicle
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
+from forecourt.demo_day import load_customers_day
 from forecourt.finance.credit.bureau import DEMO_ID_GOOD
 from forecourt.finance.models import RateProgram
 from forecourt.finance.programs.demo import ensure_finance_demo
@@ -82,6 +83,7 @@ def build_demo_site(directory: Path) -> DemoSite:
             load_ownership_demo,
             load_service_demo,
             lambda session: load_mobility_demo(session, Settings(environment="test", database_url="sqlite://")),
+            lambda session: load_customers_day(session, Settings(environment="test", database_url="sqlite://")),
         ):
             loader(session)
     settings = Settings(environment="test", database_url=url, outbox_dir=directory / "outbox", run_jobs=False)

@@ -1,6 +1,7 @@
-"""The whole demo (as `forecourt demo load` writes it, on a smaller catalog and a shorter marketing history) served by
-a live server, with the demo shopper's own quote, credit application and order made through the JSON API — and the
-ids of one object of each kind, for tests that walk every page as the people of the demo see it."""
+"""The whole demo (as `forecourt demo load` writes it, the stores' customers' day included, on a smaller catalog and a
+shorter marketing history) served by a live server, with the demo shopper's own quote, credit application and order
+made through the JSON API — and the ids of one object of each kind, for tests that walk every page as the people of
+the demo see it."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from forecourt.accounts.models import User
 from forecourt.catalog.models import Store, Vehicle
 from forecourt.core import clock
 from forecourt.core.settings import Settings
+from forecourt.demo_day import load_customers_day
 from forecourt.finance.models import RateProgram
 from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
@@ -68,7 +70,9 @@ def _load_every_demo(session: Session) -> dict[str, str]:
     load_test_drive_demo(session)
     load_ownership_demo(session)
     load_service_demo(session)
-    load_mobility_demo(session, Settings(environment="test", database_url="sqlite://"))
+    settings = Settings(environment="test", database_url="sqlite://")  # the served app's keys: it opens what is sealed
+    load_mobility_demo(session, settings)
+    load_customers_day(session, settings)
     session.flush()
     return _demo_ids(session)
 

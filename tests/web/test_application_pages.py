@@ -194,6 +194,46 @@ def test_queue_is_masked(client, fin, lang):
     assert "Zhang Wei" not in page.text
 
 
+@pytest.mark.parametrize(
+    ("user", "lang", "heading", "next_step", "empty"),
+    [
+        ("officer_a", "en", "Waiting for your review", "record your decision with its reason", "Nothing is waiting"),
+        ("officer_a", "zh-Hans", "等待您审核", "提交您的审批决定及理由", "目前没有等待您审核的申请"),
+        ("staff_a", "en", "Waiting for a finance officer's review", "decides each one by hand", "No application is"),
+        ("staff_a", "zh-Hans", "等待金融专员审核", "金融专员将逐一人工审批", "暂无等待金融专员审核的申请"),
+    ],
+)
+def test_the_queue_tells_its_reader_what_to_do_next(client, fin, user, lang, heading, next_step, empty):
+    """A finance officer is asked to review what waits for them; store staff are told who decides. Each says the
+    next step above its list, and an empty list says what would appear there."""
+    sign_in(client, fin.users[user])
+    nothing = client.get(f"{REVIEW}?lang={lang}").text
+    assert f"<h1>{heading}</h1>" in nothing and empty in nothing and next_step not in nothing
+    reference = _in_review(client, fin)
+    sign_in(client, fin.users[user])
+    waiting = client.get(f"{REVIEW}?lang={lang}").text
+    assert f"<h1>{heading}</h1>" in waiting and next_step in waiting and reference in waiting
+    assert empty not in waiting
+    detail = client.get(f"{REVIEW}/{reference}?lang={lang}").text
+    assert ('id="decide-next"' in detail) is user.startswith("officer")  # only one who decides is asked to
+
+
+@pytest.mark.parametrize(
+    ("status", "heading", "empty"),
+    [
+        ("conditional", "Approved with conditions", "No application is approved with conditions."),
+        ("declined", "Declined applications", "No application has been declined."),
+        ("approved", "Approved applications", "No application has been approved yet."),
+        ("withdrawn", "Withdrawn applications", "No application has been withdrawn."),
+        ("no-such-status", "Waiting for your review", "Nothing is waiting for your review."),
+    ],
+)
+def test_each_status_of_the_queue_has_its_heading_and_empty_state(client, fin, status, heading, empty):
+    sign_in(client, fin.users["officer"])
+    page = client.get(f"{REVIEW}?status={status}&lang=en").text
+    assert f"<title>{heading}" in page and f"<h1>{heading}</h1>" in page and empty in page
+
+
 def test_queue_of_another_store_is_empty_and_the_detail_refused(client, fin):
     reference = _in_review(client, fin)
     sign_in(client, fin.users["officer_b"])

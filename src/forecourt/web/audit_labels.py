@@ -134,6 +134,7 @@ DETAILS = {
     "channel": N_("Channel"),
     "consents": N_("Consents"),
     "created": N_("Created"),
+    "decided_by": N_("Decided by"),
     "deposit": N_("Deposit"),
     "duplicates": N_("Duplicates"),
     "end": N_("End"),
@@ -152,6 +153,7 @@ DETAILS = {
     "on": N_("On"),
     "order": N_("Order"),
     "outcome": N_("Outcome"),
+    "override_reason": N_("Reason given"),
     "paid": N_("Paid"),
     "period": N_("Period"),
     "premium": N_("Premium member"),
@@ -174,6 +176,7 @@ DETAILS = {
     "sessions_revoked": N_("Sessions ended"),
     "source": N_("Source"),
     "start": N_("Start"),
+    "status": N_("Status"),
     "target": N_("Target"),
     "tier": N_("Credit tier"),
     "time_charge": N_("Time charge"),
@@ -235,6 +238,12 @@ VALUES = {
     "lost": N_("Lost"),
     "true": N_("Yes"),
     "false": N_("No"),
+    "accompanied": N_("Accompanied"),
+    "self_service": N_("Self-service"),
+    "cooling_off": N_("Cancelled within the cooling-off period"),
+    "store_cancelled": N_("Cancelled by the store"),
+    "finance_declined": N_("Finance declined"),
+    "forfeit": N_("Part of the deposit kept"),
 }
 
 

@@ -295,6 +295,7 @@ def review_queue(session: DbSession, page: PageContext, user: ReviewUser) -> HTM
         store_names=_store_names(session, page),
         status=status,
         filters=QUEUE_FILTERS,
+        officer=may_open_full_record(user),  # who decides: the queue tells them what to do next
         section="finance-review",
     )
 

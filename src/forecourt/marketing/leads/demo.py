@@ -1,6 +1,7 @@
 """Lead demo data: a seeded history of closed leads whose outcomes are drawn from a latent model (so the trained
 model's AUC is meaningful and not 1.0), a few open leads for the demo stores captured from demo events through the
-real capture path, and a trained scoring model. Idempotent: a second run adds nothing (and trains only if no model
+real capture path (their first touch names a campaign of the marketing demo that ran that day, when one did), and a
+trained scoring model. Idempotent: a second run adds nothing (and trains only if no model
 exists). Needs the catalog's stores; it does not need the marketing demo.
 """
 
@@ -16,10 +17,11 @@ from forecourt.catalog import service as catalog
 from forecourt.catalog.models import Store
 from forecourt.core.clock import utcnow
 from forecourt.core.references import new_reference
+from forecourt.marketing import campaigns
 from forecourt.marketing.leads import repository, scoring_service
 from forecourt.marketing.leads.capture import capture
 from forecourt.marketing.leads.models import Lead
-from forecourt.marketing.models import MarketingEvent
+from forecourt.marketing.models import Campaign, MarketingEvent
 from forecourt.marketing.vocabulary import CHANNELS
 
 HISTORY_LEADS = 3000
@@ -105,8 +107,32 @@ def _history_lead(rng: random.Random, store: Store, now: datetime) -> Lead:
     )
 
 
+class _RunningCampaigns:
+    """The marketing demo's campaigns (none without it), to name the campaign of a lead's first touch: the first, by
+    code, of its channel that ran that day in the lead's city. A day with none (the simulation ends yesterday) keeps
+    the channel alone, as a touch from outside any campaign."""
+
+    def __init__(self, session: Session) -> None:
+        self.all = sorted(campaigns.list_campaigns(session, limit=500), key=lambda c: c.code)
+
+    def campaign(self, channel: str, city: str, at: datetime) -> Campaign | None:
+        day = at.date()
+        return next(
+            (
+                c
+                for c in self.all
+                if c.channel == channel
+                and c.starts_on <= day
+                and (c.ends_on is None or day <= c.ends_on)
+                and (not c.target_cities or city in c.target_cities)
+            ),
+            None,
+        )
+
+
 def _open_leads(session: Session, rng: random.Random, stores: list[Store], now: datetime) -> int:
     created = 0
+    running = _RunningCampaigns(session)
     for n in range(OPEN_LEADS):
         store = stores[n % len(stores)]
         visitor = f"{OPEN_EVENT_PREFIX}visitor-{n}"
@@ -117,6 +143,8 @@ def _open_leads(session: Session, rng: random.Random, stores: list[Store], now: 
         if rng.random() < 0.2:
             kinds.append("test_drive_taken")
         for k, kind in enumerate(kinds):
+            channel = rng.choice(CHANNELS) if k == 0 else None
+            campaign = running.campaign(channel, store.city.code, start) if channel else None
             event = MarketingEvent(
                 event_id=f"{OPEN_EVENT_PREFIX}{n}-{k}",
                 type=kind,
@@ -124,7 +152,8 @@ def _open_leads(session: Session, rng: random.Random, stores: list[Store], now: 
                 received_at=start + timedelta(minutes=20 * k),
                 source="demo",
                 visitor_id=visitor,
-                channel=rng.choice(CHANNELS) if k == 0 else None,
+                channel=channel,
+                campaign_id=campaign.id if campaign else None,
                 model_code=model,
                 city=store.city.code,
                 store_code=store.code if kind != "vehicle_view" else None,
