@@ -26,7 +26,10 @@ from forecourt.core.settings import Settings
 
 POSTGRES_URL = os.environ.get("FORECOURT_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("FORECOURT_TEST_REQUIRE_POSTGRES") == "1"
-pytest_plugins = ["tests.log_guard"]  # every test: no secret in any log line, at DEBUG
+pytest_plugins = [
+    "tests.log_guard",  # every test: no secret in any log line, at DEBUG
+    "tests.browser",  # the `browser` fixture of the Playwright tests
+]
 BACKENDS = [b for b in os.environ.get("FORECOURT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 

@@ -26,8 +26,8 @@ from forecourt.catalog.models import Trim, Vehicle, VehicleModel
 from forecourt.core import clock
 from forecourt.finance.credit.bureau import DEMO_ID_GOOD
 from forecourt.finance.programs.demo import NEV_TRIMS, ensure_finance_demo
+from tests.browser import DESKTOP, PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -185,14 +185,14 @@ def _fill_applicant(page: Any, consents: tuple[str, ...]) -> None:
     form.locator("#id_number").fill(DEMO_ID_GOOD)
 
 
-def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, live: tuple[str, list[str]]) -> None:  # noqa: F811
+def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, live: tuple[str, list[str]]) -> None:
     from playwright.sync_api import expect
 
     server, vins = live
     vin = vins[0]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "en", DESKTOP)
+        context, page, problems = new_page(browser, "en", DESKTOP)
         page.goto(f"{server}/account/sign-in?next=/vehicles/{vin}")
         page.locator("input[name=identifier]").fill(SHOPPER_EMAIL)
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
@@ -295,14 +295,14 @@ def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, 
         context.close()
 
 
-def test_the_comparison_in_chinese(browser: Any, live: tuple[str, list[str]]) -> None:  # noqa: F811
+def test_the_comparison_in_chinese(browser: Any, live: tuple[str, list[str]]) -> None:
     """Anonymous, in zh-Hans: the same structure and the API's figures, with yuan amounts."""
     from playwright.sync_api import expect
 
     server, vins = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "zh-Hans", DESKTOP)
+        context, page, problems = new_page(browser, "zh-Hans", DESKTOP)
         reference = _submit(page, _open_the_widget(page, server, vins[1], "zh-Hans"))
         expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
         expect(page.locator("h1")).to_contain_text(reference)
