@@ -190,6 +190,7 @@ def test_memory_of_a_bad_file_does_not_grow_with_its_size(db_session, catalog, t
 
 def test_the_imports_page_shows_counts_the_first_problems_and_a_download_link(client, db_session, monkeypatch):
     from tests.backoffice.helpers import make_world, sign_in
+
     world = make_world(db_session)
     csrf = sign_in(client, world.users["staff_a"])
     rows = [row(1, store="gz-tianhe")] + [row(n, store="gz-tianhe", model_year="1900") for n in range(2, 107)]

@@ -20,7 +20,7 @@ from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL
 from forecourt.core import clock
 from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_finance_browser import NOW, _finance_demo_and_two_mondeos, _open_the_widget, _submit
+from tests.web.finance_widget import NOW, finance_demo_and_two_mondeos, open_the_widget, submit_the_widget
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ VIEWPORTS = {"phone": PHONE, "wide": WIDE}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url, vins = demo_database(tmp_path_factory.mktemp("forms"), vehicles=120, then=_finance_demo_and_two_mondeos)
+    url, vins = demo_database(tmp_path_factory.mktemp("forms"), vehicles=120, then=finance_demo_and_two_mondeos)
     with serving_database(url) as base_url:
         yield base_url, vins[0]
 
@@ -98,7 +98,7 @@ def test_the_application_form_is_styled_and_reports_everything_at_once(
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
         page.locator("main button[type=submit]").click()
         page.wait_for_url(f"{server}/vehicles/{vin}")
-        _submit(page, _open_the_widget(page, server, vin, "en"))
+        submit_the_widget(page, open_the_widget(page, server, vin, "en"))
         page.locator("a.prequalify").first.click()
         page.wait_for_url(re.compile(r"/finance/apply\?quote="))
 
