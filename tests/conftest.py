@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,37 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from forecourt.app import create_app
+from forecourt.core import clock
 from forecourt.core.db import make_engine
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
 
 POSTGRES_URL = os.environ.get("FORECOURT_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("FORECOURT_TEST_REQUIRE_POSTGRES") == "1"
-pytest_plugins = ["tests.log_guard"]  # every test: no secret in any log line, at DEBUG
+pytest_plugins = [
+    "tests.log_guard",  # every test: no secret in any log line, at DEBUG
+    "tests.browser",  # the `browser` fixture of the Playwright tests
+]
 BACKENDS = [b for b in os.environ.get("FORECOURT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pinned_clock(moment): forecourt's clock answers this aware datetime throughout the test"
+    )
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
+    """The suite's one pinned clock. A test marked `pinned_clock(moment)` (itself, its class, or its module through
+    `pytestmark`) runs with `clock.utcnow()` answering `moment`, its function-scoped fixtures included (this one
+    is set up before them); an unmarked test keeps the real clock. Yields the moment, or None."""
+    mark = request.node.get_closest_marker("pinned_clock")
+    if mark is None:
+        yield None
+        return
+    with clock.pinned(mark.args[0]):
+        yield mark.args[0]
 
 
 def _create_postgres_database() -> str:

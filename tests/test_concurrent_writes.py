@@ -40,11 +40,11 @@ from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
 from forecourt.testdrive.policy import update_store_policy
 from tests.backoffice.helpers import _lead_of_store
-from tests.backoffice.test_access_matrix import iter_routes
 from tests.factories import PASSWORD, make_small_catalog, make_token, make_user, make_vehicle
 from tests.finance.factories import make_provider, make_standard_programs
 from tests.finance.orders.factories import make_quote
 from tests.live_server import serving
+from tests.routes import iter_routes
 
 CLIENTS = 12  # more than the 8 that once made most writes fail; the admission limit (15) is above it
 SHANGHAI = ZoneInfo("Asia/Shanghai")

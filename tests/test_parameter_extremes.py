@@ -33,8 +33,8 @@ from starlette.datastructures import ImmutableMultiDict
 
 from forecourt.core import clock, dates
 from forecourt.core.settings import Settings
-from tests.backoffice.test_access_matrix import iter_routes
 from tests.factories import auth_headers, make_token, make_user
+from tests.routes import iter_routes
 from tests.testdrive.helpers import NOW, make_fleet
 
 # The sharpest values of each kind; every parameter of that kind gets each of them, one request at a time.

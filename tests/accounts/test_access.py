@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from forecourt.audit.models import AuditEvent
 from forecourt.catalog.models import Vehicle
-from tests.catalog.test_import import row, to_csv, vin
+from tests.catalog.factories import row, to_csv, vin
 from tests.factories import auth_headers, make_small_catalog, make_token, make_user, make_vehicle
 
 IMPORTS = "/api/v1/inventory/imports"

@@ -23,6 +23,7 @@ from forecourt.ownership.models import Ownership, OwnershipContract
 from forecourt.ownership.service_bookings.models import ServiceBay, ServiceJob
 from forecourt.testdrive.models import TestDriveBooking
 from tests.factories import PASSWORD, make_small_catalog, make_user, make_vehicle
+from tests.mobility.factories import make_plans
 
 SIGN_IN = "/api/v1/auth/sign-in"
 
@@ -109,8 +110,6 @@ def _subscription(session: Session, subscriber: Any, store: Any) -> Subscription
 
 
 def _confirmed_rental(session: Session, renter: Any, vehicle: Any) -> Rental:
-    from tests.mobility.test_rentals import make_plans
-
     mobility_class = make_plans(session)
     start = datetime(2030, 1, 3, 2, 0, tzinfo=UTC)
     session.add(

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
@@ -23,6 +21,7 @@ from forecourt.app import create_app
 from forecourt.core.settings import Settings
 from tests.backoffice.helpers import World, make_world, sign_in
 from tests.factories import auth_headers, make_token
+from tests.routes import iter_routes
 
 PREFIXES = ("/backoffice", "/api/v1")
 # How to exercise each route. Kinds:
@@ -229,15 +228,6 @@ REFERENCE_BY_PATH = {
     "/rentals/": "rental_reference",
     "/subscriptions/": "subscription_reference",
 }
-
-
-def iter_routes(routes: list[Any], prefix: str = "") -> Iterator[APIRoute]:
-    """Flatten the app's routes (FastAPI keeps included routers as nested entries)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):  # fastapi's included-router entry
-            yield from iter_routes(route.original_router.routes, prefix + route.include_context.prefix)
 
 
 def _route_table() -> dict[tuple[str, str], APIRoute]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forecourt.catalog.models import Store, Vehicle
 from tests.backoffice.helpers import World, events, make_world, sign_in
-from tests.catalog.test_import import row, to_csv
+from tests.catalog.factories import row, to_csv
 
 
 @pytest.fixture

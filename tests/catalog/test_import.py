@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from decimal import Decimal
 
@@ -13,61 +12,9 @@ from typer.testing import CliRunner
 from forecourt.catalog import inventory_import
 from forecourt.catalog.inventory_import import import_file, parse_csv, parse_json
 from forecourt.catalog.models import Option, Vehicle
-from forecourt.catalog.vin import build_vin
 from forecourt.core.errors import InvalidInput
+from tests.catalog.factories import COLUMNS, row, stored, to_csv, vin
 from tests.factories import make_small_catalog
-
-COLUMNS = [
-    "vin",
-    "trim",
-    "colour",
-    "store",
-    "model_year",
-    "mileage_km",
-    "list_price",
-    "offer_price",
-    "status",
-    "test_drive_fleet",
-    "photo_urls",
-    "options",
-]
-
-
-def vin(n: int, year: int = 2018) -> str:
-    return build_vin("LVS", "HCAMB", year, "Z", 900_000 + n)
-
-
-def row(n: int, **overrides: str) -> dict[str, str]:
-    values = {
-        "vin": vin(n),
-        "trim": "mondeo-ecoboost180",
-        "colour": "oxford-white",
-        "store": "gz-tianhe",
-        "model_year": "2018",
-        "mileage_km": "0",
-        "list_price": "179800.00",
-        "offer_price": "",
-        "status": "",
-        "test_drive_fleet": "",
-        "photo_urls": "",
-        "options": "",
-    }
-    values.update(overrides)
-    return values
-
-
-def to_csv(rows: list[dict[str, str]], columns: list[str] = COLUMNS, encoding: str = "utf-8") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
-def stored(session: Session, vin_: str) -> Vehicle | None:
-    return session.scalars(
-        select(Vehicle).where(Vehicle.vin == vin_).execution_options(populate_existing=True)
-    ).one_or_none()
 
 
 @pytest.fixture

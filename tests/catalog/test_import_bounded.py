@@ -15,7 +15,7 @@ from forecourt.catalog.inventory_import import import_stream
 from forecourt.catalog.vin import build_vin
 from forecourt.core.clock import utcnow
 from forecourt.core.problem_reports import MAX_KEY, MAX_REASON, ProblemReport, delete_expired_reports, report_path
-from tests.catalog.test_import import COLUMNS, row, to_csv
+from tests.catalog.factories import COLUMNS, row, stored, to_csv, vin
 from tests.factories import make_small_catalog
 
 
@@ -124,8 +124,6 @@ def test_a_file_malformed_midway_imports_nothing_and_keeps_no_report(admin_clien
     response = admin_client.post("/api/v1/inventory/imports", files={"file": ("s.csv", data, "text/csv")})
     assert (response.status_code, response.json()["code"]) == (422, "malformed_csv")
     db_session.expire_all()
-    from tests.catalog.test_import import stored, vin
-
     assert stored(db_session, vin(1)) is None
     assert not list(admin_client.app.state.settings.import_report_dir.glob("*"))
 
@@ -192,7 +190,6 @@ def test_memory_of_a_bad_file_does_not_grow_with_its_size(db_session, catalog, t
 
 def test_the_imports_page_shows_counts_the_first_problems_and_a_download_link(client, db_session, monkeypatch):
     from tests.backoffice.helpers import make_world, sign_in
-    from tests.catalog.test_import import stored, vin
 
     world = make_world(db_session)
     csrf = sign_in(client, world.users["staff_a"])

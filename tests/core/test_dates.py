@@ -87,14 +87,9 @@ def test_the_window_keeps_the_routes_arithmetic_safe():
 
 
 @pytest.fixture
-def drives(db_session, pinned):
-    return make_fleet(db_session)
-
-
-@pytest.fixture
-def pinned():
+def drives(db_session):
     with clock.pinned(NOW):
-        yield
+        yield make_fleet(db_session)
 
 
 @pytest.mark.parametrize(

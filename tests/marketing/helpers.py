@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,24 +80,6 @@ def stored(session: Session, **where: Any) -> list[MarketingEvent]:
         statement = statement.where(getattr(MarketingEvent, name) == value)
     session.expire_all()
     return list(session.scalars(statement))
-
-
-@pytest.fixture
-def cli_database(tmp_path, monkeypatch):
-    """A migrated SQLite file the CLI commands open through FORECOURT_DATABASE_URL (SQLite only: the command
-    opens its own connection, which cannot see a test's uncommitted rows)."""
-    from forecourt.core.db import make_engine
-    from forecourt.core.migrate import upgrade
-    from forecourt.core.settings import get_settings
-
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("FORECOURT_DATABASE_URL", url)
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    get_settings.cache_clear()
-    engine.dispose()
 
 
 def run_cli(*args: str):

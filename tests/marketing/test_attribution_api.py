@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.factories import auth_headers, make_small_catalog, make_token, make_user
-from tests.marketing.test_attribution_service import seed_small
+from tests.marketing.factories import seed_small
 
 PERIOD = {"from": "2026-03-02", "to": "2026-03-08"}
 

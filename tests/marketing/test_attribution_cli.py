@@ -16,7 +16,7 @@ from forecourt.cli import app
 from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import get_settings
-from tests.marketing.test_attribution_service import seed_small
+from tests.marketing.factories import seed_small
 
 runner = CliRunner()
 

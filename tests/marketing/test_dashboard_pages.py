@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from forecourt.marketing import attribution_query, dashboard
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_small_catalog, make_user
-from tests.marketing.test_attribution_service import seed_small
+from tests.marketing.factories import seed_small
 
 PERIOD = "from=2026-03-02&to=2026-03-08"
 

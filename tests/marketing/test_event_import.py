@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from forecourt.marketing import event_repository, events
 from forecourt.marketing.event_files import CsvEvents, ParquetEvents
-from tests.marketing.helpers import (  # noqa: F401
+from tests.marketing.helpers import (
     EVENTS,
-    cli_database,
     event,
     marketer_headers,
     run_cli,
@@ -131,7 +130,7 @@ def test_parquet_reader_slices(tmp_path, monkeypatch):
     assert [line for line, _ in ParquetEvents(path)] == list(range(1, 11))
 
 
-def test_cli_import_events(cli_database, tmp_path):  # noqa: F811
+def test_cli_import_events(cli_database, tmp_path):
     path = tmp_path / "events.parquet"
     pl.DataFrame(
         {

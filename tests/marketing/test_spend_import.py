@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from forecourt.marketing import campaign_repository
 from forecourt.marketing.spend_files import parse_spend_csv
-from tests.marketing.helpers import (  # noqa: F401
-    cli_database,
+from tests.marketing.helpers import (
     make_campaign,
     marketer_headers,
     run_cli,
@@ -92,7 +91,7 @@ def test_parse_is_pure_and_tolerates_crlf():
     assert problems == [] and rows[0].amount == Decimal("1.50") and rows[0].campaign_code == "a"
 
 
-def test_cli_import_spend(cli_database, tmp_path):  # noqa: F811
+def test_cli_import_spend(cli_database, tmp_path):
     with Session(cli_database) as session:
         make_campaign(session)
     file = tmp_path / "spend.csv"

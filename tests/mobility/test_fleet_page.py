@@ -12,15 +12,10 @@ from forecourt.accounts.models import User, UserRole
 from forecourt.catalog import service as catalog
 from forecourt.core import clock
 from tests.backoffice.helpers import sign_in
-from tests.mobility.test_rentals import (  # noqa: F401 - fixtures
-    RENTAL_DAY,
-    check_in,
-    check_out,
-    confirmed,
-    pinned,
-    world,
-)
+from tests.mobility.factories import NOW, RENTAL_DAY, check_out, confirmed
 from tests.testdrive.helpers import HIGH_SCORE_ID, verify
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 def staff_of(db_session, world, outsider: bool = False) -> User:

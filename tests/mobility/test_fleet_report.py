@@ -6,16 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from forecourt.core import clock
-from tests.mobility.test_rentals import (  # noqa: F401 - fixtures
-    RENTAL_DAY,
-    check_in,
-    check_out,
-    confirmed,
-    pinned,
-    world,
-)
+from tests.mobility.factories import NOW, RENTAL_DAY, check_in, check_out, confirmed
 from tests.testdrive.helpers import HIGH_SCORE_ID, verify
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 FLEET = "/api/v1/staff/stores/gz-self-service/fleet"
 

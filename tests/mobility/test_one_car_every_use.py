@@ -36,7 +36,7 @@ from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingPurpose, BookingStatus, TestDriveBooking
 from tests.factories import make_small_catalog, make_user, make_vehicle
-from tests.mobility.test_rentals import make_plans
+from tests.mobility.factories import make_plans
 from tests.testdrive.helpers import HIGH_SCORE_ID, NOW
 
 SETTINGS = Settings(environment="test")

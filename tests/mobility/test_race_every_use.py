@@ -30,7 +30,7 @@ from forecourt.testdrive.policy import update_store_policy
 from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
 from tests.live_server import serving
-from tests.mobility.test_rentals import make_plans
+from tests.mobility.factories import make_plans
 
 CLIENTS = 50
 GZ = ZoneInfo("Asia/Shanghai")

@@ -24,9 +24,9 @@ from forecourt.core.settings import Settings
 from forecourt.integrations import DEMO_ID_HIGH_SCORE
 from forecourt.mobility.demo import load_mobility_demo
 from forecourt.mobility.fleet import service as fleet
+from tests.browser import BROWSER_LOCALES, PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
-from tests.web.test_browser import BROWSER_LOCALES, PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}
@@ -56,7 +56,7 @@ def _sign_in(page: Any, email: str) -> None:
     page.locator("main button[type=submit]").click()
 
 
-def _screenshots(browser: Any, state: dict, url: str, name: str) -> None:  # noqa: F811
+def _screenshots(browser: Any, state: dict, url: str, name: str) -> None:
     """The page at 375 px and 1366 px in both languages, signed in as the context whose `state` is given."""
     for lang in ("en", "zh-Hans"):
         for size, viewport in (("phone", PHONE), ("wide", WIDE)):
@@ -68,13 +68,13 @@ def _screenshots(browser: Any, state: dict, url: str, name: str) -> None:  # noq
             context.close()
 
 
-def test_a_shopper_rents_a_car_staff_hand_it_over_and_the_bill_is_read(browser: Any, live: str) -> None:  # noqa: F811
+def test_a_shopper_rents_a_car_staff_hand_it_over_and_the_bill_is_read(browser: Any, live: str) -> None:
     from playwright.sync_api import expect
 
     server = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):  # 08:00 on Tuesday 1 December 2026 in Guangzhou, for the server too
-        context, page, problems = _new_page(browser, "en", WIDE)
+        context, page, problems = new_page(browser, "en", WIDE)
         page.goto(f"{server}/rent")
         page.locator("#store").select_option(DEMO_SELF_SERVICE_STORE)
         page.locator("#model").select_option("mondeo")
@@ -116,7 +116,7 @@ def test_a_shopper_rents_a_car_staff_hand_it_over_and_the_bill_is_read(browser: 
         context.close()
 
     with clock.pinned(START):  # inside the pick-up window
-        context, page, problems = _new_page(browser, "en", WIDE)
+        context, page, problems = new_page(browser, "en", WIDE)
         page.goto(f"{server}/backoffice/rentals")
         page.wait_for_url(re.compile(r"/account/sign-in\?next="))
         _sign_in(page, MANAGER_EMAIL)

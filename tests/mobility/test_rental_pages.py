@@ -2,7 +2,7 @@
 and the pick-up code once, cancel with its refund, the bill and its balance), my rentals; the back office's desk
 (check-out and check-in through its forms, refusals on the page, other stores' staff refused); both languages.
 
-The clock is pinned (tests/mobility/test_rentals.NOW: 08:00 on 1 December 2026 in Guangzhou; stores open
+The clock is pinned (tests/mobility/factories.NOW: 08:00 on 1 December 2026 in Guangzhou; stores open
 09:00–18:00). People sign in with the session cookie, so every form post carries the CSRF token the page rendered.
 """
 
@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 from forecourt.core import clock
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_small_catalog, make_user, make_vehicle
-from tests.mobility.test_rentals import NOW, RENTAL_DAY, make_plans
+from tests.mobility.factories import NOW, RENTAL_DAY, make_plans
 from tests.testdrive.helpers import HIGH_SCORE_ID
 
 STORE = "gz-self-service"
 TIMES = {"pickup_date": "2026-12-02", "pickup_time": "10:00", "return_date": "2026-12-02", "return_time": "13:00"}
 RENT = {"store": STORE, "model": "mondeo", **TIMES}
 LANGS = ("en", "zh-Hans")
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 @dataclass
@@ -57,12 +59,6 @@ def people(db_session: Session) -> Iterator[People]:
         )
         db_session.commit()
         yield built
-
-
-@pytest.fixture(autouse=True)
-def pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 def _hidden(page: str, name: str) -> str:

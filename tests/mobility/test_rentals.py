@@ -4,129 +4,31 @@ one reservation table keeps every use of a car apart whatever its pool)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Vehicle
 from forecourt.core import clock
 from forecourt.core.errors import Conflict
-from forecourt.mobility.models import MobilityClass, RentalPlan
 from forecourt.testdrive import courtesy
 from forecourt.testdrive.models import TestDriveBooking
-from tests.factories import auth_headers, make_small_catalog, make_token, make_user, make_vehicle
+from tests.mobility.factories import (
+    GZ,
+    NOW,
+    RENTAL_DAY,
+    RENTALS,
+    at,
+    check_in,
+    check_out,
+    confirmed,
+    hold,
+)
 from tests.testdrive.helpers import HIGH_SCORE_ID, LOW_SCORE_ID, key, verify
 
-GZ = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Guangzhou; stores open 09:00–18:00
-RENTAL_DAY = NOW + timedelta(days=1)  # 08:00 on the day the rentals run
-RENTALS = "/api/v1/rentals"
-STAFF = "/api/v1/staff/rentals"
-
-
-def at(hour: int, minute: int = 0, day: int = 2) -> str:
-    return datetime(2026, 12, day, hour, minute, tzinfo=GZ).isoformat()
-
-
-@dataclass
-class RentalWorld:
-    store_code: str
-    rental_cars: list[str]
-    test_drive_car: str
-    renter: dict[str, str]
-    low_renter: dict[str, str]
-    staff: dict[str, str]
-    outsider: dict[str, str]
-
-
-def make_plans(session: Session) -> MobilityClass:
-    mid = MobilityClass(code="mid", name_en="Mid-size", name_zh="中型", model_codes=["mondeo", "kuga"], rank=1)
-    session.add(mid)
-    session.flush()
-    session.add(
-        RentalPlan(
-            class_id=mid.id,
-            hourly=Decimal("45.00"),
-            daily=Decimal("298.00"),
-            km_per_hour=20,
-            km_per_day=200,
-            per_km_over=Decimal("1.20"),
-            late_per_hour=Decimal("60.00"),
-            late_grace_minutes=30,
-            energy_per_percent=Decimal("3.50"),
-            deposit=Decimal("2000.00"),
-            free_cancel_hours=24,
-            late_cancel_keep_percent=50,
-            currency="CNY",
-        )
-    )
-    session.flush()
-    return mid
-
-
-@pytest.fixture
-def world(db_session: Session) -> RentalWorld:
-    catalog = make_small_catalog(db_session)
-    store = catalog["stores"]["gz-self"]
-    mondeo = catalog["trims"]["mondeo-ecoboost180"]
-    make_plans(db_session)
-    cars = [make_vehicle(db_session, mondeo, store, pool="rental").vin for _ in range(2)]
-    test_drive_car = make_vehicle(db_session, mondeo, store, test_drive_fleet=True).vin
-    renter = make_user(db_session, roles=[("shopper", None)], email="renter@example.test")
-    low = make_user(db_session, roles=[("shopper", None)], email="low@example.test")
-    staff = make_user(db_session, roles=[("store_staff", store.id)])
-    outsider = make_user(db_session, roles=[("store_staff", catalog["stores"]["sh-pudong"].id)])
-    db_session.flush()
-    built = RentalWorld(
-        store.code,
-        cars,
-        test_drive_car,
-        auth_headers(make_token(db_session, renter)),
-        auth_headers(make_token(db_session, low)),
-        auth_headers(make_token(db_session, staff)),
-        auth_headers(make_token(db_session, outsider)),
-    )
-    db_session.commit()
-    return built
-
-
-@pytest.fixture(autouse=True)
-def pinned():
-    with clock.pinned(NOW):
-        yield
-
-
-def hold(client, world: RentalWorld, headers=None, start=None, end=None, model="mondeo"):
-    body = {"store": world.store_code, "model": model, "start": start or at(10), "end": end or at(13)}
-    return client.post(RENTALS, json=body, headers={**(headers or world.renter), **key()})
-
-
-def confirmed(client, world: RentalWorld, headers=None, **times) -> dict:
-    headers = headers or world.renter
-    held = hold(client, world, headers, **times)
-    assert held.status_code == 201, held.text
-    answer = client.post(
-        f"{RENTALS}/{held.json()['reference']}/confirm",
-        json={"payment_method": "demo-card-ok"},
-        headers={**headers, **key()},
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def check_out(client, world, rental: dict, odometer=10_000, energy=90, code=None):
-    body = {"odometer_km": odometer, "energy_percent": energy, "pickup_code": code or rental["pickup_code"]}
-    return client.post(f"{STAFF}/{rental['reference']}/check-out", json=body, headers=world.staff)
-
-
-def check_in(client, world, rental: dict, odometer, energy, damage="0.00"):
-    body = {"reading": {"odometer_km": odometer, "energy_percent": energy}, "damage_charge": damage}
-    return client.post(f"{STAFF}/{rental['reference']}/check-in", json=body, headers=world.staff)
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 def test_the_quote_prices_the_time_and_names_the_class(client, world):

@@ -33,7 +33,7 @@ from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import Subscription
 from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
+from tests.browser import PHONE, SCREENSHOTS, new_page
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}
@@ -93,7 +93,7 @@ def test_a_shopper_subscribes_on_a_phone_in_chinese(browser: Any, live: tuple[st
     server, _ = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):  # 08:00 on Tuesday 1 December 2026 in Guangzhou, for the server too
-        context, page, problems = _new_page(browser, "zh-Hans", PHONE)
+        context, page, problems = new_page(browser, "zh-Hans", PHONE)
         page.goto(f"{server}/subscribe?lang=zh-Hans")
         expect(page.locator("h1")).to_have_text("订阅汽车")
         _shot(page, "plans-zh-Hans-phone")
@@ -124,7 +124,7 @@ def test_a_renter_subscribes_with_delivery_and_swaps_on_a_desktop(browser: Any, 
     server, demo_reference = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "en", WIDE)
+        context, page, problems = new_page(browser, "en", WIDE)
         page.goto(f"{server}/account/sign-in?next=/subscribe")
         _sign_in(page, RENTER_EMAIL)  # verified by the mobility demo, with a good score
         page.wait_for_url(re.compile(r"/subscribe$"))
@@ -149,7 +149,7 @@ def test_a_renter_subscribes_with_delivery_and_swaps_on_a_desktop(browser: Any, 
         context.close()
 
         for lang, viewport, size in (("en", WIDE, "wide"), ("zh-Hans", PHONE, "phone")):
-            context, page, problems = _new_page(browser, lang, viewport)
+            context, page, problems = new_page(browser, lang, viewport)
             page.goto(f"{server}/account/sign-in?next=/subscriptions/{demo_reference}")
             _sign_in(page, SUBSCRIBER_EMAIL)
             page.wait_for_url(re.compile(rf"/subscriptions/{demo_reference}$"))

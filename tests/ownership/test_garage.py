@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from forecourt.core import clock
 from forecourt.ownership.calendar_months import add_months
 from forecourt.ownership.leases.contract_terms import lease_end_contract, mileage_terms
 from forecourt.ownership.leases.lease_end import buy_option, return_option
@@ -24,13 +23,9 @@ from forecourt.telematics.service import IncomingMessage
 from forecourt.telematics.signals import DTC_LIST, FUEL_LEVEL, ODOMETER, telemetry_topic
 from tests.ownership.helpers import GARAGE, NOW, backdate, completed_order, make_world, record_odometer
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 DELIVERED = date(2024, 3, 1)  # a 36-month lease ending 1 March 2027: 90 days after NOW, options shown
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 @pytest.fixture

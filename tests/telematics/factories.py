@@ -1,4 +1,5 @@
-"""Cars with MQTT identities and telemetry messages for the telematics tests."""
+"""Cars with MQTT identities and telemetry messages for the telematics tests: messages handed to the service
+in-process, and streams published to a live broker."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from forecourt.catalog.models import Vehicle
 from forecourt.telematics import service
+from forecourt.telematics.models import TelemetrySample
 from forecourt.telematics.service import IncomingMessage
-from forecourt.telematics.signals import telemetry_topic
+from forecourt.telematics.signals import ODOMETER, SPEED, telemetry_topic
 from tests.factories import make_brand, make_city, make_model, make_store, make_trim, make_vehicle
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -48,3 +52,26 @@ def at(minute: float) -> datetime:
 def sample(seq: int, minute: float, **signals: object) -> dict:
     """A sample `minute` minutes after START (an hour before NOW)."""
     return {"seq": seq, "ts": at(minute).isoformat(), "signals": signals or {"Vehicle.Speed": 10.0}}
+
+
+# The live-broker tests run on the real clock (an ingest worker in another process cannot share a pinned one), and
+# the ingest refuses samples from the future: their streams start two hours before the wall clock.
+STREAM_START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+
+
+def body(seq: int, **signals: object) -> bytes:
+    ts = (STREAM_START + timedelta(seconds=seq)).isoformat()
+    return json.dumps({"seq": seq, "ts": ts, "signals": signals or {ODOMETER: seq * 10, SPEED: 30.0}}).encode()
+
+
+def publish_all(client: mqtt.Client, vin: str, payloads: list[bytes]) -> None:
+    infos = [client.publish(telemetry_topic(vin), payload, qos=1) for payload in payloads]
+    for info in infos:
+        info.wait_for_publish(timeout=30)
+
+
+def count_samples(engine: Engine, vehicle_ids: list[int]) -> int:
+    with Session(engine) as session:
+        return session.scalar(
+            select(func.count()).select_from(TelemetrySample).where(TelemetrySample.vehicle_id.in_(vehicle_ids))
+        )

@@ -25,29 +25,11 @@ from forecourt.core.db import make_session_factory
 from forecourt.telematics.ingest import IngestWorker
 from forecourt.telematics.models import DeadLetter, TelemetrySample, VehicleState
 from forecourt.telematics.mqtt import make_client
-from forecourt.telematics.signals import ODOMETER, SPEED, telemetry_topic
+from forecourt.telematics.signals import SPEED, telemetry_topic
 from tests.telematics.conftest import Broker, Car, connect_car
+from tests.telematics.factories import STREAM_START, body, count_samples, publish_all
 
 pytestmark = pytest.mark.slow
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-
-
-def body(seq: int, **signals: object) -> bytes:
-    ts = (START + timedelta(seconds=seq)).isoformat()
-    return json.dumps({"seq": seq, "ts": ts, "signals": signals or {ODOMETER: seq * 10, SPEED: 30.0}}).encode()
-
-
-def publish_all(client: mqtt.Client, vin: str, payloads: list[bytes]) -> None:
-    infos = [client.publish(telemetry_topic(vin), payload, qos=1) for payload in payloads]
-    for info in infos:
-        info.wait_for_publish(timeout=30)
-
-
-def count_samples(engine: Engine, vehicle_ids: list[int]) -> int:
-    with Session(engine) as session:
-        return session.scalar(
-            select(func.count()).select_from(TelemetrySample).where(TelemetrySample.vehicle_id.in_(vehicle_ids))
-        )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -139,10 +121,11 @@ def test_replays_and_reordering_through_the_broker_store_each_sample_once(
     stats, after = worker.worker.stats, ingest_metrics()
     counted = {name: after[name] - before[name] for name in ("messages", "stored", "duplicates", "dead_letters")}
     assert counted == {"messages": len(replayed), "stored": 300, "duplicates": stats.duplicates, "dead_letters": 0}
-    newest = (START + timedelta(seconds=299)).timestamp()
+    newest = (STREAM_START + timedelta(seconds=299)).timestamp()
     assert after["newest_sample"] >= newest
-    # The lag is the storing moment minus the newest sample's time (START is two hours before the module was
-    # imported, which in a long parallel run may be many minutes before this test).
+    # The lag is the storing moment minus the newest sample's time (STREAM_START is two hours before
+    # tests/telematics/factories.py was imported, which in a long parallel run may be many minutes before this
+    # test).
     assert started - newest <= after["lag"] <= time.time() - newest
 
 
@@ -199,7 +182,9 @@ def test_malformed_messages_land_in_the_dead_letters_and_the_stream_goes_on(
         b'{"seq": 1, "ts": "2026-12-07T08:00:00Z", "signals": {"Vehicle.Speed": NaN}}',
         json.dumps({"seq": 2, "ts": "2026-12-07T08:00:00Z", "signals": {SPEED: "fast"}}).encode(),
         json.dumps({"seq": 3, "ts": future, "signals": {SPEED: 1}}).encode(),
-        json.dumps({"vin": "LVSHFFAL2JS999999", "seq": 4, "ts": START.isoformat(), "signals": {SPEED: 1}}).encode(),
+        json.dumps(
+            {"vin": "LVSHFFAL2JS999999", "seq": 4, "ts": STREAM_START.isoformat(), "signals": {SPEED: 1}}
+        ).encode(),
         b"x" * 300_000,
     ]
     try:

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from forecourt.audit.models import AuditEvent
 from forecourt.catalog.models import Vehicle
-from forecourt.core import clock
 from forecourt.telematics.service import store_batch
 from forecourt.telematics.signals import DTC_LIST, IGNITION, LATITUDE, LONGITUDE, ODOMETER, SPEED
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_user
 from tests.telematics.factories import NOW, message, provisioned_cars, sample
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 @dataclass
@@ -82,10 +83,8 @@ def rows(html: str) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def pinned(client: TestClient):
+def english(client: TestClient) -> None:
     client.headers["Accept-Language"] = "en"  # the default language is Chinese; `?lang=zh-Hans` asks for it
-    with clock.pinned(NOW):
-        yield
 
 
 def test_a_car_that_never_reported_says_so(client: TestClient, cast: Cast) -> None:

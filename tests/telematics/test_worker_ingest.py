@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete
 from forecourt.core.job_runs import JobRun
 from tests.jobs.processes import environment, start_cli, stop, wait_for
 from tests.telematics.conftest import Broker, Car, connect_car
-from tests.telematics.test_ingest_broker import body, count_samples, publish_all
+from tests.telematics.factories import body, count_samples, publish_all
 
 
 def test_the_worker_ingests_telemetry_and_stops_on_sigterm(

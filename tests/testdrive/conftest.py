@@ -10,11 +10,7 @@ from tests.testdrive.helpers import NOW, Fleet, make_fleet
 
 
 @pytest.fixture
-def pinned_clock() -> Iterator[None]:
+def fleet(db_session: Session) -> Iterator[Fleet]:
+    """The test-drive fleet, built and used with the clock pinned at NOW (a test that asks for it gets the pin)."""
     with clock.pinned(NOW):
-        yield
-
-
-@pytest.fixture
-def fleet(db_session: Session, pinned_clock: None) -> Fleet:
-    return make_fleet(db_session)
+        yield make_fleet(db_session)

@@ -157,7 +157,7 @@ def test_the_minute_job_alerts_once_when_the_car_is_not_back(client, fleet, db_s
     from functools import partial
 
     from forecourt.jobs import run_due_jobs
-    from tests.testdrive.test_jobs_and_settings import _joined_session
+    from tests.conftest import _joined_session
 
     reference, code = _confirmed_self_service(client, fleet)
     _check_out(client, fleet, reference, code)

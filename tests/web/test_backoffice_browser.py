@@ -1,7 +1,7 @@
 """The staff back office in a real browser: a store manager edits a car's offer price and imports a file
 with one bad row, in English and in Chinese. Screenshots go to artifacts/screenshots/backoffice-*.png.
 
-Reuses the Chromium set-up of test_browser.py; the server here also holds the demo accounts.
+Uses the Chromium set-up of tests/browser.py; the server here also holds the demo accounts.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL
 from forecourt.catalog.inventory_row_types import COLUMNS
 from forecourt.catalog.vin import build_vin
+from tests.browser import DESKTOP, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +49,12 @@ def _import_file(trim: str, serial: int) -> bytes:
 
 
 @pytest.mark.parametrize(("lang", "serial"), [("en", 990_001), ("zh-Hans", 990_101)])
-def test_staff_edits_a_price_and_imports_a_file(browser: Any, backoffice_server: str, lang: str, serial: int) -> None:  # noqa: F811
+def test_staff_edits_a_price_and_imports_a_file(browser: Any, backoffice_server: str, lang: str, serial: int) -> None:
     from playwright.sync_api import expect
 
     server = backoffice_server
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, problems = _new_page(browser, lang, DESKTOP)
+    context, page, problems = new_page(browser, lang, DESKTOP)
     # The back office sends an anonymous visitor to the sign-in page, which brings them back after.
     page.goto(f"{server}/backoffice/vehicles?lang={lang}")
     page.wait_for_url(re.compile(r"/account/sign-in\?next="))

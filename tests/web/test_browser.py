@@ -1,15 +1,11 @@
-"""The storefront in a real browser: Playwright drives Debian's Chromium against a live uvicorn server.
-
-Skipped when Playwright or /usr/bin/chromium is missing, unless FORECOURT_TEST_REQUIRE_BROWSER=1 (CI),
-which turns that into a failure. Screenshots go to artifacts/screenshots/ for a person to look at.
+"""The storefront in a real browser: Playwright drives Debian's Chromium (set up in tests/browser.py) against a
+live uvicorn server. Screenshots go to artifacts/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,44 +17,10 @@ from forecourt.core.db import make_engine, make_session_factory, transaction
 from forecourt.core.migrate import upgrade
 from forecourt.core.outbox import OutboxMessage
 from forecourt.core.settings import Settings
+from tests.browser import DESKTOP, PHONE, SCREENSHOTS, new_page
 from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRE_BROWSER = os.environ.get("FORECOURT_TEST_REQUIRE_BROWSER") == "1"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
-BROWSER_LOCALES = {"en": "en-US", "zh-Hans": "zh-CN"}
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE_BROWSER:
-        pytest.fail(f"{reason} (required because FORECOURT_TEST_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright is not installed: pip install -e '.[dev]'")
-    if not CHROMIUM.exists():
-        _unavailable(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -82,19 +44,6 @@ def server(server_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield base_url
 
 
-def _new_page(browser: Any, lang: str, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(locale=BROWSER_LOCALES[lang], viewport=viewport)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on(
-        "response",
-        lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 400 else None,
-    )
-    return context, page, problems
-
-
 def _wait_for_htmx(page: Any) -> None:
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
@@ -102,7 +51,7 @@ def _wait_for_htmx(page: Any) -> None:
 def test_shopper_searches_filters_opens_a_car_and_switches_to_chinese(browser: Any, server: str) -> None:
     from playwright.sync_api import expect
 
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     page.goto(f"{server}/")
     expect(page.locator("h1")).to_have_text("Find your next car")
 
@@ -149,7 +98,7 @@ def test_shopper_searches_filters_opens_a_car_and_switches_to_chinese(browser: A
 def test_pages_fit_a_phone_and_are_photographed(browser: Any, server: str, lang: str) -> None:
     """No horizontal scrolling at 375 px; screenshots at phone and desktop widths for a person to check."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, problems = _new_page(browser, lang, PHONE)
+    context, page, problems = new_page(browser, lang, PHONE)
     cars = page.request.get(f"{server}/api/v1/vehicles?sort=-price&page_size=1&q=Navigator").json()["items"]
     pages = {
         "home": "/",
@@ -196,7 +145,7 @@ def test_shopper_signs_up_in_chinese_and_signs_out(browser: Any, server: str, se
     signed out."""
     from playwright.sync_api import expect
 
-    context, page, problems = _new_page(browser, "zh-Hans", PHONE)
+    context, page, problems = new_page(browser, "zh-Hans", PHONE)
     page.goto(f"{server}/stores")
     page.get_by_role("banner").get_by_role("link", name="注册").click()
     page.wait_for_url(f"{server}/account/sign-up")

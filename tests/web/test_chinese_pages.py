@@ -24,7 +24,7 @@ from forecourt.accounts.models import User
 from forecourt.app import create_app
 from forecourt.catalog.models import Brand, Colour, Option, Store, Trim, VehicleModel
 from forecourt.core.db import make_engine, make_session_factory, transaction
-from tests.backoffice.test_access_matrix import iter_routes
+from tests.routes import iter_routes
 from tests.web.demo_site import DemoSite, build_demo_site, sign_in
 
 # Not pages: probes, downloads (CSV, PDF, calendar file) and photos.

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, func, select
 
 from forecourt.catalog.models import Vehicle
 from forecourt.marketing.models import MarketingEvent, Visitor
+from tests.browser import DESKTOP, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -52,12 +52,12 @@ def _cookie(context: Any, name: str) -> str | None:
     return next((c["value"] for c in context.cookies() if c["name"] == name), None)
 
 
-def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser: Any, live) -> None:  # noqa: F811
+def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser: Any, live) -> None:
     from playwright.sync_api import expect
 
     base_url, database, vin = live
     events = select(func.count()).select_from(MarketingEvent)
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     page.goto(f"{base_url}/vehicles/{vin}?utm_source=baidu&utm_medium=cpc&utm_campaign=spring")
     banner = page.locator("#consent-banner")
     expect(banner).to_be_visible()
@@ -95,13 +95,13 @@ def test_nothing_is_measured_before_accept_and_a_late_decline_deletes_it(browser
     context.close()
 
 
-def test_an_id_the_browser_made_up_is_replaced_and_cannot_decline_for_another(browser: Any, live) -> None:  # noqa: F811
+def test_an_id_the_browser_made_up_is_replaced_and_cannot_decline_for_another(browser: Any, live) -> None:
     """A visitor id from before ids were issued (or someone else's, copied into the cookie) proves nothing: the
     tracker gets a server-issued id instead, and the other visitor's events stay."""
     from playwright.sync_api import expect
 
     base_url, database, vin = live
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     page.goto(f"{base_url}/vehicles/{vin}")
     page.locator("#consent-banner").get_by_role("button", name="Accept").click()
     assert _eventually(lambda: int(_cookie(context, "fc_vid") is not None), bool)
@@ -110,7 +110,7 @@ def test_an_id_the_browser_made_up_is_replaced_and_cannot_decline_for_another(br
     assert _eventually(lambda: _count(database, mine), lambda n: n >= 2) >= 2
     context.close()
 
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     host = base_url.split("//", 1)[1].split(":")[0]
     context.add_cookies(
         [

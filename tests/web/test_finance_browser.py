@@ -13,25 +13,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL
-from forecourt.catalog.models import Trim, Vehicle, VehicleModel
 from forecourt.core import clock
 from forecourt.finance.credit.bureau import DEMO_ID_GOOD
-from forecourt.finance.programs.demo import NEV_TRIMS, ensure_finance_demo
+from tests.browser import DESKTOP, PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
+from tests.web.finance_widget import MILEAGE, NOW, finance_demo_and_two_mondeos, open_the_widget, submit_the_widget
 
 pytestmark = pytest.mark.browser
 
-NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Guangzhou, inside the demo programs' validity
 PRODUCTS = ["cash", "loan", "balloon", "lease", "lease_to_own"]
 PRODUCT_NAMES = {
     "cash": "Cash",
@@ -40,7 +35,6 @@ PRODUCT_NAMES = {
     "lease": "Lease",
     "lease_to_own": "Lease-to-own",
 }
-MILEAGE = 20_000
 ROWS = 6  # monthly payment, due at signing, total cost, APR, annualised rate, next step
 APPLICANT = {
     "full_name": "Zhang Wei",
@@ -58,29 +52,10 @@ APPLICANT = {
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """A live server over the demo cars, accounts and finance programs, and the VINs of two available
     (petrol) Mondeos: one for the English journey, which reserves it, one for the Chinese comparison."""
-    url, vins = demo_database(tmp_path_factory.mktemp("finance"), vehicles=300, then=_finance_demo_and_two_mondeos)
+    url, vins = demo_database(tmp_path_factory.mktemp("finance"), vehicles=300, then=finance_demo_and_two_mondeos)
     assert len(vins) == 2, "the demo should have at least two available petrol Mondeos"
     with serving_database(url) as base_url:
         yield base_url, vins
-
-
-def _finance_demo_and_two_mondeos(session: Session) -> list[str]:
-    ensure_finance_demo(session)
-    return list(
-        session.scalars(
-            select(Vehicle.vin)
-            .join(Trim, Vehicle.trim_id == Trim.id)
-            .join(VehicleModel, Trim.model_id == VehicleModel.id)
-            .where(
-                VehicleModel.code == "mondeo",
-                Trim.code != NEV_TRIMS["mondeo"],
-                Vehicle.status == "available",
-                Vehicle.fleet_pool == "sale",
-            )
-            .order_by(Vehicle.vin)
-            .limit(2)
-        )
-    )
 
 
 def _shot(page: Any, name: str) -> None:
@@ -92,26 +67,6 @@ def _amount(text: str) -> Decimal:
     found = re.search(r"\d[\d,]*(?:\.\d+)?", text)
     assert found, f"no amount in {text!r}"
     return Decimal(found.group(0).replace(",", ""))
-
-
-def _open_the_widget(page: Any, server: str, vin: str, lang: str) -> Any:
-    """The vehicle page's payment widget with 20 % down, 36 months and 20,000 km a year chosen."""
-    from playwright.sync_api import expect
-
-    page.goto(f"{server}/vehicles/{vin}?lang={lang}")
-    widget = page.locator("section.payment-widget")
-    expect(widget.locator("form[action='/quotes']")).to_be_visible()
-    widget.locator("#pw-down").select_option("20")
-    widget.locator("#pw-term").select_option("36")
-    widget.locator("#pw-mileage").select_option(str(MILEAGE))  # not the default: the choice must reach the quote
-    return widget
-
-
-def _submit(page: Any, widget: Any) -> str:
-    """Compare: a plain form post, sent (303) to the comparison; returns its reference."""
-    widget.locator("#compare-finance").click()
-    page.wait_for_url(re.compile(r"/quotes/Q[A-Z0-9]+$"))
-    return page.url.rsplit("/", 1)[1]
 
 
 def _check_comparison(page: Any, server: str, reference: str, lang: str) -> dict[str, Any]:
@@ -185,14 +140,14 @@ def _fill_applicant(page: Any, consents: tuple[str, ...]) -> None:
     form.locator("#id_number").fill(DEMO_ID_GOOD)
 
 
-def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, live: tuple[str, list[str]]) -> None:  # noqa: F811
+def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, live: tuple[str, list[str]]) -> None:
     from playwright.sync_api import expect
 
     server, vins = live
     vin = vins[0]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "en", DESKTOP)
+        context, page, problems = new_page(browser, "en", DESKTOP)
         page.goto(f"{server}/account/sign-in?next=/vehicles/{vin}")
         page.locator("input[name=identifier]").fill(SHOPPER_EMAIL)
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
@@ -200,12 +155,12 @@ def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, 
         page.wait_for_url(f"{server}/vehicles/{vin}")
 
         # 1. The payment widget on the vehicle page.
-        widget = _open_the_widget(page, server, vin, "en")
+        widget = open_the_widget(page, server, vin, "en")
         expect(widget.locator("#payment-widget-heading")).to_have_text("Finance this car")
         expect(widget.locator("input[name=csrf_token]")).to_have_count(1)  # signed in: the form carries the token
         widget.scroll_into_view_if_needed()
         _shot(page, "vehicle-widget-en-desktop")
-        reference = _submit(page, widget)
+        reference = submit_the_widget(page, widget)
 
         # 2. The comparison, with its disclosures, against the API.
         expect(page.locator("h1")).to_have_text(f"Finance quote {reference}")
@@ -295,15 +250,15 @@ def test_a_shopper_compares_finance_applies_and_reserves_a_mondeo(browser: Any, 
         context.close()
 
 
-def test_the_comparison_in_chinese(browser: Any, live: tuple[str, list[str]]) -> None:  # noqa: F811
+def test_the_comparison_in_chinese(browser: Any, live: tuple[str, list[str]]) -> None:
     """Anonymous, in zh-Hans: the same structure and the API's figures, with yuan amounts."""
     from playwright.sync_api import expect
 
     server, vins = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "zh-Hans", DESKTOP)
-        reference = _submit(page, _open_the_widget(page, server, vins[1], "zh-Hans"))
+        context, page, problems = new_page(browser, "zh-Hans", DESKTOP)
+        reference = submit_the_widget(page, open_the_widget(page, server, vins[1], "zh-Hans"))
         expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
         expect(page.locator("h1")).to_contain_text(reference)
         doc = _check_comparison(page, server, reference, "zh-Hans")

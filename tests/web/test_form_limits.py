@@ -21,6 +21,7 @@ from forecourt.testdrive.slot_picker import MAX_DAYS_SHOWN
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_user
 from tests.testdrive.helpers import NOW, Fleet, make_fleet
+from tests.web.testdrive_forms import People, hold
 
 BOOK = "/test-drives/book"
 TODAY = "2026-12-01"  # tests/testdrive/helpers.NOW in Guangzhou
@@ -101,11 +102,9 @@ def test_the_longest_range_is_the_finders_limit(client, fleet: Fleet):
 
 
 def test_the_reschedule_page_says_it_too(client, fleet: Fleet, db_session: Session):
-    from tests.web.test_testdrive_pages import People, _hold
-
     people = People(db_session, fleet)
     sign_in(client, people.shopper)
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     response = client.get(f"/test-drives/{reference}/reschedule?lang=en&from=2026-11-01&to=garbage")
     assert response.status_code == 200 and _adjusted(response.text) == ["from_past", "to_invalid"]
     assert 'id="range-shown"' in response.text

@@ -18,9 +18,9 @@ import pytest
 
 from forecourt.accounts.demo import DEMO_PASSWORD, SHOPPER_EMAIL
 from forecourt.core import clock
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
-from tests.web.test_finance_browser import NOW, _finance_demo_and_two_mondeos, _open_the_widget, _submit
+from tests.web.finance_widget import NOW, finance_demo_and_two_mondeos, open_the_widget, submit_the_widget
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ VIEWPORTS = {"phone": PHONE, "wide": WIDE}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url, vins = demo_database(tmp_path_factory.mktemp("forms"), vehicles=120, then=_finance_demo_and_two_mondeos)
+    url, vins = demo_database(tmp_path_factory.mktemp("forms"), vehicles=120, then=finance_demo_and_two_mondeos)
     with serving_database(url) as base_url:
         yield base_url, vins[0]
 
@@ -53,12 +53,12 @@ def _no_sideways_scroll(page: Any, viewport: dict[str, int]) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 @pytest.mark.parametrize("size", ["phone", "wide"])
-def test_the_question_form_lines_up(browser: Any, live: tuple[str, str], lang: str, size: str) -> None:  # noqa: F811
+def test_the_question_form_lines_up(browser: Any, live: tuple[str, str], lang: str, size: str) -> None:
     from playwright.sync_api import expect
 
     server, vin = live
     viewport = VIEWPORTS[size]
-    context, page, _ = _new_page(browser, lang, viewport)
+    context, page, _ = new_page(browser, lang, viewport)
     page.goto(f"{server}/vehicles/{vin}?lang={lang}")
     page.locator("#contact-submit").click()  # empty: every problem at once
     page.wait_for_url(re.compile(rf"/vehicles/{vin}/contact"))
@@ -83,7 +83,7 @@ def test_the_question_form_lines_up(browser: Any, live: tuple[str, str], lang: s
 
 @pytest.mark.parametrize("size", ["phone", "wide"])
 def test_the_application_form_is_styled_and_reports_everything_at_once(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, str],
     size: str,
 ) -> None:
@@ -92,13 +92,13 @@ def test_the_application_form_is_styled_and_reports_everything_at_once(
     server, vin = live
     viewport = VIEWPORTS[size]
     with clock.pinned(NOW):
-        context, page, _ = _new_page(browser, "en", viewport)
+        context, page, _ = new_page(browser, "en", viewport)
         page.goto(f"{server}/account/sign-in?next=/vehicles/{vin}")
         page.locator("input[name=identifier]").fill(SHOPPER_EMAIL)
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
         page.locator("main button[type=submit]").click()
         page.wait_for_url(f"{server}/vehicles/{vin}")
-        _submit(page, _open_the_widget(page, server, vin, "en"))
+        submit_the_widget(page, open_the_widget(page, server, vin, "en"))
         page.locator("a.prequalify").first.click()
         page.wait_for_url(re.compile(r"/finance/apply\?quote="))
 

@@ -18,8 +18,8 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.leases import service as leases
 from forecourt.ownership.records import service as records
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}
@@ -55,7 +55,7 @@ def _fits(page: Any, viewport: dict[str, int], shot: str) -> None:
 
 @pytest.mark.parametrize(("lang", "over"), [("en", "over your allowance"), ("zh-Hans", "超出")])
 def test_the_demo_owner_reads_the_lease_projection_and_excess_charge(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, dict[str, Any]],
     lang: str,
     over: str,
@@ -64,7 +64,7 @@ def test_the_demo_owner_reads_the_lease_projection_and_excess_charge(
 
     server, kuga = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, problems = _new_page(browser, lang, PHONE)
+    context, page, problems = new_page(browser, lang, PHONE)
     page.goto(f"{server}/garage")
     page.wait_for_url(re.compile(r"/account/sign-in\?next="))
     page.locator("input[name=identifier]").fill(OWNER_EMAIL)

@@ -17,8 +17,8 @@ import pytest
 from forecourt.accounts.demo import DEMO_PASSWORD, MARKETER_EMAIL
 from forecourt.core import clock
 from forecourt.marketing.demo import load_marketing_demo
+from tests.browser import DESKTOP, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -36,13 +36,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str) -> None:  # noqa: F811
+def test_a_marketer_compares_models_and_downloads_a_csv(browser: Any, live: str) -> None:
     from playwright.sync_api import expect
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     first = (NOW - timedelta(days=84)).date().isoformat()
     last = (NOW - timedelta(days=1)).date().isoformat()
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     page.goto(f"{live}/backoffice/marketing?from={first}&to={last}")
     page.wait_for_url(re.compile(r"/account/sign-in\?next="))
     page.locator("input[name=identifier]").fill(MARKETER_EMAIL)

@@ -31,10 +31,10 @@ from fastapi.responses import HTMLResponse
 from forecourt.accounts.demo import DEMO_PASSWORD
 from forecourt.app import create_app
 from forecourt.core.settings import Settings
-from tests.backoffice.test_access_matrix import iter_routes
+from tests.browser import BROWSER_LOCALES, PHONE, SCREENSHOTS
 from tests.live_server import serving_database
+from tests.routes import iter_routes
 from tests.web.demo_world import ROLE_EMAILS, add_shoppers_journey, make_demo_world
-from tests.web.test_browser import BROWSER_LOCALES, PHONE, SCREENSHOTS, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 EVERY_SHOT = os.environ.get("FORECOURT_TEST_SCREENSHOT_EVERY_PAGE") == "1"
@@ -168,7 +168,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         yield base_url, world.ids
 
 
-def _signed_in_context(browser: Any, base_url: str, role: str, lang: str) -> Any:  # noqa: F811
+def _signed_in_context(browser: Any, base_url: str, role: str, lang: str) -> Any:
     context = browser.new_context(locale=BROWSER_LOCALES[lang], viewport=PHONE)
     email = ROLE_EMAILS[role]
     if email is not None:  # the API's sign-in sets the session cookie the context's pages send
@@ -205,7 +205,7 @@ def _shot_name(role: str, lang: str, path: str) -> str:
 
 
 def test_every_page_fits_a_phone_for_someone_who_may_open_it(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, dict[str, str]],
 ) -> None:
     """Each page is walked, in each language, as the first role of ROLE_EMAILS that may open it: the public pages

@@ -21,8 +21,8 @@ from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.records.repository import current_of_vin
 from forecourt.ownership.service_bookings.demo import demo_cars, load_service_demo
 from forecourt.telematics import query_service as telemetry
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}
@@ -67,7 +67,7 @@ def _fits(page: Any, viewport: dict[str, int], shot: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_owner_books_staff_complete_and_the_history_shows_it(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, dict[str, Any]],
     lang: str,
 ) -> None:
@@ -77,7 +77,7 @@ def test_owner_books_staff_complete_and_the_history_shows_it(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     service = f"/garage/cars/{kuga['vin']}/service"
     card = f"/garage/{kuga['reference']}?lang={lang}"
-    owner, page, problems = _new_page(browser, lang, PHONE)
+    owner, page, problems = new_page(browser, lang, PHONE)
     _sign_in(page, server, OWNER_EMAIL, card)
     for size, viewport in SIZES:
         page.set_viewport_size(viewport)
@@ -105,7 +105,7 @@ def test_owner_books_staff_complete_and_the_history_shows_it(
     page.set_viewport_size(PHONE)
     _fits(page, PHONE, f"service-owner-confirmed-{lang}-phone")
 
-    staff, desk, staff_problems = _new_page(browser, lang, PHONE)
+    staff, desk, staff_problems = new_page(browser, lang, PHONE)
     calendar = f"/backoffice/stores/{DEMO_STORE}/service?date={day}&lang={lang}"
     _sign_in(desk, server, MANAGER_EMAIL, calendar)
     for size, viewport in SIZES:

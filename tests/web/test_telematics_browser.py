@@ -16,8 +16,8 @@ from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
 from forecourt.catalog import service as catalog
 from forecourt.telematics.demo import load_telematics_demo
 from forecourt.testdrive.demo import OUT_NOW, TAKEN_YESTERDAY, load_test_drive_demo
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 STORE = "gz-self-service"
@@ -65,7 +65,7 @@ def _check_layout(page: Any, viewport: dict[str, int], shot: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, str],
     lang: str,
 ) -> None:
@@ -74,7 +74,7 @@ def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
     server, vin = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = f"/backoffice/vehicles/{vin}/telemetry"
-    context, page, problems = _new_page(browser, lang, PHONE)
+    context, page, problems = new_page(browser, lang, PHONE)
     _sign_in(page, server, MANAGER_EMAIL, path)
     for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
         page.set_viewport_size(viewport)
@@ -88,7 +88,7 @@ def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
     assert not problems, problems
     context.close()
 
-    context, page, problems = _new_page(browser, lang, PHONE)
+    context, page, problems = new_page(browser, lang, PHONE)
     _sign_in(page, server, SHOPPER_EMAIL, f"/test-drives/{TAKEN_YESTERDAY}")
     for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
         page.set_viewport_size(viewport)
@@ -101,7 +101,7 @@ def test_the_telemetry_page_and_the_shoppers_route_fit_a_phone_and_a_desktop(
 
 @pytest.mark.parametrize(("lang", "alert"), [("en", "Left the area"), ("zh-Hans", "驶出电子围栏")])
 def test_the_store_watches_a_drive_that_is_out(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live: tuple[str, str],
     lang: str,
     alert: str,
@@ -113,7 +113,7 @@ def test_the_store_watches_a_drive_that_is_out(
     server, _ = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = f"/backoffice/test-drives/{OUT_NOW}"
-    context, page, problems = _new_page(browser, lang, PHONE)
+    context, page, problems = new_page(browser, lang, PHONE)
     _sign_in(page, server, MANAGER_EMAIL, path)
     for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
         page.set_viewport_size(viewport)

@@ -21,9 +21,9 @@ from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL, SHOPPER_EMAIL
 from forecourt.catalog import service as catalog
 from forecourt.core import clock
 from forecourt.integrations import DEMO_ID_HIGH_SCORE
+from tests.browser import DESKTOP, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
-from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 STORE = "gz-self-service"
@@ -47,13 +47,13 @@ def _sign_in(page: Any, email: str) -> None:
     page.locator("main button[type=submit]").click()
 
 
-def test_a_shopper_books_a_self_service_drive_and_staff_hand_the_car_over(browser: Any, live: tuple[str, str]) -> None:  # noqa: F811
+def test_a_shopper_books_a_self_service_drive_and_staff_hand_the_car_over(browser: Any, live: tuple[str, str]) -> None:
     from playwright.sync_api import expect
 
     server, vin = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):  # 08:00 on Tuesday 1 December 2026 in Guangzhou, for the server too
-        context, page, problems = _new_page(browser, "en", DESKTOP)
+        context, page, problems = new_page(browser, "en", DESKTOP)
         page.goto(f"{server}/vehicles/{vin}")
         page.locator("#book-test-drive").click()
         page.wait_for_url(re.compile(rf"/test-drives/book\?vin={vin}$"))
@@ -93,7 +93,7 @@ def test_a_shopper_books_a_self_service_drive_and_staff_hand_the_car_over(browse
         context.close()
 
     with clock.pinned(start):  # the drive's start: inside the pick-up window
-        context, page, problems = _new_page(browser, "en", DESKTOP)
+        context, page, problems = new_page(browser, "en", DESKTOP)
         page.goto(f"{server}/backoffice/test-drives")
         page.wait_for_url(re.compile(r"/account/sign-in\?next="))
         _sign_in(page, MANAGER_EMAIL)

@@ -7,7 +7,6 @@ the session cookie, so every form post carries the CSRF token and the idempotenc
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forecourt.accounts.models import User
 from forecourt.core import clock
 from forecourt.core.outbox import OutboxMessage
 from forecourt.identity.id_number import check_character
@@ -27,19 +25,7 @@ from forecourt.testdrive.models import TestDriveBooking
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_user
 from tests.testdrive.helpers import HIGH_SCORE_ID, LATER_SLOT, LOW_SCORE_ID, NOW, SLOT, Fleet, make_fleet
-
-BOOK = "/test-drives/book"
-
-
-class People:
-    def __init__(self, session: Session, fleet: Fleet) -> None:
-        stores = fleet.catalog["stores"]
-        self.shopper = session.scalars(select(User).where(User.email == "driver@example.test")).one()
-        self.staff = make_user(
-            session, roles=[("store_staff", stores["gz-tianhe"].id), ("store_staff", stores["gz-self"].id)]
-        )
-        self.outsider = make_user(session, roles=[("store_staff", stores["sh-pudong"].id)])
-        session.commit()
+from tests.web.testdrive_forms import BOOK, People, hidden, hold, page_with_csrf
 
 
 @pytest.fixture
@@ -53,38 +39,8 @@ def people(db_session: Session, fleet: Fleet) -> People:
     return People(db_session, fleet)
 
 
-def _hidden(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no hidden field {name}"
-    return html.unescape(found.group(1))
-
-
-def _form(client, url: str) -> tuple[str, str]:
-    """The page at `url`, and the CSRF token its forms carry."""
-    response = client.get(url)
-    assert response.status_code == 200, response.text[:500]
-    return response.text, _hidden(response.text, "csrf_token")
-
-
-def _hold(client, vin: str, start: str = SLOT, **fields: str) -> str:
-    page, csrf = _form(client, f"{BOOK}?vin={vin}&kind={fields.get('kind', 'accompanied')}")
-    data = {
-        "csrf_token": csrf,
-        "idempotency_key": _hidden(page, "idempotency_key"),
-        "vin": vin,
-        "kind": "accompanied",
-        "minutes": "60",
-        "days": "1",
-        "start": start,
-        **fields,
-    }
-    response = client.post(BOOK, data=data, follow_redirects=False)
-    assert response.status_code == 303, response.text[:800]
-    return response.headers["location"].rsplit("/", 1)[1]
-
-
 def _verify(client, reference: str, id_number: str = HIGH_SCORE_ID) -> None:
-    _, csrf = _form(client, f"/test-drives/{reference}")
+    _, csrf = page_with_csrf(client, f"/test-drives/{reference}")
     response = client.post(
         f"/test-drives/{reference}/verify",
         follow_redirects=False,
@@ -100,8 +56,8 @@ def _verify(client, reference: str, id_number: str = HIGH_SCORE_ID) -> None:
 
 
 def _confirm(client, reference: str, **fields: str):
-    page, csrf = _form(client, f"/test-drives/{reference}")
-    data = {"csrf_token": csrf, "idempotency_key": _hidden(page, "idempotency_key"), **fields}
+    page, csrf = page_with_csrf(client, f"/test-drives/{reference}")
+    data = {"csrf_token": csrf, "idempotency_key": hidden(page, "idempotency_key"), **fields}
     return client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False), data
 
 
@@ -159,10 +115,10 @@ def test_a_double_submitted_slot_holds_one_car(client, fleet, people, db_session
     sign_in(client, people.shopper)
     vin = fleet.dealer_cars[0].vin
     with clock.pinned(NOW):
-        page, csrf = _form(client, f"{BOOK}?vin={vin}")
+        page, csrf = page_with_csrf(client, f"{BOOK}?vin={vin}")
         data = {
             "csrf_token": csrf,
-            "idempotency_key": _hidden(page, "idempotency_key"),
+            "idempotency_key": hidden(page, "idempotency_key"),
             "vin": vin,
             "kind": "accompanied",
             "minutes": "60",
@@ -184,12 +140,12 @@ def test_a_double_submitted_slot_holds_one_car(client, fleet, people, db_session
 def test_a_taken_slot_is_explained_on_the_page(client, fleet, people):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        _hold(client, fleet.self_service_car.vin, kind="self_service")
+        hold(client, fleet.self_service_car.vin, kind="self_service")
         response = client.post(
             BOOK,
             follow_redirects=False,
             data={
-                "csrf_token": _form(client, "/test-drives")[1],
+                "csrf_token": page_with_csrf(client, "/test-drives")[1],
                 "idempotency_key": "another-key-123",
                 "kind": "self_service",
                 "vin": fleet.self_service_car.vin,
@@ -205,8 +161,8 @@ def test_a_taken_slot_is_explained_on_the_page(client, fleet, people):
 def test_verification_errors_are_shown_beside_the_fields(client, fleet, people, lang="zh-Hans"):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
-        _, csrf = _form(client, f"/test-drives/{reference}?lang={lang}")
+        reference = hold(client, fleet.dealer_cars[0].vin)
+        _, csrf = page_with_csrf(client, f"/test-drives/{reference}?lang={lang}")
         empty = client.post(f"/test-drives/{reference}/verify", data={"csrf_token": csrf, "licence_class": "Z9"})
         assert empty.status_code == 422
         for field in ("full_name", "id_number", "licence_expiry", "licence_class"):
@@ -232,7 +188,7 @@ def test_confirm_with_a_waived_deposit(client, fleet, people, db_session, lang="
     sign_in(client, people.shopper)
     client.cookies.set("lang", lang)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference)
         page = client.get(f"/test-drives/{reference}").text
         assert 'id="deposit" class="td-waived"' in page and 'name="payment_method"' not in page
@@ -251,7 +207,7 @@ def test_confirm_with_a_waived_deposit(client, fleet, people, db_session, lang="
 def test_a_self_service_drive_shows_its_pick_up_code_once(client, fleet, people):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
+        reference = hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
         _verify(client, reference)
         confirmed, _ = _confirm(client, reference)
         later = client.get(f"/test-drives/{reference}")
@@ -275,7 +231,7 @@ def test_the_confirmation_names_only_the_channels_written_to(
     sign_in(client, people.shopper)
     client.cookies.set("lang", "en")
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
+        reference = hold(client, fleet.self_service_car.vin, kind="self_service", days="2")
         _verify(client, reference)
         confirmed, _ = _confirm(client, reference)
     channels = {m.channel for m in db_session.scalars(select(OutboxMessage)) if reference in (m.subject or "")}
@@ -287,7 +243,7 @@ def test_the_confirmation_names_only_the_channels_written_to(
 def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference, LOW_SCORE_ID)
         page = client.get(f"/test-drives/{reference}?lang=en").text
         assert "CN¥99.00" in page and 'value="demo-card-ok"' in page and "DEMO" in page
@@ -295,7 +251,7 @@ def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet,
         assert declined.status_code == 402 and 'id="problem"' in declined.text
         paid, _ = _confirm(client, reference, payment_method="demo-card-ok")
         assert paid.status_code == 200 and "CN¥99.00" in paid.text
-        cancel_page, csrf = _form(client, f"/test-drives/{reference}/cancel?lang=en")
+        cancel_page, csrf = page_with_csrf(client, f"/test-drives/{reference}/cancel?lang=en")
         assert "CN¥99.00" in cancel_page and 'id="refund"' in cancel_page  # the refund, before the shopper agrees
         cancelled = client.post(
             f"/test-drives/{reference}/cancel", data={"csrf_token": csrf, "reason": "busy"}, follow_redirects=False
@@ -310,10 +266,10 @@ def test_confirm_with_a_deposit_declined_then_paid_then_cancelled(client, fleet,
 def test_reschedule_moves_the_drive(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference)
         _confirm(client, reference)
-        page, csrf = _form(client, f"/test-drives/{reference}/reschedule")
+        page, csrf = page_with_csrf(client, f"/test-drives/{reference}/reschedule")
         assert 'value="2026-12-02T06:00:00+00:00"' in page
         moved = client.post(
             f"/test-drives/{reference}/reschedule",
@@ -331,7 +287,7 @@ def test_reschedule_moves_the_drive(client, fleet, people, db_session):
 def test_someone_elses_drive_is_not_found(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
     other = make_user(db_session, roles=[("shopper", None)])
     db_session.commit()
     sign_in(client, other)
@@ -342,7 +298,7 @@ def test_someone_elses_drive_is_not_found(client, fleet, people, db_session):
 def _confirmed_self_service(client, fleet, people) -> tuple[str, str]:
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
+        reference = hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
         _verify(client, reference)
         confirmed, _ = _confirm(client, reference)
     return reference, re.search(r'id="pickup-code">(\d{8})<', confirmed.text).group(1)
@@ -402,7 +358,7 @@ def test_staff_check_out_and_check_in_through_the_forms(client, fleet, people, d
 def test_no_show_button_only_when_allowed_and_figures(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference)
         _confirm(client, reference)
     csrf = sign_in(client, people.staff)
@@ -540,7 +496,7 @@ def test_a_watched_drive_shows_its_alerts_and_the_car_fills_in_the_readings(
 
 
 def _post_licence(client, reference: str, expiry: str, id_number: str = HIGH_SCORE_ID):
-    _, csrf = _form(client, f"/test-drives/{reference}")
+    _, csrf = page_with_csrf(client, f"/test-drives/{reference}")
     data = {"csrf_token": csrf, "full_name": "Li Lei", "id_number": id_number, "licence_expiry": expiry}
     return client.post(f"/test-drives/{reference}/verify", data={**data, "licence_class": "C1"}, follow_redirects=False)
 
@@ -564,7 +520,7 @@ def test_a_licence_expiring_before_the_drive_is_refused_at_verify(
     sign_in(client, people.shopper)
     client.cookies.set("lang", lang)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)  # 10:00–11:00 on 2 December: its last local day
+        reference = hold(client, fleet.dealer_cars[0].vin)  # 10:00–11:00 on 2 December: its last local day
         answer = _post_licence(client, reference, expiry)
     if accepted:
         assert answer.status_code == 303 and answer.headers["location"].endswith("notice=verified")
@@ -581,7 +537,7 @@ def test_a_licence_expiring_before_the_drive_is_refused_at_verify(
 def test_a_refused_replacement_keeps_the_good_licence(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference)
         page = client.get(f"/test-drives/{reference}").text
         assert 'id="replace-licence">' in page and 'id="confirm"' in page  # offered, folded away
@@ -596,13 +552,13 @@ def test_a_refused_replacement_keeps_the_good_licence(client, fleet, people, db_
 def test_replacing_the_licence_after_a_refused_confirm_then_confirming(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        reference = _hold(client, fleet.dealer_cars[0].vin)
+        reference = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, reference)
         confirm_page = client.get(f"/test-drives/{reference}").text  # Confirm was offered with a good licence…
         _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))  # …which is now too short
         data = {
-            "csrf_token": _hidden(confirm_page, "csrf_token"),
-            "idempotency_key": _hidden(confirm_page, "idempotency_key"),
+            "csrf_token": hidden(confirm_page, "csrf_token"),
+            "idempotency_key": hidden(confirm_page, "idempotency_key"),
         }
         refused = client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
         assert refused.status_code == 409 and 'data-code="licence_expires_before_drive"' in refused.text
@@ -620,13 +576,13 @@ def test_replacing_the_licence_after_a_refused_confirm_then_confirming(client, f
 def test_cancelling_and_booking_again_does_not_trap_the_shopper(client, fleet, people, db_session):
     sign_in(client, people.shopper)
     with clock.pinned(NOW):
-        first = _hold(client, fleet.dealer_cars[0].vin)
+        first = hold(client, fleet.dealer_cars[0].vin)
         _verify(client, first)
         _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))
-        page, csrf = _form(client, f"/test-drives/{first}/cancel")
+        page, csrf = page_with_csrf(client, f"/test-drives/{first}/cancel")
         cancelled = client.post(f"/test-drives/{first}/cancel", data={"csrf_token": csrf}, follow_redirects=False)
         assert cancelled.status_code == 303
-        again = _hold(client, fleet.dealer_cars[0].vin)
+        again = hold(client, fleet.dealer_cars[0].vin)
         page = client.get(f"/test-drives/{again}").text
         # Said before any Confirm is tried, with the licence form opened as the way forward.
         assert 'data-code="licence_expires_before_drive"' in page and 'id="replace-licence" open' in page
@@ -642,69 +598,69 @@ def _id_born(yyyymmdd: str) -> str:
 
 
 def _row_not_verified(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     return reference, _post_confirm(client, reference)
 
 
 def _post_confirm(client, reference: str):
     """Confirm as a form rendered earlier would (the page shown now may offer no Confirm)."""
     page = client.get(f"/test-drives/{reference}").text
-    data = {"csrf_token": _hidden(page, "csrf_token"), "idempotency_key": str(uuid.uuid4())}
+    data = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": str(uuid.uuid4())}
     return client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
 
 
 def _row_expires_at_confirm(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     _verify(client, reference)
     _licence_on_file_expires(db_session, people.shopper.id, date(2026, 12, 1))
     return reference, _post_confirm(client, reference)
 
 
 def _row_expires_at_verify(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     return reference, _post_licence(client, reference, "2026-12-01")
 
 
 def _row_too_young(client, fleet, people, db_session):
-    reference = _hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
+    reference = hold(client, fleet.self_service_car.vin, kind="self_service", days="1")
     assert _post_licence(client, reference, "2030-01-01", _id_born("20050601")).status_code == 303  # 21: under 22
     return reference, _post_confirm(client, reference)
 
 
 def _row_id_number_invalid(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     return reference, _post_licence(client, reference, "2030-01-01", "440106199003071230")
 
 
 def _row_identity_refused(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     body = "44010619900307999"  # the demo provider refuses sequence digits 999
     return reference, _post_licence(client, reference, "2030-01-01", body + check_character(body))
 
 
 def _row_payment_method_required(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     _verify(client, reference, LOW_SCORE_ID)
     return reference, _confirm(client, reference)[0]
 
 
 def _row_card_declined(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     _verify(client, reference, LOW_SCORE_ID)
     return reference, _confirm(client, reference, payment_method="demo-card-declined")[0]
 
 
 def _row_hold_not_active(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     _verify(client, reference)
     page = client.get(f"/test-drives/{reference}").text
-    data = {"csrf_token": _hidden(page, "csrf_token"), "idempotency_key": _hidden(page, "idempotency_key")}
+    data = {"csrf_token": hidden(page, "csrf_token"), "idempotency_key": hidden(page, "idempotency_key")}
     with clock.pinned(NOW + timedelta(minutes=11)):
         return reference, client.post(f"/test-drives/{reference}/confirm", data=data, follow_redirects=False)
 
 
 def _row_form_reused(client, fleet, people, db_session):
-    reference = _hold(client, fleet.dealer_cars[0].vin)
+    reference = hold(client, fleet.dealer_cars[0].vin)
     _verify(client, reference)
     confirmed, data = _confirm(client, reference)
     assert confirmed.status_code == 200

@@ -6,7 +6,6 @@ The clock is pinned (order_factories.NOW); quotes and credit applications are ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,15 +33,11 @@ from tests.finance.orders.factories import (
     reserve,
 )
 
-
-@pytest.fixture
-def pinned() -> Iterator[None]:
-    with clock.pinned(NOW):
-        yield
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 @pytest.fixture
-def world(db_session: Session, pinned: None) -> OrderWorld:
+def world(db_session: Session) -> OrderWorld:
     return make_order_world(db_session)
 
 

@@ -1,5 +1,5 @@
 """Store staff work their leads in a real browser: open the list, open a lead, log the first contact, complete
-a task. Screenshots go to artifacts/screenshots/leads-*.png. Reuses the Chromium set-up of tests/web/test_browser.py.
+a task. Screenshots go to artifacts/screenshots/leads-*.png. Uses the Chromium set-up of tests/browser.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from forecourt.accounts.demo import DEMO_PASSWORD, MANAGER_EMAIL
 from forecourt.marketing.leads.demo import load_lead_demo
+from tests.browser import DESKTOP, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
-from tests.web.test_browser import DESKTOP, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,11 @@ def leads_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-def test_staff_works_a_lead(browser: Any, leads_server: str) -> None:  # noqa: F811
+def test_staff_works_a_lead(browser: Any, leads_server: str) -> None:
     from playwright.sync_api import expect
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, problems = _new_page(browser, "en", DESKTOP)
+    context, page, problems = new_page(browser, "en", DESKTOP)
     page.goto(f"{leads_server}/backoffice/leads?lang=en")
     page.wait_for_url(re.compile(r"/account/sign-in\?next="))
     page.locator("input[name=identifier]").fill(MANAGER_EMAIL)

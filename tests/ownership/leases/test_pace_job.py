@@ -9,20 +9,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from forecourt.core import clock
 from forecourt.core.outbox import OutboxMessage
 from forecourt.jobs.registry import SCHEDULED_JOBS
 from forecourt.ownership.leases.notifications import Contact, send_pace_warnings
 from forecourt.ownership.models import LeasePaceWarning
 from tests.ownership.helpers import NOW, backdate, completed_order, make_world, record_odometer
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 DELIVERED = date(2026, 6, 1)  # 183 days before NOW's day; a 36-month lease on 10,000 km a year: 30,000 km
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from forecourt.core import clock
 from forecourt.finance.calc.lease import LeaseRequest, quote_lease
 from forecourt.finance.calc.lease_to_own import quote_lease_to_own
 from forecourt.finance.calc.loan import quote_loan
@@ -24,15 +23,11 @@ from forecourt.ownership.records import service as records
 from tests.factories import make_vehicle
 from tests.ownership.helpers import GARAGE, NOW, backdate, completed_order, make_world, sold_car
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 DELIVERED = date(2024, 3, 1)  # a 36-month lease ending 1 March 2027: 90 days after NOW, options shown
 TODAY = NOW.date()  # 10:00 in Guangzhou: the same local day
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from forecourt.catalog import service as catalog
 from forecourt.catalog.vin import model_year_of
-from forecourt.core import clock
 from forecourt.core.outbox import OutboxMessage
 from forecourt.jobs.registry import SCHEDULED_JOBS
 from forecourt.ownership.models import EndReason
@@ -23,13 +22,9 @@ from forecourt.ownership.records.car_facts import RecordedCars
 from tests.ownership.helpers import GARAGE, NOW, OWNERSHIPS, backdate, completed_order, make_world
 from tests.ownership.service_bookings.helpers import key
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 OUTSIDE_VIN = "LFV3A23C9J3000017"  # valid, not in the catalog; position 10 "J": model year 2018
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 @pytest.fixture

@@ -7,18 +7,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from forecourt.core import clock
 from forecourt.ownership.models import Ownership
 from tests.backoffice.helpers import sign_in
 from tests.ownership.helpers import NOW, completed_order, make_world, sold_car
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 BASE = "/backoffice/ownerships"
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 @pytest.fixture

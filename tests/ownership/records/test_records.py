@@ -27,17 +27,13 @@ from tests.ownership.helpers import (
     sold_car,
 )
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 
 @pytest.fixture
 def world(db_session):
     with clock.pinned(NOW):
         yield make_world(db_session)
-
-
-@pytest.fixture(autouse=True)
-def _pinned():
-    with clock.pinned(NOW):
-        yield
 
 
 def key() -> dict[str, str]:

@@ -18,6 +18,15 @@ NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Guangzhou, a Tuesday
 SLOT = "2026-12-02T10:00:00+08:00"
 HOLDS = "/api/v1/service-bookings/holds"
 JOBS = "/api/v1/service-bookings"
+WORK = {  # what the staff record when they complete a periodic service
+    "odometer_km": 4800,
+    "work_done": "Oil and filter, inspection",
+    "parts": [
+        {"name": "Oil filter", "quantity": 1, "unit_price": "68.00"},
+        {"name": "Oil 5W-30 (L)", "quantity": 5, "unit_price": "59.90"},
+    ],
+    "cost": "667.50",
+}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from tests.ownership.service_bookings.helpers import (
     JOBS,
     NOW,
     SLOT,
+    WORK,
     Workshop,
     confirm,
     hold,
@@ -23,6 +24,8 @@ from tests.ownership.service_bookings.helpers import (
     key,
     make_workshop,
 )
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 
 @pytest.fixture
@@ -34,12 +37,6 @@ def shop(db_session) -> Iterator[Workshop]:
 def _with_cars(workshop: Workshop) -> Iterator[Workshop]:
     for _ in installed([workshop.car]):
         yield workshop
-
-
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with clock.pinned(NOW):
-        yield
 
 
 def test_slots_are_the_store_hours_on_a_30_minute_grid(client, shop):
@@ -181,17 +178,6 @@ def _booked(client, shop) -> str:
     reference = hold(client, shop.owner, shop.car.vin).json()["reference"]
     assert confirm(client, shop.owner, reference).status_code == 200
     return reference
-
-
-WORK = {
-    "odometer_km": 4800,
-    "work_done": "Oil and filter, inspection",
-    "parts": [
-        {"name": "Oil filter", "quantity": 1, "unit_price": "68.00"},
-        {"name": "Oil 5W-30 (L)", "quantity": 5, "unit_price": "59.90"},
-    ],
-    "cost": "667.50",
-}
 
 
 def test_completion_records_the_work_and_the_next_service(client, db_session, shop):

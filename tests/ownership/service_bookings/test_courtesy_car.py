@@ -21,8 +21,9 @@ from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.testdrive.models import BookingPurpose, TestDriveBooking
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_vehicle
-from tests.ownership.service_bookings.helpers import JOBS, NOW, Workshop, confirm, hold, installed, make_workshop
-from tests.ownership.service_bookings.test_booking_api import WORK
+from tests.ownership.service_bookings.helpers import JOBS, NOW, WORK, Workshop, confirm, hold, installed, make_workshop
+
+pytestmark = pytest.mark.pinned_clock(NOW)
 
 TEST_DRIVE_HOLDS = "/api/v1/test-drives/holds"
 
@@ -41,12 +42,6 @@ def shop(db_session) -> Iterator[Workshop]:
     workshop.catalog["fleet"] = _fleet(db_session, workshop, 1)
     for _ in installed([workshop.car]):
         yield workshop
-
-
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with clock.pinned(NOW):
-        yield
 
 
 def _loans(db_session) -> list[TestDriveBooking]:

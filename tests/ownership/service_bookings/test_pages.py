@@ -23,6 +23,8 @@ from tests.backoffice.helpers import sign_in
 from tests.factories import make_user
 from tests.ownership.service_bookings.helpers import NOW, SLOT, Workshop, installed, make_workshop
 
+pytestmark = pytest.mark.pinned_clock(NOW)
+
 SERVICE = "/garage/cars/{vin}/service"
 
 
@@ -31,12 +33,6 @@ def shop(db_session) -> Iterator[Workshop]:
     workshop = make_workshop(db_session)
     for _ in installed([workshop.car]):
         yield workshop
-
-
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with clock.pinned(NOW):
-        yield
 
 
 def _user(db_session, user_id: int) -> User:
