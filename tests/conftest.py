@@ -14,12 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from forecourt.accounts import passwords
 from forecourt.app import create_app
 from forecourt.core import clock
 from forecourt.core.db import make_engine
@@ -74,6 +76,18 @@ def _drop_postgres_database(url: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its real cost (64 MiB, three passes) takes 0.1-1 s per sign-up, sign-in and reset on these machines,
+    and the suite signs in thousands of times: the tests hash with argon2id at its smallest cost instead. The
+    production parameters are checked by tests/accounts/test_passwords_tokens.py; processes the tests start (the
+    relay, prod-smoke) keep the real cost."""
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    passwords._hasher = real
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

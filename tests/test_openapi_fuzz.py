@@ -20,14 +20,12 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from forecourt.accounts import passwords
 from forecourt.app import create_app
 from forecourt.core.settings import Settings
 from tests.conftest import _joined_session
@@ -106,8 +104,6 @@ def _seed(session: Session) -> dict[str, str]:
 def fuzz_app(
     db_connection: Connection, db_session: Session, database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple]:
-    # argon2 at its real cost spends a second per sign-up or sign-in; this test is about documented answers.
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
     headers = _seed(db_session)
     app = create_app(
         Settings(

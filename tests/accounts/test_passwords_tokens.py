@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -16,6 +19,14 @@ def test_hash_is_argon2id_and_verifies():
     assert passwords.verify_password(stored, "a long enough password") == (True, None)
     assert passwords.verify_password(stored, "a long enough passworD") == (False, None)
     assert passwords.verify_password("not a hash", "whatever") == (False, None)
+
+
+def test_production_hashes_with_rfc_9106_low_memory_argon2id():
+    # The suite hashes at the smallest cost (tests/conftest.py): a fresh interpreter shows the module's own hasher.
+    probe = "from forecourt.accounts import passwords as p; h = p._hasher; print(h.type.name, h.time_cost, h.memory_cost, h.parallelism)"
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["ID", "3", "65536", "4"]
+    assert passwords._hasher.time_cost == 1  # and this process runs the cheap one
 
 
 def test_hash_with_old_parameters_is_replaced_on_verify():

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128  # bounds the hashing work an attacker can make us do per request
 
-_hasher = PasswordHasher()
+PRODUCTION_PARAMETERS = profiles.RFC_9106_LOW_MEMORY  # argon2id, 3 passes over 64 MiB, 4 lanes
+
+# Module-level so every process builds it once; the test suite swaps in a cheaper argon2id hasher (tests/conftest.py).
+_hasher = PasswordHasher.from_parameters(PRODUCTION_PARAMETERS)
 
 
 def hash_password(password: str) -> str:
