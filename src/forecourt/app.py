@@ -57,6 +57,7 @@ from forecourt.mobility.rentals import change_pages as rental_change_pages
 from forecourt.mobility.rentals import pages as rental_pages
 from forecourt.mobility.rentals import staff_pages as rental_staff_pages
 from forecourt.mobility.rentals.api import router as rentals_router
+from forecourt.mobility.subscriptions import conversion_pages as subscription_conversion_pages
 from forecourt.mobility.subscriptions.api import router as subscriptions_router
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fleet_pages)  # the back office's fleet utilisation
     for rental_module in (rental_pages, rental_change_pages, rental_staff_pages):
         app.include_router(rental_module.router)  # rent a car, my rentals, the back office's rental desk
+    app.include_router(subscription_conversion_pages.router)  # buy the subscription's car
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
         app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls

@@ -35,7 +35,8 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
-from forecourt.mobility.demo import load_mobility_demo
+from forecourt.mobility.demo import SUBSCRIBER2_EMAIL, load_mobility_demo
+from forecourt.mobility.models import Subscription
 from forecourt.models_registry import import_all_models
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
@@ -53,6 +54,7 @@ ROLE_EMAILS = {
     "finance_officer": FINANCE_EMAIL,
     "marketer": MARKETER_EMAIL,
     "admin": ADMIN_EMAIL,
+    "subscriber": SUBSCRIBER2_EMAIL,  # a shopper with a car subscription (mobility/demo.py)
 }
 
 
@@ -174,7 +176,10 @@ def _demo_objects(session: Session) -> dict[str, str]:
         .order_by(ServiceJob.id)
     ).first()
     lead = session.scalars(select(Lead).where(Lead.store_id == store_id).order_by(Lead.id)).first()
+    subscriber = accounts.get_user_by_email(session, SUBSCRIBER2_EMAIL)
+    subscription = session.scalars(select(Subscription).where(Subscription.subscriber_user_id == subscriber.id)).one()
     return {
+        "reference@/subscriptions/": subscription.reference,
         "code": DEMO_STORE,
         "code@/programs/": session.scalars(select(RateProgram.code).order_by(RateProgram.id)).first(),
         "reference@/test-drives/": OUT_NOW,

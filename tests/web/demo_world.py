@@ -33,7 +33,8 @@ from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.marketing.demo import load_marketing_demo
 from forecourt.marketing.leads.demo import load_lead_demo
 from forecourt.marketing.leads.models import Lead
-from forecourt.mobility.demo import load_mobility_demo
+from forecourt.mobility.demo import SUBSCRIBER2_EMAIL, load_mobility_demo
+from forecourt.mobility.models import Subscription
 from forecourt.ownership.demo import OWNER_EMAIL, load_ownership_demo
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.service_bookings.demo import load_service_demo
@@ -53,6 +54,7 @@ ROLE_EMAILS: dict[str, str | None] = {
     "finance_officer": FINANCE_EMAIL,
     "marketer": MARKETER_EMAIL,
     "admin": ADMIN_EMAIL,
+    "subscriber": SUBSCRIBER2_EMAIL,  # a shopper with a car subscription (mobility/demo.py)
 }
 
 
@@ -78,6 +80,7 @@ def _demo_ids(session: Session) -> dict[str, str]:
 
     store = session.scalars(select(Store).where(Store.code == DEMO_STORE)).one()
     owner = session.scalars(select(User).where(User.email == OWNER_EMAIL)).one()
+    subscriber = session.scalars(select(User).where(User.email == SUBSCRIBER2_EMAIL)).one()
     lease = session.scalars(
         select(Ownership).where(Ownership.user_id == owner.id, Ownership.model_code == "kuga")
     ).one()
@@ -102,6 +105,7 @@ def _demo_ids(session: Session) -> dict[str, str]:
         ),
         "lead": one(select(Lead.reference).where(Lead.store_id == store.id, Lead.status == "new").order_by(Lead.id)),
         "program": one(select(RateProgram.code).where(RateProgram.product == "loan").order_by(RateProgram.id)),
+        "subscription": one(select(Subscription.reference).where(Subscription.subscriber_user_id == subscriber.id)),
     }
 
 

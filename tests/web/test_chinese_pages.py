@@ -29,7 +29,7 @@ from tests.web.demo_site import DemoSite, build_demo_site, sign_in
 
 # Not pages: probes, downloads (CSV, PDF, calendar file) and photos.
 NOT_PAGES = re.compile(r"^/(healthz|readyz|metrics|static/)|\.(csv|pdf|ics)$")
-STOREFRONT_ROLES = ("anonymous", "shopper", "owner")
+STOREFRONT_ROLES = ("anonymous", "shopper", "owner", "subscriber")
 BACKOFFICE_ROLES = ("store_staff", "finance_officer", "marketer", "admin")
 # Names and codes a Chinese page writes in Latin letters too: the product, the language switch's "English" (a
 # language is offered in its own name), the map service, and abbreviations read out as they are.

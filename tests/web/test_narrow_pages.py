@@ -62,6 +62,7 @@ DEMO_PATHS = {
     "/rentals/{reference}": "/rentals/{rental}",
     "/rentals/{reference}/cancel": "/rentals/{rental}/cancel",
     "/stores/{code}": "/stores/{store}",
+    "/subscriptions/{reference}/convert": "/subscriptions/{subscription}/convert",
     "/test-drives/{reference}": "/test-drives/{my_drive}",
     "/test-drives/{reference}/cancel": "/test-drives/{my_drive}/cancel",
     "/test-drives/{reference}/reschedule": "/test-drives/{my_drive}/reschedule",

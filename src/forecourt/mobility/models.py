@@ -119,7 +119,7 @@ class SubscriptionPlan(Base):
 class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'paused', 'ending', 'ended')", name="status_valid"),
+        CheckConstraint("status IN ('active', 'paused', 'ending', 'ended', 'converted')", name="status_valid"),
         CheckConstraint("km_carried >= 0", name="km_carried_non_negative"),
         Index("ix_subscriptions_subscriber", "subscriber_user_id"),
         Index("ix_subscriptions_status", "status", "billed_until"),
@@ -138,6 +138,9 @@ class Subscription(Base):
     payment_method: Mapped[str] = mapped_column(String(64))  # the provider's reusable token for monthly billing
     credit_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decision: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the credit check's reasons
+    # Bought by the subscriber (status 'converted'): the order that sells them the car, and the purchase credit in it.
+    conversion_order_reference: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    conversion_credit: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
