@@ -59,6 +59,8 @@ from forecourt.mobility.rentals import staff_pages as rental_staff_pages
 from forecourt.mobility.rentals.api import router as rentals_router
 from forecourt.mobility.subscriptions import conversion_pages as subscription_conversion_pages
 from forecourt.mobility.subscriptions.api import router as subscriptions_router
+from forecourt.mobility.ways_to_drive import api as ways_api
+from forecourt.mobility.ways_to_drive import pages as ways_pages
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
 from forecourt.ownership.leases import api as api_leases
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(testdrive_router)
     app.include_router(rentals_router)
     app.include_router(subscriptions_router)
+    app.include_router(ways_api.router)
     app.include_router(telematics_router)
     for ownership_module in (servicing_api, service_booking_api, recall_api):
         app.include_router(ownership_module.router)
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for rental_module in (rental_pages, rental_change_pages, rental_staff_pages):
         app.include_router(rental_module.router)  # rent a car, my rentals, the back office's rental desk
     app.include_router(subscription_conversion_pages.router)  # buy the subscription's car
+    app.include_router(ways_pages.router)  # buy, lease, subscribe or rent a model, side by side
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
         app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls

@@ -54,6 +54,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/backoffice/vehicles/{vin}/telemetry"): "store",
     ("GET", "/api/v1/stores/{code}"): "public",
     ("GET", "/api/v1/models/{code}"): "public",
+    ("GET", "/api/v1/models/{code}/ways-to-drive"): "public",
     ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",
     ("GET", "/api/v1/test-drives/bookings/{reference}"): "store",
     ("GET", "/api/v1/test-drives/bookings/{reference}/deposit"): "store",
