@@ -91,6 +91,10 @@ ROUTE_CLASS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/subscriptions/{reference}/pause"): "test-drive hold",
     ("POST", "/api/v1/subscriptions/{reference}/resume"): "test-drive hold",
     ("POST", "/api/v1/subscriptions/{reference}/cancel"): "test-drive hold",
+    # Buying the subscription's car: the quote prices it (as a comparison does), the conversion places an order.
+    ("POST", "/api/v1/subscriptions/{reference}/conversion-quote"): "quote",
+    ("POST", "/api/v1/subscriptions/{reference}/convert"): "order",
+    ("POST", "/subscriptions/{reference}/convert"): "order",
     ("POST", "/test-drives/book"): "test-drive hold",
     ("POST", "/api/v1/test-drives/bookings/{reference}/confirm"): "test-drive hold",
     ("POST", "/api/v1/test-drives/bookings/{reference}/cancel"): "test-drive hold",

@@ -75,6 +75,10 @@ BUSINESS_RULES = {
     "vehicle_not_for_sale": "a lease swap's new car is a row of the catalog that is still for sale",
     "product_not_offered": "a lease swap's product needs a current program of the finance provider for that car",
     "delivery_address_invalid": "a delivery address has 5 to 200 characters once trimmed",
+    "invalid_conversion": "a balloon share applies to a balloon loan only (two fields)",
+    "down_payment_below_minimum": "a loan's minimum down payment comes from the finance provider's programs",
+    "nothing_to_finance": "the purchase credit and cash must leave part of the car's price to finance",
+    "balloon_above_maximum": "a balloon's largest share comes from the finance provider's programs",
 }
 
 

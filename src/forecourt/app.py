@@ -59,7 +59,10 @@ from forecourt.mobility.rentals import staff_pages as rental_staff_pages
 from forecourt.mobility.rentals.api import router as rentals_router
 from forecourt.mobility.subscriptions import change_pages as subscription_change_pages
 from forecourt.mobility.subscriptions import pages as subscription_pages
+from forecourt.mobility.subscriptions import conversion_pages as subscription_conversion_pages
 from forecourt.mobility.subscriptions.api import router as subscriptions_router
+from forecourt.mobility.ways_to_drive import api as ways_api
+from forecourt.mobility.ways_to_drive import pages as ways_pages
 from forecourt.ownership.garage import api as api_garage
 from forecourt.ownership.garage import pages as garage_pages
 from forecourt.ownership.leases import api as api_leases
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(testdrive_router)
     app.include_router(rentals_router)
     app.include_router(subscriptions_router)
+    app.include_router(ways_api.router)
     app.include_router(telematics_router)
     for ownership_module in (servicing_api, service_booking_api, recall_api):
         app.include_router(ownership_module.router)
@@ -168,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(rental_module.router)  # rent a car, my rentals, the back office's rental desk
     for subscription_module in (subscription_pages, subscription_change_pages):
         app.include_router(subscription_module.router)  # subscribe, my subscriptions, swap, pause, resume, notice
+    app.include_router(subscription_conversion_pages.router)  # buy the subscription's car
+    app.include_router(ways_pages.router)  # buy, lease, subscribe or rent a model, side by side
     app.include_router(telematics_pages)  # the back office's telemetry page of a car
     for service_pages in (service_staff_pages, service_owner_pages, schedule_pages, recall_pages):
         app.include_router(service_pages.router)  # workshop calendar, owner's service and booking, schedules, recalls

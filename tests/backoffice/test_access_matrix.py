@@ -53,6 +53,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/backoffice/vehicles/{vin}/telemetry"): "store",
     ("GET", "/api/v1/stores/{code}"): "public",
     ("GET", "/api/v1/models/{code}"): "public",
+    ("GET", "/api/v1/models/{code}/ways-to-drive"): "public",
     ("DELETE", "/api/v1/me/tokens/{token_id}"): "owner",
     ("GET", "/api/v1/test-drives/bookings/{reference}"): "store",
     ("GET", "/api/v1/test-drives/bookings/{reference}/deposit"): "store",
@@ -164,6 +165,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/subscriptions/{reference}/pause"): "owner",
     ("POST", "/api/v1/subscriptions/{reference}/resume"): "owner",
     ("POST", "/api/v1/subscriptions/{reference}/cancel"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/conversion-quote"): "owner",
+    ("POST", "/api/v1/subscriptions/{reference}/convert"): "owner",
     ("GET", "/backoffice/recalls/new"): "admin",
     ("POST", "/backoffice/recalls/new"): "admin",
 }
@@ -211,6 +214,8 @@ BODIES = {
     "/api/v1/subscriptions/{reference}/swap": {"mobility_class": "mid"},
     "/api/v1/subscriptions/{reference}/pause": {},
     "/api/v1/subscriptions/{reference}/resume": {},
+    "/api/v1/subscriptions/{reference}/conversion-quote": {},
+    "/api/v1/subscriptions/{reference}/convert": {},
 }
 # Query parameters a route requires, so the request reaches its access check rather than a 422 (`{vin}`: car A).
 QUERIES = {"/api/v1/garage/{reference}/lease/swap": "?vin={vin}&product=lease&term_months=36"}

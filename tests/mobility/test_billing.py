@@ -14,6 +14,7 @@ from forecourt.mobility.billing import (
     Segment,
     TimeCharge,
     cancellation_refund,
+    period_invoice,
     purchase_credit,
     time_charge,
 )
@@ -295,6 +296,65 @@ def test_period_invoice_refuses(changes, message):
     period = arguments.pop("period", APRIL)
     with pytest.raises(ValueError, match=message):
         invoice(period, [Segment(FOCUS, *APRIL)], **arguments)
+
+
+@pytest.mark.parametrize(
+    ("last_day", "amount", "km_earned"),
+    [
+        (april(9), D("900.00"), 450),  # 9 of 30 days: 3,000.00 × 9/30; 1,500 × 9/30 km
+        (april(1), D("100.00"), 50),  # the first day alone
+        (april(7), D("700.00"), 350),
+        (april(29), D("2900.00"), 1450),  # one day short of the period
+    ],
+)
+def test_a_period_cut_short_bills_its_days_at_the_full_periods_rate(last_day, amount, km_earned):
+    """A subscription bought inside a period is billed for the days it ran, each at price ÷ the period's days."""
+    cut = period_invoice(
+        period_first_day=april(1),
+        period_last_day=last_day,
+        segments=[Segment(FOCUS, april(1), last_day)],
+        km_driven=0,
+        km_carried_in=0,
+        rollover_cap_km=500,
+        swap_fees=[],
+        pause_fee_per_day=D("20.00"),
+        full_period_days=30,
+    )
+    assert (cut.lines[0].amount, cut.km_earned, cut.days_in_period, cut.total) == (amount, km_earned, 30, amount)
+
+
+def test_a_period_cut_short_is_rounded_per_line_half_up():
+    # 1-9 January of a 31-day period at 3,000.00: 870.967… → 870.97; 1,500 × 9/31 = 435.48 → 435 km.
+    sedan = ClassTerms("sedan", D("3000.00"), 1500, D("0.80"))
+    january = (date(2027, 1, 1), date(2027, 1, 9))
+    cut = period_invoice(
+        period_first_day=january[0],
+        period_last_day=january[1],
+        segments=[Segment(sedan, *january)],
+        km_driven=500,
+        km_carried_in=0,
+        rollover_cap_km=1000,
+        swap_fees=[],
+        pause_fee_per_day=D("30.00"),
+        full_period_days=31,
+    )
+    assert [line.amount for line in cut.lines] == [D("870.97"), D("52.00")]  # 65 km over × 0.80
+    assert (cut.km_earned, cut.km_over, cut.total) == (435, 65, D("922.97"))
+
+
+def test_a_period_cut_short_cannot_have_fewer_days_than_it_bills():
+    with pytest.raises(ValueError, match="full_period_days"):
+        period_invoice(
+            period_first_day=april(1),
+            period_last_day=april(30),
+            segments=[Segment(FOCUS, *APRIL)],
+            km_driven=0,
+            km_carried_in=0,
+            rollover_cap_km=500,
+            swap_fees=[],
+            pause_fee_per_day=D("20.00"),
+            full_period_days=29,
+        )
 
 
 @pytest.mark.parametrize(

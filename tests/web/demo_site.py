@@ -16,6 +16,7 @@ from forecourt.accounts import repository as accounts
 from forecourt.accounts.demo import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
+    DEMO_SELF_SERVICE_STORE,
     DEMO_STORE,
     FINANCE_EMAIL,
     MANAGER_EMAIL,
@@ -101,6 +102,7 @@ def build_demo_site(directory: Path) -> DemoSite:
             "/finance/apply": f"quote={values['loan_quote']}",
             "/test-drives/book": f"vin={values['vin']}",
             "/backoffice/finance/review": "status=approved",  # the demo shopper's application was approved
+            "/models/{code}/ways-to-drive": f"store={DEMO_SELF_SERVICE_STORE}",  # it rents and subscribes the Kuga
         },
     )
 
@@ -183,6 +185,7 @@ def _demo_objects(session: Session) -> dict[str, str]:
         select(Subscription.reference).where(Subscription.subscriber_user_id == subscriber.id)
     ).first()
     return {
+        "code@/models/": "kuga",
         "code": DEMO_STORE,
         "code@/programs/": session.scalars(select(RateProgram.code).order_by(RateProgram.id)).first(),
         "reference@/test-drives/": OUT_NOW,

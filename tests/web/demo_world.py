@@ -111,6 +111,8 @@ def _demo_ids(session: Session) -> dict[str, str]:
         "lead": one(select(Lead.reference).where(Lead.store_id == store.id, Lead.status == "new").order_by(Lead.id)),
         "program": one(select(RateProgram.code).where(RateProgram.product == "loan").order_by(RateProgram.id)),
         "subscription": one(select(Subscription.reference).where(Subscription.subscriber_user_id == subscriber.id)),
+        "model": "kuga",  # rented and subscribed at the self-service store (mobility/demo.py): all four ways to drive
+        "self_service_store": DEMO_SELF_SERVICE_STORE,
     }
 
 

@@ -57,12 +57,14 @@ DEMO_PATHS = {
     "/garage/service-jobs/{reference}": "/garage/service-jobs/{owners_job}",
     "/garage/{reference}": "/garage/{ownership}",
     "/garage/{reference}/lease": "/garage/{ownership}/lease",
+    "/models/{code}/ways-to-drive": "/models/{model}/ways-to-drive",
     "/orders/{reference}": "/orders/{order}",
     "/quotes/{reference}": "/quotes/{quote}",
     "/rentals/{reference}": "/rentals/{rental}",
     "/rentals/{reference}/cancel": "/rentals/{rental}/cancel",
     "/stores/{code}": "/stores/{store}",
     "/subscriptions/{reference}": "/subscriptions/{subscription}",
+    "/subscriptions/{reference}/convert": "/subscriptions/{subscription}/convert",
     "/test-drives/{reference}": "/test-drives/{my_drive}",
     "/test-drives/{reference}/cancel": "/test-drives/{my_drive}/cancel",
     "/test-drives/{reference}/reschedule": "/test-drives/{my_drive}/reschedule",
@@ -75,6 +77,7 @@ DEMO_QUERIES = {
     "/finance/apply": "?quote={loan_quote}",
     "/test-drives/book": "?vin={vin}",
     "/finance/payment-search": "?monthly_max=6000&down_payment=50000&term_months=36",
+    "/models/{code}/ways-to-drive": "?store={self_service_store}",
 }
 TOLERANCE_PX = 1
 SMALLEST_CHART_TEXT_PX = 11

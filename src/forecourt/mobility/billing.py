@@ -274,8 +274,11 @@ def period_invoice(
     rollover_cap_km: int,
     swap_fees: Sequence[Decimal],
     pause_fee_per_day: Decimal,
+    full_period_days: int | None = None,
 ) -> PeriodInvoice:
-    """One billing period's invoice, made at its end (in arrears)."""
+    """One billing period's invoice, made at its end (in arrears). A subscription that ends inside a period (bought
+    by its subscriber) is billed for the days it ran: `period_last_day` is its last day and `full_period_days` the
+    days of the whole period, so each day costs and earns what it would in a full period."""
     check_tiling(period_first_day, period_last_day, segments)
     for name, value in (
         ("km_driven", km_driven),
@@ -288,6 +291,10 @@ def period_invoice(
         raise ValueError("fees must not be negative")
 
     days_in_period = (period_last_day - period_first_day).days + 1
+    if full_period_days is not None:
+        if full_period_days < days_in_period:
+            raise ValueError(f"full_period_days ({full_period_days}) is below the {days_in_period} days billed")
+        days_in_period = full_period_days
     lines: list[BillLine] = []
     km_earned = 0
     for segment in segments:

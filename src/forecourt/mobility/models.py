@@ -130,7 +130,7 @@ class SubscriptionPlan(Base):
 class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'paused', 'ending', 'ended')", name="status_valid"),
+        CheckConstraint("status IN ('active', 'paused', 'ending', 'ended', 'converted')", name="status_valid"),
         CheckConstraint("km_carried >= 0", name="km_carried_non_negative"),
         CheckConstraint(
             "(handover = 'pickup' AND delivery_address_enc IS NULL) "
@@ -156,6 +156,9 @@ class Subscription(Base):
     decision: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the credit check's reasons
     handover: Mapped[str] = mapped_column(String(8), default="pickup")  # the first car: 'pickup' or 'delivery'
     delivery_address_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # FieldCipher, for 'delivery'
+    # Bought by the subscriber (status 'converted'): the order that sells them the car, and the purchase credit in it.
+    conversion_order_reference: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    conversion_credit: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

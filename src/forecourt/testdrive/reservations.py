@@ -291,6 +291,22 @@ def finish(
     return _view_of(session, booking, now)
 
 
+def finish_with_sale(session: Session, reference: str, purpose: BookingPurpose, *, now: datetime) -> Reservation:
+    """The person using the car buys it (a subscriber converting): the reservation is completed now, where the car
+    is, with no return, readings or turnaround, so nothing holds the car from now on and it can be sold to them.
+    Only a reservation that holds the car (confirmed or out) finishes so."""
+    booking = _row(session, reference, purpose)
+    if status_now(booking, now) not in (BookingStatus.CONFIRMED.value, BookingStatus.IN_PROGRESS.value):
+        raise _not(booking, purpose, "confirmed or out", "not_finishable", now)
+    booking.status = BookingStatus.COMPLETED.value
+    booking.checked_in_at = booking.updated_at = now
+    if now < booking.ends_at:
+        booking.ends_at = max(now, booking.starts_at + timedelta(minutes=1))
+    booking.blocks_until = booking.ends_at
+    session.flush()
+    return _view_of(session, booking, now)
+
+
 def end_at(session: Session, reference: str, purpose: BookingPurpose, end: datetime, *, buffer: timedelta) -> None:
     """Move a reservation's end (a subscription's car given back, a swap): the constraint checks the new span."""
     booking = _row(session, reference, purpose)

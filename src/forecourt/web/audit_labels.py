@@ -81,6 +81,7 @@ ACTIONS = {
     "mobility.rental_returned": N_("Rental car returned"),
     "mobility.subscribed": N_("Subscription started"),
     "mobility.subscription_cancelled": N_("Subscription notice given"),
+    "mobility.subscription_converted": N_("Subscription car bought by the subscriber"),
     "mobility.subscription_invoiced": N_("Subscription invoiced"),
     "mobility.subscription_paused": N_("Subscription paused"),
     "mobility.subscription_resumed": N_("Subscription resumed"),

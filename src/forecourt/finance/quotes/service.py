@@ -18,7 +18,8 @@ quote's), every product's quote reference and the products not offered, so any o
 
 `new_car_request` gives another context (the lease-end swap) one product's finance.calc request for a car exactly
 as `compare` would price it — the same vehicle and input checks, program choice and request builders
-(`calc_requests`) — without storing anything, or the comparison's reason why it is not offered.
+(`calc_requests`) — without storing anything, or the comparison's reason why it is not offered; `price_unstored`
+gives one product's figures so (the subscription conversion, the ways-to-drive comparison).
 """
 
 from __future__ import annotations
@@ -198,12 +199,7 @@ def new_car_request(
     same builders (calc_requests) — without storing anything; or why the product is not offered (`NotOffered`,
     the comparison's own codes). Raises like `compare`: 404 for an unknown car or no finance provider, 409 for a
     car no longer for sale, 422 for malformed inputs or a product that is not financed (cash has no request)."""
-    if product not in FINANCED:
-        raise InvalidInput(
-            f"{product!r} is not a financed product; one of {', '.join(FINANCED)}",
-            code="invalid_product",
-            errors=[FieldError("product", f"must be one of {', '.join(FINANCED)}", product)],
-        )
+    _check_financed(product)
     vehicle = quotable_vehicle(session, vin)
     _check_inputs(inputs, None)
     provider = programs.default_provider(session)
@@ -218,6 +214,36 @@ def new_car_request(
     return RequestForCar(
         vehicle.vin, product, program.code, car.price, built.net_price, built.down_payment, car.currency, built.request
     )
+
+
+def price_unstored(
+    session: Session, vehicle: Vehicle, product: str, inputs: QuoteInputs, on: date
+) -> Priced | NotOffered:
+    """One financed product's figures for the car exactly as `compare` stores them (the same program choice,
+    builders and pricing), stored nowhere; or why it is not offered. The caller vouches for the car's status: a car
+    for sale (a comparison page of ways to drive a model), or one not for sale because the person using it is
+    buying it (a subscription converted to a purchase, which `compare` prices once the car is on sale)."""
+    _check_financed(product)
+    _check_inputs(inputs, None)
+    provider = programs.default_provider(session)
+    car = car_of(vehicle)
+    program = choose_program(_available(session, provider, car, inputs, on), product, inputs.term_months)
+    if isinstance(program, NotOffered):
+        return program
+    if product == LEASE:
+        return price_lease(car, inputs, program, _residual_table(session, provider))
+    if product == LEASE_TO_OWN:
+        return price_lease_to_own(car, inputs, program)
+    return price_loan(car, inputs, program, product)
+
+
+def _check_financed(product: str) -> None:
+    if product not in FINANCED:
+        raise InvalidInput(
+            f"{product!r} is not a financed product; one of {', '.join(FINANCED)}",
+            code="invalid_product",
+            errors=[FieldError("product", f"must be one of {', '.join(FINANCED)}", product)],
+        )
 
 
 def quotable_vehicle(session: Session, vin: str) -> Vehicle:

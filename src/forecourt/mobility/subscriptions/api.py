@@ -1,7 +1,9 @@
-"""Subscription API: subscribe (credit check, a car of the class) with Idempotency-Key, swap, pause, resume, cancel."""
+"""Subscription API: subscribe (credit check, a car of the class) with Idempotency-Key, swap, pause, resume, cancel,
+and buying the car (a conversion quote, then the conversion with Idempotency-Key)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -14,11 +16,18 @@ from forecourt.core.clock import utcnow
 from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import Subscription
-from forecourt.mobility.subscriptions import billing_run, eligibility, repository
+from forecourt.mobility.subscriptions import billing_run, conversion, eligibility, repository, terms
 from forecourt.mobility.subscriptions import service as subscriptions
 from forecourt.mobility.subscriptions.schemas import (
     ChangeIn,
+    ConversionIn,
+    ConversionLoanOut,
+    ConversionOut,
+    ConversionQuoteOut,
+    ConvertIn,
+    FinalInvoiceOut,
     InvoiceOut,
+    NotOfferedOut,
     SegmentOut,
     SubscribeIn,
     SubscriptionOut,
@@ -149,3 +158,94 @@ def resume(session: WriteSession, user: RequiredUser, reference: str, body: Chan
 @router.post("/subscriptions/{reference}/cancel", response_model=SubscriptionOut, summary="Give notice")
 def cancel(session: WriteSession, user: RequiredUser, reference: str) -> SubscriptionOut:
     return subscription_out(session, subscriptions.cancel(session, user.user_id, reference, now=utcnow()))
+
+
+def _conversion_inputs(body: ConversionIn) -> conversion.ConversionInputs:
+    return conversion.ConversionInputs(body.product, body.term_months, body.cash_down, body.balloon_percent)
+
+
+def conversion_quote_out(quote: conversion.ConversionQuote) -> ConversionQuoteOut:
+    refused = quote.not_offered
+    return ConversionQuoteOut(
+        reference=quote.subscription.reference,
+        vin=quote.vehicle.vin,
+        model=quote.vehicle.model.name_en,
+        conversion_day=quote.today,
+        product=quote.inputs.product,
+        car_price=quote.car_price,
+        final_invoices=[
+            FinalInvoiceOut(period_first_day=b.first, period_last_day=b.last, total=b.bill.total)
+            for b in quote.final_bills
+        ],
+        final_invoice=quote.final_invoice,
+        fees_paid_before=quote.fees_paid_before,
+        credit_percent=terms.FAMILY.purchase_credit_percent,
+        credit_cap=terms.FAMILY.purchase_credit_cap,
+        purchase_credit=quote.purchase_credit,
+        cash_down=quote.inputs.cash_down,
+        down_payment=quote.down_payment,
+        amount_to_finance=quote.amount_to_finance,
+        loan=None if quote.loan is None else ConversionLoanOut(**asdict(quote.loan)),
+        not_offered=None
+        if refused is None
+        else NotOfferedOut(code=refused.code, message=refused.message, details=refused.details),
+    )
+
+
+@router.post(
+    "/subscriptions/{reference}/conversion-quote",
+    response_model=ConversionQuoteOut,
+    summary="What buying the subscription's car comes to today (nothing is stored)",
+    responses={404: {"description": "No such subscription of yours"}},
+)
+def conversion_quote(session: DbSession, user: RequiredUser, reference: str, body: ConversionIn) -> ConversionQuoteOut:
+    quote = conversion.conversion_quote(session, user.user_id, reference, _conversion_inputs(body), utcnow())
+    return conversion_quote_out(quote)
+
+
+@router.post(
+    "/subscriptions/{reference}/convert",
+    status_code=201,
+    response_model=ConversionOut,
+    summary="Buy the subscription's car: final invoice, the car on sale to you, an order on the loan quote",
+    responses={
+        402: {"description": "The final invoice or the order's deposit was declined"},
+        404: {"description": "No such subscription of yours"},
+    },
+)
+def convert(
+    session: WriteSession,
+    request: Request,
+    user: RequiredUser,
+    reference: str,
+    body: ConvertIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any]:
+        done = conversion.convert(
+            session,
+            user.user_id,
+            reference,
+            _conversion_inputs(body),
+            payment_method=body.payment_method,
+            payment_provider=request.app.state.integrations.payments,
+            now=utcnow(),
+        )
+        out = ConversionOut(
+            reference=done.subscription.reference,
+            status=done.subscription.status,
+            order=done.order.reference,
+            quote=done.quote_reference,
+            purchase_credit=done.purchase_credit,
+            final_invoice=done.final_invoice,
+        )
+        return 201, out.model_dump(mode="json")
+
+    return run_idempotent(
+        session,
+        request,
+        scope=f"user:{user.user_id}",
+        key=idempotency_key,
+        payload={"reference": reference.strip().upper(), **body.model_dump(mode="json")},
+        run=run,
+    )

@@ -73,13 +73,24 @@ def _segments_in(
     return found
 
 
-def invoice_period(
-    session: Session, subscription: Subscription, index: int, provider: PaymentProvider, now: datetime
-) -> SubscriptionInvoice | None:
-    """Bill period `index` of the subscription, once; None when another worker billed it first."""
+@dataclass(frozen=True)
+class PeriodBill:
+    """A period's invoice figures, written nowhere: its first day, the last day billed, the bill."""
+
+    first: date
+    last: date
+    bill: billing.PeriodInvoice
+
+
+def period_bill(
+    session: Session, subscription: Subscription, index: int, now: datetime, *, ends_on: date | None, km_carried_in: int
+) -> PeriodBill:
+    """Period `index`'s figures, up to `ends_on` when the subscription ends inside the period: each day then costs
+    and earns what it would in the full period (`billing.period_invoice`'s `full_period_days`)."""
     first, last = terms.period(subscription.started_on, index)
-    if subscription.ends_on is not None:
-        last = min(last, subscription.ends_on)
+    full_period_days = (last - first).days + 1
+    if ends_on is not None:
+        last = min(last, ends_on)
     store = catalog.stores_by_id(session)[subscription.store_id]
     parts = _segments_in(session, list(repository.segments(session, subscription.id)), first, last)
     segments = [billing.Segment(_class_terms(session, s.class_id), a, b, s.paused) for s, a, b in parts]
@@ -94,11 +105,23 @@ def invoice_period(
         period_last_day=last,
         segments=segments,
         km_driven=driven,
-        km_carried_in=subscription.km_carried,
+        km_carried_in=km_carried_in,
         rollover_cap_km=terms.FAMILY.rollover_cap_km,
         swap_fees=fees,
         pause_fee_per_day=terms.FAMILY.pause_fee_per_day,
+        full_period_days=full_period_days,
     )
+    return PeriodBill(first, last, bill)
+
+
+def invoice_period(
+    session: Session, subscription: Subscription, index: int, provider: PaymentProvider, now: datetime
+) -> SubscriptionInvoice | None:
+    """Bill period `index` of the subscription, once; None when another worker billed it first."""
+    figures = period_bill(
+        session, subscription, index, now, ends_on=subscription.ends_on, km_carried_in=subscription.km_carried
+    )
+    first, last, bill = figures.first, figures.last, figures.bill
     invoice = SubscriptionInvoice(
         subscription_id=subscription.id,
         period_first_day=first,
@@ -221,6 +244,43 @@ def period_to_date(session: Session, subscription: Subscription, today: date, *,
             car = reservations.get(session, segment.reservation_reference, BookingPurpose.SUBSCRIPTION, now=now)
             driven += km_driven(session, car.vehicle_id, a, min(b, today), zone)
     return PeriodToDate(first, last, driven, earned, subscription.km_carried)
+
+
+def unbilled_periods(subscription: Subscription, through: date) -> list[int]:
+    """The indices of the periods with days not yet invoiced from the first such day up to `through`."""
+    day = subscription.billed_until + timedelta(days=1) if subscription.billed_until else subscription.started_on
+    indices = []
+    while day <= through:
+        index, _, last = terms.period_of(subscription.started_on, day)
+        indices.append(index)
+        day = last + timedelta(days=1)
+    return indices
+
+
+def final_bills(session: Session, subscription: Subscription, last_day: date, now: datetime) -> list[PeriodBill]:
+    """What ending the subscription on `last_day` would invoice, written nowhere: each period not yet billed, the
+    last one up to `last_day`, with the unused km carried from one to the next as the billing run carries them."""
+    bills, carried = [], subscription.km_carried
+    for index in unbilled_periods(subscription, last_day):
+        figures = period_bill(session, subscription, index, now, ends_on=last_day, km_carried_in=carried)
+        bills.append(figures)
+        carried = figures.bill.km_carried_out
+    return bills
+
+
+def bill_to_end(
+    session: Session, subscription: Subscription, provider: PaymentProvider, now: datetime
+) -> list[SubscriptionInvoice]:
+    """Invoice every period up to the subscription's last day (`ends_on`) now, over or not: the subscription has
+    ended early (bought by its subscriber). The caller holds the subscription's row, so no billing run bills these
+    periods at the same time."""
+    assert subscription.ends_on is not None, "set the last day before the final invoices"
+    made = []
+    for index in unbilled_periods(subscription, subscription.ends_on):
+        invoice = invoice_period(session, subscription, index, provider, now)
+        if invoice is not None:
+            made.append(invoice)
+    return made
 
 
 def purchase_credit(session: Session, subscription: Subscription) -> Decimal:

@@ -44,7 +44,7 @@ def claim_billable(session: Session, started_before: date, limit: int = 100) -> 
     """Subscriptions that may have a period to bill, locked for this worker (others skip them)."""
     statement = (
         select(Subscription)
-        .where(Subscription.status != "ended", Subscription.started_on < started_before)
+        .where(Subscription.status.notin_(("ended", "converted")), Subscription.started_on < started_before)
         .where(or_(Subscription.billed_until.is_(None), Subscription.billed_until < started_before))
         .order_by(Subscription.id)
         .limit(limit)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecourt.core.decimals import decimal_rules
 from forecourt.core.params import Day
 
 _STRICT = ConfigDict(extra="forbid")
@@ -70,3 +72,90 @@ class SubscriptionOut(BaseModel):
     segments: list[SegmentOut]
     invoices: list[InvoiceOut]
     purchase_credit: Decimal
+
+
+class ConversionIn(BaseModel):
+    """Buy the subscription's car: a loan (or balloon loan) for the price less the purchase credit and cash."""
+
+    model_config = _STRICT
+    product: Literal["loan", "balloon"] = "loan"
+    term_months: int = Field(36, ge=1, le=120)
+    cash_down: Decimal = Field(
+        Decimal("0.00"),
+        **decimal_rules(
+            ge=0, le=Decimal("10000000.00"), max_digits=10, decimal_places=2, description="Cash beside the credit"
+        ),
+    )
+    balloon_percent: Decimal | None = Field(
+        None,
+        **decimal_rules(
+            gt=0, lt=1, max_digits=7, decimal_places=6, description="Balloon loans only; default: the maximum"
+        ),
+    )
+
+
+class ConvertIn(ConversionIn):
+    payment_method: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="For the final invoice and the deposit; default the subscription's",
+    )
+
+
+class FinalInvoiceOut(BaseModel):
+    period_first_day: date
+    period_last_day: date  # the conversion day in the last period
+    total: Decimal
+
+
+class ConversionLoanOut(BaseModel):
+    """The finance engine's figures for the amount left to finance (finance.quotes, as its comparison stores them)."""
+
+    program: str
+    rebate: Decimal
+    net_price: Decimal
+    fee: Decimal
+    amount_financed: Decimal
+    monthly_payment: Decimal
+    term_months: int
+    balloon: Decimal
+    apr_percent: Decimal
+    annualised_rate_percent: Decimal
+    finance_charge: Decimal
+    total_of_payments: Decimal
+
+
+class NotOfferedOut(BaseModel):
+    code: str
+    message: str
+    details: dict[str, object]
+
+
+class ConversionQuoteOut(BaseModel):
+    reference: str
+    vin: str
+    model: str
+    conversion_day: date
+    product: str
+    car_price: Decimal
+    final_invoices: list[FinalInvoiceOut]
+    final_invoice: Decimal  # charged on converting
+    fees_paid_before: Decimal
+    credit_percent: int
+    credit_cap: Decimal
+    purchase_credit: Decimal
+    cash_down: Decimal
+    down_payment: Decimal  # credit + cash
+    amount_to_finance: Decimal | None
+    loan: ConversionLoanOut | None
+    not_offered: NotOfferedOut | None  # why the engine offers no loan for these figures (and what cures it)
+
+
+class ConversionOut(BaseModel):
+    reference: str
+    status: str
+    order: str  # the order that sells the car: GET /api/v1/orders/{order}
+    quote: str
+    purchase_credit: Decimal
+    final_invoice: Decimal

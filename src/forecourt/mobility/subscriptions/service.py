@@ -333,7 +333,7 @@ def cancel(session: Session, user_id: int, reference: str, *, now: datetime) -> 
     """Give notice: the subscription ends at the end of the period the notice reaches (never inside the minimum
     term), and the car is given back the morning after. Giving notice twice changes nothing."""
     subscription = get_own(session, user_id, reference)
-    if subscription.status in ("ending", "ended"):
+    if subscription.status in ("ending", "ended", "converted"):
         return subscription
     store = catalog.stores_by_id(session)[subscription.store_id]
     today = max(local_today(store, now), subscription.started_on)
