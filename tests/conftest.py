@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -27,6 +28,7 @@ from forecourt.core import clock
 from forecourt.core.db import make_engine
 from forecourt.core.migrate import upgrade
 from forecourt.core.settings import Settings
+from forecourt.integrations import build_integrations
 
 POSTGRES_URL = os.environ.get("FORECOURT_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("FORECOURT_TEST_REQUIRE_POSTGRES") == "1"
@@ -139,13 +141,38 @@ def test_settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+# One app per worker process and settings (less the per-test directories), shared by the tests' clients: FastAPI
+# builds a router's routes (dependency trees, signatures, validators) at an app's first request, about 0.3 s for
+# Forecourt's, and thousands of tests each made an app of their own.
+_shared_apps: dict[str, FastAPI] = {}
+_PER_TEST_SETTINGS = {"outbox_dir", "import_report_dir"}
+
+
+def _shared_app(settings: Settings) -> FastAPI:
+    key = settings.model_dump_json(exclude=_PER_TEST_SETTINGS)
+    if key not in _shared_apps:
+        _shared_apps[key] = create_app(settings)
+    return _shared_apps[key]
+
+
 @pytest.fixture
 def client(db_connection: Connection, db_session: Session, test_settings: Settings) -> Iterator[TestClient]:
-    app = create_app(test_settings)
+    """A client of the shared app, with this test's settings, integrations and joined session; whatever the test
+    sets on the app's state or its dependency overrides is put back afterwards."""
+    app = _shared_app(test_settings)
+    state_before, overrides_before = dict(app.state._state), dict(app.dependency_overrides)
+    app.state.settings = test_settings
+    app.state.integrations = build_integrations(test_settings)
     app.state.session_factory = lambda: _joined_session(db_connection)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-    app.state.engine.dispose()
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        app.state._state.clear()
+        app.state._state.update(state_before)
+        app.dependency_overrides.clear()
+        app.dependency_overrides.update(overrides_before)
+        app.state.engine.dispose()
 
 
 @pytest.fixture
