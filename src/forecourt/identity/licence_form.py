@@ -10,17 +10,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
+
+from fastapi import Request
 
 from forecourt.core import dates
+from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import InvalidInput
+from forecourt.identity.credit import CreditScoreProvider
 from forecourt.identity.models import DriverVerification
-from forecourt.identity.providers import NAME_MAX_LENGTH, NAME_MIN_LENGTH, SUPPORTED_LICENCE_CLASSES, IdentityClaim
-from forecourt.web.page_helpers import form_text
+from forecourt.identity.providers import (
+    NAME_MAX_LENGTH,
+    NAME_MIN_LENGTH,
+    SUPPORTED_LICENCE_CLASSES,
+    IdentityClaim,
+    IdentityProvider,
+)
+from forecourt.web.page_helpers import app_secret, form_text
 
 LICENCE_CLASSES = tuple(sorted(SUPPORTED_LICENCE_CLASSES))  # the form's choices, in the licence's own order
 FIELDS = ("full_name", "id_number", "licence_expiry", "licence_class")
 ID_NUMBER_LENGTHS = range(15, 23)  # a loose first check: the provider parses the number (identity.id_number)
+
+
+class Checkers(TypedDict):
+    """What a verification for a drive or a rental is given from the app, as its keyword arguments."""
+
+    identity_provider: IdentityProvider
+    credit: CreditScoreProvider
+    secret_key: str  # keys the stored digest of the ID number
+    cipher: FieldCipher  # seals the name and date of birth
+
+
+def checkers(request: Request) -> Checkers:
+    integrations = request.app.state.integrations
+    return Checkers(
+        identity_provider=integrations.identity,
+        credit=integrations.credit,
+        secret_key=app_secret(request),
+        cipher=request.app.state.field_cipher,
+    )
 
 
 @dataclass(frozen=True)

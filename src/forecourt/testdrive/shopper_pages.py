@@ -30,9 +30,7 @@ from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.identity import service as identity
-from forecourt.identity.licence_form import LICENCE_CLASSES, submit_licence
-from forecourt.identity.models import DriverVerification
-from forecourt.identity.providers import IdentityClaim
+from forecourt.identity.licence_form import LICENCE_CLASSES, checkers, submit_licence
 from forecourt.telematics.route_map import MapLabels
 from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
@@ -265,22 +263,12 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         return redirect(sign_in_url(f"/test-drives/{reference}"))
     user = page.user
     bookings.get_own_booking(session, user.user_id, reference)  # someone else's reference: 404
-    integrations = page.request.app.state.integrations
-
-    def verify_for_drive(claim: IdentityClaim) -> DriverVerification:
-        return lifecycle.verify_driver_for_drive(
-            session,
-            user.user_id,
-            reference,
-            claim,
-            identity_provider=integrations.identity,
-            credit=integrations.credit,
-            secret_key=app_secret(page.request),
-            cipher=page.request.app.state.field_cipher,
-            today=utcnow().date(),
-        )
-
-    answer = submit_licence(posted, verify_for_drive)
+    answer = submit_licence(
+        posted,
+        lambda claim: lifecycle.verify_driver_for_drive(
+            session, user.user_id, reference, claim, today=utcnow().date(), **checkers(page.request)
+        ),
+    )
     if answer.verified:
         return redirect(f"/test-drives/{reference}?notice=verified")
     return _render_hold(session, page, reference, status_code=422, errors=answer.errors, form=answer.form)

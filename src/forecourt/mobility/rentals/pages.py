@@ -27,9 +27,7 @@ from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput
 from forecourt.core.http import DbSession, WriteSession
-from forecourt.identity.licence_form import LICENCE_CLASSES, submit_licence
-from forecourt.identity.models import DriverVerification
-from forecourt.identity.providers import IdentityClaim
+from forecourt.identity.licence_form import LICENCE_CLASSES, checkers, submit_licence
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.rentals import renter
 from forecourt.mobility.rentals import service as rentals
@@ -234,22 +232,12 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         return redirect(sign_in_url(f"/rentals/{reference}"))
     user = page.user
     rentals.get_own_rental(session, user.user_id, reference)  # someone else's reference: 404
-    integrations = page.request.app.state.integrations
-
-    def verify_for_rental(claim: IdentityClaim) -> DriverVerification:
-        return renter.verify_driver_for_rental(
-            session,
-            user.user_id,
-            reference,
-            claim,
-            identity_provider=integrations.identity,
-            credit=integrations.credit,
-            secret_key=app_secret(page.request),
-            cipher=page.request.app.state.field_cipher,
-            now=utcnow(),
-        )
-
-    answer = submit_licence(posted, verify_for_rental)
+    answer = submit_licence(
+        posted,
+        lambda claim: renter.verify_driver_for_rental(
+            session, user.user_id, reference, claim, now=utcnow(), **checkers(page.request)
+        ),
+    )
     if answer.verified:
         return redirect(f"/rentals/{reference}?notice=verified")
     return render_rental(session, page, reference, status_code=422, errors=answer.errors, form=answer.form)
