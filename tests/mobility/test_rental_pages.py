@@ -232,6 +232,20 @@ def test_the_cancel_page_shows_the_refund_and_cancelling_gives_it(client, people
     assert "67.50" in after[after.index('id="time-refunded"') :][:100]
 
 
+def test_a_car_out_with_the_renter_cannot_be_cancelled_and_the_cancel_page_says_so(client, people):
+    reference, code = _confirmed(client, people)
+    client.cookies.clear()
+    staff_csrf = sign_in(client, people.staff)
+    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
+        data = {"csrf_token": staff_csrf, "odometer_km": "10000", "energy_percent": "90", "pickup_code": code}
+        assert client.post(f"/backoffice/rentals/{reference}/check-out", data=data).status_code == 200
+        client.cookies.clear()
+        csrf = sign_in(client, people.renter)
+        refused = client.post(f"/rentals/{reference}/cancel?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
+    assert refused.status_code == 409 and 'data-code="not_cancellable"' in refused.text
+    assert "This rental can no longer be cancelled." in refused.text
+
+
 def test_staff_check_the_car_out_and_in_and_the_renter_reads_and_pays_the_bill(client, people):
     reference, code = _confirmed(client, people)
     client.cookies.clear()

@@ -1,5 +1,6 @@
 """Helpers the storefront and back-office page modules share: the page's view of a refused use case, redirects
-after a POST, running a use case in a savepoint, local times and small form readers. Helpers only; no routes."""
+after a POST, running a use case in a savepoint (and showing its refusal), local times and small form readers.
+Helpers only; no routes."""
 
 from __future__ import annotations
 
@@ -63,6 +64,18 @@ def attempt(session: Session, run: Callable[[], T]) -> T:
     """Run a use case in a savepoint: when it raises, its partial writes go and the page shows the refusal."""
     with session.begin_nested():
         return run()
+
+
+def attempt_then(
+    session: Session, run: Callable[[], T], *, done: str | Callable[[T], str], again: Callable[[Problem], Response]
+) -> Response:
+    """A form's use case in a savepoint (`attempt`), then on to `done` (a URL, or one made from what `run` returned).
+    A refusal leaves nothing of the attempt behind and is shown by `again`: the form's page with the problem."""
+    try:
+        outcome = attempt(session, run)
+    except DomainError as exc:
+        return again(Problem.of(exc))
+    return redirect(done if isinstance(done, str) else done(outcome))
 
 
 def app_secret(request: Request) -> str:
