@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, UploadFile
+from fastapi import Depends, FastAPI, Header, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -218,6 +218,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+# The header of a retry-safe write (`run_idempotent`), described once for every API that takes it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A UUID per attempt: a retry with the same key and body replays the first answer",
+    ),
+]
 
 
 def run_idempotent(

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store_ids, require_roles
+from forecourt.accounts.security import CurrentUser, RequiredUser, StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
-from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, domain_problem, run_idempotent
 from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.integrations import Integrations
@@ -39,11 +39,9 @@ from forecourt.testdrive.schemas import (
     SlotOut,
     StoreSlotsOut,
 )
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["test drives"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per booking attempt")]
 
 
 def integrations(request: Request) -> Integrations:
@@ -57,16 +55,6 @@ def relay_soon(background: BackgroundTasks, request: Request) -> None:
 
 def _secret(request: Request) -> str:
     return request.app.state.settings.secret_key.get_secret_value()
-
-
-def _language(request: Request) -> str:
-    """Messages about the booking go out in the language the shopper booked in."""
-    return negotiate_language(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-        request.app.state.settings.default_language,
-    )
 
 
 def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | None = None) -> BookingOut:
@@ -168,7 +156,7 @@ def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: HoldIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        shopper = bookings.Shopper(user.user_id, user.email, user.mobile, _language(request))
+        shopper = bookings.Shopper(user.user_id, user.email, user.mobile, request_language(request))
         drive = bookings.DriveRequest(
             kind=body.kind,
             start=body.start,

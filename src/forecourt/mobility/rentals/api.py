@@ -6,16 +6,16 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import RequiredUser, managed_store_ids, require_roles
+from forecourt.accounts.security import RequiredUser, StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import FieldError, Forbidden, InvalidInput
-from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, domain_problem, run_idempotent
 from forecourt.core.params import Day, Moment
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.rentals import handover
@@ -38,11 +38,9 @@ from forecourt.mobility.rentals.schemas import (
 )
 from forecourt.mobility.rentals.service import RentalView
 from forecourt.testdrive.handover import Reading
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["rentals"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per attempt")]
 CodeQuery = Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
 
 
@@ -124,13 +122,7 @@ def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: RentalIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        language = negotiate_language(
-            request.query_params.get("lang"),
-            request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language"),
-            request.app.state.settings.default_language,
-        )
-        renter = rentals.Renter(user.user_id, user.email, user.mobile, language)
+        renter = rentals.Renter(user.user_id, user.email, user.mobile, request_language(request))
         held = rentals.hold(
             session, renter, rentals.RentalRequest(body.store, body.model, body.start, body.end), now=utcnow()
         )
