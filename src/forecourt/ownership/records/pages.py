@@ -10,6 +10,7 @@ carries an idempotency key: a double submit shows the first ownership instead of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -187,10 +188,25 @@ def ownership(session: WriteSession, page: PageContext, user: StaffUser, referen
     return _render_one(session, page, user, reference)
 
 
+def _change(session: Session, page: Page, user: Any, reference: str, run: Callable[[], str], invalid: str) -> Response:
+    """A change of the ownership from its form on the ownership's page: `run` reads the form, makes the change in a
+    savepoint and says where to go next; a form that does not parse (`invalid` says what to check) or a refused
+    change is shown on the ownership's page instead."""
+    try:
+        done = run()
+    except ValidationError:
+        problem = Problem("invalid_form", 422, invalid)
+        return _render_one(session, page, user, reference, status_code=422, problem=problem)
+    except DomainError as exc:
+        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
+    return redirect(done)
+
+
 @router.post(BASE + "/{reference}/transfer", response_model=None)
 def transfer(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
     current = _staff_ownership(session, user, reference, for_update=True)
-    try:
+
+    def run() -> str:
         body = TransferIn.model_validate({k: form_text(posted, k, 254) for k in ("new_owner", "on", "odometer_km")})
         successor = attempt(
             session,
@@ -205,24 +221,16 @@ def transfer(session: WriteSession, page: PageContext, user: StaffUser, referenc
                 now=utcnow(),
             ),
         )
-    except ValidationError:
-        return _render_one(
-            session,
-            page,
-            user,
-            reference,
-            status_code=422,
-            problem=Problem("invalid_form", 422, "Check the buyer, day and odometer"),
-        )
-    except DomainError as exc:
-        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"{BASE}/{successor.reference}?done=transferred")
+        return f"{BASE}/{successor.reference}?done=transferred"
+
+    return _change(session, page, user, reference, run, "Check the buyer, day and odometer")
 
 
 @router.post(BASE + "/{reference}/end", response_model=None)
 def end(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
     current = _staff_ownership(session, user, reference, for_update=True)
-    try:
+
+    def run() -> str:
         body = EndIn.model_validate({k: form_text(posted, k, 40) for k in ("reason", "on", "odometer_km")})
         attempt(
             session,
@@ -237,15 +245,6 @@ def end(session: WriteSession, page: PageContext, user: StaffUser, reference: st
                 now=utcnow(),
             ),
         )
-    except ValidationError:
-        return _render_one(
-            session,
-            page,
-            user,
-            reference,
-            status_code=422,
-            problem=Problem("invalid_form", 422, "Check the reason, day and odometer"),
-        )
-    except DomainError as exc:
-        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"{BASE}/{current.reference}?done=ended")
+        return f"{BASE}/{current.reference}?done=ended"
+
+    return _change(session, page, user, reference, run, "Check the reason, day and odometer")
