@@ -232,15 +232,22 @@ def test_the_cancel_page_shows_the_refund_and_cancelling_gives_it(client, people
     assert "67.50" in after[after.index('id="time-refunded"') :][:100]
 
 
-def test_a_car_out_with_the_renter_cannot_be_cancelled_and_the_cancel_page_says_so(client, people):
+def _out_with_the_renter(client, people: People) -> tuple[str, str]:
+    """A confirmed rental the desk has handed over (at 10:00, its start); the renter signed in again: (reference,
+    their CSRF token)."""
     reference, code = _confirmed(client, people)
     client.cookies.clear()
     staff_csrf = sign_in(client, people.staff)
     with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
         data = {"csrf_token": staff_csrf, "odometer_km": "10000", "energy_percent": "90", "pickup_code": code}
         assert client.post(f"/backoffice/rentals/{reference}/check-out", data=data).status_code == 200
-        client.cookies.clear()
-        csrf = sign_in(client, people.renter)
+    client.cookies.clear()
+    return reference, sign_in(client, people.renter)
+
+
+def test_a_car_out_with_the_renter_cannot_be_cancelled_and_the_cancel_page_says_so(client, people):
+    reference, csrf = _out_with_the_renter(client, people)
+    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
         refused = client.post(f"/rentals/{reference}/cancel?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
     assert refused.status_code == 409 and 'data-code="not_cancellable"' in refused.text
     assert "This rental can no longer be cancelled." in refused.text
@@ -298,14 +305,7 @@ def test_staff_check_the_car_out_and_in_and_the_renter_reads_and_pays_the_bill(c
 
 
 def test_a_self_service_return_without_a_car_reading_is_sent_to_the_desk(client, people):
-    reference, code = _confirmed(client, people)
-    client.cookies.clear()
-    staff_csrf = sign_in(client, people.staff)
-    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
-        data = {"csrf_token": staff_csrf, "odometer_km": "10000", "energy_percent": "90", "pickup_code": code}
-        assert client.post(f"/backoffice/rentals/{reference}/check-out", data=data).status_code == 200
-    client.cookies.clear()
-    csrf = sign_in(client, people.renter)
+    reference, csrf = _out_with_the_renter(client, people)
     with clock.pinned(RENTAL_DAY + timedelta(hours=4)):
         page = client.get(f"/rentals/{reference}?lang=en").text
         assert 'id="return-form"' in page
