@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
 from forecourt.core.security_headers import policy_with_images_from
+from forecourt.web.templating import Page
 
 T = TypeVar("T")
 
@@ -76,6 +77,24 @@ def attempt_then(
     except DomainError as exc:
         return again(Problem.of(exc))
     return redirect(done if isinstance(done, str) else done(outcome))
+
+
+def render_personal(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page of someone's own things (their drives, rentals, orders, cars) or of a store's desk: the user and the
+    CSRF token its forms carry, the local-time helpers, and no caching: it names a person, and may show a pick-up
+    code once."""
+    user = page.user
+    response = page.render(
+        template,
+        status_code=status_code,
+        user=user,
+        csrf_token=(user.csrf_token if user else "") or "",
+        hhmm=hhmm,
+        local=to_local,
+        **context,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def app_secret(request: Request) -> str:

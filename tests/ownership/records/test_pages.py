@@ -57,6 +57,7 @@ def test_staff_register_transfer_and_end_through_the_pages(client, db_session, w
     assert again.headers["location"] == made.headers["location"]
     page = client.get(made.headers["location"] + f"&lang={lang}")
     assert page.status_code == 200 and vehicle.vin in page.text and 'id="transfer"' in page.text
+    assert page.headers["cache-control"] == "no-store"  # it names the owner
     reference = made.headers["location"].split("/")[-1].split("?")[0]
     listing = client.get(f"{BASE}?vin={vehicle.vin}&lang={lang}")
     assert reference in listing.text and 'id="history"' in listing.text

@@ -31,7 +31,7 @@ from forecourt.ownership.records.contracts import PRODUCTS
 from forecourt.ownership.records.schemas import ContractIn, EndIn, TransferIn
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
-from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, redirect
+from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, redirect, render_personal
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -54,15 +54,6 @@ CONTRACT_FIELDS = (
 )
 
 
-def _render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    user = page.user
-    response = page.render(
-        template, status_code=status_code, user=user, csrf_token=(user.csrf_token if user else "") or "", **context
-    )
-    response.headers["Cache-Control"] = "no-store"  # the owner's account is named
-    return response
-
-
 def _staff_ownership(session: Session, user: Any, reference: str, *, for_update: bool = False) -> Ownership:
     try:
         return records.get_for_staff(session, reference, store_scope(user), user.user_id, for_update=for_update)
@@ -81,7 +72,7 @@ def ownerships(session: WriteSession, page: PageContext, user: StaffUser) -> HTM
             problem = Problem.of(exc)
     rows = records.list_for_stores(session, store_scope(user))
     stores = catalog.stores_by_id(session)
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_list.html",
         rows=rows,
@@ -103,7 +94,7 @@ def _render_new(
     problem: Problem | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_new.html",
         status_code=status_code,
@@ -169,7 +160,7 @@ def _render_one(
 ) -> HTMLResponse:
     ownership = _staff_ownership(session, user, reference)
     contract = records.contract_of(session, ownership)
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_ownership.html",
         status_code=status_code,

@@ -38,11 +38,11 @@ from forecourt.ownership.service_bookings.page_support import (
     local_day,
     local_today,
     parse_day,
-    render,
     scoped,
 )
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.page_helpers import Problem, attempt, form_text, redirect
+from forecourt.web.page_helpers import render_personal as render
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
