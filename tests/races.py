@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import Engine
 
+from forecourt.app import create_app
 from forecourt.core.db import make_engine
 from forecourt.core.migrate import upgrade
+from forecourt.core.settings import Settings
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.live_server import serving
 
 GUANGZHOU = ZoneInfo("Asia/Shanghai")
 Post = tuple[str, dict[str, Any], str]  # a client's path, JSON body and API token
@@ -38,6 +41,14 @@ def scratch_database(backend: str, folder: Path) -> Iterator[tuple[str, Engine]]
         engine.dispose()
         if backend != "sqlite":
             _drop_postgres_database(url)
+
+
+@contextmanager
+def served(url: str, outbox: Path) -> Iterator[str]:
+    """The app on the race's database, served by uvicorn in a thread of this process: its base URL."""
+    app = create_app(Settings(environment="test", database_url=url, outbox_dir=outbox))
+    with serving(app, start_seconds=30) as base_url:
+        yield base_url
 
 
 def ten_oclock_two_days_on() -> datetime:

@@ -17,17 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from forecourt.app import create_app
 from forecourt.core.db import make_session_factory, transaction
-from forecourt.core.settings import Settings
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
 from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
 from tests.mobility.factories import make_plans
 from tests.races import race as race_clients
-from tests.races import scratch_database, ten_oclock_two_days_on
+from tests.races import scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 50
 
@@ -86,9 +83,8 @@ def _request(race: Race, index: int) -> tuple[str, str, dict, str]:
 
 
 def test_fifty_clients_never_promise_one_car_twice(race: Race) -> None:
-    app = create_app(Settings(environment="test", database_url=race.url, outbox_dir=race.outbox))
     requests = [_request(race, index) for index in range(CLIENTS)]
-    with serving(app, start_seconds=30) as base_url:
+    with served(race.url, race.outbox) as base_url:
         answers = race_clients(base_url, [(path, body, token) for _, path, body, token in requests])
     outcomes = [
         (kind, status, body.get("code", "") if status >= 400 else body.get("reference", ""))

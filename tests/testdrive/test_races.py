@@ -29,16 +29,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
 from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.settings import Settings
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
 from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
-from tests.races import Answer, api_headers, race, scratch_database, ten_oclock_two_days_on
+from tests.races import Answer, api_headers, race, scratch_database, served, ten_oclock_two_days_on
 from tests.testdrive.helpers import HOLDS
 
 CLIENTS = 50
@@ -109,8 +106,7 @@ def _wait_until_up(base_url: str, alive: Callable[[], bool], seconds: float = 30
 @pytest.fixture(scope="module")
 def thread_server(race_db: RaceDb) -> Iterator[str]:
     """The app served by uvicorn in a thread of this process."""
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=race_db.outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, race_db.outbox) as base_url:
         yield base_url
 
 

@@ -16,18 +16,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from forecourt.app import create_app
 from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
 from forecourt.core.db import make_session_factory, transaction
-from forecourt.core.settings import Settings
 from forecourt.finance.models import Order
 from forecourt.payments.models import Payment
 from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
 from tests.finance.orders.factories import ORDERS, make_quote
-from tests.live_server import serving
-from tests.races import Answer, scratch_database
+from tests.races import Answer, scratch_database, served
 from tests.races import race as race_clients
 
 CLIENTS = 40
@@ -59,8 +56,7 @@ def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 car.id: [make_quote(session, user, car, expires_at=expires).reference for user in users] for car in cars
             }
             vehicle_ids = [car.id for car in cars]
-        app = create_app(Settings(environment="test", database_url=url, outbox_dir=folder / "outbox"))
-        with serving(app, start_seconds=30) as base_url:
+        with served(url, folder / "outbox") as base_url:
             yield Race(engine, base_url, vehicle_ids, tokens, quotes)
 
 

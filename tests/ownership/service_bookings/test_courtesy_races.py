@@ -15,13 +15,10 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
 from forecourt.core.clock import utcnow
 from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.settings import Settings
-from forecourt.ownership import owned_cars
-from forecourt.ownership.owned_cars import FixedCars, OwnedCar
+from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.testdrive import service as drives
@@ -29,8 +26,8 @@ from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingPurpose, BookingStatus, TestDriveBooking
 from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
-from tests.races import Answer, race, scratch_database, ten_oclock_two_days_on
+from tests.ownership.service_bookings.helpers import installed
+from tests.races import Answer, race, scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 20
 HOLDS = "/api/v1/service-bookings/holds"
@@ -48,44 +45,38 @@ class RaceDb:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceDb]:
     folder = tmp_path_factory.mktemp("courtesy-races")
-    previous = None
     with scratch_database(request.param, folder) as (url, engine):
-        try:
-            with transaction(make_session_factory(engine)) as session:
-                catalog = make_small_catalog(session)
-                store, trim = catalog["stores"]["gz-tianhe"], catalog["trims"]["mondeo-ecoboost180"]
-                for number in range(1, CLIENTS + 1):
-                    bookings.add_bay(session, store, f"B{number}", f"Bay {number}", actor=None)  # a bay for everyone
-                driven, free = (make_vehicle(session, trim, store, test_drive_fleet=True) for _ in range(2))
-                shopper = make_user(session, roles=[("shopper", None)])
-                drive = drives.hold(
-                    session,
-                    drives.Shopper(shopper.id),
-                    drives.DriveRequest(
-                        kind=DriveKind.ACCOMPANIED, start=ten_oclock_two_days_on(), minutes=60, vin=driven.vin
-                    ),
-                    ip="",
-                    now=utcnow(),
-                )
-                drive.status, drive.hold_expires_at = BookingStatus.CONFIRMED.value, None
-                users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
-                tokens = [make_token(session, user) for user in users]
-                cars = [
-                    OwnedCar(f"LSVLOAN{i:010d}", user.id, store.id, "mondeo", "ice", 2026, date(2026, 1, 1), 0)
-                    for i, user in enumerate(users)
-                ]
-                free_car_id = free.id
-            previous = owned_cars.use_source(FixedCars(cars))
+        with transaction(make_session_factory(engine)) as session:
+            catalog = make_small_catalog(session)
+            store, trim = catalog["stores"]["gz-tianhe"], catalog["trims"]["mondeo-ecoboost180"]
+            for number in range(1, CLIENTS + 1):
+                bookings.add_bay(session, store, f"B{number}", f"Bay {number}", actor=None)  # a bay for everyone
+            driven, free = (make_vehicle(session, trim, store, test_drive_fleet=True) for _ in range(2))
+            shopper = make_user(session, roles=[("shopper", None)])
+            drive = drives.hold(
+                session,
+                drives.Shopper(shopper.id),
+                drives.DriveRequest(
+                    kind=DriveKind.ACCOMPANIED, start=ten_oclock_two_days_on(), minutes=60, vin=driven.vin
+                ),
+                ip="",
+                now=utcnow(),
+            )
+            drive.status, drive.hold_expires_at = BookingStatus.CONFIRMED.value, None
+            users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
+            tokens = [make_token(session, user) for user in users]
+            cars = [
+                OwnedCar(f"LSVLOAN{i:010d}", user.id, store.id, "mondeo", "ice", 2026, date(2026, 1, 1), 0)
+                for i, user in enumerate(users)
+            ]
+            free_car_id = free.id
+        for _ in installed(cars):
             yield RaceDb(url, engine, tokens, [car.vin for car in cars], free_car_id)
-        finally:
-            owned_cars.use_source(previous)
 
 
 @pytest.fixture(scope="module")
 def server(race_db: RaceDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    outbox = tmp_path_factory.mktemp("courtesy-outbox")
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, tmp_path_factory.mktemp("courtesy-outbox")) as base_url:
         yield base_url
 
 

@@ -15,18 +15,15 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
 from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.settings import Settings
-from forecourt.ownership import owned_cars
-from forecourt.ownership.owned_cars import FixedCars, OwnedCar
+from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import HOLDING_STATUSES, ServiceJob
 from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user
-from tests.live_server import serving
-from tests.races import Answer, race, scratch_database, ten_oclock_two_days_on
+from tests.ownership.service_bookings.helpers import installed
+from tests.races import Answer, race, scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 50
 HOLDS = "/api/v1/service-bookings/holds"
@@ -43,29 +40,23 @@ class RaceDb:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceDb]:
     folder = tmp_path_factory.mktemp("service-races")
-    previous = None
     with scratch_database(request.param, folder) as (url, engine):
-        try:
-            with transaction(make_session_factory(engine)) as session:
-                store = make_small_catalog(session)["stores"]["gz-tianhe"]
-                bookings.add_bay(session, store, "B1", "Bay 1", actor=None)  # one bay for everyone
-                users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
-                tokens = [make_token(session, user) for user in users]
-                cars = [
-                    OwnedCar(f"LSVRACE{i:010d}", user.id, store.id, "mondeo", "ice", 2026, date(2026, 1, 1), 0)
-                    for i, user in enumerate(users)
-                ]
-            previous = owned_cars.use_source(FixedCars(cars))
+        with transaction(make_session_factory(engine)) as session:
+            store = make_small_catalog(session)["stores"]["gz-tianhe"]
+            bookings.add_bay(session, store, "B1", "Bay 1", actor=None)  # one bay for everyone
+            users = [make_user(session, roles=[("shopper", None)]) for _ in range(CLIENTS)]
+            tokens = [make_token(session, user) for user in users]
+            cars = [
+                OwnedCar(f"LSVRACE{i:010d}", user.id, store.id, "mondeo", "ice", 2026, date(2026, 1, 1), 0)
+                for i, user in enumerate(users)
+            ]
+        for _ in installed(cars):
             yield RaceDb(url, engine, tokens, [car.vin for car in cars])
-        finally:
-            owned_cars.use_source(previous)
 
 
 @pytest.fixture(scope="module")
 def server(race_db: RaceDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    outbox = tmp_path_factory.mktemp("service-outbox")
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, tmp_path_factory.mktemp("service-outbox")) as base_url:
         yield base_url
 
 
