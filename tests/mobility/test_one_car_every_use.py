@@ -11,6 +11,7 @@ the kinds meet on one car (a car moved from the rental to the test-drive fleet k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,11 +71,11 @@ class OneCarEveryUse(OneTransactionMachine):
         self.owner[booking.reference] = person
         return booking.reference
 
-    @rule(reference=drives_held)
-    def confirm_test_drive(self, reference: str) -> None:
+    def _confirm(self, confirm: Callable[..., object], reference: str) -> None:
+        """Confirm a test drive or a rental as its holder, paying with the demo card that succeeds."""
         user = self.people[self.owner[reference]]
         self._step(
-            lambda: lifecycle.confirm(
+            lambda: confirm(
                 self.session,
                 user.id,
                 reference,
@@ -85,6 +86,10 @@ class OneCarEveryUse(OneTransactionMachine):
                 now=self.now,
             )
         )
+
+    @rule(reference=drives_held)
+    def confirm_test_drive(self, reference: str) -> None:
+        self._confirm(lifecycle.confirm, reference)
 
     @rule(target=rentals_held, person=st.integers(0, 2), slot=st.integers(0, 7), length=st.sampled_from(LENGTHS))
     def hold_rental(self, person: int, slot: int, length: timedelta):
@@ -100,19 +105,7 @@ class OneCarEveryUse(OneTransactionMachine):
 
     @rule(reference=rentals_held)
     def confirm_rental(self, reference: str) -> None:
-        user = self.people[self.owner[reference]]
-        self._step(
-            lambda: rentals.confirm(
-                self.session,
-                user.id,
-                reference,
-                payment_method="demo-card-ok",
-                payment_provider=INTEGRATIONS.payments,
-                secret_key=SECRET,
-                cipher=CIPHER,
-                now=self.now,
-            )
-        )
+        self._confirm(rentals.confirm, reference)
 
     @rule(reference=rentals_held)
     def cancel_rental(self, reference: str) -> None:
