@@ -16,7 +16,7 @@ from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
-from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, domain_problem, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, app_secret, domain_problem, run_idempotent
 from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.integrations import Integrations
@@ -51,10 +51,6 @@ def integrations(request: Request) -> Integrations:
 def relay_soon(background: BackgroundTasks, request: Request) -> None:
     """Send the messages this request queued right after the response, rather than at the next job pass."""
     background.add_task(relay_outbox, request.app.state.session_factory, request.app.state.outbox_adapters())
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
 
 
 def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | None = None) -> BookingOut:
@@ -226,7 +222,7 @@ def confirm(
             reference,
             payment_method=body.payment_method,
             payment_provider=integrations(request).payments,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             cipher=request.app.state.field_cipher,
             now=utcnow(),
             salespeople=accounts.staff_user_ids(session, booking.store_id),
@@ -290,7 +286,7 @@ def reissue_code(
     session: WriteSession, request: Request, user: RequiredUser, reference: str, background: BackgroundTasks
 ) -> BookingOut:
     relay_soon(background, request)
-    code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=_secret(request), now=utcnow())
+    code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=app_secret(request), now=utcnow())
     return booking_out(session, bookings.get_booking(session, reference), code)
 
 
@@ -308,7 +304,7 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
             staff_user_id=user.user_id,
             allowed_store_ids=managed_store_ids(user),
             pickup_code=body.pickup_code,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             now=utcnow(),
             alert_recipients=accounts.staff_emails(session, bookings.get_booking(session, reference).store_id),
         )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
+from forecourt.core.http import app_secret  # noqa: F401 - the page modules take it from here
 from forecourt.core.security_headers import policy_with_images_from
 from forecourt.web.templating import Page
 
@@ -95,10 +96,6 @@ def render_personal(page: Page, template: str, *, status_code: int = 200, **cont
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def app_secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
 
 
 def form_text(posted: Any, name: str, limit: int = 200) -> str:

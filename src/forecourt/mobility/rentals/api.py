@@ -13,7 +13,7 @@ from forecourt.accounts.principal import Principal
 from forecourt.accounts.security import RequiredUser, StaffUser, managed_store_ids
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden
-from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, domain_problem, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, app_secret, domain_problem, run_idempotent
 from forecourt.core.params import Moment
 from forecourt.mobility.rentals import handover
 from forecourt.mobility.rentals import service as rentals
@@ -34,10 +34,6 @@ from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["rentals"])
 CodeQuery = Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
 
 
 def _payments(request: Request) -> Any:
@@ -172,7 +168,7 @@ def confirm(
             reference,
             payment_method=body.payment_method,
             payment_provider=_payments(request),
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             cipher=request.app.state.field_cipher,
             now=utcnow(),
         )
@@ -272,7 +268,7 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
             staff_user_id=user.user_id,
             allowed_store_ids=managed_store_ids(user),
             pickup_code=body.pickup_code,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             now=utcnow(),
         )
     except Forbidden as exc:
