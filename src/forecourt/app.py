@@ -52,6 +52,7 @@ from forecourt.marketing import api_attribution, api_campaigns, api_events, dash
 from forecourt.marketing.leads import api as leads_api
 from forecourt.marketing.leads import pages as lead_pages
 from forecourt.marketing.platform_events import outbox_adapters
+from forecourt.mobility.fleet.api import router as fleet_router
 from forecourt.mobility.fleet.pages import router as fleet_pages
 from forecourt.mobility.rentals import change_pages as rental_change_pages
 from forecourt.mobility.rentals import pages as rental_pages
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_admin_router)
     app.include_router(testdrive_router)
     app.include_router(rentals_router)
+    app.include_router(fleet_router)
     app.include_router(subscriptions_router)
     app.include_router(ways_api.router)
     app.include_router(telematics_router)

@@ -19,9 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import forecourt
-from forecourt.core.db import make_engine
-from forecourt.core.migrate import upgrade
-from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests import races
 
 SOURCE = Path(forecourt.__file__).resolve().parents[1]  # the src/ directory this test run imports
 T = TypeVar("T")
@@ -30,18 +28,9 @@ T = TypeVar("T")
 @contextmanager
 def scratch_database(backend_url: str, directory: Path) -> Iterator[str]:
     """A migrated database of the same kind as `backend_url`, for processes that commit what they like."""
-    if make_url(backend_url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{directory / 'scratch.db'}"
-    else:
-        url = _create_postgres_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
+    with races.scratch_database(make_url(backend_url).get_backend_name(), directory) as (url, engine):
+        engine.dispose()  # the processes open their own
         yield url
-    finally:
-        if not url.startswith("sqlite"):
-            _drop_postgres_database(url)
 
 
 def set_clock(path: Path, at: datetime) -> None:

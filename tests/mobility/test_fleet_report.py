@@ -51,3 +51,11 @@ def test_only_the_stores_staff_see_its_fleet_and_a_bad_range_is_named(client, wo
     assert client.get(FLEET, headers=world.renter).status_code == 403
     bad = client.get(FLEET, params={"from": "2026-12-05", "to": "2026-12-01"}, headers=world.staff)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_range"
+
+
+def test_the_report_takes_93_days_and_not_94(client, world):
+    quarter = client.get(FLEET, params={"from": "2026-09-01", "to": "2026-12-02"}, headers=world.staff)
+    assert quarter.status_code == 200, quarter.text[:500]
+    assert quarter.json()["start"].startswith("2026-09-01T00:00:00") and quarter.json()["end"].startswith("2026-12-03")
+    longer = client.get(FLEET, params={"from": "2026-08-31", "to": "2026-12-02"}, headers=world.staff)
+    assert longer.status_code == 422 and longer.json()["code"] == "invalid_range"

@@ -8,32 +8,25 @@ can act on (never a 5xx), and each 201 answered is a row in the database.
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from forecourt.app import create_app
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
+from forecourt.core.db import make_session_factory, transaction
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
 from tests.mobility.factories import make_plans
+from tests.races import race as race_clients
+from tests.races import scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 50
-GZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -50,10 +43,7 @@ class Race:
 
 @pytest.fixture(params=BACKENDS)
 def race(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Race]:
-    url = f"sqlite:///{tmp_path / 'race.db'}" if request.param == "sqlite" else _create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_database(request.param, tmp_path) as (url, engine):
         with transaction(make_session_factory(engine)) as session:
             catalog = make_small_catalog(session)
             store = catalog["stores"]["gz-tianhe"]
@@ -73,20 +63,11 @@ def race(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Race]:
                 tmp_path / "outbox",
             )
         yield built
-    finally:
-        engine.dispose()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
-
-
-def _day() -> datetime:
-    day = datetime.now(GZ).date() + timedelta(days=2)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=GZ)
 
 
 def _request(race: Race, index: int) -> tuple[str, str, dict, str]:
     """(kind, path, body, token) of client `index`: every fifth moves the car, the rest book it."""
-    start = _day() + timedelta(minutes=30 * (index % 6))
+    start = ten_oclock_two_days_on() + timedelta(minutes=30 * (index % 6))
     if index % 5 == 0:
         pool = "rental" if index % 10 == 0 else "test_drive"
         return "move", f"/api/v1/staff/vehicles/{race.vin}/pool", {"pool": pool}, race.staff_token
@@ -102,27 +83,13 @@ def _request(race: Race, index: int) -> tuple[str, str, dict, str]:
 
 
 def test_fifty_clients_never_promise_one_car_twice(race: Race) -> None:
-    app = create_app(Settings(environment="test", database_url=race.url, outbox_dir=race.outbox))
-    outcomes: list[tuple[str, int, str]] = []
-    lock = threading.Lock()
-    with serving(app, start_seconds=30) as base_url:
-        barrier = threading.Barrier(CLIENTS)
-
-        def client(index: int) -> None:
-            kind, path, body, token = _request(race, index)
-            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
-            with httpx.Client(base_url=base_url, timeout=60) as http:
-                barrier.wait()
-                answer = http.post(path, json=body, headers=headers)
-            code = answer.json().get("code", "") if answer.status_code >= 400 else answer.json().get("reference", "")
-            with lock:
-                outcomes.append((kind, answer.status_code, code))
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    requests = [_request(race, index) for index in range(CLIENTS)]
+    with served(race.url, race.outbox) as base_url:
+        answers = race_clients(base_url, [(path, body, token) for _, path, body, token in requests])
+    outcomes = [
+        (kind, status, body.get("code", "") if status >= 400 else body.get("reference", ""))
+        for (kind, *_), (status, body) in zip(requests, answers, strict=True)
+    ]
 
     statuses = Counter((kind, status) for kind, status, _ in outcomes)
     assert all(status < 500 for _, status, _ in outcomes), statuses

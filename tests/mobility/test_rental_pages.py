@@ -16,9 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecourt.core import clock
+from forecourt.identity.models import DriverVerification
 from tests.backoffice.helpers import sign_in
 from tests.factories import make_small_catalog, make_user, make_vehicle
 from tests.mobility.factories import NOW, RENTAL_DAY, make_plans
@@ -189,6 +191,34 @@ def test_held_then_confirmed_shows_the_pick_up_code_once_and_the_waived_deposit(
     assert mine.status_code == 200 and reference in mine.text and 'class="plain-list rn-cards"' in mine.text
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_bad_licence_form_is_answered_beside_each_field_and_stores_nothing(client, people, db_session, lang):
+    sign_in(client, people.renter)
+    reference = _rent(client)
+    _, csrf = _csrf(client, f"/rentals/{reference}?lang={lang}")
+    verify = f"/rentals/{reference}/verify?lang={lang}"
+    empty = client.post(verify, data={"csrf_token": csrf, "licence_class": "Z9"})
+    assert empty.status_code == 422 and 'action="/rentals/' + reference + '/verify"' in empty.text
+    for name in ("full_name", "id_number", "licence_expiry", "licence_class"):
+        assert f'id="{name}-error"' in empty.text, name
+    licence = {"full_name": "Li Lei", "id_number": HIGH_SCORE_ID, "licence_class": "C1"}
+    # The rental ends at 13:00 on 2 December: a licence valid through that day is good, one a day shorter is not.
+    short = client.post(verify, data={"csrf_token": csrf, **licence, "licence_expiry": "2026-12-01"})
+    assert short.status_code == 422 and HIGH_SCORE_ID not in short.text  # the ID number is never echoed
+    error = re.search(r'<p class="field-error" id="licence_expiry-error">([^<]*)</p>', short.text)
+    expected = {
+        "en": "This licence expires before the rental ends. Enter a licence that is valid until then.",
+        "zh-Hans": "此驾照在租车结束前到期。请输入在此之前一直有效的驾照。",
+    }[lang]
+    assert error and expected in html.unescape(error.group(1)), short.text[:1500]
+    assert 'value="2026-12-01"' in short.text and 'value="Li Lei"' in short.text
+    assert not db_session.scalars(select(DriverVerification)).all()
+    good = client.post(
+        verify, data={"csrf_token": csrf, **licence, "licence_expiry": "2026-12-02"}, follow_redirects=False
+    )
+    assert good.status_code == 303 and good.headers["location"] == f"/rentals/{reference}?notice=verified"
+
+
 def test_the_cancel_page_shows_the_refund_and_cancelling_gives_it(client, people):
     reference, _ = _confirmed(client, people, pickup_date="2026-12-03", return_date="2026-12-03")
     page = client.get(f"/rentals/{reference}?lang=en").text
@@ -200,6 +230,27 @@ def test_the_cancel_page_shows_the_refund_and_cancelling_gives_it(client, people
     assert done.status_code == 303 and done.headers["location"] == f"/rentals?cancelled={reference}"
     after = client.get(f"/rentals/{reference}?lang=en").text
     assert "67.50" in after[after.index('id="time-refunded"') :][:100]
+
+
+def _out_with_the_renter(client, people: People) -> tuple[str, str]:
+    """A confirmed rental the desk has handed over (at 10:00, its start); the renter signed in again: (reference,
+    their CSRF token)."""
+    reference, code = _confirmed(client, people)
+    client.cookies.clear()
+    staff_csrf = sign_in(client, people.staff)
+    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
+        data = {"csrf_token": staff_csrf, "odometer_km": "10000", "energy_percent": "90", "pickup_code": code}
+        assert client.post(f"/backoffice/rentals/{reference}/check-out", data=data).status_code == 200
+    client.cookies.clear()
+    return reference, sign_in(client, people.renter)
+
+
+def test_a_car_out_with_the_renter_cannot_be_cancelled_and_the_cancel_page_says_so(client, people):
+    reference, csrf = _out_with_the_renter(client, people)
+    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
+        refused = client.post(f"/rentals/{reference}/cancel?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
+    assert refused.status_code == 409 and 'data-code="not_cancellable"' in refused.text
+    assert "This rental can no longer be cancelled." in refused.text
 
 
 def test_staff_check_the_car_out_and_in_and_the_renter_reads_and_pays_the_bill(client, people):
@@ -254,14 +305,7 @@ def test_staff_check_the_car_out_and_in_and_the_renter_reads_and_pays_the_bill(c
 
 
 def test_a_self_service_return_without_a_car_reading_is_sent_to_the_desk(client, people):
-    reference, code = _confirmed(client, people)
-    client.cookies.clear()
-    staff_csrf = sign_in(client, people.staff)
-    with clock.pinned(RENTAL_DAY + timedelta(hours=2)):
-        data = {"csrf_token": staff_csrf, "odometer_km": "10000", "energy_percent": "90", "pickup_code": code}
-        assert client.post(f"/backoffice/rentals/{reference}/check-out", data=data).status_code == 200
-    client.cookies.clear()
-    csrf = sign_in(client, people.renter)
+    reference, csrf = _out_with_the_renter(client, people)
     with clock.pinned(RENTAL_DAY + timedelta(hours=4)):
         page = client.get(f"/rentals/{reference}?lang=en").text
         assert 'id="return-form"' in page

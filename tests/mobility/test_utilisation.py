@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from forecourt.mobility.fleet.utilisation import Span, hours_out
+from forecourt.mobility.fleet.utilisation import Span, days_allowed, hours_out, local_window, report_days
 
 GZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 1, tzinfo=GZ)
@@ -74,3 +74,28 @@ def test_an_empty_window_is_refused():
 def test_the_window_may_be_given_in_utc():
     (row,) = hours_out([Span(1, "rental", at(1, 10), at(1, 12))], [1], START.astimezone(UTC), END.astimezone(UTC), GZ)
     assert row.by_day == {date(2026, 12, 1): Decimal("2.00")}
+
+
+def test_a_report_covers_the_last_30_days_unless_told():
+    today = date(2026, 12, 2)
+    assert report_days(None, None, today) == (date(2026, 11, 3), today)
+    assert report_days(None, date(2026, 11, 30), today) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert report_days(date(2026, 11, 29), None, today) == (date(2026, 11, 29), today)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "allowed"),
+    [
+        (date(2026, 12, 1), date(2026, 12, 1), True),  # one day
+        (date(2026, 12, 2), date(2026, 12, 1), False),  # backwards
+        (date(2026, 12, 1), date(2026, 12, 1) + timedelta(days=92), True),  # 93 days
+        (date(2026, 12, 1), date(2026, 12, 1) + timedelta(days=93), False),  # 94 days
+    ],
+)
+def test_a_report_is_at_most_93_days_in_order(first, last, allowed):
+    assert days_allowed(first, last) is allowed
+
+
+def test_a_reports_window_runs_from_the_stores_midnight_to_the_one_after_its_last_day():
+    assert local_window(date(2026, 12, 1), date(2026, 12, 2), GZ) == (START, END)
+    assert local_window(date(2026, 12, 1), date(2026, 12, 1), GZ) == (START, at(2, 0))

@@ -20,33 +20,24 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from forecourt.core import clock
-from forecourt.core.db import make_engine, make_session_factory, write_lock_first
+from forecourt.core.db import make_session_factory, write_lock_first
 from forecourt.core.errors import DomainError
-from forecourt.core.migrate import upgrade
 from forecourt.core.outbox import OutboxMessage
 from forecourt.ownership.leases.notifications import Contact, send_pace_warnings
 from forecourt.ownership.models import Ownership
 from forecourt.ownership.records import service as records
 from forecourt.ownership.records.contracts import ContractTerms
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.ownership.helpers import NOW, backdate, completed_order, make_world, record_odometer, sold_car
+from tests.races import scratch_database
 
 RACERS = 8
 
 
 @pytest.fixture(params=BACKENDS)  # one database per test: each builds its own world
 def scratch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    url = (
-        f"sqlite:///{tmp_path_factory.mktemp('ownership-races') / 'races.db'}"
-        if request.param == "sqlite"
-        else _create_postgres_database()
-    )
-    engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if request.param != "sqlite":
-        _drop_postgres_database(url)
+    with scratch_database(request.param, tmp_path_factory.mktemp("ownership-races")) as (_, engine):
+        yield engine
 
 
 def _race(engine: Engine, work) -> list[object]:

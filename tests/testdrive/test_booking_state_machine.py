@@ -9,64 +9,40 @@ rules allow (409, 422, 429, 404) are fine outcomes. After every step:
   [starts_at, blocks_until) — on PostgreSQL the exclusion constraint also guards this;
 - a `slot_taken` refusal was true: every car that could have served the request was held at that time.
 
-Each example runs in one outer transaction on its own connection, rolled back at the end; each step runs in
-a savepoint, rolled back when it raises, as a request's transaction would be.
+The transaction per example, the savepoint per step, the clock and the overlap invariant come from
+`tests.booking_machines`.
 """
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, multiple, rule
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from forecourt.catalog.vin import build_vin
-from forecourt.core import clock
-from forecourt.core.crypto import field_cipher_from_config
-from forecourt.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
-from forecourt.core.settings import Settings
-from forecourt.identity.providers import IdentityClaim
-from forecourt.identity.service import verify_driver
-from forecourt.integrations import build_integrations
 from forecourt.testdrive import lifecycle
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingStatus, TestDriveBooking
+from tests.booking_machines import CIPHER, INTEGRATIONS, SECRET, OneTransactionMachine, run_machine
 from tests.factories import make_small_catalog, make_user, make_vehicle
-from tests.testdrive.helpers import HIGH_SCORE_ID, LOW_SCORE_ID, NOW
+from tests.testdrive.helpers import HIGH_SCORE_ID, LOW_SCORE_ID
 
-SETTINGS = Settings(environment="test")
-SECRET = SETTINGS.secret_key.get_secret_value()
-INTEGRATIONS = build_integrations(SETTINGS)
-CIPHER = field_cipher_from_config("", SECRET)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 10:00 to 12:30 the next day, every 30 minutes: a 60-minute drive plus the 30-minute buffer overlaps the
 # two starts either side of it, so holds, moves and refusals interleave.
 STARTS = [datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI) + timedelta(minutes=30 * i) for i in range(6)]
-EXPECTED = (Conflict, InvalidInput, TooManyRequests, NotFound)
 SHOPPERS = 4
 
 
-def _joined_session(connection) -> Session:
-    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False)
-
-
-class BookingMachine(RuleBasedStateMachine):
+class BookingMachine(OneTransactionMachine):
     references = Bundle("references")
 
     def __init__(self, engine: Engine) -> None:
-        super().__init__()
-        self.connection = engine.connect()
-        self.outer = self.connection.begin()
-        self.session = _joined_session(self.connection)
-        self.clock = ExitStack()
-        self.now = NOW
-        self.clock.enter_context(clock.pinned(NOW))
+        super().__init__(engine)
         self.owners: dict[str, int] = {}  # reference -> shopper index
         self._seed()
 
@@ -83,54 +59,10 @@ class BookingMachine(RuleBasedStateMachine):
         self.car_ids = [car.id for car in self.cars]
         self.shoppers = [make_user(session, roles=[("shopper", None)]) for _ in range(SHOPPERS)]
         for index, id_number in ((0, HIGH_SCORE_ID), (1, HIGH_SCORE_ID), (2, LOW_SCORE_ID)):  # 3: unverified
-            verify_driver(
-                session,
-                self.shoppers[index].id,
-                IdentityClaim("Li Lei", id_number, date(2030, 1, 1)),
-                identity=INTEGRATIONS.identity,
-                credit=INTEGRATIONS.credit,
-                secret_key=SECRET,
-                cipher=CIPHER,
-                today=NOW.date(),
-            )
+            self.verify(self.shoppers[index].id, id_number)
         session.flush()
 
-    def teardown(self) -> None:
-        self.session.close()
-        self.outer.rollback()
-        self.connection.close()
-        self.clock.close()
-
     # --- helpers ---------------------------------------------------------------------------------------------
-
-    def _step(self, action):
-        """Run one use case in a savepoint (rolled back if it raises); expected refusals become None."""
-        try:
-            with self.session.begin_nested():
-                return action()
-        except EXPECTED as refusal:
-            self.last_refusal = refusal
-            return None
-
-    def _live_rows(self, exclude_id: int | None = None) -> list:
-        live_hold = [BookingStatus.CONFIRMED.value, BookingStatus.IN_PROGRESS.value]
-        rows = self.session.execute(
-            select(
-                TestDriveBooking.id,
-                TestDriveBooking.reference,
-                TestDriveBooking.vehicle_id,
-                TestDriveBooking.status,
-                TestDriveBooking.starts_at,
-                TestDriveBooking.blocks_until,
-                TestDriveBooking.hold_expires_at,
-            )
-        ).all()
-        return [
-            r
-            for r in rows
-            if r.id != exclude_id
-            and (r.status in live_hold or (r.status == BookingStatus.HELD.value and r.hold_expires_at > self.now))
-        ]
 
     def _assert_all_taken(self, car_ids: list[int], start: datetime, exclude_id: int | None = None) -> None:
         """A `slot_taken` refusal must be true: each candidate car is held across the asked-for drive."""
@@ -142,7 +74,7 @@ class BookingMachine(RuleBasedStateMachine):
             )
 
     def _refused_with(self, code: str) -> bool:
-        return getattr(self, "last_refusal", None) is not None and self.last_refusal.code == code
+        return self.last_refusal is not None and self.last_refusal.code == code
 
     # --- rules -----------------------------------------------------------------------------------------------
 
@@ -224,11 +156,6 @@ class BookingMachine(RuleBasedStateMachine):
             return
         assert booking.starts_at == STARTS[slot] and booking.vehicle_id in self.car_ids
 
-    @rule(minutes=st.integers(1, 30))
-    def advance_time(self, minutes: int) -> None:
-        self.now += timedelta(minutes=minutes)
-        self.clock.enter_context(clock.pinned(self.now))
-
     @rule()
     def expire(self) -> None:
         self._step(lambda: bookings.expire_holds(self.session, self.now))
@@ -239,28 +166,9 @@ class BookingMachine(RuleBasedStateMachine):
         ).all()
         assert not lapsed
 
-    # --- invariants ------------------------------------------------------------------------------------------
-
-    @invariant()
-    def no_two_live_bookings_of_a_car_overlap(self) -> None:
-        live = self._live_rows()
-        for i, a in enumerate(live):
-            for b in live[i + 1 :]:
-                assert a.vehicle_id != b.vehicle_id or not (
-                    a.starts_at < b.blocks_until and b.starts_at < a.blocks_until
-                ), f"{a.reference} and {b.reference} overlap on car {a.vehicle_id}"
-
 
 def test_live_bookings_of_a_car_never_overlap(db_engine: Engine) -> None:
-    run_state_machine_as_test(
-        lambda: BookingMachine(db_engine),
-        settings=settings(
-            max_examples=40,
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_machine(lambda: BookingMachine(db_engine), examples=40, steps=25)
 
 
 def test_a_lapsed_hold_does_not_block_a_reschedule(db_engine: Engine) -> None:
@@ -277,6 +185,6 @@ def test_a_lapsed_hold_does_not_block_a_reschedule(db_engine: Engine) -> None:
         machine.last_refusal = None
         machine.reschedule(moving, 1)  # to 10:30: only car 0 is free
         assert machine.last_refusal is None, machine.last_refusal
-        machine.no_two_live_bookings_of_a_car_overlap()
+        machine.no_car_is_promised_twice()
     finally:
         machine.teardown()

@@ -18,34 +18,27 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
-from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
 from forecourt.testdrive.models import HOLDING_STATUSES, TestDriveBooking
 from forecourt.testdrive.policy import update_store_policy
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
+from tests.races import Answer, api_headers, race, scratch_database, served, ten_oclock_two_days_on
 from tests.testdrive.helpers import HOLDS
 
 CLIENTS = 50
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DRIVE = timedelta(minutes=60)
 BUFFER = timedelta(minutes=30)  # the default store policy's buffer after a drive
 
@@ -63,13 +56,7 @@ class RaceDb:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceDb]:
     folder = tmp_path_factory.mktemp("races")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'races.db'}"
-    else:
-        url = _create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_database(request.param, folder) as (url, engine):
         with transaction(make_session_factory(engine)) as session:
             catalog = make_small_catalog(session)
             store = catalog["stores"]["gz-tianhe"]
@@ -84,10 +71,6 @@ def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             vins = [car.vin for car in cars]
             vehicle_ids = {car.vin: car.id for car in cars}
         yield RaceDb(url, engine, vins, vehicle_ids, tokens, folder / "outbox")
-    finally:
-        engine.dispose()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -123,8 +106,7 @@ def _wait_until_up(base_url: str, alive: Callable[[], bool], seconds: float = 30
 @pytest.fixture(scope="module")
 def thread_server(race_db: RaceDb) -> Iterator[str]:
     """The app served by uvicorn in a thread of this process."""
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=race_db.outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, race_db.outbox) as base_url:
         yield base_url
 
 
@@ -192,13 +174,6 @@ def _check_with_log(base_url: str, *args) -> None:
 # --- the race ------------------------------------------------------------------------------------------------
 
 
-def _slot_day() -> datetime:
-    """10:00 in Guangzhou the day after tomorrow: inside opening hours, past the lead time, within the horizon
-    (the server runs on the real clock)."""
-    day = datetime.now(SHANGHAI).date() + timedelta(days=2)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)
-
-
 PATTERNS = {
     # Everyone wants 10:00.
     "same": [timedelta(0)],
@@ -210,41 +185,14 @@ PATTERNS = {
 
 
 def _requests(vin: str, pattern: str) -> list[dict]:
-    base, offsets = _slot_day(), PATTERNS[pattern]
+    # 10:00 the day after tomorrow: inside opening hours, past the lead time, within the horizon.
+    base, offsets = ten_oclock_two_days_on(), PATTERNS[pattern]
     return [{"vin": vin, "start": (base + offsets[i % len(offsets)]).isoformat()} for i in range(CLIENTS)]
 
 
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
-
-
-def _answer(response: httpx.Response) -> tuple[int, dict]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"text": response.text}
-    return response.status_code, body
-
-
-def race_threads(base_url: str, tokens: list[str], bodies: list[dict]) -> list[tuple[int, dict]]:
-    """One client thread per shopper; each opens its connection first, then all post at once."""
-    barrier = threading.Barrier(len(bodies))
-    answers: list[tuple[int, dict] | None] = [None] * len(bodies)
-
-    def shopper(i: int) -> None:
-        with httpx.Client(base_url=base_url, timeout=60) as client:
-            client.get("/healthz")
-            headers = _headers(tokens[i])
-            barrier.wait(timeout=30)
-            answers[i] = _answer(client.post(HOLDS, json=bodies[i], headers=headers))
-
-    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert all(a is not None for a in answers), "a client thread failed; see the captured output"
-    return answers  # type: ignore[return-value]
+def race_threads(base_url: str, tokens: list[str], bodies: list[dict]) -> list[Answer]:
+    """One client thread per shopper, all holding at once (`tests.races.race`)."""
+    return race(base_url, [(HOLDS, body, token) for token, body in zip(tokens, bodies, strict=False)])
 
 
 # Runs in each client process (`python -I -S`: the standard library only, so 50 of them start in about a second
@@ -270,12 +218,12 @@ print(json.dumps([response.status, body]), flush=True)
 """
 
 
-def race_processes(base_url: str, tokens: list[str], bodies: list[dict]) -> list[tuple[int, dict]]:
+def race_processes(base_url: str, tokens: list[str], bodies: list[dict]) -> list[Answer]:
     """One client process per shopper, released together once all of them are connected."""
     url = httpx.URL(base_url)
     processes = []
     for token, body in zip(tokens, bodies, strict=False):
-        job = {"host": url.host, "port": url.port, "path": HOLDS, "body": body, "headers": _headers(token)}
+        job = {"host": url.host, "port": url.port, "path": HOLDS, "body": body, "headers": api_headers(token)}
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", CLIENT_SCRIPT, json.dumps(job)],
@@ -313,7 +261,7 @@ def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
-def check_outcome(race_db: RaceDb, vin: str, pattern: str, bodies: list[dict], answers: list[tuple[int, dict]]) -> None:
+def check_outcome(race_db: RaceDb, vin: str, pattern: str, bodies: list[dict], answers: list[Answer]) -> None:
     tally = Counter((s, b.get("code")) for s, b in answers)
     server_errors = [(s, b) for s, b in answers if s >= 500]
     assert not server_errors, f"{len(server_errors)} answers were 5xx: {dict(tally)}; e.g. {server_errors[0]}"

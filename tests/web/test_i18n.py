@@ -6,11 +6,16 @@ import io
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
 
 from forecourt.web import i18n
 
@@ -37,6 +42,29 @@ TRANSLATIONS = i18n.TRANSLATIONS_DIR
 )
 def test_negotiation_order(query, cookie, accept, default, expected):
     assert i18n.negotiate_language(query, cookie, accept, default) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "expected"),
+    [
+        ("/x?lang=en", {"cookie": "lang=zh-Hans", "accept-language": "zh-CN"}, "en"),
+        ("/x", {"cookie": "lang=en", "accept-language": "zh-CN"}, "en"),
+        ("/x", {"accept-language": "zh-CN"}, "zh-Hans"),
+        ("/x", {}, "zh-Hans"),  # the app's default
+    ],
+)
+def test_a_requests_language_is_read_from_the_query_the_cookie_the_header_then_the_default(url, headers, expected):
+    app = Starlette()
+    app.state.settings = SimpleNamespace(default_language="zh-Hans")
+    seen = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        seen.append(i18n.request_language(request))
+        return PlainTextResponse("")
+
+    app.add_route("/x", endpoint)
+    TestClient(app).get(url, headers=headers)
+    assert seen == [expected]
 
 
 def test_accept_language_keeps_header_order_for_equal_quality():

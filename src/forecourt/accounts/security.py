@@ -155,3 +155,6 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
 
 
 MarketerUser = Annotated[Principal, Depends(require_roles(Role.MARKETER))]  # marketers and admins (API)
+# Store staff and admins (API: 401/403). The back office's pages have their own (backoffice.access.StaffUser),
+# which sends a signed-out visitor to sign in and shows a translated 403 page.
+StaffUser = Annotated[Principal, Depends(require_roles(Role.STORE_STAFF))]

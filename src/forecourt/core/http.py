@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, UploadFile
+from fastapi import Depends, FastAPI, Header, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -220,6 +220,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
 
 
+def app_secret(request: Request) -> str:
+    """The app's secret key: it keys fingerprints, pick-up codes and ID-number digests (never sent anywhere)."""
+    return request.app.state.settings.secret_key.get_secret_value()
+
+
+# The header of a retry-safe write (`run_idempotent`), described once for every API that takes it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A UUID per attempt: a retry with the same key and body replays the first answer",
+    ),
+]
+
+
 def run_idempotent(
     session: Session,
     request: Request,
@@ -233,8 +248,7 @@ def run_idempotent(
     """Run a retry-safe write once per `Idempotency-Key` (see core/idempotency.py). `run` returns the status and
     a JSON-able body; `redact` strips what must not be stored for replay (a one-time secret)."""
     key = idempotency.check_key(key)
-    secret = request.app.state.settings.secret_key.get_secret_value()
-    request_fingerprint = idempotency.fingerprint(request.method, request.url.path, payload, key=secret)
+    request_fingerprint = idempotency.fingerprint(request.method, request.url.path, payload, key=app_secret(request))
     claimed = idempotency.begin(session, scope, key, request_fingerprint)
     if isinstance(claimed, idempotency.Replay):
         return JSONResponse(claimed.body, status_code=claimed.status, headers={"Idempotent-Replayed": "true"})

@@ -12,7 +12,7 @@ from forecourt.accounts.principal import Principal
 from forecourt.accounts.security import RequiredUser, require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
-from forecourt.core.http import DbSession
+from forecourt.core.http import DbSession, app_secret
 from forecourt.core.params import Day
 from forecourt.identity import service
 from forecourt.identity.models import DriverVerification
@@ -78,7 +78,7 @@ def verify(session: DbSession, request: Request, user: RequiredUser, body: Verif
     integrations = request.app.state.integrations
     claim = IdentityClaim(body.full_name, body.id_number, body.licence_expiry, body.licence_class)
     cipher = request.app.state.field_cipher
-    secret_key = request.app.state.settings.secret_key.get_secret_value()
+    secret_key = app_secret(request)
     if body.test_drive:  # the same check as the hold page's: against that drive, by the test-drive rules
         verification = lifecycle.verify_driver_for_drive(
             session,

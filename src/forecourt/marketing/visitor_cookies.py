@@ -18,6 +18,7 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forecourt.core.http import app_secret
 from forecourt.marketing.visitors import CONSENT_COOKIE, COOKIE, COOKIE_MAX_AGE, is_visitor_id, new_visitor_id
 
 __all__ = ["CONSENT_COOKIE", "COOKIE", "PROOF_COOKIE", "issue", "proven_visitor_id"]
@@ -27,7 +28,7 @@ _PURPOSE = b"forecourt visitor id\x00"  # keeps this MAC apart from any other us
 
 
 def _proof(request: Request, visitor_id: str) -> str:
-    key = request.app.state.settings.secret_key.get_secret_value().encode()
+    key = app_secret(request).encode()
     mac = hmac.new(key, _PURPOSE + visitor_id.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 

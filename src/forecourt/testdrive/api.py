@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import CurrentUser, RequiredUser, managed_store_ids, require_roles
+from forecourt.accounts.security import CurrentUser, RequiredUser, StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import Forbidden, NotFound
-from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, app_secret, domain_problem, run_idempotent
 from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.integrations import Integrations
@@ -39,11 +39,9 @@ from forecourt.testdrive.schemas import (
     SlotOut,
     StoreSlotsOut,
 )
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["test drives"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per booking attempt")]
 
 
 def integrations(request: Request) -> Integrations:
@@ -53,20 +51,6 @@ def integrations(request: Request) -> Integrations:
 def relay_soon(background: BackgroundTasks, request: Request) -> None:
     """Send the messages this request queued right after the response, rather than at the next job pass."""
     background.add_task(relay_outbox, request.app.state.session_factory, request.app.state.outbox_adapters())
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
-
-
-def _language(request: Request) -> str:
-    """Messages about the booking go out in the language the shopper booked in."""
-    return negotiate_language(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-        request.app.state.settings.default_language,
-    )
 
 
 def booking_out(session: Session, booking: TestDriveBooking, pickup_code: str | None = None) -> BookingOut:
@@ -168,7 +152,7 @@ def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: HoldIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        shopper = bookings.Shopper(user.user_id, user.email, user.mobile, _language(request))
+        shopper = bookings.Shopper(user.user_id, user.email, user.mobile, request_language(request))
         drive = bookings.DriveRequest(
             kind=body.kind,
             start=body.start,
@@ -238,7 +222,7 @@ def confirm(
             reference,
             payment_method=body.payment_method,
             payment_provider=integrations(request).payments,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             cipher=request.app.state.field_cipher,
             now=utcnow(),
             salespeople=accounts.staff_user_ids(session, booking.store_id),
@@ -302,7 +286,7 @@ def reissue_code(
     session: WriteSession, request: Request, user: RequiredUser, reference: str, background: BackgroundTasks
 ) -> BookingOut:
     relay_soon(background, request)
-    code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=_secret(request), now=utcnow())
+    code = handover.reissue_pickup_code(session, user.user_id, reference, secret_key=app_secret(request), now=utcnow())
     return booking_out(session, bookings.get_booking(session, reference), code)
 
 
@@ -320,7 +304,7 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
             staff_user_id=user.user_id,
             allowed_store_ids=managed_store_ids(user),
             pickup_code=body.pickup_code,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             now=utcnow(),
             alert_recipients=accounts.staff_emails(session, bookings.get_booking(session, reference).store_id),
         )

@@ -1,7 +1,7 @@
 """Shopper test-drive pages that change a booked drive (/test-drives/{reference}/cancel and /reschedule): the
 refund shown before cancelling, and moving the drive to another free slot of the same car's kind.
 
-Thin like `shopper_pages`: the use cases run in a savepoint (`attempt`), so a refusal is shown on the page and
+Thin like `shopper_pages`: the use cases run in a savepoint (`attempt_then`), so a refusal is shown on the page and
 leaves nothing half-done; writes take `WriteSession` first (BEGIN IMMEDIATE on SQLite).
 """
 
@@ -17,23 +17,21 @@ from sqlalchemy.orm import Session
 from forecourt.backoffice.access import PostedForm, sign_in_url
 from forecourt.core import dates
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.testdrive import lifecycle
 from forecourt.testdrive import service as bookings
 from forecourt.testdrive.models import TestDriveBooking
-from forecourt.testdrive.page_support import Problem, attempt, form_text, here, load_drive, redirect, render
+from forecourt.testdrive.page_support import Problem, form_text, here, load_drive, redirect, render
 from forecourt.testdrive.shopper_pages import LIVE
 from forecourt.testdrive.slot_picker import slot_search
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.page_helpers import attempt_then
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
 
-def _render_cancel(
-    session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None
-) -> HTMLResponse:
+def _render_cancel(session: Session, page: Page, reference: str, problem: Problem | None = None) -> HTMLResponse:
     assert page.user is not None
     drive = load_drive(session, bookings.get_own_booking(session, page.user.user_id, reference))
     cancellable = drive.booking.status in LIVE
@@ -41,7 +39,7 @@ def _render_cancel(
     return render(
         page,
         "testdrive/cancel.html",
-        status_code=status_code,
+        status_code=problem.status if problem else 200,
         drive=drive,
         refund=refund,
         cancellable=cancellable,
@@ -64,22 +62,20 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
     user = page.user
     booking = bookings.get_own_booking(session, user.user_id, reference)
     provider = page.request.app.state.integrations.payments
-    try:
-        attempt(
+    return attempt_then(
+        session,
+        lambda: lifecycle.cancel(
             session,
-            lambda: lifecycle.cancel(
-                session,
-                booking.reference,
-                actor_user_id=user.user_id,
-                by_store=False,
-                reason=form_text(posted, "reason"),
-                payment_provider=provider,
-                now=utcnow(),
-            ),
-        )
-    except DomainError as exc:
-        return _render_cancel(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"/test-drives?cancelled={booking.reference}")
+            booking.reference,
+            actor_user_id=user.user_id,
+            by_store=False,
+            reason=form_text(posted, "reason"),
+            payment_provider=provider,
+            now=utcnow(),
+        ),
+        done=f"/test-drives?cancelled={booking.reference}",
+        again=lambda problem: _render_cancel(session, page, reference, problem),
+    )
 
 
 def _drive_length(booking: TestDriveBooking) -> tuple[int, int]:
@@ -133,8 +129,11 @@ def reschedule(session: WriteSession, page: PageContext, reference: str, posted:
     if start is None:
         problem = Problem("slot_not_offered", 422, "Pick one of the listed times")
         return _render_reschedule(session, page, reference, posted, status_code=422, problem=problem)
-    try:
-        moved = attempt(session, lambda: lifecycle.reschedule(session, user.user_id, reference, start, now=utcnow()))
-    except DomainError as exc:
-        return _render_reschedule(session, page, reference, posted, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"/test-drives/{moved.reference}?notice=moved")
+    return attempt_then(
+        session,
+        lambda: lifecycle.reschedule(session, user.user_id, reference, start, now=utcnow()),
+        done=lambda moved: f"/test-drives/{moved.reference}?notice=moved",
+        again=lambda problem: _render_reschedule(
+            session, page, reference, posted, status_code=problem.status, problem=problem
+        ),
+    )

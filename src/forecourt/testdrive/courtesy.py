@@ -30,6 +30,7 @@ from forecourt.testdrive import policy as policies
 from forecourt.testdrive import repository
 from forecourt.testdrive.availability import DriveKind, is_open_at
 from forecourt.testdrive.models import BookingPurpose, BookingStatus, TestDriveBooking
+from forecourt.testdrive.reservations import status_now
 from forecourt.testdrive.service import busy_intervals, write_without_overlap
 
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
@@ -64,16 +65,11 @@ class LoanRequest:
     language: str = "zh-Hans"
 
 
-def _status_now(booking: TestDriveBooking, now: datetime) -> str:
-    lapsed = booking.status == BookingStatus.HELD.value and booking.hold_expires_at and booking.hold_expires_at <= now
-    return BookingStatus.EXPIRED.value if lapsed else booking.status
-
-
 def _view(booking: TestDriveBooking, vehicle: Vehicle, now: datetime) -> CourtesyLoan:
     model = vehicle.model
     return CourtesyLoan(
         booking.reference,
-        _status_now(booking, now),
+        status_now(booking, now),
         vehicle.vin,
         model.name_en,
         model.name_zh,
@@ -163,16 +159,16 @@ def confirm_loan(session: Session, reference: str, *, now: datetime) -> Courtesy
     """Confirm a held loan (with its service job; the job has checked that its own hold, of the same expiry, is
     live). Confirming a confirmed loan changes nothing."""
     booking = _loan(session, reference)
-    if booking.status == BookingStatus.HELD.value and _status_now(booking, now) == BookingStatus.HELD.value:
+    if booking.status == BookingStatus.HELD.value and status_now(booking, now) == BookingStatus.HELD.value:
         booking.status = BookingStatus.CONFIRMED.value
         booking.confirmed_at = booking.updated_at = now
         booking.hold_expires_at = None
         session.flush()
     elif booking.status != BookingStatus.CONFIRMED.value:
         raise Conflict(
-            f"Courtesy loan {booking.reference} is {_status_now(booking, now)}, not held",
+            f"Courtesy loan {booking.reference} is {status_now(booking, now)}, not held",
             code="courtesy_loan_not_active",
-            extra={"loan_status": _status_now(booking, now)},
+            extra={"loan_status": status_now(booking, now)},
         )
     return _view(booking, catalog.get_vehicle_by_id(session, booking.vehicle_id), now)
 

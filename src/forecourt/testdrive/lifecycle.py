@@ -129,6 +129,44 @@ def _check_driver(session: Session, booking: TestDriveBooking, cipher: FieldCiph
         )
 
 
+def verify_driver_until(
+    session: Session,
+    user_id: int,
+    claim: IdentityClaim,
+    last_day: date,
+    *,
+    ends: str,
+    identity_provider: IdentityProvider,
+    credit: CreditScoreProvider,
+    secret_key: str,
+    cipher: FieldCipher,
+    today: date,
+    extra: dict[str, str] | None = None,
+) -> DriverVerification:
+    """Verify (or replace) the licence for a use of a car whose last local day is `last_day` (a drive or a rental:
+    `ends` names it in the message). A licence that expires before then is refused here, by the rule confirm applies,
+    before the provider is asked or anything is stored: recording it would only lead to a refused confirm, and would
+    replace a licence that may still be good."""
+    refusal = licence_refusal(claim.licence_expiry, last_day)
+    if refusal is not None:
+        raise InvalidInput(
+            f"{refusal.message} Enter a licence valid until the {ends} ends.",
+            code=refusal.code,
+            errors=[FieldError("licence_expiry", f"must be {last_day.isoformat()} or later")],
+            extra=extra or {},
+        )
+    return identity.verify_driver(
+        session,
+        user_id,
+        claim,
+        identity=identity_provider,
+        credit=credit,
+        secret_key=secret_key,
+        cipher=cipher,
+        today=today,
+    )
+
+
 def verify_driver_for_drive(
     session: Session,
     user_id: int,
@@ -141,24 +179,17 @@ def verify_driver_for_drive(
     cipher: FieldCipher,
     today: date,
 ) -> DriverVerification:
-    """Verify (or replace) the shopper's licence for one of their drives. A licence that expires before the drive's
-    last local day is refused here, by the rule confirm applies, before the provider is asked or anything is
-    stored: recording it would only lead to a refused confirm, and would replace a licence that may still be good."""
+    """Verify (or replace) the shopper's licence for one of their drives: valid on the drive's last local day."""
     booking = bookings.get_own_booking(session, user_id, reference)
     last_day = drive_last_day(session, booking)
-    refusal = licence_refusal(claim.licence_expiry, last_day)
-    if refusal is not None:
-        raise InvalidInput(
-            f"{refusal.message} Enter a licence valid until the drive ends.",
-            code=refusal.code,
-            errors=[FieldError("licence_expiry", f"must be {last_day.isoformat()} or later")],
-            extra={"licence_expiry": claim.licence_expiry.isoformat(), "drive_ends_on": last_day.isoformat()},
-        )
-    return identity.verify_driver(
+    return verify_driver_until(
         session,
         user_id,
         claim,
-        identity=identity_provider,
+        last_day,
+        ends="drive",
+        extra={"licence_expiry": claim.licence_expiry.isoformat(), "drive_ends_on": last_day.isoformat()},
+        identity_provider=identity_provider,
         credit=credit,
         secret_key=secret_key,
         cipher=cipher,

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from forecourt.catalog import service as catalog
@@ -29,7 +27,7 @@ from forecourt.web.page_helpers import (  # noqa: F401 - the test-drive pages us
     redirect,
     to_local,
 )
-from forecourt.web.templating import Page
+from forecourt.web.page_helpers import render_personal as render  # noqa: F401 - the pages render with it from here
 
 
 @dataclass(frozen=True)
@@ -46,21 +44,6 @@ class Drive:
     @property
     def zone(self) -> str:
         return self.vehicle.store.time_zone
-
-
-def render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    user = page.user
-    response = page.render(
-        template,
-        status_code=status_code,
-        user=user,
-        csrf_token=(user.csrf_token if user else "") or "",
-        hhmm=hhmm,
-        local=to_local,
-        **context,
-    )
-    response.headers["Cache-Control"] = "no-store"  # personal pages, and a pick-up code shown once
-    return response
 
 
 def load_drive(session: Session, booking: TestDriveBooking) -> Drive:

@@ -27,10 +27,10 @@ from forecourt.backoffice.access import PostedForm, sign_in_url
 from forecourt.core import dates
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import DomainError, InvalidInput, NotFound
+from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.identity import service as identity
-from forecourt.identity.providers import IdentityClaim
+from forecourt.identity.licence_form import LICENCE_CLASSES, checkers, submit_licence
 from forecourt.telematics.route_map import MapLabels
 from forecourt.testdrive import lifecycle, notifications
 from forecourt.testdrive import service as bookings
@@ -57,7 +57,6 @@ from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 DEMO_PAYMENT_METHODS = ("demo-card-ok", "demo-card-declined")
 LIVE = (BookingStatus.HELD.value, BookingStatus.CONFIRMED.value)
 # Refusals about the driver (testdrive.rules.driver_refusals): the hold page answers each with the licence form
@@ -264,42 +263,15 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         return redirect(sign_in_url(f"/test-drives/{reference}"))
     user = page.user
     bookings.get_own_booking(session, user.user_id, reference)  # someone else's reference: 404
-    form = {name: form_text(posted, name, 40) for name in ("full_name", "id_number", "licence_expiry", "licence_class")}
-    errors: dict[str, str] = {}
-    if not 2 <= len(form["full_name"]) <= 40:
-        errors["full_name"] = "name"
-    if not 15 <= len(form["id_number"]) <= 22:
-        errors["id_number"] = "id_number"
-    expiry = dates.parse_day(form["licence_expiry"])
-    if expiry is None:
-        errors["licence_expiry"] = "expiry"
-    if form["licence_class"] not in LICENCE_CLASSES:
-        errors["licence_class"] = "class"
-    if not errors:
-        integrations = page.request.app.state.integrations
-        claim = IdentityClaim(form["full_name"], form["id_number"], expiry, form["licence_class"])
-        try:
-            checked = lifecycle.verify_driver_for_drive(
-                session,
-                user.user_id,
-                reference,
-                claim,
-                identity_provider=integrations.identity,
-                credit=integrations.credit,
-                secret_key=app_secret(page.request),
-                cipher=page.request.app.state.field_cipher,
-                today=utcnow().date(),
-            )
-        except InvalidInput as exc:
-            if exc.code == "licence_expires_before_drive":
-                errors["licence_expiry"] = "expires_before_drive"
-            else:
-                errors["id_number"] = "id_number" if exc.code == "id_number_invalid" else "refused"
-        else:
-            if checked.verified:
-                return redirect(f"/test-drives/{reference}?notice=verified")
-    form["id_number"] = ""  # never echoed back
-    return _render_hold(session, page, reference, status_code=422, errors=errors, form=form)
+    answer = submit_licence(
+        posted,
+        lambda claim: lifecycle.verify_driver_for_drive(
+            session, user.user_id, reference, claim, today=utcnow().date(), **checkers(page.request)
+        ),
+    )
+    if answer.verified:
+        return redirect(f"/test-drives/{reference}?notice=verified")
+    return _render_hold(session, page, reference, status_code=422, errors=answer.errors, form=answer.form)
 
 
 @router.post("/test-drives/{reference}/confirm", response_model=None)

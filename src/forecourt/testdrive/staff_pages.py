@@ -8,10 +8,9 @@ run in a savepoint, except a check-out: a wrong pick-up code's failure count mus
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +45,7 @@ from forecourt.testdrive.page_support import (
     to_int,
     to_local,
 )
+from forecourt.web import calendar_grid
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.i18n import N_
 from forecourt.web.page_helpers import allow_map_tiles
@@ -53,7 +53,6 @@ from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-GRID_STEP = timedelta(minutes=30)
 FIGURES_MAX_DAYS = 366
 
 
@@ -76,51 +75,22 @@ def backoffice_index(session: DbSession, page: PageContext, user: StaffUser) -> 
 
 
 @dataclass(frozen=True)
-class Cell:
-    span: int
-    drive: Drive | None = None
-    clipped: bool = False  # starts before or ends after the grid
-
-
-@dataclass(frozen=True)
 class CalendarRow:
     vehicle: Vehicle
-    cells: list[Any]  # day view: Cells; week view: a list of Drives per day
+    cells: list[Any]  # day view: calendar_grid.Cells; week view: a list of Drives per day
 
 
-def _grid_hours(store: Store, day: date, drives: Sequence[Drive]) -> tuple[int, int]:
-    """The hours the day view spans: the store's opening hours that day (8–20 if closed), widened to fit drives."""
-    key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-    periods = (store.opening_hours or {}).get(key) or []
-    first = min((int(str(p[0])[:2]) for p in periods), default=8)
-    last = max((math.ceil(int(str(p[1])[:2]) + int(str(p[1])[3:5]) / 60) for p in periods), default=20)
-    for drive in drives:
-        start, end = (
-            to_local(drive.booking.starts_at, store.time_zone),
-            to_local(drive.booking.ends_at, store.time_zone),
-        )
-        if start.date() == day:
-            first = min(first, start.hour)
-        if end.date() == day:
-            last = max(last, end.hour + (1 if end.minute else 0))
-    return max(0, first), min(24, max(last, first + 1))
+def _span(drive: Drive) -> tuple[datetime, datetime]:
+    return drive.booking.starts_at, drive.booking.ends_at
 
 
-def _day_cells(drives: Sequence[Drive], grid_start: datetime, steps: int) -> list[Cell]:
-    cells: list[Cell] = []
-    position = 0
-    for drive in sorted(drives, key=lambda d: d.booking.starts_at):
-        begin = math.floor((drive.booking.starts_at - grid_start) / GRID_STEP)
-        end = math.ceil((drive.booking.ends_at - grid_start) / GRID_STEP)
-        clipped = begin < 0 or end > steps
-        begin, end = max(begin, position, 0), min(end, steps)
-        if end <= begin:
-            continue  # outside the grid, or under a drive already drawn (listed below the grid)
-        cells.extend(Cell(1) for _ in range(begin - position))
-        cells.append(Cell(end - begin, drive, clipped))
-        position = end
-    cells.extend(Cell(1) for _ in range(steps - position))
-    return cells
+def _on_day(drive: Drive, day: date, zone: str) -> bool:
+    """A drive is listed on each local day it spans (a self-service drive can last days)."""
+    return (
+        to_local(drive.booking.starts_at, zone).date()
+        <= day
+        <= to_local(drive.booking.ends_at - timedelta(microseconds=1), zone).date()
+    )
 
 
 @router.get("/backoffice/stores/{code}/test-drives")
@@ -128,46 +98,33 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
     store = _scoped(catalog.get_store_for_staff, session, code, allowed_store_ids=store_scope(user))
     zone = ZoneInfo(store.time_zone)
     params = page.request.query_params
-    day = parse_day(params.get("date"), local_today(page.request, store.time_zone))
-    view = "week" if params.get("view") == "week" else "day"
-    first = day - timedelta(days=day.weekday()) if view == "week" else day
-    count = 7 if view == "week" else 1
-    drives = [load_drive(session, b) for b in bookings.store_calendar(session, store, first, count)]
+    shown_days = calendar_grid.window(
+        parse_day(params.get("date"), local_today(page.request, store.time_zone)), params.get("view")
+    )
+    day, view, days = shown_days.day, shown_days.view, shown_days.days
+    drives = [load_drive(session, b) for b in bookings.store_calendar(session, store, days[0], len(days))]
     shown = [d for d in drives if d.booking.status not in (BookingStatus.CANCELLED.value, BookingStatus.EXPIRED.value)]
     vehicles = {v.id: v for v in catalog.list_test_drive_fleet(session, store_code=store.code)}
     for drive in drives:
         vehicles.setdefault(drive.vehicle.id, drive.vehicle)
     cars = sorted(vehicles.values(), key=lambda v: (v.model.code, v.vin))
-    days = [first + timedelta(days=i) for i in range(count)]
     hours: list[int] = []
     rows = []
     if view == "day":
-        first_hour, last_hour = _grid_hours(store, day, shown)
+        first_hour, last_hour = calendar_grid.grid_hours(
+            store.opening_hours, day, map(_span, shown), zone, closed=(8, 20)
+        )
         hours = list(range(first_hour, last_hour))
-        grid_start = datetime.combine(day, time(first_hour), zone)
-        steps = (last_hour - first_hour) * 2
+        start, steps = calendar_grid.grid_start(day, first_hour, zone), (last_hour - first_hour) * 2
         for car in cars:
-            rows.append(CalendarRow(car, _day_cells([d for d in shown if d.vehicle.id == car.id], grid_start, steps)))
+            mine = [d for d in shown if d.vehicle.id == car.id]
+            rows.append(CalendarRow(car, calendar_grid.day_cells(mine, _span, start, steps)))
     else:
         for car in cars:
             mine = [d for d in shown if d.vehicle.id == car.id]
-            rows.append(
-                CalendarRow(
-                    car,
-                    [
-                        [
-                            d
-                            for d in mine
-                            if to_local(d.booking.starts_at, store.time_zone).date() <= one
-                            and one <= to_local(d.booking.ends_at - timedelta(microseconds=1), store.time_zone).date()
-                        ]
-                        for one in days
-                    ],
-                )
-            )
-    drawn = {c.drive.booking.id for row in rows if view == "day" for c in row.cells if c.drive}
+            rows.append(CalendarRow(car, [[d for d in mine if _on_day(d, one, store.time_zone)] for one in days]))
+    drawn = {c.item.booking.id for row in rows if view == "day" for c in row.cells if c.item}
     others = [d for d in drives if view == "day" and d.booking.id not in drawn]
-    step = timedelta(days=7 if view == "week" else 1)
     return render(
         page,
         "testdrive/bo_calendar.html",
@@ -178,8 +135,8 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
         hours=hours,
         rows=rows,
         others=others,
-        previous=(day - step).isoformat(),
-        next=(day + step).isoformat(),
+        previous=shown_days.previous.isoformat(),
+        next=shown_days.next.isoformat(),
         today=local_today(page.request, store.time_zone).isoformat(),
         drives=drives,
         alerts=car_watch.alert_counts(session, [d.booking.reference for d in shown]),

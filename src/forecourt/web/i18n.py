@@ -23,6 +23,7 @@ from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from babel.units import format_unit
+from starlette.requests import Request
 
 from forecourt.core.i18n_marks import N_  # also re-exported: the web layer's modules import it from here
 from forecourt.core.money import round_money
@@ -89,6 +90,17 @@ def negotiate_language(query: str | None, cookie: str | None, accept_language: s
         if language:
             return language
     return normalize_language(default) or SUPPORTED_LANGUAGES[0]
+
+
+def request_language(request: Request) -> str:
+    """The language a request asks for, by the same order as the pages (?lang=, the cookie, Accept-Language, the
+    default): an API caller's messages (e-mails, SMS, documents) go out in the language it used."""
+    return negotiate_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.settings.default_language,
+    )
 
 
 def babel_locale(lang: str) -> Locale:

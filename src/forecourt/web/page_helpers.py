@@ -1,5 +1,6 @@
 """Helpers the storefront and back-office page modules share: the page's view of a refused use case, redirects
-after a POST, running a use case in a savepoint, local times and small form readers. Helpers only; no routes."""
+after a POST, running a use case in a savepoint (and showing its refusal), local times and small form readers.
+Helpers only; no routes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from forecourt.core.errors import DomainError
+from forecourt.core.http import app_secret  # noqa: F401 - the page modules take it from here
 from forecourt.core.security_headers import policy_with_images_from
+from forecourt.web.templating import Page
 
 T = TypeVar("T")
 
@@ -65,8 +68,34 @@ def attempt(session: Session, run: Callable[[], T]) -> T:
         return run()
 
 
-def app_secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
+def attempt_then(
+    session: Session, run: Callable[[], T], *, done: str | Callable[[T], str], again: Callable[[Problem], Response]
+) -> Response:
+    """A form's use case in a savepoint (`attempt`), then on to `done` (a URL, or one made from what `run` returned).
+    A refusal leaves nothing of the attempt behind and is shown by `again`: the form's page with the problem."""
+    try:
+        outcome = attempt(session, run)
+    except DomainError as exc:
+        return again(Problem.of(exc))
+    return redirect(done if isinstance(done, str) else done(outcome))
+
+
+def render_personal(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page of someone's own things (their drives, rentals, orders, cars) or of a store's desk: the user and the
+    CSRF token its forms carry, the local-time helpers, and no caching: it names a person, and may show a pick-up
+    code once."""
+    user = page.user
+    response = page.render(
+        template,
+        status_code=status_code,
+        user=user,
+        csrf_token=(user.csrf_token if user else "") or "",
+        hhmm=hhmm,
+        local=to_local,
+        **context,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def form_text(posted: Any, name: str, limit: int = 200) -> str:

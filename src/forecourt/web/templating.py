@@ -120,9 +120,7 @@ class Page:
 def get_page(request: Request, user: Principal | None = None) -> Page:
     asked = request.query_params.get("lang")
     cookie = request.cookies.get(i18n.LANG_COOKIE)
-    lang = i18n.negotiate_language(
-        asked, cookie, request.headers.get("accept-language"), request.app.state.settings.default_language
-    )
+    lang = i18n.request_language(request)
     return Page(
         request, lang, remember_language=i18n.normalize_language(asked) is not None and cookie != lang, user=user
     )

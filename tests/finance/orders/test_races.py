@@ -8,29 +8,24 @@ scratch database per backend. Whatever the interleaving: exactly one 201, every 
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from forecourt.app import create_app
 from forecourt.catalog.models import Vehicle
 from forecourt.core.clock import utcnow
-from forecourt.core.db import make_engine, make_session_factory, transaction
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
+from forecourt.core.db import make_session_factory, transaction
 from forecourt.finance.models import Order
 from forecourt.payments.models import Payment
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
 from tests.finance.orders.factories import ORDERS, make_quote
-from tests.live_server import serving
+from tests.races import Answer, scratch_database, served
+from tests.races import race as race_clients
 
 CLIENTS = 40
 
@@ -47,10 +42,7 @@ class Race:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Race]:
     folder = tmp_path_factory.mktemp("order-races")
-    url = f"sqlite:///{folder / 'orders.db'}" if request.param == "sqlite" else _create_postgres_database()
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
+    with scratch_database(request.param, folder) as (url, engine):
         with transaction(make_session_factory(engine)) as session:
             catalog = make_small_catalog(session)
             cars = [
@@ -64,39 +56,16 @@ def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 car.id: [make_quote(session, user, car, expires_at=expires).reference for user in users] for car in cars
             }
             vehicle_ids = [car.id for car in cars]
-        app = create_app(Settings(environment="test", database_url=url, outbox_dir=folder / "outbox"))
-        with serving(app, start_seconds=30) as base_url:
+        with served(url, folder / "outbox") as base_url:
             yield Race(engine, base_url, vehicle_ids, tokens, quotes)
-    finally:
-        engine.dispose()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
 
 
-def _race(race: Race, quotes: list[str]) -> list[tuple[int, dict]]:
-    """One client thread per shopper; each opens its connection first, then all post at once."""
-    barrier = threading.Barrier(len(quotes))
-    answers: list[tuple[int, dict] | None] = [None] * len(quotes)
-
-    def shopper(i: int) -> None:
-        with httpx.Client(base_url=race.base_url, timeout=60) as client:
-            client.get("/healthz")
-            headers = {"Authorization": f"Bearer {race.tokens[i]}", "Idempotency-Key": str(uuid.uuid4())}
-            body = {"quote_reference": quotes[i], "payment_method": "demo-card-ok"}
-            barrier.wait(timeout=30)
-            response = client.post(ORDERS, json=body, headers=headers)
-            try:
-                answers[i] = (response.status_code, response.json())
-            except ValueError:
-                answers[i] = (response.status_code, {"text": response.text})
-
-    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(len(quotes))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert all(a is not None for a in answers), "a client thread failed; see the captured output"
-    return answers  # type: ignore[return-value]
+def _race(race: Race, quotes: list[str]) -> list[Answer]:
+    """Each shopper reserves the car with their own quote, all at once."""
+    body = {"payment_method": "demo-card-ok"}
+    return race_clients(
+        race.base_url, [(ORDERS, {"quote_reference": quote, **body}, race.tokens[i]) for i, quote in enumerate(quotes)]
+    )
 
 
 @pytest.mark.parametrize("round_", [0, 1])

@@ -57,6 +57,7 @@ def test_staff_register_transfer_and_end_through_the_pages(client, db_session, w
     assert again.headers["location"] == made.headers["location"]
     page = client.get(made.headers["location"] + f"&lang={lang}")
     assert page.status_code == 200 and vehicle.vin in page.text and 'id="transfer"' in page.text
+    assert page.headers["cache-control"] == "no-store"  # it names the owner
     reference = made.headers["location"].split("/")[-1].split("?")[0]
     listing = client.get(f"{BASE}?vin={vehicle.vin}&lang={lang}")
     assert reference in listing.text and 'id="history"' in listing.text
@@ -94,6 +95,24 @@ def test_a_refusal_is_shown_in_the_pages_language(client, db_session, world, lan
         ),
     )
     assert invalid.status_code == 422 and 'id="term_months-error"' in invalid.text
+
+
+def test_a_bad_transfer_or_end_form_and_a_refused_change_are_shown_on_the_ownership(client, db_session, world):
+    ownership, _ = completed_order(db_session, world, "cash")
+    csrf = sign_in(client, world.users["staff"])
+    here = f"{BASE}/{ownership.reference}"
+    sale = {"csrf_token": csrf, "on": "2026-11-15", "odometer_km": "900"}
+    answers = [
+        ("invalid_form", client.post(f"{here}/transfer", data={**sale, "new_owner": "x@example.test", "on": "soon"})),
+        ("owner_not_found", client.post(f"{here}/transfer", data={**sale, "new_owner": "nobody@example.test"})),
+        ("invalid_form", client.post(f"{here}/end", data={**sale, "reason": "lost"})),
+        ("day_in_future", client.post(f"{here}/end", data={**sale, "reason": "sold_back", "on": "2099-01-01"})),
+    ]
+    for code, answer in answers:
+        assert answer.status_code == 422 and f'data-code="{code}"' in answer.text, (code, answer.text[:800])
+        assert 'id="transfer"' in answer.text  # the ownership's own page, with its forms
+    db_session.expire_all()
+    assert db_session.get(Ownership, ownership.id).status == "current"  # nothing changed
 
 
 def test_staff_of_another_store_are_refused(client, db_session, world):

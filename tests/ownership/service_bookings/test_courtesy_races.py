@@ -8,42 +8,29 @@ database holds one live loan, on the free car.
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
-import httpx
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
 from forecourt.core.clock import utcnow
-from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
-from forecourt.ownership import owned_cars
-from forecourt.ownership.owned_cars import FixedCars, OwnedCar
+from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
 from forecourt.testdrive import service as drives
 from forecourt.testdrive.availability import DriveKind
 from forecourt.testdrive.models import BookingPurpose, BookingStatus, TestDriveBooking
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user, make_vehicle
-from tests.live_server import serving
+from tests.ownership.service_bookings.helpers import installed
+from tests.races import Answer, race, scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 20
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLDS = "/api/v1/service-bookings/holds"
-
-
-def _ten_oclock() -> datetime:
-    day = datetime.now(SHANGHAI).date() + timedelta(days=2)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)
 
 
 @dataclass
@@ -58,11 +45,7 @@ class RaceDb:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceDb]:
     folder = tmp_path_factory.mktemp("courtesy-races")
-    url = f"sqlite:///{folder / 'races.db'}" if request.param == "sqlite" else _create_postgres_database()
-    engine = make_engine(url)
-    previous = None
-    try:
-        upgrade(engine)
+    with scratch_database(request.param, folder) as (url, engine):
         with transaction(make_session_factory(engine)) as session:
             catalog = make_small_catalog(session)
             store, trim = catalog["stores"]["gz-tianhe"], catalog["trims"]["mondeo-ecoboost180"]
@@ -73,7 +56,9 @@ def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             drive = drives.hold(
                 session,
                 drives.Shopper(shopper.id),
-                drives.DriveRequest(kind=DriveKind.ACCOMPANIED, start=_ten_oclock(), minutes=60, vin=driven.vin),
+                drives.DriveRequest(
+                    kind=DriveKind.ACCOMPANIED, start=ten_oclock_two_days_on(), minutes=60, vin=driven.vin
+                ),
                 ip="",
                 now=utcnow(),
             )
@@ -85,20 +70,13 @@ def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 for i, user in enumerate(users)
             ]
             free_car_id = free.id
-        previous = owned_cars.use_source(FixedCars(cars))
-        yield RaceDb(url, engine, tokens, [car.vin for car in cars], free_car_id)
-    finally:
-        owned_cars.use_source(previous)
-        engine.dispose()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
+        for _ in installed(cars):
+            yield RaceDb(url, engine, tokens, [car.vin for car in cars], free_car_id)
 
 
 @pytest.fixture(scope="module")
 def server(race_db: RaceDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    outbox = tmp_path_factory.mktemp("courtesy-outbox")
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, tmp_path_factory.mktemp("courtesy-outbox")) as base_url:
         yield base_url
 
 
@@ -110,28 +88,11 @@ def clean(race_db: RaceDb) -> None:
         session.execute(delete(IdempotencyRecord))
 
 
-def _race(base_url: str, db: RaceDb) -> list[tuple[int, dict]]:
-    barrier = threading.Barrier(CLIENTS)
-    answers: list[tuple[int, dict] | None] = [None] * CLIENTS
-    start = _ten_oclock().isoformat()
-
-    def owner(i: int) -> None:
-        body = {"vin": db.vins[i], "store": "gz-tianhe", "job_type": "periodic_service", "start": start}
-        body["courtesy_car"] = True
-        headers = {"Authorization": f"Bearer {db.tokens[i]}", "Idempotency-Key": str(uuid.uuid4())}
-        with httpx.Client(base_url=base_url, timeout=90) as client:
-            client.get("/healthz")
-            barrier.wait(timeout=30)
-            response = client.post(HOLDS, json=body, headers=headers)
-            answers[i] = (response.status_code, response.json())
-
-    threads = [threading.Thread(target=owner, args=(i,)) for i in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(a is not None for a in answers), "a client thread failed"
-    return answers  # type: ignore[return-value]
+def _race(base_url: str, db: RaceDb) -> list[Answer]:
+    """Each owner books a job with a courtesy car for their own car, at the same time, all at once."""
+    body = {"store": "gz-tianhe", "job_type": "periodic_service", "start": ten_oclock_two_days_on().isoformat()}
+    posts = [(HOLDS, {"vin": db.vins[i], **body, "courtesy_car": True}, db.tokens[i]) for i in range(CLIENTS)]
+    return race(base_url, posts, timeout=90)
 
 
 @pytest.mark.parametrize("round_", [1, 2])

@@ -67,6 +67,7 @@ def test_owner_books_staff_complete_and_the_history_shows_it(client, db_session,
     csrf = sign_in(client, _user(db_session, shop.owner_id))
     page = client.get(SERVICE.format(vin=shop.car.vin))
     assert page.status_code == 200 and 'id="history-none"' in page.text
+    assert page.headers["cache-control"] == "no-store"  # a car's owner and history
     reference = _book(client, shop, csrf)
     assert db_session.scalar(select(func.count()).select_from(ServiceJob)) == 1
     held = client.get(f"/garage/service-jobs/{reference}")

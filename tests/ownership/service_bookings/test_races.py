@@ -7,33 +7,25 @@ loser gets 409 `slot_taken` (never a 5xx), and the database holds exactly the wi
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from forecourt.app import create_app
-from forecourt.core.db import make_engine, make_session_factory, transaction
+from forecourt.core.db import make_session_factory, transaction
 from forecourt.core.idempotency import IdempotencyRecord
-from forecourt.core.migrate import upgrade
-from forecourt.core.settings import Settings
-from forecourt.ownership import owned_cars
-from forecourt.ownership.owned_cars import FixedCars, OwnedCar
+from forecourt.ownership.owned_cars import OwnedCar
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import HOLDING_STATUSES, ServiceJob
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS
 from tests.factories import make_small_catalog, make_token, make_user
-from tests.live_server import serving
+from tests.ownership.service_bookings.helpers import installed
+from tests.races import Answer, race, scratch_database, served, ten_oclock_two_days_on
 
 CLIENTS = 50
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLDS = "/api/v1/service-bookings/holds"
 
 
@@ -48,11 +40,7 @@ class RaceDb:
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceDb]:
     folder = tmp_path_factory.mktemp("service-races")
-    url = f"sqlite:///{folder / 'races.db'}" if request.param == "sqlite" else _create_postgres_database()
-    engine = make_engine(url)
-    previous = None
-    try:
-        upgrade(engine)
+    with scratch_database(request.param, folder) as (url, engine):
         with transaction(make_session_factory(engine)) as session:
             store = make_small_catalog(session)["stores"]["gz-tianhe"]
             bookings.add_bay(session, store, "B1", "Bay 1", actor=None)  # one bay for everyone
@@ -62,20 +50,13 @@ def race_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 OwnedCar(f"LSVRACE{i:010d}", user.id, store.id, "mondeo", "ice", 2026, date(2026, 1, 1), 0)
                 for i, user in enumerate(users)
             ]
-        previous = owned_cars.use_source(FixedCars(cars))
-        yield RaceDb(url, engine, tokens, [car.vin for car in cars])
-    finally:
-        owned_cars.use_source(previous)
-        engine.dispose()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
+        for _ in installed(cars):
+            yield RaceDb(url, engine, tokens, [car.vin for car in cars])
 
 
 @pytest.fixture(scope="module")
 def server(race_db: RaceDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    outbox = tmp_path_factory.mktemp("service-outbox")
-    app = create_app(Settings(environment="test", database_url=race_db.url, outbox_dir=outbox))
-    with serving(app, start_seconds=30) as base_url:
+    with served(race_db.url, tmp_path_factory.mktemp("service-outbox")) as base_url:
         yield base_url
 
 
@@ -86,11 +67,6 @@ def clean(race_db: RaceDb) -> None:
         session.execute(delete(IdempotencyRecord))
 
 
-def _ten_oclock() -> datetime:
-    day = datetime.now(SHANGHAI).date() + timedelta(days=2)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)
-
-
 PATTERNS = {
     "same": [timedelta(0)],  # everyone wants 10:00
     "overlapping": [timedelta(minutes=m) for m in (0, 30, 60, 90)],  # two-hour jobs: every pair overlaps
@@ -98,32 +74,17 @@ PATTERNS = {
 }
 
 
-def _race(base_url: str, db: RaceDb, starts: list[datetime]) -> list[tuple[int, dict]]:
-    barrier = threading.Barrier(CLIENTS)
-    answers: list[tuple[int, dict] | None] = [None] * CLIENTS
-
-    def owner(i: int) -> None:
-        body = {"vin": db.vins[i], "store": "gz-tianhe", "job_type": "periodic_service", "start": starts[i].isoformat()}
-        headers = {"Authorization": f"Bearer {db.tokens[i]}", "Idempotency-Key": str(uuid.uuid4())}
-        with httpx.Client(base_url=base_url, timeout=90) as client:
-            client.get("/healthz")
-            barrier.wait(timeout=30)
-            response = client.post(HOLDS, json=body, headers=headers)
-            answers[i] = (response.status_code, response.json())
-
-    threads = [threading.Thread(target=owner, args=(i,)) for i in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(a is not None for a in answers), "a client thread failed"
-    return answers  # type: ignore[return-value]
+def _race(base_url: str, db: RaceDb, starts: list[datetime]) -> list[Answer]:
+    """Each owner books the bay for their own car, all at once."""
+    body = {"store": "gz-tianhe", "job_type": "periodic_service"}
+    posts = [(HOLDS, {"vin": db.vins[i], **body, "start": starts[i].isoformat()}, db.tokens[i]) for i in range(CLIENTS)]
+    return race(base_url, posts, timeout=90)
 
 
 @pytest.mark.parametrize("pattern", sorted(PATTERNS))
 def test_fifty_owners_one_bay(race_db: RaceDb, server: str, clean: None, pattern: str) -> None:
     offsets = PATTERNS[pattern]
-    starts = [_ten_oclock() + offsets[i % len(offsets)] for i in range(CLIENTS)]
+    starts = [ten_oclock_two_days_on() + offsets[i % len(offsets)] for i in range(CLIENTS)]
     answers = _race(server, race_db, starts)
     statuses = sorted({status for status, _ in answers})
     assert set(statuses) <= {201, 409}, [a for a in answers if a[0] not in (201, 409)][:3]

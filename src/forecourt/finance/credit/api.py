@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.crypto import FieldCipher
 from forecourt.core.errors import NotFound
-from forecourt.core.http import DbSession, WriteSession, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, run_idempotent
 from forecourt.finance.credit import decisions, review
 from forecourt.finance.credit import service as applications
 from forecourt.finance.credit.bureau import CreditBureau
@@ -41,10 +41,9 @@ from forecourt.finance.credit.schemas import (
     StipulationOut,
 )
 from forecourt.finance.models import CreditApplication
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance: credit applications"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per submission")]
 ReviewUser = Annotated[Principal, Depends(require_roles(Role.FINANCE_OFFICER, Role.STORE_STAFF))]
 OfficerUser = Annotated[Principal, Depends(require_roles(Role.FINANCE_OFFICER))]
 
@@ -72,15 +71,6 @@ def cipher_of(request: Request) -> FieldCipher:
 def bureau_of(request: Request) -> CreditBureau | None:
     """A configured bureau adapter (tests and future real adapters set `app.state.credit_bureau`)."""
     return getattr(request.app.state, "credit_bureau", None)
-
-
-def language_of(request: Request) -> str:
-    return negotiate_language(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-        request.app.state.settings.default_language,
-    )
 
 
 def decision_out(row: CreditApplication, cipher: FieldCipher | None = None) -> DecisionOut:
@@ -173,7 +163,7 @@ def submission_of(body: ApplicationIn, kind: str, user: Principal, request: Requ
         consents=frozenset(body.consents),
         consent_text_version=body.consent_text_version,
         ip=client_ip(request),
-        language=language_of(request),
+        language=request_language(request),
     )
 
 

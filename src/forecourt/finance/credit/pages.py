@@ -25,7 +25,7 @@ from forecourt.core import dates, idempotency
 from forecourt.core.client_address import client_ip
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, FieldError, NotFound
-from forecourt.core.http import DbSession, WriteSession
+from forecourt.core.http import DbSession, WriteSession, app_secret
 from forecourt.finance.credit import repository, review
 from forecourt.finance.credit import service as applications
 from forecourt.finance.credit.api import (
@@ -226,7 +226,7 @@ def apply(session: DbSession, page: PageContext, posted: PostedForm) -> Response
             "id": person.id_number,
             "income": str(person.monthly_income),
         },
-        key=page.request.app.state.settings.secret_key.get_secret_value(),
+        key=app_secret(page.request),
     )
     try:
         key = idempotency.check_key(form_text(posted, "idempotency_key", 128))

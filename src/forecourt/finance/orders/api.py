@@ -12,17 +12,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import RequiredUser, managed_store_ids, require_roles
+from forecourt.accounts.security import RequiredUser, StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
-from forecourt.core.http import DbSession, WriteSession, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, run_idempotent
 from forecourt.finance.models import Order, OrderStatus
 from forecourt.finance.orders import cancellation, reservation
 from forecourt.finance.orders import lookups as order_lookups
@@ -30,8 +30,6 @@ from forecourt.finance.orders import service as orders
 from forecourt.payments.providers import PaymentProvider
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per reservation attempt")]
 
 
 class OrderIn(BaseModel):

@@ -34,7 +34,7 @@ from forecourt.finance.orders import service as orders
 from forecourt.finance.orders.rules import DEFAULT_TERMS, RefundDecision, cooling_off_ends
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
-from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, here, hhmm, redirect
+from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, here, redirect, render_personal
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -71,19 +71,9 @@ def _view(session: Session, order: Order, *, by_store: bool = False) -> OrderVie
 
 
 def _render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    user = page.user
-    response = page.render(
-        template,
-        status_code=status_code,
-        user=user,
-        csrf_token=(user.csrf_token if user else "") or "",
-        terms=DEFAULT_TERMS,
-        cooling_off_ends=cooling_off_ends,
-        hhmm=hhmm,
-        **context,
+    return render_personal(
+        page, template, status_code=status_code, terms=DEFAULT_TERMS, cooling_off_ends=cooling_off_ends, **context
     )
-    response.headers["Cache-Control"] = "no-store"  # personal pages
-    return response
 
 
 # --- storefront: reserve --------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from forecourt.finance.quotes import documents
 from forecourt.finance.quotes import payment_search as payment_search_service
 from forecourt.finance.quotes import service as quotes
 from forecourt.finance.quotes.pdf import render_quote_pdf
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["finance quotes"])
 _STRICT = ConfigDict(extra="forbid")
@@ -151,15 +151,6 @@ def local_today(request: Request) -> date:
     return utcnow().astimezone(ZoneInfo(request.app.state.settings.time_zone)).date()
 
 
-def _language(request: Request) -> str:
-    return negotiate_language(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-        request.app.state.settings.default_language,
-    )
-
-
 def pdf_response(document: dict[str, Any], lang: str) -> Response:
     return Response(
         render_quote_pdf(document, lang),
@@ -198,7 +189,7 @@ def create_quote(session: DbSession, request: Request, user: CurrentUser, body: 
 )
 def quote_pdf(session: DbSession, request: Request, user: CurrentUser, reference: str) -> Response:
     comparison = quotes.visible_comparison(session, reference, viewer_of(user))
-    return pdf_response(documents.comparison_document(comparison, utcnow()), _language(request))
+    return pdf_response(documents.comparison_document(comparison, utcnow()), request_language(request))
 
 
 @router.get("/quotes/{reference}", response_model=ComparisonOut, summary="A stored quote and its comparison")

@@ -5,7 +5,6 @@ Thin: the figures are `fleet.fleet_report`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,15 +13,16 @@ from fastapi.responses import HTMLResponse
 
 from forecourt.backoffice.access import StaffUser, store_scope
 from forecourt.catalog import service as catalog
+from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.http import DbSession
 from forecourt.mobility.fleet import service as fleet
-from forecourt.testdrive.page_support import Problem, local_today, parse_day, render
+from forecourt.mobility.fleet import utilisation
+from forecourt.testdrive.page_support import Problem, local_today, render
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.templating import PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
-MAX_DAYS = 93
 USES = ("test_drive", "courtesy", "rental", "subscription")
 POOL_ORDER = ("test_drive", "rental", "subscription")
 
@@ -59,15 +59,12 @@ def fleet_page(session: DbSession, page: PageContext, user: StaffUser) -> HTMLRe
     if store is None:
         return render(page, "mobility/bo_fleet.html", store=None, stores=[], section="fleet")
     today = local_today(page.request, store.time_zone)
-    last = parse_day(params.get("to"), today)
-    first = parse_day(params.get("from"), last - timedelta(days=29))
+    first, last = utilisation.report_days(dates.parse_day(params.get("from")), dates.parse_day(params.get("to")), today)
     problem = None
-    if first > last or (last - first).days >= MAX_DAYS:
+    if not utilisation.days_allowed(first, last):
         problem = Problem("invalid_range", 422, "Pick a start on or before the end, at most 93 days apart")
-        first, last = today - timedelta(days=29), today
-    zone = ZoneInfo(store.time_zone)
-    start = datetime.combine(first, time(0), zone)
-    end = datetime.combine(last + timedelta(days=1), time(0), zone)
+        first, last = utilisation.report_days(None, None, today)
+    start, end = utilisation.local_window(first, last, ZoneInfo(store.time_zone))
     report = fleet.fleet_report(session, store.id, start, end, now=utcnow())
     vehicles = {car.vehicle.id: car.vehicle for car in report.cars}
     return render(

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 HOUR = Decimal(3600)
 CENTS = Decimal("0.01")
+DEFAULT_DAYS = 30  # a report's local days when none are asked for: the last 30, today included
+MAX_DAYS = 93  # the most local days one report covers (a quarter)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,22 @@ class CarUse:
     by_purpose: dict[str, Decimal]  # hours of each use (each clipped to the window)
     by_day: dict[date, Decimal]  # hours out on each local day of the window
     share: Decimal  # hours out ÷ hours in the window, 0..1 to four places
+
+
+def report_days(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The first and last local day of a report: as asked, or ending today and starting DEFAULT_DAYS before the end."""
+    last = last or today
+    return first or last - timedelta(days=DEFAULT_DAYS - 1), last
+
+
+def days_allowed(first: date, last: date) -> bool:
+    """From `first` to `last`, both included: in order, and at most MAX_DAYS days."""
+    return first <= last <= first + timedelta(days=MAX_DAYS - 1)
+
+
+def local_window(first: date, last: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The instants of a report: from the store's midnight starting `first` to the one ending `last`."""
+    return datetime.combine(first, time(0), zone), datetime.combine(last + timedelta(days=1), time(0), zone)
 
 
 def _hours(span: timedelta) -> Decimal:

@@ -1,33 +1,25 @@
-"""Rental API: quote, hold → confirm with Idempotency-Key, cancel, return, pay; staff hand-over and fleet moves."""
+"""Rental API: quote, hold → confirm with Idempotency-Key, cancel, return, pay; staff hand-over. (Fleet moves and
+utilisation: `mobility.fleet.api`.)"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import RequiredUser, managed_store_ids, require_roles
-from forecourt.catalog import service as catalog
+from forecourt.accounts.security import RequiredUser, StaffUser, managed_store_ids
 from forecourt.core.clock import utcnow
-from forecourt.core.errors import FieldError, Forbidden, InvalidInput
-from forecourt.core.http import DbSession, WriteSession, domain_problem, run_idempotent
-from forecourt.core.params import Day, Moment
-from forecourt.mobility.fleet import service as fleet
+from forecourt.core.errors import Forbidden
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, app_secret, domain_problem, run_idempotent
+from forecourt.core.params import Moment
 from forecourt.mobility.rentals import handover
 from forecourt.mobility.rentals import service as rentals
 from forecourt.mobility.rentals.schemas import (
     BillLineOut,
-    CarUseOut,
     CheckOutIn,
-    FleetReportOut,
-    OutNowOut,
-    PoolMoveIn,
-    PoolMoveOut,
     QuoteOut,
     ReadingIn,
     RentalConfirmIn,
@@ -38,16 +30,10 @@ from forecourt.mobility.rentals.schemas import (
 )
 from forecourt.mobility.rentals.service import RentalView
 from forecourt.testdrive.handover import Reading
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["rentals"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per attempt")]
 CodeQuery = Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.settings.secret_key.get_secret_value()
 
 
 def _payments(request: Request) -> Any:
@@ -124,13 +110,7 @@ def create_hold(
     session: WriteSession, request: Request, user: RequiredUser, body: RentalIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        language = negotiate_language(
-            request.query_params.get("lang"),
-            request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language"),
-            request.app.state.settings.default_language,
-        )
-        renter = rentals.Renter(user.user_id, user.email, user.mobile, language)
+        renter = rentals.Renter(user.user_id, user.email, user.mobile, request_language(request))
         held = rentals.hold(
             session, renter, rentals.RentalRequest(body.store, body.model, body.start, body.end), now=utcnow()
         )
@@ -188,7 +168,7 @@ def confirm(
             reference,
             payment_method=body.payment_method,
             payment_provider=_payments(request),
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             cipher=request.app.state.field_cipher,
             now=utcnow(),
         )
@@ -288,7 +268,7 @@ def check_out(session: WriteSession, request: Request, user: StaffUser, referenc
             staff_user_id=user.user_id,
             allowed_store_ids=managed_store_ids(user),
             pickup_code=body.pickup_code,
-            secret_key=_secret(request),
+            secret_key=app_secret(request),
             now=utcnow(),
         )
     except Forbidden as exc:
@@ -313,63 +293,3 @@ def check_in(
         now=utcnow(),
     )
     return rental_out(shown)
-
-
-@router.post("/staff/vehicles/{vin}/pool", response_model=PoolMoveOut, summary="Move a car to another fleet pool")
-def move_to_pool(session: WriteSession, user: StaffUser, vin: str, body: PoolMoveIn) -> PoolMoveOut:
-    moved = fleet.move_car(
-        session, vin, body.pool, actor=user.user_id, allowed_store_ids=managed_store_ids(user), now=utcnow()
-    )
-    return PoolMoveOut(vin=moved.vin, before=moved.before, after=moved.after, promises_kept=list(moved.promises_kept))
-
-
-@router.get("/staff/stores/{code}/fleet", response_model=FleetReportOut, summary="A store's fleet utilisation")
-def fleet_utilisation(
-    session: DbSession,
-    user: StaffUser,
-    code: str,
-    first_day: Annotated[Day | None, Query(alias="from")] = None,
-    last_day: Annotated[Day | None, Query(alias="to")] = None,
-) -> FleetReportOut:
-    """Hours out per car across test drives, courtesy loans, rentals and subscriptions, per use and per local day
-    (from and to are local days, both included; the last 30 days by default), rental revenue, returns due today
-    and overdue cars."""
-    store = catalog.get_store_for_staff(session, code, allowed_store_ids=managed_store_ids(user))
-    zone = ZoneInfo(store.time_zone)
-    now = utcnow()
-    last = last_day or now.astimezone(zone).date()
-    first = first_day or last - timedelta(days=29)
-    if not first <= last <= first + timedelta(days=92):
-        raise InvalidInput(
-            "Give a range of at most 93 days, from before to",
-            code="invalid_range",
-            errors=[FieldError("to", "on or after from, at most 92 days later")],
-        )
-    start = datetime.combine(first, time(0), zone)
-    end = datetime.combine(last + timedelta(days=1), time(0), zone)
-    report = fleet.fleet_report(session, store.id, start, end, now=now)
-    vins = {car.vehicle.id: car.vehicle.vin for car in report.cars}
-
-    def out_now(uses: list) -> list[OutNowOut]:
-        return [OutNowOut(reference=u.reference, purpose=u.purpose, vin=vins[u.vehicle_id], due=u.due) for u in uses]
-
-    return FleetReportOut(
-        store=store.code,
-        start=start,
-        end=end,
-        cars=[
-            CarUseOut(
-                vin=car.vehicle.vin,
-                model=car.vehicle.model.code,
-                pool=car.vehicle.fleet_pool,
-                hours_out=car.use.hours,
-                share=car.use.share,
-                hours_by_use=car.use.by_purpose,
-                hours_by_day={day.isoformat(): hours for day, hours in car.use.by_day.items()},
-                revenue=car.revenue,
-            )
-            for car in report.cars
-        ],
-        due_today=out_now(report.due_today),
-        overdue=out_now(report.overdue),
-    )

@@ -7,6 +7,8 @@ nothing half-done; writes take `WriteSession` first (BEGIN IMMEDIATE on SQLite).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
@@ -20,21 +22,20 @@ from forecourt.mobility.rentals import service as rentals
 from forecourt.mobility.rentals.pages import render_rental
 from forecourt.testdrive.page_support import Problem, attempt, form_text, here, redirect, render
 from forecourt.web.errors import PAGES_TAG
+from forecourt.web.page_helpers import attempt_then
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 CANCELLABLE = ("held", "confirmed")
 
 
-def _render_cancel(
-    session: Session, page: Page, reference: str, *, status_code: int = 200, problem: Problem | None = None
-) -> HTMLResponse:
+def _render_cancel(session: Session, page: Page, reference: str, problem: Problem | None = None) -> HTMLResponse:
     assert page.user is not None
     view = renter.renter_view(session, page.user.user_id, reference, now=utcnow())
     return render(
         page,
         "mobility/cancel.html",
-        status_code=status_code,
+        status_code=problem.status if problem else 200,
         view=view,
         shown=view.shown,
         cancellable=view.shown.status in CANCELLABLE,
@@ -58,16 +59,26 @@ def cancel(session: WriteSession, page: PageContext, reference: str, posted: Pos
     user = page.user
     rental = rentals.get_own_rental(session, user.user_id, reference)
     provider = page.request.app.state.integrations.payments
+    return attempt_then(
+        session,
+        lambda: rentals.cancel(
+            session, rental.reference, actor=user.user_id, by_store=False, payment_provider=provider, now=utcnow()
+        ),
+        done=f"/rentals?cancelled={rental.reference}",
+        again=lambda problem: _render_cancel(session, page, reference, problem),
+    )
+
+
+def _on_the_rental(session: Session, page: Page, reference: str, run: Callable[[], object], notice: str) -> Response:
+    """Change the renter's rental in a savepoint, then back to its page with `notice`; a refusal is shown there, but
+    another's (or no) rental stays the 404 it was."""
     try:
-        attempt(
-            session,
-            lambda: rentals.cancel(
-                session, rental.reference, actor=user.user_id, by_store=False, payment_provider=provider, now=utcnow()
-            ),
-        )
+        attempt(session, run)
     except DomainError as exc:
-        return _render_cancel(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"/rentals?cancelled={rental.reference}")
+        if exc.status == 404:
+            raise
+        return render_rental(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
+    return redirect(f"/rentals/{reference.strip().upper()}?notice={notice}")
 
 
 @router.post("/rentals/{reference}/return", response_model=None)
@@ -77,25 +88,22 @@ def return_car(session: WriteSession, page: PageContext, reference: str, posted:
         return redirect(sign_in_url(f"/rentals/{reference}"))
     user = page.user
     provider = page.request.app.state.integrations.payments
-    try:
-        attempt(
+    return _on_the_rental(
+        session,
+        page,
+        reference,
+        lambda: handover.return_car(
             session,
-            lambda: handover.return_car(
-                session,
-                reference,
-                handover.ReturnIn(reading=None),
-                actor=user.user_id,
-                allowed_store_ids=None,
-                renter_user_id=user.user_id,
-                payment_provider=provider,
-                now=utcnow(),
-            ),
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return render_rental(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"/rentals/{reference.strip().upper()}?notice=returned")
+            reference,
+            handover.ReturnIn(reading=None),
+            actor=user.user_id,
+            allowed_store_ids=None,
+            renter_user_id=user.user_id,
+            payment_provider=provider,
+            now=utcnow(),
+        ),
+        "returned",
+    )
 
 
 @router.post("/rentals/{reference}/pay", response_model=None)
@@ -109,15 +117,12 @@ def pay(session: WriteSession, page: PageContext, reference: str, posted: Posted
         problem = Problem("payment_method_required", 422, "Choose a payment method")
         return render_rental(session, page, reference, status_code=422, problem=problem)
     provider = page.request.app.state.integrations.payments
-    try:
-        attempt(
-            session,
-            lambda: handover.pay_balance(
-                session, user.user_id, reference, payment_method=method, payment_provider=provider, now=utcnow()
-            ),
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return render_rental(session, page, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"/rentals/{reference.strip().upper()}?notice=paid")
+    return _on_the_rental(
+        session,
+        page,
+        reference,
+        lambda: handover.pay_balance(
+            session, user.user_id, reference, payment_method=method, payment_provider=provider, now=utcnow()
+        ),
+        "paid",
+    )

@@ -27,12 +27,12 @@ from forecourt.core import dates
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError, InvalidInput
 from forecourt.core.http import DbSession, WriteSession
-from forecourt.identity.providers import IdentityClaim
+from forecourt.identity.licence_form import LICENCE_CLASSES, checkers, submit_licence
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.rentals import renter
 from forecourt.mobility.rentals import service as rentals
 from forecourt.testdrive.page_support import Problem, app_secret, form_text, here, redirect, render
-from forecourt.testdrive.shopper_pages import DEMO_PAYMENT_METHODS, DRIVER_REFUSALS, LICENCE_CLASSES
+from forecourt.testdrive.shopper_pages import DEMO_PAYMENT_METHODS, DRIVER_REFUSALS
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
 from forecourt.web.templating import Page, PageContext
@@ -232,42 +232,15 @@ def verify(session: DbSession, page: PageContext, reference: str, posted: Posted
         return redirect(sign_in_url(f"/rentals/{reference}"))
     user = page.user
     rentals.get_own_rental(session, user.user_id, reference)  # someone else's reference: 404
-    form = {name: form_text(posted, name, 40) for name in ("full_name", "id_number", "licence_expiry", "licence_class")}
-    errors: dict[str, str] = {}
-    if not 2 <= len(form["full_name"]) <= 40:
-        errors["full_name"] = "name"
-    if not 15 <= len(form["id_number"]) <= 22:
-        errors["id_number"] = "id_number"
-    expiry = dates.parse_day(form["licence_expiry"])
-    if expiry is None:
-        errors["licence_expiry"] = "expiry"
-    if form["licence_class"] not in LICENCE_CLASSES:
-        errors["licence_class"] = "class"
-    if not errors:
-        integrations = page.request.app.state.integrations
-        claim = IdentityClaim(form["full_name"], form["id_number"], expiry, form["licence_class"])
-        try:
-            checked = renter.verify_driver_for_rental(
-                session,
-                user.user_id,
-                reference,
-                claim,
-                identity_provider=integrations.identity,
-                credit=integrations.credit,
-                secret_key=app_secret(page.request),
-                cipher=page.request.app.state.field_cipher,
-                now=utcnow(),
-            )
-        except InvalidInput as exc:
-            if exc.code == "licence_expires_before_drive":
-                errors["licence_expiry"] = "expires_before_rental"
-            else:
-                errors["id_number"] = "id_number" if exc.code == "id_number_invalid" else "refused"
-        else:
-            if checked.verified:
-                return redirect(f"/rentals/{reference}?notice=verified")
-    form["id_number"] = ""  # never echoed back
-    return render_rental(session, page, reference, status_code=422, errors=errors, form=form)
+    answer = submit_licence(
+        posted,
+        lambda claim: renter.verify_driver_for_rental(
+            session, user.user_id, reference, claim, now=utcnow(), **checkers(page.request)
+        ),
+    )
+    if answer.verified:
+        return redirect(f"/rentals/{reference}?notice=verified")
+    return render_rental(session, page, reference, status_code=422, errors=answer.errors, form=answer.form)
 
 
 @router.post("/rentals/{reference}/confirm", response_model=None)

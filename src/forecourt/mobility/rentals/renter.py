@@ -16,16 +16,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from forecourt.core.crypto import FieldCipher
-from forecourt.core.errors import FieldError, InvalidInput
 from forecourt.identity import service as identity
 from forecourt.identity.credit import CreditScoreProvider
 from forecourt.identity.models import DriverVerification
 from forecourt.identity.providers import IdentityClaim, IdentityProvider
 from forecourt.mobility.rentals import service as rentals
 from forecourt.mobility.rentals.service import RentalView
+from forecourt.testdrive import lifecycle
 from forecourt.testdrive import policy as policies
 from forecourt.testdrive.models import BookingStatus
-from forecourt.testdrive.rules import licence_refusal, pickup_window
+from forecourt.testdrive.rules import pickup_window
 
 
 @dataclass(frozen=True)
@@ -101,23 +101,16 @@ def verify_driver_for_rental(
     cipher: FieldCipher,
     now: datetime,
 ) -> DriverVerification:
-    """Verify (or replace) the renter's licence for one of their rentals. A licence that expires before the rental's
-    last local day is refused before the provider is asked, as for a test drive: it could only lead to a refused
-    confirm, and would replace a licence on file that may still be good."""
+    """Verify (or replace) the renter's licence for one of their rentals: valid on the rental's last local day, as for
+    a test drive (`lifecycle.verify_driver_until`)."""
     shown = rentals.view(session, rentals.get_own_rental(session, user_id, reference), now=now)
-    ends_on = last_day(shown)
-    refusal = licence_refusal(claim.licence_expiry, ends_on)
-    if refusal is not None:
-        raise InvalidInput(
-            f"{refusal.message} Enter a licence valid until the rental ends.",
-            code=refusal.code,
-            errors=[FieldError("licence_expiry", f"must be {ends_on.isoformat()} or later")],
-        )
-    return identity.verify_driver(
+    return lifecycle.verify_driver_until(
         session,
         user_id,
         claim,
-        identity=identity_provider,
+        last_day(shown),
+        ends="rental",
+        identity_provider=identity_provider,
         credit=credit,
         secret_key=secret_key,
         cipher=cipher,

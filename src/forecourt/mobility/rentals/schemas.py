@@ -1,4 +1,4 @@
-"""API shapes of rentals and fleet pools."""
+"""API shapes of rentals (the fleet's: `mobility.fleet.schemas`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from forecourt.catalog.lifecycle import FleetPool
 from forecourt.core.params import Moment
 from forecourt.testdrive.schemas import CheckOutIn, ReadingIn
 
@@ -40,18 +39,6 @@ class RentalReturnIn(BaseModel):
     model_config = _STRICT
     reading: ReadingIn | None = None
     damage_charge: Decimal = Field(Decimal("0.00"), ge=0, le=200_000, max_digits=9, decimal_places=2)
-
-
-class PoolMoveIn(BaseModel):
-    model_config = _STRICT
-    pool: FleetPool
-
-
-class PoolMoveOut(BaseModel):
-    vin: str
-    before: str
-    after: str
-    promises_kept: list[str]
 
 
 class QuoteOut(BaseModel):
@@ -104,30 +91,3 @@ class RentalOut(BaseModel):
 
 
 __all__ = ["CheckOutIn", "ReadingIn"]
-
-
-class CarUseOut(BaseModel):
-    vin: str
-    model: str
-    pool: str
-    hours_out: Decimal
-    share: Decimal
-    hours_by_use: dict[str, Decimal]
-    hours_by_day: dict[str, Decimal]
-    revenue: Decimal
-
-
-class OutNowOut(BaseModel):
-    reference: str
-    purpose: str
-    vin: str
-    due: datetime
-
-
-class FleetReportOut(BaseModel):
-    store: str
-    start: datetime
-    end: datetime
-    cars: list[CarUseOut]
-    due_today: list[OutNowOut]
-    overdue: list[OutNowOut]

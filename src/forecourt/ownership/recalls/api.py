@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from forecourt.accounts.principal import Principal, Role
-from forecourt.accounts.security import managed_store_ids, require_roles
+from forecourt.accounts.security import StaffUser, managed_store_ids, require_roles
 from forecourt.core.clock import utcnow
 from forecourt.core.http import DbSession, WriteSession
 from forecourt.ownership.recalls import service as recalls
@@ -16,7 +16,6 @@ from forecourt.ownership.recalls.schemas import CampaignIn, CampaignOut
 from forecourt.ownership.recalls.targeting import RecallTarget, normal_vins
 
 router = APIRouter(prefix="/api/v1", tags=["recalls"])
-StaffUser = Annotated[Principal, Depends(require_roles(Role.STORE_STAFF))]
 AdminUser = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 _PROBLEM = {"content": {"application/problem+json": {}}}
 

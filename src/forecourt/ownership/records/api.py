@@ -9,19 +9,18 @@ store get 403; every read names the owner and is audited.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts import service as accounts
-from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import managed_store_ids, require_roles
+from forecourt.accounts.security import StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import FieldError, InvalidInput, NotFound
-from forecourt.core.http import WriteSession, run_idempotent
+from forecourt.core.http import IdempotencyKey, WriteSession, run_idempotent
 from forecourt.ownership import errors
 from forecourt.ownership.models import EndReason
 from forecourt.ownership.records import changes
@@ -31,8 +30,6 @@ from forecourt.ownership.records.schemas import ContractIn, EndIn, OwnershipOut,
 from forecourt.ownership.records.shaping import ownership_out
 
 router = APIRouter(prefix="/api/v1", tags=["ownership"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per attempt")]
 
 
 def owner_id(session: Session, identifier: str, field: str) -> int:

@@ -10,6 +10,7 @@ carries an idempotency key: a double submit shows the first ownership instead of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -30,7 +31,7 @@ from forecourt.ownership.records.contracts import PRODUCTS
 from forecourt.ownership.records.schemas import ContractIn, EndIn, TransferIn
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
-from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, redirect
+from forecourt.web.page_helpers import Problem, app_secret, attempt, form_text, redirect, render_personal
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
@@ -53,15 +54,6 @@ CONTRACT_FIELDS = (
 )
 
 
-def _render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    user = page.user
-    response = page.render(
-        template, status_code=status_code, user=user, csrf_token=(user.csrf_token if user else "") or "", **context
-    )
-    response.headers["Cache-Control"] = "no-store"  # the owner's account is named
-    return response
-
-
 def _staff_ownership(session: Session, user: Any, reference: str, *, for_update: bool = False) -> Ownership:
     try:
         return records.get_for_staff(session, reference, store_scope(user), user.user_id, for_update=for_update)
@@ -80,7 +72,7 @@ def ownerships(session: WriteSession, page: PageContext, user: StaffUser) -> HTM
             problem = Problem.of(exc)
     rows = records.list_for_stores(session, store_scope(user))
     stores = catalog.stores_by_id(session)
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_list.html",
         rows=rows,
@@ -102,7 +94,7 @@ def _render_new(
     problem: Problem | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_new.html",
         status_code=status_code,
@@ -168,7 +160,7 @@ def _render_one(
 ) -> HTMLResponse:
     ownership = _staff_ownership(session, user, reference)
     contract = records.contract_of(session, ownership)
-    return _render(
+    return render_personal(
         page,
         "ownership/bo_ownership.html",
         status_code=status_code,
@@ -187,10 +179,25 @@ def ownership(session: WriteSession, page: PageContext, user: StaffUser, referen
     return _render_one(session, page, user, reference)
 
 
+def _change(session: Session, page: Page, user: Any, reference: str, run: Callable[[], str], invalid: str) -> Response:
+    """A change of the ownership from its form on the ownership's page: `run` reads the form, makes the change in a
+    savepoint and says where to go next; a form that does not parse (`invalid` says what to check) or a refused
+    change is shown on the ownership's page instead."""
+    try:
+        done = run()
+    except ValidationError:
+        problem = Problem("invalid_form", 422, invalid)
+        return _render_one(session, page, user, reference, status_code=422, problem=problem)
+    except DomainError as exc:
+        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
+    return redirect(done)
+
+
 @router.post(BASE + "/{reference}/transfer", response_model=None)
 def transfer(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
     current = _staff_ownership(session, user, reference, for_update=True)
-    try:
+
+    def run() -> str:
         body = TransferIn.model_validate({k: form_text(posted, k, 254) for k in ("new_owner", "on", "odometer_km")})
         successor = attempt(
             session,
@@ -205,24 +212,16 @@ def transfer(session: WriteSession, page: PageContext, user: StaffUser, referenc
                 now=utcnow(),
             ),
         )
-    except ValidationError:
-        return _render_one(
-            session,
-            page,
-            user,
-            reference,
-            status_code=422,
-            problem=Problem("invalid_form", 422, "Check the buyer, day and odometer"),
-        )
-    except DomainError as exc:
-        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"{BASE}/{successor.reference}?done=transferred")
+        return f"{BASE}/{successor.reference}?done=transferred"
+
+    return _change(session, page, user, reference, run, "Check the buyer, day and odometer")
 
 
 @router.post(BASE + "/{reference}/end", response_model=None)
 def end(session: WriteSession, page: PageContext, user: StaffUser, reference: str, posted: PostedForm) -> Response:
     current = _staff_ownership(session, user, reference, for_update=True)
-    try:
+
+    def run() -> str:
         body = EndIn.model_validate({k: form_text(posted, k, 40) for k in ("reason", "on", "odometer_km")})
         attempt(
             session,
@@ -237,15 +236,6 @@ def end(session: WriteSession, page: PageContext, user: StaffUser, reference: st
                 now=utcnow(),
             ),
         )
-    except ValidationError:
-        return _render_one(
-            session,
-            page,
-            user,
-            reference,
-            status_code=422,
-            problem=Problem("invalid_form", 422, "Check the reason, day and odometer"),
-        )
-    except DomainError as exc:
-        return _render_one(session, page, user, reference, status_code=exc.status, problem=Problem.of(exc))
-    return redirect(f"{BASE}/{current.reference}?done=ended")
+        return f"{BASE}/{current.reference}?done=ended"
+
+    return _change(session, page, user, reference, run, "Check the reason, day and odometer")

@@ -11,16 +11,16 @@ from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.principal import Principal
-from forecourt.accounts.security import RequiredUser, managed_store_ids, require_roles
+from forecourt.accounts.security import RequiredUser, StaffUser, managed_store_ids
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import NotFound
-from forecourt.core.http import DbSession, WriteSession, run_idempotent
+from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, run_idempotent
 from forecourt.core.outbox import relay_outbox
 from forecourt.core.params import Day
 from forecourt.ownership.recalls import service as recalls
@@ -42,11 +42,9 @@ from forecourt.ownership.service_bookings.schemas import (
     ServiceSlotsOut,
     SlotOut,
 )
-from forecourt.web.i18n import LANG_COOKIE, negotiate_language
+from forecourt.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["service bookings"])
-StaffUser = Annotated[Principal, Depends(require_roles("store_staff"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per booking attempt")]
 _PROBLEM = {"content": {"application/problem+json": {}}}
 
 
@@ -102,15 +100,6 @@ def _visible_job(session: Session, user: Principal, reference: str) -> ServiceJo
         bookings.check_store_access(job, managed_store_ids(user))
         return job
     raise NotFound(f"No service job {reference}", code="service_job_not_found")
-
-
-def _language(request: Request) -> str:
-    return negotiate_language(
-        request.query_params.get("lang"),
-        request.cookies.get(LANG_COOKIE),
-        request.headers.get("accept-language"),
-        request.app.state.settings.default_language,
-    )
 
 
 @router.get("/service-job-types", response_model=list[JobTypeOut], summary="Kinds of service job and their length")
@@ -171,7 +160,7 @@ def create_hold(
             drop_off=body.drop_off,
             recall_code=body.recall_code,
             notes=body.notes,
-            language=_language(request),
+            language=request_language(request),
             courtesy_car=body.courtesy_car,
         )
         job = bookings.hold(session, car, wanted, utcnow())

@@ -31,12 +31,13 @@ from forecourt.ownership.records import car_facts
 from forecourt.ownership.service_bookings import completion
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import JobKind, JobStatus
-from forecourt.ownership.service_bookings.page_support import load_job, local_today, parse_day, render
+from forecourt.ownership.service_bookings.page_support import load_job, local_today, parse_day
 from forecourt.ownership.servicing import service as servicing
 from forecourt.testdrive.availability import Slot
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.idempotent_forms import once
 from forecourt.web.page_helpers import Problem, app_secret, form_text, here, redirect, to_local
+from forecourt.web.page_helpers import render_personal as render
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from forecourt.backoffice.access import NotAllowed
@@ -24,8 +23,7 @@ from forecourt.ownership.recalls import service as recalls
 from forecourt.ownership.service_bookings import courtesy
 from forecourt.ownership.service_bookings import service as bookings
 from forecourt.ownership.service_bookings.models import ServiceJob
-from forecourt.web.page_helpers import T, hhmm, to_local
-from forecourt.web.templating import Page
+from forecourt.web.page_helpers import T, to_local
 
 
 @dataclass(frozen=True)
@@ -73,21 +71,6 @@ def load_job(
     else:
         loan = loans.get(job.courtesy_loan_reference or "")
     return Job(job, store, bay, advisor, code, bookings.status_now(job, now), loan)
-
-
-def render(page: Page, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    user = page.user
-    response = page.render(
-        template,
-        status_code=status_code,
-        user=user,
-        csrf_token=(user.csrf_token if user else "") or "",
-        hhmm=hhmm,
-        local=to_local,
-        **context,
-    )
-    response.headers["Cache-Control"] = "no-store"  # personal pages: a car's owner, contact and history
-    return response
 
 
 def scoped(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

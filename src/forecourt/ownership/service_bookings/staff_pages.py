@@ -10,10 +10,9 @@ nothing half-done.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from forecourt.backoffice.access import PostedForm, StaffUser, store_scope
 from forecourt.catalog import service as catalog
-from forecourt.catalog.models import Store
 from forecourt.core.clock import utcnow
 from forecourt.core.errors import DomainError
 from forecourt.core.http import DbSession, WriteSession
@@ -38,16 +36,16 @@ from forecourt.ownership.service_bookings.page_support import (
     local_day,
     local_today,
     parse_day,
-    render,
     scoped,
 )
+from forecourt.web import calendar_grid
 from forecourt.web.errors import PAGES_TAG
 from forecourt.web.page_helpers import Problem, attempt, form_text, redirect
+from forecourt.web.page_helpers import render_personal as render
 from forecourt.web.templating import Page, PageContext
 
 router = APIRouter(tags=[PAGES_TAG], include_in_schema=False, default_response_class=HTMLResponse)
 
-GRID_STEP = timedelta(minutes=30)
 PART_ROWS = 3  # part lines on the completion form; a job with more lists them in the work done
 HIDDEN = (JobStatus.CANCELLED.value, JobStatus.EXPIRED.value)
 LIVE = (JobStatus.HELD.value, JobStatus.CONFIRMED.value)
@@ -60,46 +58,13 @@ def index(session: DbSession, page: PageContext, user: StaffUser) -> HTMLRespons
 
 
 @dataclass(frozen=True)
-class Cell:
-    span: int
-    job: Job | None = None
-
-
-@dataclass(frozen=True)
 class BayRow:
     bay: ServiceBay
-    cells: list[Any]  # day view: Cells; week view: a list of Jobs per day
+    cells: list[Any]  # day view: calendar_grid.Cells; week view: a list of Jobs per day
 
 
-def _grid_hours(store: Store, day: date, jobs: Sequence[Job]) -> tuple[int, int]:
-    """The store's opening hours that day (8–18 when closed), widened to fit the jobs."""
-    key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-    periods = (store.opening_hours or {}).get(key) or []
-    first = min((int(str(p[0])[:2]) for p in periods), default=8)
-    last = max((math.ceil(int(str(p[1])[:2]) + int(str(p[1])[3:5]) / 60) for p in periods), default=18)
-    zone = ZoneInfo(store.time_zone)
-    for job in jobs:
-        start, end = job.job.starts_at.astimezone(zone), job.job.ends_at.astimezone(zone)
-        if start.date() == day:
-            first = min(first, start.hour)
-        if end.date() == day:
-            last = max(last, end.hour + (1 if end.minute else 0))
-    return max(0, first), min(24, max(last, first + 1))
-
-
-def _day_cells(jobs: Sequence[Job], grid_start: datetime, steps: int) -> list[Cell]:
-    cells: list[Cell] = []
-    position = 0
-    for job in sorted(jobs, key=lambda j: j.job.starts_at):
-        begin = max(math.floor((job.job.starts_at - grid_start) / GRID_STEP), position, 0)
-        end = min(math.ceil((job.job.ends_at - grid_start) / GRID_STEP), steps)
-        if end <= begin:
-            continue  # outside the grid (listed below it)
-        cells.extend(Cell(1) for _ in range(begin - position))
-        cells.append(Cell(end - begin, job))
-        position = end
-    cells.extend(Cell(1) for _ in range(steps - position))
-    return cells
+def _span(job: Job) -> tuple[datetime, datetime]:
+    return job.job.starts_at, job.job.ends_at
 
 
 def _drawn(jobs: Sequence[Job]) -> list[Job]:
@@ -117,34 +82,33 @@ def _drawn(jobs: Sequence[Job]) -> list[Job]:
 @router.get("/backoffice/stores/{code}/service")
 def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) -> HTMLResponse:
     store = scoped(catalog.get_store_for_staff, session, code, allowed_store_ids=store_scope(user))
+    zone = ZoneInfo(store.time_zone)
     params = page.request.query_params
     today = local_today(store.time_zone)
-    day = parse_day(params.get("date"), today)
-    view = "week" if params.get("view") == "week" else "day"
-    first = day - timedelta(days=day.weekday()) if view == "week" else day
-    count = 7 if view == "week" else 1
+    shown_days = calendar_grid.window(parse_day(params.get("date"), today), params.get("view"))
+    day, view, days = shown_days.day, shown_days.view, shown_days.days
     stores = {store.id: store}
-    listed = bookings.store_calendar(session, store, first, count)
+    listed = bookings.store_calendar(session, store, days[0], len(days))
     loans = courtesy.loans_of(session, listed, utcnow())
     jobs = [load_job(session, j, stores, loans) for j in listed]
     shown = [j for j in jobs if j.status not in HIDDEN]
     bays = list(bookings.list_bays(session, store))
-    days = [first + timedelta(days=i) for i in range(count)]
     hours: list[int] = []
     rows = []
     if view == "day":
-        first_hour, last_hour = _grid_hours(store, day, shown)
+        first_hour, last_hour = calendar_grid.grid_hours(
+            store.opening_hours, day, map(_span, shown), zone, closed=(8, 18)
+        )
         hours = list(range(first_hour, last_hour))
-        grid_start = datetime.combine(day, time(first_hour), ZoneInfo(store.time_zone))
+        start, steps = calendar_grid.grid_start(day, first_hour, zone), (last_hour - first_hour) * 2
         for bay in bays:
             mine = _drawn([j for j in shown if j.job.bay_id == bay.id])
-            rows.append(BayRow(bay, _day_cells(mine, grid_start, (last_hour - first_hour) * 2)))
+            rows.append(BayRow(bay, calendar_grid.day_cells(mine, _span, start, steps)))
     else:
         for bay in bays:
             mine = [j for j in shown if j.job.bay_id == bay.id]
             rows.append(BayRow(bay, [[j for j in mine if local_day(j.job.starts_at, j.zone) == d] for d in days]))
-    drawn = {c.job.job.id for row in rows if view == "day" for c in row.cells if c.job}
-    step = timedelta(days=7 if view == "week" else 1)
+    drawn = {c.item.job.id for row in rows if view == "day" for c in row.cells if c.item}
     return render(
         page,
         "service/bo_calendar.html",
@@ -156,8 +120,8 @@ def calendar(session: DbSession, page: PageContext, user: StaffUser, code: str) 
         rows=rows,
         jobs=jobs,
         others=[j for j in jobs if view == "day" and j.job.id not in drawn],
-        previous=(day - step).isoformat(),
-        next=(day + step).isoformat(),
+        previous=shown_days.previous.isoformat(),
+        next=shown_days.next.isoformat(),
         today=today.isoformat(),
         section="service",
     )
