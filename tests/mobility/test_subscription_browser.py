@@ -31,9 +31,9 @@ from forecourt.integrations import DEMO_ID_HIGH_SCORE
 from forecourt.mobility.demo import RENTER_EMAIL, SUBSCRIBER_EMAIL, load_mobility_demo
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import Subscription
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
-from tests.browser import PHONE, SCREENSHOTS, new_page
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}

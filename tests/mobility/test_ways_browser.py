@@ -23,10 +23,10 @@ from forecourt.core.settings import Settings
 from forecourt.finance.programs.demo import ensure_finance_demo
 from forecourt.mobility.demo import SUBSCRIBER2_EMAIL, load_mobility_demo
 from forecourt.mobility.models import Subscription
+from tests.browser import PHONE, SCREENSHOTS, new_page
 from tests.factories import make_vehicle
 from tests.live_server import demo_database, serving_database
 from tests.testdrive.helpers import NOW
-from tests.web.test_browser import PHONE, SCREENSHOTS, _new_page, browser  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1366, "height": 900}
@@ -64,7 +64,7 @@ def test_a_shopper_compares_the_ways_to_drive_a_kuga(browser: Any, live: tuple[s
     server, found = live
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
-        context, page, problems = _new_page(browser, "en", WIDE)
+        context, page, problems = new_page(browser, "en", WIDE)
         page.goto(f"{server}/vehicles/{found['kuga']}")
         page.locator("#ways-to-drive").click()
         expect(page.locator("h1")).to_have_text("Ways to drive the Kuga")
@@ -82,7 +82,7 @@ def test_a_shopper_compares_the_ways_to_drive_a_kuga(browser: Any, live: tuple[s
         url = page.url
         context.close()
 
-        context, page, _ = _new_page(browser, "zh-Hans", PHONE)
+        context, page, _ = new_page(browser, "zh-Hans", PHONE)
         page.goto(f"{url}&lang=zh-Hans")
         expect(page.locator("h1")).to_have_text("翼虎的用车方式")
         cards = page.locator("#wd-ways > li")
@@ -102,7 +102,7 @@ def test_the_subscriber_works_out_buying_their_car(browser: Any, live: tuple[str
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with clock.pinned(NOW):
         for lang, viewport, name in (("en", WIDE, "wide"), ("zh-Hans", PHONE, "phone")):
-            context, page, _ = _new_page(browser, lang, viewport)
+            context, page, _ = new_page(browser, lang, viewport)
             signed_in = context.request.post(
                 f"{server}/api/v1/auth/sign-in", data={"identifier": SUBSCRIBER2_EMAIL, "password": DEMO_PASSWORD}
             )

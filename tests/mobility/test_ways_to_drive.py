@@ -14,7 +14,7 @@ from forecourt.finance.quotes import service as quotes
 from forecourt.mobility.models import SubscriptionPlan
 from tests.factories import make_small_catalog, make_vehicle
 from tests.finance.factories import make_provider, make_residuals, make_standard_programs
-from tests.mobility.test_rentals import make_plans
+from tests.mobility.factories import make_plans
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Guangzhou
 D = Decimal
