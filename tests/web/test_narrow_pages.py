@@ -80,6 +80,7 @@ DEMO_QUERIES = {
     "/models/{code}/ways-to-drive": "?store={self_service_store}",
 }
 TOLERANCE_PX = 1
+PAGE_TIMES = SCREENSHOTS.parent / "page-times.md"
 SMALLEST_CHART_TEXT_PX = 11
 
 # Runs in the page: what does not fit, in words a person can act on.
@@ -182,13 +183,34 @@ def _signed_in_context(browser: Any, base_url: str, role: str, lang: str) -> Any
     return context
 
 
-def _opens(context: Any, url: str) -> bool:
+def _opens(context: Any, url: str) -> tuple[bool, float]:
     """Whether the context's person may open the page: 200, or a redirect to another page than the sign-in page
-    (asked over HTTP, which is cheaper than rendering a refusal in the browser)."""
+    (asked over HTTP, which is cheaper than rendering a refusal in the browser); and the seconds the answer took."""
+    started = time.perf_counter()
     answer = context.request.get(url, max_redirects=0)
+    took = time.perf_counter() - started
     if answer.status in (301, 302, 303, 307, 308):
-        return not answer.headers.get("location", "").startswith("/account/sign-in")
-    return answer.status == 200
+        return not answer.headers.get("location", "").startswith("/account/sign-in"), took
+    return answer.status == 200, took
+
+
+def _write_page_times(times: dict[tuple[str, str, str], float]) -> None:
+    """Issue 13's render-time budget, measured, not asserted (tests run two at a time on a shared machine): each
+    page's answer over HTTP on the demo world, with the median, p95 and the slowest, in artifacts/page-times.md."""
+    ranked = sorted(times.items(), key=lambda item: item[1], reverse=True)
+    seconds = sorted(times.values())
+    p50, p95 = (seconds[min(len(seconds) - 1, int(q * len(seconds)))] for q in (0.5, 0.95))
+    lines = [
+        "# Page answer times in the 375-px walk (tests/web/test_narrow_pages.py)",
+        "",
+        f"{len(seconds)} page views: median {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, slowest {seconds[-1] * 1000:.0f} ms.",
+        "",
+        "| page | role | language | ms |",
+        "| --- | --- | --- | ---: |",
+        *(f"| {path} | {role} | {lang} | {took * 1000:.0f} |" for (path, role, lang), took in ranked),
+    ]
+    PAGE_TIMES.parent.mkdir(parents=True, exist_ok=True)
+    PAGE_TIMES.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _check(page: Any, url: str, lang: str) -> list[str]:
@@ -218,6 +240,7 @@ def test_every_page_fits_a_phone_for_someone_who_may_open_it(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     urls = {path: base_url + _url(path, ids) for path in PAGES if "{" not in path or path in DEMO_PATHS}
     problems: list[str] = []
+    times: dict[tuple[str, str, str], float] = {}
     started = time.monotonic()
     for lang in BROWSER_LOCALES:
         to_open = dict(urls)
@@ -225,15 +248,18 @@ def test_every_page_fits_a_phone_for_someone_who_may_open_it(
             context = _signed_in_context(browser, base_url, role, lang)
             page = context.new_page()
             for path, url in list(to_open.items()):
-                if not _opens(context, url):
+                opens, took = _opens(context, url)
+                if not opens:
                     continue  # another role's page
                 del to_open[path]
+                times[path, role, lang] = took
                 found = _check(page, url, lang)
                 if found or EVERY_SHOT:
                     page.screenshot(path=str(SCREENSHOTS / _shot_name(role, lang, path)), full_page=True)
                 problems += [f"{url.removeprefix(base_url)} ({role}, {lang}): {problem}" for problem in found]
             context.close()
         assert not to_open, f"no demo role could open these pages in {lang} (is the demo object right?): {to_open}"
+    _write_page_times(times)
     assert not problems, f"{len(problems)} problem(s) at 375 px ({time.monotonic() - started:.0f}s):\n" + "\n".join(
         problems
     )
