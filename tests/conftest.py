@@ -17,6 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -149,7 +150,13 @@ _PER_TEST_SETTINGS = {"outbox_dir", "import_report_dir"}
 
 
 def _shared_app(settings: Settings) -> FastAPI:
-    key = settings.model_dump_json(exclude=_PER_TEST_SETTINGS)
+    # Secrets by value: the app's field cipher and keys come from them (model_dump_json would write them as stars).
+    key = repr(
+        sorted(
+            (name, value.get_secret_value() if isinstance(value, SecretStr) else value)
+            for name, value in settings.model_dump(exclude=_PER_TEST_SETTINGS).items()
+        )
+    )
     if key not in _shared_apps:
         _shared_apps[key] = create_app(settings)
     return _shared_apps[key]
