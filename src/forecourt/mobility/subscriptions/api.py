@@ -4,16 +4,16 @@ and buying the car (a conversion quote, then the conversion with Idempotency-Key
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from forecourt.accounts.security import RequiredUser
 from forecourt.catalog import service as catalog
 from forecourt.core.clock import utcnow
-from forecourt.core.http import DbSession, IdempotencyKey, WriteSession, run_idempotent
+from forecourt.core.http import DbSession, WriteSession, run_idempotent
 from forecourt.mobility.fleet import service as fleet
 from forecourt.mobility.models import Subscription
 from forecourt.mobility.subscriptions import billing_run, conversion, eligibility, repository, terms
@@ -37,6 +37,7 @@ from forecourt.testdrive import reservations
 from forecourt.testdrive.models import BookingPurpose
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="A UUID per attempt")]
 
 
 def subscription_out(session: Session, subscription: Subscription) -> SubscriptionOut:
